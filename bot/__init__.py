@@ -1,0 +1,1 @@
+"""jiafang (家访): wiring, settings, database, CLI and channel adapters."""

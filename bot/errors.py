@@ -1,0 +1,17 @@
+"""The few exception types the bot raises on purpose, each with a message a person can act on."""
+
+
+class JiafangError(Exception):
+    """Base class: the message is meant for the operator or user, not a stack trace."""
+
+
+class ConfigError(JiafangError):
+    """The configuration (environment, `.env`) is wrong or incomplete."""
+
+
+class RosterError(JiafangError):
+    """A roster file cannot be imported; carries every problem found."""
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = problems
+        super().__init__("\n".join(problems))

@@ -1,0 +1,72 @@
+"""One place for configuration: the environment and `.env`, validated by pydantic-settings."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from zoneinfo import ZoneInfo
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from bot.errors import ConfigError
+
+#: Values shipped in `.env.example`; a real deployment must replace them.
+PLACEHOLDERS = frozenset(
+    {"", "changeme", "your-bot-token", "123456:ABC-DEF1234ghIkl-zyx57W2v1u123ew11"}
+)
+
+
+class Settings(BaseSettings):
+    """Everything the bot reads from its environment."""
+
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    database_url: str = Field(default="sqlite:///jiafang.db")
+    school_name: str = "示范小学"
+    timezone: str = "Asia/Shanghai"
+    default_language: str = "zh"
+
+    telegram_bot_token: SecretStr | None = None
+    telegram_base_url: str = "https://api.telegram.org/bot"
+    telegram_base_file_url: str = "https://api.telegram.org/file/bot"
+    telegram_bot_username: str | None = None
+
+    invite_ttl_days: int = 30
+    conversation_timeout_minutes: int = 30
+    log_level: str = "INFO"
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except Exception as exc:  # ZoneInfoNotFoundError or a bad key
+            raise ValueError(f"unknown time zone {value!r}") from exc
+        return value
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def telegram_token(self) -> str | None:
+        """The Telegram token, or None when Telegram is not configured.
+
+        A token copied unchanged from `.env.example` is refused with a clear message.
+        """
+        if self.telegram_bot_token is None:
+            return None
+        token = self.telegram_bot_token.get_secret_value().strip()
+        if not token:
+            return None
+        if token in PLACEHOLDERS:
+            raise ConfigError(
+                "TELEGRAM_BOT_TOKEN 仍是 .env.example 中的示例值，请换成 @BotFather 给出的真实令牌，"
+                "或删除这一行以使用控制台通道。"
+            )
+        return token
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,1 @@
+"""Channel-neutral conversations and commands: each flow is a small state machine."""

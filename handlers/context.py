@@ -1,0 +1,58 @@
+"""What a step may use besides the inbound and its draft: the session, the clock, the person."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from handlers.i18n import Translator
+from handlers.types import Reply
+from models.accounts import ChannelAccount
+from models.outbox import enqueue
+from models.people import Guardian, Staff
+from models.school import School
+
+
+@dataclass
+class Context:
+    session: AsyncSession
+    #: The moment the update is handled (timezone-aware); steps never read the clock.
+    now: datetime
+    school: School
+    zone: ZoneInfo
+    t: Translator
+    channel: str
+    account: ChannelAccount | None = None
+    staff: Staff | None = None
+    guardian: Guardian | None = None
+    bot_username: str | None = None
+
+    @property
+    def today(self) -> date:
+        return self.now.astimezone(self.zone).date()
+
+    @property
+    def local_now(self) -> datetime:
+        return self.now.astimezone(self.zone)
+
+    @property
+    def actor(self) -> str:
+        if self.staff is not None:
+            return f"staff:{self.staff.id}"
+        if self.guardian is not None:
+            return f"guardian:{self.guardian.id}"
+        return f"{self.channel}:anonymous"
+
+    async def notify(self, *, key: str, kind: str, account: ChannelAccount, reply: Reply) -> bool:
+        """Queue `reply` for another person's account, in this update's transaction."""
+        return await enqueue(
+            session=self.session,
+            key=key,
+            kind=kind,
+            channel=account.channel,
+            chat_id=account.chat_id,
+            payload=reply.to_dict(),
+        )

@@ -1,0 +1,328 @@
+"""The conversation engine every channel drives: `Inbound` in, `Response` out.
+
+It keeps `(channel, user) → (flow, state, draft)` in the `conversation` table and commits it in
+the same transaction as whatever the step wrote, so a restart between two messages loses nothing
+and a half-finished step saves nothing. Redelivered updates (same `update_key`) are no-ops.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import col, delete, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.db import Database
+from handlers import commands, onboarding
+from handlers.context import Context
+from handlers.flow import Flow
+from handlers.i18n import Translator, normalise_language, translator
+from handlers.types import Inbound, Reply, Transition
+from models.base import utcnow
+from models.conversation import Conversation, InboundSeen
+from models.directory import account_for, current_school, person_for
+from models.outbox import enqueue
+from models.people import Guardian, Staff
+
+log = logging.getLogger(__name__)
+
+#: Channels that show buttons as numbered lines, where "2" means the second button.
+NUMBERED_CHANNELS = frozenset({"console", "wecom"})
+
+
+@dataclass
+class Response:
+    """What the channel shows: new replies, and the label of the button that was pressed."""
+
+    replies: list[Reply] = field(default_factory=list)
+    chosen: str | None = None
+
+
+@dataclass(frozen=True)
+class Command:
+    name: str
+    args: str
+
+
+def parse_command(text: str, keywords: dict[str, str]) -> Command | None:
+    """`/visit 张三` or `/visit@jiafang_bot` or a bare keyword such as `家访` → a command."""
+    stripped = text.strip()
+    if stripped.startswith("/"):
+        head, _, args = stripped[1:].partition(" ")
+        name = head.split("@", 1)[0].lower()
+        return Command(keywords.get(name, name), args.strip()) if name else None
+    head, _, args = stripped.partition(" ")
+    if head in keywords:
+        return Command(keywords[head], args.strip())
+    return None
+
+
+class Dispatcher:
+    def __init__(
+        self,
+        db: Database,
+        flows: Sequence[Flow],
+        *,
+        zone: ZoneInfo,
+        school_name: str | None = None,
+        timeout: timedelta = timedelta(minutes=30),
+        bot_username: str | None = None,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self.db = db
+        self.flows = {f.name: f for f in flows}
+        self.zone = zone
+        self.school_name = school_name
+        self.timeout = timeout
+        self.bot_username = bot_username
+        self.clock = clock
+        self.keywords: dict[str, str] = dict(commands.KEYWORDS)
+        for flow in flows:
+            for word in flow.commands:
+                self.keywords[word] = flow.name
+        #: Called after anything was queued in the outbox (the delivery worker's wake-up).
+        self.on_outbox: Callable[[], None] | None = None
+
+    # -- entry point -------------------------------------------------------------------------
+
+    async def handle(self, inbound: Inbound) -> Response:
+        now = self.clock()
+        try:
+            async with self.db.session() as session:
+                response = await self._handle(session, inbound, now)
+        except onboarding.NoSchool:
+            t = translator(normalise_language(inbound.language_hint))
+            response = Response(
+                [Reply(t._("学校名册尚未导入，暂时无法使用。请联系学校管理员先导入名册。"))]
+            )
+        except Exception:
+            # No personal data in the log: only where it happened.
+            log.exception("update on %s failed", inbound.channel)
+            t = translator(normalise_language(inbound.language_hint))
+            response = Response(
+                [
+                    Reply(
+                        t._(
+                            "抱歉，处理这条消息时出了问题，刚才这一步没有保存。"
+                            "请再试一次；如仍不行，发送 /cancel 重新开始。"
+                        )
+                    )
+                ]
+            )
+        if self.on_outbox is not None:
+            self.on_outbox()
+        return response
+
+    async def _handle(self, session: AsyncSession, inbound: Inbound, now: datetime) -> Response:
+        if inbound.update_key is not None and not await _first_time(session, inbound):
+            return Response()
+        ctx = await self._context(session, inbound, now)
+        t = ctx.t
+        conversation = await _conversation(session, inbound)
+        notes: list[Reply] = []
+        if conversation is not None and now - conversation.updated_at > self.timeout:
+            notes.append(Reply(self._timeout_text(t, conversation.flow)))
+            await session.delete(conversation)
+            conversation = None
+
+        if inbound.contact_phone is not None:
+            return Response(notes + list(await onboarding.contact_shared(inbound, ctx)))
+
+        command = parse_command(inbound.text, self.keywords) if inbound.text else None
+        if command is not None and command.name == "start":
+            return Response(notes + list(await onboarding.start(inbound, ctx, command.args)))
+        if command is not None and command.name == "lang":
+            return Response(notes + list(await commands.language(inbound, ctx, command.args)))
+        if ctx.staff is None and ctx.guardian is None:
+            return Response([*notes, onboarding.unbound_reply(t)])
+
+        if command is not None:
+            if command.name == "cancel":
+                if conversation is not None:
+                    await session.delete(conversation)
+                    return Response([Reply(t._("已取消，本次内容没有保存。"))])
+                return Response([*notes, Reply(t._("现在没有进行中的操作。"))])
+            if command.name == "help":
+                return Response([*notes, commands.help_reply(ctx, self.flows.values())])
+            flow = self.flows.get(command.name)
+            if flow is None:
+                return Response([*notes, commands.unknown_command(ctx, command.name)])
+            if conversation is not None:
+                await session.delete(conversation)
+                await session.flush()
+            if not flow.allowed(ctx):
+                return Response([*notes, Reply(t._(flow.refusal))])
+            draft = flow.new_draft()
+            transition = await flow.start(inbound, draft, ctx, command.args)
+            return Response(
+                notes + await self._save(session, inbound, flow, draft, transition, now)
+            )
+
+        if conversation is None:
+            if inbound.callback is not None:
+                return Response(
+                    [*notes, Reply(t._("这个按钮已失效。请发送 /help 查看可以做什么。"))]
+                )
+            for flow in self.flows.values():
+                if flow.free_text is None or not flow.allowed(ctx):
+                    continue
+                draft = flow.new_draft()
+                started = await flow.free_text(inbound, draft, ctx)
+                if started is not None:
+                    saved = await self._save(session, inbound, flow, draft, started, now)
+                    return Response(notes + saved)
+            return Response([*notes, commands.help_reply(ctx, self.flows.values())])
+
+        flow = self.flows.get(conversation.flow)
+        if flow is None or conversation.state not in flow.steps:
+            await session.delete(conversation)
+            return Response([Reply(t._("这项操作已不可用，请重新开始。"))])
+        inbound, chosen = self._resolve_choice(inbound, conversation)
+        if inbound.callback is not None and chosen is None:
+            return Response([Reply(t._("这个按钮已过期，请使用最新一条消息里的按钮。"))])
+        draft = flow.load_draft(conversation.draft)
+        transition = await flow.steps[conversation.state](inbound, draft, ctx)
+        replies = await self._save(session, inbound, flow, draft, transition, now, conversation)
+        return Response(replies, chosen=chosen)
+
+    # -- helpers ------------------------------------------------------------------------------
+
+    async def _context(self, session: AsyncSession, inbound: Inbound, now: datetime) -> Context:
+        school = await current_school(session=session, name=self.school_name)
+        if school is None:
+            raise onboarding.NoSchool()
+        account = await account_for(
+            session=session, channel=inbound.channel, external_id=inbound.user_id
+        )
+        language = account.language if account else normalise_language(inbound.language_hint)
+        ctx = Context(
+            session=session,
+            now=now,
+            school=school,
+            zone=self.zone,
+            t=translator(language),
+            channel=inbound.channel,
+            account=account,
+            bot_username=self.bot_username,
+        )
+        if account is not None and account.school_id == school.id:
+            person = await person_for(session=session, account=account)
+            if isinstance(person, Staff) and person.active:
+                ctx.staff = person
+            elif isinstance(person, Guardian):
+                ctx.guardian = person
+        return ctx
+
+    def _resolve_choice(
+        self, inbound: Inbound, conversation: Conversation
+    ) -> tuple[Inbound, str | None]:
+        """Accept only offered buttons; on numbered channels "2" presses the second one."""
+        offered = {data: label for label, data in conversation.choices}
+        if inbound.callback is not None:
+            return inbound, offered.get(inbound.callback)
+        text = (inbound.text or "").strip()
+        if inbound.channel in NUMBERED_CHANNELS and text.isdigit() and conversation.choices:
+            index = int(text) - 1
+            if 0 <= index < len(conversation.choices):
+                label, data = conversation.choices[index]
+                return _with_callback(inbound, data), label
+        return inbound, None
+
+    async def _save(
+        self,
+        session: AsyncSession,
+        inbound: Inbound,
+        flow: Flow,
+        draft: object,
+        transition: Transition,
+        now: datetime,
+        conversation: Conversation | None = None,
+    ) -> list[Reply]:
+        replies = list(transition.replies)
+        if transition.next_state is None:
+            if conversation is not None:
+                await session.delete(conversation)
+            return replies
+        if transition.next_state not in flow.steps:
+            raise ValueError(f"flow {flow.name} has no state {transition.next_state}")
+        choices = [[b.label, b.data] for r in replies for row in r.buttons for b in row]
+        dumped = flow.draft_type.model_validate(draft).model_dump(mode="json")
+        if conversation is None:
+            conversation = Conversation(
+                channel=inbound.channel,
+                external_id=inbound.user_id,
+                chat_id=inbound.chat_id,
+                flow=flow.name,
+                state=transition.next_state,
+            )
+        conversation.state = transition.next_state
+        conversation.draft = dumped
+        conversation.choices = choices
+        conversation.updated_at = now
+        session.add(conversation)
+        return replies
+
+    def _timeout_text(self, t: Translator, flow_name: str) -> str:
+        minutes = int(self.timeout.total_seconds() // 60)
+        return t._(
+            "您上一次的操作已超过 {minutes} 分钟没有继续，已自动结束，内容没有保存。"
+        ).format(minutes=minutes)
+
+    async def expire_idle(self) -> int:
+        """End conversations idle past the timeout and tell each person so (via the outbox)."""
+        now = self.clock()
+        cutoff = now - self.timeout
+        async with self.db.session() as session:
+            idle = (
+                await session.exec(
+                    select(Conversation).where(col(Conversation.updated_at) < cutoff)
+                )
+            ).all()
+            for conversation in idle:
+                account = await account_for(
+                    session=session,
+                    channel=conversation.channel,
+                    external_id=conversation.external_id,
+                )
+                t = translator(account.language if account else "zh")
+                await enqueue(
+                    session=session,
+                    key=f"conversation-timeout:{conversation.id}:{conversation.updated_at.isoformat()}",
+                    kind="conversation_timeout",
+                    channel=conversation.channel,
+                    chat_id=conversation.chat_id,
+                    payload=Reply(self._timeout_text(t, conversation.flow)).to_dict(),
+                )
+            if idle:
+                ids = [c.id for c in idle]
+                await session.exec(delete(Conversation).where(col(Conversation.id).in_(ids)))
+        if idle and self.on_outbox is not None:
+            self.on_outbox()
+        return len(idle)
+
+
+async def _first_time(session: AsyncSession, inbound: Inbound) -> bool:
+    assert inbound.update_key is not None
+    try:
+        async with session.begin_nested():
+            session.add(InboundSeen(channel=inbound.channel, update_key=inbound.update_key))
+            await session.flush()
+    except IntegrityError:
+        return False
+    return True
+
+
+async def _conversation(session: AsyncSession, inbound: Inbound) -> Conversation | None:
+    query = select(Conversation).where(
+        Conversation.channel == inbound.channel, Conversation.external_id == inbound.user_id
+    )
+    return (await session.exec(query)).first()
+
+
+def _with_callback(inbound: Inbound, data: str) -> Inbound:
+    return replace(inbound, text=None, callback=data)

@@ -1,0 +1,44 @@
+"""A flow: a `State` enum, one step function per state, and how it starts."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import BaseModel
+
+from handlers.context import Context
+from handlers.types import Inbound, Transition
+
+Step = Callable[[Inbound, Any, Context], Awaitable[Transition]]
+Starter = Callable[[Inbound, Any, Context, str], Awaitable[Transition]]
+FreeTextStarter = Callable[[Inbound, Any, Context], Awaitable[Transition | None]]
+Gate = Callable[[Context], bool]
+
+
+@dataclass(frozen=True)
+class Flow:
+    """How a conversation is driven; the dispatcher and every channel treat all flows alike.
+
+    `start` is called with a fresh draft and the command's argument text; `free_text`, when
+    given, may take a message sent outside any conversation (return None to decline).
+    """
+
+    name: str
+    draft_type: type[BaseModel]
+    steps: Mapping[str, Step]
+    start: Starter
+    commands: tuple[str, ...]
+    allowed: Gate
+    free_text: FreeTextStarter | None = None
+    #: What the user is told when `allowed` refuses them (a msgid, translated when shown).
+    refusal: str = "这项功能只对本校教师开放。"
+    describe: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def new_draft(self) -> BaseModel:
+        return self.draft_type()
+
+    def load_draft(self, data: dict[str, Any]) -> BaseModel:
+        return self.draft_type.model_validate(data)

@@ -1,0 +1,149 @@
+"""Joining: `/start <code>` from an invite link, or a guardian sharing their own phone number."""
+
+from __future__ import annotations
+
+from handlers.context import Context
+from handlers.i18n import Translator
+from handlers.types import Inbound, Reply
+from models.accounts import ChannelAccount, PersonKind
+from models.audit import audit
+from models.directory import children_of, guardian_by_phone, person_for, staff_duties
+from models.invites import InviteProblem, bind_account, redeem_invite
+from models.people import Guardian, Staff, StaffRole
+from models.phones import normalise_phone
+
+
+class NoSchool(Exception):
+    """The database has no school yet: the roster was never imported."""
+
+
+ROLE_NAMES = {
+    StaffRole.ADMIN: "德育处管理员",
+    StaffRole.PRINCIPAL: "校长",
+    StaffRole.CARE: "关爱室工作人员",
+}
+
+
+def unbound_reply(t: Translator) -> Reply:
+    return Reply(
+        t._(
+            "您好！这里是学校的家校联系助手。您的账号还没有与学校名册绑定，所以暂时不能查看或记录任何信息。\n"
+            "· 老师：请打开学校发给您的邀请链接，或发送 /start 加邀请码。\n"
+            "· 家长：请点下方按钮分享本机手机号，与学校登记的号码一致即可绑定；也可以使用班主任发给您的邀请链接。"
+        ),
+        request_contact=True,
+    )
+
+
+async def start(inbound: Inbound, ctx: Context, code: str) -> list[Reply]:
+    _ = ctx.t._
+    if not code:
+        if ctx.account is not None and (ctx.staff or ctx.guardian):
+            return [await greeting(ctx)]
+        return [unbound_reply(ctx.t)]
+    outcome = await redeem_invite(
+        session=ctx.session,
+        code=code,
+        channel=inbound.channel,
+        external_id=inbound.user_id,
+        chat_id=inbound.chat_id,
+        language=ctx.t.language,
+        now=ctx.now,
+    )
+    if outcome is InviteProblem.UNKNOWN:
+        return [Reply(_("这个邀请码无效。请核对链接是否完整，或向学校索取新的邀请。"))]
+    if outcome is InviteProblem.USED:
+        return [
+            Reply(
+                _("这个邀请码已经被使用过了。如果不是您本人使用的，请联系学校德育处重新发放邀请。")
+            )
+        ]
+    if outcome is InviteProblem.EXPIRED:
+        return [Reply(_("这个邀请码已过期。请联系学校重新发放邀请。"))]
+    await _load_person(ctx, outcome.account)
+    if not outcome.again:
+        await audit(
+            session=ctx.session,
+            actor=ctx.actor,
+            action="account.bind",
+            subject=f"{inbound.channel}:{outcome.account.id}",
+            detail="invite",
+        )
+    return [await greeting(ctx)]
+
+
+async def contact_shared(inbound: Inbound, ctx: Context) -> list[Reply]:
+    _ = ctx.t._
+    phone = normalise_phone(inbound.contact_phone)
+    guardian = await guardian_by_phone(
+        session=ctx.session, school_id=ctx.school.id or 0, phone=phone
+    )
+    if guardian is None or guardian.id is None:
+        return [
+            Reply(
+                _(
+                    "没有在学校名册中找到这个手机号。请联系班主任核对登记的号码，"
+                    "或使用班主任发给您的邀请链接。"
+                )
+            )
+        ]
+    account = await bind_account(
+        session=ctx.session,
+        channel=inbound.channel,
+        external_id=inbound.user_id,
+        chat_id=inbound.chat_id,
+        school_id=guardian.school_id,
+        kind=PersonKind.GUARDIAN,
+        person_id=guardian.id,
+        language=ctx.t.language,
+        now=ctx.now,
+    )
+    await _load_person(ctx, account)
+    await audit(
+        session=ctx.session,
+        actor=ctx.actor,
+        action="account.bind",
+        subject=f"{inbound.channel}:{account.id}",
+        detail="contact",
+    )
+    return [await greeting(ctx)]
+
+
+async def _load_person(ctx: Context, account: ChannelAccount) -> None:
+    ctx.account = account
+    person = await person_for(session=ctx.session, account=account)
+    ctx.staff = person if isinstance(person, Staff) else None
+    ctx.guardian = person if isinstance(person, Guardian) else None
+
+
+async def greeting(ctx: Context) -> Reply:
+    _ = ctx.t._
+    if ctx.staff is not None:
+        duties = await staff_duties(session=ctx.session, staff=ctx.staff)
+        parts = [_("{cls}班主任").format(cls=c) for c in duties.head_of]
+        parts += [
+            _("{cls}{subject}老师").format(cls=c, subject=s)
+            if s
+            else _("{cls}任课老师").format(cls=c)
+            for c, s in duties.teaches
+        ]
+        parts += [_("{group}教练").format(group=g) for g in duties.coaches]
+        parts += [_(ROLE_NAMES[r]) for r in sorted(duties.roles)]
+        roles = _("、").join(parts) if parts else _("教职工")
+        return Reply(
+            _(
+                "{name}老师，您好！您已绑定为{school}的{roles}。\n"
+                "发送 /visit 记录一次家访，或直接发一句话，例如：今天上门家访了三(2)班张小明，见了奶奶。"
+                "发送 /help 查看全部功能。"
+            ).format(name=ctx.staff.name, school=ctx.school.name, roles=roles)
+        )
+    if ctx.guardian is not None:
+        children = await children_of(session=ctx.session, guardian=ctx.guardian)
+        names = _("、").join(f"{klass.name}{student.name}" for student, klass in children)
+        return Reply(
+            _(
+                "{name}，您好！您已绑定为{school}{children}的家长。"
+                "学校的通知会发到这里，请留意查收并确认。"
+            ).format(name=ctx.guardian.name, school=ctx.school.name, children=names)
+        )
+    return unbound_reply(ctx.t)

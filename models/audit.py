@@ -1,0 +1,27 @@
+"""Audit log: who read or changed what (no message contents, no phone numbers)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlmodel import Field, SQLModel
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from models.base import AwareDateTime, utcnow
+
+
+class AuditEntry(SQLModel, table=True):
+    __tablename__ = "audit_log"
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(default_factory=utcnow, sa_type=AwareDateTime, index=True)
+    actor: str = Field(max_length=64)  # "staff:7", "guardian:3", "cli"
+    action: str = Field(max_length=32)  # "visit.create", "export.visits", "account.bind"
+    subject: str = Field(default="", max_length=64)  # "visit:42", "student:9"
+    detail: str = Field(default="", max_length=500)
+
+
+async def audit(
+    *, session: AsyncSession, actor: str, action: str, subject: str = "", detail: str = ""
+) -> None:
+    session.add(AuditEntry(actor=actor, action=action, subject=subject, detail=detail))

@@ -1,0 +1,82 @@
+"""Staff, students and guardians."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from sqlalchemy import UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+
+class StaffRole(StrEnum):
+    """Roles held beyond teaching (teaching and head-teacher duty come from the class tables)."""
+
+    ADMIN = "admin"  # 德育处
+    PRINCIPAL = "principal"  # 校长
+    CARE = "care"  # 关爱室
+
+
+#: Special-type tags 特殊类型, in their canonical order.
+STUDENT_TAGS: tuple[str, ...] = ("贫困", "学习困难", "单亲", "孤儿", "智障", "留守")
+
+
+class Staff(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("school_id", "staff_no"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    school_id: int = Field(foreign_key="school.id", index=True)
+    staff_no: str = Field(max_length=32)
+    name: str = Field(max_length=50)
+    phone: str | None = Field(default=None, max_length=20, index=True)
+    #: Comma-separated StaffRole values, e.g. "admin,principal".
+    roles: str = Field(default="", max_length=100)
+    wecom_userid: str | None = Field(default=None, max_length=64)
+    active: bool = True
+
+    def role_set(self) -> frozenset[StaffRole]:
+        return frozenset(StaffRole(r) for r in self.roles.split(",") if r)
+
+
+class Teaching(SQLModel, table=True):
+    """A subject teacher 任课教师 teaching a class (subject may be blank)."""
+
+    staff_id: int = Field(foreign_key="staff.id", primary_key=True)
+    class_id: int = Field(foreign_key="school_class.id", primary_key=True, index=True)
+    subject: str = Field(default="", max_length=20)
+
+
+class Student(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("school_id", "student_no"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    school_id: int = Field(foreign_key="school.id", index=True)
+    student_no: str = Field(max_length=32)
+    name: str = Field(max_length=50, index=True)
+    class_id: int = Field(foreign_key="school_class.id", index=True)
+    #: Comma-separated special-type tags, in STUDENT_TAGS order ("" for none).
+    tags: str = Field(default="", max_length=100)
+    active: bool = True
+
+    def tag_list(self) -> list[str]:
+        return [t for t in self.tags.split(",") if t]
+
+
+class Guardian(SQLModel, table=True):
+    """A parent or other guardian; one guardian may have several children at the school."""
+
+    __table_args__ = (UniqueConstraint("school_id", "phone"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    school_id: int = Field(foreign_key="school.id", index=True)
+    name: str = Field(max_length=50)
+    phone: str = Field(max_length=20)
+
+
+class StudentGuardian(SQLModel, table=True):
+    __tablename__ = "student_guardian"
+
+    student_id: int = Field(foreign_key="student.id", primary_key=True)
+    guardian_id: int = Field(foreign_key="guardian.id", primary_key=True, index=True)
+    #: 父亲, 母亲, 爷爷, … as written in the roster.
+    relation: str = Field(default="", max_length=20)
+    position: int = 1

@@ -1,0 +1,62 @@
+"""Whose records a staff member may touch (least privilege, DOMAIN.md "People and roles").
+
+A head teacher: every student of their class. A subject teacher: the students of the classes they
+teach. A coach: the members of their teams and groups. 德育处 admins and the principal: the whole
+school. Care-room staff get no visit scope from that role alone.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import or_
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+from sqlmodel.sql.expression import SelectOfScalar
+
+from models.people import Staff, StaffRole, Student, Teaching
+from models.school import GroupCoach, GroupMember, SchoolClass
+
+WHOLE_SCHOOL_ROLES = frozenset({StaffRole.ADMIN, StaffRole.PRINCIPAL})
+
+
+def has_whole_school_scope(staff: Staff) -> bool:
+    return bool(staff.role_set() & WHOLE_SCHOOL_ROLES)
+
+
+def scoped_students(staff: Staff) -> SelectOfScalar[Student]:
+    """A SELECT of the active students in `staff`'s scope (add ordering and filters to it)."""
+    query = select(Student).where(
+        col(Student.school_id) == staff.school_id, col(Student.active).is_(True)
+    )
+    if has_whole_school_scope(staff):
+        return query
+    head_of = select(col(SchoolClass.id)).where(col(SchoolClass.head_teacher_id) == staff.id)
+    taught = select(col(Teaching.class_id)).where(col(Teaching.staff_id) == staff.id)
+    coached = (
+        select(col(GroupMember.student_id))
+        .join(GroupCoach, col(GroupCoach.group_id) == col(GroupMember.group_id))
+        .where(col(GroupCoach.staff_id) == staff.id)
+    )
+    return query.where(
+        or_(
+            col(Student.class_id).in_(head_of),
+            col(Student.class_id).in_(taught),
+            col(Student.id).in_(coached),
+        )
+    )
+
+
+async def student_in_scope(
+    *, session: AsyncSession, staff: Staff, student_id: int
+) -> Student | None:
+    """The student if `staff` may log a visit for them, else None (forged ids end here)."""
+    result = await session.exec(scoped_students(staff).where(col(Student.id) == student_id))
+    return result.first()
+
+
+async def classes_in_scope(*, session: AsyncSession, staff: Staff) -> list[SchoolClass]:
+    """Classes with at least one student in scope; the head teacher's own class first."""
+    class_ids = scoped_students(staff).with_only_columns(col(Student.class_id)).distinct()
+    result = await session.execute(select(SchoolClass).where(col(SchoolClass.id).in_(class_ids)))
+    classes = list(result.scalars().all())
+    classes.sort(key=lambda c: (c.head_teacher_id != staff.id, c.grade, c.number))
+    return classes

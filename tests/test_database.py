@@ -1,0 +1,76 @@
+"""The database layer behaves the same on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta, timezone
+
+import pytest
+from sqlmodel import select
+
+from bot.db import Database, async_url
+from bot.errors import ConfigError
+from models import OutboxMessage, School
+from models.outbox import enqueue
+
+
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [
+        ("sqlite:///jiafang.db", "sqlite+aiosqlite:///jiafang.db"),
+        ("sqlite:////tmp/x.db", "sqlite+aiosqlite:////tmp/x.db"),
+        ("postgresql://postgres@127.0.0.1:5432/test", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"),
+        ("postgres://u:p@h/db", "postgresql+asyncpg://u:p@h/db"),
+    ],
+)
+def test_database_urls_map_to_async_drivers(given: str, expected: str) -> None:
+    assert async_url(given) == expected
+
+
+@pytest.mark.parametrize("bad", ["mysql://root@localhost/x", "not a url"])
+def test_unsupported_database_url_is_refused_clearly(bad: str) -> None:
+    with pytest.raises(ConfigError):
+        async_url(bad)
+
+
+async def test_time_stamps_come_back_timezone_aware(db: Database) -> None:
+    shanghai = timezone(timedelta(hours=8))
+    async with db.session() as session:
+        await enqueue(
+            session=session,
+            key="k1",
+            kind="test",
+            channel="console",
+            chat_id="1",
+            payload={"text": "x", "buttons": []},
+            due_at=datetime(2026, 11, 16, 10, 0, tzinfo=shanghai),
+        )
+    async with db.session() as session:
+        row = (await session.exec(select(OutboxMessage))).one()
+    assert row.due_at == datetime(2026, 11, 16, 2, 0, tzinfo=UTC)
+    assert row.due_at.tzinfo is not None
+
+
+async def test_enqueueing_the_same_key_twice_keeps_one_row(db: Database) -> None:
+    for _ in range(2):
+        async with db.session() as session:
+            await enqueue(
+                session=session,
+                key="visit-problem:1:staff:2",
+                kind="alert",
+                channel="telegram",
+                chat_id="42",
+                payload={"text": "x", "buttons": []},
+            )
+    async with db.session() as session:
+        rows = (await session.exec(select(OutboxMessage))).all()
+    assert len(rows) == 1
+
+
+async def test_a_failed_transaction_saves_nothing(db: Database) -> None:
+    with pytest.raises(RuntimeError):
+        async with db.session() as session:
+            session.add(School(name="半途学校"))
+            await session.flush()
+            raise RuntimeError("boom")
+    async with db.session() as session:
+        assert (await session.exec(select(School))).all() == []
