@@ -18,7 +18,10 @@ from models.outbox import enqueue
     [
         ("sqlite:///jiafang.db", "sqlite+aiosqlite:///jiafang.db"),
         ("sqlite:////tmp/x.db", "sqlite+aiosqlite:////tmp/x.db"),
-        ("postgresql://postgres@127.0.0.1:5432/test", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"),
+        (
+            "postgresql://postgres@127.0.0.1:5432/test",
+            "postgresql+asyncpg://postgres@127.0.0.1:5432/test",
+        ),
         ("postgres://u:p@h/db", "postgresql+asyncpg://u:p@h/db"),
     ],
 )

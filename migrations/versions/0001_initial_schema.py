@@ -1,8 +1,8 @@
 """initial schema
 
 Revision ID: 0001
-Revises: 
-Create Date: 2026-11-23 11:01:02.584327
+Revises:
+Create Date: 2026-11-23 11:02:51.103561
 """
 
 from collections.abc import Sequence

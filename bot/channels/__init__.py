@@ -1,0 +1,1 @@
+"""One module per messenger; the only code that imports python-telegram-bot or wechatpy."""

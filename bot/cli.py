@@ -1,0 +1,125 @@
+"""The one command line: `python -m bot …` or `jiafang …`."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from collections.abc import Sequence
+from datetime import date
+from pathlib import Path
+
+from bot.errors import JiafangError
+from bot.settings import Settings, get_settings
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="jiafang", description="家访 — home-visit and home–school contact bot"
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    db = sub.add_parser("db", help="database schema")
+    db_sub = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
+    db_sub.add_parser("upgrade", help="apply all migrations (safe to run again)")
+
+    roster = sub.add_parser("roster", help="the school roster")
+    roster_sub = roster.add_subparsers(dest="roster_command", required=True, metavar="ACTION")
+    roster_import = roster_sub.add_parser(
+        "import", help="import teachers and students from a .xlsx workbook or two .csv files"
+    )
+    roster_import.add_argument(
+        "files", nargs="+", type=Path, help="roster.xlsx, or teachers.csv and students.csv"
+    )
+    roster_import.add_argument("--school", help="school name (default: SCHOOL_NAME)")
+
+    invites = sub.add_parser("invites", help="print one-time invite codes and Telegram links")
+    invites.add_argument("--format", choices=["table", "csv"], default="table")
+    invites.add_argument("--role", choices=["all", "staff", "guardian"], default="all")
+    invites.add_argument("--class", dest="class_name", help="only this class, e.g. 三(2)班")
+    invites.add_argument("-o", "--output", type=Path, help="write to this file instead of stdout")
+
+    demo = sub.add_parser("demo", help="seed a demo school (2 grades, 4 classes, ~120 students)")
+    demo.add_argument("--force", action="store_true", help="seed even if a school exists")
+
+    sub.add_parser("run", help="run the bot (Telegram if configured, else the console)")
+
+    export = sub.add_parser("export", help="export records")
+    export_sub = export.add_subparsers(dest="export_command", required=True, metavar="WHAT")
+    visits = export_sub.add_parser("visits", help="visit records as .xlsx")
+    visits.add_argument("--from", dest="date_from", type=date.fromisoformat, required=True)
+    visits.add_argument("--to", dest="date_to", type=date.fromisoformat, required=True)
+    visits.add_argument("--class", dest="class_name", help="only this class, e.g. 三(2)班")
+    visits.add_argument("-o", "--output", type=Path, required=True)
+    return parser
+
+
+def _db_upgrade(settings: Settings) -> int:
+    from bot.migrate import upgrade
+
+    upgrade(settings.database_url)
+    print("数据库已是最新结构。")
+    return 0
+
+
+def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
+    command: str = args.command
+    if command == "db":
+        return _db_upgrade(settings)
+    if command == "roster":
+        from bot.roster import run_import
+
+        return asyncio.run(run_import(settings, args.files, school_name=args.school))
+    if command == "invites":
+        from bot.invites import print_invites
+
+        return asyncio.run(
+            print_invites(
+                settings,
+                fmt=args.format,
+                role=args.role,
+                class_name=args.class_name,
+                output=args.output,
+            )
+        )
+    if command == "demo":
+        from bot.demo import run_demo_seed
+
+        return asyncio.run(run_demo_seed(settings, force=args.force))
+    if command == "run":
+        from bot.runner import run
+
+        return run(settings)
+    if command == "export":
+        from bot.export import run_export_visits
+
+        return asyncio.run(
+            run_export_visits(
+                settings,
+                date_from=args.date_from,
+                date_to=args.date_to,
+                class_name=args.class_name,
+                output=args.output,
+            )
+        )
+    raise AssertionError(command)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        settings = get_settings()
+        logging.basicConfig(
+            level=settings.log_level.upper(),
+            format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        )
+        # python-telegram-bot and httpx log whole requests (with personal data) below WARNING.
+        for noisy in ("httpx", "telegram", "apscheduler"):
+            logging.getLogger(noisy).setLevel(logging.WARNING)
+        return _dispatch(args, settings)
+    except JiafangError as exc:
+        print(f"错误：{exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
