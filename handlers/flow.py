@@ -9,6 +9,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from handlers.context import Context
+from handlers.i18n import N_
 from handlers.types import Inbound, Transition
 
 Step = Callable[[Inbound, Any, Context], Awaitable[Transition]]
@@ -33,7 +34,7 @@ class Flow:
     allowed: Gate
     free_text: FreeTextStarter | None = None
     #: What the user is told when `allowed` refuses them (a msgid, translated when shown).
-    refusal: str = "这项功能只对本校教师开放。"
+    refusal: str = N_("这项功能只对本校教师开放。")
     describe: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from handlers.context import Context
-from handlers.i18n import Translator
+from handlers.i18n import N_, Translator
 from handlers.types import Inbound, Reply
 from models.accounts import ChannelAccount, PersonKind
 from models.audit import audit
@@ -18,9 +18,9 @@ class NoSchool(Exception):
 
 
 ROLE_NAMES = {
-    StaffRole.ADMIN: "德育处管理员",
-    StaffRole.PRINCIPAL: "校长",
-    StaffRole.CARE: "关爱室工作人员",
+    StaffRole.ADMIN: N_("德育处管理员"),
+    StaffRole.PRINCIPAL: N_("校长"),
+    StaffRole.CARE: N_("关爱室工作人员"),
 }
 
 
