@@ -115,7 +115,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         )
         # python-telegram-bot and httpx log whole requests (with personal data) below WARNING.
-        for noisy in ("httpx", "telegram", "apscheduler"):
+        for noisy in ("httpx", "telegram", "apscheduler", "alembic"):
             logging.getLogger(noisy).setLevel(logging.WARNING)
         return _dispatch(args, settings)
     except JiafangError as exc:
