@@ -15,6 +15,10 @@ from pathlib import Path
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 
+from models.text import N_
+
+__all__ = ["DEFAULT_LANGUAGE", "LANGUAGES", "N_", "Translator", "normalise_language", "translator"]
+
 LOCALE_DIR = Path(__file__).parent / "locale"
 DOMAIN = "jiafang"
 DEFAULT_LANGUAGE = "zh"
@@ -57,8 +61,3 @@ def translator(language: str) -> Translator:
     write_mo(buffer, catalog)
     buffer.seek(0)
     return Translator(language, gettext.GNUTranslations(buffer))
-
-
-def N_(message: str) -> str:
-    """Mark a message for extraction where it is defined; translate it where it is shown."""
-    return message

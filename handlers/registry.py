@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from handlers.flow import Flow
+from handlers.visit import VISIT_FLOW
 
 
 def all_flows() -> list[Flow]:
-    return []
+    return [VISIT_FLOW]

@@ -56,7 +56,7 @@ async def student_in_scope(
 async def classes_in_scope(*, session: AsyncSession, staff: Staff) -> list[SchoolClass]:
     """Classes with at least one student in scope; the head teacher's own class first."""
     class_ids = scoped_students(staff).with_only_columns(col(Student.class_id)).distinct()
-    result = await session.execute(select(SchoolClass).where(col(SchoolClass.id).in_(class_ids)))
-    classes = list(result.scalars().all())
+    result = await session.exec(select(SchoolClass).where(col(SchoolClass.id).in_(class_ids)))
+    classes = list(result.all())
     classes.sort(key=lambda c: (c.head_teacher_id != staff.id, c.grade, c.number))
     return classes

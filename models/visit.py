@@ -8,6 +8,7 @@ from enum import StrEnum
 from sqlmodel import Field, SQLModel
 
 from models.base import AwareDateTime, str_enum, utcnow
+from models.text import N_
 
 
 class VisitForm(StrEnum):
@@ -28,18 +29,18 @@ class VisitCategory(StrEnum):
     IMMEDIATE = "immediate"  # 立即
 
 
-#: Chinese labels, as teachers read and type them.
+#: Chinese labels, as teachers read and type them (msgids: translate where shown).
 FORM_LABELS: dict[VisitForm, str] = {
-    VisitForm.HOME: "上门家访",
-    VisitForm.PARENT_CAME: "家长来访",
-    VisitForm.INVITED: "约访",
-    VisitForm.PHONE: "电访",
-    VisitForm.LETTER: "信访",
+    VisitForm.HOME: N_("上门家访"),
+    VisitForm.PARENT_CAME: N_("家长来访"),
+    VisitForm.INVITED: N_("约访"),
+    VisitForm.PHONE: N_("电访"),
+    VisitForm.LETTER: N_("信访"),
 }
 CATEGORY_LABELS: dict[VisitCategory, str] = {
-    VisitCategory.ROUTINE: "常规",
-    VisitCategory.KEY: "重点",
-    VisitCategory.IMMEDIATE: "立即",
+    VisitCategory.ROUTINE: N_("常规"),
+    VisitCategory.KEY: N_("重点"),
+    VisitCategory.IMMEDIATE: N_("立即"),
 }
 
 

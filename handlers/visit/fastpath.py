@@ -1,0 +1,83 @@
+"""One message instead of a conversation: `昨天电访李华妈妈 说孩子感冒`.
+
+The message is read by `models.visit_text` against the teacher's own students only; what it
+recognises fills the draft, and the flow then asks only for what is still missing (student, form,
+category, date, who was met) before the same summary card as `/visit`.
+"""
+
+from __future__ import annotations
+
+from handlers.context import Context
+from handlers.types import Inbound, Reply, Transition
+from handlers.visit.draft import VisitDraft
+from handlers.visit.labels import CATEGORY_NAMES, FORM_NAMES
+from handlers.visit.questions import TEXT_LIMIT, date_note, proceed, staff_of, too_long
+from handlers.visit.render import format_date
+from handlers.visit.students import Pupil, roster
+from models.visit_text import ParsedVisit, parse_visit_text
+from models.visits import visit_date_problem
+
+
+def matching_pupils(parsed: ParsedVisit, pupils: list[Pupil]) -> list[Pupil]:
+    """The students the message names; a class named in it narrows namesakes down."""
+    named = [p for p in pupils if p.student.name in parsed.student_names]
+    if parsed.class_name is not None:
+        in_class = [p for p in named if (p.klass.grade, p.klass.number) == parsed.class_name]
+        if in_class:
+            return in_class
+    return named
+
+
+async def start_from_text(inbound: Inbound, draft: VisitDraft, ctx: Context) -> Transition | None:
+    """Start a visit from a free-text message, or None when it does not read as a visit log."""
+    if ctx.staff is None or not inbound.text or not inbound.text.strip():
+        return None
+    _ = ctx.t._
+    pupils = await roster(session=ctx.session, staff=staff_of(ctx))
+    parsed = parse_visit_text(inbound.text, today=ctx.today, names={p.student.name for p in pupils})
+    if not parsed.found_anything():
+        return None
+    if len(parsed.notes) > TEXT_LIMIT:
+        return Transition.end(Reply(too_long(ctx, TEXT_LIMIT, len(parsed.notes))))
+    notes = [_("好的，我来帮您记录这次家访。")]
+    matches = matching_pupils(parsed, pupils)
+    if len(matches) == 1:
+        draft.student_id = matches[0].id
+    elif matches:
+        draft.candidates = [p.id for p in matches]
+        if len({p.student.name for p in matches}) == 1:
+            notes.append(
+                _("您的学生中有 {count} 位叫{name}的同学。").format(
+                    count=len(matches), name=matches[0].student.name
+                )
+            )
+    if parsed.visit_date is not None:
+        problem = visit_date_problem(parsed.visit_date, today=ctx.today, school=ctx.school)
+        if problem is None:
+            draft.visit_date = parsed.visit_date
+        else:
+            notes.append(date_note(ctx, problem))
+    draft.form = parsed.form
+    draft.category = parsed.category
+    draft.met = parsed.met
+    draft.notes = parsed.notes
+    draft.quick = True
+    recognised = understood(ctx, draft, matches[0] if len(matches) == 1 else None)
+    if recognised:
+        notes.append(recognised)
+    return await proceed(draft, ctx, *notes)
+
+
+def understood(ctx: Context, draft: VisitDraft, pupil: Pupil | None) -> str:
+    """One line with what the message gave, so the teacher sees how it was read."""
+    _ = ctx.t._
+    parts = [pupil.label] if pupil else []
+    if draft.visit_date:
+        parts.append(format_date(ctx.t, draft.visit_date))
+    if draft.form:
+        parts.append(_(FORM_NAMES[draft.form]))
+    if draft.category:
+        parts.append(_(CATEGORY_NAMES[draft.category]))
+    if draft.met:
+        parts.append(draft.met)
+    return _("已识别：{parts}").format(parts=" · ".join(parts)) if parts else ""

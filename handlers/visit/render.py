@@ -1,0 +1,66 @@
+"""Texts built from a visit: dates, the summary card and the alert to 德育处."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from handlers.i18n import Translator
+from handlers.visit.draft import VisitDraft
+from handlers.visit.labels import CATEGORY_NAMES, FIELD_NAMES, FORM_NAMES
+from handlers.visit.states import SECTIONS, State
+from handlers.visit.students import Pupil
+from models.people import Staff
+from models.visit import Visit
+
+
+def format_date(t: Translator, day: date) -> str:
+    return t._("{year}年{month}月{day}日").format(year=day.year, month=day.month, day=day.day)
+
+
+def field_line(t: Translator, state: State, value: str) -> str:
+    """`家访形式：电访`: a field's name and its value."""
+    return t._("{field}：{value}").format(field=t._(FIELD_NAMES[state]), value=value)
+
+
+def summary_card(t: Translator, draft: VisitDraft, pupil: Pupil | None) -> str:
+    """Every field of the draft with its Chinese label, as the teacher checks it before saving."""
+    _ = t._
+    blank = _("（未填写）")
+
+    def text(value: str | None) -> str:
+        return value if value else blank
+
+    lines = [_("请核对这次家访记录：")]
+    lines.append(field_line(t, State.STUDENT, pupil.label if pupil else blank))
+    lines.append(field_line(t, State.FORM, _(FORM_NAMES[draft.form]) if draft.form else blank))
+    lines.append(
+        field_line(
+            t, State.CATEGORY, _(CATEGORY_NAMES[draft.category]) if draft.category else blank
+        )
+    )
+    lines.append(
+        field_line(t, State.DATE, format_date(t, draft.visit_date) if draft.visit_date else blank)
+    )
+    lines.append(field_line(t, State.MET, text(draft.met)))
+    lines += [field_line(t, state, text(getattr(draft, state.value))) for state in SECTIONS]
+    lines.append(field_line(t, State.PROBLEMS, draft.problems or _("无")))
+    if draft.problems:
+        lines.append(field_line(t, State.NEEDS_SCHOOL, _("是") if draft.needs_school else _("否")))
+    if draft.notes:
+        lines.append(field_line(t, State.NOTES, draft.notes))
+    return "\n".join(lines)
+
+
+def problem_alert(t: Translator, visit: Visit, pupil: Pupil, teacher: Staff) -> str:
+    """What 德育处 receives when a visit found a problem that needs the school."""
+    return t._(
+        "【家访发现问题，需要学校处理】\n"
+        "班级：{klass}\n学生：{student}\n家访老师：{teacher}\n家访日期：{date}\n问题：{problem}\n"
+        "请及时跟进处理。"
+    ).format(
+        klass=pupil.klass.name,
+        student=pupil.student.name,
+        teacher=teacher.name,
+        date=format_date(t, visit.visit_date),
+        problem=visit.problems,
+    )

@@ -1,0 +1,79 @@
+"""保存: check the draft once more, store the visit, alert 德育处, and show the month's progress.
+
+Everything happens in the dispatcher's transaction: the visit, its audit entry and the alerts
+are committed together with the end of the conversation, or not at all.
+"""
+
+from __future__ import annotations
+
+from handlers.context import Context
+from handlers.i18n import translator
+from handlers.types import Reply, Transition
+from handlers.visit.draft import VisitDraft
+from handlers.visit.questions import date_note, proceed, staff_of
+from handlers.visit.render import problem_alert
+from handlers.visit.students import Pupil, pupils
+from models.people import Staff
+from models.visit import Visit, VisitCreate
+from models.visits import monthly_progress, problem_recipients, save_visit, visit_date_problem
+
+
+async def save(draft: VisitDraft, ctx: Context) -> Transition:
+    _ = ctx.t._
+    staff = staff_of(ctx)
+    # Scope is checked again here: the roster may have changed since the student was picked.
+    found = await pupils(session=ctx.session, staff=staff, ids=[draft.student_id or 0])
+    if not found:
+        draft.forget_student()
+        note = _("这位学生已不在您任教或负责的范围内，不能保存。请重新选择学生。")
+        return await proceed(draft, ctx, note)
+    if draft.visit_date is not None:
+        problem = visit_date_problem(draft.visit_date, today=ctx.today, school=ctx.school)
+        if problem is not None:
+            draft.visit_date = None
+            return await proceed(draft, ctx, date_note(ctx, problem))
+    if draft.visit_date is None or draft.form is None or draft.category is None:
+        return await proceed(draft, ctx, _("还有必填的内容没有完成，请先补上。"))
+    visit = await save_visit(
+        session=ctx.session,
+        visit=VisitCreate(
+            visit_date=draft.visit_date,
+            form=draft.form,
+            category=draft.category,
+            student_id=found[0].id,
+            met=draft.met or "",
+            school_report=draft.school_report or "",
+            home_learned=draft.home_learned or "",
+            family=draft.family or "",
+            guidance=draft.guidance or "",
+            measures=draft.measures or "",
+            problems=draft.problems or "",
+            needs_school=bool(draft.problems and draft.needs_school),
+            notes=draft.notes,
+        ),
+        school_id=ctx.school.id or 0,
+        teacher_id=staff.id or 0,
+        channel=ctx.channel,
+        now=ctx.now,
+    )
+    lines = [_("已保存。")]
+    if visit.needs_school:
+        await alert_school(ctx, visit, found[0], staff)
+        lines.append(_("发现的问题已转告德育处。"))
+    progress = await monthly_progress(session=ctx.session, staff=staff, day=ctx.today)
+    lines.append(
+        _("本月已家访 {done}/{target} 人次。").format(done=progress.done, target=progress.target)
+    )
+    return Transition.end(Reply("".join(lines)))
+
+
+async def alert_school(ctx: Context, visit: Visit, pupil: Pupil, teacher: Staff) -> None:
+    """One message per bound account of every 德育处 admin, each in that account's language."""
+    for account in await problem_recipients(session=ctx.session, school_id=ctx.school.id or 0):
+        text = problem_alert(translator(account.language), visit, pupil, teacher)
+        await ctx.notify(
+            key=f"visit-problem:{visit.id}:{account.id}",
+            kind="visit_problem",
+            account=account,
+            reply=Reply(text),
+        )

@@ -1,0 +1,66 @@
+"""The visit flow's states and the rule that picks the next question (see `visit.mmd`)."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from handlers.visit.draft import VisitDraft
+
+
+class State(StrEnum):
+    CLASS = "class"
+    STUDENT = "student"
+    FORM = "form"
+    CATEGORY = "category"
+    DATE = "date"
+    MET = "met"
+    SCHOOL_REPORT = "school_report"
+    HOME_LEARNED = "home_learned"
+    FAMILY = "family"
+    GUIDANCE = "guidance"
+    MEASURES = "measures"
+    PROBLEMS = "problems"
+    NEEDS_SCHOOL = "needs_school"
+    #: Only reached through 修改: the free notes of a one-message log.
+    NOTES = "notes"
+    SUMMARY = "summary"
+    EDIT = "edit"
+
+
+#: The record's free-text sections, asked in this order; each state's value is the draft field.
+SECTIONS: tuple[State, ...] = (
+    State.SCHOOL_REPORT,
+    State.HOME_LEARNED,
+    State.FAMILY,
+    State.GUIDANCE,
+    State.MEASURES,
+)
+#: States that take free text into the draft field of the same name.
+TEXT_STATES: tuple[State, ...] = (*SECTIONS, State.PROBLEMS, State.NOTES)
+
+_REQUIRED: tuple[tuple[State, str], ...] = (
+    (State.FORM, "form"),
+    (State.CATEGORY, "category"),
+    (State.DATE, "visit_date"),
+    (State.MET, "met"),
+)
+
+
+def next_state(draft: VisitDraft) -> State:
+    """The first question the draft still needs, or the summary card when it is complete.
+
+    The same rule serves the full `/visit`, the one-message fast path (which skips the optional
+    sections) and editing from the summary (which clears one answer, so only it is asked again).
+    """
+    if draft.student_id is None:
+        return State.STUDENT if draft.class_id is not None or draft.candidates else State.CLASS
+    for state, field in _REQUIRED:
+        if getattr(draft, field) is None:
+            return state
+    if not draft.quick:
+        for state in (*SECTIONS, State.PROBLEMS):
+            if getattr(draft, state.value) is None:
+                return state
+    if draft.problems and draft.needs_school is None:
+        return State.NEEDS_SCHOOL
+    return State.SUMMARY

@@ -1,0 +1,159 @@
+"""Saving visits, the date rule, the monthly target and progress (models/visits.py, quota.py)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from sqlmodel import select
+
+from bot.db import Database
+from models.audit import AuditEntry
+from models.people import Staff, Teaching
+from models.quota import MonthlyTargets, monthly_target
+from models.school import School
+from models.visit import Visit, VisitCategory, VisitCreate, VisitForm
+from models.visits import (
+    DateProblem,
+    monthly_progress,
+    problem_recipients,
+    save_visit,
+    visit_date_problem,
+)
+from tests import factories
+from tests.clock import FakeClock
+from tests.factories import bind, seed_school
+
+TODAY = date(2026, 11, 16)
+
+
+@pytest.mark.parametrize(
+    ("day", "problem"),
+    [
+        (date(2026, 11, 16), None),  # today
+        (date(2026, 11, 15), None),
+        (date(2026, 9, 1), None),  # the school year's first day
+        (date(2026, 11, 17), DateProblem.FUTURE),
+        (date(2027, 1, 1), DateProblem.FUTURE),
+        (date(2026, 8, 31), DateProblem.BEFORE_SCHOOL_YEAR),
+        (date(2025, 11, 16), DateProblem.BEFORE_SCHOOL_YEAR),
+    ],
+)
+def test_visit_date_must_be_past_and_in_this_school_year(
+    day: date, problem: DateProblem | None
+) -> None:
+    assert visit_date_problem(day, today=TODAY, school=School(name="x")) is problem
+
+
+def test_school_year_start_follows_the_schools_calendar() -> None:
+    school = School(name="x", year_start_month=2, year_start_day=15)
+    assert visit_date_problem(date(2026, 2, 14), today=TODAY, school=school) is (
+        DateProblem.BEFORE_SCHOOL_YEAR
+    )
+    assert visit_date_problem(date(2026, 2, 15), today=TODAY, school=school) is None
+
+
+@pytest.mark.parametrize(
+    ("head", "subject", "target"),
+    [
+        (True, False, 10),
+        (False, True, 3),
+        (True, True, 10),  # both: the head teacher's target
+        (False, False, 8),  # coaches, 德育处: 8 parent contacts
+    ],
+)
+def test_monthly_target_by_role(head: bool, subject: bool, target: int) -> None:
+    assert monthly_target(head_teacher=head, subject_teacher=subject) == target
+
+
+def test_monthly_targets_are_configurable() -> None:
+    targets = MonthlyTargets(head_teacher=12, subject_teacher=4, other_staff=6)
+    assert monthly_target(head_teacher=False, subject_teacher=True, targets=targets) == 4
+
+
+def _visit(ts: factories.TestSchool, student: str, day: date) -> VisitCreate:
+    return VisitCreate(
+        visit_date=day,
+        form=VisitForm.PHONE,
+        category=VisitCategory.ROUTINE,
+        student_id=ts.students[student].id or 0,
+        notes="🙂",
+    )
+
+
+async def _save(
+    db: Database, clock: FakeClock, ts: factories.TestSchool, teacher: str, day: date
+) -> Visit:
+    async with db.session() as session:
+        return await save_visit(
+            session=session,
+            visit=_visit(ts, "张小明", day),
+            school_id=ts.school.id or 0,
+            teacher_id=ts.staff[teacher].id or 0,
+            channel="console",
+            now=clock(),
+        )
+
+
+async def test_saving_a_visit_writes_an_audit_entry_without_content(
+    db: Database, clock: FakeClock
+) -> None:
+    ts = await seed_school(db)
+    visit = await _save(db, clock, ts, "王芳", TODAY)
+    async with db.session() as session:
+        entries = (await session.exec(select(AuditEntry))).all()
+    assert [(e.actor, e.action, e.subject, e.detail) for e in entries] == [
+        (f"staff:{ts.staff['王芳'].id}", "visit.create", f"visit:{visit.id}", "")
+    ]
+
+
+@pytest.mark.parametrize(
+    ("teacher", "target"),
+    [("王芳", 10), ("李强", 10), ("钱进", 8), ("赵敏", 8)],
+)
+async def test_progress_counts_this_months_visits_against_the_role_target(
+    db: Database, clock: FakeClock, teacher: str, target: int
+) -> None:
+    ts = await seed_school(db)
+    for day in (date(2026, 11, 1), date(2026, 11, 16), date(2026, 10, 31)):
+        await _save(db, clock, ts, teacher, day)
+    await _save(db, clock, ts, "孙丽", TODAY)  # someone else's visit
+    async with db.session() as session:
+        progress = await monthly_progress(session=session, staff=ts.staff[teacher], day=TODAY)
+    assert (progress.done, progress.target) == (2, target)
+
+
+async def test_subject_teacher_only_has_the_subject_target(db: Database) -> None:
+    ts = await seed_school(db)
+    async with db.session() as session:
+        school_class = ts.classes["三(1)班"]
+        school_class.head_teacher_id = None
+        session.add(school_class)
+        session.add(Teaching(staff_id=ts.staff["李强"].id or 0, class_id=school_class.id or 0))
+        await session.flush()
+        progress = await monthly_progress(session=session, staff=ts.staff["李强"], day=TODAY)
+    assert progress.target == 3
+
+
+async def test_problems_go_to_every_bound_account_of_every_admin(
+    db: Database, clock: FakeClock
+) -> None:
+    ts = await seed_school(db)
+    second = Staff(
+        school_id=ts.school.id or 0, staff_no="T09", name="何静", roles="admin,principal"
+    )
+    async with db.session() as session:
+        session.add(second)
+    await bind(db, clock, ts.staff["赵敏"])
+    await bind(db, clock, ts.staff["赵敏"], channel="telegram", external_id="555")
+    await bind(db, clock, second)
+    await bind(db, clock, ts.staff["王芳"])  # not an admin
+    async with db.session() as session:
+        accounts = await problem_recipients(session=session, school_id=ts.school.id or 0)
+    assert sorted((a.person_id, a.channel) for a in accounts) == sorted(
+        [
+            (ts.staff["赵敏"].id, "console"),
+            (ts.staff["赵敏"].id, "telegram"),
+            (second.id, "console"),
+        ]
+    )
