@@ -55,4 +55,5 @@ class Context:
             channel=account.channel,
             chat_id=account.chat_id,
             payload=reply.to_dict(),
+            due_at=self.now,
         )

@@ -297,6 +297,7 @@ class Dispatcher:
                     channel=conversation.channel,
                     chat_id=conversation.chat_id,
                     payload=Reply(self._timeout_text(t, conversation.flow)).to_dict(),
+                    due_at=now,
                 )
             if idle:
                 ids = [c.id for c in idle]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -44,26 +45,53 @@ async def issue_invite(
     ttl: timedelta,
 ) -> Invite:
     """The person's current unused, unexpired invite, or a new one."""
+    issued = await issue_invites(
+        session=session, school_id=school_id, people=[(kind, person_id)], now=now, ttl=ttl
+    )
+    return issued[(kind, person_id)]
+
+
+async def issue_invites(
+    *,
+    session: AsyncSession,
+    school_id: int,
+    people: Sequence[tuple[PersonKind, int]],
+    now: datetime,
+    ttl: timedelta,
+) -> dict[tuple[PersonKind, int], Invite]:
+    """Each person's current unused, unexpired invite, new ones where there is none.
+
+    Two queries for any number of people (one read, one insert), so a whole school is quick.
+    """
+    wanted = set(people)
+    if not wanted:
+        return {}
     query = select(Invite).where(
-        Invite.person_kind == kind,
-        Invite.person_id == person_id,
+        Invite.school_id == school_id,
         col(Invite.used_at).is_(None),
         col(Invite.expires_at) > now,
+        col(Invite.person_id).in_({person_id for _, person_id in wanted}),
     )
-    existing = (await session.exec(query.order_by(col(Invite.id).desc()))).first()
-    if existing is not None:
-        return existing
-    invite = Invite(
-        code=new_code(),
-        school_id=school_id,
-        person_kind=kind,
-        person_id=person_id,
-        created_at=now,
-        expires_at=now + ttl,
-    )
-    session.add(invite)
+    current: dict[tuple[PersonKind, int], Invite] = {}
+    for invite in (await session.exec(query.order_by(col(Invite.id)))).all():
+        key = (invite.person_kind, invite.person_id)
+        if key in wanted:
+            current[key] = invite  # ordered by id: the newest wins
+    for kind, person_id in people:
+        if (kind, person_id) in current:
+            continue
+        invite = Invite(
+            code=new_code(),
+            school_id=school_id,
+            person_kind=kind,
+            person_id=person_id,
+            created_at=now,
+            expires_at=now + ttl,
+        )
+        session.add(invite)
+        current[(kind, person_id)] = invite
     await session.flush()
-    return invite
+    return current
 
 
 async def bind_account(

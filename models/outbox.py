@@ -40,6 +40,9 @@ class OutboxMessage(SQLModel, table=True):
     attempts: int = 0
     due_at: datetime = Field(default_factory=utcnow, sa_type=AwareDateTime)
     lease_until: datetime | None = Field(default=None, sa_type=AwareDateTime)
+    #: When the current claim handed the message to the channel. A `sending` row whose lease
+    #: ran out with this set may have been delivered: it becomes `unknown`, never resent.
+    attempted_at: datetime | None = Field(default=None, sa_type=AwareDateTime)
     sent_at: datetime | None = Field(default=None, sa_type=AwareDateTime)
     error: str = Field(default="", max_length=500)
     created_at: datetime = Field(default_factory=utcnow, sa_type=AwareDateTime)

@@ -1,0 +1,519 @@
+"""Telegram: python-telegram-bot's `Application` in front of the one conversation engine.
+
+Each update becomes an `Inbound`, `Dispatcher.handle` does the work (and commits the
+conversation state with it), and the `Response` is rendered natively: inline keyboards for
+buttons, the request-contact keyboard for joining by phone number, and the pressed message
+edited to show what was chosen. No `ConversationHandler`: its state would be a second copy of
+what the dispatcher already keeps in the database.
+
+Outgoing messages that are not answers (notices, reminders, alerts) leave through
+`TelegramChannel.send`, called by the outbox's `DeliveryWorker`, which this module starts and
+stops with the application.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import warnings
+import weakref
+from datetime import timedelta
+from typing import Any
+
+from telegram import (
+    Bot,
+    CallbackQuery,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    KeyboardButton,
+    Message,
+    ReplyKeyboardMarkup,
+    ReplyKeyboardRemove,
+    Update,
+)
+from telegram.constants import ChatType, MessageLimit
+from telegram.error import (
+    BadRequest,
+    ChatMigrated,
+    Forbidden,
+    NetworkError,
+    RetryAfter,
+    TelegramError,
+    TimedOut,
+)
+from telegram.ext import (
+    Application,
+    ApplicationBuilder,
+    CallbackQueryHandler,
+    ContextTypes,
+    MessageHandler,
+    filters,
+)
+from telegram.request import BaseRequest
+from telegram.warnings import PTBDeprecationWarning
+
+from bot.channels.base import PermanentSendError, RetryableSendError, UnknownSendOutcome
+from bot.db import Database
+from bot.delivery import DeliveryWorker
+from bot.errors import ConfigError
+from bot.settings import Settings
+from handlers.dispatcher import Dispatcher, Response
+from handlers.i18n import Translator, normalise_language, translator
+from handlers.types import Inbound, Reply
+
+log = logging.getLogger(__name__)
+
+CHANNEL = "telegram"
+#: The update types the bot acts on; everything else is not even fetched.
+ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY]
+#: How many updates are handled at once (measured: a few beat 256 on one machine).
+CONCURRENT_UPDATES = 4
+#: Keys in `Application.bot_data` (tests reach the worker through them).
+WORKER = "delivery_worker"
+WORKER_TASK = "delivery_task"
+
+Markup = InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove
+
+AppContext = ContextTypes.DEFAULT_TYPE
+
+
+# -- Update → Inbound ---------------------------------------------------------------------------
+
+
+def update_to_inbound(update: Update) -> Inbound | None:
+    """The `Inbound` for a private text, command, button press or the sender's own contact.
+
+    None for everything else: group chats, stickers and photos, and a contact card of someone
+    other than the sender (sharing another person's number must never bind the sender).
+    """
+    user = update.effective_user
+    chat = update.effective_chat
+    if user is None or chat is None or chat.type != ChatType.PRIVATE:
+        return None
+    common: dict[str, Any] = {
+        "channel": CHANNEL,
+        "user_id": str(user.id),
+        "chat_id": str(chat.id),
+        "display_name": user.full_name,
+        "update_key": str(update.update_id),
+        "language_hint": user.language_code,
+    }
+    query = update.callback_query
+    if query is not None:
+        if query.data is None:
+            return None
+        extra: dict[str, Any] = {"callback_query_id": query.id}
+        if query.message is not None:
+            extra["message_id"] = query.message.message_id
+        return Inbound(callback=query.data, extra=extra, **common)
+    message = update.message
+    if message is None:
+        return None
+    if message.contact is not None:
+        if message.contact.user_id != user.id:
+            return None
+        return Inbound(contact_phone=message.contact.phone_number, **common)
+    if message.text is not None:
+        return Inbound(text=message.text, **common)
+    return None
+
+
+def is_foreign_contact(update: Update) -> bool:
+    """A contact card whose owner is not the sender (or unknown)."""
+    message = update.message
+    user = update.effective_user
+    return (
+        message is not None
+        and message.contact is not None
+        and user is not None
+        and message.contact.user_id != user.id
+    )
+
+
+# -- Reply → Telegram ---------------------------------------------------------------------------
+
+
+def split_text(text: str, limit: int = MessageLimit.MAX_TEXT_LENGTH) -> list[str]:
+    """Cut text into pieces Telegram accepts, at line breaks where possible."""
+    pieces: list[str] = []
+    rest = text
+    while len(rest) > limit:
+        cut = rest.rfind("\n", 0, limit)
+        if cut <= 0:
+            cut = limit
+        pieces.append(rest[:cut])
+        rest = rest[cut:].lstrip("\n")
+    if rest or not pieces:
+        pieces.append(rest)
+    return pieces
+
+
+def inline_keyboard(reply: Reply) -> InlineKeyboardMarkup | None:
+    if not reply.buttons:
+        return None
+    return InlineKeyboardMarkup(
+        [
+            [InlineKeyboardButton(b.label, callback_data=b.data) for b in row]
+            for row in reply.buttons
+        ]
+    )
+
+
+def reply_markup(
+    reply: Reply, t: Translator, *, drop_contact_keyboard: bool = False
+) -> Markup | None:
+    """Inline keyboard for buttons; the one-time request-contact keyboard when asked for."""
+    if reply.buttons:
+        return inline_keyboard(reply)
+    if reply.request_contact:
+        return ReplyKeyboardMarkup(
+            [[KeyboardButton(t._("📱 分享我的手机号"), request_contact=True)]],
+            one_time_keyboard=True,
+            resize_keyboard=True,
+        )
+    if drop_contact_keyboard:
+        return ReplyKeyboardRemove()
+    return None
+
+
+def _chat(chat_id: str | int) -> str | int:
+    text = str(chat_id)
+    return int(text) if text.lstrip("-").isdigit() else text
+
+
+def render(
+    reply: Reply, t: Translator, *, drop_contact_keyboard: bool = False
+) -> list[tuple[str, Markup | None]]:
+    """The messages one reply becomes: long text split, the keyboard on the last piece."""
+    pieces = split_text(reply.text)
+    markup = reply_markup(reply, t, drop_contact_keyboard=drop_contact_keyboard)
+    return [(piece, markup if i == len(pieces) - 1 else None) for i, piece in enumerate(pieces)]
+
+
+async def send_reply(
+    bot: Bot,
+    chat_id: str | int,
+    reply: Reply,
+    t: Translator,
+    *,
+    drop_contact_keyboard: bool = False,
+) -> None:
+    """Answer in a chat (errors go to the application's error handler)."""
+    for text, markup in render(reply, t, drop_contact_keyboard=drop_contact_keyboard):
+        await bot.send_message(chat_id=_chat(chat_id), text=text, reply_markup=markup)
+
+
+async def _quietly(call: Any) -> None:
+    """Await an edit; "message is not modified" and other stale-message refusals are harmless."""
+    try:
+        await call
+    except BadRequest as exc:
+        if "not modified" not in str(exc).lower():
+            log.info("telegram edit refused: %s", exc)
+
+
+async def show_choice(query: CallbackQuery, chosen: str | None, edit: Reply | None) -> None:
+    """Update the message whose button was pressed: drop its keyboard, show what was chosen."""
+    message = query.message
+    if not isinstance(message, Message):
+        return
+    if edit is not None:
+        await _quietly(
+            message.edit_text(
+                split_text(edit.text)[0],
+                reply_markup=inline_keyboard(edit),
+            )
+        )
+        return
+    original = message.text or ""
+    marked = f"{original}\n\n✓ {chosen}" if chosen else ""
+    if marked and len(marked) <= MessageLimit.MAX_TEXT_LENGTH:
+        await _quietly(message.edit_text(marked, reply_markup=None))
+    elif message.reply_markup is not None:
+        await _quietly(message.edit_reply_markup(reply_markup=None))
+
+
+# -- the channel the outbox sends through --------------------------------------------------------
+
+
+class TelegramChannel:
+    """`bot.channels.base.Channel` over a `telegram.Bot`, with Telegram's failures classified."""
+
+    name = CHANNEL
+    #: Telegram's documented limits: about 30 messages a second, one a second per chat.
+    rate_per_second = 30.0
+    rate_per_chat_per_second = 1.0
+
+    def __init__(self, bot: Bot) -> None:
+        self.bot = bot
+
+    async def send(self, chat_id: str, reply: Reply) -> None:
+        messages = render(reply, translator("zh"))
+        delivered = 0
+        try:
+            for text, markup in messages:
+                await self.bot.send_message(chat_id=_chat(chat_id), text=text, reply_markup=markup)
+                delivered += 1
+        except TelegramError as exc:
+            error = classify(exc)
+            if delivered and not isinstance(error, UnknownSendOutcome):
+                # Part of it arrived: sending it again would repeat that part.
+                raise UnknownSendOutcome(
+                    f"partly delivered ({delivered}/{len(messages)}): {error}"
+                ) from exc
+            raise error from exc
+
+
+def classify(exc: TelegramError) -> RetryableSendError | PermanentSendError | UnknownSendOutcome:
+    """Telegram's errors in the outbox's three classes (`bot.channels.base`)."""
+    if isinstance(exc, RetryAfter):
+        with warnings.catch_warnings():  # PTB 22 warns that this becomes a timedelta
+            warnings.simplefilter("ignore", PTBDeprecationWarning)
+            seconds: float | timedelta = exc.retry_after
+        retry_after = seconds.total_seconds() if isinstance(seconds, timedelta) else float(seconds)
+        return RetryableSendError(f"RetryAfter: {retry_after:g}s", retry_after=retry_after)
+    if isinstance(exc, TimedOut):
+        # PTB raises TimedOut also when the request left and the answer was lost.
+        return UnknownSendOutcome(f"TimedOut: {exc}")
+    if isinstance(exc, Forbidden | BadRequest | ChatMigrated):
+        return PermanentSendError(f"{type(exc).__name__}: {exc}")
+    if isinstance(exc, NetworkError):
+        return RetryableSendError(f"{type(exc).__name__}: {exc}")
+    return RetryableSendError(f"{type(exc).__name__}: {exc}")
+
+
+# -- updates in, responses out --------------------------------------------------------------------
+
+
+class TelegramAdapter:
+    """The Application's handlers: convert, dispatch, render."""
+
+    def __init__(self, dispatcher: Dispatcher) -> None:
+        self.dispatcher = dispatcher
+        # One update at a time per user, so two quick messages are handled in order.
+        self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
+
+    def _lock(self, user_id: str) -> asyncio.Lock:
+        lock = self._locks.get(user_id)
+        if lock is None:
+            lock = asyncio.Lock()
+            self._locks[user_id] = lock
+        return lock
+
+    @staticmethod
+    def _translator(update: Update) -> Translator:
+        user = update.effective_user
+        return translator(normalise_language(user.language_code if user else None))
+
+    async def on_message(self, update: Update, context: AppContext) -> None:
+        t = self._translator(update)
+        message = update.message
+        if message is None:
+            return
+        if is_foreign_contact(update):
+            await send_reply(
+                context.bot,
+                message.chat_id,
+                Reply(
+                    t._(
+                        "这是别人的联系人名片。为了保护信息安全，只能用您本人的手机号绑定："
+                        "请点下方按钮分享您自己的号码。"
+                    ),
+                    request_contact=True,
+                ),
+                t,
+            )
+            return
+        inbound = update_to_inbound(update)
+        if inbound is None:
+            await send_reply(
+                context.bot,
+                message.chat_id,
+                Reply(
+                    t._(
+                        "抱歉，我目前只能读懂文字消息和按钮。请用文字告诉我，或发送 /help 查看可以做什么。"
+                    )
+                ),
+                t,
+            )
+            return
+        async with self._lock(inbound.user_id):
+            response = await self.dispatcher.handle(inbound)
+            for reply in response.replies:
+                await send_reply(
+                    context.bot,
+                    message.chat_id,
+                    reply,
+                    t,
+                    drop_contact_keyboard=inbound.contact_phone is not None,
+                )
+
+    async def on_callback(self, update: Update, context: AppContext) -> None:
+        query = update.callback_query
+        if query is None:
+            return
+        # Stop the button's spinner at once, whatever happens next.
+        with contextlib.suppress(TelegramError):
+            await query.answer()
+        inbound = update_to_inbound(update)
+        if inbound is None:
+            return
+        async with self._lock(inbound.user_id):
+            response = await self.dispatcher.handle(inbound)
+            await self._render_after_callback(
+                query, response, context.bot, self._translator(update)
+            )
+
+    async def _render_after_callback(
+        self, query: CallbackQuery, response: Response, bot: Bot, t: Translator
+    ) -> None:
+        if not response.replies and response.chosen is None:
+            return  # a redelivered update: it was shown the first time
+        edit = next((r for r in response.replies if r.edit), None)
+        await show_choice(query, response.chosen, edit)
+        chat_id = query.message.chat.id if query.message is not None else query.from_user.id
+        for reply in response.replies:
+            if reply is not edit:
+                await send_reply(bot, chat_id, reply, t)
+
+    async def on_group(self, update: Update, context: AppContext) -> None:
+        message = update.message
+        if message is None:
+            return
+        t = self._translator(update)
+        username = context.bot.username
+        await message.reply_text(
+            t._("为保护学生和家庭的隐私，请私聊我使用：点开 @{username} 发送 /start。").format(
+                username=username
+            )
+        )
+
+    async def on_error(self, update: object, context: AppContext) -> None:
+        # Never the update itself: it carries names, phone numbers and messages.
+        update_id = update.update_id if isinstance(update, Update) else None
+        error = context.error
+        log.error(
+            "telegram update %s failed: %s",
+            update_id,
+            type(error).__name__,
+            exc_info=(type(error), error, error.__traceback__) if error is not None else None,
+        )
+
+
+# -- the application ------------------------------------------------------------------------------
+
+
+def quiet_transport_logs() -> None:
+    """httpx logs every request URL (with the token) and PTB whole updates below WARNING."""
+    for name in ("httpx", "httpcore", "telegram", "telegram.ext"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+
+
+async def _expire_idle(context: AppContext) -> None:
+    dispatcher = context.application.bot_data["dispatcher"]
+    assert isinstance(dispatcher, Dispatcher)
+    ended = await dispatcher.expire_idle()
+    if ended:
+        log.info("ended %d idle conversation(s)", ended)
+
+
+def build_application(
+    settings: Settings,
+    db: Database,
+    dispatcher: Dispatcher,
+    *,
+    request: BaseRequest | None = None,
+    get_updates_request: BaseRequest | None = None,
+) -> Application[Any, Any, Any, Any, Any, Any]:
+    """The bot, ready for `run_polling` (tests pass a fake `request` and drive it directly)."""
+    token = settings.telegram_token
+    if token is None:
+        raise ConfigError("没有设置 TELEGRAM_BOT_TOKEN：请填入 @BotFather 给出的令牌。")
+    quiet_transport_logs()
+    adapter = TelegramAdapter(dispatcher)
+    worker_holder: dict[str, DeliveryWorker] = {}
+
+    async def post_init(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+        # `initialize()` has just called getMe; its answer names the bot in invite links.
+        dispatcher.bot_username = application.bot.username
+        worker = DeliveryWorker(db, {CHANNEL: TelegramChannel(application.bot)}, dispatcher.clock)
+        worker_holder[WORKER] = worker
+        dispatcher.on_outbox = worker.wake
+        application.bot_data[WORKER] = worker
+        application.bot_data[WORKER_TASK] = asyncio.create_task(
+            worker.run_forever(), name="outbox-delivery"
+        )
+
+    async def post_shutdown(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+        worker = worker_holder.pop(WORKER, None)
+        task = application.bot_data.pop(WORKER_TASK, None)
+        dispatcher.on_outbox = None
+        if worker is None or not isinstance(task, asyncio.Task):
+            return
+        worker.stop()
+        try:
+            await asyncio.wait_for(task, timeout=30)
+        except TimeoutError:
+            log.warning("outbox delivery did not stop within 30 s; cancelled")
+
+    builder = (
+        ApplicationBuilder()
+        .token(token)
+        .base_url(settings.telegram_base_url)
+        .base_file_url(settings.telegram_base_file_url)
+        .concurrent_updates(CONCURRENT_UPDATES)
+        .post_init(post_init)
+        .post_shutdown(post_shutdown)
+    )
+    if request is not None:
+        builder = builder.request(request).get_updates_request(get_updates_request or request)
+    application = builder.build()
+    application.bot_data["dispatcher"] = dispatcher
+
+    private = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE
+    application.add_handler(CallbackQueryHandler(adapter.on_callback))
+    application.add_handler(MessageHandler(private, adapter.on_message))
+    application.add_handler(
+        MessageHandler(filters.ChatType.GROUPS & filters.COMMAND, adapter.on_group)
+    )
+    application.add_error_handler(adapter.on_error)
+    if application.job_queue is not None:
+        application.job_queue.run_repeating(
+            _expire_idle, interval=60, first=60, name="expire-idle-conversations"
+        )
+    return application
+
+
+def run_telegram(settings: Settings, db: Database, dispatcher: Dispatcher) -> None:
+    """Poll Telegram until stopped (Ctrl-C / SIGTERM). Blocking.
+
+    Pending updates are kept across a restart (`drop_pending_updates=False`): what people sent
+    while the bot was down is answered when it is back, and the dispatcher drops repeats.
+    """
+    application = build_application(settings, db, dispatcher)
+    log.info("Telegram bot starting (polling)")
+    application.run_polling(allowed_updates=list(ALLOWED_UPDATES), drop_pending_updates=False)
+
+
+async def fetch_bot_username(
+    settings: Settings, *, request: BaseRequest | None = None
+) -> str | None:
+    """The bot's @username: `TELEGRAM_BOT_USERNAME`, else asked once with getMe (None if unknown)."""
+    if settings.telegram_bot_username:
+        return settings.telegram_bot_username.lstrip("@")
+    token = settings.telegram_token
+    if token is None:
+        return None
+    bot = Bot(
+        token,
+        base_url=settings.telegram_base_url,
+        base_file_url=settings.telegram_base_file_url,
+        request=request,
+    )
+    try:
+        async with bot:
+            return bot.username
+    except TelegramError as exc:
+        log.warning("could not ask Telegram for the bot's name (getMe): %s", type(exc).__name__)
+        return None

@@ -1,0 +1,171 @@
+"""A local fake Telegram Bot API over real HTTP (aiohttp, 127.0.0.1, a random port by default).
+
+It serves the same `FakeBotApi` the in-process fake uses, at the paths python-telegram-bot calls
+(`/bot<token>/<method>`), so the real bot, the benchmark or a manual check can run against it with
+`TELEGRAM_BASE_URL=http://127.0.0.1:PORT/bot` and `TELEGRAM_BASE_FILE_URL=…/file/bot`.
+
+Test hooks over HTTP, for manual checks:
+
+* `POST /fake/updates` with an update's JSON (without `update_id`) queues it for getUpdates;
+* `GET /fake/calls` lists every Bot API call received so far.
+
+Run it: `python -m tests.fakes.bot_api_server [--port 8081] [--rate-limit]`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+from types import TracebackType
+from typing import Any
+
+from aiohttp import web
+
+from tests.fakes.telegram_request import (
+    Failure,
+    FakeBotApi,
+    JSONDict,
+    RateLimit,
+    TransportFailure,
+)
+
+#: Parameters that are plain strings even when they look like JSON ("123", "true").
+TEXT_PARAMS = frozenset(
+    {"text", "caption", "callback_query_id", "inline_message_id", "parse_mode", "url", "data"}
+)
+
+
+def decode_form(form: Any) -> JSONDict:
+    """Form fields as python-telegram-bot encodes them: JSON values, except plain strings."""
+    params: JSONDict = {}
+    for key, value in form.items():
+        if not isinstance(value, str):  # an uploaded file
+            params[key] = getattr(value, "filename", "file")
+        elif key in TEXT_PARAMS:
+            params[key] = value
+        else:
+            try:
+                params[key] = json.loads(value)
+            except ValueError:
+                params[key] = value
+    return params
+
+
+class BotApiServer:
+    """`async with BotApiServer() as server:` — then point the bot at `server.base_url`."""
+
+    def __init__(
+        self,
+        api: FakeBotApi | None = None,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        token: str | None = None,
+        timeout_delay: float = 10.0,
+    ) -> None:
+        self.api = api or FakeBotApi()
+        self.host = host
+        self.port = port
+        #: When set, any other token is answered 401 Unauthorized, as Telegram does.
+        self.token = token
+        #: How long a call told to time out stays unanswered.
+        self.timeout_delay = timeout_delay
+        self._runner: web.AppRunner | None = None
+
+    @property
+    def base_url(self) -> str:
+        return f"http://{self.host}:{self.port}/bot"
+
+    @property
+    def base_file_url(self) -> str:
+        return f"http://{self.host}:{self.port}/file/bot"
+
+    def _app(self) -> web.Application:
+        app = web.Application()
+        app.router.add_route("*", "/bot{token}/{method}", self._bot_api)
+        app.router.add_post("/fake/updates", self._push_update)
+        app.router.add_get("/fake/calls", self._list_calls)
+        return app
+
+    async def start(self) -> BotApiServer:
+        self._runner = web.AppRunner(self._app(), access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, self.host, self.port)
+        await site.start()
+        server = site._server
+        if self.port == 0 and server is not None:
+            sockets = getattr(server, "sockets", None) or []
+            self.port = int(sockets[0].getsockname()[1])
+        return self
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    async def __aenter__(self) -> BotApiServer:
+        return await self.start()
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.stop()
+
+    async def _bot_api(self, request: web.Request) -> web.Response:
+        if self.token is not None and request.match_info["token"] != self.token:
+            return web.json_response(
+                {"ok": False, "error_code": 401, "description": "Unauthorized"}, status=401
+            )
+        params: JSONDict = dict(request.query)
+        if request.content_type == "application/json":
+            params.update(await request.json())
+        elif request.can_read_body:
+            params.update(decode_form(await request.post()))
+        try:
+            status, body = await self.api.call(request.match_info["method"], params)
+        except TransportFailure as failure:
+            if failure.failure is Failure.TIMEOUT:
+                await asyncio.sleep(self.timeout_delay)
+                return web.json_response({"ok": True, "result": True})
+            return web.Response(status=502, text="Bad Gateway")
+        return web.json_response(body, status=status)
+
+    async def _push_update(self, request: web.Request) -> web.Response:
+        update_id = self.api.push_update(await request.json())
+        return web.json_response({"update_id": update_id})
+
+    async def _list_calls(self, request: web.Request) -> web.Response:
+        return web.json_response([{"method": c.method, "params": c.params} for c in self.api.calls])
+
+
+async def _serve(port: int, rate_limit: bool) -> None:
+    api = FakeBotApi(rate_limit=RateLimit() if rate_limit else None)
+    async with BotApiServer(api, port=port) as server:
+        print(f"fake Bot API on http://127.0.0.1:{server.port}")
+        print(f"  TELEGRAM_BASE_URL={server.base_url}")
+        print(f"  TELEGRAM_BASE_FILE_URL={server.base_file_url}")
+        print(
+            f"  queue an update: curl -d '{{\"message\": …}}' {server.base_url[:-4]}/fake/updates"
+        )
+        print(f"  calls received:  curl {server.base_url[:-4]}/fake/calls")
+        await asyncio.Event().wait()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="a local fake Telegram Bot API")
+    parser.add_argument("--port", type=int, default=8081)
+    parser.add_argument(
+        "--rate-limit", action="store_true", help="answer 429 above 30 msg/s or 1 msg/s per chat"
+    )
+    args = parser.parse_args()
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(_serve(args.port, args.rate_limit))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,296 @@
+"""The outbox delivery worker: each message delivered once, failures classified and recorded."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import deque
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from sqlmodel import select
+
+from bot.channels.base import (
+    PermanentSendError,
+    RetryableSendError,
+    SendError,
+    UnknownSendOutcome,
+)
+from bot.db import Database
+from bot.delivery import DeliveryWorker, RateLimiter, backoff
+from handlers.types import Reply
+from models.outbox import OutboxMessage, OutboxStatus, enqueue
+from tests.clock import FakeClock
+
+
+def make_worker(
+    db: Database, channel: RecordingChannel, clock: FakeClock, **options: Any
+) -> DeliveryWorker:
+    """A worker whose rate limiter runs on the fake clock too (a retry_after pause ends)."""
+    return DeliveryWorker(
+        db, {"fake": channel}, clock, monotonic=lambda: clock().timestamp(), **options
+    )
+
+
+class RecordingChannel:
+    """A channel that records what it sends and fails as it is told to."""
+
+    name = "fake"
+    rate_per_second = 1000.0
+    rate_per_chat_per_second = 1000.0
+
+    def __init__(self) -> None:
+        self.sent: list[tuple[str, str]] = []
+        self.failures: deque[SendError] = deque()
+        self.hang: asyncio.Event | None = None
+
+    async def send(self, chat_id: str, reply: Reply) -> None:
+        if self.hang is not None:
+            self.hang.set()
+            await asyncio.Event().wait()  # the request left; the worker dies waiting
+        if self.failures:
+            raise self.failures.popleft()
+        self.sent.append((chat_id, reply.text))
+
+
+async def put(
+    db: Database, clock: FakeClock, key: str, *, chat_id: str = "42", channel: str = "fake"
+) -> None:
+    async with db.session() as session:
+        await enqueue(
+            session=session,
+            key=key,
+            kind="test",
+            channel=channel,
+            chat_id=chat_id,
+            payload=Reply(f"通知 {key}").to_dict(),
+            due_at=clock(),
+        )
+
+
+async def row(db: Database, key: str) -> OutboxMessage:
+    async with db.session() as session:
+        return (await session.exec(select(OutboxMessage).where(OutboxMessage.key == key))).one()
+
+
+@pytest.fixture
+def channel() -> RecordingChannel:
+    return RecordingChannel()
+
+
+@pytest.fixture
+def worker(db: Database, channel: RecordingChannel, clock: FakeClock) -> DeliveryWorker:
+    return make_worker(db, channel, clock)
+
+
+async def test_a_due_message_is_sent_once_and_recorded_as_sent(
+    db: Database, worker: DeliveryWorker, channel: RecordingChannel, clock: FakeClock
+) -> None:
+    await put(db, clock, "n1")
+    assert await worker.run_once() == 1
+    assert await worker.run_once() == 0
+    assert channel.sent == [("42", "通知 n1")]
+    sent = await row(db, "n1")
+    assert (sent.status, sent.attempts, sent.sent_at) == (OutboxStatus.SENT, 1, clock())
+
+
+async def test_enqueueing_the_same_key_twice_delivers_once(
+    db: Database, worker: DeliveryWorker, channel: RecordingChannel, clock: FakeClock
+) -> None:
+    await put(db, clock, "twice")
+    await put(db, clock, "twice")
+    await worker.run_once()
+    await worker.run_once()
+    assert len(channel.sent) == 1
+
+
+async def test_a_message_not_yet_due_waits(
+    db: Database, worker: DeliveryWorker, channel: RecordingChannel, clock: FakeClock
+) -> None:
+    async with db.session() as session:
+        await enqueue(
+            session=session,
+            key="later",
+            kind="test",
+            channel="fake",
+            chat_id="42",
+            payload=Reply("稍后").to_dict(),
+            due_at=clock() + timedelta(hours=1),
+        )
+    assert await worker.run_once() == 0
+    clock.advance(hours=1)
+    assert await worker.run_once() == 1
+    assert channel.sent == [("42", "稍后")]
+
+
+async def test_a_retryable_error_is_retried_after_retry_after(
+    db: Database, worker: DeliveryWorker, channel: RecordingChannel, clock: FakeClock
+) -> None:
+    await put(db, clock, "r1")
+    channel.failures.append(RetryableSendError("429", retry_after=30))
+    await worker.run_once()
+    waiting = await row(db, "r1")
+    assert (waiting.status, waiting.attempts) == (OutboxStatus.PENDING, 1)
+    assert waiting.due_at == clock() + timedelta(seconds=30)
+    assert "429" in waiting.error
+    assert await worker.run_once() == 0
+    clock.advance(seconds=31)
+    await worker.run_once()
+    assert channel.sent == [("42", "通知 r1")]
+    assert (await row(db, "r1")).status is OutboxStatus.SENT
+
+
+@pytest.mark.parametrize(("attempts", "seconds"), [(1, 5), (2, 10), (3, 20), (6, 160), (20, 3600)])
+def test_back_off_doubles_from_five_seconds_up_to_an_hour(attempts: int, seconds: int) -> None:
+    assert backoff(attempts) == timedelta(seconds=seconds)
+
+
+async def test_a_permanent_error_is_recorded_and_not_retried(
+    db: Database, worker: DeliveryWorker, channel: RecordingChannel, clock: FakeClock
+) -> None:
+    await put(db, clock, "p1")
+    channel.failures.append(PermanentSendError("Forbidden: bot was blocked by the user"))
+    await worker.run_once()
+    clock.advance(days=1)
+    await worker.run_once()
+    failed = await row(db, "p1")
+    assert (failed.status, failed.attempts) == (OutboxStatus.FAILED, 1)
+    assert "blocked" in failed.error
+    assert channel.sent == []
+
+
+async def test_an_unknown_outcome_is_recorded_and_not_resent(
+    db: Database, worker: DeliveryWorker, channel: RecordingChannel, clock: FakeClock
+) -> None:
+    await put(db, clock, "u1")
+    channel.failures.append(UnknownSendOutcome("TimedOut"))
+    await worker.run_once()
+    clock.advance(days=1)
+    await worker.run_once()
+    assert (await row(db, "u1")).status is OutboxStatus.UNKNOWN
+    assert channel.sent == []
+
+
+async def test_too_many_retryable_failures_end_as_failed(
+    db: Database, channel: RecordingChannel, clock: FakeClock
+) -> None:
+    worker = make_worker(db, channel, clock, max_attempts=2)
+    await put(db, clock, "flaky")
+    channel.failures.extend([RetryableSendError("network"), RetryableSendError("network")])
+    await worker.run_once()
+    clock.advance(minutes=1)
+    await worker.run_once()
+    gave_up = await row(db, "flaky")
+    assert (gave_up.status, gave_up.attempts) == (OutboxStatus.FAILED, 2)
+    assert "gave up after 2 attempts" in gave_up.error
+
+
+async def test_a_worker_killed_between_claim_and_send_delivers_exactly_once(
+    db: Database, channel: RecordingChannel, clock: FakeClock
+) -> None:
+    await put(db, clock, "k1")
+    dead = make_worker(db, channel, clock)
+    assert len(await dead.claim()) == 1  # … and the process dies here, before sending
+    heir = make_worker(db, channel, clock)
+    assert await heir.run_once() == 0  # the lease still runs: nobody else may send it
+    clock.advance(minutes=3)
+    await heir.run_once()
+    await heir.run_once()
+    assert channel.sent == [("42", "通知 k1")]
+    assert (await row(db, "k1")).status is OutboxStatus.SENT
+
+
+async def test_a_worker_killed_after_the_request_left_never_resends(
+    db: Database, channel: RecordingChannel, clock: FakeClock
+) -> None:
+    await put(db, clock, "k2")
+    dead = make_worker(db, channel, clock)
+    channel.hang = asyncio.Event()
+    claims = await dead.claim()
+    sending = asyncio.create_task(dead.deliver(claims[0]))
+    await channel.hang.wait()
+    sending.cancel()  # killed while the request was out
+    channel.hang = None
+    clock.advance(minutes=3)
+    heir = make_worker(db, channel, clock)
+    assert await heir.run_once() == 1
+    await heir.run_once()
+    lost = await row(db, "k2")
+    assert (lost.status, lost.attempts) == (OutboxStatus.UNKNOWN, 1)
+    assert channel.sent == []
+
+
+async def test_a_worker_that_lost_its_lease_does_not_send(
+    db: Database, channel: RecordingChannel, clock: FakeClock
+) -> None:
+    await put(db, clock, "slow")
+    slow = make_worker(db, channel, clock)
+    stale = await slow.claim()
+    clock.advance(minutes=3)
+    fast = make_worker(db, channel, clock)
+    await fast.run_once()
+    await slow.deliver(stale[0])  # wakes up after its lease was taken over
+    assert channel.sent == [("42", "通知 slow")]
+
+
+async def test_messages_of_other_channels_are_left_alone(
+    db: Database, worker: DeliveryWorker, channel: RecordingChannel, clock: FakeClock
+) -> None:
+    await put(db, clock, "wecom-1", channel="wecom")
+    assert await worker.run_once() == 0
+    assert (await row(db, "wecom-1")).status is OutboxStatus.PENDING
+
+
+async def test_a_chat_paused_by_retry_after_waits_without_using_an_attempt(
+    db: Database, channel: RecordingChannel, clock: FakeClock
+) -> None:
+    worker = make_worker(db, channel, clock, concurrency=1)
+    await put(db, clock, "a")
+    await put(db, clock, "b")
+    channel.failures.append(RetryableSendError("429", retry_after=30))
+    await worker.run_once()
+    second = await row(db, "b")
+    assert (second.status, second.attempts) == (OutboxStatus.PENDING, 0)
+    assert second.due_at > clock() + timedelta(seconds=25)
+    assert channel.sent == []
+
+
+async def test_the_running_worker_is_woken_by_a_new_message(
+    db: Database, channel: RecordingChannel, clock: FakeClock
+) -> None:
+    worker = make_worker(db, channel, clock, poll_interval=60)
+    running = asyncio.create_task(worker.run_forever())
+    await asyncio.sleep(0.05)
+    await put(db, clock, "w1")
+    worker.wake()
+    for _ in range(100):
+        if channel.sent:
+            break
+        await asyncio.sleep(0.01)
+    worker.stop()
+    await asyncio.wait_for(running, 5)
+    assert channel.sent == [("42", "通知 w1")]
+
+
+@pytest.mark.parametrize(
+    ("sends", "expected_waits"),
+    [
+        ([("a", 0.0)], [0.0]),
+        # one a second per chat
+        ([("a", 0.0), ("a", 0.0)], [0.0, 1.0]),
+        # two a second overall: the third send to any chat waits for its slot
+        ([("a", 0.0), ("b", 0.0), ("c", 0.0)], [0.0, 0.5, 1.0]),
+        # time passing frees the slots
+        ([("a", 0.0), ("a", 2.0)], [0.0, 0.0]),
+    ],
+)
+def test_the_rate_limiter_spaces_sends_overall_and_per_chat(
+    sends: list[tuple[str, float]], expected_waits: list[float]
+) -> None:
+    now = [0.0]
+    limiter = RateLimiter(2.0, 1.0, monotonic=lambda: now[0])
+    waits = []
+    for key, at in sends:
+        now[0] = at
+        waits.append(limiter.reserve(key))
+    assert waits == pytest.approx(expected_waits)

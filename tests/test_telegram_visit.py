@@ -1,0 +1,78 @@
+"""/visit end to end through the real Telegram `Application`, with a restart half-way."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import date
+
+import pytest
+from sqlmodel import select
+
+from bot.db import Database
+from handlers.registry import all_flows
+from models.visit import Visit, VisitCategory, VisitForm
+from tests.clock import FakeClock
+from tests.factories import bind, seed_school
+from tests.fakes import TelegramHarness
+from tests.fakes.telegram_request import TgUser
+
+TEACHER = TgUser(5101, "芳")
+ADMIN = TgUser(5102, "敏")
+
+
+@pytest.fixture
+async def tg(db: Database, clock: FakeClock) -> AsyncIterator[TelegramHarness]:
+    school = await seed_school(db)
+    await bind(db, clock, school.staff["王芳"], channel="telegram", external_id=str(TEACHER.id))
+    await bind(db, clock, school.staff["赵敏"], channel="telegram", external_id=str(ADMIN.id))
+    harness = await TelegramHarness(db, clock, all_flows()).start()
+    yield harness
+    await harness.stop()
+
+
+async def test_a_visit_logged_on_telegram_survives_a_restart_and_alerts_the_admin(
+    tg: TelegramHarness, db: Database
+) -> None:
+    await tg.steps(TEACHER, "/visit", "三(2)班", "张小明", "上门家访")
+    await tg.restart()  # a new Application and Dispatcher over the same database
+    await tg.steps(
+        TEACHER,
+        "重点",
+        "今天",
+        "奶奶",
+        ">最近作业按时完成",
+        ">在家主动做家务",
+        ">父母在外地打工，奶奶照看",
+        ">多和孩子谈心",
+        ">每周电话沟通一次",
+        ">孩子情绪低落，常一个人哭",
+        "需要学校处理",
+    )
+    texts = await tg.press_label(TEACHER, "保存")
+    assert any("本月已家访 1/10 人次" in t for t in texts)
+    async with db.session() as session:
+        (visit,) = (await session.exec(select(Visit))).all()
+    assert (visit.visit_date, visit.form, visit.category, visit.met, visit.channel) == (
+        date(2026, 11, 16),
+        VisitForm.HOME,
+        VisitCategory.KEY,
+        "奶奶",
+        "telegram",
+    )
+    await tg.settle()
+    assert tg.api.sent_texts(ADMIN.id), "the flagged problem reaches the 德育处 admin"
+
+
+async def test_each_pressed_button_leaves_its_choice_in_the_chat(tg: TelegramHarness) -> None:
+    await tg.steps(TEACHER, "/visit", "三(2)班")
+    edits = [c.params["text"] for c in tg.api.calls_of("editMessageText")]
+    assert edits and edits[-1].endswith("\n\n✓ 三(2)班")
+
+
+async def test_a_five_thousand_character_answer_gets_a_clear_reply_and_the_visit_goes_on(
+    tg: TelegramHarness,
+) -> None:
+    await tg.steps(TEACHER, "/visit", "三(2)班", "张小明", "上门家访", "重点", "今天", "奶奶")
+    texts = await tg.say(TEACHER, "好" * 5000)
+    assert texts and all(len(t) <= 4096 for t in texts)
+    assert await tg.say(TEACHER, "/cancel") == ["已取消，本次内容没有保存。"]
