@@ -1,0 +1,579 @@
+"""A demo school, so a newcomer can try the bot before importing a real roster.
+
+The roster is generated from a fixed seed (`random.Random(2026)`), so every run produces the same
+people with the same numbers. Seeding is keyed on those numbers (工号, 学号, guardians' phones,
+class grade and number, group name), exactly like a roster import: running it again adds nothing
+twice, which is what makes `demo --force` safe on a database that already has data.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlmodel import col, func, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+from sqlmodel.sql.expression import SelectOfScalar
+
+from bot.db import Database
+from bot.migrate import upgrade
+from bot.settings import Settings
+from models.base import utcnow
+from models.calendar import month_bounds, school_year_start
+from models.people import STUDENT_TAGS, Guardian, Staff, Student, StudentGuardian, Teaching
+from models.school import Group, GroupCoach, GroupMember, School, SchoolClass, Term, TermKind
+from models.visit import Visit, VisitCategory, VisitForm
+
+SEED = 2026
+STUDENTS_PER_CLASS = 30
+#: (grade, number) → display name; the demo has two grades of two classes.
+CLASSES: dict[tuple[int, int], str] = {
+    (3, 1): "三(1)班",
+    (3, 2): "三(2)班",
+    (4, 1): "四(1)班",
+    (4, 2): "四(2)班",
+}
+TEAM_NAME = "篮球队"
+TEAM_SIZE = 10
+#: The person the console plays by default: the head teacher of 三(2)班.
+DEFAULT_CONSOLE_CLASS = (3, 2)
+ADMIN_NO = "A01"
+#: Demo visits carry this channel, so a second seeding can tell they are already there.
+DEMO_CHANNEL = "demo"
+
+
+def _words(text: str) -> tuple[str, ...]:
+    return tuple(text.split())
+
+
+SURNAMES = (
+    "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘蒋蔡余杜叶程苏魏吕丁"
+    "任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦方白邹孟熊秦邱江尹薛段雷侯龙史陶黎贺顾毛郝龚邵万钱严武戴孔汤"
+)
+BOY_NAMES = _words(
+    "浩然 子轩 宇轩 俊杰 梓豪 一鸣 博文 明辰 皓轩 天佑 泽宇 睿 磊 鹏飞 晨阳 嘉乐 思远 逸飞 浩宇 子墨 昊天 宇航 佳豪 文博 家豪 承泽 俊熙 振宇 锦程 亦凡"
+)
+GIRL_NAMES = _words(
+    "欣怡 梓涵 雨萱 诗琪 佳悦 可馨 若彤 思语 晓婷 雪 静怡 嘉颖 慧敏 婉清 语桐 一诺 紫涵 梦琪 雨桐 欣妍 子涵 晨曦 芷若 安琪 心怡 语嫣 梓萱 思彤 佳琪 雅琴"
+)
+MEN_NAMES = _words(
+    "建国 军 志强 伟 海涛 国平 建华 明 永刚 德明 勇 斌 文杰 立新 卫东 国庆 海峰 春生"
+)
+WOMEN_NAMES = _words("秀英 丽娟 芳 红梅 艳 玉兰 桂芳 美琴 雪梅 海燕 晓燕 丽华 春花 淑芬 敏 小红 慧")
+GRANDMOTHER_NAMES = _words("秀英 桂兰 玉珍 淑珍 凤英 秀兰 桂英")
+GRANDFATHER_NAMES = _words("德福 长贵 守仁 永福 国栋 振华 保国")
+
+
+@dataclass(frozen=True)
+class DemoTeacher:
+    staff_no: str
+    name: str
+    phone: str
+    head_of: tuple[int, int] | None = None
+    #: (grade, number, subject) for every class taught.
+    teaches: tuple[tuple[int, int, str], ...] = ()
+    roles: str = ""
+    coaches: bool = False
+
+
+@dataclass(frozen=True)
+class DemoGuardian:
+    name: str
+    phone: str
+    relation: str
+
+
+@dataclass(frozen=True)
+class DemoStudent:
+    student_no: str
+    name: str
+    klass: tuple[int, int]
+    tags: str
+    guardians: tuple[DemoGuardian, ...]
+
+
+@dataclass(frozen=True)
+class DemoRoster:
+    teachers: tuple[DemoTeacher, ...]
+    students: tuple[DemoStudent, ...]
+    team: tuple[str, ...]  # student numbers of the 篮球队
+
+
+@dataclass
+class DemoSummary:
+    """What the demo school holds after seeding, for the CLI to print."""
+
+    school: str
+    classes: int
+    students: int
+    guardians: int
+    staff: int
+    visits_this_month: int
+    #: Rows added by this run (0 when everything was already there).
+    added: int
+    console_teacher: str
+    console_teacher_no: str
+    admin: str
+    admin_no: str
+
+    def describe(self) -> str:
+        return (
+            f"示范学校「{self.school}」：{self.classes} 个班，{self.students} 名学生，"
+            f"{self.guardians} 位家长，{self.staff} 位教职工（含德育处{self.admin}，工号 {self.admin_no}），"
+            f"本月已有 {self.visits_this_month} 条家访记录。"
+        )
+
+
+TEACHERS: tuple[DemoTeacher, ...] = (
+    DemoTeacher("T01", "李强", "13900000001", (3, 1), ((3, 1, "语文"),)),
+    DemoTeacher("T02", "王芳", "13900000002", (3, 2), ((3, 2, "语文"), (3, 1, "数学"))),
+    DemoTeacher("T03", "孙丽", "13900000003", (4, 1), ((4, 1, "语文"),)),
+    DemoTeacher("T04", "周建华", "13900000004", (4, 2), ((4, 2, "语文"), (4, 1, "数学"))),
+    DemoTeacher("T05", "陈静", "13900000005", None, ((3, 2, "数学"), (4, 2, "数学"))),
+    DemoTeacher("T06", "刘晓燕", "13900000006", None, tuple((g, n, "英语") for g, n in CLASSES)),
+    DemoTeacher("T07", "黄志明", "13900000007", None, ((3, 1, "科学"), (3, 2, "科学"))),
+    DemoTeacher(
+        "T08",
+        "钱进",
+        "13900000008",
+        None,
+        tuple((g, n, "体育") for g, n in CLASSES),
+        coaches=True,
+    ),
+    DemoTeacher(ADMIN_NO, "赵丽华", "13900000009", None, (), roles="admin"),
+)
+
+#: A few fixed students, so the examples in the banner and the README work on the demo.
+FIXED_STUDENTS: dict[tuple[int, int], list[tuple[str, str, list[tuple[str, str]]]]] = {
+    (3, 2): [
+        ("张小明", "留守", [("张秀英", "奶奶")]),
+        ("李华", "", [("赵美琴", "母亲"), ("李建国", "父亲")]),
+    ],
+}
+FIXED_NAMES = frozenset(name for fixed in FIXED_STUDENTS.values() for name, _, _ in fixed)
+
+
+def _child_name(rng: random.Random, surname: str) -> str:
+    return surname + rng.choice(rng.choice((BOY_NAMES, GIRL_NAMES)))
+
+
+def _guardians(rng: random.Random, surname: str, phones: list[str]) -> tuple[DemoGuardian, ...]:
+    """One or two guardians: usually a parent or two, sometimes a grandparent who cares alone."""
+    roll = rng.random()
+    if roll < 0.1:
+        people = [(rng.choice(SURNAMES) + rng.choice(GRANDMOTHER_NAMES), "奶奶")]
+    elif roll < 0.15:
+        people = [(surname + rng.choice(GRANDFATHER_NAMES), "爷爷")]
+    else:
+        mother = (rng.choice(SURNAMES) + rng.choice(WOMEN_NAMES), "母亲")
+        father = (surname + rng.choice(MEN_NAMES), "父亲")
+        people = [mother, father] if roll < 0.65 else [rng.choice((mother, father))]
+    return tuple(DemoGuardian(name, phones.pop(), relation) for name, relation in people)
+
+
+def _tags(rng: random.Random) -> str:
+    first = rng.choice(STUDENT_TAGS)
+    chosen = {first}
+    if rng.random() < 0.25:
+        chosen.add(rng.choice(STUDENT_TAGS))
+    return ",".join(t for t in STUDENT_TAGS if t in chosen)
+
+
+def demo_roster() -> DemoRoster:
+    """The whole demo roster, the same on every call (pure; no database)."""
+    rng = random.Random(SEED)
+    phones = [f"138{n:08d}" for n in rng.sample(range(10_000_000, 99_999_999), 400)]
+    phones.reverse()
+    taken = set(FIXED_NAMES)
+    students: list[DemoStudent] = []
+    for (grade, number), _class_name in CLASSES.items():
+        fixed = FIXED_STUDENTS.get((grade, number), [])
+        for seq in range(1, STUDENTS_PER_CLASS + 1):
+            student_no = f"2026{grade}{number}{seq:02d}"
+            if seq <= len(fixed):
+                name, tags, carers = fixed[seq - 1]
+                guardians = tuple(DemoGuardian(n, phones.pop(), r) for n, r in carers)
+            else:
+                surname = rng.choice(SURNAMES)
+                name = _child_name(rng, surname)
+                while name in taken:
+                    name = _child_name(rng, surname)
+                tags = _tags(rng) if rng.random() < 0.15 else ""
+                guardians = _guardians(rng, surname, phones)
+            taken.add(name)
+            students.append(DemoStudent(student_no, name, (grade, number), tags, guardians))
+    # Sibling pairs: a third-grader and a fourth-grader of the same family share guardians.
+    third = [i for i, s in enumerate(students) if s.klass[0] == 3 and s.name not in FIXED_NAMES]
+    fourth = [i for i, s in enumerate(students) if s.klass[0] == 4]
+    for younger, older in zip(rng.sample(third, 4), rng.sample(fourth, 4), strict=True):
+        elder = students[older]
+        surname = elder.name[0]
+        name = _child_name(rng, surname)
+        while name in taken:
+            name = _child_name(rng, surname)
+        taken.add(name)
+        old = students[younger]
+        students[younger] = DemoStudent(old.student_no, name, old.klass, old.tags, elder.guardians)
+    team = tuple(sorted(s.student_no for s in rng.sample(students, TEAM_SIZE)))
+    return DemoRoster(teachers=TEACHERS, students=tuple(students), team=team)
+
+
+# -- seeding ---------------------------------------------------------------------------------
+
+
+class _Seeder:
+    """Upserts the demo roster into one school, keyed on numbers; counts what it added."""
+
+    def __init__(self, session: AsyncSession, school: School) -> None:
+        self.session = session
+        self.school = school
+        self.school_id = school.id or 0
+        self.added = 0
+
+    def _add(self, row: object) -> None:
+        self.session.add(row)
+        self.added += 1
+
+    async def staff(self, teachers: tuple[DemoTeacher, ...]) -> dict[str, Staff]:
+        existing = {
+            s.staff_no: s
+            for s in (
+                await self.session.exec(select(Staff).where(Staff.school_id == self.school_id))
+            ).all()
+        }
+        for teacher in teachers:
+            if teacher.staff_no not in existing:
+                row = Staff(
+                    school_id=self.school_id,
+                    staff_no=teacher.staff_no,
+                    name=teacher.name,
+                    phone=teacher.phone,
+                    roles=teacher.roles,
+                )
+                self._add(row)
+                existing[teacher.staff_no] = row
+        await self.session.flush()
+        return existing
+
+    async def classes(
+        self, teachers: tuple[DemoTeacher, ...], staff: dict[str, Staff]
+    ) -> dict[tuple[int, int], SchoolClass]:
+        query = select(SchoolClass).where(SchoolClass.school_id == self.school_id)
+        existing = {(c.grade, c.number): c for c in (await self.session.exec(query)).all()}
+        heads = {t.head_of: staff[t.staff_no] for t in teachers if t.head_of is not None}
+        for key, name in CLASSES.items():
+            if key not in existing:
+                head = heads.get(key)
+                row = SchoolClass(
+                    school_id=self.school_id,
+                    grade=key[0],
+                    number=key[1],
+                    name=name,
+                    head_teacher_id=head.id if head else None,
+                )
+                self._add(row)
+                existing[key] = row
+        await self.session.flush()
+        return existing
+
+    async def teaching(
+        self,
+        teachers: tuple[DemoTeacher, ...],
+        staff: dict[str, Staff],
+        classes: dict[tuple[int, int], SchoolClass],
+    ) -> None:
+        staff_ids = [s.id for s in staff.values()]
+        query = select(Teaching).where(col(Teaching.staff_id).in_(staff_ids))
+        existing = {(t.staff_id, t.class_id) for t in (await self.session.exec(query)).all()}
+        for teacher in teachers:
+            staff_id = staff[teacher.staff_no].id or 0
+            for grade, number, subject in teacher.teaches:
+                class_id = classes[(grade, number)].id or 0
+                if (staff_id, class_id) not in existing:
+                    self._add(Teaching(staff_id=staff_id, class_id=class_id, subject=subject))
+                    existing.add((staff_id, class_id))
+
+    async def students(
+        self, roster: DemoRoster, classes: dict[tuple[int, int], SchoolClass]
+    ) -> dict[str, Student]:
+        query = select(Student).where(Student.school_id == self.school_id)
+        existing = {s.student_no: s for s in (await self.session.exec(query)).all()}
+        for student in roster.students:
+            if student.student_no not in existing:
+                row = Student(
+                    school_id=self.school_id,
+                    student_no=student.student_no,
+                    name=student.name,
+                    class_id=classes[student.klass].id or 0,
+                    tags=student.tags,
+                )
+                self._add(row)
+                existing[student.student_no] = row
+        await self.session.flush()
+        return existing
+
+    async def guardians(self, roster: DemoRoster, students: dict[str, Student]) -> None:
+        query = select(Guardian).where(Guardian.school_id == self.school_id)
+        by_phone = {g.phone: g for g in (await self.session.exec(query)).all()}
+        for student in roster.students:
+            for guardian in student.guardians:
+                if guardian.phone not in by_phone:
+                    row = Guardian(
+                        school_id=self.school_id, name=guardian.name, phone=guardian.phone
+                    )
+                    self._add(row)
+                    by_phone[guardian.phone] = row
+        await self.session.flush()
+        student_ids = [s.id for s in students.values()]
+        links_query = select(StudentGuardian).where(
+            col(StudentGuardian.student_id).in_(student_ids)
+        )
+        links = {
+            (link.student_id, link.guardian_id)
+            for link in (await self.session.exec(links_query)).all()
+        }
+        for student in roster.students:
+            student_id = students[student.student_no].id or 0
+            for position, guardian in enumerate(student.guardians, start=1):
+                guardian_id = by_phone[guardian.phone].id or 0
+                if (student_id, guardian_id) not in links:
+                    self._add(
+                        StudentGuardian(
+                            student_id=student_id,
+                            guardian_id=guardian_id,
+                            relation=guardian.relation,
+                            position=position,
+                        )
+                    )
+                    links.add((student_id, guardian_id))
+
+    async def team(
+        self, roster: DemoRoster, staff: dict[str, Staff], students: dict[str, Student]
+    ) -> None:
+        query = select(Group).where(Group.school_id == self.school_id, Group.name == TEAM_NAME)
+        group = (await self.session.exec(query)).first()
+        if group is None:
+            group = Group(school_id=self.school_id, name=TEAM_NAME)
+            self._add(group)
+            await self.session.flush()
+        group_id = group.id or 0
+        coaches = {
+            c.staff_id
+            for c in (
+                await self.session.exec(select(GroupCoach).where(GroupCoach.group_id == group_id))
+            ).all()
+        }
+        for teacher in roster.teachers:
+            staff_id = staff[teacher.staff_no].id or 0
+            if teacher.coaches and staff_id not in coaches:
+                self._add(GroupCoach(group_id=group_id, staff_id=staff_id))
+        members = {
+            m.student_id
+            for m in (
+                await self.session.exec(select(GroupMember).where(GroupMember.group_id == group_id))
+            ).all()
+        }
+        for student_no in roster.team:
+            student_id = students[student_no].id or 0
+            if student_id not in members:
+                self._add(GroupMember(group_id=group_id, student_id=student_id))
+
+    async def terms(self, today: date) -> None:
+        """This school year's two semesters and two breaks (typical dates; a school edits them)."""
+        start = school_year_start(today)
+        year = start.year
+        wanted = [
+            (TermKind.SEMESTER, "第一学期", start, date(year + 1, 1, 22)),
+            (TermKind.WINTER_BREAK, "寒假", date(year + 1, 1, 23), date(year + 1, 2, 22)),
+            (TermKind.SEMESTER, "第二学期", date(year + 1, 2, 23), date(year + 1, 7, 3)),
+            (TermKind.SUMMER_BREAK, "暑假", date(year + 1, 7, 4), date(year + 1, 8, 31)),
+        ]
+        query = select(Term).where(Term.school_id == self.school_id)
+        existing = {(t.kind, t.start_date) for t in (await self.session.exec(query)).all()}
+        for kind, name, first, last in wanted:
+            if (kind, first) not in existing:
+                self._add(
+                    Term(
+                        school_id=self.school_id,
+                        kind=kind,
+                        name=name,
+                        start_date=first,
+                        end_date=last,
+                    )
+                )
+
+    async def visits(
+        self,
+        staff: dict[str, Staff],
+        students: dict[str, Student],
+        *,
+        now: datetime,
+        today: date,
+    ) -> None:
+        """A few visits this month, so progress numbers are not all zero; added only once."""
+        query = (
+            select(func.count())
+            .select_from(Visit)
+            .where(Visit.school_id == self.school_id, Visit.channel == DEMO_CHANNEL)
+        )
+        if (await self.session.exec(query)).one():
+            return
+        first_of_month, _ = month_bounds(today)
+        for staff_no, student_no, days_ago, form, category, met, report, problems in DEMO_VISITS:
+            self._add(
+                Visit(
+                    school_id=self.school_id,
+                    teacher_id=staff[staff_no].id or 0,
+                    student_id=students[student_no].id or 0,
+                    visit_date=max(first_of_month, today - timedelta(days=days_ago)),
+                    form=form,
+                    category=category,
+                    met=met,
+                    school_report=report,
+                    problems=problems,
+                    channel=DEMO_CHANNEL,
+                    created_at=now,
+                )
+            )
+
+
+#: (工号, 学号, days before today, form, category, who was met, school report, problems).
+DEMO_VISITS: tuple[tuple[str, str, int, VisitForm, VisitCategory, str, str, str], ...] = (
+    (
+        "T02",
+        "20263203",
+        6,
+        VisitForm.HOME,
+        VisitCategory.ROUTINE,
+        "母亲",
+        "作业能按时完成，上课较专注。",
+        "",
+    ),
+    ("T02", "20263205", 5, VisitForm.PHONE, VisitCategory.ROUTINE, "父亲", "数学进步明显。", ""),
+    (
+        "T02",
+        "20263201",
+        3,
+        VisitForm.HOME,
+        VisitCategory.KEY,
+        "奶奶",
+        "在校表现稳定，午饭吃得少。",
+        "父母长期在外地，孩子情绪偏低落。",
+    ),
+    (
+        "T02",
+        "20263208",
+        1,
+        VisitForm.PARENT_CAME,
+        VisitCategory.ROUTINE,
+        "母亲",
+        "课堂发言积极。",
+        "",
+    ),
+    ("T01", "20263104", 4, VisitForm.HOME, VisitCategory.ROUTINE, "父亲", "书写需要加强。", ""),
+    ("T03", "20264110", 2, VisitForm.PHONE, VisitCategory.ROUTINE, "母亲", "阅读习惯好。", ""),
+    ("T05", "20264212", 2, VisitForm.LETTER, VisitCategory.ROUTINE, "母亲", "计算偶有粗心。", ""),
+)
+
+
+async def _school(session: AsyncSession, name: str) -> tuple[School, bool]:
+    school = (await session.exec(select(School).where(School.name == name))).first()
+    if school is not None:
+        return school, False
+    school = School(name=name)
+    session.add(school)
+    await session.flush()
+    return school, True
+
+
+async def seed_demo(db: Database, *, school_name: str, now: datetime) -> DemoSummary:
+    """Create (or complete) the demo school named `school_name`; safe to run any number of times."""
+    roster = demo_roster()
+    async with db.session() as session:
+        school, created = await _school(session, school_name)
+        seeder = _Seeder(session, school)
+        seeder.added += int(created)
+        today = now.astimezone(ZoneInfo(school.timezone)).date()
+        staff = await seeder.staff(roster.teachers)
+        classes = await seeder.classes(roster.teachers, staff)
+        await seeder.teaching(roster.teachers, staff, classes)
+        students = await seeder.students(roster, classes)
+        await seeder.guardians(roster, students)
+        await seeder.team(roster, staff, students)
+        await seeder.terms(today)
+        await seeder.visits(staff, students, now=now, today=today)
+        await session.flush()
+        return await _summary(session, school, added=seeder.added, staff=staff, today=today)
+
+
+async def _count(session: AsyncSession, query: SelectOfScalar[int]) -> int:
+    return int((await session.exec(query)).one())
+
+
+async def _summary(
+    session: AsyncSession, school: School, *, added: int, staff: dict[str, Staff], today: date
+) -> DemoSummary:
+    school_id = school.id or 0
+    first, following = month_bounds(today)
+    head = next(t for t in TEACHERS if t.head_of == DEFAULT_CONSOLE_CLASS)
+    admin = next(t for t in TEACHERS if t.staff_no == ADMIN_NO)
+    return DemoSummary(
+        school=school.name,
+        classes=await _count(
+            session,
+            select(func.count()).select_from(SchoolClass).where(SchoolClass.school_id == school_id),
+        ),
+        students=await _count(
+            session, select(func.count()).select_from(Student).where(Student.school_id == school_id)
+        ),
+        guardians=await _count(
+            session,
+            select(func.count()).select_from(Guardian).where(Guardian.school_id == school_id),
+        ),
+        staff=len(staff),
+        visits_this_month=await _count(
+            session,
+            select(func.count())
+            .select_from(Visit)
+            .where(
+                Visit.school_id == school_id,
+                col(Visit.visit_date) >= first,
+                col(Visit.visit_date) < following,
+            ),
+        ),
+        added=added,
+        console_teacher=head.name,
+        console_teacher_no=head.staff_no,
+        admin=admin.name,
+        admin_no=admin.staff_no,
+    )
+
+
+async def run_demo_seed(settings: Settings, *, force: bool) -> int:
+    """`python -m bot demo`: migrate, then seed the demo school unless a school already exists."""
+    await asyncio.to_thread(upgrade, settings.database_url)
+    db = Database(settings.database_url)
+    try:
+        async with db.session() as session:
+            existing = (await session.exec(select(School.name).order_by(col(School.id)))).all()
+        if existing and not force:
+            print(
+                f"数据库里已经有学校「{'、'.join(existing)}」，这次没有添加示范数据。\n"
+                "如确实要补充示范学校，请加上 --force（已有的人员和记录不会重复添加）。"
+            )
+            return 1
+        summary = await seed_demo(db, school_name=settings.school_name, now=utcnow())
+    finally:
+        await db.dispose()
+    print(summary.describe())
+    if summary.added == 0:
+        print("示范数据已经齐全，这次没有新增任何内容。")
+    print(
+        f"试一试：python -m bot run —— 您将以{summary.console_teacher}老师"
+        f"（三(2)班班主任，工号 {summary.console_teacher_no}）的身份在终端里记录家访；"
+        f"输入 /as {summary.admin_no} 可切换为德育处{summary.admin}。"
+    )
+    return 0

@@ -1,0 +1,119 @@
+"""The CLI's export and demo commands: clear messages and exit codes, never a traceback."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from bot.cli import main
+from bot.db import Database
+from bot.settings import get_settings
+from models.school import School
+from tests.factories import seed_school
+
+
+@pytest.fixture(autouse=True)
+def _settings_from(db: Database, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """`main` reads the environment: point it at this test's database, Telegram off."""
+    monkeypatch.setenv("DATABASE_URL", db.url)
+    monkeypatch.delenv("TELEGRAM_BOT_TOKEN", raising=False)
+    monkeypatch.delenv("SCHOOL_NAME", raising=False)
+    get_settings.cache_clear()
+    yield
+    get_settings.cache_clear()
+
+
+async def _main(*argv: str) -> int:
+    # `main` runs its own event loop, so it runs on a thread of its own here.
+    return await asyncio.to_thread(main, list(argv))
+
+
+async def test_export_writes_the_file_and_says_how_many_rows(
+    db: Database, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    await seed_school(db)
+    out = tmp_path / "visits.xlsx"
+    code = await _main(
+        "export", "visits", "--from", "2026-11-01", "--to", "2026-11-30", "-o", str(out)
+    )
+    assert code == 0
+    assert out.exists()
+    assert "没有家访记录；已写出只有表头的文件" in capsys.readouterr().out
+
+
+async def test_export_of_an_unknown_class_exits_2_with_a_clear_message(
+    db: Database, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    await seed_school(db)
+    code = await _main(
+        "export",
+        "visits",
+        "--from",
+        "2026-11-01",
+        "--to",
+        "2026-11-30",
+        "--class",
+        "六(9)班",
+        "-o",
+        str(tmp_path / "v.xlsx"),
+    )
+    err = capsys.readouterr().err
+    assert code == 2
+    assert "错误：没有找到班级“六(9)班”" in err
+    assert "Traceback" not in err
+
+
+async def test_export_with_from_after_to_exits_2_with_a_clear_message(
+    db: Database, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = await _main(
+        "export",
+        "visits",
+        "--from",
+        "2026-12-01",
+        "--to",
+        "2026-11-01",
+        "-o",
+        str(tmp_path / "v.xlsx"),
+    )
+    assert code == 2
+    assert "开始日期 2026-12-01 晚于结束日期 2026-11-01" in capsys.readouterr().err
+
+
+async def test_export_into_a_missing_folder_exits_2(
+    db: Database, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    await seed_school(db)
+    code = await _main(
+        "export",
+        "visits",
+        "--from",
+        "2026-11-01",
+        "--to",
+        "2026-11-30",
+        "-o",
+        str(tmp_path / "missing" / "v.xlsx"),
+    )
+    assert code == 2
+    assert "不存在" in capsys.readouterr().err
+
+
+async def test_a_malformed_date_is_refused_by_the_parser(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        await _main("export", "visits", "--from", "11/01", "--to", "2026-11-30", "-o", "v.xlsx")
+    assert exit_info.value.code == 2
+    assert "--from" in capsys.readouterr().err
+
+
+async def test_demo_on_a_database_with_a_school_exits_1_and_explains_force(
+    db: Database, capsys: pytest.CaptureFixture[str]
+) -> None:
+    async with db.session() as session:
+        session.add(School(name="真实小学"))
+    assert await _main("demo") == 1
+    assert "--force" in capsys.readouterr().out

@@ -1,0 +1,164 @@
+"""The console channel driven with scripted input: numbered choices, switching person, outbox."""
+
+from __future__ import annotations
+
+import io
+from zoneinfo import ZoneInfo
+
+import pytest
+from pydantic import BaseModel
+
+from bot.channels.console import ConsoleChannel, render
+from bot.db import Database
+from bot.demo import seed_demo
+from bot.runner import run_console
+from bot.settings import Settings
+from handlers.context import Context
+from handlers.dispatcher import Dispatcher
+from handlers.flow import Flow
+from handlers.types import Button, Inbound, Reply, Transition
+from models.accounts import PersonKind
+from models.directory import accounts_of, staff_with_role
+from models.people import StaffRole
+from tests.clock import FakeClock
+
+SCHOOL = "示范小学"
+FORMS = {"home": "上门家访", "parent_came": "家长来访"}
+
+
+class PickDraft(BaseModel):
+    form: str = ""
+
+
+async def _start(inbound: Inbound, draft: PickDraft, ctx: Context, args: str) -> Transition:
+    buttons = [Button(label, f"form:{key}") for key, label in FORMS.items()]
+    return Transition.to("form", Reply.with_buttons("请选择家访形式：", [buttons]))
+
+
+async def _form(inbound: Inbound, draft: PickDraft, ctx: Context) -> Transition:
+    """Records the choice and alerts every admin, as a flagged problem would."""
+    if inbound.callback is None:
+        return Transition.to("form", Reply("请输入选项前的数字。"))
+    label = FORMS[inbound.callback.removeprefix("form:")]
+    admins = await staff_with_role(
+        session=ctx.session, school_id=ctx.school.id or 0, role=StaffRole.ADMIN
+    )
+    for account in await accounts_of(
+        session=ctx.session, kind=PersonKind.STAFF, person_ids=[a.id or 0 for a in admins]
+    ):
+        await ctx.notify(
+            key=f"test-alert:{account.id}",
+            kind="alert",
+            account=account,
+            reply=Reply(f"需要学校处理：{label}"),
+        )
+    return Transition.end(Reply(f"已记录：{label}"))
+
+
+PICK_FLOW = Flow(
+    name="visit",
+    draft_type=PickDraft,
+    steps={"form": _form},
+    start=_start,
+    commands=("visit",),
+    allowed=lambda ctx: ctx.staff is not None,
+)
+
+
+async def _chat(db: Database, clock: FakeClock, script: str) -> str:
+    dispatcher = Dispatcher(
+        db, [PICK_FLOW], zone=ZoneInfo("Asia/Shanghai"), school_name=SCHOOL, clock=clock
+    )
+    out = io.StringIO()
+    await ConsoleChannel(dispatcher, stdin=io.StringIO(script), stdout=out).run()
+    return out.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("reply", "shown"),
+    [
+        (Reply("你好"), "你好"),
+        (
+            Reply.with_buttons("形式？", [[Button("上门家访", "a"), Button("家长来访", "b")]]),
+            "形式？\n  1) 上门家访   2) 家长来访",
+        ),
+        (
+            Reply.with_buttons(
+                "选？", [[Button("甲", "a")], [Button("乙", "b"), Button("丙", "c")]]
+            ),
+            "选？\n  1) 甲\n  2) 乙   3) 丙",
+        ),
+    ],
+)
+def test_buttons_are_numbered_across_rows_in_reading_order(reply: Reply, shown: str) -> None:
+    assert render(reply) == shown
+
+
+async def test_the_console_plays_the_head_teacher_of_class_three_two_by_default(
+    db: Database, clock: FakeClock
+) -> None:
+    await seed_demo(db, school_name=SCHOOL, now=clock())
+    output = await _chat(db, clock, "/whoami\n")
+    assert "您现在是 王芳（教职工，工号 T02）" in output
+    assert "王芳老师，您好！" in output
+
+
+async def test_a_visit_goes_through_numbered_choices(db: Database, clock: FakeClock) -> None:
+    await seed_demo(db, school_name=SCHOOL, now=clock())
+    output = await _chat(db, clock, "/visit\n2\n")
+    assert "请选择家访形式：\n  1) 上门家访   2) 家长来访" in output
+    assert "（已选：家长来访）\n已记录：家长来访" in output
+
+
+async def test_as_switches_to_the_admin(db: Database, clock: FakeClock) -> None:
+    await seed_demo(db, school_name=SCHOOL, now=clock())
+    output = await _chat(db, clock, "/as A01\n/whoami\n")
+    assert "赵丽华老师，您好！您已绑定为示范小学的德育处管理员。" in output
+    assert "您现在是 赵丽华（教职工，工号 A01）" in output
+
+
+async def test_as_a_student_number_plays_that_students_first_guardian(
+    db: Database, clock: FakeClock
+) -> None:
+    await seed_demo(db, school_name=SCHOOL, now=clock())
+    output = await _chat(db, clock, "/as 20263201\n")
+    assert "张秀英，您好！您已绑定为示范小学三(2)班张小明的家长。" in output
+
+
+async def test_as_someone_unknown_is_refused_and_the_person_stays(
+    db: Database, clock: FakeClock
+) -> None:
+    await seed_demo(db, school_name=SCHOOL, now=clock())
+    output = await _chat(db, clock, "/as 无此人\n/whoami\n")
+    assert "没有找到“无此人”" in output
+    assert output.rstrip().endswith("您现在是 王芳（教职工，工号 T02）。\n再见！")
+
+
+async def test_quit_stops_before_the_remaining_lines(db: Database, clock: FakeClock) -> None:
+    await seed_demo(db, school_name=SCHOOL, now=clock())
+    output = await _chat(db, clock, "/quit\n/as A01\n")
+    assert output.rstrip().endswith("再见！")
+    assert "赵丽华老师，您好" not in output
+
+
+async def test_an_outbox_message_is_printed_with_whom_it_is_for(
+    db: Database, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("bot.runner.all_flows", lambda: [PICK_FLOW])
+    await seed_demo(db, school_name=SCHOOL, now=clock())
+    settings = Settings(database_url=db.url, school_name=SCHOOL, _env_file=None)
+    out = io.StringIO()
+    script = "/as A01\n/as T02\n/visit\n1\n"
+    assert await run_console(settings, stdin=io.StringIO(script), stdout=out, clock=clock) == 0
+    # Piped input: delivery runs after each line, so the alert follows the line that caused it.
+    assert "已记录：上门家访\n[发给 赵丽华] 需要学校处理：上门家访\n" in out.getvalue()
+
+
+async def test_the_runner_seeds_the_demo_school_into_an_empty_database(
+    db: Database, clock: FakeClock
+) -> None:
+    settings = Settings(database_url=db.url, school_name=SCHOOL, _env_file=None)
+    out = io.StringIO()
+    await run_console(settings, stdin=io.StringIO("/whoami\n"), stdout=out, clock=clock)
+    assert "已创建一所示范学校" in out.getvalue()
+    assert "您现在是 王芳（教职工，工号 T02）" in out.getvalue()
