@@ -273,6 +273,23 @@ class Dispatcher:
             "您上一次的操作已超过 {minutes} 分钟没有继续，已自动结束，内容没有保存。"
         ).format(minutes=minutes)
 
+    async def defer(
+        self, *, channel: str, chat_id: str, reply: Reply, key: str, delay: float = 0.0
+    ) -> None:
+        """Hand an answer the channel could not deliver right now to the outbox (once per key)."""
+        async with self.db.session() as session:
+            await enqueue(
+                session=session,
+                key=key,
+                kind="deferred_reply",
+                channel=channel,
+                chat_id=chat_id,
+                payload=reply.to_dict(),
+                due_at=self.clock() + timedelta(seconds=delay),
+            )
+        if self.on_outbox is not None:
+            self.on_outbox()
+
     async def expire_idle(self) -> int:
         """End conversations idle past the timeout and tell each person so (via the outbox)."""
         now = self.clock()

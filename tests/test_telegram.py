@@ -478,3 +478,18 @@ async def test_a_user_who_blocked_the_bot_is_recorded_as_failed(
 async def test_the_bot_username_from_get_me_goes_into_invite_links(tg: TelegramHarness) -> None:
     assert tg.dispatcher is not None
     assert tg.dispatcher.bot_username == "jiafang_test_bot"
+
+
+async def test_an_answer_telegram_refused_with_429_arrives_later_through_the_outbox(
+    tg: TelegramHarness, teacher: TgUser, db: Database
+) -> None:
+    tg.api.fail("sendMessage", Failure.RETRY_AFTER, retry_after=1)
+    await tg.say(teacher, "/pick")  # the fake records the refused call too
+    async with db.session() as session:
+        row = (await session.exec(select(OutboxMessage))).one()
+    assert row.kind == "deferred_reply"
+    tg.clock.advance(seconds=2)
+    tg.worker.wake()
+    await tg.settle(within=5)
+    assert tg.api.last_sent(teacher.id).params["text"] == "选一个颜色："
+    assert len(tg.api.calls_of("sendMessage")) == 2  # the refused try and the delivery

@@ -340,14 +340,42 @@ class TelegramAdapter:
             return
         async with self._lock(inbound.user_id):
             response = await self.dispatcher.handle(inbound)
-            for reply in response.replies:
-                await send_reply(
+            for index, reply in enumerate(response.replies):
+                await self._answer(
                     context.bot,
                     message.chat_id,
                     reply,
                     t,
+                    key=f"reply:{update.update_id}:{index}",
                     drop_contact_keyboard=inbound.contact_phone is not None,
                 )
+
+    async def _answer(
+        self,
+        bot: Bot,
+        chat_id: str | int,
+        reply: Reply,
+        t: Translator,
+        *,
+        key: str,
+        drop_contact_keyboard: bool = False,
+    ) -> None:
+        """Send an answer now; if Telegram asks us to wait or the network fails, the outbox
+        sends it later (the conversation has already moved on: the answer must not be lost)."""
+        try:
+            await send_reply(bot, chat_id, reply, t, drop_contact_keyboard=drop_contact_keyboard)
+        except TelegramError as exc:
+            error = classify(exc)
+            if not isinstance(error, RetryableSendError):
+                raise
+            log.warning("answer deferred to the outbox: %s", type(exc).__name__)
+            await self.dispatcher.defer(
+                channel=CHANNEL,
+                chat_id=str(chat_id),
+                reply=reply,
+                key=f"{CHANNEL}:{key}",
+                delay=error.retry_after or 0.0,
+            )
 
     async def on_callback(self, update: Update, context: AppContext) -> None:
         query = update.callback_query
@@ -362,20 +390,20 @@ class TelegramAdapter:
         async with self._lock(inbound.user_id):
             response = await self.dispatcher.handle(inbound)
             await self._render_after_callback(
-                query, response, context.bot, self._translator(update)
+                query, response, context.bot, self._translator(update), update.update_id
             )
 
     async def _render_after_callback(
-        self, query: CallbackQuery, response: Response, bot: Bot, t: Translator
+        self, query: CallbackQuery, response: Response, bot: Bot, t: Translator, update_id: int
     ) -> None:
         if not response.replies and response.chosen is None:
             return  # a redelivered update: it was shown the first time
         edit = next((r for r in response.replies if r.edit), None)
         await show_choice(query, response.chosen, edit)
         chat_id = query.message.chat.id if query.message is not None else query.from_user.id
-        for reply in response.replies:
+        for index, reply in enumerate(response.replies):
             if reply is not edit:
-                await send_reply(bot, chat_id, reply, t)
+                await self._answer(bot, chat_id, reply, t, key=f"reply:{update_id}:{index}")
 
     async def on_group(self, update: Update, context: AppContext) -> None:
         message = update.message
