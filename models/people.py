@@ -7,6 +7,8 @@ from enum import StrEnum
 from sqlalchemy import UniqueConstraint
 from sqlmodel import Field, SQLModel
 
+from models.text import N_
+
 
 class StaffRole(StrEnum):
     """Roles held beyond teaching (teaching and head-teacher duty come from the class tables)."""
@@ -17,7 +19,14 @@ class StaffRole(StrEnum):
 
 
 #: Special-type tags 特殊类型, in their canonical order.
-STUDENT_TAGS: tuple[str, ...] = ("贫困", "学习困难", "单亲", "孤儿", "智障", "留守")
+STUDENT_TAGS: tuple[str, ...] = (
+    N_("贫困"),
+    N_("学习困难"),
+    N_("单亲"),
+    N_("孤儿"),
+    N_("智障"),
+    N_("留守"),
+)
 
 
 class Staff(SQLModel, table=True):

@@ -61,6 +61,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from enum import Enum
 
+from models.text import N_
 from models.visit import VisitCategory, VisitForm
 
 
@@ -377,17 +378,30 @@ def _scan_names(text: str, lookup: dict[str, str]) -> list[tuple[int, int]]:
 # ---------------------------------------------------------------------------------------------
 # Who was met.
 
+#: Words for a relative → the one recorded (and shown, translated, on the summary card).
 _RELATIONS: dict[str, str] = {
-    **dict.fromkeys(("爸爸", "父亲", "爸", "老爸"), "父亲"),
-    **dict.fromkeys(("妈妈", "母亲", "妈", "老妈"), "母亲"),
-    **dict.fromkeys(("爷爷", "祖父"), "爷爷"),
-    **dict.fromkeys(("奶奶", "祖母"), "奶奶"),
-    **dict.fromkeys(("外公", "姥爷", "外祖父"), "外公"),
-    **dict.fromkeys(("外婆", "姥姥", "外祖母"), "外婆"),
-    **dict.fromkeys(("父母", "爸妈", "爸爸妈妈"), "父母"),
-    "姑妈": "姑姑",
-    "姨妈": "阿姨",
-    **{word: word for word in ("哥哥", "姐姐", "叔叔", "阿姨", "舅舅", "舅妈", "姑姑", "监护人")},
+    **dict.fromkeys(("爸爸", "父亲", "爸", "老爸"), N_("父亲")),
+    **dict.fromkeys(("妈妈", "母亲", "妈", "老妈"), N_("母亲")),
+    **dict.fromkeys(("爷爷", "祖父"), N_("爷爷")),
+    **dict.fromkeys(("奶奶", "祖母"), N_("奶奶")),
+    **dict.fromkeys(("外公", "姥爷", "外祖父"), N_("外公")),
+    **dict.fromkeys(("外婆", "姥姥", "外祖母"), N_("外婆")),
+    **dict.fromkeys(("父母", "爸妈", "爸爸妈妈"), N_("父母")),
+    "姑妈": N_("姑姑"),
+    "姨妈": N_("阿姨"),
+    **{
+        word: word
+        for word in (
+            N_("哥哥"),
+            N_("姐姐"),
+            N_("叔叔"),
+            N_("阿姨"),
+            N_("舅舅"),
+            N_("舅妈"),
+            N_("姑姑"),
+            N_("监护人"),
+        )
+    },
 }
 _RELATION_RE = re.compile(_alternation(_RELATIONS))
 _RELATION_AT_END = re.compile(f"(?:{_alternation(_RELATIONS)})\\Z")

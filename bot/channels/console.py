@@ -282,7 +282,11 @@ class ConsoleChannel:
                 [self.t._("{cls}班主任").format(cls=heads[person.id])] if person.id in heads else []
             )
             duties += [self.t._(ROLE_LABELS[r]) for r in sorted(person.role_set())]
-            suffix = self.t._("（{duties}）").format(duties="、".join(duties)) if duties else ""
+            suffix = (
+                self.t._("（{duties}）").format(duties=self.t._("、").join(duties))
+                if duties
+                else ""
+            )
             lines.append(f"  {person.staff_no} {person.name}{suffix}")
         lines.append(self.t._("扮演家长：/as 学号（该生的第一位家长）或 /as 家长手机号"))
         return "\n".join(lines)

@@ -79,5 +79,5 @@ def understood(ctx: Context, draft: VisitDraft, pupil: Pupil | None) -> str:
     if draft.category:
         parts.append(_(CATEGORY_NAMES[draft.category]))
     if draft.met:
-        parts.append(draft.met)
+        parts.append(_(draft.met))
     return _("已识别：{parts}").format(parts=" · ".join(parts)) if parts else ""

@@ -166,7 +166,9 @@ async def _category(draft: VisitDraft, ctx: Context) -> Question:
     tags = found[0].student.tag_list() if found else []
     if tags:
         order = [VisitCategory.KEY, VisitCategory.ROUTINE, VisitCategory.IMMEDIATE]
-        reason = _("该生为{tags}学生，建议选择重点家访。").format(tags=_("、").join(tags))
+        reason = _("该生为{tags}学生，建议选择重点家访。").format(
+            tags=_("、").join(_(tag) for tag in tags)
+        )
         text = f"{reason}\n{text}"
     buttons = [Button(_(CATEGORY_NAMES[c]), f"{CATEGORY}{c.value}") for c in order]
     return text, [buttons]

@@ -41,7 +41,7 @@ def summary_card(t: Translator, draft: VisitDraft, pupil: Pupil | None) -> str:
     lines.append(
         field_line(t, State.DATE, format_date(t, draft.visit_date) if draft.visit_date else blank)
     )
-    lines.append(field_line(t, State.MET, text(draft.met)))
+    lines.append(field_line(t, State.MET, _(draft.met) if draft.met else blank))
     lines += [field_line(t, state, text(getattr(draft, state.value))) for state in SECTIONS]
     lines.append(field_line(t, State.PROBLEMS, draft.problems or _("无")))
     if draft.problems:
