@@ -8,7 +8,7 @@ from handlers.visit.draft import VisitDraft
 
 
 class State(StrEnum):
-    CLASS = "class"
+    CLASS = "pick_class"
     STUDENT = "student"
     FORM = "form"
     CATEGORY = "category"
