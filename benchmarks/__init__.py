@@ -1,0 +1,1 @@
+"""Benchmarks that print their figures (see `benchmarks/README.md`)."""
