@@ -51,10 +51,13 @@ def _tune_sqlite(engine: AsyncEngine) -> None:
 
 
 def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
-    engine = create_async_engine(async_url(url), echo=echo, pool_pre_ping=True)
-    if is_sqlite(engine):
+    target = async_url(url)
+    if target.startswith("sqlite"):
+        # A local file cannot go stale: no ping per checkout (each is a thread hop in aiosqlite).
+        engine = create_async_engine(target, echo=echo)
         _tune_sqlite(engine)
-    return engine
+        return engine
+    return create_async_engine(target, echo=echo, pool_pre_ping=True)
 
 
 class Database:

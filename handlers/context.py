@@ -29,6 +29,8 @@ class Context:
     staff: Staff | None = None
     guardian: Guardian | None = None
     bot_username: str | None = None
+    #: Messages this update queued in the outbox.
+    queued: int = 0
 
     @property
     def today(self) -> date:
@@ -48,7 +50,7 @@ class Context:
 
     async def notify(self, *, key: str, kind: str, account: ChannelAccount, reply: Reply) -> bool:
         """Queue `reply` for another person's account, in this update's transaction."""
-        return await enqueue(
+        added = await enqueue(
             session=self.session,
             key=key,
             kind=kind,
@@ -57,3 +59,5 @@ class Context:
             payload=reply.to_dict(),
             due_at=self.now,
         )
+        self.queued += added
+        return added

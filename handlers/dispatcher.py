@@ -8,12 +8,12 @@ and a half-finished step saves nothing. Redelivered updates (same `update_key`) 
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, delete, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -24,15 +24,24 @@ from handlers.flow import Flow
 from handlers.i18n import Translator, normalise_language, translator
 from handlers.types import Inbound, Reply, Transition
 from models.base import utcnow
-from models.conversation import Conversation, InboundSeen
-from models.directory import account_for, current_school, person_for
+from models.conversation import (
+    Conversation,
+    Snapshot,
+    claim_update,
+    drop_conversation,
+    load_snapshot,
+    store_conversation,
+)
+from models.directory import account_for, current_school
 from models.outbox import enqueue
-from models.people import Guardian, Staff
+from models.school import School
 
 log = logging.getLogger(__name__)
 
 #: Channels that show buttons as numbered lines, where "2" means the second button.
 NUMBERED_CHANNELS = frozenset({"console", "wecom"})
+#: How long the school row is kept in memory between reads.
+SCHOOL_CACHE_SECONDS = 60.0
 
 
 @dataclass
@@ -41,6 +50,8 @@ class Response:
 
     replies: list[Reply] = field(default_factory=list)
     chosen: str | None = None
+    #: Whether the update queued messages in the outbox (the delivery worker is woken then).
+    queued: bool = False
 
 
 @dataclass(frozen=True)
@@ -85,6 +96,7 @@ class Dispatcher:
         for flow in flows:
             for word in flow.commands:
                 self.keywords[word] = flow.name
+        self._school_cache: tuple[float, School] | None = None
         #: Called after anything was queued in the outbox (the delivery worker's wake-up).
         self.on_outbox: Callable[[], None] | None = None
 
@@ -114,20 +126,31 @@ class Dispatcher:
                     )
                 ]
             )
-        if self.on_outbox is not None:
+        if response.queued and self.on_outbox is not None:
             self.on_outbox()
         return response
 
     async def _handle(self, session: AsyncSession, inbound: Inbound, now: datetime) -> Response:
-        if inbound.update_key is not None and not await _first_time(session, inbound):
+        if inbound.update_key is not None and not await claim_update(
+            session=session, channel=inbound.channel, update_key=inbound.update_key
+        ):
             return Response()
-        ctx = await self._context(session, inbound, now)
-        t = ctx.t
-        conversation = await _conversation(session, inbound)
+        snapshot = await load_snapshot(
+            session=session, channel=inbound.channel, external_id=inbound.user_id
+        )
+        ctx = await self._context(session, inbound, now, snapshot)
+        response = await self._route(inbound, ctx, snapshot.conversation)
+        response.queued = ctx.queued > 0
+        return response
+
+    async def _route(
+        self, inbound: Inbound, ctx: Context, conversation: Conversation | None
+    ) -> Response:
+        session, now, t = ctx.session, ctx.now, ctx.t
         notes: list[Reply] = []
         if conversation is not None and now - conversation.updated_at > self.timeout:
             notes.append(Reply(self._timeout_text(t, conversation.flow)))
-            await session.delete(conversation)
+            await drop_conversation(session=session, conversation=conversation)
             conversation = None
 
         if inbound.contact_phone is not None:
@@ -144,7 +167,7 @@ class Dispatcher:
         if command is not None:
             if command.name == "cancel":
                 if conversation is not None:
-                    await session.delete(conversation)
+                    await drop_conversation(session=session, conversation=conversation)
                     return Response([Reply(t._("已取消，本次内容没有保存。"))])
                 return Response([*notes, Reply(t._("现在没有进行中的操作。"))])
             if command.name == "help":
@@ -153,8 +176,8 @@ class Dispatcher:
             if flow is None:
                 return Response([*notes, commands.unknown_command(ctx, command.name)])
             if conversation is not None:
-                await session.delete(conversation)
-                await session.flush()
+                await drop_conversation(session=session, conversation=conversation)
+                conversation = None
             if not flow.allowed(ctx):
                 return Response([*notes, Reply(t._(flow.refusal))])
             draft = flow.new_draft()
@@ -180,7 +203,7 @@ class Dispatcher:
 
         flow = self.flows.get(conversation.flow)
         if flow is None or conversation.state not in flow.steps:
-            await session.delete(conversation)
+            await drop_conversation(session=session, conversation=conversation)
             return Response([Reply(t._("这项操作已不可用，请重新开始。"))])
         inbound, chosen = self._resolve_choice(inbound, conversation)
         if inbound.callback is not None and chosen is None:
@@ -192,13 +215,22 @@ class Dispatcher:
 
     # -- helpers ------------------------------------------------------------------------------
 
-    async def _context(self, session: AsyncSession, inbound: Inbound, now: datetime) -> Context:
+    async def _school(self, session: AsyncSession) -> School:
+        """The school, read at most once a minute (it changes only with a roster import)."""
+        cached = self._school_cache
+        if cached is not None and time.monotonic() - cached[0] < SCHOOL_CACHE_SECONDS:
+            return cached[1]
         school = await current_school(session=session, name=self.school_name)
         if school is None:
             raise onboarding.NoSchool()
-        account = await account_for(
-            session=session, channel=inbound.channel, external_id=inbound.user_id
-        )
+        self._school_cache = (time.monotonic(), school)
+        return school
+
+    async def _context(
+        self, session: AsyncSession, inbound: Inbound, now: datetime, snapshot: Snapshot
+    ) -> Context:
+        school = await self._school(session)
+        account = snapshot.account
         language = account.language if account else normalise_language(inbound.language_hint)
         ctx = Context(
             session=session,
@@ -211,11 +243,9 @@ class Dispatcher:
             bot_username=self.bot_username,
         )
         if account is not None and account.school_id == school.id:
-            person = await person_for(session=session, account=account)
-            if isinstance(person, Staff) and person.active:
-                ctx.staff = person
-            elif isinstance(person, Guardian):
-                ctx.guardian = person
+            if snapshot.staff is not None and snapshot.staff.active:
+                ctx.staff = snapshot.staff
+            ctx.guardian = snapshot.guardian
         return ctx
 
     def _resolve_choice(
@@ -246,25 +276,22 @@ class Dispatcher:
         replies = list(transition.replies)
         if transition.next_state is None:
             if conversation is not None:
-                await session.delete(conversation)
+                await drop_conversation(session=session, conversation=conversation)
             return replies
         if transition.next_state not in flow.steps:
             raise ValueError(f"flow {flow.name} has no state {transition.next_state}")
-        choices = [[b.label, b.data] for r in replies for row in r.buttons for b in row]
-        dumped = flow.draft_type.model_validate(draft).model_dump(mode="json")
-        if conversation is None:
-            conversation = Conversation(
-                channel=inbound.channel,
-                external_id=inbound.user_id,
-                chat_id=inbound.chat_id,
-                flow=flow.name,
-                state=transition.next_state,
-            )
-        conversation.state = transition.next_state
-        conversation.draft = dumped
-        conversation.choices = choices
-        conversation.updated_at = now
-        session.add(conversation)
+        await store_conversation(
+            session=session,
+            existing=conversation,
+            channel=inbound.channel,
+            external_id=inbound.user_id,
+            chat_id=inbound.chat_id,
+            flow=flow.name,
+            state=transition.next_state,
+            draft=flow.draft_type.model_validate(draft).model_dump(mode="json"),
+            choices=[[b.label, b.data] for r in replies for row in r.buttons for b in row],
+            now=now,
+        )
         return replies
 
     def _timeout_text(self, t: Translator, flow_name: str) -> str:
@@ -322,24 +349,6 @@ class Dispatcher:
         if idle and self.on_outbox is not None:
             self.on_outbox()
         return len(idle)
-
-
-async def _first_time(session: AsyncSession, inbound: Inbound) -> bool:
-    assert inbound.update_key is not None
-    try:
-        async with session.begin_nested():
-            session.add(InboundSeen(channel=inbound.channel, update_key=inbound.update_key))
-            await session.flush()
-    except IntegrityError:
-        return False
-    return True
-
-
-async def _conversation(session: AsyncSession, inbound: Inbound) -> Conversation | None:
-    query = select(Conversation).where(
-        Conversation.channel == inbound.channel, Conversation.external_id == inbound.user_id
-    )
-    return (await session.exec(query)).first()
 
 
 def _with_callback(inbound: Inbound, data: str) -> Inbound:

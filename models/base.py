@@ -6,9 +6,12 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import DateTime
+from sqlalchemy import DateTime, Table
 from sqlalchemy import Enum as SAEnum
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.types import TypeDecorator
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 
 class AwareDateTime(TypeDecorator[datetime]):
@@ -45,3 +48,17 @@ def str_enum(enum_cls: type[StrEnum]) -> Any:
         values_callable=lambda cls: [member.value for member in cls],
         validate_strings=True,
     )
+
+
+async def insert_ignoring_duplicates(
+    session: AsyncSession, table: Table, values: dict[str, Any], *, unique: list[str]
+) -> bool:
+    """INSERT … ON CONFLICT DO NOTHING on SQLite and PostgreSQL; True if a row was added.
+
+    One statement, no savepoint: the cheap way to claim a unique key inside a transaction.
+    """
+    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    statement = insert(table).values(**values).on_conflict_do_nothing(index_elements=unique)
+    result = await session.exec(statement)
+    return bool(getattr(result, "rowcount", 0))

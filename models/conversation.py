@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, UniqueConstraint
-from sqlmodel import Field, SQLModel
+from sqlalchemy import JSON, Column, UniqueConstraint, and_, bindparam, delete, insert, update
+from sqlmodel import Field, SQLModel, col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
 
-from models.base import AwareDateTime, utcnow
+from models.accounts import ChannelAccount, PersonKind
+from models.base import AwareDateTime, insert_ignoring_duplicates, utcnow
+from models.people import Guardian, Staff
 
 
 class Conversation(SQLModel, table=True):
@@ -39,3 +43,111 @@ class InboundSeen(SQLModel, table=True):
     channel: str = Field(max_length=16)
     update_key: str = Field(max_length=64)
     seen_at: datetime = Field(default_factory=utcnow, sa_type=AwareDateTime)
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """Everything the dispatcher needs about one user, read in one query."""
+
+    account: ChannelAccount | None
+    staff: Staff | None
+    guardian: Guardian | None
+    conversation: Conversation | None
+
+
+async def claim_update(*, session: AsyncSession, channel: str, update_key: str) -> bool:
+    """Record an inbound update; False if it was recorded before (a redelivery)."""
+    table = InboundSeen.__table__  # type: ignore[attr-defined]
+    values = {"channel": channel, "update_key": update_key, "seen_at": utcnow()}
+    return await insert_ignoring_duplicates(
+        session, table, values, unique=["channel", "update_key"]
+    )
+
+
+def _snapshot_query() -> Any:
+    """Built once: statement construction costs more than the query on the hot path."""
+    return (
+        select(ChannelAccount, Staff, Guardian, Conversation)
+        .select_from(ChannelAccount)
+        .outerjoin(
+            Staff,
+            and_(
+                col(ChannelAccount.person_kind) == PersonKind.STAFF,
+                col(Staff.id) == col(ChannelAccount.person_id),
+            ),
+        )
+        .outerjoin(
+            Guardian,
+            and_(
+                col(ChannelAccount.person_kind) == PersonKind.GUARDIAN,
+                col(Guardian.id) == col(ChannelAccount.person_id),
+            ),
+        )
+        .outerjoin(
+            Conversation,
+            and_(
+                col(Conversation.channel) == col(ChannelAccount.channel),
+                col(Conversation.external_id) == col(ChannelAccount.external_id),
+            ),
+        )
+        .where(
+            col(ChannelAccount.channel) == bindparam("channel"),
+            col(ChannelAccount.external_id) == bindparam("external_id"),
+        )
+    )
+
+
+_SNAPSHOT = _snapshot_query()
+_ORPHAN = select(Conversation).where(
+    col(Conversation.channel) == bindparam("channel"),
+    col(Conversation.external_id) == bindparam("external_id"),
+)
+_UPDATE = (
+    update(Conversation)
+    .where(col(Conversation.id) == bindparam("conversation_id"))
+    .values(
+        flow=bindparam("flow"),
+        state=bindparam("state"),
+        draft=bindparam("draft"),
+        choices=bindparam("choices"),
+        updated_at=bindparam("updated_at"),
+    )
+)
+
+
+async def load_snapshot(*, session: AsyncSession, channel: str, external_id: str) -> Snapshot:
+    """The account, the person behind it and the open conversation, in one round trip."""
+    params = {"channel": channel, "external_id": external_id}
+    row = (await session.exec(_SNAPSHOT, params=params)).first()
+    if row is not None:
+        account, staff, guardian, conversation = row
+        return Snapshot(account, staff, guardian, conversation)
+    return Snapshot(None, None, None, (await session.exec(_ORPHAN, params=params)).first())
+
+
+async def store_conversation(
+    *,
+    session: AsyncSession,
+    existing: Conversation | None,
+    channel: str,
+    external_id: str,
+    chat_id: str,
+    flow: str,
+    state: str,
+    draft: dict[str, Any],
+    choices: list[list[str]],
+    now: datetime,
+) -> None:
+    """Insert or update the conversation row with one statement (no ORM flush on the hot path)."""
+    values = {"flow": flow, "state": state, "draft": draft, "choices": choices, "updated_at": now}
+    if existing is not None and existing.id is not None:
+        await session.exec(_UPDATE, params={"conversation_id": existing.id, **values})
+        return
+    table = Conversation.__table__  # type: ignore[attr-defined]
+    await session.exec(
+        insert(table).values(channel=channel, external_id=external_id, chat_id=chat_id, **values)
+    )
+
+
+async def drop_conversation(*, session: AsyncSession, conversation: Conversation) -> None:
+    await session.exec(delete(Conversation).where(col(Conversation.id) == conversation.id))

@@ -7,12 +7,10 @@ from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import JSON, Column
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Field, SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from models.base import AwareDateTime, str_enum, utcnow
+from models.base import AwareDateTime, insert_ignoring_duplicates, str_enum, utcnow
 
 
 class OutboxStatus(StrEnum):
@@ -75,9 +73,5 @@ async def enqueue(
         "created_at": utcnow(),
         "error": "",
     }
-    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
     table = OutboxMessage.__table__  # type: ignore[attr-defined]
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    statement = insert(table).values(**values).on_conflict_do_nothing(index_elements=["key"])
-    result = await session.exec(statement)
-    return bool(getattr(result, "rowcount", 0))
+    return await insert_ignoring_duplicates(session, table, values, unique=["key"])
