@@ -171,8 +171,8 @@ class RecordingBotApi(FakeBotApi):
 
     def _remember(self, method: str, message: JSONDict) -> None:
         chat = int(message["chat"]["id"])
-        if method == "sendMessage":
-            self.last_message[chat] = message
+        if method in ("sendMessage", "editMessageText"):
+            self.last_message[chat] = message  # a pressed question may be edited into the next
         shown = self.keyboards.get(chat)
         if "reply_markup" in message:
             if shown is None or int(shown["message_id"]) <= int(message["message_id"]):

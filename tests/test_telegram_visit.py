@@ -66,7 +66,7 @@ async def test_a_visit_logged_on_telegram_survives_a_restart_and_alerts_the_admi
 async def test_each_pressed_button_leaves_its_choice_in_the_chat(tg: TelegramHarness) -> None:
     await tg.steps(TEACHER, "/visit", "三(2)班")
     edits = [c.params["text"] for c in tg.api.calls_of("editMessageText")]
-    assert edits and edits[-1].endswith("\n\n✓ 三(2)班")
+    assert edits and edits[-1].startswith("✓ 三(2)班\n\n")
 
 
 async def test_a_five_thousand_character_answer_gets_a_clear_reply_and_the_visit_goes_on(

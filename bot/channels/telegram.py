@@ -204,34 +204,43 @@ async def send_reply(
         await bot.send_message(chat_id=_chat(chat_id), text=text, reply_markup=markup)
 
 
-async def _quietly(call: Any) -> None:
-    """Await an edit; "message is not modified" and other stale-message refusals are harmless."""
+async def _quietly(call: Any) -> bool:
+    """Await an edit; False if Telegram refused it (too old, deleted). "Not modified" is fine."""
     try:
         await call
     except BadRequest as exc:
-        if "not modified" not in str(exc).lower():
-            log.info("telegram edit refused: %s", exc)
+        if "not modified" in str(exc).lower():
+            return True
+        log.info("telegram edit refused: %s", exc)
+        return False
+    return True
 
 
-async def show_choice(query: CallbackQuery, chosen: str | None, edit: Reply | None) -> None:
-    """Update the message whose button was pressed: drop its keyboard, show what was chosen."""
+def editable(reply: Reply) -> bool:
+    """Whether a reply can replace a pressed message (one piece, inline buttons at most)."""
+    return not reply.request_contact and len(reply.text) <= MessageLimit.MAX_TEXT_LENGTH
+
+
+async def show_choice(query: CallbackQuery, chosen: str | None, edit: Reply | None) -> bool:
+    """Update the message whose button was pressed: into `edit` if given, else drop its keyboard
+    and show what was chosen. False if the message could not be edited into `edit`."""
     message = query.message
     if not isinstance(message, Message):
-        return
+        return edit is None
     if edit is not None:
-        await _quietly(
+        return await _quietly(
             message.edit_text(
                 split_text(edit.text)[0],
                 reply_markup=inline_keyboard(edit),
             )
         )
-        return
     original = message.text or ""
     marked = f"{original}\n\n✓ {chosen}" if chosen else ""
     if marked and len(marked) <= MessageLimit.MAX_TEXT_LENGTH:
         await _quietly(message.edit_text(marked, reply_markup=None))
     elif message.reply_markup is not None:
         await _quietly(message.edit_reply_markup(reply_markup=None))
+    return True
 
 
 # -- the channel the outbox sends through --------------------------------------------------------
@@ -398,12 +407,21 @@ class TelegramAdapter:
     ) -> None:
         if not response.replies and response.chosen is None:
             return  # a redelivered update: it was shown the first time
-        edit = next((r for r in response.replies if r.edit), None)
-        await show_choice(query, response.chosen, edit)
+        replies = list(response.replies)
+        edit = next((r for r in replies if r.edit), None)
+        if edit is None and replies and response.chosen and editable(replies[0]):
+            # The pressed question becomes the next one, headed by what was chosen: one call
+            # instead of two, and a tidy chat (the summary card repeats every answer).
+            first = replies[0]
+            edit = Reply(f"✓ {response.chosen}\n\n{first.text}", buttons=first.buttons)
+            replies[0] = edit
+        if edit is not None and await show_choice(query, response.chosen, edit):
+            replies = [r for r in replies if r is not edit]
+        elif edit is not None:
+            await show_choice(query, response.chosen, None)
         chat_id = query.message.chat.id if query.message is not None else query.from_user.id
-        for index, reply in enumerate(response.replies):
-            if reply is not edit:
-                await self._answer(bot, chat_id, reply, t, key=f"reply:{update_id}:{index}")
+        for index, reply in enumerate(replies):
+            await self._answer(bot, chat_id, reply, t, key=f"reply:{update_id}:{index}")
 
     async def on_group(self, update: Update, context: AppContext) -> None:
         message = update.message

@@ -122,7 +122,9 @@ class TelegramHarness:
         return texts
 
     def texts_since(self, index: int) -> list[str]:
-        return [str(c.params["text"]) for c in self.api.calls[index:] if c.method == "sendMessage"]
+        """What the bot showed since call `index`: new messages and messages edited into new text."""
+        shown = ("sendMessage", "editMessageText")
+        return [str(c.params["text"]) for c in self.api.calls[index:] if c.method in shown]
 
     async def settle(self, within: float = 3.0) -> None:
         """Wait until the application's own delivery worker has sent everything due."""
