@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -12,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.errors import ConfigError
+from bot.sqlite_inloop import in_loop_creator
 
 
 def async_url(url: str) -> str:
@@ -53,8 +55,13 @@ def _tune_sqlite(engine: AsyncEngine) -> None:
 def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
     target = async_url(url)
     if target.startswith("sqlite"):
-        # A local file cannot go stale: no ping per checkout (each is a thread hop in aiosqlite).
-        engine = create_async_engine(target, echo=echo)
+        path = make_url(target).database
+        if path and path != ":memory:":
+            # Statements run where they are awaited (see bot.sqlite_inloop); a local file
+            # cannot go stale, so no ping on checkout either.
+            engine = create_async_engine(target, echo=echo, async_creator=in_loop_creator(path))
+        else:
+            engine = create_async_engine(target, echo=echo)
         _tune_sqlite(engine)
         return engine
     return create_async_engine(target, echo=echo, pool_pre_ping=True)
@@ -66,15 +73,46 @@ class Database:
     def __init__(self, url: str, *, echo: bool = False) -> None:
         self.url = url
         self.engine = create_engine(url, echo=echo)
+        self._serialise = is_sqlite(self.engine)
+        self._lock_loop: asyncio.AbstractEventLoop | None = None
+        self._lock: asyncio.Lock | None = None
+        self._holder: dict[str, object] = {}
         self._sessions = async_sessionmaker(
             self.engine, class_=AsyncSession, expire_on_commit=False
         )
 
     @asynccontextmanager
     async def session(self) -> AsyncIterator[AsyncSession]:
-        """A session whose transaction commits on success and rolls back on any error."""
-        async with self._sessions() as session, session.begin():
-            yield session
+        """A session whose transaction commits on success and rolls back on any error.
+
+        On SQLite every transaction takes the write lock up front, so only one runs at a time
+        anyway; this process queues its own on an asyncio lock, so that none ever waits inside
+        SQLite (which, with statements run on the loop, would block the loop).
+        """
+        if not self._serialise:
+            async with self._sessions() as session, session.begin():
+                yield session
+            return
+        lock, holder = self._write_lock()
+        task = asyncio.current_task()
+        if holder.get("task") is task:
+            # It would wait for the write lock its own outer transaction holds.
+            raise RuntimeError("a transaction inside another on SQLite: use the outer session")
+        async with lock:
+            holder["task"] = task
+            try:
+                async with self._sessions() as session, session.begin():
+                    yield session
+            finally:
+                holder.pop("task", None)
+
+    def _write_lock(self) -> tuple[asyncio.Lock, dict[str, object]]:
+        """The lock for the running event loop (a CLI may run several loops in turn)."""
+        loop = asyncio.get_running_loop()
+        if self._lock_loop is not loop:
+            self._lock_loop, self._lock, self._holder = loop, asyncio.Lock(), {}
+        assert self._lock is not None
+        return self._lock, self._holder
 
     async def dispose(self) -> None:
         await self.engine.dispose()

@@ -7,11 +7,13 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import JSON, Column, UniqueConstraint, and_, bindparam, delete, insert, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Field, SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from models.accounts import ChannelAccount, PersonKind
-from models.base import AwareDateTime, insert_ignoring_duplicates, utcnow
+from models.base import AwareDateTime, utcnow
 from models.people import Guardian, Staff
 
 
@@ -55,13 +57,30 @@ class Snapshot:
     conversation: Conversation | None
 
 
+def _claim_statement(dialect: str) -> Any:
+    insert_for = pg_insert if dialect == "postgresql" else sqlite_insert
+    table = InboundSeen.__table__  # type: ignore[attr-defined]
+    return (
+        insert_for(table)
+        .values(
+            channel=bindparam("channel"),
+            update_key=bindparam("update_key"),
+            seen_at=bindparam("seen_at"),
+        )
+        .on_conflict_do_nothing(index_elements=["channel", "update_key"])
+    )
+
+
+#: Built once per dialect: statement construction costs more than the insert itself.
+_CLAIM = {dialect: _claim_statement(dialect) for dialect in ("sqlite", "postgresql")}
+
+
 async def claim_update(*, session: AsyncSession, channel: str, update_key: str) -> bool:
     """Record an inbound update; False if it was recorded before (a redelivery)."""
-    table = InboundSeen.__table__  # type: ignore[attr-defined]
-    values = {"channel": channel, "update_key": update_key, "seen_at": utcnow()}
-    return await insert_ignoring_duplicates(
-        session, table, values, unique=["channel", "update_key"]
-    )
+    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
+    params = {"channel": channel, "update_key": update_key, "seen_at": utcnow()}
+    result = await session.exec(_CLAIM[dialect], params=params)
+    return bool(getattr(result, "rowcount", 0))
 
 
 def _snapshot_query() -> Any:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
 from bot.db import Database, async_url
@@ -77,3 +79,43 @@ async def test_a_failed_transaction_saves_nothing(db: Database) -> None:
             raise RuntimeError("boom")
     async with db.session() as session:
         assert (await session.exec(select(School))).all() == []
+
+
+async def test_many_concurrent_transactions_all_commit(db: Database) -> None:
+    """On SQLite they queue on the process's own lock instead of failing with "locked"."""
+
+    async def add(n: int) -> None:
+        async with db.session() as session:
+            await enqueue(
+                session=session,
+                key=f"k{n}",
+                kind="test",
+                channel="console",
+                chat_id="1",
+                payload={"text": str(n), "buttons": []},
+            )
+            await asyncio.sleep(0)  # let the others try to start meanwhile
+
+    await asyncio.gather(*(add(n) for n in range(40)))
+    async with db.session() as session:
+        rows = (await session.exec(select(OutboxMessage))).all()
+    assert sorted(int(r.key[1:]) for r in rows) == list(range(40))
+
+
+async def test_a_nested_transaction_on_sqlite_is_refused_at_once(db: Database) -> None:
+    """It could only wait for the write lock its own outer transaction holds."""
+    if db.engine.dialect.name != "sqlite":
+        async with db.session(), db.session() as inner:  # PostgreSQL: fine
+            assert (await inner.exec(select(School))).all() == []
+        return
+    with pytest.raises(RuntimeError, match="inside another"):
+        async with db.session(), db.session():
+            pass
+
+
+async def test_an_integrity_error_surfaces_as_sqlalchemys_own(db: Database) -> None:
+    async with db.session() as session:
+        session.add(School(name="唯一学校"))
+    with pytest.raises(IntegrityError):
+        async with db.session() as session:
+            session.add(School(name="唯一学校"))
