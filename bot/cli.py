@@ -14,6 +14,15 @@ from bot.errors import JiafangError
 from bot.settings import Settings, get_settings
 
 
+def _date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"“{text}”不是有效日期，请写成 YYYY-MM-DD，例如 2026-11-01"
+        ) from None
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="jiafang", description="家访 — home-visit and home–school contact bot"
@@ -48,8 +57,8 @@ def _parser() -> argparse.ArgumentParser:
     export = sub.add_parser("export", help="export records")
     export_sub = export.add_subparsers(dest="export_command", required=True, metavar="WHAT")
     visits = export_sub.add_parser("visits", help="visit records as .xlsx")
-    visits.add_argument("--from", dest="date_from", type=date.fromisoformat, required=True)
-    visits.add_argument("--to", dest="date_to", type=date.fromisoformat, required=True)
+    visits.add_argument("--from", dest="date_from", type=_date, required=True)
+    visits.add_argument("--to", dest="date_to", type=_date, required=True)
     visits.add_argument("--class", dest="class_name", help="only this class, e.g. 三(2)班")
     visits.add_argument("-o", "--output", type=Path, required=True)
     return parser

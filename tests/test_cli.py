@@ -117,3 +117,12 @@ async def test_demo_on_a_database_with_a_school_exits_1_and_explains_force(
         session.add(School(name="真实小学"))
     assert await _main("demo") == 1
     assert "--force" in capsys.readouterr().out
+
+
+def test_a_malformed_export_date_is_refused_with_the_expected_format(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["export", "visits", "--from", "2026-13-01", "--to", "2026-11-30", "-o", "x.xlsx"])
+    assert exit_info.value.code == 2
+    assert "YYYY-MM-DD" in capsys.readouterr().err
