@@ -31,9 +31,9 @@ from models.accounts import ChannelAccount, PersonKind
 from models.audit import audit
 from models.base import utcnow
 from models.classnames import normalise_class_name
-from models.directory import current_school
+from models.directory import active_staff, current_school
 from models.invites import issue_invites
-from models.people import Guardian, Staff, StaffRole, Student, StudentGuardian, Teaching
+from models.people import Guardian, StaffRole, Student, StudentGuardian, Teaching
 from models.school import Group, GroupCoach, School, SchoolClass
 
 HEADERS = ("角色", "姓名", "班级", "学生", "邀请码", "链接")
@@ -146,13 +146,7 @@ async def _rows(
 
 async def _staff_rows(session: AsyncSession, school: School) -> list[InviteRow]:
     """Staff with their duties, in four queries whatever the size of the school."""
-    staff = (
-        await session.exec(
-            select(Staff)
-            .where(Staff.school_id == school.id, col(Staff.active))
-            .order_by(col(Staff.staff_no))
-        )
-    ).all()
+    staff = await active_staff(session=session, school_id=school.id or 0)
     classes = (
         await session.exec(
             select(SchoolClass)

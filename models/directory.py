@@ -104,3 +104,13 @@ async def guardian_by_phone(
 ) -> Guardian | None:
     query = select(Guardian).where(Guardian.school_id == school_id, Guardian.phone == phone)
     return (await session.exec(query)).first()
+
+
+async def active_staff(*, session: AsyncSession, school_id: int) -> list[Staff]:
+    """The school's active staff, by 工号."""
+    query = (
+        select(Staff)
+        .where(Staff.school_id == school_id, col(Staff.active))
+        .order_by(col(Staff.staff_no))
+    )
+    return list((await session.exec(query)).all())

@@ -30,7 +30,7 @@ from handlers.i18n import N_, Translator, translator
 from handlers.types import Inbound, Reply
 from models.accounts import PersonKind
 from models.audit import audit
-from models.directory import account_for, current_school, person_for
+from models.directory import account_for, active_staff, current_school, person_for
 from models.invites import bind_account
 from models.people import Guardian, Staff, StaffRole, Student, StudentGuardian
 from models.phones import normalise_phone
@@ -259,13 +259,7 @@ class ConsoleChannel:
             school = await self._school(session)
             if school is None:
                 return self.t._("还没有学校名册。")
-            staff = (
-                await session.exec(
-                    select(Staff)
-                    .where(Staff.school_id == school.id, col(Staff.active))
-                    .order_by(col(Staff.staff_no))
-                )
-            ).all()
+            staff = await active_staff(session=session, school_id=school.id or 0)
             heads = {
                 head_id: name
                 for head_id, name in (
