@@ -36,7 +36,10 @@ from models.invites import issue_invites
 from models.people import Guardian, StaffRole, Student, StudentGuardian, Teaching
 from models.school import Group, GroupCoach, School, SchoolClass
 
-HEADERS = ("角色", "姓名", "班级", "学生", "邀请码", "链接")
+#: The table is read by people; the CSV by people and scripts, so it keeps the column names the
+#: operator's documentation uses (values stay Chinese).
+TABLE_HEADERS = ("角色", "姓名", "班级", "学生", "邀请码", "链接")
+CSV_HEADERS = ("role", "name", "class", "student", "code", "link")
 BOUND = "已绑定"
 ROLE_WORDS = {
     StaffRole.ADMIN: "德育处",
@@ -291,8 +294,11 @@ def format_csv(rows: Sequence[Sequence[str]]) -> str:
 
 
 def _write(rows: Sequence[InviteRow], *, fmt: str, output: Path | None) -> None:
-    table = [HEADERS, *(r.cells() for r in rows)]
-    text = format_csv(table) if fmt == "csv" else format_table(table)
+    cells = [r.cells() for r in rows]
+    if fmt == "csv":
+        text = format_csv([CSV_HEADERS, *cells])
+    else:
+        text = format_table([TABLE_HEADERS, *cells])
     if output is not None:
         # With a BOM, Excel opens the CSV as UTF-8 instead of guessing GBK.
         output.write_text(text, encoding="utf-8-sig" if fmt == "csv" else "utf-8")

@@ -52,21 +52,21 @@ async def school(db: Database) -> factories.TestSchool:
 
 
 def by_name(rows: list[dict[str, str]]) -> dict[str, dict[str, str]]:
-    return {row["姓名"]: row for row in rows}
+    return {row["name"]: row for row in rows}
 
 
 async def test_every_staff_member_and_guardian_gets_a_code_and_a_link(
     db: Database, clock: FakeClock, tmp_path: Path, school: factories.TestSchool
 ) -> None:
     rows = await export_csv(db, clock, tmp_path)
-    assert list(rows[0]) == ["角色", "姓名", "班级", "学生", "邀请码", "链接"]
+    assert list(rows[0]) == ["role", "name", "class", "student", "code", "link"]
     assert len(rows) == 5 + 17  # five staff; seventeen guardians (one mother of two)
     people = by_name(rows)
-    code = people["王芳"]["邀请码"]
-    assert people["王芳"]["链接"] == f"https://t.me/jiafang_bot?start={code}"
+    code = people["王芳"]["code"]
+    assert people["王芳"]["link"] == f"https://t.me/jiafang_bot?start={code}"
     async with db.session() as session:
         invites = (await session.exec(select(Invite))).all()
-    assert {i.code for i in invites} == {row["邀请码"] for row in rows}
+    assert {i.code for i in invites} == {row["code"] for row in rows}
 
 
 @pytest.mark.parametrize(
@@ -91,7 +91,7 @@ async def test_each_row_says_the_role_in_chinese_with_classes_and_children(
     students: str,
 ) -> None:
     row = by_name(await export_csv(db, clock, tmp_path))[name]
-    assert (row["角色"], row["班级"], row["学生"]) == (role, classes, students)
+    assert (row["role"], row["class"], row["student"]) == (role, classes, students)
 
 
 async def test_running_it_again_hands_out_the_same_unused_codes(
@@ -100,7 +100,7 @@ async def test_running_it_again_hands_out_the_same_unused_codes(
     first = await export_csv(db, clock, tmp_path)
     clock.advance(days=1)
     second = await export_csv(db, clock, tmp_path)
-    assert [r["邀请码"] for r in first] == [r["邀请码"] for r in second]
+    assert [r["code"] for r in first] == [r["code"] for r in second]
 
 
 async def test_people_already_bound_are_marked_instead_of_given_a_code(
@@ -108,7 +108,7 @@ async def test_people_already_bound_are_marked_instead_of_given_a_code(
 ) -> None:
     await bind(db, clock, school.staff["王芳"], channel="telegram")
     row = by_name(await export_csv(db, clock, tmp_path))["王芳"]
-    assert (row["邀请码"], row["链接"]) == ("已绑定", "")
+    assert (row["code"], row["link"]) == ("已绑定", "")
 
 
 @pytest.mark.parametrize(
@@ -134,7 +134,7 @@ async def test_rows_can_be_limited_to_a_role_and_a_class(
     names: set[str],
 ) -> None:
     rows = await export_csv(db, clock, tmp_path, role=role, class_name=class_name)
-    assert {r["姓名"] for r in rows} == names
+    assert {r["name"] for r in rows} == names
 
 
 async def test_an_unknown_class_is_refused_clearly(
@@ -148,7 +148,7 @@ async def test_without_a_bot_name_the_link_column_says_how_to_use_the_code(
     db: Database, clock: FakeClock, tmp_path: Path, school: factories.TestSchool
 ) -> None:
     rows = await export_csv(db, clock, tmp_path, settings={})
-    assert rows[0]["链接"] == f"向机器人发送 /start {rows[0]['邀请码']}"
+    assert rows[0]["link"] == f"向机器人发送 /start {rows[0]['code']}"
 
 
 async def test_the_bot_name_is_asked_from_telegram_when_only_a_token_is_set(
@@ -162,7 +162,7 @@ async def test_the_bot_name_is_asked_from_telegram_when_only_a_token_is_set(
         settings={"telegram_bot_token": "7000000001:TEST-token"},
         request=FakeTelegramRequest(api),
     )
-    assert rows[0]["链接"].startswith("https://t.me/jiafang_test_bot?start=")
+    assert rows[0]["link"].startswith("https://t.me/jiafang_test_bot?start=")
     assert [c.method for c in api.calls] == ["getMe"]
 
 
