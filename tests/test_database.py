@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
 
 import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import select
+from sqlmodel import SQLModel, select
 
 from bot.db import Database, async_url
 from bot.errors import ConfigError
@@ -119,3 +122,13 @@ async def test_an_integrity_error_surfaces_as_sqlalchemys_own(db: Database) -> N
     with pytest.raises(IntegrityError):
         async with db.session() as session:
             session.add(School(name="唯一学校"))
+
+
+async def test_the_migrations_build_exactly_the_schema_the_models_describe(db: Database) -> None:
+    def differences(connection: Any) -> list[Any]:
+        context = MigrationContext.configure(connection, opts={"compare_type": False})
+        return list(compare_metadata(context, SQLModel.metadata))
+
+    async with db.engine.connect() as connection:
+        diff = await connection.run_sync(differences)
+    assert diff == []
