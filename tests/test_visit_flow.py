@@ -421,10 +421,21 @@ async def test_edit_the_student_asks_for_the_student_then_returns(
 ) -> None:
     user, ids = await wang(db, clock)
     await user.steps(*FULL_VISIT, "修改", "学生", "三(1)班", "李华")
+    assert user.labels == ["常规", "重点", "立即"]  # asked again: 李华 has no special type
+    await user.press("常规")
     assert "学生：三(1)班 李华" in user.text
     await user.press("保存")
     [visit] = await visits(db)
-    assert visit.student_id == ids["李华"]
+    assert (visit.student_id, visit.category) == (ids["李华"], VisitCategory.ROUTINE)
+
+
+async def test_changing_to_a_special_type_student_proposes_a_key_visit_again(
+    db: Database, clock: FakeClock
+) -> None:
+    user, _ = await wang(db, clock)
+    await user.steps(*FULL_VISIT, "修改", "学生", "三(2)班", "王磊")
+    assert "学习困难" in user.text
+    assert user.labels[0] == "重点"
 
 
 async def test_idle_conversation_ends_politely_after_thirty_minutes(

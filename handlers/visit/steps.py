@@ -251,7 +251,9 @@ async def edit(inbound: Inbound, draft: VisitDraft, ctx: Context) -> Transition:
     if field is None:
         return await _button_only(State.EDIT, inbound, draft, ctx)
     if field is State.STUDENT:
+        # The category depends on the student (重点 for special-type students): ask it again.
         draft.forget_student()
+        draft.category = None
         return await proceed(draft, ctx)
     if field is State.NEEDS_SCHOOL and not draft.problems:
         return await ask(State.EDIT, draft, ctx, invalid(ctx))
