@@ -140,6 +140,17 @@ async def test_flagged_problem_queues_one_message_per_admin_account(
     assert "已转告德育处" in user.text
 
 
+async def test_flagged_problem_with_no_admin_bound_does_not_claim_it_was_forwarded(
+    db: Database, clock: FakeClock
+) -> None:
+    ts = await seed_school(db)
+    user = await chat_as(db, clock, ts.staff["王芳"])
+    await user.steps(*FULL_VISIT, "保存")
+    assert await outbox(db) == []
+    assert "已转告德育处" not in user.text
+    assert "请另行告知德育处" in user.text
+
+
 @pytest.mark.parametrize("answer", [("不需要",), ()])
 async def test_no_alert_when_no_problem_needs_the_school(
     db: Database, clock: FakeClock, answer: tuple[str, ...]

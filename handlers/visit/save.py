@@ -58,8 +58,12 @@ async def save(draft: VisitDraft, ctx: Context) -> Transition:
     )
     lines = [_("已保存。")]
     if visit.needs_school:
-        await alert_school(ctx, visit, found[0], staff)
-        lines.append(_("发现的问题已转告德育处。"))
+        if await alert_school(ctx, visit, found[0], staff):
+            lines.append(_("发现的问题已转告德育处。"))
+        else:
+            lines.append(
+                _("德育处还没有人绑定本机器人，发现的问题已随记录保存，请另行告知德育处。")
+            )
     progress = await monthly_progress(session=ctx.session, staff=staff, day=ctx.today)
     lines.append(
         _("本月已家访 {done}/{target} 人次。").format(done=progress.done, target=progress.target)
@@ -67,9 +71,13 @@ async def save(draft: VisitDraft, ctx: Context) -> Transition:
     return Transition.end(Reply("".join(lines)))
 
 
-async def alert_school(ctx: Context, visit: Visit, pupil: Pupil, teacher: Staff) -> None:
-    """One message per bound account of every 德育处 admin, each in that account's language."""
-    for account in await problem_recipients(session=ctx.session, school_id=ctx.school.id or 0):
+async def alert_school(ctx: Context, visit: Visit, pupil: Pupil, teacher: Staff) -> int:
+    """One message per bound account of every 德育处 admin, each in that account's language.
+
+    Returns how many were queued, so the teacher is never told "转告" when nobody could be told.
+    """
+    accounts = await problem_recipients(session=ctx.session, school_id=ctx.school.id or 0)
+    for account in accounts:
         text = problem_alert(translator(account.language), visit, pupil, teacher)
         await ctx.notify(
             key=f"visit-problem:{visit.id}:{account.id}",
@@ -77,3 +85,4 @@ async def alert_school(ctx: Context, visit: Visit, pupil: Pupil, teacher: Staff)
             account=account,
             reply=Reply(text),
         )
+    return len(accounts)
