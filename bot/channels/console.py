@@ -30,7 +30,13 @@ from handlers.i18n import N_, Translator, translator
 from handlers.types import Inbound, Reply
 from models.accounts import PersonKind
 from models.audit import audit
-from models.directory import account_for, active_staff, current_school, person_for
+from models.directory import (
+    account_for,
+    active_staff,
+    current_school,
+    person_for,
+    staff_with_role,
+)
 from models.invites import bind_account
 from models.people import Guardian, Staff, StaffRole, Student, StudentGuardian
 from models.phones import normalise_phone
@@ -189,12 +195,20 @@ class ConsoleChannel:
     # -- who is playing ------------------------------------------------------------------------
 
     async def play_default(self) -> Persona | None:
-        """Bind the terminal to the head teacher of 三(2)班 (or the first staff member)."""
+        """Bind the terminal to the head teacher of 三(2)班 (or the first staff member).
+
+        The school's 德育处 admins get console accounts too, so what the bot sends them (a
+        problem that needs the school) is printed as `[发给 …]` in the demo.
+        """
         async with self.db.session() as session:
             school = await self._school(session)
             staff = await _default_staff(session, school) if school is not None else None
             if school is None or staff is None:
                 return None
+            for admin in await staff_with_role(
+                session=session, school_id=school.id or 0, role=StaffRole.ADMIN
+            ):
+                await self._bind(session, school, admin)
             self.persona = await self._bind(session, school, staff)
         return self.persona
 
