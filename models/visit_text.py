@@ -42,8 +42,9 @@ class 2.
 never overlapping (``张小明`` does not also find ``张小``), each name once even when two students
 share it. A given name alone (the full name minus its one-character surname, if at least two
 characters remain: ``小明`` for ``张小明``) also finds the student, but only when it belongs to exactly
-one name on the roster and the message holds no full name at all (so ``张小明很文静`` does not also
-find a 李文静). Telling two students with the same name apart is the conversation's job.
+one name on the roster, the message holds no full name at all (so ``张小明很文静`` does not also
+find a 李文静), and it does not follow another common surname (``王子轩`` is not ``苏子轩``).
+Telling two students with the same name apart is the conversation's job.
 
 **Notes**: what is left once the recognised date, form word (with a contact verb right after it:
 ``电话联系了``), category, class, names and the who-was-met phrase (``见了奶奶``, ``和奶奶谈了``,
@@ -342,7 +343,11 @@ def _find_students(scan: _Scan, names: Iterable[str]) -> tuple[list[tuple[int, i
             if len(key) >= 3:
                 owners.setdefault(key[1:], set()).add(shown)
         given = {part: who.pop() for part, who in owners.items() if len(who) == 1}
-        spans = _scan_names(scan.work, given)
+        spans = [
+            (start, end)
+            for start, end in _scan_names(scan.work, given)
+            if not _other_surname_before(scan.work, start, given[scan.work[start:end]])
+        ]
         full = given
     found: list[str] = []
     for start, end in spans:
@@ -351,6 +356,19 @@ def _find_students(scan: _Scan, names: Iterable[str]) -> tuple[list[tuple[int, i
             found.append(shown)
         scan.take(start, end)
     return spans, found
+
+
+#: The most common one-character surnames: a given name right after one of these (and not the
+#: student's own) is someone else's name, e.g. 子轩 inside 王子轩 is not 苏子轩.
+_SURNAMES = frozenset(
+    "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程"
+    "苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付傅方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾"
+    "毛郝龚邵万钱严覃武戴莫孔向汤常温康施文牛樊葛邢安齐易乔伍庞颜倪庄聂章鲁岳翟殷詹申欧耿关兰"
+)
+
+
+def _other_surname_before(text: str, start: int, student: str) -> bool:
+    return start > 0 and text[start - 1] in _SURNAMES and text[start - 1] != student[0]
 
 
 def _scan_names(text: str, lookup: dict[str, str]) -> list[tuple[int, int]]:

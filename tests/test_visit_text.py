@@ -321,6 +321,8 @@ def test_class_is_found_inside_the_sentence(text: str, class_name: tuple[int, in
         ("一诺家访", ROSTER, ()),  # 陈一诺 and 赵一诺: ambiguous
         ("伟强家访", ("刘伟强", "刘伟强"), ("刘伟强",)),  # one name, however many students
         ("张小明很文静", ROSTER, ("张小明",)),  # a full name: no given-name guessing
+        ("打电话给王文静爸爸", ROSTER, ()),  # 王文静 is not 李文静: another surname before it
+        ("打电话给文静爸爸", ROSTER, ("李文静",)),  # 给 is no surname
         ("华家访", ROSTER, ()),  # two-character names have no given-name match
         ("家访王五", ROSTER, ()),
         ("家访张小明", (), ()),
