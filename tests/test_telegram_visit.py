@@ -76,3 +76,19 @@ async def test_a_five_thousand_character_answer_gets_a_clear_reply_and_the_visit
     texts = await tg.say(TEACHER, "好" * 5000)
     assert texts and all(len(t) <= 4096 for t in texts)
     assert await tg.say(TEACHER, "/cancel") == ["已取消，本次内容没有保存。"]
+
+
+async def test_an_answered_question_loses_its_buttons_when_the_next_one_arrives(
+    tg: TelegramHarness,
+) -> None:
+    await tg.steps(TEACHER, "/visit", "三(2)班", "张小明", "上门家访", "重点", "今天", "奶奶")
+    first_section = tg.api.last_keyboard(TEACHER.id)  # (1/5) with its 跳过 button
+    await tg.steps(TEACHER, ">最近作业按时完成")  # typed: (2/5) arrives as a new message
+    stripped = [
+        c
+        for c in tg.api.calls_of("editMessageReplyMarkup")
+        if c.params["message_id"] == first_section["message_id"]
+    ]
+    assert stripped, "the 跳过 of the answered question is taken away"
+    assert "reply_markup" not in tg.api.message(TEACHER.id, first_section["message_id"])
+    assert tg.api.last_keyboard(TEACHER.id)["message_id"] != first_section["message_id"]

@@ -198,10 +198,12 @@ async def send_reply(
     t: Translator,
     *,
     drop_contact_keyboard: bool = False,
-) -> None:
-    """Answer in a chat (errors go to the application's error handler)."""
+) -> Message | None:
+    """Answer in a chat (errors go to the application's error handler); the last message sent."""
+    sent: Message | None = None
     for text, markup in render(reply, t, drop_contact_keyboard=drop_contact_keyboard):
-        await bot.send_message(chat_id=_chat(chat_id), text=text, reply_markup=markup)
+        sent = await bot.send_message(chat_id=_chat(chat_id), text=text, reply_markup=markup)
+    return sent
 
 
 async def _quietly(call: Any) -> bool:
@@ -241,6 +243,10 @@ async def show_choice(query: CallbackQuery, chosen: str | None, edit: Reply | No
     elif message.reply_markup is not None:
         await _quietly(message.edit_reply_markup(reply_markup=None))
     return True
+
+
+def chat_id_of(query: CallbackQuery) -> int:
+    return query.message.chat.id if query.message is not None else query.from_user.id
 
 
 # -- the channel the outbox sends through --------------------------------------------------------
@@ -300,6 +306,11 @@ class TelegramAdapter:
 
     def __init__(self, dispatcher: Dispatcher) -> None:
         self.dispatcher = dispatcher
+        #: Per chat, the message whose inline buttons are the current question's. When a newer
+        #: question arrives, the older buttons are taken away, so a stale "跳过" cannot answer
+        #: the question after it. (Kept in memory: after a restart the dispatcher still refuses
+        #: buttons it did not offer.)
+        self._live_keyboard: dict[str, int] = {}
         # One update at a time per user, so two quick messages are handled in order.
         self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
 
@@ -372,7 +383,11 @@ class TelegramAdapter:
         """Send an answer now; if Telegram asks us to wait or the network fails, the outbox
         sends it later (the conversation has already moved on: the answer must not be lost)."""
         try:
-            await send_reply(bot, chat_id, reply, t, drop_contact_keyboard=drop_contact_keyboard)
+            sent = await send_reply(
+                bot, chat_id, reply, t, drop_contact_keyboard=drop_contact_keyboard
+            )
+            if sent is not None and reply.buttons:
+                await self._keyboard_moved(bot, chat_id, sent.message_id)
         except TelegramError as exc:
             error = classify(exc)
             if not isinstance(error, RetryableSendError):
@@ -384,6 +399,22 @@ class TelegramAdapter:
                 reply=reply,
                 key=f"{CHANNEL}:{key}",
                 delay=error.retry_after or 0.0,
+            )
+
+    async def _keyboard_moved(
+        self, bot: Bot, chat_id: str | int, message_id: int | None, *, handled: int | None = None
+    ) -> None:
+        """`message_id` now holds the live buttons (None: no message does); clear the old ones
+        (except `handled`, a message already edited)."""
+        key = str(chat_id)
+        previous = self._live_keyboard.pop(key, None)
+        if message_id is not None:
+            self._live_keyboard[key] = message_id
+        if previous is not None and previous not in (message_id, handled):
+            await _quietly(
+                bot.edit_message_reply_markup(
+                    chat_id=_chat(chat_id), message_id=previous, reply_markup=None
+                )
             )
 
     async def on_callback(self, update: Update, context: AppContext) -> None:
@@ -417,9 +448,13 @@ class TelegramAdapter:
             replies[0] = edit
         if edit is not None and await show_choice(query, response.chosen, edit):
             replies = [r for r in replies if r is not edit]
+            pressed = query.message.message_id if query.message is not None else None
+            await self._keyboard_moved(
+                bot, chat_id_of(query), pressed if edit.buttons else None, handled=pressed
+            )
         elif edit is not None:
             await show_choice(query, response.chosen, None)
-        chat_id = query.message.chat.id if query.message is not None else query.from_user.id
+        chat_id = chat_id_of(query)
         for index, reply in enumerate(replies):
             await self._answer(bot, chat_id, reply, t, key=f"reply:{update_id}:{index}")
 
