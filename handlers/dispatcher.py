@@ -178,6 +178,7 @@ class Dispatcher:
             if conversation is not None:
                 await drop_conversation(session=session, conversation=conversation)
                 conversation = None
+                notes.append(Reply(t._("上一项未完成的操作已放弃，没有保存。")))
             if not flow.allowed(ctx):
                 return Response([*notes, Reply(t._(flow.refusal))])
             draft = flow.new_draft()

@@ -273,3 +273,16 @@ async def test_without_a_school_the_bot_says_the_roster_is_missing(
 ) -> None:
     response = await _dispatcher(db, clock).handle(_text("someone", "/start"))
     assert "名册尚未导入" in response.replies[0].text
+
+
+async def test_starting_a_flow_over_an_unfinished_one_says_the_old_one_was_dropped(
+    db: Database, clock: FakeClock
+) -> None:
+    ts = await seed_school(db)
+    user = await bind(db, clock, ts.staff["王芳"])
+    dispatcher = _dispatcher(db, clock)
+    await dispatcher.handle(_text(user, "/pick"))
+    await dispatcher.handle(_press(user, "c:red"))
+    again = await dispatcher.handle(_text(user, "/pick"))
+    assert "已放弃" in again.replies[0].text
+    assert again.replies[-1].choices() == ["c:red", "c:blue"]
