@@ -24,6 +24,17 @@ ROLE_NAMES = {
 }
 
 
+#: Titles a roster may already carry in a name: "王老师" is greeted as 王老师, not 王老师老师.
+TITLES = ("老师", "主任", "校长")
+
+
+def without_title(name: str) -> str:
+    for title in TITLES:
+        if name.endswith(title) and len(name) > len(title):
+            return name[: -len(title)]
+    return name
+
+
 def unbound_reply(t: Translator) -> Reply:
     return Reply(
         t._(
@@ -135,7 +146,7 @@ async def greeting(ctx: Context) -> Reply:
                 "{name}老师，您好！您已绑定为{school}的{roles}。\n"
                 "发送 /visit 记录一次家访，或直接发一句话，例如：今天上门家访了三(2)班张小明，见了奶奶。"
                 "发送 /help 查看全部功能。"
-            ).format(name=ctx.staff.name, school=ctx.school.name, roles=roles)
+            ).format(name=without_title(ctx.staff.name), school=ctx.school.name, roles=roles)
         )
     if ctx.guardian is not None:
         children = await children_of(session=ctx.session, guardian=ctx.guardian)

@@ -10,6 +10,7 @@ from sqlmodel import select
 
 from bot.db import Database
 from handlers.dispatcher import Dispatcher
+from handlers.onboarding import without_title
 from handlers.types import Inbound, Reply
 from models.accounts import ChannelAccount, Invite, PersonKind
 from models.audit import AuditEntry
@@ -186,3 +187,11 @@ async def test_binding_is_audited_without_the_phone_number(
         entry = (await session.exec(select(AuditEntry))).one()
     assert (entry.action, entry.detail) == ("account.bind", "contact")
     assert "137" not in entry.subject + entry.detail
+
+
+@pytest.mark.parametrize(
+    ("name", "greeted"),
+    [("王芳", "王芳"), ("王老师", "王"), ("赵主任", "赵"), ("老师", "老师"), ("李校长", "李")],
+)
+def test_a_title_already_in_the_roster_name_is_not_doubled(name: str, greeted: str) -> None:
+    assert without_title(name) == greeted
