@@ -25,7 +25,7 @@ FIELD_NAMES: dict[State, str] = {
     State.FORM: N_("家访形式"),
     State.CATEGORY: N_("家访分类"),
     State.DATE: N_("家访日期"),
-    State.MET: N_("接待人"),
+    State.MET: N_("见到的家长"),
     State.SCHOOL_REPORT: N_("在校情况反馈"),
     State.HOME_LEARNED: N_("家庭表现"),
     State.FAMILY: N_("家庭情况"),
