@@ -60,7 +60,7 @@ from bot.demo import seed_demo
 from bot.migrate import upgrade
 from bot.runner import build_dispatcher
 from bot.settings import Settings
-from handlers.visit.questions import CLASS, STUDENT
+from handlers.student_picker import CLASS, STUDENT
 from models.accounts import PersonKind
 from models.base import utcnow
 from models.conversation import Conversation

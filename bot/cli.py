@@ -7,7 +7,7 @@ import asyncio
 import logging
 import sys
 from collections.abc import Sequence
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 from bot.errors import JiafangError
@@ -20,6 +20,15 @@ def _date(text: str) -> date:
     except ValueError:
         raise argparse.ArgumentTypeError(
             f"“{text}”不是有效日期，请写成 YYYY-MM-DD，例如 2026-11-01"
+        ) from None
+
+
+def _moment(text: str) -> datetime:
+    try:
+        return datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"“{text}”不是有效时间，请写成 ISO 格式，例如 2026-11-16T07:30（学校当地时间）"
         ) from None
 
 
@@ -54,6 +63,19 @@ def _parser() -> argparse.ArgumentParser:
 
     sub.add_parser("run", help="run the bot (Telegram if configured, else the console)")
 
+    jobs = sub.add_parser("jobs", help="scheduled jobs: list them, or run one slot by hand")
+    jobs_sub = jobs.add_subparsers(dest="jobs_command", required=True, metavar="ACTION")
+    jobs_list = jobs_sub.add_parser("list", help="each job's schedule, next run and last run")
+    jobs_list.add_argument("--now", type=_moment, help="as of this moment (default: now)")
+    jobs_run = jobs_sub.add_parser("run", help="run one slot of a job now (sends nothing twice)")
+    jobs_run.add_argument("name", help="the job's name, as `jobs list` shows it")
+    jobs_run.add_argument(
+        "--now",
+        type=_moment,
+        help="the moment to run as, e.g. 2026-11-16T07:30 (school's local time unless an "
+        "offset is given); default: now",
+    )
+
     export = sub.add_parser("export", help="export records")
     export_sub = export.add_subparsers(dest="export_command", required=True, metavar="WHAT")
     visits = export_sub.add_parser("visits", help="visit records as .xlsx")
@@ -61,6 +83,9 @@ def _parser() -> argparse.ArgumentParser:
     visits.add_argument("--to", dest="date_to", type=_date, required=True)
     visits.add_argument("--class", dest="class_name", help="only this class, e.g. 三(2)班")
     visits.add_argument("-o", "--output", type=Path, required=True)
+    receipts = export_sub.add_parser("receipts", help="a notice's receipts (回执) as .xlsx")
+    receipts.add_argument("notice", help="the notice's id or 文号, e.g. 12 or 〔2026〕第012号")
+    receipts.add_argument("-o", "--output", type=Path, required=True)
     return parser
 
 
@@ -100,6 +125,18 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         from bot.runner import run
 
         return run(settings)
+    if command == "jobs":
+        from bot.jobs import list_jobs, run_one
+
+        if args.jobs_command == "list":
+            return asyncio.run(list_jobs(settings, now=args.now))
+        return asyncio.run(run_one(settings, args.name, now=args.now))
+    if command == "export" and args.export_command == "receipts":
+        from bot.export_receipts import run_export_receipts
+
+        return asyncio.run(
+            run_export_receipts(settings, notice_ref=args.notice, output=args.output)
+        )
     if command == "export":
         from bot.export import run_export_visits
 

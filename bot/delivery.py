@@ -26,20 +26,41 @@ write checks it, so a worker that lost its lease (it stalled past the end) canno
 new owner's claim. A re-claim always sets a later lease end, so tokens never repeat.
 
 Rows with the same key are one row (`models.outbox.enqueue`), so enqueueing twice sends once.
+
+Pace (`bot.pacing`): each channel has one `RateLimiter`. A channel that brings its own
+(`channel.limiter`: Telegram's, shared with the live answers of its update handlers) paces every
+API call it makes; otherwise the worker makes one from `rate_per_second` and
+`rate_per_chat_per_second` and paces each row. The worker books a row's first slot *before* it
+marks the row attempted (`attempted_at`), and hands the booking to the channel (`delivering`),
+so waiting for a slot never turns into an `unknown`. A chat paused longer than `max_wait`
+(a 429's `retry_after`) sends its row back to `pending`, due when the pause ends, without using
+an attempt. Failures:
+
+* retryable (network down before the request left, 429): `pending` again, due after
+  `retry_after` or the back-off (5 s, 10 s, 20 s … an hour), `failed` after `max_attempts`;
+  a 429 also pauses the chat, and the whole channel when the chat had been spaced properly;
+* permanent (blocked by the user, user deactivated, chat not found): `failed`, the reason first
+  in `error` (`blocked: …`, see `models.outbox_outcomes.FailureReason`), never retried;
+* unknown (timed out after the request left, or partly delivered): `unknown`, never resent.
+
+Unknown rows are settled, not resent: a receipt (回执) from the recipient proves the message
+arrived (`models.outbox_outcomes.settle_unknown(delivered=True)` → `sent`); the notices
+feature lists the ones left (`unknown_outcomes`) for a person to check and, if need be, send
+again (`settle_unknown(delivered=False)` → `pending`).
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, or_, update
+from sqlalchemy import and_, bindparam, or_, update
+from sqlalchemy import select as sa_select
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import col, select
 
@@ -51,55 +72,16 @@ from bot.channels.base import (
     UnknownSendOutcome,
 )
 from bot.db import Database
+from bot.pacing import RateLimiter, Throttled, delivering
 from handlers.types import Reply
 from models.base import utcnow
+from models.media import Media
 from models.outbox import OutboxMessage, OutboxStatus
+from models.outbox_outcomes import FailureReason
 
 log = logging.getLogger(__name__)
 
 Clock = Callable[[], datetime]
-
-
-class RateLimiter:
-    """Spacing between sends: at most `per_second` overall and `per_key_per_second` per chat.
-
-    `reserve` books the next free slot and says how long to wait for it; a `retry_after` from
-    the messenger pauses one chat (`pause`) or the whole channel (`pause_all`).
-    """
-
-    def __init__(
-        self,
-        per_second: float,
-        per_key_per_second: float,
-        *,
-        monotonic: Callable[[], float] = time.monotonic,
-    ) -> None:
-        self._gap = 1.0 / per_second
-        self._key_gap = 1.0 / per_key_per_second
-        self._monotonic = monotonic
-        self._next_any = 0.0
-        self._next_key: dict[str, float] = {}
-
-    def delay(self, key: str) -> float:
-        """Seconds until a send to `key` would be allowed (without booking it)."""
-        ready = max(self._next_any, self._next_key.get(key, 0.0))
-        return max(0.0, ready - self._monotonic())
-
-    def reserve(self, key: str) -> float:
-        now = self._monotonic()
-        at = max(now, self._next_any, self._next_key.get(key, 0.0))
-        self._next_any = at + self._gap
-        self._next_key[key] = at + self._key_gap
-        if len(self._next_key) > 10_000:  # forget chats that are free again
-            self._next_key = {k: v for k, v in self._next_key.items() if v > now}
-        return at - now
-
-    def pause(self, key: str, seconds: float) -> None:
-        until = self._monotonic() + seconds
-        self._next_key[key] = max(self._next_key.get(key, 0.0), until)
-
-    def pause_all(self, seconds: float) -> None:
-        self._next_any = max(self._next_any, self._monotonic() + seconds)
 
 
 @dataclass(frozen=True)
@@ -124,6 +106,46 @@ def _short(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}"[:500]
 
 
+def _fenced(*conditions: ColumnElement[bool]) -> Any:
+    """An UPDATE of one claimed row, only while the claim stands (row id and lease end bound at
+    execution). Built once: the two per-row writes of every send skip statement building."""
+    return update(OutboxMessage).where(
+        col(OutboxMessage.id) == bindparam("row_id"),
+        col(OutboxMessage.lease_until) == bindparam("token"),
+        *conditions,
+    )
+
+
+#: Mark attempted: from here on the request may leave.
+_MARK_ATTEMPTED = _fenced(
+    col(OutboxMessage.status) == OutboxStatus.SENDING,
+    col(OutboxMessage.attempted_at).is_(None),
+).values(attempted_at=bindparam("at"), attempts=bindparam("attempts"))
+#: Record a delivery (and the messenger's id of the message, when it gave one).
+_MARK_SENT = _fenced().values(
+    status=OutboxStatus.SENT,
+    sent_at=bindparam("at"),
+    lease_until=None,
+    error="",
+    message_ref=bindparam("ref"),
+)
+
+
+def _own_limiter(channel: Channel) -> RateLimiter | None:
+    own = getattr(channel, "limiter", None)
+    return own if isinstance(own, RateLimiter) else None
+
+
+def _limiter_of(channel: Channel, monotonic: Callable[[], float]) -> RateLimiter:
+    """The channel's own limiter (shared with whatever else it sends), else one for the worker."""
+    own = _own_limiter(channel)
+    if own is not None:
+        return own
+    return RateLimiter(
+        channel.rate_per_second, channel.rate_per_chat_per_second, monotonic=monotonic
+    )
+
+
 class DeliveryWorker:
     """Sends due outbox rows for the channels it is given; rows of other channels are left alone."""
 
@@ -135,7 +157,7 @@ class DeliveryWorker:
         *,
         lease: timedelta = timedelta(minutes=2),
         batch_size: int = 50,
-        concurrency: int = 8,
+        concurrency: int = 32,
         max_attempts: int = 8,
         max_wait: float = 5.0,
         poll_interval: float = 5.0,
@@ -151,14 +173,25 @@ class DeliveryWorker:
         self.max_wait = max_wait
         self.poll_interval = poll_interval
         self._limiters = {
-            name: RateLimiter(
-                channel.rate_per_second, channel.rate_per_chat_per_second, monotonic=monotonic
-            )
-            for name, channel in self.channels.items()
+            name: _limiter_of(channel, monotonic) for name, channel in self.channels.items()
         }
+        #: Channels whose own API calls are paced by their limiter (the worker only books).
+        self._self_paced = {
+            name for name, channel in self.channels.items() if _own_limiter(channel) is not None
+        }
+        #: Rows in progress at once. The limiter sets the pace; this only has to cover a send's
+        #: round trip and two short transactions (300 ms at 30/s is 9 rows), with room to spare.
         self._slots = asyncio.Semaphore(concurrency)
         self._wake = asyncio.Event()
         self._stopping = False
+        #: Sends started by `run_forever` and not yet finished.
+        self._in_flight: set[asyncio.Task[None]] = set()
+        #: Held by `run_forever` from a claim until its sends are started, so `settle` never
+        #: looks between the two.
+        self._claiming = asyncio.Lock()
+        #: Called after a round that sent something (e.g. to update a notice's progress
+        #: message); returns how many rows it queued. Its errors are logged, never raised.
+        self.after_round: Callable[[], Awaitable[int]] | None = None
 
     # -- running ------------------------------------------------------------------------------
 
@@ -167,23 +200,94 @@ class DeliveryWorker:
         self._wake.set()
 
     def stop(self) -> None:
-        """Ask `run_forever` to return after the round in progress."""
+        """Ask `run_forever` to return once the rows it has claimed are sent."""
         self._stopping = True
         self._wake.set()
 
     async def run_forever(self) -> None:
+        """Deliver until `stop`. Claims are topped up while earlier ones are still being sent
+        (below half a batch in flight), so the channel's pace never waits for a round to end;
+        rows in flight when asked to stop are finished first."""
         self._stopping = False
-        while not self._stopping:
-            self._wake.clear()
-            try:
-                handled = await self.run_once()
-            except Exception:
-                log.exception("outbox delivery round failed; trying again shortly")
-                handled = 0
-            if self._stopping or handled >= self.batch_size:
-                continue
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), self.poll_interval)
+        in_flight = self._in_flight
+        low = max(1, self.batch_size // 2)
+        claimed_since_hook = 0
+        try:
+            while not self._stopping:
+                self._wake.clear()
+                if len(in_flight) <= low:
+                    # The hook (a notice's progress) runs about once a batch, and at the end.
+                    if claimed_since_hook >= self.batch_size or (
+                        claimed_since_hook and not in_flight
+                    ):
+                        await self._after_round()
+                        claimed_since_hook = 0
+                    async with self._claiming:
+                        claims = await self._top_up(self.batch_size - len(in_flight))
+                        for claim in claims:
+                            task = asyncio.create_task(self._deliver_logged(claim))
+                            in_flight.add(task)
+                            task.add_done_callback(in_flight.discard)
+                    claimed_since_hook += len(claims)
+                if self._stopping:
+                    break
+                if len(in_flight) > low:
+                    await asyncio.wait(set(in_flight), return_when=asyncio.FIRST_COMPLETED)
+                    continue
+                await self._idle(in_flight)
+        except asyncio.CancelledError:
+            # Cancelled (shut down the hard way): so are the sends in progress. A row marked
+            # attempted becomes `unknown` after its lease; the others are claimable again.
+            for task in in_flight:
+                task.cancel()
+            await asyncio.gather(*in_flight, return_exceptions=True)
+            raise
+        if in_flight:  # stopped: finish what was claimed
+            await asyncio.gather(*in_flight, return_exceptions=True)
+        if claimed_since_hook:
+            await self._after_round()
+
+    async def settle(self) -> None:
+        """Wait until the sends `run_forever` has started are finished (a claim it is making
+        is waited for too), so a caller that then looks at the outbox sees their outcome."""
+        async with self._claiming:
+            pending = set(self._in_flight)
+        if pending:
+            await asyncio.gather(*pending, return_exceptions=True)
+
+    async def _idle(self, in_flight: set[asyncio.Task[None]]) -> None:
+        """Wait for a wake-up, a delivery to finish, or the poll interval."""
+        woken = asyncio.create_task(self._wake.wait())
+        try:
+            await asyncio.wait(
+                {woken, *in_flight}, timeout=self.poll_interval, return_when=asyncio.FIRST_COMPLETED
+            )
+        finally:
+            woken.cancel()
+
+    async def _top_up(self, room: int) -> list[Claim]:
+        try:
+            await self._recover_unknown()
+            return await self.claim(limit=room)
+        except Exception:
+            log.exception("outbox: claiming failed; trying again shortly")
+            return []
+
+    async def _deliver_logged(self, claim: Claim) -> None:
+        try:
+            await self.deliver(claim)
+        except Exception:
+            # The row keeps its lease and is picked up again when it runs out.
+            log.exception("outbox row %d: delivery failed", claim.id)
+
+    async def _after_round(self) -> None:
+        if self.after_round is None:
+            return
+        try:
+            if await self.after_round():
+                self.wake()
+        except Exception:
+            log.exception("outbox: the after-round hook failed")
 
     async def run_once(self) -> int:
         """Claim the due rows and send them; returns how many rows were handled."""
@@ -192,6 +296,8 @@ class DeliveryWorker:
         recovered = await self._recover_unknown()
         claims = await self.claim()
         await asyncio.gather(*(self.deliver(claim) for claim in claims))
+        if claims:
+            await self._after_round()
         return recovered + len(claims)
 
     # -- claiming -----------------------------------------------------------------------------
@@ -237,40 +343,50 @@ class DeliveryWorker:
             )
         return count
 
-    async def claim(self) -> list[Claim]:
-        """Take up to `batch_size` due rows of our channels (a lease each); see the module doc."""
+    async def claim(self, *, limit: int | None = None) -> list[Claim]:
+        """Take up to `limit` (`batch_size`) due rows of our channels (a lease each); see the
+        module doc. Two statements whatever the number: the candidates, then one guarded
+        UPDATE that says (RETURNING) which of them this worker won."""
         now = self.clock()
         lease_until = now + self.lease
         candidates = (
-            select(OutboxMessage)
+            sa_select(
+                col(OutboxMessage.id),
+                col(OutboxMessage.channel),
+                col(OutboxMessage.chat_id),
+                col(OutboxMessage.payload),
+                col(OutboxMessage.attempts),
+            )
             .where(self._ours(), self._claimable(now))
             .order_by(col(OutboxMessage.due_at), col(OutboxMessage.id))
-            .limit(self.batch_size)
+            .limit(limit or self.batch_size)
         )
-        claims: list[Claim] = []
         async with self.db.session() as session:
             if session.bind is not None and session.bind.dialect.name == "postgresql":
                 candidates = candidates.with_for_update(skip_locked=True)
-            rows = (await session.exec(candidates)).all()
-            for row in rows:
-                assert row.id is not None
-                guarded = (
-                    update(OutboxMessage)
-                    .where(col(OutboxMessage.id) == row.id, self._claimable(now))
-                    .values(status=OutboxStatus.SENDING, lease_until=lease_until, attempted_at=None)
-                )
-                if (await session.exec(guarded)).rowcount == 1:
-                    claims.append(
-                        Claim(
-                            id=row.id,
-                            channel=row.channel,
-                            chat_id=row.chat_id,
-                            payload=dict(row.payload),
-                            attempts=row.attempts,
-                            lease_until=lease_until,
-                        )
-                    )
-        return claims
+            connection = await session.connection()  # a Core SELECT of five columns
+            rows = (await connection.execute(candidates)).all()
+            if not rows:
+                return []
+            guarded = (
+                update(OutboxMessage)
+                .where(col(OutboxMessage.id).in_([row[0] for row in rows]), self._claimable(now))
+                .values(status=OutboxStatus.SENDING, lease_until=lease_until, attempted_at=None)
+                .returning(col(OutboxMessage.id))
+            )
+            won = {row_id for (row_id,) in (await connection.execute(guarded)).all()}
+        return [
+            Claim(
+                id=row_id,
+                channel=channel,
+                chat_id=chat_id,
+                payload=dict(payload),
+                attempts=attempts,
+                lease_until=lease_until,
+            )
+            for row_id, channel, chat_id, payload, attempts in rows
+            if row_id in won
+        ]
 
     async def _update_claimed(
         self, claim: Claim, *conditions: ColumnElement[bool], **values: Any
@@ -288,6 +404,13 @@ class DeliveryWorker:
         async with self.db.session() as session:
             return (await session.exec(statement)).rowcount == 1
 
+    async def _run_fenced(self, statement: Any, claim: Claim, **values: Any) -> bool:
+        """Run a prebuilt `_fenced` statement for this claim."""
+        params = {"row_id": claim.id, "token": claim.lease_until, **values}
+        async with self.db.session() as session:
+            connection = await session.connection()
+            return bool((await connection.execute(statement, params)).rowcount == 1)
+
     # -- sending ------------------------------------------------------------------------------
 
     async def deliver(self, claim: Claim) -> None:
@@ -296,47 +419,67 @@ class DeliveryWorker:
             limiter = self._limiters[claim.channel]
             wait = limiter.delay(claim.chat_id)
             if wait > self.max_wait:
-                await self._update_claimed(
-                    claim,
-                    status=OutboxStatus.PENDING,
-                    due_at=self.clock() + timedelta(seconds=wait),
-                    lease_until=None,
-                )
+                await self._postpone(claim, wait)
                 return
-            await asyncio.sleep(limiter.reserve(claim.chat_id))
-            attempts = claim.attempts + 1
-            marked = await self._update_claimed(
-                claim,
-                col(OutboxMessage.status) == OutboxStatus.SENDING,
-                col(OutboxMessage.attempted_at).is_(None),
-                attempted_at=self.clock(),
-                attempts=attempts,
-            )
-            if not marked:
-                log.warning(
-                    "outbox row %d: claim lost before sending; left to its new owner", claim.id
+            try:
+                reply = await self._with_media(Reply.from_dict(claim.payload))
+            except Exception as exc:
+                log.exception("outbox row %d: its message could not be read", claim.id)
+                await self._update_claimed(
+                    claim, status=OutboxStatus.FAILED, lease_until=None, error=_short(exc)
                 )
                 return
             try:
-                await self.channels[claim.channel].send(
-                    claim.chat_id, Reply.from_dict(claim.payload)
-                )
-            except SendError as exc:
-                await self._record_failure(claim, attempts, exc, limiter)
-            except Exception as exc:
-                # Not a classified failure: we cannot tell whether it left, so treat it as unknown.
-                log.exception("outbox row %d: unexpected error while sending", claim.id)
-                await self._record_failure(
-                    claim, attempts, UnknownSendOutcome(_short(exc)), limiter
-                )
-            else:
-                await self._update_claimed(
-                    claim,
-                    status=OutboxStatus.SENT,
-                    sent_at=self.clock(),
-                    lease_until=None,
-                    error="",
-                )
+                await limiter.acquire(claim.chat_id, max_wait=self.max_wait)
+                if claim.channel not in self._self_paced:
+                    await limiter.admit(claim.chat_id, max_wait=self.max_wait)
+            except Throttled as exc:
+                await self._postpone(claim, exc.seconds)
+                return
+            with delivering(limiter, claim.chat_id):
+                await self._send(claim, reply, limiter)
+
+    async def _postpone(self, claim: Claim, seconds: float) -> None:
+        """The chat (or the channel) is paused for a while: back to pending, no attempt used."""
+        await self._update_claimed(
+            claim,
+            status=OutboxStatus.PENDING,
+            due_at=self.clock() + timedelta(seconds=seconds),
+            lease_until=None,
+        )
+
+    async def _send(self, claim: Claim, reply: Reply, limiter: RateLimiter) -> None:
+        """Mark the row attempted (the request may leave from now on), send, record."""
+        attempts = claim.attempts + 1
+        marked = await self._run_fenced(_MARK_ATTEMPTED, claim, at=self.clock(), attempts=attempts)
+        if not marked:
+            log.warning("outbox row %d: claim lost before sending; left to its new owner", claim.id)
+            return
+        try:
+            ref = await self.channels[claim.channel].send(claim.chat_id, reply)
+        except SendError as exc:
+            await self._record_failure(claim, attempts, exc, limiter)
+        except Exception as exc:
+            # Not a classified failure: we cannot tell whether it left, so treat it as unknown.
+            log.exception("outbox row %d: unexpected error while sending", claim.id)
+            await self._record_failure(claim, attempts, UnknownSendOutcome(_short(exc)), limiter)
+        else:
+            ref = ref[:64] if isinstance(ref, str) else ""
+            await self._run_fenced(_MARK_SENT, claim, at=self.clock(), ref=ref)
+
+    async def _with_media(self, reply: Reply) -> Reply:
+        """The reply with its picture's bytes, read from the media table (the outbox row holds
+        only the key). A picture that is gone is dropped and the text still sent."""
+        image = reply.image
+        if image is None or image.data is not None:
+            return reply
+        async with self.db.session() as session:
+            query = select(Media.data).where(Media.key == image.media_key)
+            data = (await session.exec(query)).first()
+        if data is None:
+            log.warning("outbox: media %r is missing; sending the text alone", image.media_key)
+            return replace(reply, image=None)
+        return replace(reply, image=image.with_data(data))
 
     async def _record_failure(
         self, claim: Claim, attempts: int, exc: SendError, limiter: RateLimiter
@@ -344,10 +487,12 @@ class DeliveryWorker:
         now = self.clock()
         if isinstance(exc, RetryableSendError):
             if exc.retry_after:
-                limiter.pause(claim.chat_id, exc.retry_after)
+                # The chat was spaced by this limiter, so a 429 means the channel-wide limit.
+                limiter.throttled(claim.chat_id, exc.retry_after, spaced=True)
             if attempts >= self.max_attempts:
                 status = OutboxStatus.FAILED
-                error = f"gave up after {attempts} attempts; last: {_short(exc)}"
+                error = f"{FailureReason.GAVE_UP.value}: gave up after {attempts} attempts; "
+                error += f"last: {_short(exc)}"
                 due_at = now
             else:
                 status = OutboxStatus.PENDING
@@ -369,8 +514,9 @@ class DeliveryWorker:
                 error=error[:500],
             )
             return
-        status = (
-            OutboxStatus.FAILED if isinstance(exc, PermanentSendError) else OutboxStatus.UNKNOWN
-        )
+        if isinstance(exc, PermanentSendError):
+            status, error = OutboxStatus.FAILED, f"{exc.reason.value}: {_short(exc)}"
+        else:
+            status, error = OutboxStatus.UNKNOWN, _short(exc)
         log.warning("outbox row %d: %s (%s)", claim.id, status.value, type(exc).__name__)
-        await self._update_claimed(claim, status=status, lease_until=None, error=_short(exc))
+        await self._update_claimed(claim, status=status, lease_until=None, error=error[:500])

@@ -14,22 +14,17 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Font
-from openpyxl.utils import get_column_letter
-from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 from sqlalchemy import Select, select
 from sqlmodel import col
 from sqlmodel import select as sqlmodel_select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.db import Database
-from bot.errors import JiafangError
 from bot.migrate import upgrade
 from bot.settings import Settings
+from bot.xlsx import ExportError, export_school, output_path, save_workbook, table_sheet
 from models.audit import audit
 from models.classnames import normalise_class_name, parse_class_name
-from models.directory import current_school
 from models.people import Staff, Student
 from models.school import School, SchoolClass
 from models.visit import CATEGORY_LABELS, FORM_LABELS, Visit, VisitCategory, VisitForm
@@ -66,10 +61,6 @@ CHANNEL_LABELS = {
 }
 #: Rows fetched from the database per round trip while streaming.
 FETCH_SIZE = 2000
-
-
-class ExportError(JiafangError):
-    """The export cannot run as asked (bad range, unknown class, unwritable file)."""
 
 
 #: The one query's columns, in sheet order (see `sheet_row`).
@@ -167,23 +158,6 @@ def sheet_row(row: Any, zone: ZoneInfo) -> list[Any]:
     ]
 
 
-def _new_sheet(workbook: Workbook) -> WriteOnlyWorksheet:
-    sheet: WriteOnlyWorksheet = workbook.create_sheet("家访记录")
-    sheet.freeze_panes = "A2"
-    # Created at runtime by `Worksheet._setup`; the type stubs do not know it.
-    widths = sheet.column_dimensions  # type: ignore[attr-defined]
-    for index, (_header, width) in enumerate(COLUMNS, start=1):
-        widths[get_column_letter(index)].width = width
-    bold = Font(bold=True)
-    header_cells = []
-    for header in HEADERS:
-        cell = WriteOnlyCell(sheet, value=header)
-        cell.font = bold
-        header_cells.append(cell)
-    sheet.append(header_cells)
-    return sheet
-
-
 def _cells(values: list[Any]) -> list[Any]:
     """Empty texts become no cell at all: sections are often skipped, and every cell costs time.
 
@@ -238,29 +212,22 @@ async def export_visits(
 ) -> int:
     """Write the visits of `date_from`..`date_to` (inclusive) to `path`; returns the row count."""
     check_range(date_from, date_to)
-    path = Path(path)
-    if not path.parent.is_dir():
-        raise ExportError(f"无法写入 {path}：目录 {path.parent} 不存在。")
+    path = output_path(path)
     count = 0
     async with db.session() as session:
-        school = await current_school(session=session, name=school_name)
-        if school is None or school.id is None:
-            raise ExportError("数据库里还没有学校。请先导入名册，或运行 python -m bot demo。")
+        school = await export_school(session, school_name)
         klass = await _find_class(session, school, class_name) if class_name else None
         zone = ZoneInfo(school.timezone)
         # Created only once the request is known to be valid: nothing half-written on errors.
         workbook = Workbook(write_only=True)
-        sheet = _new_sheet(workbook)
+        sheet = table_sheet(workbook, "家访记录", COLUMNS)
         result = await session.stream(
-            _query(school.id, date_from, date_to, klass.id if klass else None)
+            _query(school.id or 0, date_from, date_to, klass.id if klass else None)
         )
         async for row in result:
             sheet.append(_cells(sheet_row(row, zone)))
             count += 1
-    try:
-        await asyncio.to_thread(workbook.save, path)
-    except OSError as exc:
-        raise ExportError(f"无法写入 {path}：{exc.strerror or exc}") from exc
+    await save_workbook(workbook, path)
     async with db.session() as session:
         scope = klass.name if klass else "全校"
         await audit(

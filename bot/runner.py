@@ -14,20 +14,21 @@ import logging
 import sys
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from sqlmodel import select
 
 from bot.db import Database
 from bot.settings import Settings
 from handlers.dispatcher import Dispatcher
-from handlers.registry import all_flows
+from handlers.registry import all_actions, all_flows
 from models.base import utcnow
 from models.school import School
 
 if TYPE_CHECKING:
     from bot.channels.base import Channel
     from bot.delivery import DeliveryWorker
+    from scheduler.service import JobScheduler
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +37,8 @@ Clock = Callable[[], datetime]
 IDLE_SWEEP_SECONDS = 60.0
 #: Delivery rounds when the console asks for what is due to be shown now.
 DELIVERY_ROUNDS = 5
+#: Where a Telegram application keeps its `JobScheduler` (`Application.bot_data`).
+JOB_SCHEDULER = "job_scheduler"
 
 
 def build_dispatcher(settings: Settings, db: Database, clock: Clock = utcnow) -> Dispatcher:
@@ -48,6 +51,8 @@ def build_dispatcher(settings: Settings, db: Database, clock: Clock = utcnow) ->
         timeout=timedelta(minutes=settings.conversation_timeout_minutes),
         bot_username=settings.telegram_bot_username,
         clock=clock,
+        actions=all_actions(),
+        rules=settings.rules,
     )
 
 
@@ -59,17 +64,68 @@ def build_delivery(
 ) -> DeliveryWorker:
     """An outbox worker for `channels`, woken whenever the dispatcher queues something."""
     from bot.delivery import DeliveryWorker
+    from handlers.notice.progress import progress_hook
 
     worker = DeliveryWorker(db, channels=channels, clock=clock)
+    worker.after_round = progress_hook(db, clock)
     dispatcher.on_outbox = worker.wake
     return worker
 
 
 async def deliver_due(worker: DeliveryWorker) -> None:
-    """Send what is due now, a few rounds at most (a round handles one batch)."""
+    """Send what is due now, a few rounds at most (a round handles one batch).
+
+    Sends the background loop has already started are waited for first and last, so what is
+    due when this returns has been delivered, whichever of the two picked it up.
+    """
+    await worker.settle()
     for _ in range(DELIVERY_ROUNDS):
         if not await worker.run_once():
-            return
+            break
+    await worker.settle()
+
+
+def build_job_scheduler(
+    settings: Settings, db: Database, worker: DeliveryWorker | None, clock: Clock = utcnow
+) -> JobScheduler:
+    """The scheduled jobs (reminders, alerts, the digest), waking `worker` when they queue."""
+    from scheduler.run import RunConfig
+    from scheduler.service import build_scheduler
+
+    return build_scheduler(
+        db,
+        RunConfig.from_settings(settings),
+        wake=worker.wake if worker is not None else None,
+        clock=clock,
+    )
+
+
+def with_job_scheduler(application: Any, settings: Settings, db: Database, clock: Clock) -> None:
+    """Start the scheduled jobs with a Telegram application and stop them before it stops.
+
+    Chained onto the application's own `post_init` (which starts the delivery worker) and
+    `post_shutdown`, so the jobs run in the bot's event loop and wake its worker.
+    """
+    from bot.channels.telegram import WORKER
+
+    inner_init, inner_shutdown = application.post_init, application.post_shutdown
+
+    async def post_init(app: Any) -> None:
+        if inner_init is not None:
+            await inner_init(app)
+        jobs = build_job_scheduler(settings, db, app.bot_data.get(WORKER), clock)
+        app.bot_data[JOB_SCHEDULER] = jobs
+        await jobs.start()
+
+    async def post_shutdown(app: Any) -> None:
+        jobs = app.bot_data.pop(JOB_SCHEDULER, None)
+        if jobs is not None:
+            await jobs.stop()
+        if inner_shutdown is not None:
+            await inner_shutdown(app)
+
+    application.post_init = post_init
+    application.post_shutdown = post_shutdown
 
 
 async def sweep_idle(dispatcher: Dispatcher, *, every: float = IDLE_SWEEP_SECONDS) -> None:
@@ -121,9 +177,15 @@ async def run_console(
         console.flush = lambda: deliver_due(worker)
         delivery = asyncio.create_task(worker.run_forever(), name="outbox-delivery")
         sweeper = asyncio.create_task(sweep_idle(dispatcher), name="idle-sweep")
+        jobs = build_job_scheduler(settings, db, worker, clock)
         try:
+            # The demo's admins get their console accounts first, so that what a job caught up
+            # at start sends them (the morning digest) is printed too.
+            await console.play_default()
+            await jobs.start()
             await console.run()
         finally:
+            await jobs.stop()
             sweeper.cancel()
             worker.stop()
             with contextlib.suppress(asyncio.CancelledError):
@@ -142,10 +204,16 @@ def run(settings: Settings) -> int:
 
     upgrade(settings.database_url)
     if token:
-        from bot.channels.telegram import run_telegram
+        from bot.channels.telegram import ALLOWED_UPDATES, build_application
 
         db = Database(settings.database_url)
-        run_telegram(settings, db, build_dispatcher(settings, db))
+        dispatcher = build_dispatcher(settings, db)
+        application = build_application(settings, db, dispatcher)
+        with_job_scheduler(application, settings, db, dispatcher.clock)
+        log.info("Telegram bot starting (polling)")
+        # Pending updates are kept across a restart: what people sent while the bot was down is
+        # answered when it is back, and the dispatcher drops repeats.
+        application.run_polling(allowed_updates=list(ALLOWED_UPDATES), drop_pending_updates=False)
         return 0
     try:
         return asyncio.run(run_console(settings))

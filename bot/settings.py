@@ -9,6 +9,7 @@ from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from bot.errors import ConfigError
+from models.rules import SchoolRules
 
 #: Values shipped in `.env.example`; a real deployment must replace them.
 PLACEHOLDERS = frozenset(
@@ -19,7 +20,9 @@ PLACEHOLDERS = frozenset(
 class Settings(BaseSettings):
     """Everything the bot reads from its environment."""
 
-    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", env_nested_delimiter="__"
+    )
 
     database_url: str = Field(default="sqlite:///jiafang.db")
     school_name: str = "示范小学"
@@ -31,9 +34,18 @@ class Settings(BaseSettings):
     telegram_base_file_url: str = "https://api.telegram.org/file/bot"
     telegram_bot_username: str | None = None
 
+    #: WeChat Work (企业微信): the corp id, the self-built app's id, and its callback's Token and
+    #: EncodingAESKey (43 characters), as the app's "接收消息" page shows them.
+    wecom_corp_id: str | None = None
+    wecom_agent_id: int | None = None
+    wecom_token: SecretStr | None = None
+    wecom_encoding_aes_key: SecretStr | None = None
+
     invite_ttl_days: int = 30
     conversation_timeout_minutes: int = 30
     log_level: str = "INFO"
+    #: The school's rules (quotas, quiet hours, deadlines); e.g. RULES__QUIET_START=21:30.
+    rules: SchoolRules = SchoolRules()
 
     @field_validator("timezone")
     @classmethod

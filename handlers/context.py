@@ -13,6 +13,7 @@ from handlers.types import Reply
 from models.accounts import ChannelAccount
 from models.outbox import enqueue
 from models.people import Guardian, Staff
+from models.rules import DEFAULT_RULES, SchoolRules
 from models.school import School
 
 
@@ -29,6 +30,8 @@ class Context:
     staff: Staff | None = None
     guardian: Guardian | None = None
     bot_username: str | None = None
+    #: The school's configurable rules (quotas, quiet hours, deadlines).
+    rules: SchoolRules = DEFAULT_RULES
     #: Messages this update queued in the outbox.
     queued: int = 0
 

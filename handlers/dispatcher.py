@@ -19,6 +19,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.db import Database
 from handlers import commands, onboarding
+from handlers.actions import Action, parse_action
 from handlers.context import Context
 from handlers.flow import Flow
 from handlers.i18n import Translator, normalise_language, translator
@@ -34,6 +35,7 @@ from models.conversation import (
 )
 from models.directory import account_for, current_school
 from models.outbox import enqueue
+from models.rules import DEFAULT_RULES, SchoolRules
 from models.school import School
 
 log = logging.getLogger(__name__)
@@ -52,6 +54,8 @@ class Response:
     chosen: str | None = None
     #: Whether the update queued messages in the outbox (the delivery worker is woken then).
     queued: bool = False
+    #: The update was an action button (`handlers.actions`): any conversation is untouched.
+    action: bool = False
 
 
 @dataclass(frozen=True)
@@ -84,9 +88,13 @@ class Dispatcher:
         timeout: timedelta = timedelta(minutes=30),
         bot_username: str | None = None,
         clock: Callable[[], datetime] = utcnow,
+        actions: Sequence[Action] = (),
+        rules: SchoolRules = DEFAULT_RULES,
     ) -> None:
         self.db = db
         self.flows = {f.name: f for f in flows}
+        self.actions = {a.name: a for a in actions}
+        self.rules = rules
         self.zone = zone
         self.school_name = school_name
         self.timeout = timeout
@@ -164,6 +172,10 @@ class Dispatcher:
         if ctx.staff is None and ctx.guardian is None:
             return Response([*notes, onboarding.unbound_reply(t)])
 
+        action = parse_action(inbound.callback) if inbound.callback is not None else None
+        if action is not None:
+            return await self._act(inbound, ctx, *action)
+
         if command is not None:
             if command.name == "cancel":
                 if conversation is not None:
@@ -214,6 +226,12 @@ class Dispatcher:
         replies = await self._save(session, inbound, flow, draft, transition, now, conversation)
         return Response(replies, chosen=chosen)
 
+    async def _act(self, inbound: Inbound, ctx: Context, name: str, argument: str) -> Response:
+        handler = self.actions.get(name)
+        if handler is None:
+            return Response([Reply(ctx.t._("这个按钮已失效。"))], action=True)
+        return Response(await handler.handle(inbound, argument, ctx), action=True)
+
     # -- helpers ------------------------------------------------------------------------------
 
     async def _school(self, session: AsyncSession) -> School:
@@ -242,6 +260,7 @@ class Dispatcher:
             channel=inbound.channel,
             account=account,
             bot_username=self.bot_username,
+            rules=self.rules,
         )
         if account is not None and account.school_id == school.id:
             if snapshot.staff is not None and snapshot.staff.active:

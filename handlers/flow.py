@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from pydantic import BaseModel
 
 from handlers.context import Context
 from handlers.i18n import N_
-from handlers.types import Inbound, Transition
+from handlers.types import Inbound, Reply, Transition
 
 Step = Callable[[Inbound, Any, Context], Awaitable[Transition]]
 Starter = Callable[[Inbound, Any, Context, str], Awaitable[Transition]]
@@ -43,3 +43,25 @@ class Flow:
 
     def load_draft(self, data: dict[str, Any]) -> BaseModel:
         return self.draft_type.model_validate(data)
+
+
+#: The question a state asks, rebuilt from the draft (to see which buttons it offers).
+Asker = Callable[[Any, Context], Awaitable[Reply]]
+
+
+def typed_labels_press_buttons(ask: Asker, step: Step) -> Step:
+    """Typing a button's label (保存, 电访, 父亲 …) counts as pressing that button (a photo or a
+    file whose caption happens to be a label does not)."""
+
+    async def wrapped(inbound: Inbound, draft: Any, ctx: Context) -> Transition:
+        text = (inbound.text or "").strip()
+        sent_a_file = inbound.photo is not None or inbound.document is not None
+        if inbound.callback is None and text and not sent_a_file:
+            offered = await ask(draft, ctx)
+            for row in offered.buttons:
+                for button in row:
+                    if button.label == text:
+                        inbound = replace(inbound, text=None, callback=button.data)
+        return await step(inbound, draft, ctx)
+
+    return wrapped

@@ -2,9 +2,44 @@
 
 from __future__ import annotations
 
+from handlers.absence import ABSENCE_FLOW
+from handlers.actions import Action
+from handlers.digest import DIGEST_FLOW
+from handlers.flag import FLAG_FLOW
 from handlers.flow import Flow
+from handlers.incident.actions import INCIDENT_ACTIONS
+from handlers.incident.flow import INCIDENT_FLOW
+from handlers.incident.typed import ACK_TYPED_FLOW, PHONED_TYPED_FLOW
+from handlers.notice.answer import NOTICE_ANSWER_FLOW
+from handlers.notice.approval import NOTICE_RETURN_FLOW
+from handlers.notice.flow import NOTICE_ACTIONS, NOTICE_FLOW
+from handlers.notice.listing import NOTICES_FLOW
+from handlers.notice.receipt import NOTICE_QUESTION_FLOW
+from handlers.notice.staff_view import ACTIONS as NOTICE_TRACKING_ACTIONS
+from handlers.pending import PENDING_FLOW
+from handlers.quota import QUOTA_FLOW
 from handlers.visit import VISIT_FLOW
 
 
 def all_flows() -> list[Flow]:
-    return [VISIT_FLOW]
+    return [
+        VISIT_FLOW,
+        INCIDENT_FLOW,
+        ACK_TYPED_FLOW,
+        PHONED_TYPED_FLOW,
+        ABSENCE_FLOW,
+        FLAG_FLOW,
+        PENDING_FLOW,
+        QUOTA_FLOW,
+        DIGEST_FLOW,
+        NOTICE_FLOW,
+        NOTICES_FLOW,
+        NOTICE_RETURN_FLOW,
+        NOTICE_QUESTION_FLOW,
+        NOTICE_ANSWER_FLOW,
+    ]
+
+
+def all_actions() -> list[Action]:
+    """Buttons that work outside a conversation (incident acknowledgements, receipts …)."""
+    return [*INCIDENT_ACTIONS, *NOTICE_ACTIONS, *NOTICE_TRACKING_ACTIONS]

@@ -79,8 +79,10 @@ async def claim_update(*, session: AsyncSession, channel: str, update_key: str) 
     """Record an inbound update; False if it was recorded before (a redelivery)."""
     dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
     params = {"channel": channel, "update_key": update_key, "seen_at": utcnow()}
-    result = await session.exec(_CLAIM[dialect], params=params)
-    return bool(getattr(result, "rowcount", 0))
+    # Core, on the session's connection: no ORM statement processing on the hot path.
+    connection = await session.connection()
+    result = await connection.execute(_CLAIM[dialect], params)
+    return bool(result.rowcount)
 
 
 def _snapshot_query() -> Any:
@@ -160,7 +162,8 @@ async def store_conversation(
     """Insert or update the conversation row with one statement (no ORM flush on the hot path)."""
     values = {"flow": flow, "state": state, "draft": draft, "choices": choices, "updated_at": now}
     if existing is not None and existing.id is not None:
-        await session.exec(_UPDATE, params={"conversation_id": existing.id, **values})
+        connection = await session.connection()
+        await connection.execute(_UPDATE, {"conversation_id": existing.id, **values})
         return
     table = Conversation.__table__  # type: ignore[attr-defined]
     await session.exec(

@@ -42,6 +42,9 @@ class OutboxMessage(SQLModel, table=True):
     #: ran out with this set may have been delivered: it becomes `unknown`, never resent.
     attempted_at: datetime | None = Field(default=None, sa_type=AwareDateTime)
     sent_at: datetime | None = Field(default=None, sa_type=AwareDateTime)
+    #: The messenger's id of the message sent (Telegram message_id; "" where a channel has
+    #: none), so that a later row can edit it (`Reply.edit_message_id`).
+    message_ref: str = Field(default="", max_length=64, sa_column_kwargs={"server_default": ""})
     error: str = Field(default="", max_length=500)
     created_at: datetime = Field(default_factory=utcnow, sa_type=AwareDateTime)
 

@@ -7,7 +7,7 @@ school. Care-room staff get no visit scope from that role alone.
 
 from __future__ import annotations
 
-from sqlalchemy import or_
+from sqlalchemy import Integer, bindparam, or_
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 from sqlmodel.sql.expression import SelectOfScalar
@@ -22,27 +22,37 @@ def has_whole_school_scope(staff: Staff) -> bool:
     return bool(staff.role_set() & WHOLE_SCHOOL_ROLES)
 
 
-def scoped_students(staff: Staff) -> SelectOfScalar[Student]:
-    """A SELECT of the active students in `staff`'s scope (add ordering and filters to it)."""
-    query = select(Student).where(
-        col(Student.school_id) == staff.school_id, col(Student.active).is_(True)
-    )
-    if has_whole_school_scope(staff):
-        return query
-    head_of = select(col(SchoolClass.id)).where(col(SchoolClass.head_teacher_id) == staff.id)
-    taught = select(col(Teaching.class_id)).where(col(Teaching.staff_id) == staff.id)
+def _scope_statements() -> tuple[SelectOfScalar[Student], SelectOfScalar[Student]]:
+    """Built once, with the school and staff member as parameters: building this SELECT costs
+    more than running it, and every step of a flow asks for it."""
+    school = bindparam("scope_school_id", type_=Integer)
+    staff = bindparam("scope_staff_id", type_=Integer)
+    active = select(Student).where(col(Student.school_id) == school, col(Student.active).is_(True))
+    head_of = select(col(SchoolClass.id)).where(col(SchoolClass.head_teacher_id) == staff)
+    taught = select(col(Teaching.class_id)).where(col(Teaching.staff_id) == staff)
     coached = (
         select(col(GroupMember.student_id))
         .join(GroupCoach, col(GroupCoach.group_id) == col(GroupMember.group_id))
-        .where(col(GroupCoach.staff_id) == staff.id)
+        .where(col(GroupCoach.staff_id) == staff)
     )
-    return query.where(
+    scoped = active.where(
         or_(
             col(Student.class_id).in_(head_of),
             col(Student.class_id).in_(taught),
             col(Student.id).in_(coached),
         )
     )
+    return active, scoped
+
+
+_WHOLE_SCHOOL, _SCOPED = _scope_statements()
+
+
+def scoped_students(staff: Staff) -> SelectOfScalar[Student]:
+    """A SELECT of the active students in `staff`'s scope (add ordering and filters to it)."""
+    if has_whole_school_scope(staff):
+        return _WHOLE_SCHOOL.params(scope_school_id=staff.school_id)
+    return _SCOPED.params(scope_school_id=staff.school_id, scope_staff_id=staff.id)
 
 
 async def student_in_scope(

@@ -17,7 +17,8 @@ from bot.channels.base import (
     UnknownSendOutcome,
 )
 from bot.db import Database
-from bot.delivery import DeliveryWorker, RateLimiter, backoff
+from bot.delivery import DeliveryWorker, backoff
+from bot.pacing import RateLimiter
 from handlers.types import Reply
 from models.outbox import OutboxMessage, OutboxStatus, enqueue
 from tests.clock import FakeClock
@@ -270,6 +271,41 @@ async def test_the_running_worker_is_woken_by_a_new_message(
     worker.stop()
     await asyncio.wait_for(running, 5)
     assert channel.sent == [("42", "通知 w1")]
+
+
+class GatedChannel(RecordingChannel):
+    """Holds each send until `gate` opens; `started` is set when the first send begins."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.started = asyncio.Event()
+        self.gate = asyncio.Event()
+
+    async def send(self, chat_id: str, reply: Reply) -> None:
+        self.started.set()
+        await self.gate.wait()
+        await super().send(chat_id, reply)
+
+
+async def test_delivering_what_is_due_waits_for_a_send_the_running_worker_started(
+    db: Database, clock: FakeClock
+) -> None:
+    from bot.runner import deliver_due
+
+    channel = GatedChannel()
+    worker = make_worker(db, channel, clock, poll_interval=60)
+    running = asyncio.create_task(worker.run_forever())
+    await put(db, clock, "g1")
+    worker.wake()
+    await asyncio.wait_for(channel.started.wait(), 5)  # the loop claimed it and is sending
+    flushing = asyncio.create_task(deliver_due(worker))
+    await asyncio.sleep(0.05)
+    assert not flushing.done()  # nothing left to claim, but the send is not finished
+    channel.gate.set()
+    await asyncio.wait_for(flushing, 5)
+    assert channel.sent == [("42", "通知 g1")]
+    worker.stop()
+    await asyncio.wait_for(running, 5)
 
 
 @pytest.mark.parametrize(

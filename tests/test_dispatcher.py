@@ -10,6 +10,7 @@ from pydantic import BaseModel
 from sqlmodel import select
 
 from bot.db import Database
+from handlers.actions import Action, action_button, parse_action
 from handlers.context import Context
 from handlers.dispatcher import Dispatcher, parse_command
 from handlers.flow import Flow
@@ -286,3 +287,67 @@ async def test_starting_a_flow_over_an_unfinished_one_says_the_old_one_was_dropp
     again = await dispatcher.handle(_text(user, "/pick"))
     assert "已放弃" in again.replies[0].text
     assert again.replies[-1].choices() == ["c:red", "c:blue"]
+
+
+# -- action buttons (handlers.actions) --------------------------------------------------------
+
+ACTED: list[tuple[str, str]] = []
+
+
+async def _wave(inbound: Inbound, argument: str, ctx: Context) -> list[Reply]:
+    ACTED.append((ctx.actor, argument))
+    return [Reply(f"已收到 {argument}", edit=True)]
+
+
+def _dispatcher_with_action(db: Database, clock: FakeClock) -> Dispatcher:
+    return Dispatcher(
+        db,
+        [_flow()],
+        zone=ZoneInfo("Asia/Shanghai"),
+        clock=clock,
+        actions=[Action("wave", _wave)],
+    )
+
+
+async def test_an_action_button_works_in_the_middle_of_a_conversation_and_leaves_it_alone(
+    db: Database, clock: FakeClock
+) -> None:
+    ACTED.clear()
+    ts = await seed_school(db)
+    user = await bind(db, clock, ts.staff["王芳"])
+    dispatcher = _dispatcher_with_action(db, clock)
+    await dispatcher.handle(_text(user, "/pick"))
+    acted = await dispatcher.handle(_press(user, action_button("知道了", "wave", 7).data))
+    assert acted.action
+    assert [r.text for r in acted.replies] == ["已收到 7"]
+    assert [(f"staff:{ts.staff['王芳'].id}", "7")] == ACTED
+    # The conversation still waits for its colour.
+    pressed = await dispatcher.handle(_press(user, "c:red"))
+    assert pressed.chosen == "红"
+
+
+async def test_an_unknown_action_is_refused_politely(db: Database, clock: FakeClock) -> None:
+    ts = await seed_school(db)
+    user = await bind(db, clock, ts.staff["王芳"])
+    response = await _dispatcher_with_action(db, clock).handle(_press(user, "!nothing:1"))
+    assert [r.text for r in response.replies] == ["这个按钮已失效。"]
+
+
+async def test_an_unbound_user_cannot_press_an_action_button(
+    db: Database, clock: FakeClock
+) -> None:
+    ACTED.clear()
+    await seed_school(db)
+    response = await _dispatcher_with_action(db, clock).handle(_press("stranger", "!wave:1"))
+    assert "还没有与学校名册绑定" in response.replies[0].text
+    assert ACTED == []
+
+
+@pytest.mark.parametrize(
+    ("data", "parsed"),
+    [("!ack:42", ("ack", "42")), ("!ack:", ("ack", "")), ("ack:42", None), ("!ack", None)],
+)
+def test_action_data_is_told_apart_from_conversation_data(
+    data: str, parsed: tuple[str, str] | None
+) -> None:
+    assert parse_action(data) == parsed

@@ -11,7 +11,8 @@ from openpyxl import load_workbook
 from sqlmodel import select
 
 from bot.db import Database
-from bot.export import HEADERS, ExportError, export_visits
+from bot.export import HEADERS, export_visits
+from bot.xlsx import ExportError
 from models.audit import AuditEntry
 from models.visit import Visit, VisitCategory, VisitForm
 from tests import factories

@@ -17,7 +17,7 @@ PLACEHOLDER = re.compile(r"\{(\w*)\}")
 
 def _source_messages() -> set[str]:
     found: set[str] = set()
-    for folder in ("bot", "handlers", "models"):
+    for folder in ("bot", "handlers", "models", "scheduler"):
         for _file, _line, message, _comments, _context in extract_from_dir(
             ROOT / folder, method_map=[("**.py", "python")], keywords={"_": None, "N_": None}
         ):

@@ -8,13 +8,17 @@ import pytest
 from sqlmodel import col, select
 
 from bot.db import Database
+from handlers.dispatcher import Dispatcher
+from handlers.registry import all_flows
 from models.outbox import OutboxMessage
 from models.people import Staff, Student
+from models.rules import SchoolRules
 from models.school import SchoolClass
 from models.visit import Visit, VisitCategory, VisitForm
 from tests.clock import FakeClock
 from tests.factories import bind, seed_school
 from tests.visit_helpers import (
+    ZONE,
     ChatUser,
     chat_as,
     conversation_of,
@@ -117,6 +121,15 @@ async def test_save_reply_shows_progress_this_month(db: Database, clock: FakeClo
     await user.steps(*FULL_VISIT, "保存")
     assert user.text.startswith("已保存。")
     assert "本月已家访 2/10 人次" in user.text
+
+
+async def test_progress_uses_the_schools_own_monthly_target(db: Database, clock: FakeClock) -> None:
+    ts = await seed_school(db)
+    rules = SchoolRules(monthly_visits_head_teacher=12)
+    dispatcher = Dispatcher(db, all_flows(), zone=ZONE, clock=clock, rules=rules)
+    user = await chat_as(db, clock, ts.staff["王芳"], dispatcher)
+    await user.steps(*FULL_VISIT, "保存")
+    assert "本月已家访 1/12 人次" in user.text
 
 
 async def test_flagged_problem_queues_one_message_per_admin_account(

@@ -64,6 +64,13 @@ def test_draft_survives_a_json_round_trip() -> None:
     assert VisitDraft.model_validate(draft.model_dump(mode="json")) == draft
 
 
+def test_a_draft_saved_before_the_shared_student_picker_still_loads() -> None:
+    saved = {"class_id": 3, "candidates": [], "page": 1, "student_id": None, "notes": ""}
+    draft = VisitDraft.model_validate(saved)
+    assert (draft.grade, draft.class_id, draft.page) == (None, 3, 1)
+    assert next_state(draft) is State.STUDENT
+
+
 def test_every_state_has_a_step_and_appears_in_the_diagram() -> None:
     [flow] = [f for f in all_flows() if f.name == "visit"]
     diagram = DIAGRAM.read_text(encoding="utf-8")

@@ -1,10 +1,15 @@
-"""The seam every channel implements, and the three ways a send can fail."""
+"""The seam every channel implements, and the three ways a send can fail.
+
+The classes decide what the delivery worker (`bot.delivery`) does next: retry later, record and
+stop, or record as unknown and never send again blindly.
+"""
 
 from __future__ import annotations
 
 from typing import Protocol
 
 from handlers.types import Reply
+from models.outbox_outcomes import FailureReason
 
 
 class SendError(Exception):
@@ -22,19 +27,32 @@ class RetryableSendError(SendError):
 class PermanentSendError(SendError):
     """Never retry: the user blocked the bot, the chat does not exist. Record and report."""
 
+    def __init__(self, message: str, reason: FailureReason = FailureReason.REJECTED) -> None:
+        super().__init__(message)
+        self.reason = reason
+
 
 class UnknownSendOutcome(SendError):
     """The request left but no answer came back: it may have been delivered. Never resend blindly."""
 
 
 class Channel(Protocol):
-    """A messenger: delivers replies to a chat. Inbound traffic is the channel's own business."""
+    """A messenger: delivers replies to a chat. Inbound traffic is the channel's own business.
+
+    A channel may also carry `limiter` (a `bot.pacing.RateLimiter`) that paces every call it
+    makes, shared with what it sends outside the outbox (Telegram's live answers); the delivery
+    worker then uses that one. Otherwise the worker paces rows by the two rates below.
+    """
 
     name: str
     #: Messages per second the channel accepts overall, and per chat.
     rate_per_second: float
     rate_per_chat_per_second: float
 
-    async def send(self, chat_id: str, reply: Reply) -> None:
-        """Deliver `reply` to `chat_id`, or raise one of the SendError classes."""
+    async def send(self, chat_id: str, reply: Reply) -> str | None:
+        """Deliver `reply` to `chat_id`, or raise one of the SendError classes.
+
+        Returns the messenger's id of the (last) message sent, if it has one (kept as
+        `OutboxMessage.message_ref`); a reply with `edit_message_id` edits that message instead.
+        """
         ...

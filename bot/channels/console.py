@@ -17,9 +17,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import sys
+import tempfile
 import threading
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TextIO
 
 from sqlmodel import col, select
@@ -100,6 +102,7 @@ class ConsoleChannel:
         stdin: TextIO | None = None,
         stdout: TextIO | None = None,
         language: str = "zh",
+        image_dir: Path | None = None,
     ) -> None:
         self.dispatcher = dispatcher
         self.db = dispatcher.db
@@ -113,13 +116,16 @@ class ConsoleChannel:
         #: A terminal gets prompts and line editing; piped input gets neither.
         self.interactive = self.stdin is sys.stdin and _isatty(self.stdin)
         self._waiting = False
+        #: Where pictures sent with replies are written (default: a temporary folder, made when
+        #: the first picture arrives).
+        self._image_dir = image_dir
 
     # -- the Channel protocol (outbox delivery) ------------------------------------------------
 
     async def send(self, chat_id: str, reply: Reply) -> None:
         label = await self._recipient_label(chat_id)
         prefix = "\n" if self._waiting and self.interactive else ""
-        self._print(prefix + self.t._("[发给 {who}] ").format(who=label) + render(reply))
+        self._print(prefix + self.t._("[发给 {who}] ").format(who=label) + self._render(reply))
         if self._waiting and self.interactive:
             self.stdout.write(self._prompt())
             self.stdout.flush()
@@ -166,7 +172,7 @@ class ConsoleChannel:
         if response.chosen is not None:
             self._print(self.t._("（已选：{label}）").format(label=response.chosen))
         for reply in response.replies:
-            self._print(render(reply))
+            self._print(self._render(reply))
 
     async def _console_command(self, text: str) -> bool:
         """`/as …` and `/whoami`, which only the console has; False for anything else."""
@@ -337,6 +343,21 @@ class ConsoleChannel:
                 rule,
             ]
         )
+
+    def _render(self, reply: Reply) -> str:
+        """`render`, plus where a picture sent with the reply was saved (a terminal shows none)."""
+        text = render(reply)
+        image = reply.image
+        if image is None:
+            return text
+        if not image.data:
+            return text + "\n" + self.t._("[图片：{name}（未能读取）]").format(name=image.filename)
+        if self._image_dir is None:
+            self._image_dir = Path(tempfile.mkdtemp(prefix="jiafang-console-"))
+        self._image_dir.mkdir(parents=True, exist_ok=True)
+        path = self._image_dir / Path(image.filename).name
+        path.write_bytes(image.data)
+        return text + "\n" + self.t._("[图片：已保存到 {path}]").format(path=path)
 
     def _prompt(self) -> str:
         return f"{self.persona.name if self.persona else '?'}> "

@@ -16,9 +16,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import warnings
 import weakref
-from datetime import timedelta
+from dataclasses import dataclass
 from typing import Any
 
 from telegram import (
@@ -51,16 +50,23 @@ from telegram.ext import (
     filters,
 )
 from telegram.request import BaseRequest
-from telegram.warnings import PTBDeprecationWarning
 
 from bot.channels.base import PermanentSendError, RetryableSendError, UnknownSendOutcome
+from bot.channels.telegram_pacing import (
+    PACE_PER_CHAT_PER_SECOND,
+    PACE_PER_SECOND,
+    TelegramRateLimiter,
+    retry_after_seconds,
+)
 from bot.db import Database
 from bot.delivery import DeliveryWorker
 from bot.errors import ConfigError
 from bot.settings import Settings
 from handlers.dispatcher import Dispatcher, Response
 from handlers.i18n import Translator, normalise_language, translator
-from handlers.types import Inbound, Reply
+from handlers.notice.progress import progress_hook
+from handlers.types import Attachment, FileRef, Inbound, Reply
+from models.outbox_outcomes import FailureReason
 
 log = logging.getLogger(__name__)
 
@@ -82,9 +88,10 @@ AppContext = ContextTypes.DEFAULT_TYPE
 
 
 def update_to_inbound(update: Update) -> Inbound | None:
-    """The `Inbound` for a private text, command, button press or the sender's own contact.
+    """The `Inbound` for a private text, command, photo, button press or the sender's own
+    contact.
 
-    None for everything else: group chats, stickers and photos, and a contact card of someone
+    None for everything else: group chats, stickers and other media, and a contact card of someone
     other than the sender (sharing another person's number must never bind the sender).
     """
     user = update.effective_user
@@ -116,6 +123,15 @@ def update_to_inbound(update: Update) -> Inbound | None:
         return Inbound(contact_phone=message.contact.phone_number, **common)
     if message.text is not None:
         return Inbound(text=message.text, **common)
+    if message.photo:
+        # The largest size; its caption (if any) is the text that goes with it.
+        return Inbound(photo=message.photo[-1].file_id, text=message.caption, **common)
+    if message.document is not None:
+        document = message.document
+        file = FileRef(
+            CHANNEL, document.file_id, "document", document.file_name or "", document.file_size
+        )
+        return Inbound(document=file, text=message.caption, **common)
     return None
 
 
@@ -191,6 +207,50 @@ def render(
     return [(piece, markup if i == len(pieces) - 1 else None) for i, piece in enumerate(pieces)]
 
 
+@dataclass(frozen=True)
+class Piece:
+    """One Bot API call a reply becomes: a text message, or a photo with `text` as caption."""
+
+    text: str
+    markup: Markup | None
+    photo: Attachment | None = None
+    #: A file kept on Telegram, sent again by its file_id (no caption, no buttons).
+    file: FileRef | None = None
+
+
+def pieces(reply: Reply, t: Translator, *, drop_contact_keyboard: bool = False) -> list[Piece]:
+    """A reply with a picture is one photo captioned with the text when the text fits in a
+    caption (1,024 characters), else the photo and then the text; without one, `render`."""
+    # Files kept on Telegram go first, one message each (other channels' files cannot be sent).
+    files = [Piece("", None, file=f) for f in reply.files if f.channel == CHANNEL]
+    texts = render(reply, t, drop_contact_keyboard=drop_contact_keyboard)
+    image = reply.image
+    if image is None or not image.data:
+        return [*files, *(Piece(text, markup) for text, markup in texts)]
+    if len(reply.text) <= MessageLimit.CAPTION_LENGTH:
+        markup = reply_markup(reply, t, drop_contact_keyboard=drop_contact_keyboard)
+        return [*files, Piece(reply.text, markup, image)]
+    return [*files, Piece("", None, image), *(Piece(text, markup) for text, markup in texts)]
+
+
+async def send_piece(bot: Bot, chat_id: str | int, piece: Piece) -> Message:
+    if piece.file is not None:
+        if piece.file.kind == "photo":
+            return await bot.send_photo(chat_id=_chat(chat_id), photo=piece.file.ref)
+        return await bot.send_document(chat_id=_chat(chat_id), document=piece.file.ref)
+    if piece.photo is not None and piece.photo.data:
+        return await bot.send_photo(
+            chat_id=_chat(chat_id),
+            photo=piece.photo.data,
+            filename=piece.photo.filename,
+            caption=piece.text or None,
+            reply_markup=piece.markup,
+        )
+    return await bot.send_message(
+        chat_id=_chat(chat_id), text=piece.text, reply_markup=piece.markup
+    )
+
+
 async def send_reply(
     bot: Bot,
     chat_id: str | int,
@@ -201,8 +261,8 @@ async def send_reply(
 ) -> Message | None:
     """Answer in a chat (errors go to the application's error handler); the last message sent."""
     sent: Message | None = None
-    for text, markup in render(reply, t, drop_contact_keyboard=drop_contact_keyboard):
-        sent = await bot.send_message(chat_id=_chat(chat_id), text=text, reply_markup=markup)
+    for piece in pieces(reply, t, drop_contact_keyboard=drop_contact_keyboard):
+        sent = await send_piece(bot, chat_id, piece)
     return sent
 
 
@@ -220,7 +280,12 @@ async def _quietly(call: Any) -> bool:
 
 def editable(reply: Reply) -> bool:
     """Whether a reply can replace a pressed message (one piece, inline buttons at most)."""
-    return not reply.request_contact and len(reply.text) <= MessageLimit.MAX_TEXT_LENGTH
+    return (
+        not reply.request_contact
+        and reply.image is None
+        and not reply.files
+        and len(reply.text) <= MessageLimit.MAX_TEXT_LENGTH
+    )
 
 
 async def show_choice(query: CallbackQuery, chosen: str | None, edit: Reply | None) -> bool:
@@ -256,19 +321,26 @@ class TelegramChannel:
     """`bot.channels.base.Channel` over a `telegram.Bot`, with Telegram's failures classified."""
 
     name = CHANNEL
-    #: Telegram's documented limits: about 30 messages a second, one a second per chat.
-    rate_per_second = 30.0
-    rate_per_chat_per_second = 1.0
+    #: Telegram's limits (about 30 messages a second, one a second per chat), a little under.
+    rate_per_second = PACE_PER_SECOND
+    rate_per_chat_per_second = PACE_PER_CHAT_PER_SECOND
 
     def __init__(self, bot: Bot) -> None:
         self.bot = bot
+        #: The bot's own pacing (`build_application` installs it), shared with the live answers:
+        #: the delivery worker books its slots there. None for a bot without it.
+        hook = getattr(bot, "rate_limiter", None)
+        self.limiter = hook.limiter if isinstance(hook, TelegramRateLimiter) else None
 
-    async def send(self, chat_id: str, reply: Reply) -> None:
-        messages = render(reply, translator("zh"))
+    async def send(self, chat_id: str, reply: Reply) -> str | None:
+        if reply.edit_message_id:
+            return await self._edit(chat_id, reply.edit_message_id, reply)
+        messages = pieces(reply, translator("zh"))
         delivered = 0
+        sent: Message | None = None
         try:
-            for text, markup in messages:
-                await self.bot.send_message(chat_id=_chat(chat_id), text=text, reply_markup=markup)
+            for piece in messages:
+                sent = await send_piece(self.bot, chat_id, piece)
                 delivered += 1
         except TelegramError as exc:
             error = classify(exc)
@@ -278,23 +350,78 @@ class TelegramChannel:
                     f"partly delivered ({delivered}/{len(messages)}): {error}"
                 ) from exc
             raise error from exc
+        return str(sent.message_id) if sent is not None else None
+
+    async def _edit(self, chat_id: str, message_id: str, reply: Reply) -> str:
+        """Replace an earlier message's text and buttons (a progress message). Editing to the
+        same text again is fine; an edit has no other effect, so repeating one is harmless."""
+        try:
+            await self.bot.edit_message_text(
+                chat_id=_chat(chat_id),
+                message_id=int(message_id),
+                text=split_text(reply.text)[0],
+                reply_markup=inline_keyboard(reply),
+            )
+        except BadRequest as exc:
+            if "not modified" not in str(exc).lower():
+                raise classify(exc) from exc
+        except TelegramError as exc:
+            raise classify(exc) from exc
+        return message_id
+
+
+#: httpx errors raised before the request reached Telegram: sending again cannot repeat it.
+_NOT_SENT = ("ConnectError", "ConnectTimeout", "PoolTimeout", "ProxyError", "UnsupportedProtocol")
+#: httpx errors raised after the request may have reached Telegram.
+_MAY_HAVE_LEFT = ("ReadError", "ReadTimeout", "WriteError", "WriteTimeout", "RemoteProtocolError")
+
+
+def _httpx_name(exc: NetworkError) -> str:
+    """The httpx error under PTB's (its cause, or named in the text as `httpx.Name: …`)."""
+    cause = exc.__cause__
+    if cause is not None and type(cause).__module__.startswith("httpx"):
+        return type(cause).__name__
+    text = str(exc)
+    if text.startswith("httpx."):
+        return text[len("httpx.") :].split(":", 1)[0]
+    if text.startswith("Pool timeout"):  # PTB: "… Request was *not* sent to Telegram."
+        return "PoolTimeout"
+    return ""
+
+
+def may_have_left(exc: NetworkError) -> bool:
+    """Whether a failed request may have reached Telegram (then it must not be sent again)."""
+    name = _httpx_name(exc)
+    if name in _NOT_SENT:
+        return False
+    # A timeout we cannot place is taken as after sending; a network error without httpx's
+    # name is an answer from Telegram's side (502 Bad Gateway …): nothing was accepted.
+    return name in _MAY_HAVE_LEFT or isinstance(exc, TimedOut)
+
+
+def permanent_reason(exc: TelegramError) -> FailureReason:
+    text = str(exc).lower()
+    if "blocked" in text:
+        return FailureReason.BLOCKED
+    if "deactivated" in text:
+        return FailureReason.DEACTIVATED
+    if "chat not found" in text:
+        return FailureReason.CHAT_NOT_FOUND
+    if "initiate conversation" in text:
+        return FailureReason.NOT_STARTED
+    return FailureReason.REJECTED
 
 
 def classify(exc: TelegramError) -> RetryableSendError | PermanentSendError | UnknownSendOutcome:
     """Telegram's errors in the outbox's three classes (`bot.channels.base`)."""
     if isinstance(exc, RetryAfter):
-        with warnings.catch_warnings():  # PTB 22 warns that this becomes a timedelta
-            warnings.simplefilter("ignore", PTBDeprecationWarning)
-            seconds: float | timedelta = exc.retry_after
-        retry_after = seconds.total_seconds() if isinstance(seconds, timedelta) else float(seconds)
+        retry_after = retry_after_seconds(exc)
         return RetryableSendError(f"RetryAfter: {retry_after:g}s", retry_after=retry_after)
-    if isinstance(exc, TimedOut):
-        # PTB raises TimedOut also when the request left and the answer was lost.
-        return UnknownSendOutcome(f"TimedOut: {exc}")
     if isinstance(exc, Forbidden | BadRequest | ChatMigrated):
-        return PermanentSendError(f"{type(exc).__name__}: {exc}")
-    if isinstance(exc, NetworkError):
-        return RetryableSendError(f"{type(exc).__name__}: {exc}")
+        return PermanentSendError(f"{type(exc).__name__}: {exc}", reason=permanent_reason(exc))
+    if isinstance(exc, NetworkError) and may_have_left(exc):
+        # e.g. TimedOut on reading the answer: the message may have arrived.
+        return UnknownSendOutcome(f"{type(exc).__name__}: {exc}")
     return RetryableSendError(f"{type(exc).__name__}: {exc}")
 
 
@@ -440,6 +567,15 @@ class TelegramAdapter:
             return  # a redelivered update: it was shown the first time
         replies = list(response.replies)
         edit = next((r for r in replies if r.edit), None)
+        chat_id = chat_id_of(query)
+        if response.action:
+            # An action button on an older message: edit that message, leave the live
+            # conversation's keyboard where it is.
+            if edit is not None and await show_choice(query, None, edit):
+                replies = [r for r in replies if r is not edit]
+            for index, reply in enumerate(replies):
+                await self._answer(bot, chat_id, reply, t, key=f"reply:{update_id}:{index}")
+            return
         if edit is None and replies and response.chosen and editable(replies[0]):
             # The pressed question becomes the next one, headed by what was chosen: one call
             # instead of two, and a tidy chat (the summary card repeats every answer).
@@ -454,7 +590,6 @@ class TelegramAdapter:
             )
         elif edit is not None:
             await show_choice(query, response.chosen, None)
-        chat_id = chat_id_of(query)
         for index, reply in enumerate(replies):
             await self._answer(bot, chat_id, reply, t, key=f"reply:{update_id}:{index}")
 
@@ -519,6 +654,7 @@ def build_application(
         # `initialize()` has just called getMe; its answer names the bot in invite links.
         dispatcher.bot_username = application.bot.username
         worker = DeliveryWorker(db, {CHANNEL: TelegramChannel(application.bot)}, dispatcher.clock)
+        worker.after_round = progress_hook(db, dispatcher.clock)
         worker_holder[WORKER] = worker
         dispatcher.on_outbox = worker.wake
         application.bot_data[WORKER] = worker
@@ -544,6 +680,7 @@ def build_application(
         .base_url(settings.telegram_base_url)
         .base_file_url(settings.telegram_base_file_url)
         .concurrent_updates(CONCURRENT_UPDATES)
+        .rate_limiter(TelegramRateLimiter())
         .post_init(post_init)
         .post_shutdown(post_shutdown)
     )
@@ -564,17 +701,6 @@ def build_application(
             _expire_idle, interval=60, first=60, name="expire-idle-conversations"
         )
     return application
-
-
-def run_telegram(settings: Settings, db: Database, dispatcher: Dispatcher) -> None:
-    """Poll Telegram until stopped (Ctrl-C / SIGTERM). Blocking.
-
-    Pending updates are kept across a restart (`drop_pending_updates=False`): what people sent
-    while the bot was down is answered when it is back, and the dispatcher drops repeats.
-    """
-    application = build_application(settings, db, dispatcher)
-    log.info("Telegram bot starting (polling)")
-    application.run_polling(allowed_updates=list(ALLOWED_UPDATES), drop_pending_updates=False)
 
 
 async def fetch_bot_username(

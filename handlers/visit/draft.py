@@ -2,24 +2,21 @@
 
 `None` means "not asked yet" and `""` means "asked and skipped": that difference is what tells the
 flow which question comes next (see `states.next_state`).
+
+The draft *is* the state of the shared student picker (`handlers.student_picker`): its `grade`,
+`class_id`, `candidates` and `page` fields sit at the top level of the JSON, where the visit flow
+kept them before it used the picker, so conversations saved by an older version still load.
 """
 
 from __future__ import annotations
 
 from datetime import date
 
-from pydantic import BaseModel, Field
-
+from handlers.student_picker import PickerState
 from models.visit import VisitCategory, VisitForm
 
 
-class VisitDraft(BaseModel):
-    #: The class whose students are listed (None: not chosen, or the student came from a search).
-    class_id: int | None = None
-    #: Students to choose between (a name search or two namesakes in a one-message log).
-    candidates: list[int] = Field(default_factory=list)
-    #: The page of the class list being shown (0-based).
-    page: int = 0
+class VisitDraft(PickerState):
     student_id: int | None = None
     form: VisitForm | None = None
     category: VisitCategory | None = None
@@ -37,7 +34,6 @@ class VisitDraft(BaseModel):
     quick: bool = False
 
     def forget_student(self) -> None:
-        self.class_id = None
-        self.candidates = []
-        self.page = 0
+        """Choose the student again, from the class list."""
+        self.reset()
         self.student_id = None

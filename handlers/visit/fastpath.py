@@ -8,12 +8,13 @@ category, date, who was met) before the same summary card as `/visit`.
 from __future__ import annotations
 
 from handlers.context import Context
+from handlers.hints import too_long
+from handlers.student_picker import TEACHER_PICKER, Pupil
 from handlers.types import Inbound, Reply, Transition
 from handlers.visit.draft import VisitDraft
 from handlers.visit.labels import CATEGORY_NAMES, FORM_NAMES
-from handlers.visit.questions import TEXT_LIMIT, date_note, proceed, staff_of, too_long
+from handlers.visit.questions import TEXT_LIMIT, date_note, proceed
 from handlers.visit.render import format_date
-from handlers.visit.students import Pupil, roster
 from models.visit_text import ParsedVisit, parse_visit_text
 from models.visits import visit_date_problem
 
@@ -33,7 +34,7 @@ async def start_from_text(inbound: Inbound, draft: VisitDraft, ctx: Context) -> 
     if ctx.staff is None or not inbound.text or not inbound.text.strip():
         return None
     _ = ctx.t._
-    pupils = await roster(session=ctx.session, staff=staff_of(ctx))
+    pupils = await TEACHER_PICKER.roster(ctx)
     parsed = parse_visit_text(inbound.text, today=ctx.today, names={p.student.name for p in pupils})
     if not parsed.found_anything():
         return None

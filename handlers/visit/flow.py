@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
+from functools import partial
 
 from handlers.context import Context
-from handlers.flow import Flow, Step
+from handlers.flow import Flow, Step, typed_labels_press_buttons
 from handlers.i18n import N_
 from handlers.types import Inbound, Transition
 from handlers.visit import steps
@@ -18,28 +18,22 @@ from handlers.visit.states import TEXT_STATES, State
 async def start(inbound: Inbound, draft: VisitDraft, ctx: Context, args: str) -> Transition:
     """`/visit` asks for the class (or the student); `/visit 张小明` searches that name first."""
     if args.strip():
-        return await steps.find_by_name(args, State.CLASS, draft, ctx)
+        return await steps.start_with_name(args, draft, ctx)
     return await proceed(draft, ctx)
 
 
-def typed_labels_press_buttons(state: State, step: Step) -> Step:
-    """Typing a button's label (保存, 电访, 父亲 …) counts as pressing that button."""
+#: The student picker's states: it reads typed labels itself (三(2)班, 下一页, a name on the page).
+PICKER_STATES = (State.CLASS, State.STUDENT)
 
-    async def wrapped(inbound: Inbound, draft: VisitDraft, ctx: Context) -> Transition:
-        text = (inbound.text or "").strip()
-        if inbound.callback is None and text:
-            offered = await question(state, draft, ctx)
-            for row in offered.buttons:
-                for button in row:
-                    if button.label == text:
-                        inbound = replace(inbound, text=None, callback=button.data)
-        return await step(inbound, draft, ctx)
 
-    return wrapped
+def _typed_labels(state: State, step: Step) -> Step:
+    if state in PICKER_STATES:
+        return step
+    return typed_labels_press_buttons(partial(question, state), step)
 
 
 STEPS: dict[State, Step] = {
-    State.CLASS: steps.choose_class,
+    State.CLASS: steps.choose_student,
     State.STUDENT: steps.choose_student,
     State.FORM: steps.choose_form,
     State.CATEGORY: steps.choose_category,
@@ -59,7 +53,7 @@ def is_staff(ctx: Context) -> bool:
 VISIT_FLOW = Flow(
     name="visit",
     draft_type=VisitDraft,
-    steps={state: typed_labels_press_buttons(state, step) for state, step in STEPS.items()},
+    steps={state: _typed_labels(state, step) for state, step in STEPS.items()},
     start=start,
     commands=("visit", "家访"),
     allowed=is_staff,

@@ -9,7 +9,8 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Sequence
 
 from handlers.context import Context
-from handlers.dispatcher import NUMBERED_CHANNELS
+from handlers.duty_notices import format_moment, reason_text
+from handlers.student_picker import TEACHER_PICKER, Empty
 from handlers.types import Button, Reply, Transition
 from handlers.visit.draft import VisitDraft
 from handlers.visit.labels import (
@@ -21,9 +22,8 @@ from handlers.visit.labels import (
 )
 from handlers.visit.render import field_line, format_date, summary_card
 from handlers.visit.states import SECTIONS, TEXT_STATES, State, next_state
-from handlers.visit.students import class_page, pupils
+from models.duties import open_duties_for_student
 from models.people import Staff
-from models.scope import classes_in_scope
 from models.visit import VisitCategory, VisitForm
 from models.visits import DateProblem, school_year_first_day
 
@@ -33,7 +33,7 @@ TEXT_LIMIT = 2000
 MET_LIMIT = 50
 
 # Callback data. Values after the colon are checked again by the steps (never trusted).
-CLASS, STUDENT, PAGE, BY_CLASS = "cls:", "stu:", "page:", "cls:back"
+# The student picker owns cls:/stu:/page:/grade: (`handlers.student_picker.PREFIXES`).
 FORM, CATEGORY = "form:", "cat:"
 TODAY, YESTERDAY, OTHER_DATE = "date:today", "date:yesterday", "date:other"
 MET, MET_OTHER = "met:", "met:other"
@@ -67,19 +67,6 @@ def rows(buttons: Sequence[Button], width: int) -> list[list[Button]]:
     return [list(buttons[i : i + width]) for i in range(0, len(buttons), width)]
 
 
-def choose_hint(ctx: Context) -> str:
-    """A gentle nudge when text arrives where a button is expected."""
-    if ctx.channel in NUMBERED_CHANNELS:
-        return ctx.t._("请回复选项前面的数字来选择。")
-    return ctx.t._("请点下面的按钮来选择。")
-
-
-def too_long(ctx: Context, limit: int, length: int) -> str:
-    return ctx.t._(
-        "内容太长了：最多 {limit} 个字，您发来的有 {length} 个字。请精简后重新发送。"
-    ).format(limit=limit, length=length)
-
-
 def date_note(ctx: Context, problem: DateProblem) -> str:
     """Why a date was refused, with the limit the teacher has to respect."""
     _ = ctx.t._
@@ -98,18 +85,11 @@ async def ask(state: State, draft: VisitDraft, ctx: Context, *notes: str) -> Tra
 
 async def proceed(draft: VisitDraft, ctx: Context, *notes: str) -> Transition:
     """Ask the next question the draft needs; a teacher with one class never picks the class."""
-    state = next_state(draft)
-    if state is State.CLASS:
-        classes = await classes_in_scope(session=ctx.session, staff=staff_of(ctx))
-        if not classes:
-            text = ctx.t._(
-                "名册中还没有您任教或负责的学生，暂时无法记录家访。请联系德育处核对名册。"
-            )
-            return Transition.end(Reply("\n".join([*notes, text])))
-        if len(classes) == 1:
-            draft.class_id = classes[0].id
-            state = State.STUDENT
-    return await ask(state, draft, ctx, *notes)
+    if next_state(draft) is State.CLASS:
+        opened = await TEACHER_PICKER.begin(draft, ctx)
+        if isinstance(opened, Empty):
+            return Transition.end(Reply("\n".join([*notes, opened.text])))
+    return await ask(next_state(draft), draft, ctx, *notes)
 
 
 async def question(state: State, draft: VisitDraft, ctx: Context, *notes: str) -> Reply:
@@ -121,36 +101,9 @@ Question = tuple[str, list[list[Button]]]
 QuestionBuilder = Callable[[VisitDraft, Context], Awaitable[Question]]
 
 
-async def _class(draft: VisitDraft, ctx: Context) -> Question:
-    classes = await classes_in_scope(session=ctx.session, staff=staff_of(ctx))
-    buttons = [Button(k.name, f"{CLASS}{k.id}") for k in classes]
-    return ctx.t._("请选择学生所在的班级（也可以直接输入学生姓名查找）："), rows(buttons, 3)
-
-
 async def _student(draft: VisitDraft, ctx: Context) -> Question:
-    _ = ctx.t._
-    staff = staff_of(ctx)
-    back = Button(_("按班级选择"), BY_CLASS)
-    if draft.candidates:
-        found = await pupils(session=ctx.session, staff=staff, ids=draft.candidates)
-        buttons = [[Button(p.label, f"{STUDENT}{p.id}")] for p in found]
-        return _("请选择是哪一位学生："), [*buttons, [back]]
-    page = await class_page(
-        session=ctx.session, staff=staff, class_id=draft.class_id or 0, page=draft.page
-    )
-    names = [Button(p.student.name, f"{STUDENT}{p.id}") for p in page.pupils]
-    klass = page.pupils[0].klass.name if page.pupils else ""
-    nav = []
-    if page.number > 0:
-        nav.append(Button(_("上一页"), f"{PAGE}{page.number - 1}"))
-    if page.number + 1 < page.count:
-        nav.append(Button(_("下一页"), f"{PAGE}{page.number + 1}"))
-    several = len(await classes_in_scope(session=ctx.session, staff=staff)) > 1
-    extra = [Button(_("换个班级"), BY_CLASS)] if several else []
-    text = _("{klass}（第 {page}/{pages} 页）：请选择学生，也可以直接输入姓名查找。").format(
-        klass=klass, page=page.number + 1, pages=page.count
-    )
-    return text, [*rows(names, 4), nav, extra]
+    """The picker's question: classes (or grades), a class's page, or a search's matches."""
+    return await TEACHER_PICKER.question(draft, ctx)
 
 
 async def _form(draft: VisitDraft, ctx: Context) -> Question:
@@ -162,16 +115,37 @@ async def _category(draft: VisitDraft, ctx: Context) -> Question:
     _ = ctx.t._
     order = [VisitCategory.ROUTINE, VisitCategory.KEY, VisitCategory.IMMEDIATE]
     text = _("请选择家访分类：")
-    found = await pupils(session=ctx.session, staff=staff_of(ctx), ids=[draft.student_id or 0])
-    tags = found[0].student.tag_list() if found else []
+    pupil = await TEACHER_PICKER.pupil(ctx, draft.student_id)
+    tags = pupil.student.tag_list() if pupil else []
     if tags:
         order = [VisitCategory.KEY, VisitCategory.ROUTINE, VisitCategory.IMMEDIATE]
         reason = _("该生为{tags}学生，建议选择重点家访。").format(
             tags=_("、").join(_(tag) for tag in tags)
         )
         text = f"{reason}\n{text}"
+    duty_note = await _open_duty_note(draft, ctx)
+    if duty_note:
+        # An open immediate-visit duty comes before everything else.
+        order = [VisitCategory.IMMEDIATE, *(c for c in order if c is not VisitCategory.IMMEDIATE)]
+        text = f"{duty_note}\n{text}"
     buttons = [Button(_(CATEGORY_NAMES[c]), f"{CATEGORY}{c.value}") for c in order]
     return text, [buttons]
+
+
+async def _open_duty_note(draft: VisitDraft, ctx: Context) -> str:
+    """Tells the teacher about their open immediate-visit duty for this student, if any."""
+    duties = await open_duties_for_student(
+        session=ctx.session, teacher_id=staff_of(ctx).id or 0, student_id=draft.student_id or 0
+    )
+    if not duties:
+        return ""
+    _ = ctx.t._
+    note = _("该生有一项待完成的立即家访（{reason}，{due} 前），建议选择立即家访。").format(
+        reason=reason_text(ctx.t, duties[0]), due=format_moment(ctx.t, duties[0].due_at, ctx.zone)
+    )
+    if draft.form is not None and draft.form is not VisitForm.HOME:
+        note += _("注意：只有上门家访才能完成这项任务。")
+    return note
 
 
 async def _date(draft: VisitDraft, ctx: Context) -> Question:
@@ -217,8 +191,7 @@ async def _needs_school(draft: VisitDraft, ctx: Context) -> Question:
 
 async def _summary(draft: VisitDraft, ctx: Context) -> Question:
     _ = ctx.t._
-    found = await pupils(session=ctx.session, staff=staff_of(ctx), ids=[draft.student_id or 0])
-    card = summary_card(ctx.t, draft, found[0] if found else None)
+    card = summary_card(ctx.t, draft, await TEACHER_PICKER.pupil(ctx, draft.student_id))
     buttons = [Button(_("保存"), SAVE), Button(_("修改"), EDIT), Button(_("取消"), CANCEL)]
     return card, [buttons]
 
@@ -231,7 +204,7 @@ async def _edit(draft: VisitDraft, ctx: Context) -> Question:
 
 
 _QUESTIONS: dict[State, QuestionBuilder] = {
-    State.CLASS: _class,
+    State.CLASS: _student,
     State.STUDENT: _student,
     State.FORM: _form,
     State.CATEGORY: _category,

@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import date
 
 from handlers.i18n import Translator
+from handlers.student_picker import Pupil
 from handlers.visit.draft import VisitDraft
 from handlers.visit.labels import CATEGORY_NAMES, FIELD_NAMES, FORM_NAMES
 from handlers.visit.states import SECTIONS, State
-from handlers.visit.students import Pupil
 from models.people import Staff
 from models.visit import Visit
 

@@ -8,12 +8,14 @@ from __future__ import annotations
 
 from handlers.context import Context
 from handlers.i18n import translator
+from handlers.student_picker import TEACHER_PICKER, Pupil
 from handlers.types import Reply, Transition
 from handlers.visit.draft import VisitDraft
 from handlers.visit.questions import date_note, proceed, staff_of
 from handlers.visit.render import problem_alert
-from handlers.visit.students import Pupil, pupils
+from models.duties import fulfil_duties, open_duties_for_student
 from models.people import Staff
+from models.quota import MonthlyTargets
 from models.visit import Visit, VisitCreate
 from models.visits import monthly_progress, problem_recipients, save_visit, visit_date_problem
 
@@ -22,8 +24,8 @@ async def save(draft: VisitDraft, ctx: Context) -> Transition:
     _ = ctx.t._
     staff = staff_of(ctx)
     # Scope is checked again here: the roster may have changed since the student was picked.
-    found = await pupils(session=ctx.session, staff=staff, ids=[draft.student_id or 0])
-    if not found:
+    pupil = await TEACHER_PICKER.pupil(ctx, draft.student_id)
+    if pupil is None:
         draft.forget_student()
         note = _("这位学生已不在您任教或负责的范围内，不能保存。请重新选择学生。")
         return await proceed(draft, ctx, note)
@@ -40,7 +42,7 @@ async def save(draft: VisitDraft, ctx: Context) -> Transition:
             visit_date=draft.visit_date,
             form=draft.form,
             category=draft.category,
-            student_id=found[0].id,
+            student_id=pupil.id,
             met=draft.met or "",
             school_report=draft.school_report or "",
             home_learned=draft.home_learned or "",
@@ -57,14 +59,25 @@ async def save(draft: VisitDraft, ctx: Context) -> Transition:
         now=ctx.now,
     )
     lines = [_("已保存。")]
+    if await fulfil_duties(session=ctx.session, visit=visit, zone=ctx.zone, now=ctx.now):
+        lines.append(_("已完成立即家访任务。"))
+    elif await open_duties_for_student(
+        session=ctx.session, teacher_id=staff.id or 0, student_id=visit.student_id
+    ):
+        lines.append(_("该生的立即家访任务还未完成：需要记录一次上门家访。"))
     if visit.needs_school:
-        if await alert_school(ctx, visit, found[0], staff):
+        if await alert_school(ctx, visit, pupil, staff):
             lines.append(_("发现的问题已转告德育处。"))
         else:
             lines.append(
                 _("德育处还没有人绑定本机器人，发现的问题已随记录保存，请另行告知德育处。")
             )
-    progress = await monthly_progress(session=ctx.session, staff=staff, day=ctx.today)
+    progress = await monthly_progress(
+        session=ctx.session,
+        staff=staff,
+        day=ctx.today,
+        targets=MonthlyTargets.from_rules(ctx.rules),
+    )
     lines.append(
         _("本月已家访 {done}/{target} 人次。").format(done=progress.done, target=progress.target)
     )

@@ -53,7 +53,8 @@ def next_state(draft: VisitDraft) -> State:
     sections) and editing from the summary (which clears one answer, so only it is asked again).
     """
     if draft.student_id is None:
-        return State.STUDENT if draft.class_id is not None or draft.candidates else State.CLASS
+        # The student picker's question: its class (or grade) list, or a list of students.
+        return State.CLASS if draft.listing_classes else State.STUDENT
     for state, field in _REQUIRED:
         if getattr(draft, field) is None:
             return state

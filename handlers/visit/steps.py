@@ -8,114 +8,66 @@ question again; nothing is trusted from the callback data.
 from __future__ import annotations
 
 from datetime import timedelta
-from functools import partial
 
 from handlers.context import Context
 from handlers.flow import Step
+from handlers.hints import button_note, invalid, too_long
+from handlers.student_picker import TEACHER_PICKER, Empty, Outcome, Picked
 from handlers.types import Inbound, Reply, Transition
 from handlers.visit import questions as q
 from handlers.visit.draft import VisitDraft
 from handlers.visit.labels import MET_CHOICES
-from handlers.visit.questions import ask, choose_hint, date_note, proceed, staff_of, too_long
+from handlers.visit.questions import ask, date_note, proceed
 from handlers.visit.render import field_line
 from handlers.visit.save import save
-from handlers.visit.states import SECTIONS, State
-from handlers.visit.students import PAGE_SIZE, search
-from models.scope import classes_in_scope, student_in_scope
+from handlers.visit.states import SECTIONS, State, next_state
 from models.visit import VisitCategory, VisitForm
 from models.visit_text import parse_visit_text
 from models.visits import visit_date_problem
 
-#: Longest text taken as a name search or a typed date.
-NAME_LIMIT = 50
-
-
-def invalid(ctx: Context) -> str:
-    return ctx.t._("这个选项无效，请从下面重新选择。")
+#: Longest text taken as a typed date.
+DATE_LIMIT = 50
 
 
 def _suffix(data: str | None, prefix: str) -> str | None:
     return data[len(prefix) :] if data is not None and data.startswith(prefix) else None
 
 
-def _number(text: str | None) -> int | None:
-    ok = text is not None and text.isascii() and text.isdigit() and len(text) < 12
-    return int(text) if ok and text is not None else None
-
-
 async def _button_only(
     state: State, inbound: Inbound, draft: VisitDraft, ctx: Context
 ) -> Transition:
     """Text where a button is expected, or a button this step does not know."""
-    note = choose_hint(ctx) if inbound.callback is None else invalid(ctx)
-    return await ask(state, draft, ctx, note)
+    return await ask(state, draft, ctx, button_note(inbound, ctx))
 
 
 # -- choosing the student --------------------------------------------------------------------
 
 
-async def find_by_name(text: str, state: State, draft: VisitDraft, ctx: Context) -> Transition:
-    """Typing part of a name: one match is chosen at once, several are offered as buttons."""
-    _ = ctx.t._
-    # From the class question (or `/visit 名字`), routing decides: one class skips to its list.
-    again = proceed if state is State.CLASS else partial(ask, state)
-    wanted = text.strip()
-    if len(wanted) > NAME_LIMIT:
-        return await again(draft, ctx, too_long(ctx, NAME_LIMIT, len(wanted)))
-    found = await search(session=ctx.session, staff=staff_of(ctx), text=wanted, limit=PAGE_SIZE + 1)
-    if not found:
-        note = _("在您的学生中没有找到姓名包含“{text}”的学生。").format(text=wanted)
-        return await again(draft, ctx, note)
-    if len(found) == 1:
-        draft.student_id, draft.candidates = found[0].id, []
-        return await proceed(draft, ctx, field_line(ctx.t, State.STUDENT, found[0].label))
-    draft.candidates = [p.id for p in found[:PAGE_SIZE]]
-    notes = [_("找到 {count} 位姓名相近的学生。").format(count=len(draft.candidates))]
-    if len(found) > PAGE_SIZE:
-        notes = [
-            _("匹配的学生较多，只列出前 {count} 位；可以输入更完整的姓名。").format(count=PAGE_SIZE)
-        ]
-    return await ask(State.STUDENT, draft, ctx, *notes)
-
-
-async def choose_class(inbound: Inbound, draft: VisitDraft, ctx: Context) -> Transition:
-    if inbound.callback is None:
-        if inbound.text and inbound.text.strip():
-            return await find_by_name(inbound.text, State.CLASS, draft, ctx)
-        return await _button_only(State.CLASS, inbound, draft, ctx)
-    class_id = _number(_suffix(inbound.callback, q.CLASS))
-    classes = await classes_in_scope(session=ctx.session, staff=staff_of(ctx))
-    if class_id is None or class_id not in {k.id for k in classes}:
-        return await ask(State.CLASS, draft, ctx, invalid(ctx))
-    draft.class_id, draft.candidates, draft.page = class_id, [], 0
-    return await proceed(draft, ctx)
+async def start_with_name(text: str, draft: VisitDraft, ctx: Context) -> Transition:
+    """`/visit 张小明`: search that name among the teacher's students first."""
+    return await _after_picker(await TEACHER_PICKER.begin(draft, ctx, text), draft, ctx, typed=True)
 
 
 async def choose_student(inbound: Inbound, draft: VisitDraft, ctx: Context) -> Transition:
-    _ = ctx.t._
-    data = inbound.callback
-    if data is None:
-        if inbound.text and inbound.text.strip():
-            return await find_by_name(inbound.text, State.STUDENT, draft, ctx)
-        return await _button_only(State.STUDENT, inbound, draft, ctx)
-    if data == q.BY_CLASS:
-        draft.forget_student()
-        return await proceed(draft, ctx)
-    page = _number(_suffix(data, q.PAGE))
-    if page is not None:
-        draft.page = page
-        return await ask(State.STUDENT, draft, ctx)
-    student_id = _number(_suffix(data, q.STUDENT))
-    if student_id is None:
-        return await ask(State.STUDENT, draft, ctx, invalid(ctx))
-    student = await student_in_scope(
-        session=ctx.session, staff=staff_of(ctx), student_id=student_id
-    )
-    if student is None:
-        note = _("不能为这位学生记录家访：该生不在您任教或负责的班级、小组中。请重新选择。")
-        return await ask(State.STUDENT, draft, ctx, note)
-    draft.student_id, draft.candidates = student.id, []
-    return await proceed(draft, ctx)
+    """Both picker states: a class, a grade, a page, a student pressed, or a name typed.
+
+    The picker reads typed labels itself and checks every id against the teacher's scope again.
+    """
+    outcome = await TEACHER_PICKER.answer(inbound, draft, ctx)
+    return await _after_picker(outcome, draft, ctx, typed=inbound.callback is None)
+
+
+async def _after_picker(
+    outcome: Outcome, draft: VisitDraft, ctx: Context, *, typed: bool
+) -> Transition:
+    if isinstance(outcome, Picked):
+        draft.student_id = outcome.pupil.id
+        # A typed name was searched: show whom it found.
+        notes = [field_line(ctx.t, State.STUDENT, outcome.pupil.label)] if typed else []
+        return await proceed(draft, ctx, *notes)
+    if isinstance(outcome, Empty):
+        return Transition.end(Reply(outcome.text))
+    return await ask(next_state(draft), draft, ctx, *outcome.notes)
 
 
 # -- form, category ----------------------------------------------------------------------------
@@ -153,7 +105,7 @@ async def choose_date(inbound: Inbound, draft: VisitDraft, ctx: Context) -> Tran
     elif data is None and inbound.text and inbound.text.strip():
         text = inbound.text.strip()
         parsed = (
-            parse_visit_text(text, today=ctx.today, names=()) if len(text) <= NAME_LIMIT else None
+            parse_visit_text(text, today=ctx.today, names=()) if len(text) <= DATE_LIMIT else None
         )
         if parsed is None or parsed.visit_date is None:
             note = _("没能看懂这个日期。请按 11月20日 或 2026-11-20 的格式输入，或点下面的按钮。")

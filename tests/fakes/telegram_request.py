@@ -13,9 +13,10 @@ import asyncio
 import contextlib
 import itertools
 import json
+import math
 import time
 from collections import deque
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -45,6 +46,7 @@ class Failure(StrEnum):
     RETRY_AFTER = "retry_after"  # 429 Too Many Requests, parameters.retry_after
     BLOCKED = "blocked"  # 403 Forbidden: bot was blocked by the user
     CHAT_NOT_FOUND = "chat_not_found"  # 400 Bad Request: chat not found
+    DEACTIVATED = "deactivated"  # 403 Forbidden: user is deactivated
     TIMEOUT = "timeout"  # the request left, no answer came back (it IS delivered here)
     NETWORK = "network"  # the connection failed before the request left
 
@@ -63,12 +65,77 @@ class Call:
     params: JSONDict
 
 
+def is_message_call(method: str) -> bool:
+    """The calls Telegram's flood limits count: messages sent (not edits, not chat actions)."""
+    if method in {"copyMessage", "forwardMessage"}:
+        return True
+    return method.startswith("send") and method != "sendChatAction"
+
+
 @dataclass
 class RateLimit:
-    """Telegram's limits: about 30 messages a second overall, one a second per chat."""
+    """Telegram's flood limits, enforced and measured.
 
-    per_second: float = 30.0
-    per_chat_per_second: float = 1.0
+    At most `per_second` messages in any `window` seconds overall and `per_chat_per_second` in
+    one chat; a message over either is answered 429 with `retry_after` = the whole seconds until
+    there is room again (Telegram gives whole seconds). Every message call that arrives is
+    recorded (`arrivals`, accepted or not), so a test can measure the sender's own pace
+    (`peak`), not just what the fake let through.
+    """
+
+    per_second: int = 30
+    per_chat_per_second: int = 1
+    window: float = 1.0
+    clock: Callable[[], float] = time.monotonic
+    #: (arrival time, chat) of every message call, accepted or refused.
+    arrivals: list[tuple[float, str]] = field(default_factory=list)
+    #: How many were answered 429.
+    refused: int = 0
+    _recent: deque[float] = field(default_factory=deque)
+    _recent_by_chat: dict[str, deque[float]] = field(default_factory=dict)
+
+    def admit(self, chat: str) -> int | None:
+        """Record an arrival; None when accepted, else the `retry_after` to answer with."""
+        now = self.clock()
+        self.arrivals.append((now, chat))
+        horizon = now - self.window
+        recent = self._recent
+        while recent and recent[0] <= horizon:
+            recent.popleft()
+        in_chat = self._recent_by_chat.setdefault(chat, deque())
+        while in_chat and in_chat[0] <= horizon:
+            in_chat.popleft()
+        free_at = now
+        if len(recent) >= self.per_second:
+            free_at = max(free_at, recent[-self.per_second] + self.window)
+        if len(in_chat) >= self.per_chat_per_second:
+            free_at = max(free_at, in_chat[-self.per_chat_per_second] + self.window)
+        if free_at > now:
+            self.refused += 1
+            return max(1, math.ceil(free_at - now))
+        recent.append(now)
+        in_chat.append(now)
+        return None
+
+    def peak(self, *, per_chat: bool = False) -> int:
+        """The most message calls that arrived within any `window` seconds (overall, or in the
+        busiest chat), refused ones included."""
+        if per_chat:
+            by_chat: dict[str, list[float]] = {}
+            for at, chat in self.arrivals:
+                by_chat.setdefault(chat, []).append(at)
+            return max((_densest(times, self.window) for times in by_chat.values()), default=0)
+        return _densest([at for at, _ in self.arrivals], self.window)
+
+
+def _densest(times: list[float], window: float) -> int:
+    """The most of `times` (ascending) inside any half-open interval `window` long."""
+    best = start = 0
+    for end, at in enumerate(times):
+        while times[start] <= at - window:
+            start += 1
+        best = max(best, end - start + 1)
+    return best
 
 
 @dataclass
@@ -91,7 +158,6 @@ class FakeBotApi:
     _pending_updates: list[JSONDict] = field(default_factory=list)
     _update_ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     _new_update: asyncio.Event = field(default_factory=asyncio.Event)
-    _sent_times: deque[tuple[float, int | str]] = field(default_factory=deque)
     _listeners: list[asyncio.Queue[Call]] = field(default_factory=list)
 
     # -- test controls -----------------------------------------------------------------------
@@ -156,6 +222,10 @@ class FakeBotApi:
         """A message as it is shown now (after any edits)."""
         return self._messages[(_chat_id(chat_id), message_id)]
 
+    def delivered(self) -> list[JSONDict]:
+        """Every message that reached a chat (as shown now), in the order they arrived."""
+        return sorted(self._messages.values(), key=lambda m: int(m["message_id"]))
+
     def clear(self) -> None:
         self.calls.clear()
 
@@ -171,8 +241,12 @@ class FakeBotApi:
             failed = self._planned_failure(planned, call)
             if failed is not None:
                 return failed
-        if method in {"sendMessage", "sendPhoto", "sendDocument"} and self._over_rate(call):
-            return _error(429, "Too Many Requests: retry after 1", retry_after=1)
+        if self.rate_limit is not None and is_message_call(method):
+            retry_after = self.rate_limit.admit(str(call.params.get("chat_id", "")))
+            if retry_after is not None:
+                return _error(
+                    429, f"Too Many Requests: retry after {retry_after}", retry_after=retry_after
+                )
         handler = getattr(self, f"_m_{method}", None)
         if handler is None:
             return _error(404, "Not Found")
@@ -203,25 +277,11 @@ class FakeBotApi:
             return _error(403, "Forbidden: bot was blocked by the user")
         if plan.failure is Failure.CHAT_NOT_FOUND:
             return _error(400, "Bad Request: chat not found")
+        if plan.failure is Failure.DEACTIVATED:
+            return _error(403, "Forbidden: user is deactivated")
         if plan.failure is Failure.TIMEOUT and call.method.startswith("send"):
             self._store_message(call.params)  # it arrived; only the answer was lost
         raise TransportFailure(plan.failure)
-
-    def _over_rate(self, call: Call) -> bool:
-        if self.rate_limit is None:
-            return False
-        now = time.monotonic()
-        while self._sent_times and self._sent_times[0][0] < now - 1.0:
-            self._sent_times.popleft()
-        chat = call.params.get("chat_id", "")
-        same_chat = sum(1 for _, c in self._sent_times if str(c) == str(chat))
-        if (
-            len(self._sent_times) >= self.rate_limit.per_second
-            or same_chat >= self.rate_limit.per_chat_per_second
-        ):
-            return True
-        self._sent_times.append((now, chat))
-        return False
 
     def _store_message(self, params: Mapping[str, Any]) -> JSONDict:
         chat_id = _chat_id(params["chat_id"])

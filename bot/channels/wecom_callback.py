@@ -1,0 +1,245 @@
+"""WeChat Work's callback URL: URL verification (GET) and encrypted messages and events (POST).
+
+WeCom signs every request (`msg_signature` over token, timestamp, nonce and the ciphertext) and
+encrypts its body with the app's EncodingAESKey; wechatpy's `WeChatCrypto` checks and decrypts.
+A request is refused (403) when its signature is wrong, its timestamp is more than five minutes
+off our clock, or its nonce was seen before (nonces are kept in `wecom_nonce`, so every process
+of the bot and a restart agree).
+
+WeCom waits at most five seconds for an answer and then sends the same callback again. So a
+message is answered at once (body `success`) and handed to `on_message` afterwards, in a
+background task; a message WeCom re-sends (same MsgId, or for events the same sender, time and
+event) is claimed once in `inbound_seen` (under `CALLBACK_CHANNEL`, so the dispatcher's own claim
+on the `wecom` channel with the same `update_key` still works) and handed on only the first time.
+
+`on_message` receives the message's fields as WeCom names them (`FromUserName`, `MsgType`,
+`Content`, `Event`, …) plus `update_key`, to be used as `Inbound.update_key`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from aiohttp import web
+from sqlalchemy import bindparam, delete
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlmodel import col
+from sqlmodel.ext.asyncio.session import AsyncSession
+from wechatpy.enterprise import parse_message
+from wechatpy.enterprise.crypto import WeChatCrypto
+from wechatpy.enterprise.exceptions import InvalidCorpIdException
+from wechatpy.exceptions import InvalidSignatureException
+
+from bot.db import Database
+from bot.settings import Settings
+from models.base import utcnow
+from models.conversation import claim_update
+from models.wecom import WecomNonce
+
+log = logging.getLogger(__name__)
+
+#: The `inbound_seen` channel under which the endpoint claims a callback (not "wecom": the
+#: dispatcher claims the same `update_key` there when the message reaches a flow).
+CALLBACK_CHANNEL = "wecom-callback"
+#: How far a callback's timestamp may be from our clock, either way.
+MAX_SKEW = timedelta(minutes=5)
+#: WeCom's callbacks are a few hundred bytes; anything much bigger is not from WeCom.
+MAX_BODY_BYTES = 64 * 1024
+_MAX_NONCE = 64
+
+CallbackMessage = dict[str, Any]
+OnMessage = Callable[[CallbackMessage], Awaitable[None]]
+Clock = Callable[[], datetime]
+
+TASKS: web.AppKey[set[asyncio.Task[None]]] = web.AppKey("wecom_callback_tasks")
+
+
+def crypto_for(*, token: str, encoding_aes_key: str, corp_id: str) -> WeChatCrypto:
+    """wechatpy's crypto for one app (raises ValueError for a malformed EncodingAESKey)."""
+    try:
+        return WeChatCrypto(token, encoding_aes_key, corp_id)
+    except (AssertionError, ValueError) as exc:  # wechatpy asserts a 32-byte key
+        raise ValueError("WECOM_ENCODING_AES_KEY must be the 43 characters WeCom shows") from exc
+
+
+def crypto_from_settings(settings: Settings) -> WeChatCrypto | None:
+    """The callback crypto from WECOM_CORP_ID, WECOM_TOKEN and WECOM_ENCODING_AES_KEY, if set."""
+    if not (settings.wecom_corp_id and settings.wecom_token and settings.wecom_encoding_aes_key):
+        return None
+    return crypto_for(
+        token=settings.wecom_token.get_secret_value().strip(),
+        encoding_aes_key=settings.wecom_encoding_aes_key.get_secret_value().strip(),
+        corp_id=settings.wecom_corp_id.strip(),
+    )
+
+
+def update_key_of(message: CallbackMessage) -> str:
+    """The key that is the same when WeCom re-sends a callback, and differs otherwise.
+
+    Messages carry a MsgId. Events have none: the sender, the time and the event identify them
+    (with the card's task id and the button's key, so two card clicks in one second differ);
+    hashed, as a WeCom user id alone may take the column's 64 characters.
+    """
+    msg_id = str(message.get("MsgId") or "").strip()
+    if msg_id and msg_id != "0":
+        return msg_id
+    parts = [
+        str(message.get(name) or "")
+        for name in ("FromUserName", "CreateTime", "Event", "EventKey", "TaskId")
+    ]
+    digest = hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:40]
+    return f"event:{digest}"
+
+
+def _nonce_statement(dialect: str) -> Any:
+    insert_for = pg_insert if dialect == "postgresql" else sqlite_insert
+    table = WecomNonce.__table__  # type: ignore[attr-defined]
+    return (
+        insert_for(table)
+        .values(nonce=bindparam("nonce"), seen_at=bindparam("seen_at"))
+        .on_conflict_do_nothing(index_elements=["nonce"])
+    )
+
+
+_NONCE = {dialect: _nonce_statement(dialect) for dialect in ("sqlite", "postgresql")}
+
+
+async def claim_nonce(*, session: AsyncSession, nonce: str, now: datetime) -> bool:
+    """Record a nonce; False if it was seen before (a replay).
+
+    Nonces older than three times the allowed skew are forgotten: a callback that old is refused
+    for its timestamp anyway.
+    """
+    await session.exec(delete(WecomNonce).where(col(WecomNonce.seen_at) < now - 3 * MAX_SKEW))
+    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
+    connection = await session.connection()
+    result = await connection.execute(_NONCE[dialect], {"nonce": nonce, "seen_at": now})
+    return bool(result.rowcount)
+
+
+def _fresh(timestamp: str, now: datetime) -> bool:
+    try:
+        sent = datetime.fromtimestamp(int(timestamp), tz=UTC)
+    except (ValueError, OverflowError, OSError):
+        return False
+    return abs(now - sent) <= MAX_SKEW
+
+
+def _signed_query(request: web.Request, *extra: str) -> tuple[str, ...]:
+    names = ("msg_signature", "timestamp", "nonce", *extra)
+    values = tuple(request.query.get(name, "") for name in names)
+    if not all(values):
+        raise web.HTTPBadRequest(text="missing " + ", ".join(names))
+    return values
+
+
+class _Endpoint:
+    def __init__(
+        self, *, db: Database, crypto: WeChatCrypto, on_message: OnMessage, now: Clock
+    ) -> None:
+        self.db, self.crypto, self.on_message, self.now = db, crypto, on_message, now
+
+    async def verify(self, request: web.Request) -> web.Response:
+        """URL verification: WeCom sends an encrypted `echostr`; we answer it decrypted."""
+        signature, timestamp, nonce, echostr = _signed_query(request, "echostr")
+        try:
+            plain = self.crypto.check_signature(signature, timestamp, nonce, echostr)
+        except (InvalidSignatureException, InvalidCorpIdException):
+            log.warning("wecom URL verification refused: bad signature")
+            raise web.HTTPForbidden() from None
+        except Exception:
+            raise web.HTTPBadRequest(text="bad echostr") from None
+        return web.Response(text=str(plain))
+
+    async def receive(self, request: web.Request) -> web.StreamResponse:
+        signature, timestamp, nonce = _signed_query(request)
+        if len(nonce) > _MAX_NONCE:
+            raise web.HTTPForbidden()
+        now = self.now()
+        if not _fresh(timestamp, now):
+            log.warning("wecom callback refused: timestamp out of range")
+            raise web.HTTPForbidden()
+        body = await request.read()
+        message = self._open(body, signature, timestamp, nonce)
+        update_key = update_key_of(message)
+        async with self.db.session() as session:
+            if not await claim_nonce(session=session, nonce=nonce, now=now):
+                log.warning("wecom callback refused: nonce replayed")
+                raise web.HTTPForbidden()
+            first = await claim_update(
+                session=session, channel=CALLBACK_CHANNEL, update_key=update_key
+            )
+        # Answer first (WeCom allows five seconds), then do the work.
+        response = web.Response(text="success")
+        await response.prepare(request)
+        await response.write_eof()
+        if first:
+            self._spawn(request.app, {**message, "update_key": update_key})
+        else:
+            log.info("wecom callback %s re-sent: already handled", update_key)
+        return response
+
+    def _open(self, body: bytes, signature: str, timestamp: str, nonce: str) -> CallbackMessage:
+        try:
+            xml = self.crypto.decrypt_message(body, signature, timestamp, nonce)
+        except (InvalidSignatureException, InvalidCorpIdException):
+            log.warning("wecom callback refused: bad signature")
+            raise web.HTTPForbidden() from None
+        except Exception:
+            raise web.HTTPBadRequest(text="bad body") from None
+        try:
+            parsed = parse_message(xml)
+            fields = dict(parsed._data) if parsed is not None else {}
+        except Exception:
+            fields = {}
+        if not fields.get("MsgType") or not fields.get("FromUserName"):
+            raise web.HTTPBadRequest(text="bad message")
+        return fields
+
+    def _spawn(self, app: web.Application, message: CallbackMessage) -> None:
+        task = asyncio.create_task(self._deliver(message))
+        tasks = app[TASKS]
+        tasks.add(task)
+        task.add_done_callback(tasks.discard)
+
+    async def _deliver(self, message: CallbackMessage) -> None:
+        try:
+            await self.on_message(message)
+        except Exception:
+            # No personal data in the log: the key says which callback it was.
+            log.exception("wecom callback %s failed", message.get("update_key"))
+
+
+async def drain(app: web.Application) -> None:
+    """Wait for the callbacks handed on so far (on shutdown, and in tests)."""
+    tasks = app[TASKS]
+    while tasks:
+        await asyncio.gather(*list(tasks), return_exceptions=True)
+
+
+async def _drain_on_shutdown(app: web.Application) -> None:
+    await drain(app)
+
+
+def create_app(
+    *,
+    db: Database,
+    crypto: WeChatCrypto,
+    on_message: OnMessage,
+    path: str = "/wecom/callback",
+    now: Clock = utcnow,
+) -> web.Application:
+    """The callback application: GET and POST on `path`."""
+    endpoint = _Endpoint(db=db, crypto=crypto, on_message=on_message, now=now)
+    app = web.Application(client_max_size=MAX_BODY_BYTES)
+    app[TASKS] = set()
+    app.router.add_get(path, endpoint.verify)
+    app.router.add_post(path, endpoint.receive)
+    app.on_shutdown.append(_drain_on_shutdown)
+    return app

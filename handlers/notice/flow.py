@@ -1,0 +1,54 @@
+"""The `notice` flow: `/notice` (or 通知) composes a notice to parents, step by step."""
+
+from __future__ import annotations
+
+from functools import partial
+
+from handlers.actions import Action
+from handlers.context import Context
+from handlers.flow import Flow, Step, typed_labels_press_buttons
+from handlers.i18n import N_
+from handlers.notice import answer, approval, receipt, redo
+from handlers.notice import questions as q
+from handlers.notice.draft import NoticeDraft
+from handlers.notice.render import ANSWER, APPROVE, CONFIRM, QUESTION, REDO, RETURN, SHOW
+from handlers.notice.states import State
+from handlers.notice.steps import STEPS
+from handlers.types import Inbound, Reply, Transition
+
+
+async def start(inbound: Inbound, draft: NoticeDraft, ctx: Context, args: str) -> Transition:
+    """Head teachers (for their classes) and admins (any audience) may compose."""
+    if not q.is_admin(ctx) and not await q.sendable_classes(ctx):
+        return Transition.end(Reply(ctx.t._("只有班主任和德育处可以给家长发通知。")))
+    return await q.proceed(draft, ctx)
+
+
+def _typed_labels(state: State, step: Step) -> Step:
+    return typed_labels_press_buttons(partial(q.question, state), step)
+
+
+def is_staff(ctx: Context) -> bool:
+    return ctx.staff is not None
+
+
+NOTICE_FLOW = Flow(
+    name="notice",
+    draft_type=NoticeDraft,
+    steps={state: _typed_labels(state, step) for state, step in STEPS.items()},
+    start=start,
+    commands=("notice", "通知"),
+    allowed=is_staff,
+    describe=N_("给家长发通知（班主任、德育处）"),
+)
+
+#: Buttons on notice messages that work outside any conversation.
+NOTICE_ACTIONS: tuple[Action, ...] = (
+    Action(CONFIRM, receipt.confirm),
+    Action(QUESTION, receipt.ask_question),
+    Action(SHOW, receipt.show),
+    Action(ANSWER, answer.ask_answer),
+    Action(APPROVE, approval.approve),
+    Action(RETURN, approval.ask_reason),
+    Action(REDO, redo.redo),
+)

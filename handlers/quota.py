@@ -1,0 +1,196 @@
+"""`/quota` (or 指标): where a teacher stands on each quota rule that applies to them.
+
+Numbers first, one rule a line (`本月家访 4/10（进度偏慢，此时应有 5 次）`), then the students of
+the teacher's class not yet visited this school year. A subject teacher or a coach sees only
+their own rules; staff without a class or group are told they have no quota.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from pydantic import BaseModel
+
+from handlers.context import Context
+from handlers.flow import Flow
+from handlers.i18n import N_, Translator
+from handlers.types import Inbound, Reply, Transition
+from models.quota import QuotaRole, Tally
+from models.quota_standing import (
+    BreakStanding,
+    MonthStanding,
+    Pupil,
+    TeacherStanding,
+    teacher_standing,
+)
+from models.rules import SchoolRules
+from models.school import TermKind
+
+#: At most this many names in a list; the rest is summed up as "等 N 人".
+NAMES_SHOWN = 20
+
+BREAK_NAMES: dict[TermKind, str] = {
+    TermKind.WINTER_BREAK: N_("寒假"),
+    TermKind.SUMMER_BREAK: N_("暑假"),
+}
+
+
+class QuotaDraft(BaseModel):
+    """`/quota` answers at once: nothing to keep between messages."""
+
+
+def name_list(
+    t: Translator, pupils: Sequence[Pupil], *, with_class: bool = False, limit: int = NAMES_SHOWN
+) -> str:
+    """`李娜、王磊` or, past `limit` names, `李娜、王磊……等 25 人`."""
+    shown = [f"{p.class_name} {p.name}" if with_class else p.name for p in pupils[:limit]]
+    listed = t._("、").join(shown)
+    if len(pupils) <= limit:
+        return listed
+    return t._("{names}等 {count} 人").format(names=listed, count=len(pupils))
+
+
+def _state(t: Translator, tally: Tally, *, behind: bool, expected: str, over: bool) -> str:
+    if tally.met:
+        return t._("（已完成）")
+    if over:  # no term day left in the month: pace means nothing any more
+        return t._("（未完成）")
+    if behind:
+        return t._("（进度偏慢，此时应有 {expected}）").format(expected=expected)
+    return ""
+
+
+def month_lines(t: Translator, month: MonthStanding) -> list[str]:
+    lines: list[str] = []
+    if month.visits is not None:
+        visits = month.visits
+        lines.append(
+            t._("本月家访 {done}/{target}").format(done=visits.done, target=visits.target)
+            + _state(
+                t,
+                visits,
+                behind=month.visits_behind,
+                expected=t._("{count} 次").format(count=month.visits_expected),
+                over=month.remaining_days == 0,
+            )
+        )
+    contacts = month.contacts
+    lines.append(
+        t._("本月联系家长 {done}/{target} 户").format(done=contacts.done, target=contacts.target)
+        + _state(
+            t,
+            contacts,
+            behind=month.contacts_behind,
+            expected=t._("{count} 户").format(count=month.contacts_expected),
+            over=month.remaining_days == 0,
+        )
+    )
+    return lines
+
+
+def break_lines(t: Translator, standing: BreakStanding, *, with_class: bool) -> list[str]:
+    season = t._(BREAK_NAMES[standing.kind])
+    lines: list[str] = []
+    if standing.visits is not None:
+        lines.append(
+            t._("{season}家访 {done}/{target}").format(
+                season=season, done=standing.visits.done, target=standing.visits.target
+            )
+            + (t._("（已完成）") if standing.visits.met else "")
+        )
+    must = standing.must_visit
+    if must is not None and must.target > 0:
+        if standing.kind == TermKind.WINTER_BREAK:
+            line = t._("寒假必访（特殊类型学生）{done}/{target} 人")
+        else:
+            line = t._("暑假新接手学生家访 {done}/{target} 人")
+        lines.append(line.format(done=must.done, target=must.target))
+        if standing.pending:
+            lines.append(
+                t._("　尚未家访：{names}").format(
+                    names=name_list(t, standing.pending, with_class=with_class)
+                )
+            )
+    return lines
+
+
+def head_lines(t: Translator, standing: TeacherStanding, rules: SchoolRules) -> list[str]:
+    lines: list[str] = []
+    coverage = standing.coverage
+    if coverage is not None:
+        lines.append(
+            t._("本学年遍访（{classes}）{done}/{target} 人").format(
+                classes=t._("、").join(standing.classes), done=coverage.done, target=coverage.target
+            )
+            + (t._("（已完成）") if coverage.met and coverage.target else "")
+        )
+    key = standing.key_visits
+    if key is not None:
+        if rules.key_visits_max > rules.key_visits_min:
+            rule = t._("每年 {low}–{high} 次").format(
+                low=rules.key_visits_min, high=rules.key_visits_max
+            )
+        else:
+            rule = t._("每年 {low} 次").format(low=rules.key_visits_min)
+        lines.append(
+            t._("重点家访：特殊类型学生 {done}/{target} 人已完成（{rule}）").format(
+                done=key.done, target=key.target, rule=rule
+            )
+        )
+    left = standing.left_behind
+    if left is not None:
+        lines.append(
+            t._("留守儿童家长本月联系 {done}/{target} 人").format(
+                done=left.done, target=left.target
+            )
+        )
+    return lines
+
+
+def quota_text(t: Translator, standing: TeacherStanding | None, rules: SchoolRules) -> str:
+    if standing is None:
+        return t._("您没有任教班级，也不带队，暂无家访指标。")
+    head = standing.role == QuotaRole.HEAD_TEACHER
+    with_class = len(standing.classes) > 1
+    lines = [t._("您的家访指标：")]
+    if standing.on_break is not None:
+        lines += break_lines(t, standing.on_break, with_class=with_class)
+    if standing.month is not None:
+        lines += month_lines(t, standing.month)
+    if head:
+        lines += head_lines(t, standing, rules)
+        if standing.unvisited:
+            lines.append(
+                t._("本学年尚未家访的学生（{count} 人）：{names}").format(
+                    count=len(standing.unvisited),
+                    names=name_list(t, standing.unvisited, with_class=with_class),
+                )
+            )
+        elif standing.coverage is not None and standing.coverage.target:
+            lines.append(t._("本班学生本学年都已家访过。"))
+    lines.append(t._("发送 /visit 记录家访。"))
+    return "\n".join(lines)
+
+
+async def start(inbound: Inbound, draft: QuotaDraft, ctx: Context, args: str) -> Transition:
+    if ctx.staff is None:  # `allowed` lets only staff in
+        return Transition.end(Reply(ctx.t._(QUOTA_FLOW.refusal)))
+    standing = await teacher_standing(
+        session=ctx.session, staff=ctx.staff, day=ctx.today, rules=ctx.rules
+    )
+    return Transition.end(Reply(quota_text(ctx.t, standing, ctx.rules)))
+
+
+def is_staff(ctx: Context) -> bool:
+    return ctx.staff is not None
+
+
+QUOTA_FLOW = Flow(
+    name="quota",
+    draft_type=QuotaDraft,
+    steps={},
+    start=start,
+    commands=("quota", "指标"),
+    allowed=is_staff,
+    describe=N_("查看本月和本学年的家访指标完成情况"),
+)

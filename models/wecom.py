@@ -1,0 +1,32 @@
+"""WeChat Work (企业微信) bookkeeping: callback nonces seen, and the shared access token."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlmodel import Field, SQLModel
+
+from models.base import AwareDateTime, utcnow
+
+
+class WecomNonce(SQLModel, table=True):
+    """A callback nonce already accepted: the same nonce again is a replay and is refused."""
+
+    __tablename__ = "wecom_nonce"
+
+    id: int | None = Field(default=None, primary_key=True)
+    nonce: str = Field(max_length=64, unique=True)
+    seen_at: datetime = Field(default_factory=utcnow, sa_type=AwareDateTime, index=True)
+
+
+class WecomToken(SQLModel, table=True):
+    """The app's access token, shared by every process of the bot (one row per corp and app)."""
+
+    __tablename__ = "wecom_token"
+
+    id: int | None = Field(default=None, primary_key=True)
+    #: "corp_id:agent_id"
+    app: str = Field(max_length=100, unique=True)
+    token: str = Field(max_length=512)
+    expires_at: datetime = Field(sa_type=AwareDateTime)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=AwareDateTime)

@@ -1,0 +1,319 @@
+"""The APScheduler 3 set-up that runs every registered job on time, in the school's zone.
+
+`JobScheduler.start()`:
+
+1. catches up: for every job, the latest slot at or before now, if it is within the grace period
+   (`SchoolRules.missed_job_grace_hours`) and has not run (or failed), runs once — one run
+   however many slots were missed, and whether or not APScheduler notices the misfire itself;
+2. starts an `AsyncIOScheduler` in the school's zone with a persistent job store (APScheduler's
+   `SQLAlchemyJobStore` on our own database, table `apscheduler_jobs` created by our migration),
+   one job per registered job: explicit id = the job's name, `CronTrigger` from its schedule,
+   `coalesce`, `max_instances=1`, `misfire_grace_time` = the grace period. A stored job whose
+   trigger is unchanged is kept as stored (so APScheduler too sees a slot it missed); a changed
+   one is replaced; one no longer registered is removed.
+
+What APScheduler stores and calls is the module-level `fire_job(name)`, referenced by name
+(pickle-safe). It finds the slot (the latest at or before now) and runs it through
+`scheduler.run.run_job`, whose (job, slot) claim makes sure a slot runs once, even when the
+catch-up and APScheduler's own misfire handling both fire it, or two bots share the database.
+
+Two bots on one database also share the `apscheduler_jobs` rows (APScheduler does not coordinate
+schedulers on one store): whichever wakes first fires a slot and moves its next run on, the
+other may fire it too or not at all; either way the claim lets it run exactly once. The store is
+a convenience that remembers the schedule; the `job_run` claims are what make it correct.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from apscheduler.jobstores.base import BaseJobStore
+from apscheduler.jobstores.memory import MemoryJobStore
+from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.cron import CronTrigger
+from sqlalchemy.engine import make_url
+
+from bot.db import Database
+from bot.errors import ConfigError
+from models.base import utcnow
+from scheduler.base import Job
+from scheduler.run import Outcome, RunConfig, Wake, find_job, run_job
+from scheduler.slots import prune_runs
+from scheduler.timing import build_trigger, latest_slot
+
+log = logging.getLogger(__name__)
+
+Clock = Callable[[], datetime]
+
+#: A run this close to its slot is "on time": it runs as of the slot itself, so its `now` (and
+#: any key built from it) is the same as `jobs run NAME --now <slot>` would give.
+ON_TIME = timedelta(minutes=1)
+#: Finished slots older than this are forgotten (at start, then once a day).
+KEEP_RUNS = timedelta(days=90)
+PRUNE_EVERY = timedelta(days=1)
+#: How long `stop()` waits for runs in progress before cancelling them (a cancelled run rolls
+#: back; its slot is retried at the next start within the grace period).
+STOP_TIMEOUT = 30.0
+#: The stored reference of what APScheduler calls.
+FIRE_REF = "scheduler.service:fire_job"
+
+
+# -- the job store ------------------------------------------------------------------------------
+
+
+def sync_url(url: str) -> str:
+    """The database URL with a synchronous driver (APScheduler 3's job store is synchronous)."""
+    try:
+        parsed = make_url(url)
+    except Exception as exc:
+        raise ConfigError(f"DATABASE_URL 无法解析：{url!r}") from exc
+    backend = parsed.get_backend_name()
+    if backend == "sqlite":
+        return str(parsed.set(drivername="sqlite"))
+    if backend in ("postgresql", "postgres"):
+        return parsed.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
+    raise ConfigError(f"不支持的数据库：{backend}（请使用 sqlite 或 postgresql）")
+
+
+class GuardedJobStore(SQLAlchemyJobStore):  # type: ignore[misc]
+    """`SQLAlchemyJobStore` that never stops the scheduler over a failed write.
+
+    Its statements run on the event loop's thread; on SQLite another write may hold the lock.
+    APScheduler 3 lets an error in `update_job` or `get_next_run_time` escape its wake-up and
+    then never wakes again. Here such an error is logged and the scheduler looks again shortly:
+    a stale `next_run_time` only makes it fire a slot again, which the slot claim skips.
+    """
+
+    RETRY = timedelta(seconds=30)
+
+    def update_job(self, job: Any) -> None:
+        try:
+            super().update_job(job)
+        except Exception as exc:
+            log.warning("job store: could not save %s's next run (%s)", job.id, type(exc).__name__)
+
+    def get_next_run_time(self) -> datetime | None:
+        try:
+            result: datetime | None = super().get_next_run_time()
+        except Exception as exc:
+            log.warning("job store: could not read the next run (%s)", type(exc).__name__)
+            return datetime.now(UTC) + self.RETRY
+        return result
+
+
+def job_store(database_url: str) -> BaseJobStore:
+    """The persistent store on our database (in memory for an in-memory SQLite database)."""
+    url = sync_url(database_url)
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        if parsed.database in (None, "", ":memory:"):
+            return MemoryJobStore()
+        # Short waits: these statements block the event loop while they wait for the lock.
+        return GuardedJobStore(url=url, engine_options={"connect_args": {"timeout": 2.0}})
+    return GuardedJobStore(url=url, engine_options={"pool_pre_ping": True})
+
+
+# -- what APScheduler calls ----------------------------------------------------------------------
+
+#: The running `JobScheduler` of this process (APScheduler calls a plain function by reference).
+_active: JobScheduler | None = None
+
+
+async def fire_job(name: str, slot: datetime | None = None) -> None:
+    """Run job `name` for `slot` (default: its latest slot at or before now).
+
+    Module-level and referenced by name, so APScheduler's persistent store can keep it.
+    """
+    service = _active
+    if service is None:
+        log.warning("job %s fired with no scheduler running; ignored", name)
+        return
+    await service.fire(name, slot)
+
+
+# -- the scheduler --------------------------------------------------------------------------------
+
+
+class JobScheduler:
+    """Runs `jobs` on time for one school; see the module doc."""
+
+    def __init__(
+        self,
+        db: Database,
+        config: RunConfig,
+        *,
+        jobs: Sequence[Job],
+        wake: Wake | None = None,
+        clock: Clock = utcnow,
+        store: BaseJobStore | None = None,
+    ) -> None:
+        names = [job.name for job in jobs]
+        if len(set(names)) != len(names):
+            raise ValueError(f"job names must be unique: {names}")
+        self.db = db
+        self.config = config
+        self.jobs = list(jobs)
+        self.wake = wake
+        self.clock = clock
+        self.grace = timedelta(hours=config.rules.missed_job_grace_hours)
+        self.triggers: dict[str, CronTrigger] = {
+            job.name: build_trigger(job, config.rules, config.zone) for job in self.jobs
+        }
+        self.scheduler = AsyncIOScheduler(
+            timezone=config.zone,
+            jobstores={"default": store if store is not None else job_store(db.url)},
+            job_defaults={
+                "coalesce": True,
+                "max_instances": 1,
+                "misfire_grace_time": int(self.grace.total_seconds()),
+            },
+        )
+        self._running: set[asyncio.Task[Any]] = set()
+        self._pruned_at: datetime | None = None
+
+    # -- running a slot ---------------------------------------------------------------------------
+
+    async def fire(self, name: str, slot: datetime | None = None) -> Outcome | None:
+        """Run one slot of `name` now; None when there is no slot to run. Never raises."""
+        task = asyncio.current_task()
+        if task is not None:
+            self._running.add(task)
+        try:
+            now = self.clock()
+            await self._prune(now)
+            if slot is None:
+                slot = latest_slot(self.triggers[name], now, within=self.grace)
+                if slot is None:
+                    log.info("job %s fired with no slot in the grace period; skipped", name)
+                    return None
+            as_of = slot if timedelta(0) <= now - slot <= ON_TIME else now
+            job = find_job(self.jobs, name)
+            return await run_job(self.db, self.config, job, slot=slot, now=as_of, wake=self.wake)
+        except Exception:
+            log.exception("job %s could not be run", name)
+            return None
+        finally:
+            if task is not None:
+                self._running.discard(task)
+
+    async def _prune(self, now: datetime) -> None:
+        if self._pruned_at is not None and now - self._pruned_at < PRUNE_EVERY:
+            return
+        self._pruned_at = now
+        pruned = await prune_runs(self.db, before=now - KEEP_RUNS)
+        if pruned:
+            log.info("forgot %d finished job slot(s) older than %s", pruned, KEEP_RUNS)
+
+    async def catch_up(self) -> list[Outcome]:
+        """Run, once each, the latest slot of every job that has not run within the grace."""
+        now = self.clock()
+        outcomes: list[Outcome] = []
+        for job in self.jobs:
+            slot = latest_slot(self.triggers[job.name], now, within=self.grace)
+            if slot is None:
+                continue
+            outcome = await self.fire(job.name, slot)
+            if outcome is not None:
+                outcomes.append(outcome)
+        return outcomes
+
+    # -- starting and stopping ----------------------------------------------------------------
+
+    def _reconcile(self) -> None:
+        """Make the stored jobs match the registered ones (see the module doc)."""
+        wanted = {job.name for job in self.jobs}
+        for stored in self.scheduler.get_jobs():
+            if stored.id not in wanted:
+                log.info("job %s is no longer registered; removed from the store", stored.id)
+                self.scheduler.remove_job(stored.id)
+        for job in self.jobs:
+            trigger = self.triggers[job.name]
+            try:
+                stored = self.scheduler.get_job(job.name)
+            except Exception as exc:  # a state pickled by another APScheduler version
+                log.warning("job store: %s unreadable (%s); replaced", job.name, type(exc).__name__)
+                stored = None
+            if stored is not None and self._unchanged(stored, trigger, job.name):
+                continue
+            self.scheduler.add_job(
+                fire_job,
+                trigger=trigger,
+                args=[job.name],
+                id=job.name,
+                name=job.name,
+                replace_existing=True,
+            )
+
+    def _unchanged(self, stored: Any, trigger: CronTrigger, name: str) -> bool:
+        current = stored.trigger
+        return (
+            isinstance(current, CronTrigger)
+            and str(current) == str(trigger)
+            and str(current.timezone) == str(trigger.timezone)
+            and stored.func_ref == FIRE_REF
+            and tuple(stored.args) == (name,)
+            and stored.coalesce is True
+            and stored.max_instances == 1
+            and stored.misfire_grace_time == int(self.grace.total_seconds())
+        )
+
+    async def start(self) -> list[Outcome]:
+        """Catch up on missed slots, then schedule every job; returns the catch-up's outcomes."""
+        global _active
+        if _active is not None and _active is not self:
+            raise RuntimeError("another JobScheduler is running in this process")
+        _active = self
+        try:
+            await self._prune(self.clock())
+            outcomes = await self.catch_up()
+            self.scheduler.start(paused=True)
+            self._reconcile()
+            self.scheduler.resume()
+        except BaseException:
+            _active = None
+            raise
+        scheduled = self.scheduler.get_jobs()
+        for job in scheduled:
+            log.debug("job %s scheduled; next run %s", job.id, job.next_run_time)
+        log.info("%d scheduled job(s) running in %s", len(scheduled), self.config.zone.key)
+        return outcomes
+
+    async def stop(self) -> None:
+        """Stop scheduling; let runs in progress finish (a while), then close the job store."""
+        global _active
+        if self.scheduler.running:
+            self.scheduler.pause()
+        running = [task for task in self._running if task is not asyncio.current_task()]
+        if running:
+            _done, pending = await asyncio.wait(running, timeout=STOP_TIMEOUT)
+            for task in pending:
+                task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await asyncio.gather(*pending, return_exceptions=True)
+        if self.scheduler.running:
+            self.scheduler.shutdown(wait=False)
+            await asyncio.sleep(0)  # AsyncIOScheduler shuts down on the loop's next turn
+        if _active is self:
+            _active = None
+
+
+def build_scheduler(
+    db: Database,
+    config: RunConfig,
+    *,
+    wake: Wake | None = None,
+    clock: Clock = utcnow,
+    jobs: Sequence[Job] | None = None,
+) -> JobScheduler:
+    """A `JobScheduler` for every registered job (or `jobs`)."""
+    if jobs is None:
+        from scheduler.registry import all_jobs
+
+        jobs = all_jobs()
+    return JobScheduler(db, config, jobs=jobs, wake=wake, clock=clock)

@@ -1,0 +1,107 @@
+"""The digest's chart: Chinese labels render with a CJK font, and the PNG is a sensible image."""
+
+from __future__ import annotations
+
+import io
+import logging
+import warnings
+from collections.abc import Iterator
+from datetime import UTC, date, datetime
+
+import pytest
+from matplotlib import font_manager
+from matplotlib.ft2font import FT2Font
+from PIL import Image
+
+from handlers import chart
+from handlers.chart import cjk_font, completion_chart
+from handlers.i18n import translator
+from models.digest import ClassCompletion, DigestFigures
+
+GRADES = "一二三四五六"
+
+
+def figures_with(classes: int, *, per_grade: int = 3) -> DigestFigures:
+    rows = [
+        ClassCompletion(
+            f"{GRADES[i // per_grade % 6]}({i % per_grade + 1})班", "某老师", i % 12, 10
+        )
+        for i in range(classes)
+    ]
+    return DigestFigures(
+        school_name="测试小学",
+        today=date(2026, 11, 16),
+        day=date(2026, 11, 15),
+        now=datetime(2026, 11, 16, 2, 0, tzinfo=UTC),
+        classes=rows,
+        head_target=10,
+        head_expected=5,
+    )
+
+
+def png_size(png: bytes) -> tuple[str | None, tuple[int, int]]:
+    with Image.open(io.BytesIO(png)) as image:
+        image.verify()
+    with Image.open(io.BytesIO(png)) as image:
+        return image.format, image.size
+
+
+def test_the_chart_font_has_every_chinese_character_the_chart_shows() -> None:
+    font = cjk_font()
+    assert font is not None
+    path = font_manager.findfont(font, fallback_to_default=False)
+    face = FT2Font(path, face_index=getattr(path, "face_index", 0))
+    shown = "一二三四五六班月完成率指标次按进度应达截至日（）%" + "班主任家访"
+    assert [ch for ch in shown if not face.get_char_index(ord(ch))] == []
+    assert "CJK" in face.family_name or "WenQuanYi" in face.family_name
+
+
+@pytest.mark.parametrize("language", ["zh", "en"])
+def test_the_chart_draws_without_a_missing_glyph(language: str) -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # matplotlib warns "Glyph … missing from font(s)"
+        png = completion_chart(figures_with(12), translator(language))
+    assert png is not None
+
+
+def test_the_chart_is_a_png_of_sensible_size() -> None:
+    png = completion_chart(figures_with(12), translator("zh"))
+
+    assert png is not None
+    assert png_size(png) == ("PNG", (700, 480))
+    assert 10_000 < len(png) < 500_000
+
+
+def test_a_big_school_gets_a_wider_chart_with_a_bar_per_class() -> None:
+    png = completion_chart(figures_with(66, per_grade=11), translator("zh"))
+
+    assert png is not None
+    assert png_size(png) == ("PNG", (2000, 480))
+
+
+def test_no_chart_when_no_class_has_a_head_teacher() -> None:
+    figures = figures_with(0)
+    figures.classes.append(ClassCompletion("一(1)班", None, 0, 0))
+
+    assert completion_chart(figures, translator("zh")) is None
+
+
+@pytest.fixture
+def no_cjk_font(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    monkeypatch.setattr(chart, "CJK_FAMILIES", ("No Such Font Family",))
+    monkeypatch.setattr(chart, "FONT_PACKAGE", "no_such_font_package")
+    cjk_font.cache_clear()
+    yield
+    cjk_font.cache_clear()
+
+
+@pytest.mark.usefixtures("no_cjk_font")
+def test_without_a_cjk_font_the_digest_goes_without_its_chart_and_says_so_in_the_log(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    with caplog.at_level(logging.WARNING, logger="handlers.chart"):
+        png = completion_chart(figures_with(3), translator("zh"))
+
+    assert png is None
+    assert "no Chinese (CJK) font found" in caplog.text
+    assert "pip install noto-cjk-sans-otc" in caplog.text

@@ -1,0 +1,129 @@
+"""`/quota` (指标) through the real Dispatcher on the console, as a teacher would use it.
+
+The clock stands on Monday 16 November 2026, 10:00 in Shanghai (15 of 30 days past).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+from bot.db import Database
+from models.people import Student
+from tests.clock import FakeClock
+from tests.factories import bind, seed_school
+from tests.test_quota_standing import YEAR_2026, add_subject_teacher, add_terms, add_visits
+from tests.visit_helpers import ChatUser, chat_as, visit_dispatcher
+
+
+async def test_a_head_teacher_sees_each_rule_with_numbers_first_and_who_is_not_visited(
+    db: Database, clock: FakeClock
+) -> None:
+    ts = await seed_school(db)
+    await add_visits(db, ts, "王芳", ["张小明", "李娜", "王磊", "李华"], day=date(2026, 11, 10))
+    user = await chat_as(db, clock, ts.staff["王芳"])
+    await user.send("/quota")
+    assert user.text.splitlines() == [
+        "您的家访指标：",
+        "本月家访 4/10（进度偏慢，此时应有 5 次）",
+        "本月联系家长 4/8 户",
+        "本学年遍访（三(2)班）3/6 人",
+        "重点家访：特殊类型学生 0/2 人已完成（每年 1–2 次）",
+        "留守儿童家长本月联系 1/1 人",
+        "本学年尚未家访的学生（3 人）：刘洋、陈静、杨帆",
+        "发送 /visit 记录家访。",
+    ]
+
+
+async def test_the_chinese_keyword_works_like_the_command(db: Database, clock: FakeClock) -> None:
+    ts = await seed_school(db)
+    user = await chat_as(db, clock, ts.staff["王芳"])
+    await user.send("指标")
+    assert user.text.startswith("您的家访指标：")
+    assert "本月家访 0/10（进度偏慢，此时应有 5 次）" in user.text
+
+
+async def test_a_subject_teacher_sees_only_their_own_rules(db: Database, clock: FakeClock) -> None:
+    ts = await seed_school(db)
+    await add_subject_teacher(db, ts)
+    await add_visits(db, ts, "周婷", ["李娜", "张小红", "李娜"], day=date(2026, 11, 3))
+    user = await chat_as(db, clock, ts.staff["周婷"])
+    await user.send("/quota")
+    assert user.text.splitlines() == [
+        "您的家访指标：",
+        "本月家访 3/3（已完成）",
+        "本月联系家长 2/8 户（进度偏慢，此时应有 4 户）",
+        "发送 /visit 记录家访。",
+    ]
+
+
+async def test_staff_without_a_class_are_told_they_have_no_quota(
+    db: Database, clock: FakeClock
+) -> None:
+    ts = await seed_school(db)
+    user = await chat_as(db, clock, ts.staff["赵敏"])
+    await user.send("/quota")
+    assert user.text == "您没有任教班级，也不带队，暂无家访指标。"
+
+
+async def test_a_parent_cannot_see_quotas(db: Database, clock: FakeClock) -> None:
+    ts = await seed_school(db)
+    user_id = await bind(db, clock, ts.guardians["刘梅"])
+    parent = ChatUser(visit_dispatcher(db, clock), user_id)
+    await parent.send("/quota")
+    assert parent.text == "这项功能只对本校教师开放。"
+
+
+async def test_a_long_list_of_students_not_yet_visited_is_cut_short(
+    db: Database, clock: FakeClock
+) -> None:
+    ts = await seed_school(db)
+    async with db.session() as session:
+        for number in range(1, 25):
+            session.add(
+                Student(
+                    school_id=ts.school.id or 0,
+                    student_no=f"X{number:03d}",
+                    name=f"学生{number}",
+                    class_id=ts.classes["三(2)班"].id or 0,
+                )
+            )
+    user = await chat_as(db, clock, ts.staff["王芳"])
+    await user.send("/quota")
+    [line] = [x for x in user.text.splitlines() if x.startswith("本学年尚未家访")]
+    assert line.startswith("本学年尚未家访的学生（30 人）：张小明、李娜、")
+    assert line.endswith("学生14等 30 人")
+
+
+async def test_quota_is_listed_in_help_and_answers_in_english(
+    db: Database, clock: FakeClock
+) -> None:
+    ts = await seed_school(db)
+    await add_visits(db, ts, "王芳", ["张小明", "李娜", "王磊", "李华"], day=date(2026, 11, 10))
+    user = await chat_as(db, clock, ts.staff["王芳"])
+    await user.send("/help")
+    assert "/quota — " in user.text
+    await user.send("/lang en")
+    await user.send("/quota")
+    assert "4/10" in user.text
+    assert "刘洋" in user.text
+    assert "本月" not in user.text
+
+
+async def test_in_the_winter_break_the_break_comes_first_and_the_ended_month_is_not_paced(
+    db: Database, clock: FakeClock
+) -> None:
+    ts = await seed_school(db)
+    await add_terms(db, ts, *YEAR_2026)
+    await add_visits(db, ts, "王芳", ["张小明", "李娜", "王磊", "李华"], day=date(2027, 1, 10))
+    await add_visits(db, ts, "王芳", ["王磊"], day=date(2027, 1, 24))
+    clock.now = datetime(2027, 1, 25, 2, 0, tzinfo=UTC)
+    user = await chat_as(db, clock, ts.staff["王芳"])
+    await user.send("/quota")
+    assert user.text.splitlines()[:6] == [
+        "您的家访指标：",
+        "寒假家访 1/6",
+        "寒假必访（特殊类型学生）1/2 人",
+        "　尚未家访：张小明",
+        "本月家访 4/8（未完成）",
+        "本月联系家长 4/6 户（未完成）",
+    ]

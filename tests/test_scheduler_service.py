@@ -1,0 +1,254 @@
+"""The APScheduler set-up: each job scheduled in the school's zone, kept in a persistent store,
+and a slot missed while the bot was down run once when it comes back (within the grace)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from unittest.mock import MagicMock
+
+import pytest
+from apscheduler.jobstores.memory import MemoryJobStore
+from apscheduler.triggers.cron import CronTrigger
+from sqlmodel import select
+
+from bot.db import Database
+from models.base import utcnow
+from models.jobs import APSCHEDULER_JOBS
+from scheduler.run import RunStatus, run_job
+from scheduler.service import FIRE_REF, GuardedJobStore, JobScheduler, fire_job
+from tests.clock import FakeClock
+from tests.factories import seed_school
+from tests.scheduler_helpers import RecordingJob, config, job_runs, local, outbox_count
+
+Make = Callable[..., JobScheduler]
+
+
+@pytest.fixture
+async def make(db: Database) -> AsyncIterator[Make]:
+    """Builds schedulers on the test database and stops every one at the end."""
+    made: list[JobScheduler] = []
+
+    def build(
+        *jobs: RecordingJob, clock: Any = utcnow, memory: bool = False, **rules: Any
+    ) -> JobScheduler:
+        service = JobScheduler(
+            db,
+            config(**rules),
+            jobs=[j.job for j in jobs],
+            clock=clock,
+            store=MemoryJobStore() if memory else None,
+        )
+        made.append(service)
+        return service
+
+    await seed_school(db)
+    yield build
+    for service in made:
+        await service.stop()
+
+
+async def test_every_job_is_scheduled_by_name_in_the_schools_zone(make: Make) -> None:
+    digest = RecordingJob("daily_digest", {"hour": 7, "minute": 30})
+    nudge = RecordingJob("weekly_nudge", {"day_of_week": "mon", "hour": 8, "minute": 0})
+    service = make(digest, nudge, clock=FakeClock(local("2026-11-16 03:00")))
+    await service.start()
+    jobs = {job.id: job for job in service.scheduler.get_jobs()}
+    assert set(jobs) == {"daily_digest", "weekly_nudge"}
+    trigger = jobs["weekly_nudge"].trigger
+    assert isinstance(trigger, CronTrigger)
+    assert str(trigger) == "cron[day_of_week='mon', hour='8', minute='0']"
+    assert str(trigger.timezone) == "Asia/Shanghai"
+    assert jobs["daily_digest"].next_run_time.utcoffset() == timedelta(hours=8)
+    assert jobs["daily_digest"].next_run_time.strftime("%H:%M") == "07:30"
+    for job in jobs.values():
+        assert (job.coalesce, job.max_instances, job.misfire_grace_time) == (True, 1, 6 * 3600)
+        assert job.func_ref == FIRE_REF
+        assert job.args == (job.id,)
+
+
+async def test_the_grace_period_comes_from_the_rules(make: Make) -> None:
+    service = make(RecordingJob(), missed_job_grace_hours=2)
+    await service.start()
+    [job] = service.scheduler.get_jobs()
+    assert job.misfire_grace_time == 2 * 3600
+
+
+async def test_the_jobs_are_kept_in_the_database(make: Make, db: Database) -> None:
+    service = make(RecordingJob("daily_digest"))
+    await service.start()
+    async with db.session() as session:
+        ids = (await session.exec(select(APSCHEDULER_JOBS.c.id))).all()
+    assert list(ids) == ["daily_digest"]
+
+
+async def test_a_restart_keeps_a_stored_job_whose_schedule_did_not_change(
+    make: Make,
+) -> None:
+    first = make(RecordingJob("daily_digest"))
+    await first.start()
+    stored = first.scheduler.get_job("daily_digest").next_run_time
+    await first.stop()
+    second = make(RecordingJob("daily_digest"))
+    await second.start()
+    assert second.scheduler.get_job("daily_digest").next_run_time == stored
+
+
+async def test_a_restart_replaces_a_changed_job_and_drops_an_unregistered_one(
+    make: Make,
+) -> None:
+    first = make(RecordingJob("daily_digest"), RecordingJob("retired", {"minute": "*/5"}))
+    await first.start()
+    await first.stop()
+    second = make(RecordingJob("daily_digest", {"hour": 8, "minute": 0}))
+    await second.start()
+    jobs = second.scheduler.get_jobs()
+    assert [job.id for job in jobs] == ["daily_digest"]
+    assert str(jobs[0].trigger) == "cron[hour='8', minute='0']"
+
+
+async def test_the_scheduler_fires_a_job_through_its_stored_reference(
+    make: Make, db: Database
+) -> None:
+    every_second = RecordingJob("tick", {"second": "*"})
+    service = make(every_second)
+    await service.start()
+    for _ in range(60):  # a few seconds at most
+        if every_second.runs:
+            break
+        await asyncio.sleep(0.1)
+    await service.stop()
+    assert every_second.runs, "APScheduler did not call the job within 6 s"
+    assert (await job_runs(db, "tick"))[0].outcome == "queued 1"
+
+
+async def test_fire_job_without_a_running_scheduler_does_nothing() -> None:
+    await fire_job("daily_digest")  # logged and ignored, no error
+
+
+# -- catching up after downtime ---------------------------------------------------------------
+
+
+async def test_a_slot_missed_while_down_runs_once_at_start(make: Make, db: Database) -> None:
+    # Down from Monday 07:00 to 09:00: the 07:30 digest runs once when the bot is back.
+    digest = RecordingJob()
+    service = make(digest, clock=FakeClock(local("2026-11-16 09:00")), memory=True)
+    outcomes = await service.start()
+    assert [(o.status, o.slot) for o in outcomes] == [(RunStatus.DONE, local("2026-11-16 07:30"))]
+    [jc] = digest.runs
+    assert jc.now == local("2026-11-16 09:00")
+    assert await outbox_count(db) == 1
+
+
+async def test_after_three_days_down_only_the_latest_slot_runs_once(
+    make: Make, db: Database
+) -> None:
+    digest = RecordingJob()
+    friday = local("2026-11-13 07:30")
+    await run_job(db, config(), digest.job, slot=friday, now=friday)
+    service = make(digest, clock=FakeClock(local("2026-11-16 09:00")), memory=True)
+    await service.start()
+    slots = [run.slot for run in await job_runs(db, digest.name)]
+    assert slots == [friday, local("2026-11-16 07:30")]
+    assert len(digest.runs) == 2
+
+
+async def test_a_job_every_ten_minutes_catches_up_only_its_latest_slot(
+    make: Make, db: Database
+) -> None:
+    check = RecordingJob("ack_check", {"minute": "*/10"})
+    service = make(check, clock=FakeClock(local("2026-11-16 09:47")), memory=True)
+    await service.start()
+    assert [run.slot for run in await job_runs(db, "ack_check")] == [local("2026-11-16 09:40")]
+
+
+async def test_a_slot_missed_by_more_than_the_grace_is_not_run(make: Make, db: Database) -> None:
+    digest = RecordingJob()
+    service = make(digest, clock=FakeClock(local("2026-11-16 14:00")), memory=True)
+    assert await service.start() == []
+    assert digest.runs == []
+
+
+async def test_a_second_start_does_not_run_the_slot_again(make: Make, db: Database) -> None:
+    digest = RecordingJob()
+    clock = FakeClock(local("2026-11-16 09:00"))
+    first = make(digest, clock=clock, memory=True)
+    await first.start()
+    await first.stop()
+    clock.advance(minutes=10)
+    second = make(digest, clock=clock, memory=True)
+    [outcome] = await second.start()
+    assert outcome.status is RunStatus.SKIPPED
+    assert len(digest.runs) == 1
+    assert await outbox_count(db) == 1
+
+
+async def test_a_slot_that_failed_is_retried_at_the_next_start(make: Make, db: Database) -> None:
+    digest = RecordingJob(fail=True)
+    clock = FakeClock(local("2026-11-16 09:00"))
+    first = make(digest, clock=clock, memory=True)
+    [failed] = await first.start()
+    await first.stop()
+    assert failed.status is RunStatus.FAILED
+    digest.fail = False
+    clock.advance(minutes=10)
+    second = make(digest, clock=clock, memory=True)
+    [retried] = await second.start()
+    assert (retried.status, retried.slot) == (RunStatus.DONE, local("2026-11-16 07:30"))
+    assert await outbox_count(db) == 1
+
+
+async def test_apschedulers_own_misfire_run_after_the_catch_up_sends_nothing_twice(
+    make: Make, db: Database
+) -> None:
+    digest = RecordingJob()
+    clock = FakeClock(local("2026-11-16 09:00"))
+    service = make(digest, clock=clock, memory=True)
+    await service.start()
+    clock.advance(seconds=1)
+    outcome = await service.fire(digest.name)  # what APScheduler calls on a misfire
+    assert outcome is not None and outcome.status is RunStatus.SKIPPED
+    assert len(digest.runs) == 1
+    assert await outbox_count(db) == 1
+
+
+async def test_a_run_on_time_is_run_as_of_its_slot(make: Make) -> None:
+    digest = RecordingJob()
+    clock = FakeClock(local("2026-11-16 06:00"))
+    service = make(digest, clock=clock, memory=True)
+    await service.start()
+    clock.now = local("2026-11-16 07:30") + timedelta(milliseconds=40)
+    await service.fire(digest.name)
+    [jc] = digest.runs
+    assert jc.now == jc.slot == local("2026-11-16 07:30")
+
+
+async def test_two_schedulers_in_one_process_are_refused(make: Make) -> None:
+    await make(RecordingJob(), memory=True).start()
+    with pytest.raises(RuntimeError):
+        await make(RecordingJob(), memory=True).start()
+
+
+async def test_finished_slots_older_than_ninety_days_are_forgotten_at_start(
+    make: Make, db: Database
+) -> None:
+    digest = RecordingJob()
+    old, recent = local("2026-08-01 07:30"), local("2026-11-01 07:30")
+    for slot in (old, recent):
+        await run_job(db, config(), digest.job, slot=slot, now=slot)
+    await make(digest, clock=FakeClock(local("2026-11-16 03:00")), memory=True).start()
+    assert [run.slot for run in await job_runs(db, digest.name)] == [recent]
+
+
+def test_a_job_store_that_cannot_write_does_not_stop_the_scheduler(tmp_path: Path) -> None:
+    store = GuardedJobStore(url=f"sqlite:///{tmp_path}/missing/dir/jobs.db")
+    job = MagicMock(id="daily_digest")
+    store.update_job(job)  # logged, not raised
+    before = datetime.now(UTC)
+    retry = store.get_next_run_time()
+    assert retry is not None and before < retry <= before + GuardedJobStore.RETRY + timedelta(
+        seconds=1
+    )

@@ -1,0 +1,213 @@
+"""WeCom's callback URL: verification, encrypted messages, and what is refused."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestClient, TestServer
+
+from bot.channels.wecom_callback import create_app, drain, update_key_of
+from bot.db import Database
+from tests.clock import FakeClock
+from tests.fakes.wecom_callbacks import (
+    TEST_APP,
+    SignedCallback,
+    WecomApp,
+    encrypt_callback,
+    event_xml,
+    text_xml,
+    url_verification,
+)
+
+PATH = "/wecom/callback"
+
+
+@dataclass
+class Endpoint:
+    client: TestClient[web.Request, web.Application]
+    app: web.Application
+    clock: FakeClock
+    received: list[dict[str, Any]] = field(default_factory=list)
+    gate: asyncio.Event = field(default_factory=asyncio.Event)
+
+    @property
+    def timestamp(self) -> int:
+        return int(self.clock.now.timestamp())
+
+    async def post(self, callback: SignedCallback) -> tuple[int, str]:
+        response = await self.client.post(PATH, params=callback.query, data=callback.body)
+        return response.status, await response.text()
+
+    async def handled(self) -> list[dict[str, Any]]:
+        await drain(self.app)
+        return self.received
+
+
+@pytest.fixture
+async def endpoint(db: Database, clock: FakeClock) -> AsyncIterator[Endpoint]:
+    received: list[dict[str, Any]] = []
+    gate = asyncio.Event()
+    gate.set()
+
+    async def on_message(message: dict[str, Any]) -> None:
+        await gate.wait()
+        received.append(message)
+
+    app = create_app(db=db, crypto=TEST_APP.crypto(), on_message=on_message, path=PATH, now=clock)
+    async with TestClient(TestServer(app)) as client:
+        yield Endpoint(client, app, clock, received, gate)
+
+
+def _text(endpoint: Endpoint, *, msg_id: int = 7001, content: str = "家访") -> str:
+    return text_xml(
+        TEST_APP, user="zhangli", content=content, msg_id=msg_id, create_time=endpoint.timestamp
+    )
+
+
+async def test_url_verification_answers_with_the_decrypted_echostr(endpoint: Endpoint) -> None:
+    check = url_verification(TEST_APP, echo="1616140317555161061", timestamp=endpoint.timestamp)
+    response = await endpoint.client.get(PATH, params=check.query)
+    assert response.status == 200
+    assert await response.text() == "1616140317555161061"
+
+
+async def test_url_verification_with_a_forged_signature_is_refused(endpoint: Endpoint) -> None:
+    check = url_verification(TEST_APP, echo="42", timestamp=endpoint.timestamp)
+    response = await endpoint.client.get(PATH, params={**check.query, "msg_signature": "0" * 40})
+    assert response.status == 403
+
+
+async def test_a_text_message_reaches_on_message_with_its_text_and_user(
+    endpoint: Endpoint,
+) -> None:
+    status, body = await endpoint.post(
+        encrypt_callback(TEST_APP, _text(endpoint), timestamp=endpoint.timestamp)
+    )
+    assert (status, body) == (200, "success")
+    [message] = await endpoint.handled()
+    assert message["FromUserName"] == "zhangli"
+    assert message["Content"] == "家访"
+    assert message["MsgType"] == "text"
+    assert message["update_key"] == "7001"
+
+
+async def test_the_answer_is_sent_before_the_message_is_handled(endpoint: Endpoint) -> None:
+    endpoint.gate.clear()
+    status, _ = await endpoint.post(
+        encrypt_callback(TEST_APP, _text(endpoint), timestamp=endpoint.timestamp)
+    )
+    assert status == 200
+    assert endpoint.received == []
+    endpoint.gate.set()
+    assert len(await endpoint.handled()) == 1
+
+
+async def test_a_forged_signature_is_refused(endpoint: Endpoint) -> None:
+    callback = encrypt_callback(TEST_APP, _text(endpoint), timestamp=endpoint.timestamp)
+    forged = SignedCallback({**callback.query, "msg_signature": "f" * 40}, callback.body)
+    assert (await endpoint.post(forged))[0] == 403
+    assert await endpoint.handled() == []
+
+
+async def test_a_message_signed_with_another_token_is_refused(endpoint: Endpoint) -> None:
+    stranger = WecomApp(TEST_APP.corp_id, "anotherToken", TEST_APP.encoding_aes_key)
+    callback = encrypt_callback(stranger, _text(endpoint), timestamp=endpoint.timestamp)
+    assert (await endpoint.post(callback))[0] == 403
+    assert await endpoint.handled() == []
+
+
+async def test_a_message_encrypted_for_another_corp_is_refused(endpoint: Endpoint) -> None:
+    stranger = WecomApp("wwsomeoneelse", TEST_APP.token, TEST_APP.encoding_aes_key)
+    callback = encrypt_callback(stranger, _text(endpoint), timestamp=endpoint.timestamp)
+    assert (await endpoint.post(callback))[0] == 403
+    assert await endpoint.handled() == []
+
+
+@pytest.mark.parametrize(
+    ("offset", "status"),
+    [
+        (timedelta(minutes=-6), 403),
+        (timedelta(minutes=6), 403),
+        (timedelta(minutes=-4), 200),
+        (timedelta(minutes=4), 200),
+    ],
+)
+async def test_a_timestamp_more_than_five_minutes_off_is_refused(
+    endpoint: Endpoint, offset: timedelta, status: int
+) -> None:
+    sent = int((endpoint.clock.now + offset).timestamp())
+    assert (await endpoint.post(encrypt_callback(TEST_APP, _text(endpoint), timestamp=sent)))[
+        0
+    ] == status
+
+
+async def test_a_replayed_nonce_is_refused(endpoint: Endpoint) -> None:
+    first = encrypt_callback(TEST_APP, _text(endpoint), timestamp=endpoint.timestamp, nonce="n1")
+    assert (await endpoint.post(first))[0] == 200
+    again = encrypt_callback(
+        TEST_APP, _text(endpoint, msg_id=7002), timestamp=endpoint.timestamp, nonce="n1"
+    )
+    assert (await endpoint.post(again))[0] == 403
+    assert [m["update_key"] for m in await endpoint.handled()] == ["7001"]
+
+
+async def test_the_same_msg_id_sent_twice_is_handled_once(endpoint: Endpoint) -> None:
+    for _ in range(2):
+        callback = encrypt_callback(TEST_APP, _text(endpoint), timestamp=endpoint.timestamp)
+        assert await endpoint.post(callback) == (200, "success")
+    assert len(await endpoint.handled()) == 1
+
+
+async def test_the_same_event_sent_twice_is_handled_once(endpoint: Endpoint) -> None:
+    xml = event_xml(TEST_APP, user="zhangli", event="enter_agent", create_time=endpoint.timestamp)
+    for _ in range(2):
+        callback = encrypt_callback(TEST_APP, xml, timestamp=endpoint.timestamp)
+        assert await endpoint.post(callback) == (200, "success")
+    [message] = await endpoint.handled()
+    assert message["Event"] == "enter_agent"
+    assert message["update_key"].startswith("event:")
+
+
+async def test_two_card_clicks_in_the_same_second_are_both_handled(endpoint: Endpoint) -> None:
+    for key in ("!visit:1", "!visit:2"):
+        xml = event_xml(
+            TEST_APP,
+            user="zhangli",
+            event="template_card_event",
+            create_time=endpoint.timestamp,
+            EventKey=key,
+            TaskId="task-1",
+        )
+        callback = encrypt_callback(TEST_APP, xml, timestamp=endpoint.timestamp)
+        assert (await endpoint.post(callback))[0] == 200
+    assert [m["EventKey"] for m in await endpoint.handled()] == ["!visit:1", "!visit:2"]
+
+
+async def test_a_request_without_a_signature_is_a_bad_request(endpoint: Endpoint) -> None:
+    response = await endpoint.client.post(PATH, data="<xml></xml>")
+    assert response.status == 400
+
+
+@pytest.mark.parametrize(
+    ("message", "expected"),
+    [
+        ({"MsgId": "123", "FromUserName": "a", "CreateTime": "1"}, "123"),
+        ({"MsgId": 0, "FromUserName": "a", "CreateTime": "1", "Event": "x"}, None),
+        ({"FromUserName": "a" * 64, "CreateTime": "1", "Event": "x"}, None),
+    ],
+)
+def test_an_update_key_fits_the_inbound_seen_column(
+    message: dict[str, Any], expected: str | None
+) -> None:
+    key = update_key_of(message)
+    assert len(key) <= 64
+    if expected is not None:
+        assert key == expected
+    else:
+        assert key.startswith("event:")
