@@ -7,10 +7,10 @@ import asyncio
 import logging
 import sys
 from collections.abc import Sequence
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
-from bot.errors import JiafangError
+from bot.errors import ConfigError, JiafangError
 from bot.settings import Settings, get_settings
 
 
@@ -76,6 +76,13 @@ def _parser() -> argparse.ArgumentParser:
         "offset is given); default: now",
     )
 
+    wecom = sub.add_parser("wecom", help="WeChat Work (企业微信)")
+    wecom_sub = wecom.add_subparsers(dest="wecom_command", required=True, metavar="ACTION")
+    wecom_sub.add_parser(
+        "sync",
+        help="link WeCom members and 家校通讯录 parents to the roster by mobile (safe to rerun)",
+    )
+
     export = sub.add_parser("export", help="export records")
     export_sub = export.add_subparsers(dest="export_command", required=True, metavar="WHAT")
     visits = export_sub.add_parser("visits", help="visit records as .xlsx")
@@ -94,6 +101,54 @@ def _db_upgrade(settings: Settings) -> int:
 
     upgrade(settings.database_url)
     print("数据库已是最新结构。")
+    return 0
+
+
+async def _wecom_sync(settings: Settings) -> int:
+    """`wecom sync`: 0 when synced, 1 when WeCom refused or there is no school yet."""
+    if not settings.wecom_configured:
+        raise ConfigError(
+            "企业微信未配置：请在 .env 中填写 WECOM_CORP_ID、WECOM_AGENT_ID、WECOM_SECRET、"
+            "WECOM_TOKEN 和 WECOM_ENCODING_AES_KEY 后再同步。"
+        )
+    from bot.channels.wecom_api import WecomApi, WecomConfig, WecomError
+    from bot.db import Database
+    from bot.migrate import upgrade
+    from bot.wecom_identity import sync_wecom
+    from models.directory import current_school
+
+    assert settings.wecom_corp_id and settings.wecom_secret and settings.wecom_agent_id
+    await asyncio.to_thread(upgrade, settings.database_url)
+    db = Database(settings.database_url)
+    try:
+        async with db.session() as session:
+            school = await current_school(session=session, name=settings.school_name)
+        if school is None or school.id is None:
+            print(
+                "数据库中还没有学校：请先导入名单（python -m bot roster import …）。",
+                file=sys.stderr,
+            )
+            return 1
+        config = WecomConfig(
+            corp_id=settings.wecom_corp_id,
+            secret=settings.wecom_secret.get_secret_value(),
+            agent_id=settings.wecom_agent_id,
+            base_url=settings.wecom_api_base_url,
+        )
+        try:
+            report = await sync_wecom(
+                db=db, api=WecomApi(db, config), school_id=school.id, now=datetime.now(UTC)
+            )
+        except WecomError as exc:
+            print(
+                f"企业微信没有返回通讯录（{exc.errcode}：{exc.errmsg}）。数据库没有任何改动。"
+                "请检查企业ID、应用 Secret，以及应用的通讯录权限和可见范围。",
+                file=sys.stderr,
+            )
+            return 1
+    finally:
+        await db.dispose()
+    print(report.summary())
     return 0
 
 
@@ -131,6 +186,8 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         if args.jobs_command == "list":
             return asyncio.run(list_jobs(settings, now=args.now))
         return asyncio.run(run_one(settings, args.name, now=args.now))
+    if command == "wecom":
+        return asyncio.run(_wecom_sync(settings))
     if command == "export" and args.export_command == "receipts":
         from bot.export_receipts import run_export_receipts
 

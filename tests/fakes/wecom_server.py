@@ -9,8 +9,13 @@ tests can make it misbehave:
 
 * `server.expire_tokens()`: every token issued so far answers 42001 (expired) from now on;
 * `server.fail_next(-1)` / `server.fail_next(45009, times=2)`: the next API calls answer that
-  errcode (gettoken is not affected);
+  errcode (gettoken is not affected); `server.fail_path("school/user/list", 60011)`: every
+  call to that path does;
 * `server.hang_next()`: the next API call gets no answer until `server.release()` or the end.
+
+Seed the directories with `server.add_member(userid, name, mobile)` and
+`server.add_student(student_userid, name, (parent_userid, relation, mobile), …)`, or by setting
+`server.members` / `server.students` to WeCom's own dicts.
 
 Run it: `python -m tests.fakes.wecom_server [--port 8082]`; `GET /fake/calls` lists the calls.
 """
@@ -26,7 +31,7 @@ from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any
 
-from aiohttp import web
+from aiohttp import BodyPartReader, web
 
 JSONDict = dict[str, Any]
 
@@ -67,9 +72,14 @@ class WecomServer:
         self.members: list[JSONDict] = []
         #: `school/user/list` answers these (student_userid, name, department, parents).
         self.students: list[JSONDict] = []
+        #: The response_code given for each interactive card, by its task_id.
+        self.response_codes: dict[str, str] = {}
+        #: Uploaded media by media_id: {"filename", "content_type", "size"} (no bytes kept).
+        self.media: dict[str, JSONDict] = {}
         self._valid_tokens: set[str] = set()
         self._expired_tokens: set[str] = set()
         self._failures: list[int] = []
+        self._failing_paths: dict[str, int] = {}
         self._hangs = 0
         self._release = asyncio.Event()
         self._counter = itertools.count(1)
@@ -90,6 +100,10 @@ class WecomServer:
         """The next `times` API calls (not gettoken) answer `errcode`."""
         self._failures.extend([errcode] * times)
 
+    def fail_path(self, path: str, errcode: int) -> None:
+        """Every call to `path` (e.g. "school/user/list") answers `errcode` from now on."""
+        self._failing_paths[path] = errcode
+
     def hang_next(self) -> None:
         """The next API call stays unanswered until `release()` (or the server stops)."""
         self._hangs += 1
@@ -100,6 +114,44 @@ class WecomServer:
 
     def calls_to(self, path: str) -> list[Call]:
         return [c for c in self.calls if c.path == path]
+
+    # -- seed data (what `user/list` and `school/user/list` answer) --------------------------
+
+    def add_member(
+        self,
+        userid: str,
+        name: str,
+        mobile: str | None = None,
+        *,
+        departments: tuple[int, ...] = (1,),
+    ) -> JSONDict:
+        """A member of the school's WeCom (staff); without `mobile`, as if it were hidden."""
+        member: JSONDict = {"userid": userid, "name": name, "department": list(departments)}
+        if mobile is not None:
+            member["mobile"] = mobile
+        self.members.append(member)
+        return member
+
+    def add_student(
+        self,
+        student_userid: str,
+        name: str,
+        *parents: tuple[str, str, str | None],
+        departments: tuple[int, ...] = (1,),
+    ) -> JSONDict:
+        """A student in the 家校通讯录 with parents given as `(parent_userid, relation, mobile)`."""
+        student: JSONDict = {
+            "student_userid": student_userid,
+            "name": name,
+            "department": list(departments),
+            "parents": [
+                {"parent_userid": parent_userid, "relation": relation, "is_subscribe": 1}
+                | ({"mobile": mobile} if mobile is not None else {})
+                for parent_userid, relation, mobile in parents
+            ],
+        }
+        self.students.append(student)
+        return student
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -152,11 +204,14 @@ class WecomServer:
 
     async def _api(self, request: web.Request) -> web.Response:
         path = request.match_info["path"]
-        raw = await request.read()
-        try:
-            body: JSONDict = json.loads(raw.decode("utf-8")) if raw else {}
-        except ValueError:
-            return _error(47001, "data format error")
+        if path == "media/upload":
+            body = await _upload_body(request)
+        else:
+            raw = await request.read()
+            try:
+                body = json.loads(raw.decode("utf-8")) if raw else {}
+            except ValueError:
+                return _error(47001, "data format error")
         call = Call(path, dict(request.query), body)
         self.calls.append(call)
         token = request.query.get("access_token", "")
@@ -168,8 +223,8 @@ class WecomServer:
             self._hangs -= 1
             await self._release.wait()
             return _error(-1, "system busy")
-        if self._failures:
-            errcode = self._failures.pop(0)
+        if self._failures or path in self._failing_paths:
+            errcode = self._failures.pop(0) if self._failures else self._failing_paths[path]
             return _error(errcode, "system busy" if errcode == -1 else "api freq out of limit")
         handler = {
             "message/send": self._message_send,
@@ -177,6 +232,7 @@ class WecomServer:
             "externalcontact/message/send": self._school_notice,
             "user/list": self._user_list,
             "school/user/list": self._school_user_list,
+            "media/upload": self._media_upload,
         }.get(path)
         if handler is None:
             return _error(404, f"no such fake API: {path}")
@@ -191,6 +247,7 @@ class WecomServer:
         card = call.body.get("template_card") or {}
         if msgtype == "template_card" and card.get("card_type") in INTERACTIVE_CARDS:
             extra["response_code"] = f"response-{next(self._counter)}"
+            self.response_codes[str(card.get("task_id", ""))] = extra["response_code"]
         return _ok(msgid=f"msg-{next(self._counter)}", invaliduser="", **extra)
 
     def _update_card(self, call: Call) -> web.Response:
@@ -206,6 +263,13 @@ class WecomServer:
         self.delivered.append(call)
         return _ok(invalid_parent_userid=invalid, invalid_student_userid=[], invalid_party=[])
 
+    def _media_upload(self, call: Call) -> web.Response:
+        if call.query.get("type") != "image" or not call.body.get("size"):
+            return _error(40004, "invalid media type or empty file")
+        media_id = f"media-{next(self._counter)}"
+        self.media[media_id] = call.body
+        return _ok(type="image", media_id=media_id, created_at="1700000000")
+
     def _user_list(self, call: Call) -> web.Response:
         return _ok(userlist=self.members)
 
@@ -216,6 +280,22 @@ class WecomServer:
         return web.json_response(
             [{"path": c.path, "query": c.query, "body": c.body} for c in self.calls]
         )
+
+
+async def _upload_body(request: web.Request) -> JSONDict:
+    """What a multipart `media/upload` carried: the file's name, type and size."""
+    if not request.content_type.startswith("multipart/"):
+        return {}
+    reader = await request.multipart()
+    async for part in reader:
+        if isinstance(part, BodyPartReader) and part.name == "media":
+            data = await part.read()
+            return {
+                "filename": part.filename or "",
+                "content_type": part.headers.get("Content-Type", ""),
+                "size": len(data),
+            }
+    return {}
 
 
 def _ok(**fields: Any) -> web.Response:
