@@ -8,18 +8,23 @@ nothing) and the pressed message is edited to show it.
 
 有疑问 opens a short conversation (`notice_question`); the question goes to the head teacher of
 the child's class with the child's name and the guardian's relation, never a phone number or an
-account.
+account. `forward_question` does that part; the WeCom parents' receipt page (`bot.receipt_page`)
+calls it too.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
+
 from pydantic import BaseModel, Field
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from handlers.actions import action_button
 from handlers.context import Context
 from handlers.flow import Flow
 from handlers.i18n import Translator
-from handlers.notice.converse import begin, refused_text, tell
+from handlers.notice.converse import begin, refused_text
 from handlers.notice.render import (
     ANSWER,
     confirmed_line,
@@ -27,11 +32,13 @@ from handlers.notice.render import (
     guardian_text,
     title_line,
 )
+from handlers.notify import notify_people
 from handlers.types import Button, Inbound, Reply, Transition
 from models.accounts import PersonKind
 from models.directory import staff_with_role
-from models.notice import QUESTION_KINDS, Notice
+from models.notice import QUESTION_KINDS, Notice, NoticeQuestion
 from models.notices import (
+    Child,
     ChildReceipt,
     attachments_of,
     confirm_receipt,
@@ -210,23 +217,59 @@ async def write_question(inbound: Inbound, draft: QuestionDraft, ctx: Context) -
     if found is None or not chosen or ctx.guardian is None:
         return Transition.end(gone(ctx))
     notice, child = found[0], chosen[0].child
-    question = await record_question(
+    forwarded = await forward_question(
         session=ctx.session,
-        notice_id=notice.id or 0,
+        school_id=ctx.school.id or 0,
+        notice=notice,
         guardian_id=ctx.guardian.id or 0,
         child=child,
         text=text,
         channel=inbound.channel,
         now=ctx.now,
     )
+    ctx.queued += forwarded.queued
+    return Transition.end(
+        Reply(_("您的疑问已转给{klass}班主任，老师会尽快答复您。").format(klass=child.klass.name))
+    )
+
+
+@dataclass(frozen=True)
+class ForwardedQuestion:
+    question: NoticeQuestion
+    #: Outbox rows queued for the head teacher (or 德育处).
+    queued: int
+
+
+async def forward_question(
+    *,
+    session: AsyncSession,
+    school_id: int,
+    notice: Notice,
+    guardian_id: int,
+    child: Child,
+    text: str,
+    channel: str,
+    now: datetime,
+) -> ForwardedQuestion:
+    """Record a guardian's 有疑问 and queue it for the head teacher of the child's class (德育处,
+    the school's admins, when the class has none), in the caller's transaction. The message
+    names the child and the guardian's relation, never a phone number or an account."""
+    question = await record_question(
+        session=session,
+        notice_id=notice.id or 0,
+        guardian_id=guardian_id,
+        child=child,
+        text=text,
+        channel=channel,
+        now=now,
+    )
     if child.klass.head_teacher_id is not None:
         people = [(PersonKind.STAFF, child.klass.head_teacher_id)]
     else:
-        admins = await staff_with_role(
-            session=ctx.session, school_id=ctx.school.id or 0, role=StaffRole.ADMIN
-        )
+        admins = await staff_with_role(session=session, school_id=school_id, role=StaffRole.ADMIN)
         people = [(PersonKind.STAFF, s.id or 0) for s in admins]
     relation = child.relation
+    asked = question.text
 
     def render(t: Translator) -> Reply:
         who = t._("{klass} {student} 的{relation}").format(
@@ -237,20 +280,20 @@ async def write_question(inbound: Inbound, draft: QuestionDraft, ctx: Context) -
             t._(
                 "【家长疑问】{title}\n{who}问：\n{text}\n\n"
                 "（为保护隐私，不显示家长的电话和账号。点“回复家长”可以通过我答复。）"
-            ).format(title=title_line(t, notice), who=who, text=text),
+            ).format(title=title_line(t, notice), who=who, text=asked),
             [[button]],
         )
 
-    await tell(
-        ctx,
+    notified = await notify_people(
+        session=session,
+        school_id=school_id,
         people=people,
         key=f"notice-question:{question.id}",
         kind="notice_question",
         render=render,
+        due_at=now,
     )
-    return Transition.end(
-        Reply(_("您的疑问已转给{klass}班主任，老师会尽快答复您。").format(klass=child.klass.name))
-    )
+    return ForwardedQuestion(question, notified.queued)
 
 
 def is_guardian(ctx: Context) -> bool:

@@ -1,0 +1,137 @@
+"""Parents on WeCom (家校通讯录): school notices through `externalcontact/message/send`.
+
+A parent is bound as `ChannelAccount(channel="wecom-parent", external_id=parent_userid,
+chat_id=parent_userid, person_kind=guardian)`. WeCom shows no buttons in a school notice, so:
+
+* a reply carrying a notice's button (确认收到 / 有疑问 / opening it) goes as a `news` notice with
+  one article linking to that guardian's signed receipt page (`bot.receipt_page`), where the
+  parent confirms or asks;
+* anything else (a teacher's answer, a reminder without buttons) goes as a `text` notice.
+
+Pictures and files are not sent: a school notice carries text or a link only.
+"""
+
+from __future__ import annotations
+
+import re
+from zoneinfo import ZoneInfo
+
+from sqlmodel import select
+
+from bot.channels.base import PermanentSendError
+from bot.channels.wecom_api import WecomApi, WecomError, news_article
+from bot.channels.wecom_errors import send_error
+from bot.db import Database
+from bot.links import LinkSigner, link_expiry
+from handlers.actions import parse_action
+from handlers.i18n import translator
+from handlers.notice.render import CONFIRM, QUESTION, SHOW, title_line
+from handlers.types import Reply
+from models.accounts import ChannelAccount, PersonKind
+from models.notice import Notice
+from models.outbox_outcomes import FailureReason
+from models.school import School
+
+#: Actions whose buttons mean "this message is a notice to a guardian".
+NOTICE_ACTIONS = frozenset({CONFIRM, QUESTION, SHOW})
+#: The zone of a school without one (never happens: the column has this default).
+DEFAULT_ZONE = "Asia/Shanghai"
+#: Characters of the text shown under the article's title.
+DESCRIPTION_LENGTH = 80
+
+
+def notice_of(reply: Reply) -> int | None:
+    """The id of the notice whose action button the reply carries, if any."""
+    for row in reply.buttons:
+        for button in row:
+            action = parse_action(button.data)
+            if action is None:
+                continue
+            name, argument = action
+            if name in NOTICE_ACTIONS and argument.isascii() and argument.isdigit():
+                return int(argument)
+    return None
+
+
+def description_of(text: str, limit: int = DESCRIPTION_LENGTH) -> str:
+    """A short start of the message, without its 【…】 header and 《title》 line."""
+    lines = [
+        line.strip()
+        for line in text.splitlines()
+        if line.strip() and not line.startswith(("【", "《"))
+    ]
+    flat = re.sub(r"\s+", " ", " ".join(lines))
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+
+
+class WecomParentChannel:
+    """Sends outbox rows of channel "wecom-parent" as school notices to one parent each."""
+
+    name = "wecom-parent"
+    #: WeCom allows a member 30 messages a minute; parents get far fewer from us.
+    rate_per_second = 5.0
+    rate_per_chat_per_second = 0.2
+
+    def __init__(
+        self, api: WecomApi, db: Database, signer: LinkSigner, public_base_url: str
+    ) -> None:
+        self.api = api
+        self.db = db
+        self.signer = signer
+        self.public_base_url = public_base_url.rstrip("/")
+
+    async def send(self, chat_id: str, reply: Reply) -> str | None:
+        notice_id = notice_of(reply)
+        article = await self._article(chat_id, notice_id, reply) if notice_id else None
+        try:
+            if article is not None:
+                result = await self.api.send_school_notice(
+                    "news", article, parent_userids=[chat_id]
+                )
+            else:
+                result = await self.api.send_school_notice(
+                    "text", {"content": reply.text}, parent_userids=[chat_id]
+                )
+        except WecomError as error:
+            raise send_error(error) from error
+        if chat_id.lower() in {p.lower() for p in result.invalid_parents}:
+            raise PermanentSendError(
+                "WeCom does not know this parent (invalid_parent_userid)",
+                FailureReason.CHAT_NOT_FOUND,
+            )
+        return None
+
+    async def _article(
+        self, chat_id: str, notice_id: int, reply: Reply
+    ) -> dict[str, object] | None:
+        """The link card to the guardian's receipt page; None when the notice is gone."""
+        async with self.db.session() as session:
+            account = (
+                await session.exec(
+                    select(ChannelAccount).where(
+                        ChannelAccount.channel == self.name,
+                        ChannelAccount.chat_id == chat_id,
+                        ChannelAccount.person_kind == PersonKind.GUARDIAN,
+                    )
+                )
+            ).first()
+            if account is None:
+                raise PermanentSendError(
+                    "no guardian is bound to this WeCom parent", FailureReason.CHAT_NOT_FOUND
+                )
+            notice = await session.get(Notice, notice_id)
+            if notice is None or notice.school_id != account.school_id:
+                return None
+            school = await session.get(School, notice.school_id)
+        zone = ZoneInfo(school.timezone if school is not None else DEFAULT_ZONE)
+        token = self.signer.sign(
+            notice_id=notice_id,
+            guardian_id=account.person_id,
+            expires_at=link_expiry(notice.display_until, zone),
+        )
+        t = translator(account.language)
+        return news_article(
+            title=title_line(t, notice),
+            description=description_of(reply.text),
+            url=f"{self.public_base_url}/n/{token}",
+        )

@@ -1,0 +1,156 @@
+"""The receipt page in a real headless browser (Debian's chromium + chromedriver, Selenium) on a
+375-px-wide phone screen: nothing scrolls sideways, 确认收到 is a big button, pressing it shows
+the confirmation and the database records it.
+
+Without chromium the test skips on a developer machine, and fails under CI (`CI=true`), where
+`.ci/run` installs it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiohttp import web
+from sqlalchemy import update
+from sqlmodel import col
+
+from bot.db import Database
+from bot.links import LinkSigner, link_expiry
+from bot.receipt_page import add_receipt_page
+from models.notice import Notice
+from tests.clock import FakeClock
+from tests.factories import seed_school
+from tests.notice_helpers import receipts
+from tests.receipts_helpers import ZONE, published_notice
+
+CHROMIUM = Path("/usr/bin/chromium")
+WIDTH = 375
+SECRET = "browser-test-secret-0123456789abc"
+#: A body with a long unbroken address: it must wrap, not widen the page.
+BODY = (
+    "11月20日（周五）全天赴科技馆研学，请穿校服，自带水杯。\n"
+    "报名表下载：https://school.example.edu.cn/" + "downloads/" * 12 + "form.xlsx\n"
+    "如遇雨天，活动顺延至下周五。"
+)
+
+
+def _missing() -> str | None:
+    """Why the browser cannot run here, or None."""
+    try:
+        import selenium  # noqa: F401
+    except ImportError:
+        return "selenium is not installed (pip install -e '.[dev]')"
+    if not CHROMIUM.exists():
+        return "chromium is not installed (apt-get install -y chromium chromium-driver)"
+    if shutil.which("chromedriver") is None:
+        return "chromedriver is not installed (apt-get install -y chromium-driver)"
+    return None
+
+
+@pytest.fixture
+def browser() -> Iterator[Any]:
+    reason = _missing()
+    if reason is not None:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"the browser test must run under CI: {reason}")
+        pytest.skip(reason)
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = str(CHROMIUM)
+    for argument in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--lang=zh-CN"):
+        options.add_argument(argument)
+    options.add_experimental_option(
+        "mobileEmulation", {"deviceMetrics": {"width": WIDTH, "height": 740, "pixelRatio": 2.0}}
+    )
+    driver = webdriver.Chrome(service=Service(shutil.which("chromedriver")), options=options)
+    driver.set_page_load_timeout(30)
+    try:
+        yield driver
+    finally:
+        driver.quit()
+
+
+@pytest.fixture
+async def page_url(db: Database, clock: FakeClock) -> AsyncIterator[tuple[str, int]]:
+    """The receipt page on 127.0.0.1 (a free port) and 刘梅's link to an outing notice."""
+    ts = await seed_school(db)
+    notice = await published_notice(db, ts, clock(), classes=("三(2)班", "四(1)班"))
+    async with db.session() as session:
+        await session.exec(update(Notice).where(col(Notice.id) == notice.id).values(body=BODY))
+    signer = LinkSigner(SECRET)
+    app = web.Application()
+    add_receipt_page(app, db=db, signer=signer, zone=ZONE, now=clock)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = runner.addresses[0][1]
+    token = signer.sign(
+        notice_id=notice.id or 0,
+        guardian_id=ts.guardians["刘梅"].id or 0,
+        expires_at=link_expiry(notice.display_until, ZONE),
+    )
+    try:
+        yield f"http://127.0.0.1:{port}/n/{token}", ts.guardians["刘梅"].id or 0
+    finally:
+        await runner.cleanup()
+
+
+def _fits(driver: Any) -> tuple[int, int]:
+    width = driver.execute_script("return window.innerWidth")
+    scroll = driver.execute_script("return document.documentElement.scrollWidth")
+    return int(width), int(scroll)
+
+
+def _open_and_confirm(driver: Any, url: str) -> dict[str, Any]:
+    """Everything the browser does (blocking; runs in a thread while the loop serves)."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    driver.get(url)
+    before = _fits(driver)
+    button = driver.find_element(By.ID, "confirm")
+    size = button.size
+    text_before = driver.find_element(By.TAG_NAME, "body").text
+    button.click()
+    WebDriverWait(driver, 15).until(
+        expected_conditions.presence_of_element_located((By.ID, "confirmed"))
+    )
+    return {
+        "before": before,
+        "after": _fits(driver),
+        "button": (int(size["width"]), int(size["height"])),
+        "text_before": text_before,
+        "text_after": driver.find_element(By.TAG_NAME, "body").text,
+        "url_after": driver.current_url,
+    }
+
+
+async def test_a_parent_confirms_on_a_phone_sized_screen(
+    db: Database, browser: Any, page_url: tuple[str, int]
+) -> None:
+    url, mother = page_url
+    seen = await asyncio.to_thread(_open_and_confirm, browser, url)
+    width, scroll = seen["before"]
+    assert width == WIDTH
+    assert scroll <= WIDTH, f"the page scrolls sideways: {scroll}px wide"
+    assert seen["after"][1] <= WIDTH
+    button_width, button_height = seen["button"]
+    assert button_width >= WIDTH - 64 and button_height >= 48
+    assert "张小明（三(2)班）、张小红（四(1)班）的家长：" in seen["text_before"]
+    assert "form.xlsx" in seen["text_before"]
+    assert "已确认收到，谢谢您！" in seen["text_after"]
+    assert "✓ 已确认收到（11月16日 10:00）" in seen["text_after"]
+    assert seen["url_after"] == f"{url}?s=ok"
+    confirmed = [r for r in await receipts(db) if r.confirmed_at is not None]
+    assert len(confirmed) == 2
+    assert {(r.confirmed_by, r.channel) for r in confirmed} == {(mother, "wecom-parent")}

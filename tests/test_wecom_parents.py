@@ -1,0 +1,196 @@
+"""Parents on WeCom: a published notice goes out as a school notice linking to the guardian's
+receipt page (following the link confirms the receipt); other messages go as text; WeCom's
+refusals become the delivery worker's failure classes."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestClient, TestServer
+
+from bot.channels.base import PermanentSendError, RetryableSendError
+from bot.channels.wecom_api import WecomApi, WecomConfig
+from bot.channels.wecom_parents import WecomParentChannel, description_of, notice_of
+from bot.db import Database
+from bot.delivery import DeliveryWorker
+from bot.links import LinkSigner, link_expiry
+from bot.receipt_page import add_receipt_page
+from handlers.actions import action_button
+from handlers.notice.render import CONFIRM
+from handlers.types import Button, Reply
+from models.outbox import OutboxStatus
+from models.outbox_outcomes import FailureReason
+from tests.clock import FakeClock
+from tests.factories import bind, seed_school
+from tests.fakes.wecom_server import WecomServer
+from tests.notice_helpers import receipts
+from tests.receipts_helpers import ZONE, outbox, published_notice
+
+if TYPE_CHECKING:
+    from tests.factories import TestSchool
+
+SECRET = "wecom-parents-test-secret-0123456789"
+PUBLIC = "https://jiafang.example.edu.cn"
+MOTHER = "parent-liumei"  # 刘梅: 张小明 in 三(2)班, 张小红 in 四(1)班
+
+
+@pytest.fixture
+async def server() -> AsyncIterator[WecomServer]:
+    async with WecomServer() as fake:
+        fake.students = [
+            {
+                "student_userid": "stu-zhangxiaoming",
+                "name": "张小明",
+                "department": [2],
+                "parents": [{"parent_userid": MOTHER, "relation": "妈妈", "is_subscribe": 1}],
+            }
+        ]
+        yield fake
+
+
+def channel_for(db: Database, server: WecomServer, clock: FakeClock) -> WecomParentChannel:
+    config = WecomConfig(
+        corp_id=server.corp_id,
+        secret=server.secret,
+        agent_id=1000003,
+        base_url=server.base_url,
+        timeout=2.0,
+        retry_delays=(0.01,),
+    )
+    return WecomParentChannel(WecomApi(db, config, now=clock), db, LinkSigner(SECRET), PUBLIC + "/")
+
+
+async def _family_on_wecom(db: Database, clock: FakeClock) -> TestSchool:
+    ts = await seed_school(db)
+    await bind(db, clock, ts.guardians["刘梅"], channel="wecom-parent", external_id=MOTHER)
+    return ts
+
+
+def _sent(server: WecomServer) -> list[dict[str, Any]]:
+    return [c.body for c in server.calls_to("externalcontact/message/send")]
+
+
+async def test_a_published_notice_reaches_the_parent_as_a_link_to_their_receipt_page(
+    db: Database, clock: FakeClock, server: WecomServer
+) -> None:
+    ts = await _family_on_wecom(db, clock)
+    notice = await published_notice(db, ts, clock(), classes=("三(2)班", "四(1)班"))
+    [row] = await outbox(db, "notice:")
+    assert (row.channel, row.chat_id) == ("wecom-parent", MOTHER)
+
+    channel = channel_for(db, server, clock)
+    worker = DeliveryWorker(
+        db, {channel.name: channel}, clock, monotonic=lambda: clock().timestamp()
+    )
+    assert await worker.run_once() == 1
+    [sent] = await outbox(db, "notice:")
+    assert sent.status is OutboxStatus.SENT
+
+    [body] = _sent(server)
+    assert body["msgtype"] == "news" and body["agentid"] == 1000003
+    assert body["to_parent_userid"] == [MOTHER]
+    [article] = body["news"]["articles"]
+    assert article["title"] == "〔2026〕第001号《秋季研学活动通知》"
+    assert article["description"].startswith("张小明（三(2)班）、张小红（四(1)班）的家长：")
+    assert "11月20日（周五）全天赴科技馆研学" in article["description"]
+    assert article["url"].startswith(f"{PUBLIC}/n/")
+    token = urlsplit(article["url"]).path.removeprefix("/n/")
+    claim = LinkSigner(SECRET).verify(token, now=clock())
+    assert claim is not None
+    assert (claim.notice_id, claim.guardian_id) == (notice.id, ts.guardians["刘梅"].id)
+    assert claim.expires_at == link_expiry(notice.display_until, ZONE)
+
+    # Following the link and pressing 确认收到 records both children's receipts.
+    app = web.Application()
+    add_receipt_page(app, db=db, signer=LinkSigner(SECRET), zone=ZONE, now=clock)
+    async with TestClient(TestServer(app)) as client:
+        page = await client.get(urlsplit(article["url"]).path)
+        assert "张小明（三(2)班）、张小红（四(1)班）的家长：" in await page.text()
+        confirmed = await client.post(f"/n/{token}/confirm")
+        assert "✓ 已确认收到（11月16日 10:00）" in await confirmed.text()
+    by_student = {r.student_id: r for r in await receipts(db)}
+    for name in ("张小明", "张小红"):
+        receipt = by_student[ts.students[name].id or 0]
+        assert receipt.confirmed_by == ts.guardians["刘梅"].id
+        assert receipt.channel == "wecom-parent"
+
+
+async def test_a_message_without_notice_buttons_goes_as_text(
+    db: Database, clock: FakeClock, server: WecomServer
+) -> None:
+    await _family_on_wecom(db, clock)
+    answer = "【老师答复】〔2026〕第001号《秋季研学活动通知》\n四(1)班班主任：\n需要自带午餐。"
+    reply = Reply.with_buttons(answer, [[Button("好的", "ok")]])
+    assert await channel_for(db, server, clock).send(MOTHER, reply) is None
+    [body] = _sent(server)
+    assert body["msgtype"] == "text"
+    assert body["text"] == {"content": answer}
+    assert body["to_parent_userid"] == [MOTHER]
+
+
+async def test_a_parent_wecom_does_not_know_is_a_permanent_failure(
+    db: Database, clock: FakeClock, server: WecomServer
+) -> None:
+    await _family_on_wecom(db, clock)
+    with pytest.raises(PermanentSendError) as refused:
+        await channel_for(db, server, clock).send("parent-gone", Reply("明天放假。"))
+    assert refused.value.reason is FailureReason.CHAT_NOT_FOUND
+
+
+async def test_a_notice_for_a_chat_nobody_is_bound_to_is_not_sent(
+    db: Database, clock: FakeClock, server: WecomServer
+) -> None:
+    ts = await _family_on_wecom(db, clock)
+    notice = await published_notice(db, ts, clock())
+    reply = Reply.with_buttons("通知", [[action_button("确认收到", CONFIRM, notice.id or 0)]])
+    with pytest.raises(PermanentSendError) as refused:
+        await channel_for(db, server, clock).send("parent-unbound", reply)
+    assert refused.value.reason is FailureReason.CHAT_NOT_FOUND
+    assert _sent(server) == []
+
+
+@pytest.mark.parametrize(
+    ("errcode", "expected", "reason"),
+    [
+        (60020, PermanentSendError, FailureReason.BLOCKED),
+        (84003, PermanentSendError, FailureReason.CHAT_NOT_FOUND),
+        (-1, RetryableSendError, None),
+    ],
+)
+async def test_wecom_refusals_become_the_workers_failure_classes(
+    db: Database,
+    clock: FakeClock,
+    server: WecomServer,
+    errcode: int,
+    expected: type[Exception],
+    reason: FailureReason | None,
+) -> None:
+    await _family_on_wecom(db, clock)
+    server.fail_next(errcode, times=3)
+    with pytest.raises(expected) as failed:
+        await channel_for(db, server, clock).send(MOTHER, Reply("明天放假。"))
+    if reason is not None:
+        assert isinstance(failed.value, PermanentSendError)
+        assert failed.value.reason is reason
+
+
+def test_the_notice_is_found_by_any_of_its_guardian_buttons() -> None:
+    for name in ("nok", "nq", "nshow"):
+        assert notice_of(Reply.with_buttons("x", [[action_button("按钮", name, 42)]])) == 42
+    assert notice_of(Reply.with_buttons("x", [[action_button("已知悉", "ack", 42)]])) is None
+    assert notice_of(Reply.with_buttons("x", [[Button("下一步", "next")]])) is None
+    assert notice_of(Reply("没有按钮")) is None
+
+
+def test_the_description_is_a_short_start_of_the_text() -> None:
+    text = (
+        "【外出活动通知】〔2026〕第001号\n《秋游》\n张小明（三(2)班）的家长：\n\n"
+        + "请穿校服。" * 40
+    )
+    description = description_of(text)
+    assert description.startswith("张小明（三(2)班）的家长： 请穿校服。")
+    assert len(description) == 80 and description.endswith("…")
