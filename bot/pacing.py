@@ -36,7 +36,7 @@ import math
 import time
 from asyncio import sleep
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -63,6 +63,7 @@ class RateLimiter:
         *,
         window_cap: int | None = None,
         window: float = 1.0,
+        key_windows: Sequence[tuple[int, float]] = (),
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self._gap = 1.0 / per_second
@@ -77,6 +78,10 @@ class RateLimiter:
         self._paused_key: dict[str, float] = {}
         self._last_key: dict[str, float] = {}
         self._sent: deque[float] = deque()
+        #: Per chat: at most `cap` sends in any `seconds` (WeCom: 30 a minute, 1,000 an hour
+        #: to one member, above which it drops messages without a word).
+        self.key_windows = tuple(key_windows)
+        self._key_sent: dict[str, deque[float]] = {}
         self._admitting = asyncio.Lock()
 
     # -- reading ------------------------------------------------------------------------------
@@ -90,16 +95,48 @@ class RateLimiter:
             return now
         return sent[-self.window_cap] + self.window
 
+    def _key_window_free_at(self, key: str, now: float) -> float:
+        """When every per-chat window has room for one more send to `key`."""
+        sent = self._key_sent.get(key)
+        if not sent or not self.key_windows:
+            return now
+        longest = max(seconds for _cap, seconds in self.key_windows)
+        while sent and sent[0] <= now - longest:
+            sent.popleft()
+        free = now
+        for cap, seconds in self.key_windows:
+            inside = [at for at in sent if at > now - seconds]
+            if len(inside) >= cap:
+                free = max(free, inside[-cap] + seconds)
+        return free
+
     def _blocked_until(self, key: str, now: float) -> float:
-        """What holds a send back whatever its booking: pauses, the window, and the chat's
+        """What holds a send back whatever its booking: pauses, the windows, and the chat's
         last actual send (a booked slot may have been used late, the next one on time)."""
         last = self._last_key.get(key)
         return max(
             self._paused_all,
             self._paused_key.get(key, 0.0),
             self._window_free_at(now),
+            self._key_window_free_at(key, now),
             -math.inf if last is None else last + self._key_gap,
         )
+
+    def key_window_room(self, key: str) -> int:
+        """How many more sends to `key` the per-chat windows let through now (a large number
+        when there are none)."""
+        if not self.key_windows:
+            return 1 << 30
+        now = self._monotonic()
+        sent = self._key_sent.get(key) or ()
+        return min(
+            cap - sum(1 for at in sent if at > now - seconds) for cap, seconds in self.key_windows
+        )
+
+    def key_window_full(self, key: str) -> float:
+        """Seconds until the per-chat windows let one more send to `key` through (0: now)."""
+        now = self._monotonic()
+        return max(0.0, self._key_window_free_at(key, now) - now)
 
     def delay(self, key: str) -> float:
         """Seconds until an outbox send to `key` would be allowed (without booking it)."""
@@ -176,6 +213,8 @@ class RateLimiter:
         self._window_free_at(now)  # drops what left the window
         self._sent.append(now)
         self._last_key[key] = now
+        if self.key_windows:
+            self._key_sent.setdefault(key, deque()).append(now)
         return now
 
     # -- 429 ----------------------------------------------------------------------------------
@@ -204,6 +243,10 @@ class RateLimiter:
                 stale = [k for k, v in table.items() if v <= now - self._key_gap]
                 for k in stale:
                     del table[k]
+        if len(self._key_sent) > _FORGET_AFTER and self.key_windows:
+            longest = max(seconds for _cap, seconds in self.key_windows)
+            for k in [k for k, sent in self._key_sent.items() if sent[-1] <= now - longest]:
+                del self._key_sent[k]
 
 
 # -- a booked slot, carried from the delivery worker to the channel's first API call ----------

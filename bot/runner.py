@@ -1,4 +1,7 @@
-"""`python -m bot run`: Telegram when a token is configured, otherwise the console on a demo school.
+"""`python -m bot run`: Telegram and/or WeCom as configured, otherwise the console on a demo school.
+
+With WeCom configured, the bot's web server (WeCom's callback URL, the parents' receipt page)
+runs next to Telegram's polling, or alone; one outbox worker delivers for every channel.
 
 With no configuration at all (a fresh clone, SQLite `jiafang.db` in the working directory) the
 bot migrates the database, seeds the demo school if there is none, and opens a terminal chat, so
@@ -26,6 +29,8 @@ from models.base import utcnow
 from models.school import School
 
 if TYPE_CHECKING:
+    from aiohttp import web
+
     from bot.channels.base import Channel
     from bot.delivery import DeliveryWorker
     from scheduler.service import JobScheduler
@@ -39,6 +44,8 @@ IDLE_SWEEP_SECONDS = 60.0
 DELIVERY_ROUNDS = 5
 #: Where a Telegram application keeps its `JobScheduler` (`Application.bot_data`).
 JOB_SCHEDULER = "job_scheduler"
+#: … and the web server's runner when WeCom runs alongside.
+WEB_RUNNER = "web_runner"
 
 
 def build_dispatcher(settings: Settings, db: Database, clock: Clock = utcnow) -> Dispatcher:
@@ -195,9 +202,73 @@ async def run_console(
     return 0
 
 
+def with_web_server(application: Any, app: web.Application, settings: Settings) -> None:
+    """Serve WeCom's callback and the receipt page while a Telegram application runs."""
+    from bot.wecom_service import start_web
+
+    inner_init, inner_shutdown = application.post_init, application.post_shutdown
+
+    async def post_init(tg: Any) -> None:
+        if inner_init is not None:
+            await inner_init(tg)
+        tg.bot_data[WEB_RUNNER] = await start_web(app, settings.web_host, settings.web_port)
+
+    async def post_shutdown(tg: Any) -> None:
+        runner = tg.bot_data.pop(WEB_RUNNER, None)
+        if runner is not None:
+            await runner.cleanup()
+        if inner_shutdown is not None:
+            await inner_shutdown(tg)
+
+    application.post_init = post_init
+    application.post_shutdown = post_shutdown
+
+
+async def run_wecom(
+    settings: Settings, *, stop: asyncio.Event | None = None, clock: Clock = utcnow
+) -> int:
+    """WeCom alone: the web server, outbox delivery, scheduled jobs and the idle sweep, until
+    `stop` is set (SIGINT / SIGTERM when not given)."""
+    import signal
+
+    from bot.wecom_service import build_wecom, start_web
+
+    db = Database(settings.database_url)
+    try:
+        dispatcher = build_dispatcher(settings, db, clock)
+        service = build_wecom(settings, db, dispatcher, clock=clock)
+        worker = build_delivery(db, dispatcher, service.channels, clock)
+        delivery = asyncio.create_task(worker.run_forever(), name="outbox-delivery")
+        sweeper = asyncio.create_task(sweep_idle(dispatcher), name="idle-sweep")
+        jobs = build_job_scheduler(settings, db, worker, clock)
+        web_runner = None
+        if stop is None:
+            stop = asyncio.Event()
+            loop = asyncio.get_running_loop()
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                loop.add_signal_handler(sig, stop.set)
+        try:
+            web_runner = await start_web(service.web_app, settings.web_host, settings.web_port)
+            await jobs.start()
+            log.info("WeCom bot running (callback URL path /wecom/callback)")
+            await stop.wait()
+        finally:
+            if web_runner is not None:
+                await web_runner.cleanup()  # answers in progress are finished first
+            await jobs.stop()
+            sweeper.cancel()
+            worker.stop()
+            with contextlib.suppress(asyncio.CancelledError):
+                await asyncio.gather(delivery, sweeper, return_exceptions=True)
+    finally:
+        await db.dispose()
+    return 0
+
+
 def run(settings: Settings) -> int:
     """Run the bot until it is stopped; the exit status for the CLI."""
     token = settings.telegram_token  # refuses a placeholder token before anything starts
+    wecom = settings.wecom_configured  # refuses a partial WeCom configuration
     # Alembic reports every step at INFO; on the console those lines would land in the chat.
     logging.getLogger("alembic").setLevel(logging.WARNING)
     from bot.migrate import upgrade  # imported here: alembic logs while it loads
@@ -208,13 +279,24 @@ def run(settings: Settings) -> int:
 
         db = Database(settings.database_url)
         dispatcher = build_dispatcher(settings, db)
-        application = build_application(settings, db, dispatcher)
+        service = None
+        if wecom:
+            from bot.wecom_service import build_wecom
+
+            service = build_wecom(settings, db, dispatcher)
+        application = build_application(
+            settings, db, dispatcher, extra_channels=service.channels if service else None
+        )
         with_job_scheduler(application, settings, db, dispatcher.clock)
-        log.info("Telegram bot starting (polling)")
+        if service is not None:
+            with_web_server(application, service.web_app, settings)
+        log.info("Telegram bot starting (polling)%s", " with WeCom" if service else "")
         # Pending updates are kept across a restart: what people sent while the bot was down is
         # answered when it is back, and the dispatcher drops repeats.
         application.run_polling(allowed_updates=list(ALLOWED_UPDATES), drop_pending_updates=False)
         return 0
+    if wecom:
+        return asyncio.run(run_wecom(settings))
     try:
         return asyncio.run(run_console(settings))
     except KeyboardInterrupt:

@@ -40,6 +40,18 @@ class Settings(BaseSettings):
     wecom_agent_id: int | None = None
     wecom_token: SecretStr | None = None
     wecom_encoding_aes_key: SecretStr | None = None
+    #: The app's Secret (应用管理 → the app → Secret), for the API's access token.
+    wecom_secret: SecretStr | None = None
+    #: Where the WeCom API lives; tests and proxies point it elsewhere.
+    wecom_api_base_url: str = "https://qyapi.weixin.qq.com/cgi-bin/"
+
+    #: The bot's own web server (WeCom callbacks, the parents' receipt page).
+    web_host: str = "0.0.0.0"
+    web_port: int = 8080
+    #: How parents' phones reach that server, e.g. https://jiafang.school.cn (no trailing /).
+    public_base_url: str | None = None
+    #: Signs the receipt page's links (any long random string; keep it secret and stable).
+    link_secret: SecretStr | None = None
 
     invite_ttl_days: int = 30
     conversation_timeout_minutes: int = 30
@@ -61,6 +73,28 @@ class Settings(BaseSettings):
         return ZoneInfo(self.timezone)
 
     @property
+    def wecom_configured(self) -> bool:
+        """Whether every WeCom setting the bot needs is given (a partial set is an error)."""
+        values = {
+            "WECOM_CORP_ID": self.wecom_corp_id,
+            "WECOM_AGENT_ID": self.wecom_agent_id,
+            "WECOM_SECRET": self.wecom_secret,
+            "WECOM_TOKEN": self.wecom_token,
+            "WECOM_ENCODING_AES_KEY": self.wecom_encoding_aes_key,
+        }
+        given = {k for k, v in values.items() if _given(v)}
+        if not given:
+            return False
+        missing = sorted(set(values) - given)
+        if missing:
+            raise ConfigError(
+                "企业微信设置不完整，还缺少："
+                + "、".join(missing)
+                + "。请在 .env 中补齐，或全部删除。"
+            )
+        return True
+
+    @property
     def telegram_token(self) -> str | None:
         """The Telegram token, or None when Telegram is not configured.
 
@@ -77,6 +111,12 @@ class Settings(BaseSettings):
                 "或删除这一行以使用控制台通道。"
             )
         return token
+
+
+def _given(value: object) -> bool:
+    if isinstance(value, SecretStr):
+        value = value.get_secret_value()
+    return value is not None and str(value).strip() != ""
 
 
 @lru_cache(maxsize=1)

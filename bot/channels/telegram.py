@@ -17,6 +17,7 @@ import asyncio
 import contextlib
 import logging
 import weakref
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -51,7 +52,12 @@ from telegram.ext import (
 )
 from telegram.request import BaseRequest
 
-from bot.channels.base import PermanentSendError, RetryableSendError, UnknownSendOutcome
+from bot.channels.base import (
+    Channel,
+    PermanentSendError,
+    RetryableSendError,
+    UnknownSendOutcome,
+)
 from bot.channels.telegram_pacing import (
     PACE_PER_CHAT_PER_SECOND,
     PACE_PER_SECOND,
@@ -641,8 +647,12 @@ def build_application(
     *,
     request: BaseRequest | None = None,
     get_updates_request: BaseRequest | None = None,
+    extra_channels: Mapping[str, Channel] | None = None,
 ) -> Application[Any, Any, Any, Any, Any, Any]:
-    """The bot, ready for `run_polling` (tests pass a fake `request` and drive it directly)."""
+    """The bot, ready for `run_polling` (tests pass a fake `request` and drive it directly).
+
+    `extra_channels` (WeCom's, when it runs alongside) are delivered by the same outbox worker.
+    """
     token = settings.telegram_token
     if token is None:
         raise ConfigError("没有设置 TELEGRAM_BOT_TOKEN：请填入 @BotFather 给出的令牌。")
@@ -653,7 +663,9 @@ def build_application(
     async def post_init(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
         # `initialize()` has just called getMe; its answer names the bot in invite links.
         dispatcher.bot_username = application.bot.username
-        worker = DeliveryWorker(db, {CHANNEL: TelegramChannel(application.bot)}, dispatcher.clock)
+        channels: dict[str, Channel] = {CHANNEL: TelegramChannel(application.bot)}
+        channels.update(extra_channels or {})
+        worker = DeliveryWorker(db, channels, dispatcher.clock)
         worker.after_round = progress_hook(db, dispatcher.clock)
         worker_holder[WORKER] = worker
         dispatcher.on_outbox = worker.wake

@@ -193,6 +193,22 @@ class WecomApi:
     async def send_text(self, userid: str, text: str) -> SentMessage:
         return await self._send(userid, "text", {"content": text})
 
+    async def send_image(self, userid: str, media_id: str) -> SentMessage:
+        return await self._send(userid, "image", {"media_id": media_id})
+
+    async def send_file(self, userid: str, media_id: str) -> SentMessage:
+        return await self._send(userid, "file", {"media_id": media_id})
+
+    async def upload_image(self, filename: str, data: bytes, content_type: str) -> str:
+        """A temporary image (kept by WeCom for three days) for `send_image`; its media_id."""
+        result = await self._call(
+            "post",
+            "media/upload",
+            params={"type": "image"},
+            files={"media": (filename, data, content_type)},
+        )
+        return str(result["media_id"])
+
     async def send_template_card(self, userid: str, card: Mapping[str, Any]) -> SentMessage:
         return await self._send(userid, "template_card", dict(card))
 
@@ -316,6 +332,7 @@ class WecomApi:
         *,
         params: Mapping[str, Any] | None = None,
         data: JSONDict | None = None,
+        files: Mapping[str, tuple[str, bytes, str]] | None = None,
     ) -> JSONDict:
         token = await self._access_token()
         refreshed = False
@@ -326,6 +343,8 @@ class WecomApi:
             kwargs: JSONDict = {"params": query}
             if data is not None:
                 kwargs["data"] = data
+            if files is not None:
+                kwargs["files"] = dict(files)
             try:
                 result: JSONDict = await self._blocking(endpoint, func, endpoint, **kwargs)
                 return result

@@ -25,6 +25,8 @@ NOT_FOUND_ERRORS = frozenset(
         84003,  # no valid parent or student (school notices)
     }
 )
+#: What the channels raise when WeCom accepted a call but named the recipient invalid.
+INVALID_RECIPIENT = 81013
 #: The member is outside the app's visible range, or has left / disabled the app.
 BLOCKED_ERRORS = frozenset({60020, 81011, 82001, 60011})
 #: Back-off when WeCom stays busy after the client's own retries.

@@ -72,6 +72,8 @@ class WecomServer:
         self.members: list[JSONDict] = []
         #: `school/user/list` answers these (student_userid, name, department, parents).
         self.students: list[JSONDict] = []
+        #: Members who left: message/send answers ok but lists them in `invaliduser`.
+        self.gone: set[str] = set()
         #: The response_code given for each interactive card, by its task_id.
         self.response_codes: dict[str, str] = {}
         #: Uploaded media by media_id: {"filename", "content_type", "size"} (no bytes kept).
@@ -248,7 +250,8 @@ class WecomServer:
         if msgtype == "template_card" and card.get("card_type") in INTERACTIVE_CARDS:
             extra["response_code"] = f"response-{next(self._counter)}"
             self.response_codes[str(card.get("task_id", ""))] = extra["response_code"]
-        return _ok(msgid=f"msg-{next(self._counter)}", invaliduser="", **extra)
+        invalid = "|".join(u for u in str(call.body["touser"]).split("|") if u in self.gone)
+        return _ok(msgid=f"msg-{next(self._counter)}", invaliduser=invalid, **extra)
 
     def _update_card(self, call: Call) -> web.Response:
         if not call.body.get("response_code"):
