@@ -97,6 +97,8 @@ async def test_the_bot_runs_on_wecom_answers_a_member_and_refuses_forgeries(
             WECOM_API_BASE_URL=server.base_url,
             WEB_HOST="127.0.0.1",
             WEB_PORT=str(port),
+            PUBLIC_BASE_URL=f"http://127.0.0.1:{port}",
+            LINK_SECRET="run-test-link-secret-0123456789",
         )
         process = await asyncio.create_subprocess_exec(
             sys.executable,
@@ -126,6 +128,10 @@ async def test_the_bot_runs_on_wecom_answers_a_member_and_refuses_forgeries(
                 forged = {**callback.query, "msg_signature": "0" * 40, "nonce": "fresh"}
                 async with http.post(endpoint, params=forged, data=callback.body) as r:
                     assert r.status == 403
+                # The receipt page is served too; a made-up link opens nothing, politely.
+                async with http.get(f"http://127.0.0.1:{port}/n/1.1.0.forged") as r:
+                    assert r.status == 404
+                    assert "Traceback" not in await r.text()
             assert len(server.calls_to("message/send")) == 1
         finally:
             if process.returncode is None:
