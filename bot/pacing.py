@@ -281,3 +281,19 @@ def current_delivery(limiter: RateLimiter, key: str) -> Booking | None:
     if booking is None or booking.limiter is not limiter or booking.key != key:
         return None
     return booking
+
+
+async def pace_delivery_piece(limiter: RateLimiter, key: str, *, max_wait: float) -> bool:
+    """For a channel's API call: when the current task is an outbox send to `key`, wait for
+    this piece's slot (the first was booked by the worker; later pieces of a long message book
+    their own) and for room in the windows, and say True; False for any other call (a live
+    answer, which the caller counts with `note`). `Throttled` when the wait is over
+    `max_wait`."""
+    booking = current_delivery(limiter, key)
+    if booking is None:
+        return False
+    if booking.used:
+        await limiter.acquire(key, max_wait=max_wait)
+    booking.used = True
+    await limiter.admit(key, max_wait=max_wait)
+    return True

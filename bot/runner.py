@@ -15,7 +15,8 @@ import asyncio
 import contextlib
 import logging
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, TextIO
 
@@ -115,24 +116,71 @@ def with_job_scheduler(application: Any, settings: Settings, db: Database, clock
     """
     from bot.channels.telegram import WORKER
 
+    async def start(app: Any) -> None:
+        jobs = build_job_scheduler(settings, db, app.bot_data.get(WORKER), clock)
+        app.bot_data[JOB_SCHEDULER] = jobs
+        await jobs.start()
+
+    async def stop(app: Any) -> None:
+        jobs = app.bot_data.pop(JOB_SCHEDULER, None)
+        if jobs is not None:
+            await jobs.stop()
+
+    chain_lifecycle(application, start, stop)
+
+
+def chain_lifecycle(
+    application: Any,
+    start: Callable[[Any], Awaitable[None]],
+    stop: Callable[[Any], Awaitable[None]],
+) -> None:
+    """Run `start` after the application's own `post_init` and `stop` before its own
+    `post_shutdown` (what was started last stops first)."""
     inner_init, inner_shutdown = application.post_init, application.post_shutdown
 
     async def post_init(app: Any) -> None:
         if inner_init is not None:
             await inner_init(app)
-        jobs = build_job_scheduler(settings, db, app.bot_data.get(WORKER), clock)
-        app.bot_data[JOB_SCHEDULER] = jobs
-        await jobs.start()
+        await start(app)
 
     async def post_shutdown(app: Any) -> None:
-        jobs = app.bot_data.pop(JOB_SCHEDULER, None)
-        if jobs is not None:
-            await jobs.stop()
+        await stop(app)
         if inner_shutdown is not None:
             await inner_shutdown(app)
 
     application.post_init = post_init
     application.post_shutdown = post_shutdown
+
+
+@dataclass(frozen=True)
+class Running:
+    worker: DeliveryWorker
+    jobs: JobScheduler
+
+
+@contextlib.asynccontextmanager
+async def serving(
+    settings: Settings,
+    db: Database,
+    dispatcher: Dispatcher,
+    channels: Mapping[str, Channel],
+    clock: Clock = utcnow,
+) -> AsyncIterator[Running]:
+    """Outbox delivery for `channels` and the idle sweep while the block runs, and the
+    scheduled jobs once the caller starts them (`running.jobs.start()`); all stopped after,
+    the sends in progress finished first."""
+    worker = build_delivery(db, dispatcher, channels, clock)
+    delivery = asyncio.create_task(worker.run_forever(), name="outbox-delivery")
+    sweeper = asyncio.create_task(sweep_idle(dispatcher), name="idle-sweep")
+    jobs = build_job_scheduler(settings, db, worker, clock)
+    try:
+        yield Running(worker, jobs)
+    finally:
+        await jobs.stop()
+        sweeper.cancel()
+        worker.stop()
+        with contextlib.suppress(asyncio.CancelledError):
+            await asyncio.gather(delivery, sweeper, return_exceptions=True)
 
 
 async def sweep_idle(dispatcher: Dispatcher, *, every: float = IDLE_SWEEP_SECONDS) -> None:
@@ -180,23 +228,13 @@ async def run_console(
         console = ConsoleChannel(
             dispatcher, stdin=stdin, stdout=stdout, language=settings.default_language
         )
-        worker = build_delivery(db, dispatcher, {console.name: console}, clock)
-        console.flush = lambda: deliver_due(worker)
-        delivery = asyncio.create_task(worker.run_forever(), name="outbox-delivery")
-        sweeper = asyncio.create_task(sweep_idle(dispatcher), name="idle-sweep")
-        jobs = build_job_scheduler(settings, db, worker, clock)
-        try:
+        async with serving(settings, db, dispatcher, {console.name: console}, clock) as running:
+            console.flush = lambda: deliver_due(running.worker)
             # The demo's admins get their console accounts first, so that what a job caught up
             # at start sends them (the morning digest) is printed too.
             await console.play_default()
-            await jobs.start()
+            await running.jobs.start()
             await console.run()
-        finally:
-            await jobs.stop()
-            sweeper.cancel()
-            worker.stop()
-            with contextlib.suppress(asyncio.CancelledError):
-                await asyncio.gather(delivery, sweeper, return_exceptions=True)
     finally:
         await db.dispose()
     return 0
@@ -206,22 +244,15 @@ def with_web_server(application: Any, app: web.Application, settings: Settings) 
     """Serve WeCom's callback and the receipt page while a Telegram application runs."""
     from bot.wecom_service import start_web
 
-    inner_init, inner_shutdown = application.post_init, application.post_shutdown
-
-    async def post_init(tg: Any) -> None:
-        if inner_init is not None:
-            await inner_init(tg)
+    async def start(tg: Any) -> None:
         tg.bot_data[WEB_RUNNER] = await start_web(app, settings.web_host, settings.web_port)
 
-    async def post_shutdown(tg: Any) -> None:
+    async def stop(tg: Any) -> None:
         runner = tg.bot_data.pop(WEB_RUNNER, None)
         if runner is not None:
             await runner.cleanup()
-        if inner_shutdown is not None:
-            await inner_shutdown(tg)
 
-    application.post_init = post_init
-    application.post_shutdown = post_shutdown
+    chain_lifecycle(application, start, stop)
 
 
 async def run_wecom(
@@ -237,29 +268,19 @@ async def run_wecom(
     try:
         dispatcher = build_dispatcher(settings, db, clock)
         service = build_wecom(settings, db, dispatcher, clock=clock)
-        worker = build_delivery(db, dispatcher, service.channels, clock)
-        delivery = asyncio.create_task(worker.run_forever(), name="outbox-delivery")
-        sweeper = asyncio.create_task(sweep_idle(dispatcher), name="idle-sweep")
-        jobs = build_job_scheduler(settings, db, worker, clock)
-        web_runner = None
         if stop is None:
             stop = asyncio.Event()
             loop = asyncio.get_running_loop()
             for sig in (signal.SIGINT, signal.SIGTERM):
                 loop.add_signal_handler(sig, stop.set)
-        try:
+        async with serving(settings, db, dispatcher, service.channels, clock) as running:
             web_runner = await start_web(service.web_app, settings.web_host, settings.web_port)
-            await jobs.start()
-            log.info("WeCom bot running (callback URL path /wecom/callback)")
-            await stop.wait()
-        finally:
-            if web_runner is not None:
+            try:
+                await running.jobs.start()
+                log.info("WeCom bot running (callback URL path /wecom/callback)")
+                await stop.wait()
+            finally:
                 await web_runner.cleanup()  # answers in progress are finished first
-            await jobs.stop()
-            sweeper.cancel()
-            worker.stop()
-            with contextlib.suppress(asyncio.CancelledError):
-                await asyncio.gather(delivery, sweeper, return_exceptions=True)
     finally:
         await db.dispose()
     return 0

@@ -15,6 +15,7 @@ from tests.clock import FakeClock
 from tests.factories import bind, seed_school
 from tests.fakes import TelegramHarness
 from tests.fakes.telegram_request import TgUser
+from tests.visit_helpers import FULL_VISIT
 
 TEACHER = TgUser(5101, "芳")
 ADMIN = TgUser(5102, "敏")
@@ -33,21 +34,9 @@ async def tg(db: Database, clock: FakeClock) -> AsyncIterator[TelegramHarness]:
 async def test_a_visit_logged_on_telegram_survives_a_restart_and_alerts_the_admin(
     tg: TelegramHarness, db: Database
 ) -> None:
-    await tg.steps(TEACHER, "/visit", "三(2)班", "张小明", "上门家访")
+    await tg.steps(TEACHER, *FULL_VISIT[:4])  # up to 上门家访
     await tg.restart()  # a new Application and Dispatcher over the same database
-    await tg.steps(
-        TEACHER,
-        "重点",
-        "今天",
-        "奶奶",
-        ">最近作业按时完成",
-        ">在家主动做家务",
-        ">父母在外地打工，奶奶照看",
-        ">多和孩子谈心",
-        ">每周电话沟通一次",
-        ">孩子情绪低落，常一个人哭",
-        "需要学校处理",
-    )
+    await tg.steps(TEACHER, *FULL_VISIT[4:])
     texts = await tg.press_label(TEACHER, "保存")
     assert any("本月已家访 1/10 人次" in t for t in texts)
     async with db.session() as session:

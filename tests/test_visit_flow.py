@@ -18,30 +18,13 @@ from models.visit import Visit, VisitCategory, VisitForm
 from tests.clock import FakeClock
 from tests.factories import bind, seed_school
 from tests.visit_helpers import (
+    FULL_VISIT,
     ZONE,
     ChatUser,
     chat_as,
     conversation_of,
     offer_button,
     visit_dispatcher,
-)
-
-#: A complete /visit by 王芳 (head teacher of 三(2)班, maths in 三(1)班) up to the summary card.
-FULL_VISIT = (
-    "/visit",
-    "三(2)班",
-    "张小明",
-    "上门家访",
-    "重点",
-    "今天",
-    "奶奶",
-    ">最近作业按时完成",
-    ">在家主动做家务",
-    ">父母在外地打工，奶奶照看",
-    ">多和孩子谈心",
-    ">每周电话沟通一次",
-    ">孩子情绪低落，常一个人哭",
-    "需要学校处理",
 )
 
 

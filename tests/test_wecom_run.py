@@ -25,6 +25,9 @@ from bot.migrate import upgrade
 from bot.settings import Settings
 from models.people import Staff
 from tests.clock import FakeClock
+from tests.fakes import TEST_TOKEN
+from tests.fakes.bot_api_server import BotApiServer
+from tests.fakes.telegram_request import TgUser, UpdateFactory
 from tests.fakes.wecom_callbacks import TEST_APP, encrypt_callback, text_xml
 from tests.fakes.wecom_server import WecomServer
 
@@ -49,6 +52,57 @@ async def _school_with_a_wecom_teacher(url: str, clock: FakeClock) -> None:
             session.add(teacher)
     finally:
         await db.dispose()
+
+
+def _wecom_env(url: str, port: int, server: WecomServer) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "WECOM_"))}
+    env.update(
+        PYTHONPATH=str(ROOT),
+        DATABASE_URL=url,
+        SCHOOL_NAME=SCHOOL,
+        WECOM_CORP_ID=TEST_APP.corp_id,
+        WECOM_AGENT_ID=str(TEST_APP.agent_id),
+        WECOM_SECRET=server.secret,
+        WECOM_TOKEN=TEST_APP.token,
+        WECOM_ENCODING_AES_KEY=TEST_APP.encoding_aes_key,
+        WECOM_API_BASE_URL=server.base_url,
+        WEB_HOST="127.0.0.1",
+        WEB_PORT=str(port),
+        PUBLIC_BASE_URL=f"http://127.0.0.1:{port}",
+        LINK_SECRET="run-test-link-secret-0123456789",
+    )
+    return env
+
+
+async def _start_bot(cwd: Path, env: dict[str, str]) -> asyncio.subprocess.Process:
+    return await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        "run",
+        cwd=cwd,
+        env=env,
+        stdin=asyncio.subprocess.DEVNULL,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+
+
+async def _say_on_wecom(port: int, user: str, text: str, msg_id: int) -> None:
+    now = int(time.time())
+    xml = text_xml(TEST_APP, user=user, content=text, msg_id=msg_id, create_time=now)
+    callback = encrypt_callback(TEST_APP, xml, timestamp=now)
+    async with aiohttp.ClientSession() as http:
+        endpoint = f"http://127.0.0.1:{port}/wecom/callback"
+        async with http.post(endpoint, params=callback.query, data=callback.body) as response:
+            assert (response.status, await response.text()) == (200, "success")
+
+
+async def _stopped(process: asyncio.subprocess.Process) -> bytes:
+    if process.returncode is None:
+        process.send_signal(signal.SIGTERM)
+    _out, err = await asyncio.wait_for(process.communicate(), 60)
+    return err
 
 
 async def _wait_for_port(port: int, process: asyncio.subprocess.Process) -> None:
@@ -84,33 +138,8 @@ async def test_the_bot_runs_on_wecom_answers_a_member_and_refuses_forgeries(
     await _school_with_a_wecom_teacher(url, clock)
     port = _free_port()
     async with WecomServer(corp_id=TEST_APP.corp_id) as server:
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "WECOM_"))}
-        env.update(
-            PYTHONPATH=str(ROOT),
-            DATABASE_URL=url,
-            SCHOOL_NAME=SCHOOL,
-            WECOM_CORP_ID=TEST_APP.corp_id,
-            WECOM_AGENT_ID=str(TEST_APP.agent_id),
-            WECOM_SECRET=server.secret,
-            WECOM_TOKEN=TEST_APP.token,
-            WECOM_ENCODING_AES_KEY=TEST_APP.encoding_aes_key,
-            WECOM_API_BASE_URL=server.base_url,
-            WEB_HOST="127.0.0.1",
-            WEB_PORT=str(port),
-            PUBLIC_BASE_URL=f"http://127.0.0.1:{port}",
-            LINK_SECRET="run-test-link-secret-0123456789",
-        )
-        process = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "bot",
-            "run",
-            cwd=tmp_path,
-            env=env,
-            stdin=asyncio.subprocess.DEVNULL,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.PIPE,
-        )
+        env = _wecom_env(url, port, server)
+        process = await _start_bot(tmp_path, env)
         try:
             await _wait_for_port(port, process)
             endpoint = f"http://127.0.0.1:{port}/wecom/callback"
@@ -134,9 +163,7 @@ async def test_the_bot_runs_on_wecom_answers_a_member_and_refuses_forgeries(
                     assert "Traceback" not in await r.text()
             assert len(server.calls_to("message/send")) == 1
         finally:
-            if process.returncode is None:
-                process.send_signal(signal.SIGTERM)
-            _out, err = await asyncio.wait_for(process.communicate(), 60)
+            err = await _stopped(process)
         assert process.returncode == 0, err.decode()
         assert b"Traceback" not in err
 
@@ -148,3 +175,38 @@ def test_a_partial_wecom_configuration_is_refused_with_what_is_missing() -> None
     assert "WECOM_SECRET" in str(refused.value)
     assert "WECOM_TOKEN" in str(refused.value)
     assert Settings(_env_file=None).wecom_configured is False
+
+
+async def test_telegram_and_wecom_run_together_in_one_process(
+    tmp_path: Path, clock: FakeClock
+) -> None:
+    url = f"sqlite:///{tmp_path / 'both.db'}"
+    await _school_with_a_wecom_teacher(url, clock)
+    port = _free_port()
+    async with (
+        WecomServer(corp_id=TEST_APP.corp_id) as wecom,
+        BotApiServer(token=TEST_TOKEN) as telegram,
+    ):
+        env = _wecom_env(url, port, wecom)
+        env.update(
+            TELEGRAM_BOT_TOKEN=TEST_TOKEN,
+            TELEGRAM_BASE_URL=telegram.base_url,
+            TELEGRAM_BASE_FILE_URL=telegram.base_file_url,
+        )
+        stranger = TgUser(6101, "路人")
+        telegram.api.push_update(UpdateFactory().text(stranger, "/start"))
+        process = await _start_bot(tmp_path, env)
+        try:
+            await _wait_for_port(port, process)
+            await _say_on_wecom(port, "wangfang", "指标", msg_id=2)
+            answer = await _wait_for_message(wecom, "wangfang")
+            assert "本月" in answer
+            for _ in range(200):
+                if telegram.api.sent_texts(stranger.id):
+                    break
+                await asyncio.sleep(0.05)
+            assert any("还没有与学校名册绑定" in t for t in telegram.api.sent_texts(stranger.id))
+        finally:
+            err = await _stopped(process)
+        assert process.returncode == 0, err.decode()
+        assert b"Traceback" not in err

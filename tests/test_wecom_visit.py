@@ -16,27 +16,12 @@ from tests.clock import FakeClock
 from tests.factories import bind, seed_school
 from tests.fakes.wecom_callbacks import TEST_APP, event_xml
 from tests.fakes.wecom_harness import WecomHarness
+from tests.visit_helpers import FULL_VISIT
 
 TEACHER = "WangFang"  # WeCom user ids are case-insensitive
 ADMIN = "zhaomin"
 
-VISIT = (
-    "/visit",
-    "三(2)班",
-    "张小明",
-    "上门家访",
-    "重点",
-    "今天",
-    "奶奶",
-    ">最近作业按时完成",
-    ">在家主动做家务",
-    ">父母在外地打工，奶奶照看",
-    ">多和孩子谈心",
-    ">每周电话沟通一次",
-    ">孩子情绪低落，常一个人哭",
-    "需要学校处理",
-    "保存",
-)
+VISIT = (*FULL_VISIT, "保存")
 
 
 @pytest.fixture

@@ -20,6 +20,25 @@ from tests.factories import bind
 
 ZONE = ZoneInfo("Asia/Shanghai")
 
+#: /visit from start to the summary card: a 重点 上门 visit to 张小明 (三(2)班) that needs the
+#: school; `>text` is typed, anything else is a button.
+FULL_VISIT = (
+    "/visit",
+    "三(2)班",
+    "张小明",
+    "上门家访",
+    "重点",
+    "今天",
+    "奶奶",
+    ">最近作业按时完成",
+    ">在家主动做家务",
+    ">父母在外地打工，奶奶照看",
+    ">多和孩子谈心",
+    ">每周电话沟通一次",
+    ">孩子情绪低落，常一个人哭",
+    "需要学校处理",
+)
+
 
 def visit_dispatcher(db: Database, clock: FakeClock) -> Dispatcher:
     """A dispatcher with every real flow, on the test clock (a new one acts like a restart)."""

@@ -28,7 +28,7 @@ from telegram.error import RetryAfter
 from telegram.ext import BaseRateLimiter
 from telegram.warnings import PTBDeprecationWarning
 
-from bot.pacing import RateLimiter, Throttled, current_delivery
+from bot.pacing import RateLimiter, Throttled, pace_delivery_piece
 
 #: Telegram's limits (Bot FAQ): about 30 messages a second from a bot, one a second in a chat.
 TELEGRAM_PER_SECOND = 30
@@ -93,18 +93,14 @@ class TelegramRateLimiter(BaseRateLimiter[None]):
         if not is_message(endpoint):
             return await callback(*args, **kwargs)
         chat = str(data.get("chat_id", ""))
-        booking = current_delivery(self.limiter, chat)
-        if booking is not None:
+        spaced = self.limiter.spaced(chat)
+        try:
+            outbox = await pace_delivery_piece(self.limiter, chat, max_wait=MAX_PIECE_WAIT)
+        except Throttled as exc:
+            raise RetryAfter(max(1, math.ceil(exc.seconds))) from exc
+        if outbox:
             spaced = True
-            try:
-                if booking.used:
-                    await self.limiter.acquire(chat, max_wait=MAX_PIECE_WAIT)
-                booking.used = True
-                await self.limiter.admit(chat, max_wait=MAX_PIECE_WAIT)
-            except Throttled as exc:
-                raise RetryAfter(max(1, math.ceil(exc.seconds))) from exc
         else:
-            spaced = self.limiter.spaced(chat)
             self.limiter.note(chat)
         try:
             return await callback(*args, **kwargs)

@@ -36,7 +36,7 @@ from typing import Any
 from bot.channels.base import RetryableSendError, SendError, UnknownSendOutcome
 from bot.channels.wecom_api import SentMessage, WecomApi, WecomError
 from bot.channels.wecom_errors import INVALID_RECIPIENT, send_error
-from bot.pacing import RateLimiter, Throttled, current_delivery
+from bot.pacing import RateLimiter, Throttled, pace_delivery_piece
 from bot.wecom_identity import wecom_key
 from handlers.actions import parse_action
 from handlers.dispatcher import Dispatcher, Response
@@ -265,16 +265,11 @@ class WecomChannel:
                 raise
 
     async def _paced(self, userid: str) -> None:
-        booking = current_delivery(self.limiter, userid)
-        if booking is not None:
-            try:
-                if booking.used:
-                    await self.limiter.acquire(userid, max_wait=MAX_PIECE_WAIT)
-                booking.used = True
-                await self.limiter.admit(userid, max_wait=MAX_PIECE_WAIT)
-            except Throttled as exc:
-                raise MemberLimit(str(exc), retry_after=exc.seconds) from exc
-            return
+        try:
+            if await pace_delivery_piece(self.limiter, userid, max_wait=MAX_PIECE_WAIT):
+                return
+        except Throttled as exc:
+            raise MemberLimit(str(exc), retry_after=exc.seconds) from exc
         wait = self.limiter.key_window_full(userid)
         if wait > 0:
             raise MemberLimit(f"member window full for {wait:.0f} s", retry_after=wait)
