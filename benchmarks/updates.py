@@ -57,6 +57,7 @@ from telegram.ext import (
 from bot.channels.telegram import ALLOWED_UPDATES, CHANNEL, CONCURRENT_UPDATES, build_application
 from bot.db import Database, create_engine
 from bot.demo import seed_demo
+from bot.gc_tuning import tune_after_startup
 from bot.migrate import upgrade
 from bot.runner import build_dispatcher
 from bot.settings import Settings
@@ -558,6 +559,8 @@ async def run_bot(m: int, n: int, database_url: str) -> tuple[Figures, list[str]
             teachers = await seed_teachers(db, settings, m)
             application = build_application(settings, db, build_dispatcher(settings, db))
             driver = VisitDriver(api)
+            # As `python -m bot run` does once the bot has started (bot.gc_tuning).
+            tune_after_startup()
             figures = await drive("jiafang", application, driver, teachers, n)
             return figures, await check_data(db, driver.expected_visits)
         finally:

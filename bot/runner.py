@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 from sqlmodel import select
 
 from bot.db import Database
+from bot.gc_tuning import tune_after_startup
 from bot.settings import Settings
 from handlers.dispatcher import Dispatcher
 from handlers.registry import all_actions, all_flows
@@ -127,6 +128,14 @@ def with_job_scheduler(application: Any, settings: Settings, db: Database, clock
             await jobs.stop()
 
     chain_lifecycle(application, start, stop)
+
+
+async def _tuned(_app: Any) -> None:
+    tune_after_startup()
+
+
+async def _nothing(_app: Any) -> None:
+    return None
 
 
 def chain_lifecycle(
@@ -277,6 +286,7 @@ async def run_wecom(
             web_runner = await start_web(service.web_app, settings.web_host, settings.web_port)
             try:
                 await running.jobs.start()
+                tune_after_startup()
                 log.info("WeCom bot running (callback URL path /wecom/callback)")
                 await stop.wait()
             finally:
@@ -311,6 +321,7 @@ def run(settings: Settings) -> int:
         with_job_scheduler(application, settings, db, dispatcher.clock)
         if service is not None:
             with_web_server(application, service.web_app, settings)
+        chain_lifecycle(application, _tuned, _nothing)
         log.info("Telegram bot starting (polling)%s", " with WeCom" if service else "")
         # Pending updates are kept across a restart: what people sent while the bot was down is
         # answered when it is back, and the dispatcher drops repeats.
