@@ -12,6 +12,7 @@ from handlers.types import Inbound, Reply
 #: Chinese words and English aliases that work like the slash commands.
 KEYWORDS: dict[str, str] = {
     "帮助": "help",
+    "help": "help",
     "取消": "cancel",
     "语言": "lang",
     "language": "lang",

@@ -142,3 +142,8 @@ async def test_a_voice_message_gets_a_polite_answer(wecom: WecomHarness) -> None
     assert await wecom.post(xml) == 200
     texts = wecom.texts_since(before, TEACHER)
     assert texts and "只能读懂文字" in texts[0]
+
+
+async def test_help_without_the_slash_lists_the_commands(wecom: WecomHarness) -> None:
+    texts = await wecom.say(TEACHER, "help")
+    assert texts and "/visit" in texts[0] and "/quota" in texts[0]
