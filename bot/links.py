@@ -1,9 +1,14 @@
-"""Signed links to the receipt page: one per (notice, guardian), expiring with the notice.
+"""Signed links to the parents' pages: one per (notice, guardian) for the receipt page, one per
+(incident, guardian) for the incident page, each expiring.
 
-A token is `{notice id}.{guardian id}.{expiry}.{signature}`: the three numbers in lower-case
+A token is `{subject id}.{guardian id}.{expiry}.{signature}`: the three numbers in lower-case
 hex (the expiry in Unix seconds) and the first 16 bytes of an HMAC-SHA256 over them, in
 unpadded base64url — about 40 URL-safe characters. Changing any number breaks the signature,
-so a link cannot be turned into another family's or kept alive past the notice.
+so a link cannot be turned into another family's or kept alive past its expiry.
+
+The link's kind ("notice" or "incident") is bound into the signature, not written in the
+token: a notice link does not open the incident page and an incident link does not open the
+receipt page, even when the ids happen to match. Notice tokens are the same as before kinds.
 """
 
 from __future__ import annotations
@@ -14,12 +19,21 @@ import hmac
 import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Literal
 from zoneinfo import ZoneInfo
 
 #: Signature length in bytes (128 bits: forging one is out of reach).
 SIGNATURE_BYTES = 16
-#: Bound into every signature, so a key shared with other uses cannot mint links.
-_PURPOSE = b"jiafang:receipt-link:v1:"
+#: What a link opens.
+LinkKind = Literal["notice", "incident"]
+#: Bound into every signature, so a key shared with other uses cannot mint links, and a link
+#: of one kind is no link of the other.
+_PURPOSES: dict[str, bytes] = {
+    "notice": b"jiafang:receipt-link:v1:",
+    "incident": b"jiafang:incident-link:v1:",
+}
+#: How long a guardian's link to an incident works after the incident was reported.
+INCIDENT_LINK_DAYS = 7
 _TOKEN = re.compile(r"([0-9a-f]{1,12})\.([0-9a-f]{1,12})\.([0-9a-f]{1,12})\.([A-Za-z0-9_-]{22})")
 
 
@@ -32,50 +46,101 @@ class LinkClaim:
     expires_at: datetime
 
 
+@dataclass(frozen=True)
+class IncidentClaim:
+    """What a valid incident token says: this guardian may see and acknowledge this incident
+    until then."""
+
+    incident_id: int
+    guardian_id: int
+    expires_at: datetime
+
+
 def link_expiry(display_until: date, zone: ZoneInfo) -> datetime:
     """The end of a notice's display window (its last day, in the school's zone)."""
     return datetime.combine(display_until + timedelta(days=1), time(0), tzinfo=zone)
 
 
+def incident_link_expiry(reported_at: datetime) -> datetime:
+    """Seven days after the incident was reported."""
+    return reported_at + timedelta(days=INCIDENT_LINK_DAYS)
+
+
 class LinkSigner:
-    """`LinkSigner(secret).sign(notice_id=…, guardian_id=…, expires_at=…)` → a token."""
+    """`LinkSigner(secret).sign(notice_id=…, guardian_id=…, expires_at=…)` → a notice token;
+    `sign_incident(incident_id=…, guardian_id=…, expires_at=…)` → an incident token."""
 
     def __init__(self, secret: str) -> None:
         if len(secret) < 16:
             raise ValueError("the link secret must be at least 16 characters long")
         self._key = secret.encode("utf-8")
 
-    def _signature(self, payload: str) -> str:
-        digest = hmac.new(self._key, _PURPOSE + payload.encode("ascii"), hashlib.sha256).digest()
+    def _signature(self, kind: LinkKind, payload: str) -> str:
+        message = _PURPOSES[kind] + payload.encode("ascii")
+        digest = hmac.new(self._key, message, hashlib.sha256).digest()
         return base64.urlsafe_b64encode(digest[:SIGNATURE_BYTES]).rstrip(b"=").decode("ascii")
 
-    def sign(self, *, notice_id: int, guardian_id: int, expires_at: datetime) -> str:
+    def _sign(self, kind: LinkKind, subject_id: int, guardian_id: int, expires_at: datetime) -> str:
         if expires_at.tzinfo is None:
             raise ValueError("expires_at must be timezone-aware")
-        if notice_id < 0 or guardian_id < 0:
+        if subject_id < 0 or guardian_id < 0:
             raise ValueError("ids must not be negative")
         expiry = int(expires_at.timestamp())
-        payload = f"{notice_id:x}.{guardian_id:x}.{expiry:x}"
-        return f"{payload}.{self._signature(payload)}"
+        payload = f"{subject_id:x}.{guardian_id:x}.{expiry:x}"
+        return f"{payload}.{self._signature(kind, payload)}"
 
-    def read(self, token: str) -> LinkClaim | None:
-        """The claim of a genuine token, expired or not; None if malformed or forged."""
+    def _read(self, kind: LinkKind, token: str) -> tuple[int, int, datetime] | None:
         match = _TOKEN.fullmatch(token)
         if match is None:
             return None
-        notice, guardian, expiry, signature = match.groups()
-        payload = f"{notice}.{guardian}.{expiry}"
-        if not hmac.compare_digest(self._signature(payload), signature):
+        subject, guardian, expiry, signature = match.groups()
+        payload = f"{subject}.{guardian}.{expiry}"
+        if not hmac.compare_digest(self._signature(kind, payload), signature):
             return None
-        return LinkClaim(
-            notice_id=int(notice, 16),
-            guardian_id=int(guardian, 16),
-            expires_at=datetime.fromtimestamp(int(expiry, 16), tz=UTC),
+        return (
+            int(subject, 16),
+            int(guardian, 16),
+            datetime.fromtimestamp(int(expiry, 16), tz=UTC),
         )
 
+    # -- notices (the receipt page) -----------------------------------------------------------
+
+    def sign(self, *, notice_id: int, guardian_id: int, expires_at: datetime) -> str:
+        return self._sign("notice", notice_id, guardian_id, expires_at)
+
+    def read(self, token: str) -> LinkClaim | None:
+        """The claim of a genuine notice token, expired or not; None if malformed or forged."""
+        read = self._read("notice", token)
+        if read is None:
+            return None
+        notice_id, guardian_id, expires_at = read
+        return LinkClaim(notice_id=notice_id, guardian_id=guardian_id, expires_at=expires_at)
+
     def verify(self, token: str, *, now: datetime) -> LinkClaim | None:
-        """The claim of a genuine token that has not expired at `now`; otherwise None."""
+        """The claim of a genuine notice token that has not expired at `now`; otherwise None."""
         claim = self.read(token)
+        if claim is None or now >= claim.expires_at:
+            return None
+        return claim
+
+    # -- incidents (the incident page) --------------------------------------------------------
+
+    def sign_incident(self, *, incident_id: int, guardian_id: int, expires_at: datetime) -> str:
+        return self._sign("incident", incident_id, guardian_id, expires_at)
+
+    def read_incident(self, token: str) -> IncidentClaim | None:
+        """The claim of a genuine incident token, expired or not; None if malformed or forged."""
+        read = self._read("incident", token)
+        if read is None:
+            return None
+        incident_id, guardian_id, expires_at = read
+        return IncidentClaim(
+            incident_id=incident_id, guardian_id=guardian_id, expires_at=expires_at
+        )
+
+    def verify_incident(self, token: str, *, now: datetime) -> IncidentClaim | None:
+        """The claim of a genuine incident token not expired at `now`; otherwise None."""
+        claim = self.read_incident(token)
         if claim is None or now >= claim.expires_at:
             return None
         return claim

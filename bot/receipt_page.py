@@ -11,8 +11,10 @@ too. Confirming records the receipt exactly as the Telegram button does
 (`models.notices.confirm_receipt`, channel "wecom-parent"); a question goes through the same
 `handlers.notice.receipt.forward_question` as the Telegram flow. Each POST is one transaction.
 
-A bad link gets a polite page (404 unknown or forged, 410 expired), never a stack trace. Every
-answer says `Cache-Control: no-store`, `Referrer-Policy: no-referrer`, `X-Robots-Tag: noindex`.
+The same call serves the incident page (`bot.incident_page`, `/i/…`), which shares the
+answers below. A bad link gets a polite page (404 unknown or forged, 410 expired), never a
+stack trace. Every answer says `Cache-Control: no-store`, `Referrer-Policy: no-referrer`,
+`X-Robots-Tag: noindex`.
 """
 
 from __future__ import annotations
@@ -83,42 +85,47 @@ def add_receipt_page(
     now: Callable[[], datetime] = utcnow,
     on_outbox: Callable[[], None] | None = None,
 ) -> None:
-    """Serve the receipt page under `/n/` on `app`; `on_outbox` is called after a question was
-    queued for a teacher (e.g. `DeliveryWorker.wake`)."""
+    """Serve the receipt page under `/n/` and the incident page under `/i/` on `app`;
+    `on_outbox` is called after a question or an acknowledgement queued messages for staff
+    (e.g. `DeliveryWorker.wake`)."""
+    # Imported here: the incident page builds on this module's answers.
+    from bot.incident_page import add_incident_page
+
     page = _ReceiptPage(db=db, signer=signer, zone=zone, now=now, on_outbox=on_outbox)
     app.router.add_get("/n/{token}", page.show)
     app.router.add_post("/n/{token}/confirm", page.confirm)
     app.router.add_post("/n/{token}/question", page.question)
+    add_incident_page(app, db=db, signer=signer, zone=zone, now=now, on_outbox=on_outbox)
 
 
 # -- answers ----------------------------------------------------------------------------------
 
 
-def _html(body: str, status: int = 200) -> web.Response:
+def html_answer(body: str, status: int = 200) -> web.Response:
     return web.Response(
         text=body, status=status, content_type="text/html", charset="utf-8", headers=HEADERS
     )
 
 
-def _back_to_page(token: str, status: str) -> web.Response:
+def back_to_page(token: str, status: str) -> web.Response:
     """303 to the page (relative, so it works under any path prefix) with a status line."""
     location = f"../{token}" + (f"?s={status}" if status else "")
     return web.Response(status=303, headers={**HEADERS, "Location": location})
 
 
-def _message(t: Translator, status: int, heading: str, text: str) -> web.Response:
+def message_answer(t: Translator, status: int, heading: str, text: str) -> web.Response:
     body = _MESSAGE.render(
-        lang=_lang(t), page_title=heading, style=STYLE, heading=heading, text=text
+        lang=page_lang(t), page_title=heading, style=STYLE, heading=heading, text=text
     )
-    return _html(body, status)
+    return html_answer(body, status)
 
 
-def _lang(t: Translator) -> str:
+def page_lang(t: Translator) -> str:
     return "zh-CN" if t.language == "zh" else t.language
 
 
-class _Refused(Exception):
-    """The link opens nothing: answered with a polite page."""
+class Refused(Exception):
+    """The link opens nothing: answered with a polite page (subclasses word it for their page)."""
 
     def __init__(self, status: int) -> None:
         super().__init__(status)
@@ -128,13 +135,13 @@ class _Refused(Exception):
         t = translator("zh")
         _ = t._
         if self.status == 410:
-            return _message(
+            return message_answer(
                 t,
                 410,
                 _("通知已过期"),
                 _("这份通知的展示期已经结束，链接已失效。如有疑问，请联系班主任。"),
             )
-        return _message(
+        return message_answer(
             t,
             404,
             _("链接无法打开"),
@@ -142,19 +149,19 @@ class _Refused(Exception):
         )
 
 
-def _guarded(handler: Handler) -> Handler:
+def guarded(handler: Handler) -> Handler:
     @functools.wraps(handler)
     async def run(request: web.Request) -> web.StreamResponse:
         try:
             return await handler(request)
-        except _Refused as refused:
+        except Refused as refused:
             return refused.page()
         except web.HTTPException:
             raise
         except Exception:
             log.exception("receipt page: %s %s failed", request.method, request.path[:12])
             t = translator("zh")
-            return _message(
+            return message_answer(
                 t,
                 500,
                 t._("暂时无法打开"),
@@ -197,31 +204,31 @@ class _ReceiptPage:
         self.zone = zone
         self.now = now
         self.on_outbox = on_outbox
-        self.show = _guarded(self._show)
-        self.confirm = _guarded(self._confirm)
-        self.question = _guarded(self._question)
+        self.show = guarded(self._show)
+        self.confirm = guarded(self._confirm)
+        self.question = guarded(self._question)
 
     async def _find(self, session: AsyncSession, token: str, now: datetime) -> _Found:
-        """The notice and the guardian's children in it, or `_Refused` (404 / 410)."""
+        """The notice and the guardian's children in it, or `Refused` (404 / 410)."""
         claim = self.signer.read(token)
         if claim is None:
-            raise _Refused(404)
+            raise Refused(404)
         if now >= claim.expires_at:
-            raise _Refused(410)
+            raise Refused(410)
         notice = await session.get(Notice, claim.notice_id)
         if notice is None:
-            raise _Refused(404)
+            raise Refused(404)
         if notice.status is NoticeStatus.ARCHIVED or now.astimezone(self.zone).date() > (
             notice.display_until
         ):
-            raise _Refused(410)
+            raise Refused(410)
         if notice.status is not NoticeStatus.PUBLISHED:
-            raise _Refused(404)
+            raise Refused(404)
         children = await receipts_of_guardian(
             session=session, notice_id=notice.id or 0, guardian_id=claim.guardian_id
         )
         if not children:
-            raise _Refused(404)
+            raise Refused(404)
         school = await session.get(School, notice.school_id)
         account = (
             await session.exec(
@@ -243,7 +250,9 @@ class _ReceiptPage:
             found = await self._find(session, token, self.now())
             attachments = await attachments_of(session=session, notice_id=found.notice.id or 0)
         status = _status_line(found, request.query.get("s", ""))
-        return _html(self._render(found, token, status, attachment_names(found.t, attachments)))
+        return html_answer(
+            self._render(found, token, status, attachment_names(found.t, attachments))
+        )
 
     def _render(
         self, found: _Found, token: str, status: _Status | None, attachments: list[str]
@@ -265,7 +274,7 @@ class _ReceiptPage:
             moment = max(c.confirmed_at for c in children if c.confirmed_at is not None)
             confirmed = confirmed_line(t, moment, self.zone)
         return _PAGE.render(
-            lang=_lang(t),
+            lang=page_lang(t),
             style=STYLE,
             token=token,
             page_title=notice.title,
@@ -298,7 +307,7 @@ class _ReceiptPage:
         async with self.db.session() as session:
             found = await self._find(session, token, now)
             if not found.notice.receipt_required:
-                return _back_to_page(token, "")
+                return back_to_page(token, "")
             confirmation = await confirm_receipt(
                 session=session,
                 notice_id=found.notice.id or 0,
@@ -307,8 +316,8 @@ class _ReceiptPage:
                 now=now,
             )
             if confirmation is None:
-                raise _Refused(404)
-        return _back_to_page(token, "ok" if confirmation.recorded else "again")
+                raise Refused(404)
+        return back_to_page(token, "ok" if confirmation.recorded else "again")
 
     # -- POST: 有疑问 ---------------------------------------------------------------------------
 
@@ -322,13 +331,13 @@ class _ReceiptPage:
         async with self.db.session() as session:
             found = await self._find(session, token, now)
             if found.notice.kind not in QUESTION_KINDS:
-                raise _Refused(404)
+                raise Refused(404)
             status, chosen = _question_problem(found.children, text, wanted)
             if chosen is not None:
                 status, queued = await self._ask(session, found, chosen, text, now)
         if queued and self.on_outbox is not None:
             self.on_outbox()
-        return _back_to_page(token, status)
+        return back_to_page(token, status)
 
     async def _ask(
         self,

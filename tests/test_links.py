@@ -1,15 +1,19 @@
-"""Signed receipt links: a genuine token opens its own notice for its own guardian until it
-expires; anything altered, forged, signed with another secret or malformed opens nothing."""
+"""Signed links: a genuine token opens its own notice (or incident) for its own guardian until it
+expires; anything altered, forged, signed with another secret, of the other kind or malformed
+opens nothing."""
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.links import LinkClaim, LinkSigner, link_expiry
+from bot.links import IncidentClaim, LinkClaim, LinkSigner, incident_link_expiry, link_expiry
 
 SECRET = "a-long-and-random-test-secret-1234"
 NOW = datetime(2026, 11, 16, 2, 0, tzinfo=UTC)
@@ -114,3 +118,51 @@ def test_a_link_expires_at_the_end_of_the_notices_last_day_in_the_schools_zone()
     zone = ZoneInfo("Asia/Shanghai")
     assert link_expiry(date(2026, 12, 1), zone) == datetime(2026, 12, 2, 0, 0, tzinfo=zone)
     assert link_expiry(date(2026, 12, 1), zone) == datetime(2026, 12, 1, 16, 0, tzinfo=UTC)
+
+
+# -- kinds: notice links and incident links --------------------------------------------------
+
+
+def incident_token() -> str:
+    return LinkSigner(SECRET).sign_incident(incident_id=12, guardian_id=345, expires_at=EXPIRES)
+
+
+def test_a_genuine_incident_token_says_which_incident_guardian_and_until_when() -> None:
+    claim = LinkSigner(SECRET).verify_incident(incident_token(), now=NOW)
+    assert claim == IncidentClaim(incident_id=12, guardian_id=345, expires_at=EXPIRES)
+    assert LinkSigner(SECRET).verify_incident(incident_token(), now=EXPIRES) is None
+
+
+def test_kinds_cannot_be_swapped() -> None:
+    signer = LinkSigner(SECRET)
+    # Same numbers, other kind: a different signature, and neither opens the other's page.
+    assert incident_token().rsplit(".", 1)[0] == token().rsplit(".", 1)[0]
+    assert incident_token() != token()
+    assert signer.read(incident_token()) is None
+    assert signer.verify(incident_token(), now=NOW) is None
+    assert signer.read_incident(token()) is None
+    assert signer.verify_incident(token(), now=NOW) is None
+
+
+@pytest.mark.parametrize(("case", "change"), REFUSED, ids=[c for c, _ in REFUSED])
+def test_an_altered_or_malformed_incident_token_is_refused(
+    case: str, change: Callable[[str], str]
+) -> None:
+    altered = change(incident_token())
+    assert altered != incident_token()
+    assert LinkSigner(SECRET).read_incident(altered) is None
+
+
+def test_notice_tokens_keep_their_format() -> None:
+    """Links already sent to parents keep working: the signature is the same as before kinds."""
+    payload = f"{12:x}.{345:x}.{int(EXPIRES.timestamp()):x}"
+    digest = hmac.new(
+        SECRET.encode(), b"jiafang:receipt-link:v1:" + payload.encode(), hashlib.sha256
+    ).digest()
+    signature = base64.urlsafe_b64encode(digest[:16]).rstrip(b"=").decode()
+    assert token() == f"{payload}.{signature}"
+
+
+def test_an_incident_link_expires_seven_days_after_the_report() -> None:
+    reported = datetime(2026, 11, 16, 2, 5, tzinfo=UTC)
+    assert incident_link_expiry(reported) == datetime(2026, 11, 23, 2, 5, tzinfo=UTC)

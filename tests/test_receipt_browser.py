@@ -1,6 +1,6 @@
-"""The receipt page in a real headless browser (Debian's chromium + chromedriver, Selenium) on a
-375-px-wide phone screen: nothing scrolls sideways, 确认收到 is a big button, pressing it shows
-the confirmation and the database records it.
+"""The receipt page and the incident page in a real headless browser (Debian's chromium +
+chromedriver, Selenium) on a 375-px-wide phone screen: nothing scrolls sideways, 确认收到 and
+已知悉 are big buttons, pressing one shows the confirmation and the database records it.
 
 Without chromium the test skips on a developer machine, and fails under CI (`CI=true`), where
 `.ci/run` installs it.
@@ -21,11 +21,12 @@ from sqlalchemy import update
 from sqlmodel import col
 
 from bot.db import Database
-from bot.links import LinkSigner, link_expiry
+from bot.links import LinkSigner, incident_link_expiry, link_expiry
 from bot.receipt_page import add_receipt_page
 from models.notice import Notice
 from tests.clock import FakeClock
 from tests.factories import seed_school
+from tests.incident_helpers import REPORT, incident_dispatcher, person, the_incident
 from tests.notice_helpers import receipts
 from tests.receipts_helpers import ZONE, published_notice
 
@@ -154,3 +155,78 @@ async def test_a_parent_confirms_on_a_phone_sized_screen(
     confirmed = [r for r in await receipts(db) if r.confirmed_at is not None]
     assert len(confirmed) == 2
     assert {(r.confirmed_by, r.channel) for r in confirmed} == {(mother, "wecom-parent")}
+
+
+# -- the incident page -------------------------------------------------------------------------
+
+
+@pytest.fixture
+async def incident_url(db: Database, clock: FakeClock) -> AsyncIterator[tuple[str, int]]:
+    """The incident page on 127.0.0.1 (a free port) and 刘梅's link to an incident about 张小明."""
+    ts = await seed_school(db)
+    dispatcher = incident_dispatcher(db, clock)
+    await person(db, clock, dispatcher, ts.staff["王芳"])
+    coach = await person(db, clock, dispatcher, ts.staff["钱进"])
+    await coach.steps("/incident 张小明", *REPORT[3:], "确认上报")
+    incident = await the_incident(db)
+    signer = LinkSigner(SECRET)
+    app = web.Application()
+    add_receipt_page(app, db=db, signer=signer, zone=ZONE, now=clock)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = runner.addresses[0][1]
+    token = signer.sign_incident(
+        incident_id=incident.id or 0,
+        guardian_id=ts.guardians["刘梅"].id or 0,
+        expires_at=incident_link_expiry(incident.reported_at),
+    )
+    try:
+        yield f"http://127.0.0.1:{port}/i/{token}", ts.guardians["刘梅"].id or 0
+    finally:
+        await runner.cleanup()
+
+
+def _open_and_acknowledge(driver: Any, url: str) -> dict[str, Any]:
+    """Open the incident page and press 已知悉 (blocking; runs in a thread)."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    driver.get(url)
+    before = _fits(driver)
+    button = driver.find_element(By.ID, "ack")
+    size = button.size
+    text_before = driver.find_element(By.TAG_NAME, "body").text
+    button.click()
+    WebDriverWait(driver, 15).until(
+        expected_conditions.presence_of_element_located((By.ID, "acknowledged"))
+    )
+    return {
+        "before": before,
+        "after": _fits(driver),
+        "button": (int(size["width"]), int(size["height"])),
+        "text_before": text_before,
+        "text_after": driver.find_element(By.TAG_NAME, "body").text,
+        "url_after": driver.current_url,
+    }
+
+
+async def test_a_parent_acknowledges_an_incident_on_a_phone_sized_screen(
+    db: Database, browser: Any, incident_url: tuple[str, int]
+) -> None:
+    url, mother = incident_url
+    seen = await asyncio.to_thread(_open_and_acknowledge, browser, url)
+    width, scroll = seen["before"]
+    assert width == WIDTH
+    assert scroll <= WIDTH, f"the page scrolls sideways: {scroll}px wide"
+    assert seen["after"][1] <= WIDTH
+    button_width, button_height = seen["button"]
+    assert button_width >= WIDTH - 64 and button_height >= 48
+    assert "【紧急】张小明在校突发情况" in seen["text_before"]
+    assert "请尽快与班主任王芳老师联系。" in seen["text_before"]
+    assert "✓ 您已于 10:00 确认知悉，谢谢。" in seen["text_after"]
+    assert seen["url_after"] == f"{url}?s=ok"
+    incident = await the_incident(db)
+    assert incident.acknowledged_by == mother

@@ -1,10 +1,12 @@
 """Parents on WeCom: a published notice goes out as a school notice linking to the guardian's
-receipt page (following the link confirms the receipt); other messages go as text; WeCom's
-refusals become the delivery worker's failure classes."""
+receipt page (following the link confirms the receipt); an urgent incident goes as a link to
+the incident page (following it acknowledges); other messages go as text; WeCom's refusals
+become the delivery worker's failure classes."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
@@ -14,12 +16,18 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from bot.channels.base import PermanentSendError, RetryableSendError
 from bot.channels.wecom_api import WecomApi, WecomConfig
-from bot.channels.wecom_parents import WecomParentChannel, description_of, notice_of
+from bot.channels.wecom_parents import (
+    WecomParentChannel,
+    description_of,
+    incident_of,
+    notice_of,
+)
 from bot.db import Database
 from bot.delivery import DeliveryWorker
 from bot.links import LinkSigner, link_expiry
 from bot.receipt_page import add_receipt_page
 from handlers.actions import action_button
+from handlers.incident.buttons import ACK
 from handlers.notice.render import CONFIRM
 from handlers.types import Button, Reply
 from models.outbox import OutboxStatus
@@ -27,6 +35,8 @@ from models.outbox_outcomes import FailureReason
 from tests.clock import FakeClock
 from tests.factories import bind, seed_school
 from tests.fakes.wecom_server import WecomServer
+from tests.incident_helpers import REPORT, incident_dispatcher, person, the_incident
+from tests.incident_helpers import outbox as incident_outbox
 from tests.notice_helpers import receipts
 from tests.receipts_helpers import ZONE, outbox, published_notice
 
@@ -194,3 +204,72 @@ def test_the_description_is_a_short_start_of_the_text() -> None:
     description = description_of(text)
     assert description.startswith("张小明（三(2)班）的家长： 请穿校服。")
     assert len(description) == 80 and description.endswith("…")
+
+
+# -- urgent incidents --------------------------------------------------------------------------
+
+
+async def test_an_incident_reaches_the_parent_as_a_link_and_following_it_acknowledges(
+    db: Database, clock: FakeClock, server: WecomServer
+) -> None:
+    ts = await _family_on_wecom(db, clock)
+    dispatcher = incident_dispatcher(db, clock)
+    await person(db, clock, dispatcher, ts.staff["王芳"])
+    coach = await person(db, clock, dispatcher, ts.staff["钱进"])
+    await coach.steps("/incident 张小明", *REPORT[3:], "确认上报")
+    [row] = await incident_outbox(db, "incident_family")
+    assert (row.channel, row.chat_id) == ("wecom-parent", MOTHER)
+
+    channel = channel_for(db, server, clock)
+    worker = DeliveryWorker(
+        db, {channel.name: channel}, clock, monotonic=lambda: clock().timestamp()
+    )
+    assert await worker.run_once() == 1
+    [body] = _sent(server)
+    assert body["msgtype"] == "news" and body["to_parent_userid"] == [MOTHER]
+    [article] = body["news"]["articles"]
+    assert article["title"] == "【紧急】张小明在校突发情况"
+    assert article["description"].startswith("张小明家长您好：张小明（三(2)班）于 11月16日 10:00")
+    assert len(article["description"]) <= 80
+    assert article["url"].startswith(f"{PUBLIC}/i/")
+    token = urlsplit(article["url"]).path.removeprefix("/i/")
+    incident = await the_incident(db)
+    claim = LinkSigner(SECRET).verify_incident(token, now=clock())
+    assert claim is not None
+    assert (claim.incident_id, claim.guardian_id) == (incident.id, ts.guardians["刘梅"].id)
+    assert claim.expires_at == incident.reported_at + timedelta(days=7)
+
+    app = web.Application()
+    add_receipt_page(app, db=db, signer=LinkSigner(SECRET), zone=ZONE, now=clock)
+    async with TestClient(TestServer(app)) as client:
+        page = await client.get(urlsplit(article["url"]).path)
+        assert "请尽快与班主任王芳老师联系。" in await page.text()
+        acknowledged = await client.post(f"/i/{token}/ack")
+        assert "✓ 您已于 10:00 确认知悉，谢谢。" in await acknowledged.text()
+    assert (await the_incident(db)).acknowledged_by == ts.guardians["刘梅"].id
+    told = await incident_outbox(db, "incident_acknowledged")
+    assert sorted(r.chat_id for r in told) == sorted(
+        f"staff-{ts.staff[n].id}" for n in ("王芳", "钱进")
+    )
+
+
+async def test_an_incident_about_another_familys_child_goes_as_text(
+    db: Database, clock: FakeClock, server: WecomServer
+) -> None:
+    ts = await _family_on_wecom(db, clock)
+    dispatcher = incident_dispatcher(db, clock)
+    coach = await person(db, clock, dispatcher, ts.staff["钱进"])
+    await coach.steps("/incident 李娜", *REPORT[3:], "确认上报")
+    incident = await the_incident(db)
+    # A row that somehow names 刘梅's chat: no link to a page she could not open.
+    reply = Reply.with_buttons("李娜家长您好", [[action_button("已知悉", ACK, incident.id or 0)]])
+    await channel_for(db, server, clock).send(MOTHER, reply)
+    [body] = _sent(server)
+    assert body["msgtype"] == "text"
+
+
+def test_the_incident_is_found_by_its_acknowledge_button() -> None:
+    reply = Reply.with_buttons("x", [[action_button("已知悉", ACK, 42)]])
+    assert incident_of(reply) == 42 and notice_of(reply) is None
+    assert incident_of(Reply.with_buttons("x", [[action_button("确认收到", CONFIRM, 42)]])) is None
+    assert incident_of(Reply("没有按钮")) is None

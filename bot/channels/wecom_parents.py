@@ -6,6 +6,9 @@ chat_id=parent_userid, person_kind=guardian)`. WeCom shows no buttons in a schoo
 * a reply carrying a notice's button (确认收到 / 有疑问 / opening it) goes as a `news` notice with
   one article linking to that guardian's signed receipt page (`bot.receipt_page`), where the
   parent confirms or asks;
+* a reply carrying an urgent incident's 已知悉 button goes as a `news` notice titled
+  【紧急】张小明在校突发情况, linking to that guardian's signed incident page
+  (`bot.incident_page`), where the parent acknowledges;
 * anything else (a teacher's answer, a reminder without buttons) goes as a `text` notice.
 
 Pictures and files are not sent: a school notice carries text or a link only.
@@ -17,40 +20,56 @@ import re
 from zoneinfo import ZoneInfo
 
 from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.channels.base import PermanentSendError
 from bot.channels.wecom_api import WecomApi, WecomError, news_article
 from bot.channels.wecom_errors import send_error
 from bot.db import Database
-from bot.links import LinkSigner, link_expiry
+from bot.incident_page import incident_description, incident_title
+from bot.links import LinkSigner, incident_link_expiry, link_expiry
 from handlers.actions import parse_action
 from handlers.i18n import translator
+from handlers.incident.buttons import ACK
 from handlers.notice.render import CONFIRM, QUESTION, SHOW, title_line
 from handlers.types import Reply
 from models.accounts import ChannelAccount, PersonKind
+from models.incidents import incident_view, is_guardian_of
 from models.notice import Notice
 from models.outbox_outcomes import FailureReason
 from models.school import School
 
 #: Actions whose buttons mean "this message is a notice to a guardian".
 NOTICE_ACTIONS = frozenset({CONFIRM, QUESTION, SHOW})
+#: The action whose button means "this message asks a guardian to acknowledge an incident".
+INCIDENT_ACTIONS = frozenset({ACK})
 #: The zone of a school without one (never happens: the column has this default).
 DEFAULT_ZONE = "Asia/Shanghai"
 #: Characters of the text shown under the article's title.
 DESCRIPTION_LENGTH = 80
 
 
-def notice_of(reply: Reply) -> int | None:
-    """The id of the notice whose action button the reply carries, if any."""
+def _subject_of(reply: Reply, actions: frozenset[str]) -> int | None:
+    """The id argument of the first of `actions` whose button the reply carries, if any."""
     for row in reply.buttons:
         for button in row:
             action = parse_action(button.data)
             if action is None:
                 continue
             name, argument = action
-            if name in NOTICE_ACTIONS and argument.isascii() and argument.isdigit():
+            if name in actions and argument.isascii() and argument.isdigit():
                 return int(argument)
     return None
+
+
+def notice_of(reply: Reply) -> int | None:
+    """The id of the notice whose action button the reply carries, if any."""
+    return _subject_of(reply, NOTICE_ACTIONS)
+
+
+def incident_of(reply: Reply) -> int | None:
+    """The id of the incident whose 已知悉 button the reply carries, if any."""
+    return _subject_of(reply, INCIDENT_ACTIONS)
 
 
 def description_of(text: str, limit: int = DESCRIPTION_LENGTH) -> str:
@@ -82,7 +101,12 @@ class WecomParentChannel:
 
     async def send(self, chat_id: str, reply: Reply) -> str | None:
         notice_id = notice_of(reply)
-        article = await self._article(chat_id, notice_id, reply) if notice_id else None
+        incident_id = incident_of(reply) if notice_id is None else None
+        article: dict[str, object] | None = None
+        if notice_id:
+            article = await self._article(chat_id, notice_id, reply)
+        elif incident_id:
+            article = await self._incident_article(chat_id, incident_id, reply)
         try:
             if article is not None:
                 result = await self.api.send_school_notice(
@@ -101,24 +125,54 @@ class WecomParentChannel:
             )
         return None
 
+    async def _account(self, session: AsyncSession, chat_id: str) -> ChannelAccount:
+        """The guardian bound to this WeCom parent; a permanent failure if there is none."""
+        account = (
+            await session.exec(
+                select(ChannelAccount).where(
+                    ChannelAccount.channel == self.name,
+                    ChannelAccount.chat_id == chat_id,
+                    ChannelAccount.person_kind == PersonKind.GUARDIAN,
+                )
+            )
+        ).first()
+        if account is None:
+            raise PermanentSendError(
+                "no guardian is bound to this WeCom parent", FailureReason.CHAT_NOT_FOUND
+            )
+        return account
+
+    async def _incident_article(
+        self, chat_id: str, incident_id: int, reply: Reply
+    ) -> dict[str, object] | None:
+        """The link card to the guardian's incident page; None when the incident is gone or
+        not about their child (the text goes as it is)."""
+        async with self.db.session() as session:
+            account = await self._account(session, chat_id)
+            view = await incident_view(
+                session=session, school_id=account.school_id, incident_id=incident_id
+            )
+            if view is None or not await is_guardian_of(
+                session=session, guardian_id=account.person_id, student_id=view.student.id or 0
+            ):
+                return None
+        token = self.signer.sign_incident(
+            incident_id=incident_id,
+            guardian_id=account.person_id,
+            expires_at=incident_link_expiry(view.incident.reported_at),
+        )
+        return news_article(
+            title=incident_title(translator(account.language), view),
+            description=incident_description(reply.text),
+            url=f"{self.public_base_url}/i/{token}",
+        )
+
     async def _article(
         self, chat_id: str, notice_id: int, reply: Reply
     ) -> dict[str, object] | None:
         """The link card to the guardian's receipt page; None when the notice is gone."""
         async with self.db.session() as session:
-            account = (
-                await session.exec(
-                    select(ChannelAccount).where(
-                        ChannelAccount.channel == self.name,
-                        ChannelAccount.chat_id == chat_id,
-                        ChannelAccount.person_kind == PersonKind.GUARDIAN,
-                    )
-                )
-            ).first()
-            if account is None:
-                raise PermanentSendError(
-                    "no guardian is bound to this WeCom parent", FailureReason.CHAT_NOT_FOUND
-                )
+            account = await self._account(session, chat_id)
             notice = await session.get(Notice, notice_id)
             if notice is None or notice.school_id != account.school_id:
                 return None

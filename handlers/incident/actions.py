@@ -4,9 +4,18 @@ Callback data can be forged, so each press is checked again: 已知悉 only by a
 student, the others only by staff who were alerted (`models.incidents.may_follow`). A refused
 press shows nothing about the incident. A second press (or a redelivered one) changes nothing:
 the first writer wins a guarded UPDATE, later ones are shown the state as it is.
+
+`acknowledge_for_guardian` is the core of 已知悉, shared with the WeCom incident page
+(`bot.incident_page`).
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from handlers.actions import Action
 from handlers.context import Context
@@ -73,21 +82,62 @@ def _people(view: IncidentView, *, exclude: int | None) -> list[tuple[PersonKind
     return [(PersonKind.STAFF, i) for i in dict.fromkeys(ids) if i is not None and i != exclude]
 
 
+@dataclass(frozen=True)
+class Acknowledgement:
+    """A guardian's 已知悉 on an incident about their child."""
+
+    view: IncidentView
+    #: This 已知悉 was the first (it was recorded and the staff were told).
+    recorded: bool
+    #: Outbox rows queued for the staff.
+    queued: int
+
+
+async def acknowledge_for_guardian(
+    *,
+    session: AsyncSession,
+    school_id: int,
+    incident_id: int,
+    guardian: Guardian,
+    now: datetime,
+    zone: ZoneInfo,
+) -> Acknowledgement | None:
+    """Record a guardian's 已知悉 and tell the head teacher and the reporter, once per incident
+    (the Telegram button, a typed 已知悉 and the WeCom incident page all come here); None if
+    the incident is not this school's or not about a child of this guardian."""
+    view = await incident_view(session=session, school_id=school_id, incident_id=incident_id)
+    if view is None or not await is_guardian_of(
+        session=session, guardian_id=guardian.id or 0, student_id=view.incident.student_id
+    ):
+        return None
+    first = await acknowledge(
+        session=session, incident=view.incident, guardian_id=guardian.id or 0, now=now
+    )
+    queued = 0
+    if first:
+        queued = await _tell_staff_acknowledged(session, school_id, view, guardian, now, zone)
+    return Acknowledgement(view, first, queued)
+
+
 async def acknowledge_pressed(inbound: Inbound, argument: str, ctx: Context) -> list[Reply]:
     guardian = ctx.guardian
     if guardian is None or guardian.id is None:
         return _refusal(ctx)
-    view = await _view(ctx, argument)
-    if view is None or not await is_guardian_of(
-        session=ctx.session, guardian_id=guardian.id, student_id=view.incident.student_id
-    ):
+    if not (argument.isascii() and argument.isdigit() and len(argument) < 12):
         return _refusal(ctx)
-    incident = view.incident
-    first = await acknowledge(
-        session=ctx.session, incident=incident, guardian_id=guardian.id, now=ctx.now
+    done = await acknowledge_for_guardian(
+        session=ctx.session,
+        school_id=ctx.school.id or 0,
+        incident_id=int(argument),
+        guardian=guardian,
+        now=ctx.now,
+        zone=ctx.zone,
     )
-    if first:
-        await _tell_staff_acknowledged(ctx, view, guardian)
+    if done is None:
+        return _refusal(ctx)
+    ctx.queued += done.queued
+    view = done.view
+    incident = view.incident
     head = await _staff_name(ctx, view.head_teacher_id)
     text = guardian_message(ctx.t, view, ctx.zone, head or None)
     at = incident.acknowledged_at or ctx.now
@@ -95,17 +145,24 @@ async def acknowledge_pressed(inbound: Inbound, argument: str, ctx: Context) -> 
     return [Reply(f"{text}\n\n{line}", edit=True)]
 
 
-async def _tell_staff_acknowledged(ctx: Context, view: IncidentView, guardian: Guardian) -> None:
+async def _tell_staff_acknowledged(
+    session: AsyncSession,
+    school_id: int,
+    view: IncidentView,
+    guardian: Guardian,
+    now: datetime,
+    zone: ZoneInfo,
+) -> int:
     result = await notify_people(
-        session=ctx.session,
-        school_id=ctx.school.id or 0,
+        session=session,
+        school_id=school_id,
         people=_people(view, exclude=None),
         key=f"incident:{view.incident.id}:acknowledged",
         kind="incident_acknowledged",
-        render=lambda t: Reply(acknowledged_note(t, view, guardian.name, ctx.zone)),
-        due_at=ctx.now,
+        render=lambda t: Reply(acknowledged_note(t, view, guardian.name, zone)),
+        due_at=now,
     )
-    ctx.queued += result.queued
+    return result.queued
 
 
 async def phoned_pressed(inbound: Inbound, argument: str, ctx: Context) -> list[Reply]:

@@ -58,8 +58,14 @@ def who(view: IncidentView) -> str:
 
 
 def guardian_message(
-    t: Translator, view: IncidentView, zone: ZoneInfo, head_teacher: str | None
+    t: Translator,
+    view: IncidentView,
+    zone: ZoneInfo,
+    head_teacher: str | None,
+    *,
+    can_reply: bool = True,
 ) -> str:
+    """The family's message; `can_reply` is False where they only have the page's button."""
     _ = t._
     text = _(
         "【学校通知】{student}家长您好：{student}（{klass}）于 {moment} 在校发生突发情况："
@@ -74,6 +80,8 @@ def guardian_message(
         text += _("请尽快与班主任{teacher}老师联系。").format(teacher=head_teacher)
     else:
         text += _("请尽快与学校联系。")
+    if not can_reply:
+        return text + "\n" + _("收到后请点下方“已知悉”。")
     return text + "\n" + _("收到后请点下方“已知悉”，或直接回复“已知悉”。")
 
 
