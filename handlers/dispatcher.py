@@ -170,7 +170,7 @@ class Dispatcher:
         if command is not None and command.name == "lang":
             return Response(notes + list(await commands.language(inbound, ctx, command.args)))
         if ctx.staff is None and ctx.guardian is None:
-            return Response([*notes, onboarding.unbound_reply(t)])
+            return Response([*notes, onboarding.unbound_reply(t, inbound.channel)])
 
         action = parse_action(inbound.callback) if inbound.callback is not None else None
         if action is not None:

@@ -35,7 +35,21 @@ def without_title(name: str) -> str:
     return name
 
 
-def unbound_reply(t: Translator) -> Reply:
+#: Channels whose users are the school's own staff accounts (WeCom members), recognised by the
+#: roster's account column rather than by a shared phone number.
+MEMBER_CHANNELS = frozenset({"wecom"})
+
+
+def unbound_reply(t: Translator, channel: str = "") -> Reply:
+    if channel in MEMBER_CHANNELS:
+        return Reply(
+            t._(
+                "您好！这里是学校的家校联系助手。您的企业微信账号还没有与学校名册关联，"
+                "所以暂时不能查看或记录任何信息。\n"
+                "请联系德育处：在名册的“企业微信账号”一栏填上您的账号后重新导入，"
+                "或运行一次企业微信同步；也可以发送 /start 加邀请码。"
+            )
+        )
     return Reply(
         t._(
             "您好！这里是学校的家校联系助手。您的账号还没有与学校名册绑定，所以暂时不能查看或记录任何信息。\n"
@@ -51,7 +65,7 @@ async def start(inbound: Inbound, ctx: Context, code: str) -> list[Reply]:
     if not code:
         if ctx.account is not None and (ctx.staff or ctx.guardian):
             return [await greeting(ctx)]
-        return [unbound_reply(ctx.t)]
+        return [unbound_reply(ctx.t, inbound.channel)]
     outcome = await redeem_invite(
         session=ctx.session,
         code=code,
@@ -157,4 +171,4 @@ async def greeting(ctx: Context) -> Reply:
                 "学校的通知会发到这里，请留意查收并确认。"
             ).format(name=ctx.guardian.name, school=ctx.school.name, children=names)
         )
-    return unbound_reply(ctx.t)
+    return unbound_reply(ctx.t, ctx.channel)

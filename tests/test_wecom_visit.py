@@ -106,7 +106,8 @@ async def test_a_member_the_roster_names_is_recognised_on_the_first_message(
 
 async def test_a_stranger_gets_an_explanation_and_no_data(wecom: WecomHarness) -> None:
     texts = await wecom.say("stranger", "家访")
-    assert texts
+    assert texts and "企业微信账号还没有与学校名册关联" in texts[0]
+    assert "分享本机手机号" not in texts[0]  # a Telegram button WeCom does not have
     assert "张小明" not in "".join(texts)
 
 
