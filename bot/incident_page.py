@@ -32,6 +32,7 @@ from bot.links import IncidentClaim, LinkSigner
 from bot.receipt_page import (
     PARENT_CHANNEL,
     Refused,
+    SignedPage,
     back_to_page,
     guarded,
     html_answer,
@@ -109,21 +110,8 @@ class _Found:
     t: Translator
 
 
-class _IncidentPage:
-    def __init__(
-        self,
-        *,
-        db: Database,
-        signer: LinkSigner,
-        zone: ZoneInfo,
-        now: Callable[[], datetime],
-        on_outbox: Callable[[], None] | None,
-    ) -> None:
-        self.db = db
-        self.signer = signer
-        self.zone = zone
-        self.now = now
-        self.on_outbox = on_outbox
+class _IncidentPage(SignedPage):
+    def guard_handlers(self) -> None:
         self.show = guarded(self._show)
         self.acknowledge = guarded(self._acknowledge)
 

@@ -189,7 +189,10 @@ class _Status:
     warn: bool = False
 
 
-class _ReceiptPage:
+class SignedPage:
+    """What every page opened by a signed link needs: the database, the signer, the school's
+    zone, the clock, and the outbox worker's wake-up (called after a commit that queued)."""
+
     def __init__(
         self,
         *,
@@ -204,6 +207,14 @@ class _ReceiptPage:
         self.zone = zone
         self.now = now
         self.on_outbox = on_outbox
+        self.guard_handlers()
+
+    def guard_handlers(self) -> None:
+        """Wrap the page's request handlers in `guarded` (each page names its own)."""
+
+
+class _ReceiptPage(SignedPage):
+    def guard_handlers(self) -> None:
         self.show = guarded(self._show)
         self.confirm = guarded(self._confirm)
         self.question = guarded(self._question)

@@ -79,6 +79,19 @@ def browser() -> Iterator[Any]:
         driver.quit()
 
 
+async def _serve_pages(
+    db: Database, signer: LinkSigner, clock: FakeClock
+) -> tuple[web.AppRunner, int]:
+    """The signed pages on 127.0.0.1, a free port."""
+    app = web.Application()
+    add_receipt_page(app, db=db, signer=signer, zone=ZONE, now=clock)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    return runner, int(runner.addresses[0][1])
+
+
 @pytest.fixture
 async def page_url(db: Database, clock: FakeClock) -> AsyncIterator[tuple[str, int]]:
     """The receipt page on 127.0.0.1 (a free port) and 刘梅's link to an outing notice."""
@@ -87,13 +100,7 @@ async def page_url(db: Database, clock: FakeClock) -> AsyncIterator[tuple[str, i
     async with db.session() as session:
         await session.exec(update(Notice).where(col(Notice.id) == notice.id).values(body=BODY))
     signer = LinkSigner(SECRET)
-    app = web.Application()
-    add_receipt_page(app, db=db, signer=signer, zone=ZONE, now=clock)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = runner.addresses[0][1]
+    runner, port = await _serve_pages(db, signer, clock)
     token = signer.sign(
         notice_id=notice.id or 0,
         guardian_id=ts.guardians["刘梅"].id or 0,
@@ -111,20 +118,21 @@ def _fits(driver: Any) -> tuple[int, int]:
     return int(width), int(scroll)
 
 
-def _open_and_confirm(driver: Any, url: str) -> dict[str, Any]:
-    """Everything the browser does (blocking; runs in a thread while the loop serves)."""
+def _open_and_press(driver: Any, url: str, button_id: str, done_id: str) -> dict[str, Any]:
+    """Open the page, press the button `button_id`, wait for `done_id` (blocking; runs in a
+    thread while the loop serves the page)."""
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support import expected_conditions
     from selenium.webdriver.support.ui import WebDriverWait
 
     driver.get(url)
     before = _fits(driver)
-    button = driver.find_element(By.ID, "confirm")
+    button = driver.find_element(By.ID, button_id)
     size = button.size
     text_before = driver.find_element(By.TAG_NAME, "body").text
     button.click()
     WebDriverWait(driver, 15).until(
-        expected_conditions.presence_of_element_located((By.ID, "confirmed"))
+        expected_conditions.presence_of_element_located((By.ID, done_id))
     )
     return {
         "before": before,
@@ -136,17 +144,21 @@ def _open_and_confirm(driver: Any, url: str) -> dict[str, Any]:
     }
 
 
-async def test_a_parent_confirms_on_a_phone_sized_screen(
-    db: Database, browser: Any, page_url: tuple[str, int]
-) -> None:
-    url, mother = page_url
-    seen = await asyncio.to_thread(_open_and_confirm, browser, url)
+def _assert_fits_a_phone(seen: dict[str, Any]) -> None:
     width, scroll = seen["before"]
     assert width == WIDTH
     assert scroll <= WIDTH, f"the page scrolls sideways: {scroll}px wide"
     assert seen["after"][1] <= WIDTH
     button_width, button_height = seen["button"]
     assert button_width >= WIDTH - 64 and button_height >= 48
+
+
+async def test_a_parent_confirms_on_a_phone_sized_screen(
+    db: Database, browser: Any, page_url: tuple[str, int]
+) -> None:
+    url, mother = page_url
+    seen = await asyncio.to_thread(_open_and_press, browser, url, "confirm", "confirmed")
+    _assert_fits_a_phone(seen)
     assert "张小明（三(2)班）、张小红（四(1)班）的家长：" in seen["text_before"]
     assert "form.xlsx" in seen["text_before"]
     assert "已确认收到，谢谢您！" in seen["text_after"]
@@ -170,13 +182,7 @@ async def incident_url(db: Database, clock: FakeClock) -> AsyncIterator[tuple[st
     await coach.steps("/incident 张小明", *REPORT[3:], "确认上报")
     incident = await the_incident(db)
     signer = LinkSigner(SECRET)
-    app = web.Application()
-    add_receipt_page(app, db=db, signer=signer, zone=ZONE, now=clock)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = runner.addresses[0][1]
+    runner, port = await _serve_pages(db, signer, clock)
     token = signer.sign_incident(
         incident_id=incident.id or 0,
         guardian_id=ts.guardians["刘梅"].id or 0,
@@ -188,42 +194,12 @@ async def incident_url(db: Database, clock: FakeClock) -> AsyncIterator[tuple[st
         await runner.cleanup()
 
 
-def _open_and_acknowledge(driver: Any, url: str) -> dict[str, Any]:
-    """Open the incident page and press 已知悉 (blocking; runs in a thread)."""
-    from selenium.webdriver.common.by import By
-    from selenium.webdriver.support import expected_conditions
-    from selenium.webdriver.support.ui import WebDriverWait
-
-    driver.get(url)
-    before = _fits(driver)
-    button = driver.find_element(By.ID, "ack")
-    size = button.size
-    text_before = driver.find_element(By.TAG_NAME, "body").text
-    button.click()
-    WebDriverWait(driver, 15).until(
-        expected_conditions.presence_of_element_located((By.ID, "acknowledged"))
-    )
-    return {
-        "before": before,
-        "after": _fits(driver),
-        "button": (int(size["width"]), int(size["height"])),
-        "text_before": text_before,
-        "text_after": driver.find_element(By.TAG_NAME, "body").text,
-        "url_after": driver.current_url,
-    }
-
-
 async def test_a_parent_acknowledges_an_incident_on_a_phone_sized_screen(
     db: Database, browser: Any, incident_url: tuple[str, int]
 ) -> None:
     url, mother = incident_url
-    seen = await asyncio.to_thread(_open_and_acknowledge, browser, url)
-    width, scroll = seen["before"]
-    assert width == WIDTH
-    assert scroll <= WIDTH, f"the page scrolls sideways: {scroll}px wide"
-    assert seen["after"][1] <= WIDTH
-    button_width, button_height = seen["button"]
-    assert button_width >= WIDTH - 64 and button_height >= 48
+    seen = await asyncio.to_thread(_open_and_press, browser, url, "ack", "acknowledged")
+    _assert_fits_a_phone(seen)
     assert "【紧急】张小明在校突发情况" in seen["text_before"]
     assert "请尽快与班主任王芳老师联系。" in seen["text_before"]
     assert "✓ 您已于 10:00 确认知悉，谢谢。" in seen["text_after"]
