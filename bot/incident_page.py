@@ -24,17 +24,16 @@ from zoneinfo import ZoneInfo
 
 from aiohttp import web
 from jinja2 import Environment, Template
-from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.db import Database
 from bot.links import IncidentClaim, LinkSigner
 from bot.receipt_page import (
-    PARENT_CHANNEL,
     Refused,
     SignedPage,
     back_to_page,
     guarded,
+    guardian_translator,
     html_answer,
     message_answer,
     page_lang,
@@ -44,7 +43,6 @@ from bot.templates.receipt_page import STYLE
 from handlers.i18n import Translator, translator
 from handlers.incident.actions import acknowledge_for_guardian
 from handlers.incident.render import acknowledged_line, guardian_message
-from models.accounts import ChannelAccount, PersonKind
 from models.base import utcnow
 from models.incidents import IncidentView, incident_view, is_guardian_of
 from models.people import Guardian, Staff
@@ -133,16 +131,7 @@ class _IncidentPage(SignedPage):
         ):
             raise Refused(404)
         school = await session.get(School, guardian.school_id)
-        account = (
-            await session.exec(
-                select(ChannelAccount).where(
-                    ChannelAccount.channel == PARENT_CHANNEL,
-                    ChannelAccount.person_kind == PersonKind.GUARDIAN,
-                    ChannelAccount.person_id == claim.guardian_id,
-                )
-            )
-        ).first()
-        t = translator(account.language if account is not None else "zh")
+        t = await guardian_translator(session, claim.guardian_id)
         return _Found(claim, view, guardian, school, t)
 
     # -- GET: the page ------------------------------------------------------------------------

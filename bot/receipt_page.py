@@ -189,6 +189,20 @@ class _Status:
     warn: bool = False
 
 
+async def guardian_translator(session: AsyncSession, guardian_id: int) -> Translator:
+    """The language the guardian chose for their WeCom account (Chinese by default)."""
+    account = (
+        await session.exec(
+            select(ChannelAccount).where(
+                ChannelAccount.channel == PARENT_CHANNEL,
+                ChannelAccount.person_kind == PersonKind.GUARDIAN,
+                ChannelAccount.person_id == guardian_id,
+            )
+        )
+    ).first()
+    return translator(account.language if account is not None else "zh")
+
+
 class SignedPage:
     """What every page opened by a signed link needs: the database, the signer, the school's
     zone, the clock, and the outbox worker's wake-up (called after a commit that queued)."""
@@ -241,16 +255,7 @@ class _ReceiptPage(SignedPage):
         if not children:
             raise Refused(404)
         school = await session.get(School, notice.school_id)
-        account = (
-            await session.exec(
-                select(ChannelAccount).where(
-                    ChannelAccount.channel == PARENT_CHANNEL,
-                    ChannelAccount.person_kind == PersonKind.GUARDIAN,
-                    ChannelAccount.person_id == claim.guardian_id,
-                )
-            )
-        ).first()
-        t = translator(account.language if account is not None else "zh")
+        t = await guardian_translator(session, claim.guardian_id)
         return _Found(claim, notice, school, children, t)
 
     # -- GET: the page ------------------------------------------------------------------------
