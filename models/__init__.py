@@ -21,7 +21,7 @@ from models.outbox import OutboxMessage, OutboxStatus
 from models.people import Guardian, Staff, StaffRole, Student, StudentGuardian, Teaching
 from models.school import Group, GroupCoach, GroupMember, School, SchoolClass, Term, TermKind
 from models.visit import Visit, VisitCategory, VisitForm
-from models.wecom import WecomNonce, WecomToken
+from models.wecom import WecomInbox, WecomNonce, WecomToken
 
 __all__ = [
     "Absence",
@@ -66,6 +66,7 @@ __all__ = [
     "Visit",
     "VisitCategory",
     "VisitForm",
+    "WecomInbox",
     "WecomNonce",
     "WecomToken",
 ]

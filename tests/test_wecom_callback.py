@@ -11,9 +11,11 @@ from typing import Any
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
+from sqlmodel import select
 
-from bot.channels.wecom_callback import create_app, drain, update_key_of
+from bot.channels.wecom_callback import create_app, drain, keep, update_key_of
 from bot.db import Database
+from models.wecom import WecomInbox
 from tests.clock import FakeClock
 from tests.fakes.wecom_callbacks import (
     TEST_APP,
@@ -211,3 +213,73 @@ def test_an_update_key_fits_the_inbound_seen_column(
         assert key == expected
     else:
         assert key.startswith("event:")
+
+
+# -- nothing answered is lost -------------------------------------------------------------------
+
+
+async def _inbox(db: Database) -> list[WecomInbox]:
+    async with db.session() as session:
+        return list((await session.exec(select(WecomInbox))).all())
+
+
+async def test_a_handled_callback_is_marked_handled_in_the_inbox(
+    endpoint: Endpoint, db: Database
+) -> None:
+    await endpoint.post(encrypt_callback(TEST_APP, _text(endpoint), timestamp=endpoint.timestamp))
+    assert len(await endpoint.handled()) == 1
+    [kept] = await _inbox(db)
+    assert kept.update_key == "7001" and kept.handled_at is not None
+
+
+async def test_a_callback_answered_before_a_restart_is_handled_when_the_bot_starts(
+    db: Database, clock: FakeClock
+) -> None:
+    # The previous process answered WeCom, kept the message, and stopped before handling it.
+    message = {"FromUserName": "zhangli", "MsgType": "text", "Content": "家访", "update_key": "81"}
+    stale = {**message, "update_key": "80"}
+    async with db.session() as session:
+        await keep(session=session, message=message, now=clock())
+        await keep(session=session, message=stale, now=clock() - timedelta(days=2))
+    received: list[dict[str, Any]] = []
+
+    async def on_message(message: dict[str, Any]) -> None:
+        received.append(message)
+
+    app = create_app(db=db, crypto=TEST_APP.crypto(), on_message=on_message, path=PATH, now=clock)
+    async with TestClient(TestServer(app)):
+        await drain(app)
+    assert received == [message]  # once; the one older than a day is not answered now
+    handled = {row.update_key: row.handled_at for row in await _inbox(db)}
+    assert handled["81"] is not None
+
+
+async def test_a_callback_whose_handling_fails_is_not_retried_at_every_start(
+    db: Database, clock: FakeClock
+) -> None:
+    calls = 0
+
+    async def on_message(message: dict[str, Any]) -> None:
+        nonlocal calls
+        calls += 1
+        raise RuntimeError("a bug in a flow")
+
+    app = create_app(db=db, crypto=TEST_APP.crypto(), on_message=on_message, path=PATH, now=clock)
+    async with TestClient(TestServer(app)) as client:
+        callback = encrypt_callback(
+            TEST_APP,
+            text_xml(
+                TEST_APP,
+                user="zhangli",
+                content="家访",
+                msg_id=91,
+                create_time=int(clock.now.timestamp()),
+            ),
+            timestamp=int(clock.now.timestamp()),
+        )
+        await client.post(PATH, params=callback.query, data=callback.body)
+        await drain(app)
+    again = create_app(db=db, crypto=TEST_APP.crypto(), on_message=on_message, path=PATH, now=clock)
+    async with TestClient(TestServer(again)):
+        await drain(again)
+    assert calls == 1

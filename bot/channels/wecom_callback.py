@@ -12,6 +12,10 @@ background task; a message WeCom re-sends (same MsgId, or for events the same se
 event) is claimed once in `inbound_seen` (under `CALLBACK_CHANNEL`, so the dispatcher's own claim
 on the `wecom` channel with the same `update_key` still works) and handed on only the first time.
 
+Nothing answered is lost: before the answer, the message is kept in `wecom_inbox` (same
+transaction as its nonce and its claim), and marked handled once `on_message` returns. When the
+bot starts, messages of the last day still open (it stopped in between) are handed on then.
+
 `on_message` receives the message's fields as WeCom names them (`FromUserName`, `MsgType`,
 `Content`, `Event`, …) plus `update_key`, to be used as `Inbound.update_key`.
 """
@@ -20,6 +24,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import json
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
@@ -29,7 +34,7 @@ from aiohttp import web
 from sqlalchemy import bindparam, delete
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlmodel import col
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 from wechatpy.enterprise import parse_message
 from wechatpy.enterprise.crypto import WeChatCrypto
@@ -40,7 +45,7 @@ from bot.db import Database
 from bot.settings import Settings
 from models.base import utcnow
 from models.conversation import claim_update
-from models.wecom import WecomNonce
+from models.wecom import WecomInbox, WecomNonce
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +56,8 @@ CALLBACK_CHANNEL = "wecom-callback"
 MAX_SKEW = timedelta(minutes=5)
 #: WeCom's callbacks are a few hundred bytes; anything much bigger is not from WeCom.
 MAX_BODY_BYTES = 64 * 1024
+#: How long callbacks are kept in `wecom_inbox` (and how old an unhandled one may be replayed).
+INBOX_KEEP = timedelta(days=1)
 _MAX_NONCE = 64
 
 CallbackMessage = dict[str, Any]
@@ -123,6 +130,44 @@ async def claim_nonce(*, session: AsyncSession, nonce: str, now: datetime) -> bo
     return bool(result.rowcount)
 
 
+async def keep(*, session: AsyncSession, message: CallbackMessage, now: datetime) -> None:
+    """Keep an accepted callback until it is handled; handled ones older than a day go."""
+    await session.exec(
+        delete(WecomInbox).where(
+            col(WecomInbox.handled_at).is_not(None),
+            col(WecomInbox.received_at) < now - INBOX_KEEP,
+        )
+    )
+    session.add(
+        WecomInbox(
+            update_key=str(message["update_key"]),
+            payload=json.dumps(message, ensure_ascii=False),
+            received_at=now,
+        )
+    )
+
+
+async def mark_handled(*, session: AsyncSession, update_key: str, now: datetime) -> None:
+    row = (
+        await session.exec(select(WecomInbox).where(WecomInbox.update_key == update_key))
+    ).first()
+    if row is not None and row.handled_at is None:
+        row.handled_at = now
+        session.add(row)
+
+
+async def unhandled(*, session: AsyncSession, now: datetime) -> list[CallbackMessage]:
+    """Callbacks of the last day answered but never handled, oldest first."""
+    rows = await session.exec(
+        select(WecomInbox)
+        .where(
+            col(WecomInbox.handled_at).is_(None), col(WecomInbox.received_at) >= now - INBOX_KEEP
+        )
+        .order_by(col(WecomInbox.received_at), col(WecomInbox.id))
+    )
+    return [json.loads(row.payload) for row in rows.all()]
+
+
 def _fresh(timestamp: str, now: datetime) -> bool:
     try:
         sent = datetime.fromtimestamp(int(timestamp), tz=UTC)
@@ -168,6 +213,7 @@ class _Endpoint:
         body = await request.read()
         message = self._open(body, signature, timestamp, nonce)
         update_key = update_key_of(message)
+        message = {**message, "update_key": update_key}
         async with self.db.session() as session:
             if not await claim_nonce(session=session, nonce=nonce, now=now):
                 log.warning("wecom callback refused: nonce replayed")
@@ -175,12 +221,14 @@ class _Endpoint:
             first = await claim_update(
                 session=session, channel=CALLBACK_CHANNEL, update_key=update_key
             )
+            if first:
+                await keep(session=session, message=message, now=now)
         # Answer first (WeCom allows five seconds), then do the work.
         response = web.Response(text="success")
         await response.prepare(request)
         await response.write_eof()
         if first:
-            self._spawn(request.app, {**message, "update_key": update_key})
+            self._spawn(request.app, message)
         else:
             log.info("wecom callback %s re-sent: already handled", update_key)
         return response
@@ -212,8 +260,25 @@ class _Endpoint:
         try:
             await self.on_message(message)
         except Exception:
-            # No personal data in the log: the key says which callback it was.
+            # No personal data in the log: the key says which callback it was. It counts as
+            # handled: a message that fails every time must not be retried at every start.
             log.exception("wecom callback %s failed", message.get("update_key"))
+        try:
+            async with self.db.session() as session:
+                await mark_handled(
+                    session=session, update_key=str(message["update_key"]), now=self.now()
+                )
+        except Exception:
+            log.exception("wecom callback %s: could not mark it handled", message["update_key"])
+
+    async def replay(self, app: web.Application) -> None:
+        """Hand on what was answered but not handled before the bot stopped."""
+        async with self.db.session() as session:
+            pending = await unhandled(session=session, now=self.now())
+        if pending:
+            log.info("wecom: handling %d callback(s) left from before the restart", len(pending))
+        for message in pending:
+            self._spawn(app, message)
 
 
 async def drain(app: web.Application) -> None:
@@ -242,4 +307,5 @@ def create_app(
     app.router.add_get(path, endpoint.verify)
     app.router.add_post(path, endpoint.receive)
     app.on_shutdown.append(_drain_on_shutdown)
+    app.on_startup.append(endpoint.replay)
     return app
