@@ -148,3 +148,25 @@ async def test_a_voice_message_gets_a_polite_answer(wecom: WecomHarness) -> None
 async def test_help_without_the_slash_lists_the_commands(wecom: WecomHarness) -> None:
     texts = await wecom.say(TEACHER, "help")
     assert texts and "/visit" in texts[0] and "/quota" in texts[0]
+
+
+async def test_a_click_on_an_old_card_is_refused_and_leaves_that_card_alone(
+    wecom: WecomHarness,
+) -> None:
+    await wecom.steps(TEACHER, "/visit")
+    old_card = wecom.last_card(TEACHER)
+    await wecom.say(TEACHER, "1")  # answered by typing: the card's question is over
+    before = len(wecom.server.calls_to("message/update_template_card"))
+    xml = event_xml(
+        TEST_APP,
+        user=TEACHER,
+        event="template_card_event",
+        create_time=int(wecom.clock().timestamp()),
+        EventKey=old_card["button_list"][0]["key"],
+        TaskId=old_card["task_id"],
+        CardType="button_interaction",
+        ResponseCode=wecom.server.response_codes[old_card["task_id"]],
+    )
+    assert await wecom.post(xml) == 200
+    assert "已过期" in wecom.texts_since(0, TEACHER)[-1]
+    assert len(wecom.server.calls_to("message/update_template_card")) == before

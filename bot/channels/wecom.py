@@ -385,7 +385,9 @@ class WecomAdapter:
     async def _render(self, inbound: Inbound, response: Response) -> None:
         userid = inbound.user_id
         code = str(inbound.extra.get("response_code") or "")
-        if inbound.callback is not None and code and (response.chosen or response.replies):
+        # The card shows the choice once it was taken (a conversation's button) or acted on
+        # (an action button); a refused click (an old card) leaves the card as it was.
+        if inbound.callback is not None and code and (response.chosen or response.action):
             await self._mark_card(userid, code, response)
         for index, reply in enumerate(response.replies):
             await self._answer(userid, reply, key=f"reply:{inbound.update_key}:{index}")
