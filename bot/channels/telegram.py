@@ -64,6 +64,7 @@ from bot.channels.telegram_pacing import (
     TelegramRateLimiter,
     retry_after_seconds,
 )
+from bot.channels.text import split_text as split_pieces
 from bot.db import Database
 from bot.delivery import DeliveryWorker
 from bot.errors import ConfigError
@@ -157,18 +158,8 @@ def is_foreign_contact(update: Update) -> bool:
 
 
 def split_text(text: str, limit: int = MessageLimit.MAX_TEXT_LENGTH) -> list[str]:
-    """Cut text into pieces Telegram accepts, at line breaks where possible."""
-    pieces: list[str] = []
-    rest = text
-    while len(rest) > limit:
-        cut = rest.rfind("\n", 0, limit)
-        if cut <= 0:
-            cut = limit
-        pieces.append(rest[:cut])
-        rest = rest[cut:].lstrip("\n")
-    if rest or not pieces:
-        pieces.append(rest)
-    return pieces
+    """Cut text into pieces Telegram accepts (characters), at line breaks where possible."""
+    return split_pieces(text, limit)
 
 
 def inline_keyboard(reply: Reply) -> InlineKeyboardMarkup | None:

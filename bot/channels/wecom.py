@@ -34,6 +34,8 @@ from datetime import datetime
 from typing import Any
 
 from bot.channels.base import RetryableSendError, SendError, UnknownSendOutcome
+from bot.channels.text import split_text as split_pieces
+from bot.channels.text import utf8_size
 from bot.channels.wecom_api import SentMessage, WecomApi, WecomError
 from bot.channels.wecom_errors import INVALID_RECIPIENT, send_error
 from bot.pacing import RateLimiter, Throttled, pace_delivery_piece
@@ -108,23 +110,7 @@ def card_fits(reply: Reply) -> bool:
 
 def split_text(text: str, limit: int = TEXT_LIMIT_BYTES) -> list[str]:
     """Pieces of at most `limit` UTF-8 bytes, cut at line ends where possible."""
-    pieces: list[str] = []
-    current = ""
-    for line in text.split("\n"):
-        candidate = f"{current}\n{line}" if current else line
-        if len(candidate.encode()) <= limit:
-            current = candidate
-            continue
-        if current:
-            pieces.append(current)
-        while len(line.encode()) > limit:
-            cut = limit // 3  # a CJK character is three bytes
-            pieces.append(line[:cut])
-            line = line[cut:]
-        current = line
-    if current or not pieces:
-        pieces.append(current)
-    return pieces
+    return split_pieces(text, limit, size=utf8_size)
 
 
 @dataclass(frozen=True)
