@@ -6,6 +6,8 @@ stop, or record as unknown and never send again blindly.
 
 from __future__ import annotations
 
+import asyncio
+import weakref
 from typing import Protocol
 
 from handlers.types import Reply
@@ -56,3 +58,18 @@ class Channel(Protocol):
         `OutboxMessage.message_ref`); a reply with `edit_message_id` edits that message instead.
         """
         ...
+
+
+class UserLocks:
+    """One `asyncio.Lock` per user, so a user's updates are handled one at a time and in order
+    (a lock nobody holds or waits for is forgotten)."""
+
+    def __init__(self) -> None:
+        self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
+
+    def __call__(self, user_id: str) -> asyncio.Lock:
+        lock = self._locks.get(user_id)
+        if lock is None:
+            lock = asyncio.Lock()
+            self._locks[user_id] = lock
+        return lock

@@ -16,7 +16,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import weakref
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -57,6 +56,7 @@ from bot.channels.base import (
     PermanentSendError,
     RetryableSendError,
     UnknownSendOutcome,
+    UserLocks,
 )
 from bot.channels.telegram_pacing import (
     PACE_PER_CHAT_PER_SECOND,
@@ -436,14 +436,7 @@ class TelegramAdapter:
         #: buttons it did not offer.)
         self._live_keyboard: dict[str, int] = {}
         # One update at a time per user, so two quick messages are handled in order.
-        self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
-
-    def _lock(self, user_id: str) -> asyncio.Lock:
-        lock = self._locks.get(user_id)
-        if lock is None:
-            lock = asyncio.Lock()
-            self._locks[user_id] = lock
-        return lock
+        self._lock = UserLocks()
 
     @staticmethod
     def _translator(update: Update) -> Translator:

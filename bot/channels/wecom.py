@@ -23,17 +23,15 @@ outbox instead of being lost.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
 import uuid
-import weakref
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from bot.channels.base import RetryableSendError, SendError, UnknownSendOutcome
+from bot.channels.base import RetryableSendError, SendError, UnknownSendOutcome, UserLocks
 from bot.channels.text import split_text as split_pieces
 from bot.channels.text import utf8_size
 from bot.channels.wecom_api import SentMessage, WecomApi, WecomError
@@ -335,14 +333,7 @@ class WecomAdapter:
         self.channel = channel
         self.bind = bind
         self.clock = clock
-        self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
-
-    def _lock(self, userid: str) -> asyncio.Lock:
-        lock = self._locks.get(userid)
-        if lock is None:
-            lock = asyncio.Lock()
-            self._locks[userid] = lock
-        return lock
+        self._lock = UserLocks()
 
     async def on_message(self, message: dict[str, Any]) -> None:
         inbound = callback_to_inbound(message)
