@@ -81,6 +81,7 @@ class RateLimiter:
         #: Per chat: at most `cap` sends in any `seconds` (WeCom: 30 a minute, 1,000 an hour
         #: to one member, above which it drops messages without a word).
         self.key_windows = tuple(key_windows)
+        self._longest_key_window = max((seconds for _cap, seconds in self.key_windows), default=0.0)
         self._key_sent: dict[str, deque[float]] = {}
         self._admitting = asyncio.Lock()
 
@@ -95,20 +96,27 @@ class RateLimiter:
             return now
         return sent[-self.window_cap] + self.window
 
+    def _in_key_windows(self, key: str, now: float) -> list[tuple[int, float, list[float]]]:
+        """Per window: its cap, its length, and the sends to `key` inside it now (sends older
+        than the longest window are forgotten)."""
+        sent = self._key_sent.get(key) or deque()
+        while sent and sent[0] <= now - self._longest_key_window:
+            sent.popleft()
+        return [
+            (cap, seconds, [at for at in sent if at > now - seconds])
+            for cap, seconds in self.key_windows
+        ]
+
     def _key_window_free_at(self, key: str, now: float) -> float:
         """When every per-chat window has room for one more send to `key`."""
-        sent = self._key_sent.get(key)
-        if not sent or not self.key_windows:
-            return now
-        longest = max(seconds for _cap, seconds in self.key_windows)
-        while sent and sent[0] <= now - longest:
-            sent.popleft()
-        free = now
-        for cap, seconds in self.key_windows:
-            inside = [at for at in sent if at > now - seconds]
-            if len(inside) >= cap:
-                free = max(free, inside[-cap] + seconds)
-        return free
+        return max(
+            [now]
+            + [
+                inside[-cap] + seconds
+                for cap, seconds, inside in self._in_key_windows(key, now)
+                if len(inside) >= cap
+            ]
+        )
 
     def _blocked_until(self, key: str, now: float) -> float:
         """What holds a send back whatever its booking: pauses, the windows, and the chat's
@@ -125,13 +133,8 @@ class RateLimiter:
     def key_window_room(self, key: str) -> int:
         """How many more sends to `key` the per-chat windows let through now (a large number
         when there are none)."""
-        if not self.key_windows:
-            return 1 << 30
-        now = self._monotonic()
-        sent = self._key_sent.get(key) or ()
-        return min(
-            cap - sum(1 for at in sent if at > now - seconds) for cap, seconds in self.key_windows
-        )
+        windows = self._in_key_windows(key, self._monotonic())
+        return min((cap - len(inside) for cap, _seconds, inside in windows), default=1 << 30)
 
     def key_window_full(self, key: str) -> float:
         """Seconds until the per-chat windows let one more send to `key` through (0: now)."""
@@ -243,9 +246,11 @@ class RateLimiter:
                 stale = [k for k, v in table.items() if v <= now - self._key_gap]
                 for k in stale:
                     del table[k]
-        if len(self._key_sent) > _FORGET_AFTER and self.key_windows:
-            longest = max(seconds for _cap, seconds in self.key_windows)
-            for k in [k for k, sent in self._key_sent.items() if sent[-1] <= now - longest]:
+        if len(self._key_sent) > _FORGET_AFTER:
+            longest = self._longest_key_window
+            for k in [
+                k for k, sent in self._key_sent.items() if not sent or sent[-1] <= now - longest
+            ]:
                 del self._key_sent[k]
 
 
