@@ -134,16 +134,12 @@ async def _tuned(_app: Any) -> None:
     tune_after_startup()
 
 
-async def _nothing(_app: Any) -> None:
-    return None
-
-
 def chain_lifecycle(
     application: Any,
     start: Callable[[Any], Awaitable[None]],
-    stop: Callable[[Any], Awaitable[None]],
+    stop: Callable[[Any], Awaitable[None]] | None = None,
 ) -> None:
-    """Run `start` after the application's own `post_init` and `stop` before its own
+    """Run `start` after the application's own `post_init` and `stop` (if any) before its own
     `post_shutdown` (what was started last stops first)."""
     inner_init, inner_shutdown = application.post_init, application.post_shutdown
 
@@ -153,7 +149,8 @@ def chain_lifecycle(
         await start(app)
 
     async def post_shutdown(app: Any) -> None:
-        await stop(app)
+        if stop is not None:
+            await stop(app)
         if inner_shutdown is not None:
             await inner_shutdown(app)
 
@@ -321,7 +318,7 @@ def run(settings: Settings) -> int:
         with_job_scheduler(application, settings, db, dispatcher.clock)
         if service is not None:
             with_web_server(application, service.web_app, settings)
-        chain_lifecycle(application, _tuned, _nothing)
+        chain_lifecycle(application, _tuned)
         log.info("Telegram bot starting (polling)%s", " with WeCom" if service else "")
         # Pending updates are kept across a restart: what people sent while the bot was down is
         # answered when it is back, and the dispatcher drops repeats.

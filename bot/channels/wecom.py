@@ -306,10 +306,7 @@ def callback_to_inbound(message: dict[str, Any]) -> Inbound | None:
             **base,
             callback=str(message.get("EventKey") or ""),
             update_key=key,
-            extra={
-                "response_code": str(message.get("ResponseCode") or ""),
-                "task_id": str(message.get("TaskId") or ""),
-            },
+            extra={"response_code": str(message.get("ResponseCode") or "")},
         )
     return None
 
