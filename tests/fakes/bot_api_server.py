@@ -18,11 +18,11 @@ import argparse
 import asyncio
 import contextlib
 import json
-from types import TracebackType
 from typing import Any
 
 from aiohttp import web
 
+from tests.fakes.local_http import LocalHttpServer
 from tests.fakes.telegram_request import (
     Failure,
     FakeBotApi,
@@ -53,7 +53,7 @@ def decode_form(form: Any) -> JSONDict:
     return params
 
 
-class BotApiServer:
+class BotApiServer(LocalHttpServer):
     """`async with BotApiServer() as server:` — then point the bot at `server.base_url`."""
 
     def __init__(
@@ -66,13 +66,11 @@ class BotApiServer:
         timeout_delay: float = 10.0,
     ) -> None:
         self.api = api or FakeBotApi()
-        self.host = host
-        self.port = port
+        super().__init__(host=host, port=port)
         #: When set, any other token is answered 401 Unauthorized, as Telegram does.
         self.token = token
         #: How long a call told to time out stays unanswered.
         self.timeout_delay = timeout_delay
-        self._runner: web.AppRunner | None = None
 
     @property
     def base_url(self) -> str:
@@ -88,33 +86,6 @@ class BotApiServer:
         app.router.add_post("/fake/updates", self._push_update)
         app.router.add_get("/fake/calls", self._list_calls)
         return app
-
-    async def start(self) -> BotApiServer:
-        self._runner = web.AppRunner(self._app(), access_log=None)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, self.host, self.port)
-        await site.start()
-        server = site._server
-        if self.port == 0 and server is not None:
-            sockets = getattr(server, "sockets", None) or []
-            self.port = int(sockets[0].getsockname()[1])
-        return self
-
-    async def stop(self) -> None:
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
-
-    async def __aenter__(self) -> BotApiServer:
-        return await self.start()
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.stop()
 
     async def _bot_api(self, request: web.Request) -> web.Response:
         if self.token is not None and request.match_info["token"] != self.token:

@@ -28,10 +28,11 @@ import contextlib
 import itertools
 import json
 from dataclasses import dataclass, field
-from types import TracebackType
 from typing import Any
 
 from aiohttp import BodyPartReader, web
+
+from tests.fakes.local_http import LocalHttpServer
 
 JSONDict = dict[str, Any]
 
@@ -48,7 +49,7 @@ class Call:
     body: JSONDict = field(default_factory=dict)
 
 
-class WecomServer:
+class WecomServer(LocalHttpServer):
     """`async with WecomServer() as server:` — then point the client at `server.base_url`."""
 
     def __init__(
@@ -62,8 +63,7 @@ class WecomServer:
     ) -> None:
         self.corp_id = corp_id
         self.secret = secret
-        self.host = host
-        self.port = port
+        super().__init__(host=host, port=port)
         self.expires_in = expires_in
         self.calls: list[Call] = []
         #: Bodies of the messages and notices accepted (message/send, externalcontact/…).
@@ -85,7 +85,6 @@ class WecomServer:
         self._hangs = 0
         self._release = asyncio.Event()
         self._counter = itertools.count(1)
-        self._runner: web.AppRunner | None = None
 
     # -- test controls ---------------------------------------------------------------------
 
@@ -164,33 +163,9 @@ class WecomServer:
         app.router.add_get("/fake/calls", self._list_calls)
         return app
 
-    async def start(self) -> WecomServer:
-        self._runner = web.AppRunner(self._app(), access_log=None)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, self.host, self.port)
-        await site.start()
-        server = site._server
-        if self.port == 0 and server is not None:
-            sockets = getattr(server, "sockets", None) or []
-            self.port = int(sockets[0].getsockname()[1])
-        return self
-
     async def stop(self) -> None:
         self.release()
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
-
-    async def __aenter__(self) -> WecomServer:
-        return await self.start()
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.stop()
+        await super().stop()
 
     # -- handlers --------------------------------------------------------------------------
 
