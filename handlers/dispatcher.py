@@ -309,7 +309,7 @@ class Dispatcher:
             flow=flow.name,
             state=transition.next_state,
             draft=flow.draft_type.model_validate(draft).model_dump(mode="json"),
-            choices=[[b.label, b.data] for r in replies for row in r.buttons for b in row],
+            choices=[[b.label, b.data] for r in replies for b in r.flat_buttons()],
             now=now,
         )
         return replies

@@ -109,9 +109,13 @@ class Reply:
     ) -> Reply:
         return cls(text=text, buttons=tuple(tuple(r) for r in rows if r), edit=edit)
 
+    def flat_buttons(self) -> list[Button]:
+        """Every button, in reading order (the order a typed number picks them by)."""
+        return [b for row in self.buttons for b in row]
+
     def choices(self) -> list[str]:
         """Callback data of every button, in reading order."""
-        return [b.data for row in self.buttons for b in row]
+        return [b.data for b in self.flat_buttons()]
 
     def to_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {

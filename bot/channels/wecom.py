@@ -90,7 +90,7 @@ def numbers_hint(t: Translator, count: int) -> str:
 
 def numbered_text(t: Translator, reply: Reply) -> str:
     """The reply's text with its buttons as numbered lines, in the dispatcher's order."""
-    labels = [button.label for row in reply.buttons for button in row]
+    labels = [button.label for button in reply.flat_buttons()]
     if not labels:
         return reply.text
     lines = [reply.text, ""]
@@ -100,7 +100,7 @@ def numbered_text(t: Translator, reply: Reply) -> str:
 
 
 def card_fits(reply: Reply) -> bool:
-    buttons = [button for row in reply.buttons for button in row]
+    buttons = reply.flat_buttons()
     return 0 < len(buttons) <= MAX_CARD_BUTTONS and all(
         len(button.label) <= BUTTON_LABEL_LIMIT for button in buttons
     )
@@ -129,7 +129,7 @@ def new_task_id() -> str:
 
 def card_of(t: Translator, reply: Reply) -> dict[str, Any]:
     """A button_interaction card for `reply` (which `card_fits` and `text_fits_card`)."""
-    buttons = [button for row in reply.buttons for button in row]
+    buttons = reply.flat_buttons()
     title, _sep, rest = reply.text.strip().partition("\n")
     if has_actions(reply):
         hint = ""  # typed numbers answer a conversation's question, not an older message
@@ -157,13 +157,13 @@ def button_card(title: str, text: str, buttons: list[Button]) -> dict[str, Any]:
 def has_actions(reply: Reply) -> bool:
     """Whether the reply carries action buttons (`handlers.actions`: 回复家长, 已电话联系 …),
     which only a click can press: a typed number answers the current conversation."""
-    return any(parse_action(button.data) for row in reply.buttons for button in row)
+    return any(parse_action(data) for data in reply.choices())
 
 
 def action_cards(reply: Reply) -> list[Piece]:
     """The action buttons of a reply too long for one card, on cards of their own (six at
     most each), titled with the start of the text so that they say what they act on."""
-    buttons = [button for row in reply.buttons for button in row]
+    buttons = reply.flat_buttons()
     first_line = reply.text.strip().partition("\n")[0]
     title = (
         first_line

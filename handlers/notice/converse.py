@@ -40,7 +40,7 @@ async def begin(
         flow=flow,
         state=state,
         draft=draft.model_dump(mode="json"),
-        choices=[[b.label, b.data] for row in reply.buttons for b in row],
+        choices=[[b.label, b.data] for b in reply.flat_buttons()],
         now=ctx.now,
     )
     return [*notes, reply]
