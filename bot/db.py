@@ -100,10 +100,15 @@ class Database:
             raise RuntimeError("a transaction inside another on SQLite: use the outer session")
         async with lock:
             holder["task"] = task
+            session = self._sessions()
             try:
-                async with self._sessions() as session, session.begin():
+                async with session.begin():
                     yield session
             finally:
+                # Closed here rather than by `async with session`, which closes in a task of its
+                # own (shielded from cancellation) and so gives the loop away while the write
+                # lock is held; nothing in a close on the loop's own SQLite connection waits.
+                await session.close()
                 holder.pop("task", None)
 
     def _write_lock(self) -> tuple[asyncio.Lock, dict[str, object]]:

@@ -23,11 +23,14 @@ from handlers.actions import Action, parse_action
 from handlers.context import Context
 from handlers.flow import Flow
 from handlers.i18n import Translator, normalise_language, translator
+from handlers.snapshot_cache import SnapshotCache
 from handlers.types import Inbound, Reply, Transition
 from models.base import utcnow
 from models.conversation import (
     Conversation,
+    ConversationState,
     Snapshot,
+    StaleConversation,
     claim_update,
     drop_conversation,
     load_snapshot,
@@ -56,6 +59,16 @@ class Response:
     queued: bool = False
     #: The update was an action button (`handlers.actions`): any conversation is untouched.
     action: bool = False
+
+
+@dataclass
+class _Turn:
+    """One update's view of the user's conversation, as the route changes it."""
+
+    conversation: ConversationState | None
+    #: Whether the user's snapshot may be kept for their next update: not after anything that
+    #: may have changed their account, or their conversation by another way than `_Turn`.
+    keep: bool = True
 
 
 @dataclass(frozen=True)
@@ -105,6 +118,7 @@ class Dispatcher:
             for word in flow.commands:
                 self.keywords[word] = flow.name
         self._school_cache: tuple[float, School] | None = None
+        self.snapshots = SnapshotCache()
         #: Called after anything was queued in the outbox (the delivery worker's wake-up).
         self.on_outbox: Callable[[], None] | None = None
 
@@ -113,14 +127,19 @@ class Dispatcher:
     async def handle(self, inbound: Inbound) -> Response:
         now = self.clock()
         try:
-            async with self.db.session() as session:
-                response = await self._handle(session, inbound, now)
+            try:
+                response = await self._handle(inbound, now, cached=True)
+            except StaleConversation:
+                # A copy kept in memory was out of date: nothing was saved; read afresh.
+                self.snapshots.forget(inbound.channel, inbound.user_id)
+                response = await self._handle(inbound, now, cached=False)
         except onboarding.NoSchool:
             t = translator(normalise_language(inbound.language_hint))
             response = Response(
                 [Reply(t._("学校名册尚未导入，暂时无法使用。请联系学校管理员先导入名册。"))]
             )
         except Exception:
+            self.snapshots.forget(inbound.channel, inbound.user_id)
             # No personal data in the log: only where it happened.
             log.exception("update on %s failed", inbound.channel)
             t = translator(normalise_language(inbound.language_hint))
@@ -138,48 +157,64 @@ class Dispatcher:
             self.on_outbox()
         return response
 
-    async def _handle(self, session: AsyncSession, inbound: Inbound, now: datetime) -> Response:
-        if inbound.update_key is not None and not await claim_update(
-            session=session, channel=inbound.channel, update_key=inbound.update_key
-        ):
-            return Response()
-        snapshot = await load_snapshot(
-            session=session, channel=inbound.channel, external_id=inbound.user_id
-        )
-        ctx = await self._context(session, inbound, now, snapshot)
-        response = await self._route(inbound, ctx, snapshot.conversation)
-        response.queued = ctx.queued > 0
+    async def _handle(self, inbound: Inbound, now: datetime, *, cached: bool) -> Response:
+        """One transaction: claim the update, read the user (or take the kept snapshot), route.
+        Once it has committed, the snapshot is kept with the conversation as it now stands."""
+        channel, user_id = inbound.channel, inbound.user_id
+        snapshot = self.snapshots.get(channel, user_id) if cached else None
+        read_at = self.snapshots.read_at(channel, user_id) if snapshot is not None else None
+        async with self.db.session() as session:
+            if inbound.update_key is not None and not await claim_update(
+                session=session, channel=channel, update_key=inbound.update_key
+            ):
+                return Response()
+            if snapshot is None:
+                snapshot = await load_snapshot(
+                    session=session, channel=channel, external_id=user_id
+                )
+            ctx = await self._context(session, inbound, now, snapshot)
+            turn = _Turn(snapshot.conversation)
+            response = await self._route(inbound, ctx, turn)
+            response.queued = ctx.queued > 0
+        if turn.keep:
+            self.snapshots.keep(channel, user_id, snapshot, turn.conversation, read_at=read_at)
+        else:
+            self.snapshots.forget(channel, user_id)
         return response
 
-    async def _route(
-        self, inbound: Inbound, ctx: Context, conversation: Conversation | None
-    ) -> Response:
+    async def _route(self, inbound: Inbound, ctx: Context, turn: _Turn) -> Response:
         session, now, t = ctx.session, ctx.now, ctx.t
         notes: list[Reply] = []
+        conversation = turn.conversation
         if conversation is not None and now - conversation.updated_at > self.timeout:
             notes.append(Reply(self._timeout_text(t, conversation.flow)))
-            await drop_conversation(session=session, conversation=conversation)
+            await self._drop(session, turn)
             conversation = None
 
         if inbound.contact_phone is not None:
+            turn.keep = False
             return Response(notes + list(await onboarding.contact_shared(inbound, ctx)))
 
         command = parse_command(inbound.text, self.keywords) if inbound.text else None
         if command is not None and command.name == "start":
+            turn.keep = False
             return Response(notes + list(await onboarding.start(inbound, ctx, command.args)))
         if command is not None and command.name == "lang":
+            turn.keep = False
             return Response(notes + list(await commands.language(inbound, ctx, command.args)))
         if ctx.staff is None and ctx.guardian is None:
             return Response([*notes, onboarding.unbound_reply(t, inbound.channel)])
 
         action = parse_action(inbound.callback) if inbound.callback is not None else None
         if action is not None:
+            # An action may start a conversation of its own (handlers.notice.converse).
+            turn.keep = False
             return await self._act(inbound, ctx, *action)
 
         if command is not None:
             if command.name == "cancel":
                 if conversation is not None:
-                    await drop_conversation(session=session, conversation=conversation)
+                    await self._drop(session, turn)
                     return Response([Reply(t._("已取消，本次内容没有保存。"))])
                 return Response([*notes, Reply(t._("现在没有进行中的操作。"))])
             if command.name == "help":
@@ -188,16 +223,14 @@ class Dispatcher:
             if flow is None:
                 return Response([*notes, commands.unknown_command(ctx, command.name)])
             if conversation is not None:
-                await drop_conversation(session=session, conversation=conversation)
+                await self._drop(session, turn)
                 conversation = None
                 notes.append(Reply(t._("上一项未完成的操作已放弃，没有保存。")))
             if not flow.allowed(ctx):
                 return Response([*notes, Reply(t._(flow.refusal))])
             draft = flow.new_draft()
             transition = await flow.start(inbound, draft, ctx, command.args)
-            return Response(
-                notes + await self._save(session, inbound, flow, draft, transition, now)
-            )
+            return Response(notes + await self._save(ctx, inbound, flow, draft, transition, turn))
 
         if conversation is None:
             if inbound.callback is not None:
@@ -210,20 +243,20 @@ class Dispatcher:
                 draft = flow.new_draft()
                 started = await flow.free_text(inbound, draft, ctx)
                 if started is not None:
-                    saved = await self._save(session, inbound, flow, draft, started, now)
+                    saved = await self._save(ctx, inbound, flow, draft, started, turn)
                     return Response(notes + saved)
             return Response([*notes, commands.help_reply(ctx, self.flows.values())])
 
         flow = self.flows.get(conversation.flow)
         if flow is None or conversation.state not in flow.steps:
-            await drop_conversation(session=session, conversation=conversation)
+            await self._drop(session, turn)
             return Response([Reply(t._("这项操作已不可用，请重新开始。"))])
         inbound, chosen = self._resolve_choice(inbound, conversation)
         if inbound.callback is not None and chosen is None:
             return Response([Reply(t._("这个按钮已过期，请使用最新一条消息里的按钮。"))])
         draft = flow.load_draft(conversation.draft)
         transition = await flow.steps[conversation.state](inbound, draft, ctx)
-        replies = await self._save(session, inbound, flow, draft, transition, now, conversation)
+        replies = await self._save(ctx, inbound, flow, draft, transition, turn)
         return Response(replies, chosen=chosen)
 
     async def _act(self, inbound: Inbound, ctx: Context, name: str, argument: str) -> Response:
@@ -269,7 +302,7 @@ class Dispatcher:
         return ctx
 
     def _resolve_choice(
-        self, inbound: Inbound, conversation: Conversation
+        self, inbound: Inbound, conversation: ConversationState
     ) -> tuple[Inbound, str | None]:
         """Accept only offered buttons; on numbered channels "2" presses the second one."""
         offered = {data: label for label, data in conversation.choices}
@@ -283,26 +316,30 @@ class Dispatcher:
                 return _with_callback(inbound, data), label
         return inbound, None
 
+    @staticmethod
+    async def _drop(session: AsyncSession, turn: _Turn) -> None:
+        if turn.conversation is not None:
+            await drop_conversation(session=session, conversation=turn.conversation)
+            turn.conversation = None
+
     async def _save(
         self,
-        session: AsyncSession,
+        ctx: Context,
         inbound: Inbound,
         flow: Flow,
         draft: object,
         transition: Transition,
-        now: datetime,
-        conversation: Conversation | None = None,
+        turn: _Turn,
     ) -> list[Reply]:
         replies = list(transition.replies)
         if transition.next_state is None:
-            if conversation is not None:
-                await drop_conversation(session=session, conversation=conversation)
+            await self._drop(ctx.session, turn)
             return replies
         if transition.next_state not in flow.steps:
             raise ValueError(f"flow {flow.name} has no state {transition.next_state}")
-        await store_conversation(
-            session=session,
-            existing=conversation,
+        turn.conversation = await store_conversation(
+            session=ctx.session,
+            existing=turn.conversation,
             channel=inbound.channel,
             external_id=inbound.user_id,
             chat_id=inbound.chat_id,
@@ -310,7 +347,7 @@ class Dispatcher:
             state=transition.next_state,
             draft=flow.draft_type.model_validate(draft).model_dump(mode="json"),
             choices=[[b.label, b.data] for r in replies for b in r.flat_buttons()],
-            now=now,
+            now=ctx.now,
         )
         return replies
 
@@ -348,6 +385,7 @@ class Dispatcher:
                 )
             ).all()
             for conversation in idle:
+                self.snapshots.forget(conversation.channel, conversation.external_id)
                 account = await account_for(
                     session=session,
                     channel=conversation.channel,

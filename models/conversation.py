@@ -7,9 +7,11 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import JSON, Column, UniqueConstraint, and_, bindparam, delete, insert, update
+from sqlalchemy import select as select_rows
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlmodel import Field, SQLModel, col, select
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Field, SQLModel, col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from models.accounts import ChannelAccount, PersonKind
@@ -33,6 +35,9 @@ class Conversation(SQLModel, table=True):
     #: for the second one on channels that show numbered options.
     choices: list[list[str]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     updated_at: datetime = Field(default_factory=utcnow, sa_type=AwareDateTime)
+    #: Bumped by every write: a write made from an out-of-date copy changes nothing and is
+    #: retried from the database (`StaleConversation`).
+    version: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
 
 
 class InboundSeen(SQLModel, table=True):
@@ -48,13 +53,30 @@ class InboundSeen(SQLModel, table=True):
 
 
 @dataclass(frozen=True)
+class ConversationState:
+    """A conversation row as it was read or written (a value: kept between updates)."""
+
+    id: int
+    flow: str
+    state: str
+    draft: dict[str, Any]
+    choices: list[list[str]]
+    updated_at: datetime
+    version: int
+
+
+class StaleConversation(Exception):
+    """The conversation row changed since it was read: the update must be handled again."""
+
+
+@dataclass(frozen=True)
 class Snapshot:
     """Everything the dispatcher needs about one user, read in one query."""
 
     account: ChannelAccount | None
     staff: Staff | None
     guardian: Guardian | None
-    conversation: Conversation | None
+    conversation: ConversationState | None
 
 
 def _claim_statement(dialect: str) -> Any:
@@ -85,10 +107,30 @@ async def claim_update(*, session: AsyncSession, channel: str, update_key: str) 
     return bool(result.rowcount)
 
 
+#: The conversation columns `ConversationState` is made of, in its field order.
+_STATE_COLUMNS = (
+    col(Conversation.id),
+    col(Conversation.flow),
+    col(Conversation.state),
+    col(Conversation.draft),
+    col(Conversation.choices),
+    col(Conversation.updated_at),
+    col(Conversation.version),
+)
+
+
+def _state(row: Any) -> ConversationState | None:
+    """The `ConversationState` in `row`'s last seven columns (None: no conversation)."""
+    values = tuple(row)[-len(_STATE_COLUMNS) :]
+    if values[0] is None:
+        return None
+    return ConversationState(*values)
+
+
 def _snapshot_query() -> Any:
     """Built once: statement construction costs more than the query on the hot path."""
     return (
-        select(ChannelAccount, Staff, Guardian, Conversation)
+        select_rows(ChannelAccount, Staff, Guardian, *_STATE_COLUMNS)
         .select_from(ChannelAccount)
         .outerjoin(
             Staff,
@@ -119,19 +161,23 @@ def _snapshot_query() -> Any:
 
 
 _SNAPSHOT = _snapshot_query()
-_ORPHAN = select(Conversation).where(
+_ORPHAN: Any = select_rows(*_STATE_COLUMNS).where(
     col(Conversation.channel) == bindparam("channel"),
     col(Conversation.external_id) == bindparam("external_id"),
 )
 _UPDATE = (
     update(Conversation)
-    .where(col(Conversation.id) == bindparam("conversation_id"))
+    .where(
+        col(Conversation.id) == bindparam("conversation_id"),
+        col(Conversation.version) == bindparam("seen_version"),
+    )
     .values(
         flow=bindparam("flow"),
         state=bindparam("state"),
         draft=bindparam("draft"),
         choices=bindparam("choices"),
         updated_at=bindparam("updated_at"),
+        version=bindparam("version"),
     )
 )
 
@@ -141,15 +187,16 @@ async def load_snapshot(*, session: AsyncSession, channel: str, external_id: str
     params = {"channel": channel, "external_id": external_id}
     row = (await session.exec(_SNAPSHOT, params=params)).first()
     if row is not None:
-        account, staff, guardian, conversation = row
-        return Snapshot(account, staff, guardian, conversation)
-    return Snapshot(None, None, None, (await session.exec(_ORPHAN, params=params)).first())
+        account, staff, guardian = row[0], row[1], row[2]
+        return Snapshot(account, staff, guardian, _state(row))
+    orphan = (await session.exec(_ORPHAN, params=params)).first()
+    return Snapshot(None, None, None, None if orphan is None else _state(orphan))
 
 
 async def store_conversation(
     *,
     session: AsyncSession,
-    existing: Conversation | None,
+    existing: ConversationState | None,
     channel: str,
     external_id: str,
     chat_id: str,
@@ -158,18 +205,41 @@ async def store_conversation(
     draft: dict[str, Any],
     choices: list[list[str]],
     now: datetime,
-) -> None:
-    """Insert or update the conversation row with one statement (no ORM flush on the hot path)."""
+) -> ConversationState:
+    """Insert or update the conversation row with one statement (no ORM flush on the hot path).
+
+    An update applies only to the version `existing` was read at; otherwise (another process,
+    or a copy kept in memory that is out of date) `StaleConversation`. An insert where a row
+    already exists fails on the unique key, which is the same case.
+    """
     values = {"flow": flow, "state": state, "draft": draft, "choices": choices, "updated_at": now}
-    if existing is not None and existing.id is not None:
-        connection = await session.connection()
-        await connection.execute(_UPDATE, {"conversation_id": existing.id, **values})
-        return
+    connection = await session.connection()
+    if existing is not None:
+        version = existing.version + 1
+        result = await connection.execute(
+            _UPDATE,
+            {
+                "conversation_id": existing.id,
+                "seen_version": existing.version,
+                "version": version,
+                **values,
+            },
+        )
+        if result.rowcount != 1:
+            raise StaleConversation()
+        return ConversationState(existing.id, flow, state, draft, choices, now, version)
     table = Conversation.__table__  # type: ignore[attr-defined]
-    await session.exec(
-        insert(table).values(channel=channel, external_id=external_id, chat_id=chat_id, **values)
-    )
+    try:
+        inserted = await connection.execute(
+            insert(table)
+            .values(channel=channel, external_id=external_id, chat_id=chat_id, version=0, **values)
+            .returning(table.c.id)
+        )
+    except IntegrityError as exc:
+        raise StaleConversation() from exc
+    conversation_id: int = inserted.scalar_one()
+    return ConversationState(conversation_id, flow, state, draft, choices, now, 0)
 
 
-async def drop_conversation(*, session: AsyncSession, conversation: Conversation) -> None:
+async def drop_conversation(*, session: AsyncSession, conversation: ConversationState) -> None:
     await session.exec(delete(Conversation).where(col(Conversation.id) == conversation.id))

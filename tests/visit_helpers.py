@@ -127,4 +127,7 @@ async def offer_button(db: Database, user: ChatUser, label: str, data: str) -> N
         )
         conversation = (await session.exec(query)).one()
         conversation.choices = [*conversation.choices, [label, data]]
+        conversation.version += 1
         session.add(conversation)
+    # The row changed behind the dispatcher's back: its kept copy is out of date.
+    user.dispatcher.snapshots.forget(user.channel, user.user_id)
