@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Hashable
+from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -15,6 +17,8 @@ from models.outbox import enqueue
 from models.people import Guardian, Staff
 from models.rules import DEFAULT_RULES, SchoolRules
 from models.school import School
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -34,6 +38,16 @@ class Context:
     rules: SchoolRules = DEFAULT_RULES
     #: Messages this update queued in the outbox.
     queued: int = 0
+    #: What `read_once` read in this update, by key.
+    _reads: dict[Hashable, Any] = field(default_factory=dict, repr=False)
+
+    async def read_once(self, key: Hashable, read: Callable[[], Awaitable[T]]) -> T:
+        """`read()`'s result, read at most once in this update (e.g. the classes a question and
+        the check of the answer both need); the update's transaction keeps it current."""
+        if key not in self._reads:
+            self._reads[key] = await read()
+        value: T = self._reads[key]
+        return value
 
     @property
     def today(self) -> date:

@@ -434,7 +434,11 @@ class StudentPicker:
 
     async def _classes(self, ctx: Context) -> list[SchoolClass]:
         first = ctx.staff.id if ctx.staff is not None else None
-        return await pool_classes(session=ctx.session, pool=self.pool(ctx), first=first)
+
+        async def read() -> list[SchoolClass]:
+            return await pool_classes(session=ctx.session, pool=self.pool(ctx), first=first)
+
+        return await ctx.read_once(("picker-classes", self.pool, first), read)
 
     @staticmethod
     def _by_grade(classes: Sequence[SchoolClass]) -> bool:

@@ -16,6 +16,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from models.accounts import ChannelAccount, PersonKind
 from models.base import AwareDateTime, utcnow
+from models.driver_sql import DriverStatement
 from models.people import Guardian, Staff
 
 
@@ -93,17 +94,24 @@ def _claim_statement(dialect: str) -> Any:
     )
 
 
-#: Built once per dialect: statement construction costs more than the insert itself.
-_CLAIM = {dialect: _claim_statement(dialect) for dialect in ("sqlite", "postgresql")}
+_SEEN = InboundSeen.__table__.c  # type: ignore[attr-defined]
+#: The dedupe insert: runs on every update.
+_CLAIM = DriverStatement(
+    sql="INSERT INTO inbound_seen (channel, update_key, seen_at) VALUES (?, ?, ?) "
+    "ON CONFLICT (channel, update_key) DO NOTHING",
+    parameters=[
+        ("channel", _SEEN.channel),
+        ("update_key", _SEEN.update_key),
+        ("seen_at", _SEEN.seen_at),
+    ],
+    core=_claim_statement("postgresql"),
+)
 
 
 async def claim_update(*, session: AsyncSession, channel: str, update_key: str) -> bool:
     """Record an inbound update; False if it was recorded before (a redelivery)."""
-    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
-    params = {"channel": channel, "update_key": update_key, "seen_at": utcnow()}
-    # Core, on the session's connection: no ORM statement processing on the hot path.
-    connection = await session.connection()
-    result = await connection.execute(_CLAIM[dialect], params)
+    values = {"channel": channel, "update_key": update_key, "seen_at": utcnow()}
+    result = await _CLAIM.run(await session.connection(), values)
     return bool(result.rowcount)
 
 
@@ -165,8 +173,23 @@ _ORPHAN: Any = select_rows(*_STATE_COLUMNS).where(
     col(Conversation.channel) == bindparam("channel"),
     col(Conversation.external_id) == bindparam("external_id"),
 )
-_UPDATE = (
-    update(Conversation)
+_CONVERSATION = Conversation.__table__.c  # type: ignore[attr-defined]
+#: The conversation's next step, applied only to the version it was read at: every update of a
+#: conversation runs it.
+_UPDATE = DriverStatement(
+    sql="UPDATE conversation SET flow = ?, state = ?, draft = ?, choices = ?, updated_at = ?, "
+    "version = ? WHERE conversation.id = ? AND conversation.version = ?",
+    parameters=[
+        ("flow", _CONVERSATION.flow),
+        ("state", _CONVERSATION.state),
+        ("draft", _CONVERSATION.draft),
+        ("choices", _CONVERSATION.choices),
+        ("updated_at", _CONVERSATION.updated_at),
+        ("version", _CONVERSATION.version),
+        ("conversation_id", _CONVERSATION.id),
+        ("seen_version", _CONVERSATION.version),
+    ],
+    core=update(Conversation)
     .where(
         col(Conversation.id) == bindparam("conversation_id"),
         col(Conversation.version) == bindparam("seen_version"),
@@ -178,7 +201,7 @@ _UPDATE = (
         choices=bindparam("choices"),
         updated_at=bindparam("updated_at"),
         version=bindparam("version"),
-    )
+    ),
 )
 
 
@@ -216,8 +239,8 @@ async def store_conversation(
     connection = await session.connection()
     if existing is not None:
         version = existing.version + 1
-        result = await connection.execute(
-            _UPDATE,
+        result = await _UPDATE.run(
+            connection,
             {
                 "conversation_id": existing.id,
                 "seen_version": existing.version,

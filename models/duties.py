@@ -219,20 +219,28 @@ async def overdue_duties(*, session: AsyncSession, school_id: int, now: datetime
 
 
 async def fulfil_duties(
-    *, session: AsyncSession, visit: Visit, zone: ZoneInfo, now: datetime
+    *,
+    session: AsyncSession,
+    visit: Visit,
+    zone: ZoneInfo,
+    now: datetime,
+    open_duties: Sequence[Duty] | None = None,
 ) -> list[Duty]:
     """Mark done the open duties this visit fulfils, in the caller's transaction.
 
     A duty is fulfilled by an in-person visit (上门家访) by its own teacher, for its student, with
     a visit date on or after the trigger's day (in the school's zone). Any category counts.
+    `open_duties`: the teacher's open duties for the student, when the caller has read them.
     """
     if visit.form is not VisitForm.HOME or visit.id is None:
         return []
-    fulfilled = [
-        duty
-        for duty in await open_duties_for_student(
+    if open_duties is None:
+        open_duties = await open_duties_for_student(
             session=session, teacher_id=visit.teacher_id, student_id=visit.student_id
         )
+    fulfilled = [
+        duty
+        for duty in open_duties
         if duty.triggered_at.astimezone(zone).date() <= visit.visit_date
     ]
     for duty in fulfilled:

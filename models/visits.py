@@ -5,18 +5,20 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
+from typing import Any
 
-from sqlalchemy import func
+from sqlalchemy import bindparam, exists, func
+from sqlalchemy import select as select_rows
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from models.accounts import ChannelAccount, PersonKind
 from models.audit import audit
 from models.calendar import month_bounds, school_year_start
-from models.directory import accounts_of, staff_duties, staff_with_role
-from models.people import Staff, StaffRole
+from models.directory import accounts_of, staff_with_role
+from models.people import Staff, StaffRole, Teaching
 from models.quota import DEFAULT_TARGETS, MonthlyTargets, monthly_target
-from models.school import School
+from models.school import School, SchoolClass
 from models.visit import Visit, VisitCreate
 
 
@@ -89,6 +91,27 @@ async def visits_in_month(*, session: AsyncSession, teacher_id: int, day: date) 
     return int((await session.exec(query)).one())
 
 
+def _progress_query() -> Any:
+    """Whether the teacher heads a class, whether they teach one, and their visits dated in a
+    month: one statement, built once (it runs on every save)."""
+    staff_id: Any = bindparam("staff_id")
+    heads = exists().where(col(SchoolClass.head_teacher_id) == staff_id)
+    teaches = exists().where(col(Teaching.staff_id) == staff_id)
+    done = (
+        select(func.count())
+        .where(
+            col(Visit.teacher_id) == staff_id,
+            col(Visit.visit_date) >= bindparam("first"),
+            col(Visit.visit_date) < bindparam("following"),
+        )
+        .scalar_subquery()
+    )
+    return select_rows(heads, teaches, done)
+
+
+_PROGRESS = _progress_query()
+
+
 async def monthly_progress(
     *,
     session: AsyncSession,
@@ -97,12 +120,13 @@ async def monthly_progress(
     targets: MonthlyTargets = DEFAULT_TARGETS,
 ) -> Progress:
     """Visits this month against the target for the teacher's role (`day` in the school's zone)."""
-    duties = await staff_duties(session=session, staff=staff)
+    first, following = month_bounds(day)
+    params = {"staff_id": staff.id or 0, "first": first, "following": following}
+    heads, teaches, done = (await session.exec(_PROGRESS, params=params)).one()
     target = monthly_target(
-        head_teacher=bool(duties.head_of), subject_teacher=bool(duties.teaches), targets=targets
+        head_teacher=bool(heads), subject_teacher=bool(teaches), targets=targets
     )
-    done = await visits_in_month(session=session, teacher_id=staff.id or 0, day=day)
-    return Progress(done=done, target=target)
+    return Progress(done=int(done), target=target)
 
 
 async def problem_recipients(*, session: AsyncSession, school_id: int) -> list[ChannelAccount]:

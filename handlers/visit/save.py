@@ -59,11 +59,14 @@ async def save(draft: VisitDraft, ctx: Context) -> Transition:
         now=ctx.now,
     )
     lines = [_("已保存。")]
-    if await fulfil_duties(session=ctx.session, visit=visit, zone=ctx.zone, now=ctx.now):
-        lines.append(_("已完成立即家访任务。"))
-    elif await open_duties_for_student(
+    open_duties = await open_duties_for_student(
         session=ctx.session, teacher_id=staff.id or 0, student_id=visit.student_id
+    )
+    if await fulfil_duties(
+        session=ctx.session, visit=visit, zone=ctx.zone, now=ctx.now, open_duties=open_duties
     ):
+        lines.append(_("已完成立即家访任务。"))
+    elif open_duties:
         lines.append(_("该生的立即家访任务还未完成：需要记录一次上门家访。"))
     if visit.needs_school:
         if await alert_school(ctx, visit, pupil, staff):
