@@ -25,8 +25,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any, TypeVar
 
 from pydantic import BaseModel, Field
+from sqlalchemy import bindparam
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 from sqlmodel.sql.expression import Select, SelectOfScalar
@@ -38,7 +40,7 @@ from handlers.types import Button, Inbound, Reply
 from models.classnames import parse_class_name
 from models.people import Staff, Student
 from models.school import SchoolClass
-from models.scope import scoped_students
+from models.scope import Scope, scope_of, whole_school_scope
 
 #: Names on one page of a class.
 PAGE_SIZE = 8
@@ -63,7 +65,7 @@ GRADE_NAMES: dict[int, str] = {
     6: N_("六年级"),
 }
 
-Pool = Callable[[Context], SelectOfScalar[Student]]
+Pool = Callable[[Context], Scope]
 
 
 class PickerState(BaseModel):
@@ -126,16 +128,14 @@ Outcome = Picked | Ask | Empty
 # -- pools ---------------------------------------------------------------------------------
 
 
-def teacher_scope(ctx: Context) -> SelectOfScalar[Student]:
+def teacher_scope(ctx: Context) -> Scope:
     """The students the staff member may log visits for (`models.scope`)."""
-    return scoped_students(_staff(ctx))
+    return scope_of(_staff(ctx))
 
 
-def whole_school(ctx: Context) -> SelectOfScalar[Student]:
+def whole_school(ctx: Context) -> Scope:
     """Every active student of the school."""
-    return select(Student).where(
-        col(Student.school_id) == ctx.school.id, col(Student.active).is_(True)
-    )
+    return whole_school_scope(ctx.school.id or 0)
 
 
 def _staff(ctx: Context) -> Staff:
@@ -145,6 +145,21 @@ def _staff(ctx: Context) -> Staff:
 
 
 # -- queries -------------------------------------------------------------------------------
+
+T = TypeVar("T")
+#: Statements made from a fixed scope's SELECT, by what they are for and that SELECT: building
+#: one costs more than running it, and a conversation runs them at nearly every step.
+_MADE: dict[tuple[str, int], Any] = {}
+
+
+def _made(purpose: str, pool: Scope, make: Callable[[SelectOfScalar[Student]], T]) -> T:
+    if not pool.fixed:
+        return make(pool.students)
+    key = (purpose, id(pool.students))
+    if key not in _MADE:
+        _MADE[key] = make(pool.students)
+    made: T = _MADE[key]
+    return made
 
 
 def _with_class(pool: SelectOfScalar[Student]) -> Select[Student, SchoolClass]:
@@ -156,47 +171,64 @@ def _with_class(pool: SelectOfScalar[Student]) -> Select[Student, SchoolClass]:
     )
 
 
+def _classes_of(pool: SelectOfScalar[Student]) -> SelectOfScalar[SchoolClass]:
+    class_ids = pool.with_only_columns(col(Student.class_id)).distinct()
+    return select(SchoolClass).where(col(SchoolClass.id).in_(class_ids))
+
+
+def _pupils_of(pool: SelectOfScalar[Student]) -> Select[Student, SchoolClass]:
+    return _with_class(pool).where(col(Student.id).in_(bindparam("pupil_ids", expanding=True)))
+
+
+def _roster_of(pool: SelectOfScalar[Student]) -> Select[Student, SchoolClass]:
+    return _with_class(pool).order_by(
+        col(SchoolClass.grade), col(SchoolClass.number), col(Student.student_no)
+    )
+
+
+def _class_of(pool: SelectOfScalar[Student]) -> Select[Student, SchoolClass]:
+    return (
+        _with_class(pool)
+        .where(col(Student.class_id) == bindparam("page_class_id"))
+        .order_by(col(Student.student_no))
+    )
+
+
 async def pool_classes(
-    *, session: AsyncSession, pool: SelectOfScalar[Student], first: int | None = None
+    *, session: AsyncSession, pool: Scope, first: int | None = None
 ) -> list[SchoolClass]:
     """Classes with at least one student in the pool; the class headed by `first` comes first."""
-    class_ids = pool.with_only_columns(col(Student.class_id)).distinct()
-    result = await session.exec(select(SchoolClass).where(col(SchoolClass.id).in_(class_ids)))
-    classes = list(result.all())
+    query = _made("classes", pool, _classes_of)
+    classes = list((await session.exec(query, params=pool.params)).all())
     classes.sort(key=lambda k: (first is None or k.head_teacher_id != first, k.grade, k.number))
     return classes
 
 
-async def pool_pupils(
-    *, session: AsyncSession, pool: SelectOfScalar[Student], ids: Sequence[int]
-) -> list[Pupil]:
+async def pool_pupils(*, session: AsyncSession, pool: Scope, ids: Sequence[int]) -> list[Pupil]:
     """These students, if in the pool, in the order given."""
     if not ids:
         return []
-    query = _with_class(pool).where(col(Student.id).in_(list(ids)))
-    found = {s.id: Pupil(s, k) for s, k in (await session.exec(query)).all()}
+    query = _made("pupils", pool, _pupils_of)
+    params = {**pool.params, "pupil_ids": list(ids)}
+    found = {s.id: Pupil(s, k) for s, k in (await session.exec(query, params=params)).all()}
     return [found[i] for i in ids if i in found]
 
 
-async def pool_search(
-    *, session: AsyncSession, pool: SelectOfScalar[Student], text: str, limit: int
-) -> list[Pupil]:
+async def pool_search(*, session: AsyncSession, pool: Scope, text: str, limit: int) -> list[Pupil]:
     """Students of the pool whose name contains `text`, up to `limit`."""
     query = (
-        _with_class(pool)
+        _with_class(pool.students)
         .where(col(Student.name).contains(text, autoescape=True))
         .order_by(col(SchoolClass.grade), col(SchoolClass.number), col(Student.name))
         .limit(limit)
     )
-    return [Pupil(s, k) for s, k in (await session.exec(query)).all()]
+    return [Pupil(s, k) for s, k in (await session.exec(query, params=pool.params)).all()]
 
 
-async def pool_roster(*, session: AsyncSession, pool: SelectOfScalar[Student]) -> list[Pupil]:
+async def pool_roster(*, session: AsyncSession, pool: Scope) -> list[Pupil]:
     """Every student of the pool (one query), in class order."""
-    query = _with_class(pool).order_by(
-        col(SchoolClass.grade), col(SchoolClass.number), col(Student.student_no)
-    )
-    return [Pupil(s, k) for s, k in (await session.exec(query)).all()]
+    query = _made("roster", pool, _roster_of)
+    return [Pupil(s, k) for s, k in (await session.exec(query, params=pool.params)).all()]
 
 
 @dataclass(frozen=True)
@@ -207,13 +239,11 @@ class Page:
     count: int
 
 
-async def pool_class_page(
-    *, session: AsyncSession, pool: SelectOfScalar[Student], class_id: int, page: int
-) -> Page:
+async def pool_class_page(*, session: AsyncSession, pool: Scope, class_id: int, page: int) -> Page:
     """One page of a class's students in the pool (a page past the end shows the last one)."""
-    query = _with_class(pool).where(col(Student.class_id) == class_id)
-    ordered = query.order_by(col(Student.student_no))
-    everyone = [Pupil(s, k) for s, k in (await session.exec(ordered)).all()]
+    query = _made("class", pool, _class_of)
+    params = {**pool.params, "page_class_id": class_id}
+    everyone = [Pupil(s, k) for s, k in (await session.exec(query, params=params)).all()]
     pages = max(1, -(-len(everyone) // PAGE_SIZE))
     page = min(max(page, 0), pages - 1)
     return Page(everyone[page * PAGE_SIZE : (page + 1) * PAGE_SIZE], page, pages)

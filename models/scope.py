@@ -7,6 +7,10 @@ school. Care-room staff get no visit scope from that role alone.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
 from sqlalchemy import Integer, bindparam, or_
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -48,11 +52,34 @@ def _scope_statements() -> tuple[SelectOfScalar[Student], SelectOfScalar[Student
 _WHOLE_SCHOOL, _SCOPED = _scope_statements()
 
 
+@dataclass(frozen=True)
+class Scope:
+    """Students someone may choose from: a SELECT of students and the values of its parameters."""
+
+    students: SelectOfScalar[Student]
+    params: Mapping[str, Any] = field(default_factory=dict)
+    #: `students` is built once, so statements made from it can be kept and reused too.
+    fixed: bool = False
+
+
+def scope_of(staff: Staff) -> Scope:
+    """The active students in `staff`'s scope."""
+    if has_whole_school_scope(staff):
+        return whole_school_scope(staff.school_id)
+    return Scope(
+        _SCOPED, {"scope_school_id": staff.school_id, "scope_staff_id": staff.id}, fixed=True
+    )
+
+
+def whole_school_scope(school_id: int) -> Scope:
+    """Every active student of the school."""
+    return Scope(_WHOLE_SCHOOL, {"scope_school_id": school_id}, fixed=True)
+
+
 def scoped_students(staff: Staff) -> SelectOfScalar[Student]:
     """A SELECT of the active students in `staff`'s scope (add ordering and filters to it)."""
-    if has_whole_school_scope(staff):
-        return _WHOLE_SCHOOL.params(scope_school_id=staff.school_id)
-    return _SCOPED.params(scope_school_id=staff.school_id, scope_staff_id=staff.id)
+    scope = scope_of(staff)
+    return scope.students.params(**scope.params)
 
 
 async def student_in_scope(

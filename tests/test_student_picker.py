@@ -23,6 +23,7 @@ from handlers.student_picker import (
 from handlers.types import Button, Inbound
 from models.people import Staff, Student
 from models.school import SchoolClass
+from models.scope import Scope
 from tests import factories
 from tests.clock import FakeClock
 from tests.factories import seed_school
@@ -253,7 +254,11 @@ async def test_many_classes_are_grouped_by_grade_first(db: Database, clock: Fake
 async def test_an_empty_pool_says_so(db: Database, clock: FakeClock) -> None:
     ts = await seed_school(db)
     async with context(db, clock, ts, ts.staff["钱进"]) as ctx:
-        nobody = StudentPicker(pool=lambda c: TEACHER_PICKER.pool(c).where(False))
+        nobody = StudentPicker(
+            pool=lambda c: Scope(
+                TEACHER_PICKER.pool(c).students.where(False), TEACHER_PICKER.pool(c).params
+            )
+        )
         outcome = await nobody.begin(PickerState(), ctx)
     assert isinstance(outcome, Empty)
     assert "名册中还没有" in outcome.text

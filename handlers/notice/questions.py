@@ -35,7 +35,7 @@ from models.notice import AttachmentKind, AudienceKind, NoticeKind
 from models.notices import BODY_LIMIT, MAX_ATTACHMENTS, TITLE_LIMIT
 from models.people import Staff, Student
 from models.school import SchoolClass
-from models.scope import has_whole_school_scope
+from models.scope import Scope, has_whole_school_scope
 
 # Callback data. Values after the colon are checked again by the steps (never trusted). The
 # student picker owns "cls:", "stu:", "page:" and "grade:" in the students question.
@@ -96,13 +96,15 @@ async def sendable_classes(ctx: Context) -> list[SchoolClass]:
     return list((await ctx.session.exec(query)).all())
 
 
-def own_students(ctx: Context) -> SelectOfScalar[Student]:
+def own_students(ctx: Context) -> Scope:
     """The active students of the classes the head teacher heads."""
     staff = staff_of(ctx)
-    return select(Student).where(
-        col(Student.school_id) == staff.school_id,
-        col(Student.active).is_(True),
-        col(Student.class_id).in_(_own_class_ids(staff)),
+    return Scope(
+        select(Student).where(
+            col(Student.school_id) == staff.school_id,
+            col(Student.active).is_(True),
+            col(Student.class_id).in_(_own_class_ids(staff)),
+        )
     )
 
 
