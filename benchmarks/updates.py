@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import logging
 import os
 import statistics
@@ -30,8 +31,8 @@ import tempfile
 import time
 import uuid
 from collections import Counter
-from collections.abc import AsyncIterator, Mapping, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -576,6 +577,19 @@ async def check_data(db: Database, expected: Counter[tuple[int, int]]) -> list[s
     return problems
 
 
+@contextmanager
+def collector_tuned() -> Iterator[None]:
+    """The garbage collector as `python -m bot run` sets it once the bot has started
+    (`bot.gc_tuning`), then CPython's settings again, for the echo bot of the next round."""
+    threshold = gc.get_threshold()
+    tune_after_startup()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
+        gc.set_threshold(*threshold)
+
+
 async def run_bot(m: int, n: int, database_url: str) -> tuple[Figures, list[str]]:
     api = RecordingBotApi()
     async with BotApiServer(api, host=LOCAL_HOST, token=TOKEN) as server:
@@ -591,9 +605,8 @@ async def run_bot(m: int, n: int, database_url: str) -> tuple[Figures, list[str]
             teachers = await seed_teachers(db, settings, m)
             application = build_application(settings, db, build_dispatcher(settings, db))
             driver = VisitDriver(api)
-            # As `python -m bot run` does once the bot has started (bot.gc_tuning).
-            tune_after_startup()
-            figures = await drive("jiafang", application, driver, teachers, n)
+            with collector_tuned():
+                figures = await drive("jiafang", application, driver, teachers, n)
             return figures, await check_data(db, driver.expected_visits)
         finally:
             await db.dispose()
