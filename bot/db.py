@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.errors import ConfigError
-from bot.sqlite_inloop import in_loop_creator
+from bot.sqlite_inloop import in_loop_creator, in_loop_sqlite
 
 
 def async_url(url: str) -> str:
@@ -49,7 +49,11 @@ def _tune_sqlite(engine: AsyncEngine) -> None:
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(conn: Any) -> None:
         # Take the write lock up front: no deadlock when a reader later wants to write.
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        sqlite = in_loop_sqlite(conn.connection.driver_connection)
+        if sqlite is not None:
+            sqlite.execute("BEGIN IMMEDIATE")  # every transaction: straight to SQLite
+        else:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:

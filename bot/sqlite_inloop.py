@@ -101,6 +101,11 @@ class InLoopConnection:
     def isolation_level(self) -> str | None:
         return self._conn.isolation_level
 
+    @property
+    def sqlite(self) -> sqlite3.Connection:
+        """The standard library connection underneath (its calls run where they are made)."""
+        return self._conn
+
     def cursor(self) -> InLoopCursor:
         return InLoopCursor(self._conn.cursor())
 
@@ -125,6 +130,11 @@ class InLoopConnection:
         if self._connection is not None:
             self._connection = None
             self._conn.close()
+
+
+def in_loop_sqlite(driver_connection: object) -> sqlite3.Connection | None:
+    """The `sqlite3` connection under an in-loop driver connection (None for any other)."""
+    return driver_connection.sqlite if isinstance(driver_connection, InLoopConnection) else None
 
 
 def in_loop_creator(path: str) -> Callable[[], Any]:

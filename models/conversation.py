@@ -111,8 +111,7 @@ _CLAIM = DriverStatement(
 async def claim_update(*, session: AsyncSession, channel: str, update_key: str) -> bool:
     """Record an inbound update; False if it was recorded before (a redelivery)."""
     values = {"channel": channel, "update_key": update_key, "seen_at": utcnow()}
-    result = await _CLAIM.run(await session.connection(), values)
-    return bool(result.rowcount)
+    return await _CLAIM.run(await session.connection(), values) == 1
 
 
 #: The conversation columns `ConversationState` is made of, in its field order.
@@ -239,7 +238,7 @@ async def store_conversation(
     connection = await session.connection()
     if existing is not None:
         version = existing.version + 1
-        result = await _UPDATE.run(
+        changed = await _UPDATE.run(
             connection,
             {
                 "conversation_id": existing.id,
@@ -248,7 +247,7 @@ async def store_conversation(
                 **values,
             },
         )
-        if result.rowcount != 1:
+        if changed != 1:
             raise StaleConversation()
         return ConversationState(existing.id, flow, state, draft, choices, now, version)
     table = Conversation.__table__  # type: ignore[attr-defined]
