@@ -16,7 +16,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from models.accounts import ChannelAccount, PersonKind
 from models.base import AwareDateTime, utcnow
-from models.driver_sql import DriverStatement
+from models.driver_sql import DriverStatement, transaction_connection
 from models.people import Guardian, Staff
 
 
@@ -111,7 +111,7 @@ _CLAIM = DriverStatement(
 async def claim_update(*, session: AsyncSession, channel: str, update_key: str) -> bool:
     """Record an inbound update; False if it was recorded before (a redelivery)."""
     values = {"channel": channel, "update_key": update_key, "seen_at": utcnow()}
-    return await _CLAIM.run(await session.connection(), values) == 1
+    return await _CLAIM.run(session, values) == 1
 
 
 #: The conversation columns `ConversationState` is made of, in its field order.
@@ -235,11 +235,10 @@ async def store_conversation(
     already exists fails on the unique key, which is the same case.
     """
     values = {"flow": flow, "state": state, "draft": draft, "choices": choices, "updated_at": now}
-    connection = await session.connection()
     if existing is not None:
         version = existing.version + 1
         changed = await _UPDATE.run(
-            connection,
+            session,
             {
                 "conversation_id": existing.id,
                 "seen_version": existing.version,
@@ -251,6 +250,7 @@ async def store_conversation(
             raise StaleConversation()
         return ConversationState(existing.id, flow, state, draft, choices, now, version)
     table = Conversation.__table__  # type: ignore[attr-defined]
+    connection = await transaction_connection(session)
     try:
         inserted = await connection.execute(
             insert(table)

@@ -23,6 +23,7 @@ from typing import Any, Protocol, runtime_checkable
 from sqlalchemy import Column, Executable
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 Processor = Callable[[Any], Any] | None
 
@@ -36,10 +37,34 @@ class SQLiteOnThisThread(Protocol):
     def sqlite(self) -> sqlite3.Connection: ...
 
 
+#: Per driver connection type, whether it is `SQLiteOnThisThread` (a protocol check is slow).
+_RUNS_HERE: dict[type, bool] = {}
+
+
 def _sqlite_here(connection: AsyncConnection) -> sqlite3.Connection | None:
     sync = connection.sync_connection
     driver = sync.connection.driver_connection if sync is not None else None
-    return driver.sqlite if isinstance(driver, SQLiteOnThisThread) else None
+    kind = type(driver)
+    here = _RUNS_HERE.get(kind)
+    if here is None:
+        here = _RUNS_HERE[kind] = isinstance(driver, SQLiteOnThisThread)
+    return driver.sqlite if here and isinstance(driver, SQLiteOnThisThread) else None
+
+
+async def transaction_connection(session: AsyncSession) -> AsyncConnection:
+    """The connection of the session's current transaction, asked for once per transaction
+    (each `AsyncSession.connection()` is a round trip through SQLAlchemy's greenlet)."""
+    transaction = session.sync_session.get_transaction()
+    kept = session.info.get(_CONNECTION)
+    if kept is not None and transaction is not None and kept[0] is transaction:
+        connection: AsyncConnection = kept[1]
+        return connection
+    connection = await session.connection()
+    session.info[_CONNECTION] = (session.sync_session.get_transaction(), connection)
+    return connection
+
+
+_CONNECTION = "models.driver_sql.connection"
 
 
 @dataclass
@@ -53,8 +78,10 @@ class DriverStatement:
     core: Executable
     _processors: dict[str, list[Processor]] = field(default_factory=dict, repr=False)
 
-    async def run(self, connection: AsyncConnection, values: Mapping[str, Any]) -> int:
-        """Run with `values`, keyed by `core`'s bind parameter names; the rows it changed."""
+    async def run(self, session: AsyncSession, values: Mapping[str, Any]) -> int:
+        """Run with `values`, keyed by `core`'s bind parameter names, in the session's
+        transaction; the rows it changed."""
+        connection = await transaction_connection(session)
         dialect = connection.dialect
         if dialect.name != "sqlite":
             return (await connection.execute(self.core, dict(values))).rowcount
