@@ -7,7 +7,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import bindparam, exists, func
+from sqlalchemy import bindparam, exists, func, insert
 from sqlalchemy import select as select_rows
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -16,6 +16,7 @@ from models.accounts import ChannelAccount, PersonKind
 from models.audit import audit
 from models.calendar import month_bounds, school_year_start
 from models.directory import accounts_of, staff_with_role
+from models.driver_sql import transaction_connection
 from models.people import Staff, StaffRole, Teaching
 from models.quota import DEFAULT_TARGETS, MonthlyTargets, monthly_target
 from models.school import School, SchoolClass
@@ -43,6 +44,10 @@ def school_year_first_day(*, today: date, school: School) -> date:
     return school_year_start(today, month=school.year_start_month, start_day=school.year_start_day)
 
 
+_VISITS = Visit.__table__  # type: ignore[attr-defined]
+_INSERT_VISIT = insert(_VISITS).returning(_VISITS.c.id)
+
+
 async def save_visit(
     *,
     session: AsyncSession,
@@ -62,8 +67,10 @@ async def save_visit(
             "created_at": now,
         },
     )
-    session.add(record)
-    await session.flush()
+    # Core, in the caller's transaction: one INSERT, no unit-of-work flush.
+    connection = await transaction_connection(session)
+    inserted = await connection.execute(_INSERT_VISIT, record.model_dump(exclude={"id"}))
+    record.id = inserted.scalar_one()
     # No content in the audit log: who created which record is enough.
     await audit(
         session=session,
