@@ -106,8 +106,14 @@ class Database:
             holder["task"] = task
             session = self._sessions()
             try:
-                async with session.begin():
+                # The transaction begins with the first statement (SQLAlchemy's autobegin):
+                # no round trip through its greenlet just to open it.
+                try:
                     yield session
+                except BaseException:
+                    await session.rollback()
+                    raise
+                await session.commit()
             finally:
                 # Closed here rather than by `async with session`, which closes in a task of its
                 # own (shielded from cancellation) and so gives the loop away while the write
