@@ -3,17 +3,24 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
+    AsyncEngine,
+    async_sessionmaker,
+    create_async_engine,
+)
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.errors import ConfigError
 from bot.sqlite_inloop import in_loop_creator, in_loop_sqlite
+from models.driver_sql import RAW_SQLITE
 
 
 def async_url(url: str) -> str:
@@ -50,10 +57,10 @@ def _tune_sqlite(engine: AsyncEngine) -> None:
     def _on_begin(conn: Any) -> None:
         # Take the write lock up front: no deadlock when a reader later wants to write.
         sqlite = in_loop_sqlite(conn.connection.driver_connection)
-        if sqlite is not None:
-            sqlite.execute("BEGIN IMMEDIATE")  # every transaction: straight to SQLite
-        else:
+        if sqlite is None:
             conn.exec_driver_sql("BEGIN IMMEDIATE")
+        elif not sqlite.in_transaction:  # else a session joins `update_session`'s transaction
+            sqlite.execute("BEGIN IMMEDIATE")  # every transaction: straight to SQLite
 
 
 def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
@@ -84,6 +91,10 @@ class Database:
         self._sessions = async_sessionmaker(
             self.engine, class_=AsyncSession, expire_on_commit=False
         )
+        #: The connection `update_session` keeps (SQLite on the loop only).
+        self._kept: AsyncConnection | None = None
+        #: Whether SQLite runs on the loop here (None: not known until the first connection).
+        self._in_loop: bool | None = None if self._serialise else False
 
     @asynccontextmanager
     async def session(self) -> AsyncIterator[AsyncSession]:
@@ -97,6 +108,95 @@ class Database:
             async with self._sessions() as session, session.begin():
                 yield session
             return
+        async with self._serialised(), self._sqlite_session() as session:
+            yield session
+
+    @asynccontextmanager
+    async def update_session(self) -> AsyncIterator[AsyncSession]:
+        """`session()` for the dispatcher, which opens one transaction per inbound update.
+
+        On SQLite run on the loop (`bot.sqlite_inloop`), those transactions run on one
+        connection kept for them: BEGIN IMMEDIATE and COMMIT go straight to SQLite, and so do
+        the fixed statements every update runs (`models.driver_sql`, through the session's
+        `info`). The session joins that transaction when a step first uses it, and then
+        commits it. An update that only moves a conversation on never starts SQLAlchemy's
+        connection and transaction machinery, which costs several times its SQL. Elsewhere,
+        `session()`.
+        """
+        if not self._serialise:
+            async with self.session() as session:
+                yield session
+            return
+        async with self._serialised():
+            sqlite = await self._kept_sqlite()
+            if sqlite is None or self._kept is None:
+                async with self._sqlite_session() as session:
+                    yield session
+                return
+            session = self._sessions(bind=self._kept, info={RAW_SQLITE: sqlite})
+            sqlite.execute("BEGIN IMMEDIATE")
+            try:
+                try:
+                    yield session
+                except BaseException:
+                    if session.in_transaction():
+                        await session.rollback()
+                    raise
+                if session.in_transaction():
+                    await session.commit()  # the session joined: its commit ends it all
+                else:
+                    sqlite.execute("COMMIT")
+            except BaseException:
+                # Nothing half-saved, and the next update starts on a fresh connection.
+                if sqlite.in_transaction:
+                    sqlite.execute("ROLLBACK")
+                await self._drop_kept(session)
+                raise
+            if session.identity_map:
+                await session.close()
+
+    @asynccontextmanager
+    async def _sqlite_session(self) -> AsyncIterator[AsyncSession]:
+        session = self._sessions()
+        try:
+            # The transaction begins with the first statement (SQLAlchemy's autobegin):
+            # no round trip through its greenlet just to open it.
+            try:
+                yield session
+            except BaseException:
+                await session.rollback()
+                raise
+            await session.commit()
+        finally:
+            # Closed here rather than by `async with session`, which closes in a task of its
+            # own (shielded from cancellation) and so gives the loop away while the write
+            # lock is held; nothing in a close on the loop's own SQLite connection waits.
+            await session.close()
+
+    async def _kept_sqlite(self) -> sqlite3.Connection | None:
+        """The kept connection's `sqlite3` connection, opening it if needed (None where SQLite
+        does not run on the loop, e.g. an in-memory database)."""
+        if self._in_loop is False:
+            return None
+        if self._kept is None or self._kept.closed:
+            self._kept = await self.engine.connect()
+        sync = self._kept.sync_connection
+        sqlite = in_loop_sqlite(sync.connection.driver_connection) if sync is not None else None
+        if sqlite is None:
+            self._in_loop = False
+            await self._drop_kept(None)
+        return sqlite
+
+    async def _drop_kept(self, session: AsyncSession | None) -> None:
+        kept, self._kept = self._kept, None
+        if session is not None:
+            await session.close()
+        if kept is not None:
+            await kept.close()
+
+    @asynccontextmanager
+    async def _serialised(self) -> AsyncIterator[None]:
+        """This process's SQLite transactions, one at a time (see `session`)."""
         lock, holder = self._write_lock()
         task = asyncio.current_task()
         if holder.get("task") is task:
@@ -104,21 +204,9 @@ class Database:
             raise RuntimeError("a transaction inside another on SQLite: use the outer session")
         async with lock:
             holder["task"] = task
-            session = self._sessions()
             try:
-                # The transaction begins with the first statement (SQLAlchemy's autobegin):
-                # no round trip through its greenlet just to open it.
-                try:
-                    yield session
-                except BaseException:
-                    await session.rollback()
-                    raise
-                await session.commit()
+                yield
             finally:
-                # Closed here rather than by `async with session`, which closes in a task of its
-                # own (shielded from cancellation) and so gives the loop away while the write
-                # lock is held; nothing in a close on the loop's own SQLite connection waits.
-                await session.close()
                 holder.pop("task", None)
 
     def _write_lock(self) -> tuple[asyncio.Lock, dict[str, object]]:
@@ -130,4 +218,7 @@ class Database:
         return self._lock, self._holder
 
     async def dispose(self) -> None:
+        if self._kept is not None:
+            await self._kept.close()
+            self._kept = None
         await self.engine.dispose()

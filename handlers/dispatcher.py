@@ -163,7 +163,7 @@ class Dispatcher:
         channel, user_id = inbound.channel, inbound.user_id
         snapshot = self.snapshots.get(channel, user_id) if cached else None
         read_at = self.snapshots.read_at(channel, user_id) if snapshot is not None else None
-        async with self.db.session() as session:
+        async with self.db.update_session() as session:
             if inbound.update_key is not None and not await claim_update(
                 session=session, channel=channel, update_key=inbound.update_key
             ):

@@ -37,6 +37,10 @@ class SQLiteOnThisThread(Protocol):
     def sqlite(self) -> sqlite3.Connection: ...
 
 
+#: `AsyncSession.info` key: the `sqlite3` connection whose transaction the session is in (set
+#: by `bot.db.Database.update_session`), used without asking the session for its connection.
+RAW_SQLITE = "models.driver_sql.raw_sqlite"
+
 #: Per driver connection type, whether it is `SQLiteOnThisThread` (a protocol check is slow).
 _RUNS_HERE: dict[type, bool] = {}
 
@@ -81,20 +85,28 @@ class DriverStatement:
     async def run(self, session: AsyncSession, values: Mapping[str, Any]) -> int:
         """Run with `values`, keyed by `core`'s bind parameter names, in the session's
         transaction; the rows it changed."""
+        raw = session.info.get(RAW_SQLITE)
+        if isinstance(raw, sqlite3.Connection):
+            return raw.execute(
+                self.sql, self._converted(session.get_bind().dialect, values)
+            ).rowcount
         connection = await transaction_connection(session)
         dialect = connection.dialect
         if dialect.name != "sqlite":
             return (await connection.execute(self.core, dict(values))).rowcount
-        converted = tuple(
+        converted = self._converted(dialect, values)
+        sqlite = _sqlite_here(connection)
+        if sqlite is not None:
+            return sqlite.execute(self.sql, converted).rowcount
+        return (await connection.exec_driver_sql(self.sql, converted)).rowcount
+
+    def _converted(self, dialect: Dialect, values: Mapping[str, Any]) -> tuple[Any, ...]:
+        return tuple(
             values[name] if process is None else process(values[name])
             for (name, _), process in zip(
                 self.parameters, self._processors_for(dialect), strict=True
             )
         )
-        sqlite = _sqlite_here(connection)
-        if sqlite is not None:
-            return sqlite.execute(self.sql, converted).rowcount
-        return (await connection.exec_driver_sql(self.sql, converted)).rowcount
 
     def _processors_for(self, dialect: Dialect) -> list[Processor]:
         found = self._processors.get(dialect.name)
