@@ -3,6 +3,10 @@
 It keeps `(channel, user) → (flow, state, draft)` in the `conversation` table and commits it in
 the same transaction as whatever the step wrote, so a restart between two messages loses nothing
 and a half-finished step saves nothing. Redelivered updates (same `update_key`) are no-ops.
+
+Between a user's updates it keeps what it read about them (`handlers.snapshot_cache`): the next
+update of a conversation reads nothing before its step, and a copy found out of date is read
+again and the update handled afresh (`StaleConversation`).
 """
 
 from __future__ import annotations
@@ -66,9 +70,17 @@ class _Turn:
     """One update's view of the user's conversation, as the route changes it."""
 
     conversation: ConversationState | None
+    #: The snapshot is the copy kept from the user's last update, not read in this transaction.
+    kept: bool = False
     #: Whether the user's snapshot may be kept for their next update: not after anything that
     #: may have changed their account, or their conversation by another way than `_Turn`.
     keep: bool = True
+
+    def refusing_a_button(self) -> None:
+        """A button is about to be refused as not offered: if that was judged on the kept copy,
+        which may be out of date, the update is handled again on what the database says."""
+        if self.kept:
+            raise StaleConversation()
 
 
 @dataclass(frozen=True)
@@ -162,7 +174,8 @@ class Dispatcher:
         Once it has committed, the snapshot is kept with the conversation as it now stands."""
         channel, user_id = inbound.channel, inbound.user_id
         snapshot = self.snapshots.get(channel, user_id) if cached else None
-        read_at = self.snapshots.read_at(channel, user_id) if snapshot is not None else None
+        kept = snapshot is not None
+        read_at = self.snapshots.read_at(channel, user_id) if kept else None
         async with self.db.update_session() as session:
             if inbound.update_key is not None and not await claim_update(
                 session=session, channel=channel, update_key=inbound.update_key
@@ -173,7 +186,7 @@ class Dispatcher:
                     session=session, channel=channel, external_id=user_id
                 )
             ctx = await self._context(session, inbound, now, snapshot)
-            turn = _Turn(snapshot.conversation)
+            turn = _Turn(snapshot.conversation, kept=kept)
             response = await self._route(inbound, ctx, turn)
             response.queued = ctx.queued > 0
         if turn.keep:
@@ -234,6 +247,7 @@ class Dispatcher:
 
         if conversation is None:
             if inbound.callback is not None:
+                turn.refusing_a_button()
                 return Response(
                     [*notes, Reply(t._("这个按钮已失效。请发送 /help 查看可以做什么。"))]
                 )
@@ -253,6 +267,7 @@ class Dispatcher:
             return Response([Reply(t._("这项操作已不可用，请重新开始。"))])
         inbound, chosen = self._resolve_choice(inbound, conversation)
         if inbound.callback is not None and chosen is None:
+            turn.refusing_a_button()
             return Response([Reply(t._("这个按钮已过期，请使用最新一条消息里的按钮。"))])
         draft = flow.load_draft(conversation.draft)
         transition = await flow.steps[conversation.state](inbound, draft, ctx)

@@ -8,8 +8,9 @@ conversation reads nothing before its step.
 Why that is safe:
 - **The conversation** is written only by the dispatcher, which replaces it here after each
   commit (and drops it after a rollback). A copy that is out of date anyway (another process, a
-  row swept as idle) is caught at the next write: the update is version-checked and raises
-  `models.conversation.StaleConversation`, and the dispatcher reads afresh and starts again.
+  row swept as idle) is caught at the next write, which is version-checked, or when a button is
+  about to be refused as not offered: either raises `models.conversation.StaleConversation`,
+  and the dispatcher reads afresh and handles the update again.
 - **The account and the person** change with a binding, a language choice or a roster import.
   The first two pass through the dispatcher, which forgets the user then; a roster import (another
   process) is seen within `ttl` seconds, as the school itself is.
