@@ -623,7 +623,7 @@ class Options:
     database_url: str | None = None
     time_limit: float = 900.0
     #: Echo-then-ours rounds; the report's ratio is the median round's.
-    rounds: int = 3
+    rounds: int = 5
 
 
 class ErrorCount(logging.Handler):

@@ -153,7 +153,7 @@ class Database:
                 await self._drop_kept(session)
                 raise
             if session.identity_map:
-                await session.close()
+                session.expunge_all()  # the transaction is over: nothing else to release
 
     @asynccontextmanager
     async def _sqlite_session(self) -> AsyncIterator[AsyncSession]:
