@@ -21,6 +21,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.errors import ConfigError
 from bot.sqlite_inloop import in_loop_creator, in_loop_sqlite
 from models.driver_sql import RAW_SQLITE
+from models.unchanged_reads import UNCHANGED_READS, UnchangedReads
 
 
 def async_url(url: str) -> str:
@@ -91,8 +92,9 @@ class Database:
         self._sessions = async_sessionmaker(
             self.engine, class_=AsyncSession, expire_on_commit=False
         )
-        #: The connection `update_session` keeps (SQLite on the loop only).
+        #: The connection `update_session` keeps (SQLite on the loop only), and its reads.
         self._kept: AsyncConnection | None = None
+        self._reads: UnchangedReads | None = None
         #: Whether SQLite runs on the loop here (None: not known until the first connection).
         self._in_loop: bool | None = None if self._serialise else False
 
@@ -133,7 +135,10 @@ class Database:
                 async with self._sqlite_session() as session:
                     yield session
                 return
-            session = self._sessions(bind=self._kept, info={RAW_SQLITE: sqlite})
+            if self._reads is None:
+                self._reads = UnchangedReads(sqlite)
+            info = {RAW_SQLITE: sqlite, UNCHANGED_READS: self._reads}
+            session = self._sessions(bind=self._kept, info=info)
             sqlite.execute("BEGIN IMMEDIATE")
             try:
                 try:
@@ -179,7 +184,7 @@ class Database:
         if self._in_loop is False:
             return None
         if self._kept is None or self._kept.closed:
-            self._kept = await self.engine.connect()
+            self._kept, self._reads = await self.engine.connect(), None
         sync = self._kept.sync_connection
         sqlite = in_loop_sqlite(sync.connection.driver_connection) if sync is not None else None
         if sqlite is None:
@@ -188,7 +193,7 @@ class Database:
         return sqlite
 
     async def _drop_kept(self, session: AsyncSession | None) -> None:
-        kept, self._kept = self._kept, None
+        kept, self._kept, self._reads = self._kept, None, None
         if session is not None:
             await session.close()
         if kept is not None:
@@ -218,7 +223,5 @@ class Database:
         return self._lock, self._holder
 
     async def dispose(self) -> None:
-        if self._kept is not None:
-            await self._kept.close()
-            self._kept = None
+        await self._drop_kept(None)
         await self.engine.dispose()

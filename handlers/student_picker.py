@@ -23,7 +23,7 @@ must not use these prefixes for its own buttons.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Hashable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -41,6 +41,7 @@ from models.classnames import parse_class_name
 from models.people import Staff, Student
 from models.school import SchoolClass
 from models.scope import Scope, scope_of, whole_school_scope
+from models.unchanged_reads import read_unchanged
 
 #: Names on one page of a class.
 PAGE_SIZE = 8
@@ -160,6 +161,20 @@ def _made(purpose: str, pool: Scope, make: Callable[[SelectOfScalar[Student]], T
         _MADE[key] = make(pool.students)
     made: T = _MADE[key]
     return made
+
+
+def _roster_key(purpose: str, pool: Scope, *args: Hashable) -> Hashable | None:
+    """What identifies a read of the roster through `pool` (None: a pool built on the spot)."""
+    if not pool.fixed:
+        return None
+    return (purpose, id(pool.students), tuple(sorted(pool.params.items())), *args)
+
+
+async def _roster_read(
+    session: AsyncSession, key: Hashable | None, read: Callable[[], Awaitable[T]]
+) -> T:
+    """A read of the roster, kept while the database is unchanged (`models.unchanged_reads`)."""
+    return await read() if key is None else await read_unchanged(session, key, read)
 
 
 def _with_class(pool: SelectOfScalar[Student]) -> Select[Student, SchoolClass]:
@@ -339,9 +354,15 @@ class StudentPicker:
 
     async def _page_question(self, state: PickerState, ctx: Context) -> Question:
         _ = ctx.t._
-        page = await pool_class_page(
-            session=ctx.session, pool=self.pool(ctx), class_id=state.class_id or 0, page=state.page
-        )
+        pool, class_id = self.pool(ctx), state.class_id or 0
+
+        async def read() -> Page:
+            return await pool_class_page(
+                session=ctx.session, pool=pool, class_id=class_id, page=state.page
+            )
+
+        key = _roster_key("class-page", pool, class_id, state.page)
+        page = await _roster_read(ctx.session, key, read)
         names = [Button(p.student.name, f"{STUDENT}{p.id}") for p in page.pupils]
         klass = page.pupils[0].klass.name if page.pupils else ""
         nav = []
@@ -454,32 +475,41 @@ class StudentPicker:
         student_id = _number(_suffix(data, STUDENT))
         if student_id is None:
             return Ask((invalid(ctx),))
-        found = await pool_pupils(session=ctx.session, pool=self.pool(ctx), ids=[student_id])
-        if not found:
+        found = await self.pupil(ctx, student_id)
+        if found is None:
             return Ask((_(self.refused),))
         state.reset()
-        return Picked(found[0])
+        return Picked(found)
 
     # -- helpers ---------------------------------------------------------------------------
 
     async def _classes(self, ctx: Context) -> list[SchoolClass]:
-        first = ctx.staff.id if ctx.staff is not None else None
+        pool, first = self.pool(ctx), ctx.staff.id if ctx.staff is not None else None
 
         async def read() -> list[SchoolClass]:
-            return await pool_classes(session=ctx.session, pool=self.pool(ctx), first=first)
+            return await pool_classes(session=ctx.session, pool=pool, first=first)
 
-        return await ctx.read_once(("picker-classes", self.pool, first), read)
+        async def kept() -> list[SchoolClass]:
+            return await _roster_read(ctx.session, _roster_key("classes", pool, first), read)
+
+        return await ctx.read_once(("picker-classes", self.pool, first), kept)
 
     @staticmethod
     def _by_grade(classes: Sequence[SchoolClass]) -> bool:
         return len(classes) > MAX_CLASS_BUTTONS and len({k.grade for k in classes}) > 1
 
     async def pupil(self, ctx: Context, student_id: int | None) -> Pupil | None:
-        """The chosen student again, if still in the pool (e.g. for a summary card)."""
+        """The student, if in the pool (a pressed button, or the chosen one again for a
+        summary card or before saving)."""
         if student_id is None:
             return None
-        found = await pool_pupils(session=ctx.session, pool=self.pool(ctx), ids=[student_id])
-        return found[0] if found else None
+        pool = self.pool(ctx)
+
+        async def read() -> Pupil | None:
+            found = await pool_pupils(session=ctx.session, pool=pool, ids=[student_id])
+            return found[0] if found else None
+
+        return await _roster_read(ctx.session, _roster_key("pupil", pool, student_id), read)
 
     async def roster(self, ctx: Context) -> list[Pupil]:
         """Every student of the pool in class order (e.g. to read names out of a message)."""
