@@ -12,10 +12,12 @@ previous one. Latency per update = from the moment it is queued in the fake serv
 bot's last API call for that chat (sendMessage / editMessageText / answerCallbackQuery).
 "Finished" is seen by a catch-all handler in a late handler group, which python-telegram-bot
 runs after the real handler has returned. The echo bot gets the same number of updates of the
-same shapes (texts and button presses).
+same shapes (texts and button presses). A round is the echo bot, then ours, seconds apart; the
+ratio reported is the median round's, so that a stretch of the machine running slower (which
+moves both rates) weighs as little as possible.
 
 Run it from the repository root: `python benchmarks/updates.py [--conversations N]
-[--teachers M] [--database sqlite|postgresql --database-url URL] [--quick]`.
+[--teachers M] [--rounds R] [--database sqlite|postgresql --database-url URL] [--quick]`.
 """
 
 from __future__ import annotations
