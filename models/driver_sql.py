@@ -18,7 +18,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Protocol, cast, runtime_checkable
 
 from sqlalchemy import Column, Executable
 from sqlalchemy.engine import Dialect
@@ -52,7 +52,7 @@ def _sqlite_here(connection: AsyncConnection) -> sqlite3.Connection | None:
     here = _RUNS_HERE.get(kind)
     if here is None:
         here = _RUNS_HERE[kind] = isinstance(driver, SQLiteOnThisThread)
-    return driver.sqlite if here and isinstance(driver, SQLiteOnThisThread) else None
+    return cast(SQLiteOnThisThread, driver).sqlite if here else None
 
 
 async def transaction_connection(session: AsyncSession) -> AsyncConnection:
