@@ -163,20 +163,6 @@ def _made(purpose: str, pool: Scope, make: Callable[[SelectOfScalar[Student]], T
     return made
 
 
-def _roster_key(purpose: str, pool: Scope, *args: Hashable) -> Hashable | None:
-    """What identifies a read of the roster through `pool` (None: a pool built on the spot)."""
-    if not pool.fixed:
-        return None
-    return (purpose, id(pool.students), tuple(sorted(pool.params.items())), *args)
-
-
-async def _roster_read(
-    session: AsyncSession, key: Hashable | None, read: Callable[[], Awaitable[T]]
-) -> T:
-    """A read of the roster, kept while the database is unchanged (`models.unchanged_reads`)."""
-    return await read() if key is None else await read_unchanged(session, key, read)
-
-
 def _with_class(pool: SelectOfScalar[Student]) -> Select[Student, SchoolClass]:
     ids = pool.with_only_columns(col(Student.id))
     return (
@@ -354,15 +340,14 @@ class StudentPicker:
 
     async def _page_question(self, state: PickerState, ctx: Context) -> Question:
         _ = ctx.t._
-        pool, class_id = self.pool(ctx), state.class_id or 0
+        pool, class_id, number = self.pool(ctx), state.class_id or 0, state.page
 
         async def read() -> Page:
             return await pool_class_page(
-                session=ctx.session, pool=pool, class_id=class_id, page=state.page
+                session=ctx.session, pool=pool, class_id=class_id, page=number
             )
 
-        key = _roster_key("class-page", pool, class_id, state.page)
-        page = await _roster_read(ctx.session, key, read)
+        page = await self._roster_read(ctx, pool, ("class-page", class_id, number), read)
         names = [Button(p.student.name, f"{STUDENT}{p.id}") for p in page.pupils]
         klass = page.pupils[0].klass.name if page.pupils else ""
         nav = []
@@ -483,16 +468,32 @@ class StudentPicker:
 
     # -- helpers ---------------------------------------------------------------------------
 
+    async def _roster_read(
+        self,
+        ctx: Context,
+        pool: Scope,
+        what: tuple[Hashable, ...],
+        read: Callable[[], Awaitable[T]],
+    ) -> T:
+        """A read of the roster through `pool` (`what` says which): once per update, and kept
+        across updates while the database is unchanged (`models.unchanged_reads`) when the
+        pool is a fixed statement, so that its parameters say whose it is."""
+        if not pool.fixed:
+            return await ctx.read_once(("picker", self.pool, *what), read)
+        key = ("picker", id(pool.students), tuple(sorted(pool.params.items())), *what)
+
+        async def kept() -> T:
+            return await read_unchanged(ctx.session, key, read)
+
+        return await ctx.read_once(key, kept)
+
     async def _classes(self, ctx: Context) -> list[SchoolClass]:
         pool, first = self.pool(ctx), ctx.staff.id if ctx.staff is not None else None
 
         async def read() -> list[SchoolClass]:
             return await pool_classes(session=ctx.session, pool=pool, first=first)
 
-        async def kept() -> list[SchoolClass]:
-            return await _roster_read(ctx.session, _roster_key("classes", pool, first), read)
-
-        return await ctx.read_once(("picker-classes", self.pool, first), kept)
+        return await self._roster_read(ctx, pool, ("classes", first), read)
 
     @staticmethod
     def _by_grade(classes: Sequence[SchoolClass]) -> bool:
@@ -509,7 +510,7 @@ class StudentPicker:
             found = await pool_pupils(session=ctx.session, pool=pool, ids=[student_id])
             return found[0] if found else None
 
-        return await _roster_read(ctx.session, _roster_key("pupil", pool, student_id), read)
+        return await self._roster_read(ctx, pool, ("pupil", student_id), read)
 
     async def roster(self, ctx: Context) -> list[Pupil]:
         """Every student of the pool in class order (e.g. to read names out of a message)."""

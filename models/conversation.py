@@ -9,7 +9,6 @@ from typing import Any
 from sqlalchemy import JSON, Column, UniqueConstraint, and_, bindparam, delete, insert, update
 from sqlalchemy import select as select_rows
 from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Field, SQLModel, col
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -80,11 +79,11 @@ class Snapshot:
     conversation: ConversationState | None
 
 
-def _claim_statement(dialect: str) -> Any:
-    insert_for = pg_insert if dialect == "postgresql" else sqlite_insert
+def _claim_statement() -> Any:
+    """The dedupe insert for PostgreSQL (SQLite runs `_CLAIM`'s own SQL)."""
     table = InboundSeen.__table__  # type: ignore[attr-defined]
     return (
-        insert_for(table)
+        pg_insert(table)
         .values(
             channel=bindparam("channel"),
             update_key=bindparam("update_key"),
@@ -104,7 +103,7 @@ _CLAIM = DriverStatement(
         ("update_key", _SEEN.update_key),
         ("seen_at", _SEEN.seen_at),
     ],
-    core=_claim_statement("postgresql"),
+    core=_claim_statement(),
 )
 
 

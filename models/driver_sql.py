@@ -4,9 +4,10 @@ SQLAlchemy spends about 0.16 ms on every Core statement it executes (the cache l
 execution context, bound-value and result processing), several times what SQLite needs for a
 one-row insert or update on a local file. The few statements every update runs (the dedupe
 insert, the conversation update) are fixed, so on SQLite they are written once as SQL and run
-on the session's own connection, in its transaction: straight on the `sqlite3` connection when
-it runs on the event loop (`bot.sqlite_inloop`; SQLAlchemy's statement logging does not see
-them), else with `exec_driver_sql` (about 0.06 ms).
+on the session's own connection, in its transaction: straight on the `sqlite3` connection in the
+dispatcher's transactions (`bot.db.Database.update_session`, which runs SQLite on the event
+loop; SQLAlchemy's statement logging does not see them), else with `exec_driver_sql` (about
+0.06 ms).
 
 Their values are converted exactly as SQLAlchemy would store them, by the columns' own types
 (`TypeEngine.bind_processor`), so rows written either way read back the same. Other databases
@@ -18,7 +19,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol, cast, runtime_checkable
+from typing import Any
 
 from sqlalchemy import Column, Executable
 from sqlalchemy.engine import Dialect
@@ -28,31 +29,9 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 Processor = Callable[[Any], Any] | None
 
 
-@runtime_checkable
-class SQLiteOnThisThread(Protocol):
-    """A driver connection whose `sqlite3` connection is called where it is used
-    (`bot.sqlite_inloop.InLoopConnection`)."""
-
-    @property
-    def sqlite(self) -> sqlite3.Connection: ...
-
-
 #: `AsyncSession.info` key: the `sqlite3` connection whose transaction the session is in (set
 #: by `bot.db.Database.update_session`), used without asking the session for its connection.
 RAW_SQLITE = "models.driver_sql.raw_sqlite"
-
-#: Per driver connection type, whether it is `SQLiteOnThisThread` (a protocol check is slow).
-_RUNS_HERE: dict[type, bool] = {}
-
-
-def _sqlite_here(connection: AsyncConnection) -> sqlite3.Connection | None:
-    sync = connection.sync_connection
-    driver = sync.connection.driver_connection if sync is not None else None
-    kind = type(driver)
-    here = _RUNS_HERE.get(kind)
-    if here is None:
-        here = _RUNS_HERE[kind] = isinstance(driver, SQLiteOnThisThread)
-    return cast(SQLiteOnThisThread, driver).sqlite if here else None
 
 
 async def transaction_connection(session: AsyncSession) -> AsyncConnection:
@@ -95,9 +74,6 @@ class DriverStatement:
         if dialect.name != "sqlite":
             return (await connection.execute(self.core, dict(values))).rowcount
         converted = self._converted(dialect, values)
-        sqlite = _sqlite_here(connection)
-        if sqlite is not None:
-            return sqlite.execute(self.sql, converted).rowcount
         return (await connection.exec_driver_sql(self.sql, converted)).rowcount
 
     def _converted(self, dialect: Dialect, values: Mapping[str, Any]) -> tuple[Any, ...]:
