@@ -12,7 +12,7 @@ some with problems), immediate-visit duties (some overdue) and incidents (some w
 not reached). Then, each in a fresh session, it times `gather_digest` + `digest_text` (best of
 `--repeat`, and the first run), counts the SQL statements, and times the chart separately (it is
 drawn off the event loop). It prints the figures, the digest's text and exits 1 if the query
-count differs from `models.digest.QUERIES`.
+count differs from `models.digest.queries.QUERIES`.
 
 Run it from the repository root: `python benchmarks/digest.py [--students 3000] [--teachers 150]
 [--database-url postgresql://…] [--chart-out digest.png]`.
@@ -44,17 +44,17 @@ from sqlalchemy import event, insert, text
 from sqlalchemy.engine import make_url
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.db import Database, create_engine
-from bot.migrate import upgrade
 from handlers.chart import completion_chart
 from handlers.digest import digest_text
 from handlers.i18n import translator
-from models.digest import QUERIES, DigestFigures, gather_digest
-from models.duty import Duty, DutyTrigger
-from models.incident import Incident, IncidentKind
-from models.people import Staff, Student, Teaching
-from models.school import School, SchoolClass, Term, TermKind
-from models.visit import Visit, VisitCategory, VisitForm
+from models.db.engine import Database, create_engine
+from models.db.migrate import upgrade
+from models.digest.queries import QUERIES, DigestFigures, gather_digest
+from models.duties.tables import Duty, DutyTrigger
+from models.incidents.tables import Incident, IncidentKind
+from models.roster.tables import Staff, Student, Teaching
+from models.school.tables import School, SchoolClass, Term, TermKind
+from models.visits.tables import Visit, VisitCategory, VisitForm
 
 ZONE = ZoneInfo("Asia/Shanghai")
 #: The morning the digest is built for: late in the school year, so a year of visits is there.

@@ -48,10 +48,10 @@ from bot.channels.telegram_pacing import (
     TELEGRAM_PER_SECOND,
     TelegramRateLimiter,
 )
-from bot.db import Database
-from bot.delivery import DeliveryWorker
+from bot.delivery.worker import DeliveryWorker
 from handlers.types import Button, Reply
-from models.outbox import OutboxMessage, OutboxStatus, enqueue
+from models.db.engine import Database
+from models.outbox.tables import OutboxMessage, OutboxStatus, enqueue
 from tests.fakes.bot_api_server import BotApiServer
 from tests.fakes.telegram_request import FakeBotApi, RateLimit
 

@@ -58,21 +58,21 @@ from telegram.ext import (
 )
 
 from bot.channels.telegram import ALLOWED_UPDATES, CHANNEL, CONCURRENT_UPDATES, build_application
-from bot.db import Database, create_engine
 from bot.demo import seed_demo
 from bot.gc_tuning import tune_after_startup
-from bot.migrate import upgrade
 from bot.runner import build_dispatcher
 from bot.settings import Settings
 from handlers.student_picker import CLASS, STUDENT
-from models.accounts import PersonKind
-from models.base import utcnow
-from models.conversation import Conversation
-from models.invites import bind_account
-from models.outbox import OutboxMessage
-from models.people import Staff
-from models.scope import classes_in_scope
-from models.visit import Visit
+from models.accounts.invites import bind_account
+from models.accounts.tables import PersonKind
+from models.conversations.store import Conversation
+from models.db.columns import utcnow
+from models.db.engine import Database, create_engine
+from models.db.migrate import upgrade
+from models.outbox.tables import OutboxMessage
+from models.roster.scope import classes_in_scope
+from models.roster.tables import Staff
+from models.visits.tables import Visit
 from tests.fakes.bot_api_server import BotApiServer
 from tests.fakes.telegram_request import FakeBotApi, JSONDict, TgUser, UpdateFactory
 

@@ -10,8 +10,8 @@ from collections.abc import Sequence
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-from bot.errors import ConfigError, JiafangError
 from bot.settings import Settings, get_settings
+from models.errors import ConfigError, JiafangError
 
 
 def _date(text: str) -> date:
@@ -97,7 +97,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _db_upgrade(settings: Settings) -> int:
-    from bot.migrate import upgrade
+    from models.db.migrate import upgrade
 
     upgrade(settings.database_url)
     print("数据库已是最新结构。")
@@ -112,10 +112,10 @@ async def _wecom_sync(settings: Settings) -> int:
             "WECOM_TOKEN 和 WECOM_ENCODING_AES_KEY 后再同步。"
         )
     from bot.channels.wecom_api import WecomApi, WecomConfig, WecomError
-    from bot.db import Database
-    from bot.migrate import upgrade
-    from bot.wecom_identity import sync_wecom
-    from models.directory import current_school
+    from bot.roster.wecom_sync import sync_wecom
+    from models.db.engine import Database
+    from models.db.migrate import upgrade
+    from models.roster.queries import current_school
 
     assert settings.wecom_corp_id and settings.wecom_secret and settings.wecom_agent_id
     await asyncio.to_thread(upgrade, settings.database_url)
@@ -157,11 +157,11 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
     if command == "db":
         return _db_upgrade(settings)
     if command == "roster":
-        from bot.roster import run_import
+        from bot.roster.importer import run_import
 
         return asyncio.run(run_import(settings, args.files, school_name=args.school))
     if command == "invites":
-        from bot.invites import print_invites
+        from bot.roster.invites import print_invites
 
         return asyncio.run(
             print_invites(
@@ -181,7 +181,7 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
 
         return run(settings)
     if command == "jobs":
-        from bot.jobs import list_jobs, run_one
+        from bot.jobs_cli import list_jobs, run_one
 
         if args.jobs_command == "list":
             return asyncio.run(list_jobs(settings, now=args.now))
@@ -189,13 +189,13 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
     if command == "wecom":
         return asyncio.run(_wecom_sync(settings))
     if command == "export" and args.export_command == "receipts":
-        from bot.export_receipts import run_export_receipts
+        from bot.exports.receipts import run_export_receipts
 
         return asyncio.run(
             run_export_receipts(settings, notice_ref=args.notice, output=args.output)
         )
     if command == "export":
-        from bot.export import run_export_visits
+        from bot.exports.visits import run_export_visits
 
         return asyncio.run(
             run_export_visits(

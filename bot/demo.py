@@ -18,14 +18,14 @@ from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 from sqlmodel.sql.expression import SelectOfScalar
 
-from bot.db import Database
-from bot.migrate import upgrade
 from bot.settings import Settings
-from models.base import utcnow
-from models.calendar import month_bounds, school_year_start
-from models.people import STUDENT_TAGS, Guardian, Staff, Student, StudentGuardian, Teaching
-from models.school import Group, GroupCoach, GroupMember, School, SchoolClass, Term, TermKind
-from models.visit import Visit, VisitCategory, VisitForm
+from models.db.columns import utcnow
+from models.db.engine import Database
+from models.db.migrate import upgrade
+from models.roster.tables import STUDENT_TAGS, Guardian, Staff, Student, StudentGuardian, Teaching
+from models.school.calendar import month_bounds, school_year_start
+from models.school.tables import Group, GroupCoach, GroupMember, School, SchoolClass, Term, TermKind
+from models.visits.tables import Visit, VisitCategory, VisitForm
 
 SEED = 2026
 STUDENTS_PER_CLASS = 30

@@ -22,19 +22,19 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 from sqlmodel import select
 
-from bot.db import Database
 from bot.gc_tuning import tune_after_startup
 from bot.settings import Settings
 from handlers.dispatcher import Dispatcher
 from handlers.registry import all_actions, all_flows
-from models.base import utcnow
-from models.school import School
+from models.db.columns import utcnow
+from models.db.engine import Database
+from models.school.tables import School
 
 if TYPE_CHECKING:
     from aiohttp import web
 
     from bot.channels.base import Channel
-    from bot.delivery import DeliveryWorker
+    from bot.delivery.worker import DeliveryWorker
     from scheduler.service import JobScheduler
 
 log = logging.getLogger(__name__)
@@ -72,7 +72,7 @@ def build_delivery(
     clock: Clock = utcnow,
 ) -> DeliveryWorker:
     """An outbox worker for `channels`, woken whenever the dispatcher queues something."""
-    from bot.delivery import DeliveryWorker
+    from bot.delivery.worker import DeliveryWorker
     from handlers.notice.progress import progress_hook
 
     worker = DeliveryWorker(db, channels=channels, clock=clock)
@@ -299,7 +299,7 @@ def run(settings: Settings) -> int:
     wecom = settings.wecom_configured  # refuses a partial WeCom configuration
     # Alembic reports every step at INFO; on the console those lines would land in the chat.
     logging.getLogger("alembic").setLevel(logging.WARNING)
-    from bot.migrate import upgrade  # imported here: alembic logs while it loads
+    from models.db.migrate import upgrade  # imported here: alembic logs while it loads
 
     upgrade(settings.database_url)
     if token:

@@ -8,8 +8,8 @@ from zoneinfo import ZoneInfo
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from bot.errors import ConfigError
-from models.rules import SchoolRules
+from models.errors import ConfigError
+from models.school.rules import SchoolRules
 
 #: Values shipped in `.env.example`; a real deployment must replace them.
 PLACEHOLDERS = frozenset(

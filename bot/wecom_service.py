@@ -19,12 +19,12 @@ from bot.channels.base import Channel
 from bot.channels.wecom import CHANNEL, Binder, WecomAdapter, WecomChannel, wecom_limiter
 from bot.channels.wecom_api import WecomApi, WecomConfig
 from bot.channels.wecom_callback import create_app, crypto_from_settings
-from bot.db import Database
-from bot.errors import ConfigError
 from bot.settings import Settings
 from handlers.dispatcher import Dispatcher
-from models.base import utcnow
-from models.directory import current_school
+from models.db.columns import utcnow
+from models.db.engine import Database
+from models.errors import ConfigError
+from models.roster.queries import current_school
 
 log = logging.getLogger(__name__)
 
@@ -58,8 +58,8 @@ def wecom_config(settings: Settings) -> WecomConfig:
 
 
 def member_binder(db: Database, school_name: str | None = None) -> Binder:
-    """Recognise a member who writes by the roster's 企业微信账号 (see `bot.wecom_identity`)."""
-    from bot.wecom_identity import bind_wecom_member
+    """Recognise a member who writes by the roster's 企业微信账号 (see `bot.roster.wecom_sync`)."""
+    from bot.roster.wecom_sync import bind_wecom_member
 
     async def bind(userid: str, now: datetime) -> None:
         async with db.session() as session:
@@ -116,8 +116,8 @@ def _parent_channel(
         )
         return None
     from bot.channels.wecom_parents import WecomParentChannel
-    from bot.links import LinkSigner
-    from bot.receipt_page import add_receipt_page
+    from bot.web.links import LinkSigner
+    from bot.web.routes import add_parent_pages
 
     signer = LinkSigner(settings.link_secret.get_secret_value())
 
@@ -125,7 +125,7 @@ def _parent_channel(
         if dispatcher.on_outbox is not None:
             dispatcher.on_outbox()
 
-    add_receipt_page(app, db=db, signer=signer, zone=settings.zone, now=clock, on_outbox=wake)
+    add_parent_pages(app, db=db, signer=signer, zone=settings.zone, now=clock, on_outbox=wake)
     return WecomParentChannel(api, db, signer, settings.public_base_url.rstrip("/"))
 
 

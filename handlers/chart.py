@@ -17,7 +17,7 @@ from importlib import resources
 from typing import TYPE_CHECKING
 
 from handlers.i18n import Translator
-from models.digest import DigestFigures
+from models.digest.queries import DigestFigures
 
 if TYPE_CHECKING:
     from matplotlib.font_manager import FontProperties

@@ -12,11 +12,11 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from handlers.i18n import Translator
 from handlers.types import Reply
-from models.accounts import ChannelAccount
-from models.outbox import enqueue
-from models.people import Guardian, Staff
-from models.rules import DEFAULT_RULES, SchoolRules
-from models.school import School
+from models.accounts.tables import ChannelAccount
+from models.outbox.tables import enqueue
+from models.roster.tables import Guardian, Staff
+from models.school.rules import DEFAULT_RULES, SchoolRules
+from models.school.tables import School
 
 T = TypeVar("T")
 

@@ -22,15 +22,15 @@ from handlers.context import Context
 from handlers.flow import Flow
 from handlers.i18n import N_, Translator
 from handlers.types import Attachment, Inbound, Reply, Transition
-from models.base import insert_ignoring_duplicates, utcnow
-from models.digest import DigestFigures, TeacherPace, gather_digest
-from models.duty import TRIGGER_LABELS
-from models.incident import INCIDENT_KIND_LABELS
-from models.media import Media
-from models.people import StaffRole
-from models.rules import SchoolRules
-from models.school import School
-from models.visit import CATEGORY_LABELS, FORM_LABELS
+from models.db.columns import insert_ignoring_duplicates, utcnow
+from models.digest.queries import DigestFigures, TeacherPace, gather_digest
+from models.duties.tables import TRIGGER_LABELS
+from models.incidents.tables import INCIDENT_KIND_LABELS
+from models.outbox.media import Media
+from models.roster.tables import StaffRole
+from models.school.rules import SchoolRules
+from models.school.tables import School
+from models.visits.tables import CATEGORY_LABELS, FORM_LABELS
 
 #: Names listed under each exception before "… and N more".
 MAX_NAMES = 5

@@ -21,7 +21,6 @@ from zoneinfo import ZoneInfo
 from sqlmodel import col, delete, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.db import Database
 from handlers import commands, onboarding
 from handlers.actions import Action, parse_action
 from handlers.context import Context
@@ -29,8 +28,7 @@ from handlers.flow import Flow
 from handlers.i18n import Translator, normalise_language, translator
 from handlers.snapshot_cache import SnapshotCache
 from handlers.types import Inbound, Reply, Transition
-from models.base import utcnow
-from models.conversation import (
+from models.conversations.store import (
     Conversation,
     ConversationState,
     Snapshot,
@@ -40,10 +38,12 @@ from models.conversation import (
     load_snapshot,
     store_conversation,
 )
-from models.directory import account_for, current_school
-from models.outbox import enqueue
-from models.rules import DEFAULT_RULES, SchoolRules
-from models.school import School
+from models.db.columns import utcnow
+from models.db.engine import Database
+from models.outbox.tables import enqueue
+from models.roster.queries import account_for, current_school
+from models.school.rules import DEFAULT_RULES, SchoolRules
+from models.school.tables import School
 
 log = logging.getLogger(__name__)
 

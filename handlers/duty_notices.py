@@ -1,7 +1,7 @@
 """What teachers and 德育处 are told about immediate-visit duties, and queueing it.
 
 Shared by the flows that open duties (/absence, /flag) and the duty jobs
-(`scheduler/jobs_duties.py`). Every message is an outbox row with a deterministic key, rendered
+(`scheduler/jobs/duties.py`). Every message is an outbox row with a deterministic key, rendered
 in each recipient's language, and held until the end of quiet hours (duties are not urgent
 incidents). Keys: `duty-new:{duty}`, `duty-reminder:{duty}:{n}`, `duty-overdue:{duty}:{date}`,
 each followed by `:staff:{id}:{channel}` per bound account.
@@ -21,12 +21,12 @@ from handlers.context import Context
 from handlers.i18n import Translator
 from handlers.notify import notify_keyed
 from handlers.types import Reply
-from models.absences import duty_teachers, staff_by_id
-from models.accounts import PersonKind
-from models.duties import DutyRow, DutySpec, duty_rows_by_id, open_duties
-from models.duty import TRIGGER_LABELS, Duty, DutyTrigger
-from models.people import Student
-from models.rules import DEFAULT_RULES, SchoolRules, next_waking_moment
+from models.absences.queries import duty_teachers, staff_by_id
+from models.accounts.tables import PersonKind
+from models.duties.queries import DutyRow, DutySpec, duty_rows_by_id, open_duties
+from models.duties.tables import TRIGGER_LABELS, Duty, DutyTrigger
+from models.roster.tables import Student
+from models.school.rules import DEFAULT_RULES, SchoolRules, next_waking_moment
 
 
 def format_day(t: Translator, day: date) -> str:

@@ -16,8 +16,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from handlers.i18n import Translator, translator
 from handlers.types import Reply
-from models.accounts import ChannelAccount, PersonKind
-from models.outbox import enqueue
+from models.accounts.tables import ChannelAccount, PersonKind
+from models.outbox.tables import enqueue
 
 Render = Callable[[Translator], Reply]
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 from handlers.context import Context
 from handlers.i18n import N_, Translator
 from handlers.types import Inbound, Reply
-from models.accounts import ChannelAccount, PersonKind
-from models.audit import audit
-from models.directory import children_of, guardian_by_phone, person_for, staff_duties
-from models.invites import InviteProblem, bind_account, redeem_invite
-from models.people import Guardian, Staff, StaffRole
-from models.phones import normalise_phone
+from models.accounts.invites import InviteProblem, bind_account, redeem_invite
+from models.accounts.tables import ChannelAccount, PersonKind
+from models.audit.tables import audit
+from models.roster.phones import normalise_phone
+from models.roster.queries import children_of, guardian_by_phone, person_for, staff_duties
+from models.roster.tables import Guardian, Staff, StaffRole
 
 
 class NoSchool(Exception):

@@ -9,7 +9,7 @@ from handlers.duty_notices import format_moment, reason_text
 from handlers.flow import Flow
 from handlers.i18n import N_
 from handlers.types import Inbound, Reply, Transition
-from models.duties import open_duty_rows
+from models.duties.queries import open_duty_rows
 
 
 class PendingDraft(BaseModel):

@@ -15,16 +15,16 @@ from handlers.context import Context
 from handlers.flow import Flow
 from handlers.i18n import N_, Translator
 from handlers.types import Inbound, Reply, Transition
-from models.quota import QuotaRole, Tally
-from models.quota_standing import (
+from models.quota.rules import QuotaRole, Tally
+from models.quota.standing import (
     BreakStanding,
     MonthStanding,
     Pupil,
     TeacherStanding,
     teacher_standing,
 )
-from models.rules import SchoolRules
-from models.school import TermKind
+from models.school.rules import SchoolRules
+from models.school.tables import TermKind
 
 #: At most this many names in a list; the rest is summed up as "等 N 人".
 NAMES_SHOWN = 20

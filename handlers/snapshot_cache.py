@@ -9,7 +9,7 @@ Why that is safe:
 - **The conversation** is written only by the dispatcher, which replaces it here after each
   commit (and drops it after a rollback). A copy that is out of date anyway (another process, a
   row swept as idle) is caught at the next write, which is version-checked, or when a button is
-  about to be refused as not offered: either raises `models.conversation.StaleConversation`,
+  about to be refused as not offered: either raises `models.conversations.store.StaleConversation`,
   and the dispatcher reads afresh and handles the update again.
 - **The account and the person** change with a binding, a language choice or a roster import.
   The first two pass through the dispatcher, which forgets the user then; a roster import (another
@@ -23,7 +23,7 @@ import time
 from collections.abc import Callable
 from dataclasses import replace
 
-from models.conversation import ConversationState, Snapshot
+from models.conversations.store import ConversationState, Snapshot
 
 #: How long the account and the person are trusted without reading them again.
 DEFAULT_TTL_SECONDS = 60.0

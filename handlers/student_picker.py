@@ -37,11 +37,11 @@ from handlers.context import Context
 from handlers.hints import choose_hint, invalid
 from handlers.i18n import N_
 from handlers.types import Button, Inbound, Reply
-from models.classnames import parse_class_name
-from models.people import Staff, Student
-from models.school import SchoolClass
-from models.scope import Scope, scope_of, whole_school_scope
-from models.unchanged_reads import read_unchanged
+from models.db.unchanged_reads import read_unchanged
+from models.roster.classnames import parse_class_name
+from models.roster.scope import Scope, scope_of, whole_school_scope
+from models.roster.tables import Staff, Student
+from models.school.tables import SchoolClass
 
 #: Names on one page of a class.
 PAGE_SIZE = 8
@@ -130,7 +130,7 @@ Outcome = Picked | Ask | Empty
 
 
 def teacher_scope(ctx: Context) -> Scope:
-    """The students the staff member may log visits for (`models.scope`)."""
+    """The students the staff member may log visits for (`models.roster.scope`)."""
     return scope_of(_staff(ctx))
 
 
@@ -476,7 +476,7 @@ class StudentPicker:
         read: Callable[[], Awaitable[T]],
     ) -> T:
         """A read of the roster through `pool` (`what` says which): once per update, and kept
-        across updates while the database is unchanged (`models.unchanged_reads`) when the
+        across updates while the database is unchanged (`models.db.unchanged_reads`) when the
         pool is a fixed statement, so that its parameters say whose it is."""
         if not pool.fixed:
             return await ctx.read_once(("picker", self.pool, *what), read)

@@ -21,7 +21,7 @@ class Button:
 
 @dataclass(frozen=True)
 class Attachment:
-    """A picture sent with a reply (e.g. the digest's chart), stored as a `models.media.Media`
+    """A picture sent with a reply (e.g. the digest's chart), stored as a `models.outbox.media.Media`
     row named by `media_key`. Only the key goes into the outbox's JSON; `data` carries the
     bytes once loaded (the handler that made them, or the delivery worker) and is never stored.
     """

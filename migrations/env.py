@@ -13,9 +13,9 @@ from sqlmodel import SQLModel
 from sqlmodel.sql.sqltypes import AutoString
 
 import models  # noqa: F401 - registers every table on SQLModel.metadata
-from bot.db import create_engine
 from bot.settings import get_settings
-from models.base import AwareDateTime
+from models.db.columns import AwareDateTime
+from models.db.engine import create_engine
 
 config = context.config
 if config.config_file_name is not None and config.attributes.get("configure_logging", True):

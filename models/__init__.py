@@ -1,14 +1,13 @@
 """SQLModel tables, queries and the pure domain rules."""
 
-from models.absence import Absence, AbsenceKind, Flag
-from models.accounts import ChannelAccount, Invite, PersonKind
-from models.audit import AuditEntry
-from models.conversation import Conversation, InboundSeen
-from models.duty import Duty, DutyTrigger
-from models.incident import Incident, IncidentEvent, IncidentKind
-from models.jobs import JobRun
-from models.media import Media
-from models.notice import (
+from models.absences.tables import Absence, AbsenceKind, Flag
+from models.accounts.tables import ChannelAccount, Invite, PersonKind
+from models.audit.tables import AuditEntry
+from models.conversations.store import Conversation, InboundSeen
+from models.duties.tables import Duty, DutyTrigger
+from models.incidents.tables import Incident, IncidentEvent, IncidentKind
+from models.jobs.tables import JobRun
+from models.notices.tables import (
     Notice,
     NoticeAttachment,
     NoticeCounter,
@@ -16,12 +15,13 @@ from models.notice import (
     NoticeQuestion,
     NoticeReceipt,
 )
-from models.notice_tracking import NoticeChase, NoticeProgress
-from models.outbox import OutboxMessage, OutboxStatus
-from models.people import Guardian, Staff, StaffRole, Student, StudentGuardian, Teaching
-from models.school import Group, GroupCoach, GroupMember, School, SchoolClass, Term, TermKind
-from models.visit import Visit, VisitCategory, VisitForm
-from models.wecom import WecomInbox, WecomNonce, WecomToken
+from models.notices.tracking import NoticeChase, NoticeProgress
+from models.outbox.media import Media
+from models.outbox.tables import OutboxMessage, OutboxStatus
+from models.roster.tables import Guardian, Staff, StaffRole, Student, StudentGuardian, Teaching
+from models.school.tables import Group, GroupCoach, GroupMember, School, SchoolClass, Term, TermKind
+from models.visits.tables import Visit, VisitCategory, VisitForm
+from models.wecom.tables import WecomInbox, WecomNonce, WecomToken
 
 __all__ = [
     "Absence",

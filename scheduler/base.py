@@ -14,8 +14,8 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from models.rules import SchoolRules
-from models.school import School
+from models.school.rules import SchoolRules
+from models.school.tables import School
 
 
 @dataclass

@@ -6,33 +6,33 @@ Import-light on purpose: this registry imports the job modules; a job module imp
 
 from __future__ import annotations
 
-from scheduler import (
-    jobs_digest,
-    jobs_duties,
-    jobs_incidents,
-    jobs_notices,
-    jobs_publish_notices,
-    jobs_reminders,
-)
 from scheduler.base import Job
+from scheduler.jobs import (
+    digest,
+    duties,
+    incidents,
+    notices,
+    publish_notices,
+    reminders,
+)
 
-# Other modules add one line each: an import here, e.g. `from scheduler import jobs_digest`,
-# and one entry in the list below, e.g. `jobs_digest.DAILY_DIGEST,`.
+# Other modules add one line each: an import here, e.g. `from scheduler.jobs import digest`,
+# and one entry in the list below, e.g. `digest.DAILY_DIGEST,`.
 
 
 def all_jobs() -> list[Job]:
     """The jobs the scheduler runs and `python -m bot jobs` lists; names are unique."""
     return [
         # Other modules add one line each.
-        jobs_duties.SICK_ABSENCE_CHECK,
-        jobs_duties.DUTY_REMINDERS,
-        jobs_duties.DUTY_OVERDUE_ALERTS,
-        jobs_digest.DAILY_DIGEST,
-        jobs_incidents.INCIDENT_NOT_REACHED,
-        jobs_reminders.WEEKLY_NUDGE,
-        jobs_reminders.MONTH_END_REMINDER,
-        jobs_reminders.BREAK_START_REMINDER,
-        jobs_publish_notices.PUBLISH_DUE_NOTICES,
-        jobs_notices.NOTICE_REMINDERS,
-        jobs_notices.NOTICE_ARCHIVE,
+        duties.SICK_ABSENCE_CHECK,
+        duties.DUTY_REMINDERS,
+        duties.DUTY_OVERDUE_ALERTS,
+        digest.DAILY_DIGEST,
+        incidents.INCIDENT_NOT_REACHED,
+        reminders.WEEKLY_NUDGE,
+        reminders.MONTH_END_REMINDER,
+        reminders.BREAK_START_REMINDER,
+        publish_notices.PUBLISH_DUE_NOTICES,
+        notices.NOTICE_REMINDERS,
+        notices.NOTICE_ARCHIVE,
     ]

@@ -13,23 +13,33 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from typing import TYPE_CHECKING
+from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.db import Database
-from bot.errors import JiafangError
-from models.directory import current_school
-from models.outbox import OutboxMessage
-from models.rules import DEFAULT_RULES, SchoolRules
+from models.db.engine import Database
+from models.errors import JiafangError
+from models.outbox.tables import OutboxMessage
+from models.roster.queries import current_school
+from models.school.rules import DEFAULT_RULES, SchoolRules
 from scheduler.base import Job, JobContext
 from scheduler.slots import Claim, claim_slot, fail_slot, finish_slot, process_owner
 
-if TYPE_CHECKING:
-    from bot.settings import Settings
+
+class SchoolSettings(Protocol):
+    """What a run reads from the bot's settings (the scheduler does not import `bot`)."""
+
+    @property
+    def zone(self) -> ZoneInfo: ...
+
+    @property
+    def rules(self) -> SchoolRules: ...
+
+    @property
+    def school_name(self) -> str | None: ...
 
 log = logging.getLogger(__name__)
 
@@ -70,7 +80,7 @@ class RunConfig:
     owner: str = field(default_factory=process_owner)
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> RunConfig:
+    def from_settings(cls, settings: SchoolSettings) -> RunConfig:
         return cls(zone=settings.zone, rules=settings.rules, school_name=settings.school_name)
 
 

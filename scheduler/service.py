@@ -39,9 +39,9 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
 from sqlalchemy.engine import make_url
 
-from bot.db import Database
-from bot.errors import ConfigError
-from models.base import utcnow
+from models.db.columns import utcnow
+from models.db.engine import Database
+from models.errors import ConfigError
 from scheduler.base import Job
 from scheduler.run import Outcome, RunConfig, Wake, find_job, run_job
 from scheduler.slots import prune_runs

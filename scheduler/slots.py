@@ -1,4 +1,4 @@
-"""Claiming a job's slot (`models.jobs.JobRun`), so that a slot runs in one process only.
+"""Claiming a job's slot (`models.jobs.tables.JobRun`), so that a slot runs in one process only.
 
 A claim is a (job, slot) row inserted in a transaction of its own and committed before the job
 runs; the unique constraint lets one inserter win, on SQLite and PostgreSQL alike. The row then
@@ -27,9 +27,9 @@ from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.db import Database
-from models.base import insert_ignoring_duplicates
-from models.jobs import JobRun
+from models.db.columns import insert_ignoring_duplicates
+from models.db.engine import Database
+from models.jobs.tables import JobRun
 
 #: An unfinished claim older than this belongs to a process that died mid-run.
 STALE_AFTER = timedelta(hours=1)

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 from apscheduler.triggers.cron import CronTrigger
 
-from models.rules import SchoolRules
+from models.school.rules import SchoolRules
 from scheduler.base import Job
 
 #: Windows tried, smallest first, when looking back for the latest slot (a job that runs every

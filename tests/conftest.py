@@ -21,9 +21,9 @@ from sqlalchemy.engine import make_url
 from sqlmodel import SQLModel
 
 import models  # noqa: F401 - registers the tables
-from bot.db import Database, create_engine
-from bot.migrate import upgrade
-from tests.clock import FakeClock
+from models.db.engine import Database, create_engine
+from models.db.migrate import upgrade
+from tests.helpers.clock import FakeClock
 
 
 def _postgres_url() -> str | None:

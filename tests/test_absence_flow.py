@@ -1,6 +1,6 @@
 """/absence through the real dispatcher on the console: absences, returns, duties and scope.
 
-The test school (tests/factories.py): 王芳 heads 三(2)班 and teaches maths in 三(1)班; 李强 heads
+The test school (tests/helpers/factories.py): 王芳 heads 三(2)班 and teaches maths in 三(1)班; 李强 heads
 三(1)班; 孙丽 heads 四(1)班; 钱进 coaches the basketball team (赵刚, 孙悦 of 四(1)班); 赵敏 is
 德育处. The clock: Monday 16 November 2026, 10:00 in Shanghai; the school has no terms entered, so
 every weekday is a school day.
@@ -12,16 +12,16 @@ import re
 from datetime import date
 from pathlib import Path
 
-from bot.db import Database
 from handlers.absence.states import State
 from handlers.registry import all_flows
-from models.absence import AbsenceKind
-from models.duty import DutyTrigger
-from scheduler.jobs_duties import sick_absence_check
-from tests.clock import FakeClock
-from tests.duty_helpers import absences, duties, local, outbox, run_at
-from tests.factories import bind, seed_school
-from tests.visit_helpers import chat_as, conversation_of, offer_button
+from models.absences.tables import AbsenceKind
+from models.db.engine import Database
+from models.duties.tables import DutyTrigger
+from scheduler.jobs.duties import sick_absence_check
+from tests.helpers.clock import FakeClock
+from tests.helpers.duties import absences, duties, local, outbox, run_at
+from tests.helpers.factories import bind, seed_school
+from tests.helpers.visits import chat_as, conversation_of, offer_button
 
 DIAGRAM = Path(__file__).parent.parent / "handlers" / "absence" / "absence.mmd"
 

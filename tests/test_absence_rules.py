@@ -1,4 +1,4 @@
-"""School days and the sick-absence threshold (pure rules, `models.absences`)."""
+"""School days and the sick-absence threshold (pure rules, `models.absences.queries`)."""
 
 from __future__ import annotations
 
@@ -6,16 +6,16 @@ from datetime import date
 
 import pytest
 
-from models.absence import AbsenceKind
-from models.absences import (
+from models.absences.queries import (
     SchoolCalendar,
     days_missed,
     duty_due_now,
     school_days,
     sick_visit_due,
 )
-from models.rules import SchoolRules
-from models.school import Term, TermKind
+from models.absences.tables import AbsenceKind
+from models.school.rules import SchoolRules
+from models.school.tables import Term, TermKind
 
 #: Autumn semester to 22 January, winter break to 21 February, spring semester from 23 February.
 CALENDAR = SchoolCalendar.from_terms(

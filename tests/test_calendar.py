@@ -4,7 +4,7 @@ from datetime import date
 
 import pytest
 
-from models.calendar import month_bounds, school_year_label, school_year_start
+from models.school.calendar import month_bounds, school_year_label, school_year_start
 
 
 @pytest.mark.parametrize(

@@ -16,7 +16,7 @@ from PIL import Image
 from handlers import chart
 from handlers.chart import cjk_font, completion_chart
 from handlers.i18n import translator
-from models.digest import ClassCompletion, DigestFigures
+from models.digest.queries import ClassCompletion, DigestFigures
 
 GRADES = "一二三四五六"
 

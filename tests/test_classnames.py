@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from models.classnames import (
+from models.roster.classnames import (
     chinese_numeral,
     class_display,
     normalise_class_name,

@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 
 from bot.cli import main
-from bot.db import Database
 from bot.settings import get_settings
-from models.school import School
-from tests.factories import seed_school
+from models.db.engine import Database
+from models.school.tables import School
+from tests.helpers.factories import seed_school
 
 
 @pytest.fixture(autouse=True)

@@ -9,7 +9,6 @@ import pytest
 from pydantic import BaseModel
 
 from bot.channels.console import ConsoleChannel, render
-from bot.db import Database
 from bot.demo import seed_demo
 from bot.runner import run_console
 from bot.settings import Settings
@@ -17,10 +16,11 @@ from handlers.context import Context
 from handlers.dispatcher import Dispatcher
 from handlers.flow import Flow
 from handlers.types import Button, Inbound, Reply, Transition
-from models.accounts import PersonKind
-from models.directory import accounts_of, staff_with_role
-from models.people import StaffRole
-from tests.clock import FakeClock
+from models.accounts.tables import PersonKind
+from models.db.engine import Database
+from models.roster.queries import accounts_of, staff_with_role
+from models.roster.tables import StaffRole
+from tests.helpers.clock import FakeClock
 
 SCHOOL = "示范小学"
 FORMS = {"home": "上门家访", "parent_came": "家长来访"}

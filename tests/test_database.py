@@ -12,10 +12,10 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import SQLModel, select
 
-from bot.db import Database, async_url
-from bot.errors import ConfigError
 from models import OutboxMessage, School
-from models.outbox import enqueue
+from models.db.engine import Database, async_url
+from models.errors import ConfigError
+from models.outbox.tables import enqueue
 
 
 @pytest.mark.parametrize(

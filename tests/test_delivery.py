@@ -16,12 +16,12 @@ from bot.channels.base import (
     SendError,
     UnknownSendOutcome,
 )
-from bot.db import Database
-from bot.delivery import DeliveryWorker, backoff
-from bot.pacing import RateLimiter
+from bot.delivery.pacing import RateLimiter
+from bot.delivery.worker import DeliveryWorker, backoff
 from handlers.types import Reply
-from models.outbox import OutboxMessage, OutboxStatus, enqueue
-from tests.clock import FakeClock
+from models.db.engine import Database
+from models.outbox.tables import OutboxMessage, OutboxStatus, enqueue
+from tests.helpers.clock import FakeClock
 
 
 def make_worker(

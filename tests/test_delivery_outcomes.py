@@ -6,16 +6,16 @@ import pytest
 from sqlmodel import select
 
 from bot.channels.base import UnknownSendOutcome
-from bot.db import Database
-from models.outbox import OutboxMessage, OutboxStatus
-from models.outbox_outcomes import (
+from models.db.engine import Database
+from models.outbox.outcomes import (
     FailureReason,
     delivery_counts,
     failure_reason,
     settle_unknown,
     unknown_outcomes,
 )
-from tests.clock import FakeClock
+from models.outbox.tables import OutboxMessage, OutboxStatus
+from tests.helpers.clock import FakeClock
 from tests.test_delivery import RecordingChannel, make_worker, put
 
 

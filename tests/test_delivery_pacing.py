@@ -1,11 +1,11 @@
-"""One budget per messenger (`bot.pacing`): spacing, a counted window, pauses after a 429."""
+"""One budget per messenger (`bot.delivery.pacing`): spacing, a counted window, pauses after a 429."""
 
 from __future__ import annotations
 
 import pytest
 
-from bot import pacing
-from bot.pacing import RateLimiter, Throttled, current_delivery, delivering
+from bot.delivery import pacing
+from bot.delivery.pacing import RateLimiter, Throttled, current_delivery, delivering
 
 
 class Clock:

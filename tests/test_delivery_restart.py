@@ -11,13 +11,13 @@ from typing import Any
 from sqlmodel import col, select
 
 from bot.channels.telegram import CHANNEL
-from bot.db import Database
-from bot.delivery import DeliveryWorker
+from bot.delivery.worker import DeliveryWorker
 from handlers.types import Reply
-from models.outbox import OutboxMessage, OutboxStatus, enqueue
-from models.outbox_outcomes import delivery_counts, settle_unknown, unknown_outcomes
-from tests.clock import FakeClock
+from models.db.engine import Database
+from models.outbox.outcomes import delivery_counts, settle_unknown, unknown_outcomes
+from models.outbox.tables import OutboxMessage, OutboxStatus, enqueue
 from tests.fakes.telegram_request import FakeBotApi, FakeTelegramRequest, RateLimit
+from tests.helpers.clock import FakeClock
 from tests.test_fanout import paced_by, received, telegram
 
 FAN_OUT = 40

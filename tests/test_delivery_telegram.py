@@ -21,15 +21,15 @@ from telegram.error import (
 from bot.channels.base import PermanentSendError, RetryableSendError, UnknownSendOutcome
 from bot.channels.telegram import TelegramChannel, build_application, classify
 from bot.channels.telegram_pacing import TelegramRateLimiter
-from bot.db import Database
-from bot.pacing import delivering
+from bot.delivery.pacing import delivering
 from bot.settings import Settings
 from handlers.dispatcher import Dispatcher
 from handlers.types import Reply
-from models.outbox_outcomes import FailureReason
-from tests.clock import FakeClock
+from models.db.engine import Database
+from models.outbox.outcomes import FailureReason
 from tests.fakes import TEST_TOKEN
 from tests.fakes.telegram_request import Failure, FakeBotApi, FakeTelegramRequest
+from tests.helpers.clock import FakeClock
 from tests.test_fanout import telegram
 
 

@@ -7,13 +7,13 @@ from collections import Counter
 import pytest
 from sqlmodel import col, func, select
 
-from bot.db import Database
 from bot.demo import demo_roster, run_demo_seed, seed_demo
 from bot.settings import Settings
-from models.people import STUDENT_TAGS, Guardian, Staff, StaffRole, Student, StudentGuardian
-from models.school import Group, GroupCoach, GroupMember, School, SchoolClass, Term
-from models.visit import Visit
-from tests.clock import FakeClock
+from models.db.engine import Database
+from models.roster.tables import STUDENT_TAGS, Guardian, Staff, StaffRole, Student, StudentGuardian
+from models.school.tables import Group, GroupCoach, GroupMember, School, SchoolClass, Term
+from models.visits.tables import Visit
+from tests.helpers.clock import FakeClock
 
 SCHOOL = "示范小学"
 

@@ -8,10 +8,10 @@ import pytest
 from sqlmodel import select
 
 from benchmarks.digest import build_school, counting_statements
-from bot.db import Database
 from handlers.digest import digest_text
 from handlers.i18n import translator
-from models.digest import (
+from models.db.engine import Database
+from models.digest.queries import (
     QUERIES,
     ClassCompletion,
     DigestFigures,
@@ -20,17 +20,17 @@ from models.digest import (
     UnreachedIncident,
     gather_digest,
 )
-from models.duty import DutyTrigger
-from models.incident import IncidentKind
-from models.media import Media
-from models.people import Staff
-from models.quota import Tally
-from models.visit import VisitCategory, VisitForm
-from tests import factories
-from tests.clock import FakeClock
-from tests.digest_helpers import ZONE, local, nov, seed_digest_school
-from tests.factories import bind, seed_school
-from tests.visit_helpers import ChatUser, visit_dispatcher
+from models.duties.tables import DutyTrigger
+from models.incidents.tables import IncidentKind
+from models.outbox.media import Media
+from models.quota.rules import Tally
+from models.roster.tables import Staff
+from models.visits.tables import VisitCategory, VisitForm
+from tests.helpers import factories
+from tests.helpers.clock import FakeClock
+from tests.helpers.digest import ZONE, local, nov, seed_digest_school
+from tests.helpers.factories import bind, seed_school
+from tests.helpers.visits import ChatUser, visit_dispatcher
 
 
 async def digest_of(db: Database, ts: factories.TestSchool, now: datetime) -> DigestFigures:

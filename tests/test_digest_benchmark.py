@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 
 from benchmarks.digest import parse_options, run_benchmark
-from models.digest import QUERIES
+from models.digest.queries import QUERIES
 
 
 def _database_args() -> list[str]:

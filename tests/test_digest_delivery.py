@@ -17,27 +17,27 @@ from telegram.request import RequestData
 import tests.fakes
 from bot.channels.console import ConsoleChannel
 from bot.channels.telegram import TelegramChannel, pieces
-from bot.db import Database
-from bot.delivery import DeliveryWorker
+from bot.delivery.worker import DeliveryWorker
 from bot.demo import seed_demo
 from handlers.dispatcher import Dispatcher
 from handlers.i18n import translator
 from handlers.registry import all_flows
 from handlers.types import Attachment, Reply
-from models.media import Media
-from models.outbox import OutboxMessage, OutboxStatus
-from models.people import Staff
-from models.rules import DEFAULT_RULES, SchoolRules
-from models.school import School
+from models.db.engine import Database
+from models.outbox.media import Media
+from models.outbox.tables import OutboxMessage, OutboxStatus
+from models.roster.tables import Staff
+from models.school.rules import DEFAULT_RULES, SchoolRules
+from models.school.tables import School
 from scheduler.base import JobContext
-from scheduler.jobs_digest import DAILY_DIGEST, send_daily_digest
+from scheduler.jobs.digest import DAILY_DIGEST, send_daily_digest
 from scheduler.registry import all_jobs
-from tests import factories
-from tests.clock import FakeClock
-from tests.digest_helpers import ZONE, seed_digest_school
-from tests.factories import bind
 from tests.fakes import TEST_TOKEN, TelegramHarness
 from tests.fakes.telegram_request import FakeBotApi, FakeTelegramRequest, TgUser
+from tests.helpers import factories
+from tests.helpers.clock import FakeClock
+from tests.helpers.digest import ZONE, seed_digest_school
+from tests.helpers.factories import bind
 
 ADMIN_TG = TgUser(7101, "敏")
 #: Monday 16 November 2026, 07:30 in Shanghai: the digest's slot.

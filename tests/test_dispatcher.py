@@ -9,15 +9,15 @@ import pytest
 from pydantic import BaseModel
 from sqlmodel import select
 
-from bot.db import Database
 from handlers.actions import Action, action_button, parse_action
 from handlers.context import Context
 from handlers.dispatcher import Dispatcher, parse_command
 from handlers.flow import Flow
 from handlers.types import Button, Inbound, Reply, Transition
 from models import Conversation, OutboxMessage
-from tests.clock import FakeClock
-from tests.factories import bind, seed_school
+from models.db.engine import Database
+from tests.helpers.clock import FakeClock
+from tests.helpers.factories import bind, seed_school
 
 
 class State(StrEnum):

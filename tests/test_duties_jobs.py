@@ -13,14 +13,14 @@ from typing import Any
 
 from sqlalchemy import event
 
-from bot.db import Database
-from models.absence import Absence, AbsenceKind
-from models.duties import DutySpec, fulfil_duties, open_duties, overdue_duties
-from models.duty import DutyTrigger
-from models.rules import SchoolRules
-from models.visit import VisitCategory, VisitCreate, VisitForm
-from models.visits import save_visit
-from scheduler.jobs_duties import (
+from models.absences.tables import Absence, AbsenceKind
+from models.db.engine import Database
+from models.duties.queries import DutySpec, fulfil_duties, open_duties, overdue_duties
+from models.duties.tables import DutyTrigger
+from models.school.rules import SchoolRules
+from models.visits.queries import save_visit
+from models.visits.tables import VisitCategory, VisitCreate, VisitForm
+from scheduler.jobs.duties import (
     DUTY_OVERDUE_ALERTS,
     DUTY_REMINDERS,
     SICK_ABSENCE_CHECK,
@@ -30,10 +30,10 @@ from scheduler.jobs_duties import (
     sick_absence_check,
 )
 from scheduler.registry import all_jobs
-from tests import factories
-from tests.clock import FakeClock
-from tests.duty_helpers import ZONE, duties, local, outbox, run_at
-from tests.factories import bind, seed_school
+from tests.helpers import factories
+from tests.helpers.clock import FakeClock
+from tests.helpers.duties import ZONE, duties, local, outbox, run_at
+from tests.helpers.factories import bind, seed_school
 
 
 async def sick_absence(

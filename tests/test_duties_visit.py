@@ -10,15 +10,15 @@ from datetime import datetime
 
 from sqlmodel import col, select
 
-from bot.db import Database
-from models.duties import DutySpec, open_duties
-from models.duty import DutyTrigger
-from models.visit import Visit
-from tests import factories
-from tests.clock import FakeClock
-from tests.duty_helpers import duties, local
-from tests.factories import seed_school
-from tests.visit_helpers import ChatUser, chat_as
+from models.db.engine import Database
+from models.duties.queries import DutySpec, open_duties
+from models.duties.tables import DutyTrigger
+from models.visits.tables import Visit
+from tests.helpers import factories
+from tests.helpers.clock import FakeClock
+from tests.helpers.duties import duties, local
+from tests.helpers.factories import seed_school
+from tests.helpers.visits import ChatUser, chat_as
 
 #: The rest of a full /visit after the date: who was met, five sections skipped, no problem.
 REST = ("奶奶", "跳过", "跳过", "跳过", "跳过", "跳过", "无")

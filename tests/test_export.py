@@ -10,13 +10,13 @@ import pytest
 from openpyxl import load_workbook
 from sqlmodel import select
 
-from bot.db import Database
-from bot.export import HEADERS, export_visits
-from bot.xlsx import ExportError
-from models.audit import AuditEntry
-from models.visit import Visit, VisitCategory, VisitForm
-from tests import factories
-from tests.factories import seed_school
+from bot.exports.visits import HEADERS, export_visits
+from bot.exports.xlsx import ExportError
+from models.audit.tables import AuditEntry
+from models.db.engine import Database
+from models.visits.tables import Visit, VisitCategory, VisitForm
+from tests.helpers import factories
+from tests.helpers.factories import seed_school
 
 NOVEMBER = (date(2026, 11, 1), date(2026, 11, 30))
 

@@ -13,18 +13,18 @@ from openpyxl import load_workbook
 from sqlmodel import select
 
 from bot.cli import main
-from bot.db import Database
-from bot.export_receipts import HEADERS, RECEIPTS_SHEET, SUMMARY_SHEET, export_receipts
+from bot.exports.receipts import HEADERS, RECEIPTS_SHEET, SUMMARY_SHEET, export_receipts
+from bot.exports.xlsx import ExportError
 from bot.settings import get_settings
-from bot.xlsx import ExportError
-from models.audit import AuditEntry
-from models.notice import AudienceKind, NoticeKind
-from models.notices import NoticeSpec, submit_notice
-from models.outbox import OutboxMessage, OutboxStatus
-from tests.clock import FakeClock
-from tests.factories import bind, seed_school
-from tests.notice_helpers import add_guardian
-from tests.receipts_helpers import ZONE, confirm, local, outbox, published_notice
+from models.audit.tables import AuditEntry
+from models.db.engine import Database
+from models.notices.queries import NoticeSpec, submit_notice
+from models.notices.tables import AudienceKind, NoticeKind
+from models.outbox.tables import OutboxMessage, OutboxStatus
+from tests.helpers.clock import FakeClock
+from tests.helpers.factories import bind, seed_school
+from tests.helpers.notices import add_guardian
+from tests.helpers.receipts import ZONE, confirm, local, outbox, published_notice
 
 PUBLISHED = local(2026, 11, 16, 10)
 

@@ -18,15 +18,15 @@ from telegram.ext import ExtBot
 
 from bot.channels.telegram import CHANNEL, TelegramChannel
 from bot.channels.telegram_pacing import TelegramRateLimiter, telegram_limiter
-from bot.db import Database
-from bot.delivery import DeliveryWorker
+from bot.delivery.worker import DeliveryWorker
 from handlers.types import Reply
-from models.base import utcnow
-from models.outbox import OutboxMessage, OutboxStatus, enqueue
-from models.outbox_outcomes import FailureReason, failure_reason
-from tests.clock import FakeClock
+from models.db.columns import utcnow
+from models.db.engine import Database
+from models.outbox.outcomes import FailureReason, failure_reason
+from models.outbox.tables import OutboxMessage, OutboxStatus, enqueue
 from tests.fakes import TEST_TOKEN
 from tests.fakes.telegram_request import Failure, FakeBotApi, FakeTelegramRequest, RateLimit
+from tests.helpers.clock import FakeClock
 
 
 @dataclass

@@ -6,14 +6,14 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from bot.db import Database
 from handlers.flag.flow import State
 from handlers.registry import all_flows
-from models.duty import DutyTrigger
-from tests.clock import FakeClock
-from tests.duty_helpers import duties, flags, local, outbox
-from tests.factories import bind, seed_school
-from tests.visit_helpers import chat_as, conversation_of, offer_button
+from models.db.engine import Database
+from models.duties.tables import DutyTrigger
+from tests.helpers.clock import FakeClock
+from tests.helpers.duties import duties, flags, local, outbox
+from tests.helpers.factories import bind, seed_school
+from tests.helpers.visits import chat_as, conversation_of, offer_button
 
 DIAGRAM = Path(__file__).parent.parent / "handlers" / "flag" / "flag.mmd"
 

@@ -10,19 +10,19 @@ from pathlib import Path
 import pytest
 from sqlmodel import select
 
-from bot.db import Database
 from handlers.incident.draft import IncidentDraft
 from handlers.incident.states import State, next_state
 from handlers.registry import all_flows
 from handlers.types import Inbound
-from models.duty import Duty, DutyTrigger
-from models.incident import IncidentKind
-from models.outbox import OutboxMessage
-from models.people import Staff, Student
-from models.school import SchoolClass
-from tests.clock import FakeClock
-from tests.factories import bind, seed_school
-from tests.incident_helpers import (
+from models.db.engine import Database
+from models.duties.tables import Duty, DutyTrigger
+from models.incidents.tables import IncidentKind
+from models.outbox.tables import OutboxMessage
+from models.roster.tables import Staff, Student
+from models.school.tables import SchoolClass
+from tests.helpers.clock import FakeClock
+from tests.helpers.factories import bind, seed_school
+from tests.helpers.incidents import (
     REPORT,
     events,
     incident_dispatcher,
@@ -31,7 +31,7 @@ from tests.incident_helpers import (
     person,
     the_incident,
 )
-from tests.visit_helpers import ChatUser, conversation_of
+from tests.helpers.visits import ChatUser, conversation_of
 
 
 def reply_text(rows: list[OutboxMessage]) -> str:

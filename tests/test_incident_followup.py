@@ -5,17 +5,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from bot.db import Database
 from handlers.dispatcher import Dispatcher
 from handlers.types import Inbound, Reply
-from models.incidents import open_incidents_not_reached
-from models.people import Guardian, StudentGuardian
-from models.rules import DEFAULT_RULES, SchoolRules
-from scheduler.jobs_incidents import INCIDENT_NOT_REACHED
-from tests import factories
-from tests.clock import FakeClock
-from tests.factories import seed_school
-from tests.incident_helpers import (
+from models.db.engine import Database
+from models.incidents.queries import open_incidents_not_reached
+from models.roster.tables import Guardian, StudentGuardian
+from models.school.rules import DEFAULT_RULES, SchoolRules
+from scheduler.jobs.incidents import INCIDENT_NOT_REACHED
+from tests.helpers import factories
+from tests.helpers.clock import FakeClock
+from tests.helpers.factories import seed_school
+from tests.helpers.incidents import (
     REPORT,
     events,
     incident_dispatcher,
@@ -25,7 +25,7 @@ from tests.incident_helpers import (
     run_not_reached,
     the_incident,
 )
-from tests.visit_helpers import ChatUser
+from tests.helpers.visits import ChatUser
 
 
 @dataclass

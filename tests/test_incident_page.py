@@ -13,14 +13,14 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
-from bot.db import Database
-from bot.links import INCIDENT_LINK_DAYS, LinkSigner, incident_link_expiry
-from bot.receipt_page import add_receipt_page
-from models.incident import Incident
-from models.people import Guardian, Student, StudentGuardian
-from tests.clock import FakeClock
-from tests.factories import bind, seed_school
-from tests.incident_helpers import (
+from bot.web.links import INCIDENT_LINK_DAYS, LinkSigner, incident_link_expiry
+from bot.web.routes import add_parent_pages
+from models.db.engine import Database
+from models.incidents.tables import Incident
+from models.roster.tables import Guardian, Student, StudentGuardian
+from tests.helpers.clock import FakeClock
+from tests.helpers.factories import bind, seed_school
+from tests.helpers.incidents import (
     REPORT,
     ZONE,
     events,
@@ -31,7 +31,7 @@ from tests.incident_helpers import (
 )
 
 if TYPE_CHECKING:
-    from tests.factories import TestSchool
+    from tests.helpers.factories import TestSchool
 
 SECRET = "incident-page-test-secret-0123456789"
 
@@ -84,7 +84,7 @@ async def page(db: Database, clock: FakeClock) -> AsyncIterator[Page]:
     signer = LinkSigner(SECRET)
     woken: list[int] = []
     app = web.Application()
-    add_receipt_page(
+    add_parent_pages(
         app, db=db, signer=signer, zone=ZONE, now=clock, on_outbox=lambda: woken.append(1)
     )
     async with TestClient(TestServer(app)) as client:

@@ -12,14 +12,14 @@ from sqlmodel import select
 from telegram import Update
 
 from bot.channels.telegram import update_to_inbound
-from bot.db import Database
 from handlers.registry import all_actions, all_flows
-from models.school import School
-from tests.clock import FakeClock
-from tests.factories import bind, seed_school
+from models.db.engine import Database
+from models.school.tables import School
 from tests.fakes import TelegramHarness
 from tests.fakes.telegram_request import FAKE_DATE, TgUser
-from tests.incident_helpers import run_not_reached, the_incident
+from tests.helpers.clock import FakeClock
+from tests.helpers.factories import bind, seed_school
+from tests.helpers.incidents import run_not_reached, the_incident
 
 COACH = TgUser(5201, "进")
 HEAD = TgUser(5202, "芳")

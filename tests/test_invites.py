@@ -10,16 +10,16 @@ from typing import Any
 import pytest
 from sqlmodel import select
 
-from bot.db import Database
-from bot.errors import JiafangError
-from bot.invites import display_width, format_table, invite_link, print_invites
+from bot.roster.invites import display_width, format_table, invite_link, print_invites
 from bot.settings import Settings
-from models.accounts import Invite
-from models.audit import AuditEntry
-from tests import factories
-from tests.clock import FakeClock
-from tests.factories import bind, seed_school
+from models.accounts.tables import Invite
+from models.audit.tables import AuditEntry
+from models.db.engine import Database
+from models.errors import JiafangError
 from tests.fakes.telegram_request import FakeBotApi, FakeTelegramRequest
+from tests.helpers import factories
+from tests.helpers.clock import FakeClock
+from tests.helpers.factories import bind, seed_school
 
 
 def settings_for(db: Database, **values: Any) -> Settings:

@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.links import IncidentClaim, LinkClaim, LinkSigner, incident_link_expiry, link_expiry
+from bot.web.links import IncidentClaim, LinkClaim, LinkSigner, incident_link_expiry, link_expiry
 
 SECRET = "a-long-and-random-test-secret-1234"
 NOW = datetime(2026, 11, 16, 2, 0, tzinfo=UTC)

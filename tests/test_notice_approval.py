@@ -7,13 +7,13 @@ from typing import TYPE_CHECKING
 
 from sqlmodel import select
 
-from bot.db import Database
-from models.notice import NoticeKind, NoticeStatus
-from models.notices import NotApproved, publish_notice
-from models.people import Staff
-from tests.clock import FakeClock
-from tests.factories import seed_school
-from tests.notice_helpers import (
+from models.db.engine import Database
+from models.notices.queries import NotApproved, publish_notice
+from models.notices.tables import NoticeKind, NoticeStatus
+from models.roster.tables import Staff
+from tests.helpers.clock import FakeClock
+from tests.helpers.factories import seed_school
+from tests.helpers.notices import (
     OPENING,
     TEACHER_TO_CLASS,
     bind_guardians,
@@ -26,10 +26,10 @@ from tests.notice_helpers import (
     received,
     run_publish_job,
 )
-from tests.visit_helpers import ChatUser
+from tests.helpers.visits import ChatUser
 
 if TYPE_CHECKING:
-    from tests.factories import TestSchool
+    from tests.helpers.factories import TestSchool
 
 
 async def _submitted(db: Database, clock: FakeClock) -> tuple[TestSchool, ChatUser, ChatUser]:

@@ -1,5 +1,5 @@
 """Chasing receipts with a fixed clock: reminders halfway and at the deadline, the head teachers'
-call lists after it, quiet hours, archiving (`scheduler.jobs_notices`)."""
+call lists after it, quiet hours, archiving (`scheduler.jobs.notices`)."""
 
 from __future__ import annotations
 
@@ -9,17 +9,17 @@ import pytest
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.db import Database
 from handlers.types import Reply
-from models.notice import Notice, NoticeStatus
-from models.notice_tracking import ChaseStage, NoticeChase
-from models.notices import confirm_receipt
-from scheduler.jobs_notices import Stages, archive_notices, chase_receipts, due_stages
-from tests import factories
-from tests.clock import FakeClock
-from tests.factories import bind, seed_school
-from tests.notice_helpers import add_guardian, notice_dispatcher, press_on
-from tests.receipts_helpers import (
+from models.db.engine import Database
+from models.notices.queries import confirm_receipt
+from models.notices.tables import Notice, NoticeStatus
+from models.notices.tracking import ChaseStage, NoticeChase
+from scheduler.jobs.notices import Stages, archive_notices, chase_receipts, due_stages
+from tests.helpers import factories
+from tests.helpers.clock import FakeClock
+from tests.helpers.factories import bind, seed_school
+from tests.helpers.notices import add_guardian, notice_dispatcher, press_on
+from tests.helpers.receipts import (
     confirm,
     local,
     outbox,
@@ -27,7 +27,7 @@ from tests.receipts_helpers import (
     run_job,
     text_of,
 )
-from tests.visit_helpers import ChatUser
+from tests.helpers.visits import ChatUser
 
 #: Published Monday 16 November 10:00, receipt due Wednesday 18 November 10:00.
 PUBLISHED = local(2026, 11, 16, 10)

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from bot.db import Database
 from handlers.types import FileRef, Inbound
-from models.notice import AudienceKind, NoticeKind, NoticeStatus
-from models.school import SchoolClass
-from tests.clock import FakeClock
-from tests.factories import seed_school
-from tests.notice_helpers import (
+from models.db.engine import Database
+from models.notices.tables import AudienceKind, NoticeKind, NoticeStatus
+from models.school.tables import SchoolClass
+from tests.helpers.clock import FakeClock
+from tests.helpers.factories import seed_school
+from tests.helpers.notices import (
     ADMIN_TO_CLASS,
     OPENING,
     TEACHER_TO_CLASS,
@@ -24,7 +24,7 @@ from tests.notice_helpers import (
     receipts,
     run_publish_job,
 )
-from tests.visit_helpers import conversation_of, offer_button
+from tests.helpers.visits import conversation_of, offer_button
 
 #: Receipt by tomorrow 18:00, published at once, shown until 1 December.
 CLOSING_NOW = ("需要回执", "明天 18:00", "提交后立即发布", ">12月1日")

@@ -11,7 +11,6 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.db import Database
 from handlers.notice.draft import NoticeDraft
 from handlers.notice.states import State, next_state
 from handlers.notice.timing import (
@@ -24,9 +23,10 @@ from handlers.notice.timing import (
 )
 from handlers.notice.when import Typed, parse_typed
 from handlers.registry import all_flows
-from models.notice import AudienceKind, NoticeKind, notice_number
-from models.notices import allocate_serial
-from models.school import School
+from models.db.engine import Database
+from models.notices.queries import allocate_serial
+from models.notices.tables import AudienceKind, NoticeKind, notice_number
+from models.school.tables import School
 
 ZONE = ZoneInfo("Asia/Shanghai")
 DIAGRAM = Path(__file__).parent.parent / "handlers" / "notice" / "notice.mmd"

@@ -7,13 +7,13 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import update
 
-from bot.db import Database
-from models.notice import Notice, NoticeStatus
-from models.notices import outbox_key, publish_notice
-from models.outbox import enqueue
-from tests.clock import FakeClock
-from tests.factories import seed_school
-from tests.notice_helpers import (
+from models.db.engine import Database
+from models.notices.queries import outbox_key, publish_notice
+from models.notices.tables import Notice, NoticeStatus
+from models.outbox.tables import enqueue
+from tests.helpers.clock import FakeClock
+from tests.helpers.factories import seed_school
+from tests.helpers.notices import (
     OPENING,
     add_guardian,
     bind_guardians,
@@ -26,10 +26,10 @@ from tests.notice_helpers import (
     receipts,
     received,
 )
-from tests.visit_helpers import ChatUser
+from tests.helpers.visits import ChatUser
 
 if TYPE_CHECKING:
-    from tests.factories import TestSchool
+    from tests.helpers.factories import TestSchool
 
 #: An admin's outing notice to 三(2)班 and 四(1)班, published at once.
 TWO_CLASSES = (*OPENING, "按班级", "三(2)班", "四(1)班", "完成", "需要回执", "明天 18:00")

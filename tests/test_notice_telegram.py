@@ -12,13 +12,13 @@ import pytest
 from telegram import Update
 
 from bot.channels.telegram import update_to_inbound
-from bot.db import Database
 from handlers.registry import all_actions, all_flows
-from tests.clock import FakeClock
-from tests.factories import bind, seed_school
+from models.db.engine import Database
 from tests.fakes import TelegramHarness
 from tests.fakes.telegram_request import FAKE_DATE, TgUser
-from tests.notice_helpers import receipts
+from tests.helpers.clock import FakeClock
+from tests.helpers.factories import bind, seed_school
+from tests.helpers.notices import receipts
 
 HEAD = TgUser(6201, "芳")
 ADMIN = TgUser(6202, "敏")

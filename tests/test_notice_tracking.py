@@ -1,5 +1,5 @@
 """`/notices` for staff through the real dispatcher: counts, per-class pages, the missing
-families, who may see what (`handlers.notice.staff_view`, `models.notice_tracking`)."""
+families, who may see what (`handlers.notice.staff_view`, `models.notices.tracking`)."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ from datetime import date, timedelta
 
 import pytest
 
-from bot.db import Database
-from models.notice_tracking import (
+from models.db.engine import Database
+from models.notices.tracking import (
     Reach,
     best_reach,
     class_tallies,
@@ -16,14 +16,14 @@ from models.notice_tracking import (
     sending_of,
     tallies,
 )
-from models.outbox import OutboxMessage, OutboxStatus
-from scheduler.jobs_notices import archive_notices
-from tests import factories
-from tests.clock import FakeClock
-from tests.factories import bind, seed_school
-from tests.notice_helpers import add_guardian, notice_dispatcher
-from tests.receipts_helpers import confirm, local, outbox, published_notice, run_job
-from tests.visit_helpers import ChatUser
+from models.outbox.tables import OutboxMessage, OutboxStatus
+from scheduler.jobs.notices import archive_notices
+from tests.helpers import factories
+from tests.helpers.clock import FakeClock
+from tests.helpers.factories import bind, seed_school
+from tests.helpers.notices import add_guardian, notice_dispatcher
+from tests.helpers.receipts import confirm, local, outbox, published_notice, run_job
+from tests.helpers.visits import ChatUser
 
 PUBLISHED = local(2026, 11, 16, 10)
 ALL_CLASSES = ("三(1)班", "三(2)班", "四(1)班")

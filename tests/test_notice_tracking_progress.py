@@ -11,15 +11,15 @@ from sqlmodel import select
 from telegram import Bot
 
 from bot.channels.telegram import TelegramChannel
-from bot.db import Database
-from bot.delivery import DeliveryWorker
+from bot.delivery.worker import DeliveryWorker
 from handlers.notice.progress import progress_hook, refresh_progress
 from handlers.types import Reply
-from models.notice_tracking import NoticeProgress
-from tests.clock import FakeClock
-from tests.factories import bind, seed_school
+from models.db.engine import Database
+from models.notices.tracking import NoticeProgress
 from tests.fakes.telegram_request import Failure, FakeBotApi, FakeTelegramRequest
-from tests.receipts_helpers import local, outbox, published_notice
+from tests.helpers.clock import FakeClock
+from tests.helpers.factories import bind, seed_school
+from tests.helpers.receipts import local, outbox, published_notice
 
 TOKEN = "123456:TEST-progress"
 #: 三(2)班's six families, and 德育处's 赵敏 who sends the notice.

@@ -8,16 +8,16 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlmodel import select
 
-from bot.db import Database
 from handlers.dispatcher import Dispatcher
 from handlers.onboarding import without_title
 from handlers.types import Inbound, Reply
-from models.accounts import ChannelAccount, Invite, PersonKind
-from models.audit import AuditEntry
-from models.invites import issue_invite
-from tests import factories
-from tests.clock import FakeClock
-from tests.factories import seed_school
+from models.accounts.invites import issue_invite
+from models.accounts.tables import ChannelAccount, Invite, PersonKind
+from models.audit.tables import AuditEntry
+from models.db.engine import Database
+from tests.helpers import factories
+from tests.helpers.clock import FakeClock
+from tests.helpers.factories import seed_school
 
 
 @pytest.fixture

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from bot.db import Database
-from models.duties import DutySpec, open_duties
-from models.duty import DutyTrigger
-from tests import factories
-from tests.clock import FakeClock
-from tests.duty_helpers import local
-from tests.factories import bind, seed_school
-from tests.visit_helpers import ChatUser, chat_as, visit_dispatcher
+from models.db.engine import Database
+from models.duties.queries import DutySpec, open_duties
+from models.duties.tables import DutyTrigger
+from tests.helpers import factories
+from tests.helpers.clock import FakeClock
+from tests.helpers.duties import local
+from tests.helpers.factories import bind, seed_school
+from tests.helpers.visits import ChatUser, chat_as, visit_dispatcher
 
 
 async def duty(

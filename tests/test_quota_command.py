@@ -7,12 +7,12 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
-from bot.db import Database
-from models.people import Student
-from tests.clock import FakeClock
-from tests.factories import bind, seed_school
+from models.db.engine import Database
+from models.roster.tables import Student
+from tests.helpers.clock import FakeClock
+from tests.helpers.factories import bind, seed_school
+from tests.helpers.visits import ChatUser, chat_as, visit_dispatcher
 from tests.test_quota_standing import YEAR_2026, add_subject_teacher, add_terms, add_visits
-from tests.visit_helpers import ChatUser, chat_as, visit_dispatcher
 
 
 async def test_a_head_teacher_sees_each_rule_with_numbers_first_and_who_is_not_visited(

@@ -1,4 +1,4 @@
-"""The quota rules as pure functions (models/quota.py): tables of cases, no database."""
+"""The quota rules as pure functions (models/quota/rules.py): tables of cases, no database."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from datetime import date, time
 import pytest
 
 from bot.settings import Settings
-from models.quota import (
+from models.quota.rules import (
     MonthlyTargets,
     MonthSpan,
     QuotaRole,
@@ -27,8 +27,8 @@ from models.quota import (
     prorated,
     quota_role,
 )
-from models.rules import SchoolRules
-from models.school import Term, TermKind
+from models.school.rules import SchoolRules
+from models.school.tables import Term, TermKind
 
 HEAD, SUBJECT, COACH = QuotaRole.HEAD_TEACHER, QuotaRole.SUBJECT_TEACHER, QuotaRole.COACH
 WINTER, SUMMER = TermKind.WINTER_BREAK, TermKind.SUMMER_BREAK

@@ -1,6 +1,6 @@
-"""Where each teacher stands, read from a real database (models/quota_standing.py).
+"""Where each teacher stands, read from a real database (models/quota/standing.py).
 
-The test school (tests/factories.py): 王芳 heads 三(2)班 (张小明 单亲·留守, 王磊 学习困难) and
+The test school (tests/helpers/factories.py): 王芳 heads 三(2)班 (张小明 单亲·留守, 王磊 学习困难) and
 teaches maths in 三(1)班; 李强 heads 三(1)班; 孙丽 heads 四(1)班; 钱进 coaches 篮球队; 赵敏 is
 德育处 only.
 """
@@ -14,19 +14,19 @@ from typing import Any
 
 from sqlalchemy import event
 
-from bot.db import Database
-from models.people import Staff, Teaching
-from models.quota import QuotaRole, Tally
-from models.quota_standing import (
+from models.db.engine import Database
+from models.quota.rules import QuotaRole, Tally
+from models.quota.standing import (
     QUERIES,
     class_month_completion,
     school_standing,
     teacher_standing,
 )
-from models.school import SchoolClass, Term, TermKind
-from models.visit import Visit, VisitCategory, VisitForm
-from tests import factories
-from tests.factories import seed_school
+from models.roster.tables import Staff, Teaching
+from models.school.tables import SchoolClass, Term, TermKind
+from models.visits.tables import Visit, VisitCategory, VisitForm
+from tests.helpers import factories
+from tests.helpers.factories import seed_school
 
 DAY = date(2026, 11, 15)
 

@@ -20,15 +20,15 @@ from aiohttp import web
 from sqlalchemy import update
 from sqlmodel import col
 
-from bot.db import Database
-from bot.links import LinkSigner, incident_link_expiry, link_expiry
-from bot.receipt_page import add_receipt_page
-from models.notice import Notice
-from tests.clock import FakeClock
-from tests.factories import seed_school
-from tests.incident_helpers import REPORT, incident_dispatcher, person, the_incident
-from tests.notice_helpers import receipts
-from tests.receipts_helpers import ZONE, published_notice
+from bot.web.links import LinkSigner, incident_link_expiry, link_expiry
+from bot.web.routes import add_parent_pages
+from models.db.engine import Database
+from models.notices.tables import Notice
+from tests.helpers.clock import FakeClock
+from tests.helpers.factories import seed_school
+from tests.helpers.incidents import REPORT, incident_dispatcher, person, the_incident
+from tests.helpers.notices import receipts
+from tests.helpers.receipts import ZONE, published_notice
 
 CHROMIUM = Path("/usr/bin/chromium")
 WIDTH = 375
@@ -84,7 +84,7 @@ async def _serve_pages(
 ) -> tuple[web.AppRunner, int]:
     """The signed pages on 127.0.0.1, a free port."""
     app = web.Application()
-    add_receipt_page(app, db=db, signer=signer, zone=ZONE, now=clock)
+    add_parent_pages(app, db=db, signer=signer, zone=ZONE, now=clock)
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)

@@ -14,19 +14,19 @@ from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import update
 from sqlmodel import col, select
 
-from bot.db import Database
-from bot.links import LinkSigner, link_expiry
-from bot.receipt_page import add_receipt_page
-from models.notice import Notice, NoticeKind, NoticeQuestion, NoticeStatus
-from models.people import Guardian
-from models.school import SchoolClass
-from tests.clock import FakeClock
-from tests.factories import bind, seed_school
-from tests.notice_helpers import receipts
-from tests.receipts_helpers import ZONE, outbox, published_notice, text_of
+from bot.web.links import LinkSigner, link_expiry
+from bot.web.routes import add_parent_pages
+from models.db.engine import Database
+from models.notices.tables import Notice, NoticeKind, NoticeQuestion, NoticeStatus
+from models.roster.tables import Guardian
+from models.school.tables import SchoolClass
+from tests.helpers.clock import FakeClock
+from tests.helpers.factories import bind, seed_school
+from tests.helpers.notices import receipts
+from tests.helpers.receipts import ZONE, outbox, published_notice, text_of
 
 if TYPE_CHECKING:
-    from tests.factories import TestSchool
+    from tests.helpers.factories import TestSchool
 
 SECRET = "receipt-page-test-secret-0123456789"
 
@@ -55,7 +55,7 @@ async def _serve(
     app = web.Application()
     signer = LinkSigner(SECRET)
     woken: list[int] = []
-    add_receipt_page(
+    add_parent_pages(
         app, db=db, signer=signer, zone=ZONE, now=clock, on_outbox=lambda: woken.append(1)
     )
     async with TestClient(TestServer(app)) as client:

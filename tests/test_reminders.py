@@ -1,4 +1,4 @@
-"""The quota reminder jobs (scheduler/jobs_reminders.py), called with a fixed `now`."""
+"""The quota reminder jobs (scheduler/jobs/reminders.py), called with a fixed `now`."""
 
 from __future__ import annotations
 
@@ -11,11 +11,11 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import event
 from sqlmodel import col, select
 
-from bot.db import Database
-from models.outbox import OutboxMessage
-from models.rules import SchoolRules
+from models.db.engine import Database
+from models.outbox.tables import OutboxMessage
+from models.school.rules import SchoolRules
 from scheduler.base import JobContext, JobFunction
-from scheduler.jobs_reminders import (
+from scheduler.jobs.reminders import (
     BREAK_START_REMINDER,
     MONTH_END_REMINDER,
     WEEKLY_NUDGE,
@@ -24,9 +24,9 @@ from scheduler.jobs_reminders import (
     weekly_nudge,
 )
 from scheduler.registry import all_jobs
-from tests import factories
-from tests.clock import FakeClock
-from tests.factories import bind, seed_school
+from tests.helpers import factories
+from tests.helpers.clock import FakeClock
+from tests.helpers.factories import bind, seed_school
 from tests.test_quota_standing import YEAR_2026, add_subject_teacher, add_terms, add_visits
 
 ZONE = ZoneInfo("Asia/Shanghai")

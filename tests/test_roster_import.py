@@ -14,13 +14,13 @@ from sqlalchemy import event
 from sqlmodel import col, func, select
 
 from bot.cli import main
-from bot.db import Database
-from bot.roster import ImportReport, import_roster, load_roster
+from bot.roster.importer import ImportReport, import_roster, load_roster
 from bot.settings import get_settings
-from models.audit import AuditEntry
-from models.people import Guardian, Staff, Student, StudentGuardian, Teaching
-from models.roster_rules import SHEET_LABELS, RawSheet, validate_roster
-from models.school import Group, GroupCoach, GroupMember, School, SchoolClass
+from models.audit.tables import AuditEntry
+from models.db.engine import Database
+from models.roster.rules import SHEET_LABELS, RawSheet, validate_roster
+from models.roster.tables import Guardian, Staff, Student, StudentGuardian, Teaching
+from models.school.tables import Group, GroupCoach, GroupMember, School, SchoolClass
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 SCHOOL = "测试小学"

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from openpyxl import Workbook
 
-from bot.errors import RosterError
-from bot.roster import load_roster
-from bot.roster_read import cell_text, decode_csv, read_csv, read_roster_files
+from bot.roster.files import cell_text, decode_csv, read_csv, read_roster_files
+from bot.roster.importer import load_roster
+from models.errors import RosterError
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 EXAMPLE_CSVS = [EXAMPLES / "teachers.csv", EXAMPLES / "students.csv"]

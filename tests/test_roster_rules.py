@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 import pytest
 
-from models.roster_rules import (
+from models.roster.rules import (
     SHEET_LABELS,
     GuardianEntry,
     RawSheet,

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.settings import Settings
-from models.rules import SchoolRules, in_quiet_hours, next_waking_moment
+from models.school.rules import SchoolRules, in_quiet_hours, next_waking_moment
 
 ZONE = ZoneInfo("Asia/Shanghai")
 

@@ -8,15 +8,15 @@ from datetime import timedelta
 from sqlalchemy import update
 from sqlmodel import col, select
 
-from bot.db import Database
-from bot.delivery import DeliveryWorker
-from models.jobs import JobRun
-from models.outbox import OutboxMessage, OutboxStatus
+from bot.delivery.worker import DeliveryWorker
+from models.db.engine import Database
+from models.jobs.tables import JobRun
+from models.outbox.tables import OutboxMessage, OutboxStatus
 from scheduler.run import RunStatus, run_job
 from scheduler.slots import STALE_AFTER, Claim, claim_slot, finish_slot
-from tests.clock import FakeClock
-from tests.factories import seed_school
-from tests.scheduler_helpers import (
+from tests.helpers.clock import FakeClock
+from tests.helpers.factories import seed_school
+from tests.helpers.scheduler import (
     RecordingChannel,
     RecordingJob,
     config,

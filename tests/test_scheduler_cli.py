@@ -8,11 +8,11 @@ from collections.abc import Iterator
 import pytest
 
 from bot.cli import main
-from bot.db import Database
 from bot.settings import get_settings
+from models.db.engine import Database
 from scheduler.base import Job
-from tests.factories import seed_school
-from tests.scheduler_helpers import RecordingJob, job_runs, local, outbox_count
+from tests.helpers.factories import seed_school
+from tests.helpers.scheduler import RecordingJob, job_runs, local, outbox_count
 
 DIGEST = RecordingJob("test_digest", {"hour": 7, "minute": 30}, chats=("42", "43"))
 BROKEN = RecordingJob("broken", {"day_of_week": "mon", "hour": 8, "minute": 0}, fail=True)

@@ -7,19 +7,19 @@ from typing import Any
 
 import pytest
 
-from bot.db import Database
 from bot.demo import seed_demo
 from bot.runner import JOB_SCHEDULER, run_console, with_job_scheduler
 from bot.settings import Settings
 from handlers.notify import notify_people
 from handlers.types import Reply
-from models.accounts import PersonKind
-from models.directory import staff_with_role
-from models.people import StaffRole
+from models.accounts.tables import PersonKind
+from models.db.engine import Database
+from models.roster.queries import staff_with_role
+from models.roster.tables import StaffRole
 from scheduler import service
 from scheduler.base import Job, JobContext
-from tests.clock import FakeClock
-from tests.scheduler_helpers import job_runs, local
+from tests.helpers.clock import FakeClock
+from tests.helpers.scheduler import job_runs, local
 
 SCHOOL = "示范小学"
 

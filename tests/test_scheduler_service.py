@@ -15,14 +15,14 @@ from apscheduler.jobstores.memory import MemoryJobStore
 from apscheduler.triggers.cron import CronTrigger
 from sqlmodel import select
 
-from bot.db import Database
-from models.base import utcnow
-from models.jobs import APSCHEDULER_JOBS
+from models.db.columns import utcnow
+from models.db.engine import Database
+from models.jobs.tables import APSCHEDULER_JOBS
 from scheduler.run import RunStatus, run_job
 from scheduler.service import FIRE_REF, GuardedJobStore, JobScheduler, fire_job
-from tests.clock import FakeClock
-from tests.factories import seed_school
-from tests.scheduler_helpers import RecordingJob, config, job_runs, local, outbox_count
+from tests.helpers.clock import FakeClock
+from tests.helpers.factories import seed_school
+from tests.helpers.scheduler import RecordingJob, config, job_runs, local, outbox_count
 
 Make = Callable[..., JobScheduler]
 

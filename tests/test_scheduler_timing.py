@@ -10,7 +10,7 @@ from apscheduler.triggers.cron import CronTrigger
 
 from scheduler.service import sync_url
 from scheduler.timing import describe_schedule, latest_slot, next_slot
-from tests.scheduler_helpers import SHANGHAI, local
+from tests.helpers.scheduler import SHANGHAI, local
 
 SIX_HOURS = timedelta(hours=6)
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 from sqlmodel import col
 
-from bot.db import Database
-from models.people import Student
-from models.scope import classes_in_scope, scoped_students, student_in_scope
-from tests.factories import seed_school
+from models.db.engine import Database
+from models.roster.scope import classes_in_scope, scoped_students, student_in_scope
+from models.roster.tables import Student
+from tests.helpers.factories import seed_school
 
 
 @pytest.mark.parametrize(

@@ -11,16 +11,16 @@ from datetime import UTC, datetime
 import pytest
 from sqlmodel import select
 
-from bot.db import Database
 from handlers import student_picker
 from handlers.snapshot_cache import SnapshotCache
 from handlers.student_picker import Pupil
-from models.accounts import ChannelAccount, PersonKind
-from models.conversation import ConversationState, Snapshot
-from models.people import Staff
-from tests.clock import FakeClock
-from tests.factories import seed_school
-from tests.visit_helpers import chat_as, conversation_of, visit_dispatcher
+from models.accounts.tables import ChannelAccount, PersonKind
+from models.conversations.store import ConversationState, Snapshot
+from models.db.engine import Database
+from models.roster.tables import Staff
+from tests.helpers.clock import FakeClock
+from tests.helpers.factories import seed_school
+from tests.helpers.visits import chat_as, conversation_of, visit_dispatcher
 
 AT = datetime(2026, 11, 16, 2, 0, tzinfo=UTC)
 

@@ -6,7 +6,6 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from zoneinfo import ZoneInfo
 
-from bot.db import Database
 from handlers.context import Context
 from handlers.i18n import translator
 from handlers.student_picker import (
@@ -21,12 +20,13 @@ from handlers.student_picker import (
     StudentPicker,
 )
 from handlers.types import Button, Inbound
-from models.people import Staff, Student
-from models.school import SchoolClass
-from models.scope import Scope
-from tests import factories
-from tests.clock import FakeClock
-from tests.factories import seed_school
+from models.db.engine import Database
+from models.roster.scope import Scope
+from models.roster.tables import Staff, Student
+from models.school.tables import SchoolClass
+from tests.helpers import factories
+from tests.helpers.clock import FakeClock
+from tests.helpers.factories import seed_school
 
 ZONE = ZoneInfo("Asia/Shanghai")
 

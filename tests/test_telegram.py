@@ -15,16 +15,13 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, Tele
 
 from bot.channels.base import PermanentSendError, RetryableSendError, UnknownSendOutcome
 from bot.channels.telegram import TelegramChannel, classify, split_text, update_to_inbound
-from bot.db import Database
 from handlers.context import Context
 from handlers.flow import Flow
 from handlers.types import Button, Inbound, Reply, Transition
-from models.accounts import ChannelAccount, PersonKind
-from models.invites import issue_invite
-from models.outbox import OutboxMessage, OutboxStatus, enqueue
-from tests import factories
-from tests.clock import FakeClock
-from tests.factories import bind, seed_school
+from models.accounts.invites import issue_invite
+from models.accounts.tables import ChannelAccount, PersonKind
+from models.db.engine import Database
+from models.outbox.tables import OutboxMessage, OutboxStatus, enqueue
 from tests.fakes import TEST_TOKEN, TelegramHarness
 from tests.fakes.telegram_request import (
     Failure,
@@ -33,6 +30,9 @@ from tests.fakes.telegram_request import (
     TgUser,
     UpdateFactory,
 )
+from tests.helpers import factories
+from tests.helpers.clock import FakeClock
+from tests.helpers.factories import bind, seed_school
 
 TEACHER = TgUser(5001, "芳")
 PARENT = TgUser(5002, "梅")

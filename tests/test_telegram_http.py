@@ -12,14 +12,14 @@ from telegram.error import InvalidToken
 from telegram.ext import Application
 
 from bot.channels.telegram import ALLOWED_UPDATES, build_application
-from bot.db import Database
 from bot.settings import Settings
 from handlers.dispatcher import Dispatcher
-from tests.clock import FakeClock
-from tests.factories import seed_school
+from models.db.engine import Database
 from tests.fakes import TEST_TOKEN
 from tests.fakes.bot_api_server import BotApiServer
 from tests.fakes.telegram_request import Call, TgUser, UpdateFactory
+from tests.helpers.clock import FakeClock
+from tests.helpers.factories import seed_school
 
 STRANGER = TgUser(6001, "路人")
 

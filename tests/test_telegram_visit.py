@@ -8,14 +8,14 @@ from datetime import date
 import pytest
 from sqlmodel import select
 
-from bot.db import Database
 from handlers.registry import all_flows
-from models.visit import Visit, VisitCategory, VisitForm
-from tests.clock import FakeClock
-from tests.factories import bind, seed_school
+from models.db.engine import Database
+from models.visits.tables import Visit, VisitCategory, VisitForm
 from tests.fakes import TelegramHarness
 from tests.fakes.telegram_request import TgUser
-from tests.visit_helpers import FULL_VISIT
+from tests.helpers.clock import FakeClock
+from tests.helpers.factories import bind, seed_school
+from tests.helpers.visits import FULL_VISIT
 
 TEACHER = TgUser(5101, "芳")
 ADMIN = TgUser(5102, "敏")

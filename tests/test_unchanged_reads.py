@@ -1,4 +1,4 @@
-"""Roster reads kept while no other connection has written (`models.unchanged_reads`).
+"""Roster reads kept while no other connection has written (`models.db.unchanged_reads`).
 
 The picker keeps the teacher's classes, a class's page and the chosen student between updates;
 a roster change committed anywhere else must be seen by the very next update. These run on
@@ -12,12 +12,12 @@ from pathlib import Path
 
 from sqlmodel import select
 
-from bot.db import Database
-from models.people import Student
-from models.unchanged_reads import UnchangedReads
-from tests.clock import FakeClock
-from tests.factories import seed_school
-from tests.visit_helpers import chat_as
+from models.db.engine import Database
+from models.db.unchanged_reads import UnchangedReads
+from models.roster.tables import Student
+from tests.helpers.clock import FakeClock
+from tests.helpers.factories import seed_school
+from tests.helpers.visits import chat_as
 
 
 async def set_active(db: Database, name: str, active: bool) -> None:

@@ -12,10 +12,10 @@ import asyncio
 import pytest
 from sqlmodel import SQLModel, col, select
 
-from bot.db import Database
-from models.audit import AuditEntry, audit
-from models.conversation import InboundSeen, claim_update
-from models.driver_sql import RAW_SQLITE
+from models.audit.tables import AuditEntry, audit
+from models.conversations.store import InboundSeen, claim_update
+from models.db.driver_sql import RAW_SQLITE
+from models.db.engine import Database
 
 
 class Boom(Exception):

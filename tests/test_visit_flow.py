@@ -7,17 +7,17 @@ from datetime import date
 import pytest
 from sqlmodel import col, select
 
-from bot.db import Database
 from handlers.dispatcher import Dispatcher
 from handlers.registry import all_flows
-from models.outbox import OutboxMessage
-from models.people import Staff, Student
-from models.rules import SchoolRules
-from models.school import SchoolClass
-from models.visit import Visit, VisitCategory, VisitForm
-from tests.clock import FakeClock
-from tests.factories import bind, seed_school
-from tests.visit_helpers import (
+from models.db.engine import Database
+from models.outbox.tables import OutboxMessage
+from models.roster.tables import Staff, Student
+from models.school.rules import SchoolRules
+from models.school.tables import SchoolClass
+from models.visits.tables import Visit, VisitCategory, VisitForm
+from tests.helpers.clock import FakeClock
+from tests.helpers.factories import bind, seed_school
+from tests.helpers.visits import (
     FULL_VISIT,
     ZONE,
     ChatUser,

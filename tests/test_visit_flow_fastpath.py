@@ -6,12 +6,12 @@ from datetime import date
 
 from sqlmodel import col, select
 
-from bot.db import Database
-from models.people import Student
-from models.visit import Visit, VisitCategory, VisitForm
-from tests.clock import FakeClock
-from tests.factories import seed_school
-from tests.visit_helpers import ChatUser, chat_as, conversation_of
+from models.db.engine import Database
+from models.roster.tables import Student
+from models.visits.tables import Visit, VisitCategory, VisitForm
+from tests.helpers.clock import FakeClock
+from tests.helpers.factories import seed_school
+from tests.helpers.visits import ChatUser, chat_as, conversation_of
 
 
 async def visits(db: Database) -> list[Visit]:

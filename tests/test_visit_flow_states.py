@@ -12,7 +12,7 @@ import pytest
 from handlers.registry import all_flows
 from handlers.visit.draft import VisitDraft
 from handlers.visit.states import State, next_state
-from models.visit import VisitCategory, VisitForm
+from models.visits.tables import VisitCategory, VisitForm
 
 DIAGRAM = Path(__file__).parent.parent / "handlers" / "visit" / "visit.mmd"
 

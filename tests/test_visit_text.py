@@ -1,4 +1,4 @@
-"""The one-message visit log parser: each rule of the rule book in `models/visit_text.py`."""
+"""The one-message visit log parser: each rule of the rule book in `models/visits/message_rules.py`."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ from datetime import date
 
 import pytest
 
-from models.visit import VisitCategory, VisitForm
-from models.visit_text import ParsedVisit, parse_visit_text
+from models.visits.message_rules import ParsedVisit, parse_visit_text
+from models.visits.tables import VisitCategory, VisitForm
 
 MONDAY = date(2026, 11, 16)  # the `clock` fixture's day
 THURSDAY = date(2026, 11, 19)

@@ -1,4 +1,4 @@
-"""Saving visits, the date rule, the monthly target and progress (models/visits.py, quota.py)."""
+"""Saving visits, the date rule, the monthly target and progress (models/visits/queries.py, quota.py)."""
 
 from __future__ import annotations
 
@@ -7,22 +7,22 @@ from datetime import date
 import pytest
 from sqlmodel import select
 
-from bot.db import Database
-from models.audit import AuditEntry
-from models.people import Staff, Teaching
-from models.quota import MonthlyTargets, monthly_target
-from models.school import School
-from models.visit import Visit, VisitCategory, VisitCreate, VisitForm
-from models.visits import (
+from models.audit.tables import AuditEntry
+from models.db.engine import Database
+from models.quota.rules import MonthlyTargets, monthly_target
+from models.roster.tables import Staff, Teaching
+from models.school.tables import School
+from models.visits.queries import (
     DateProblem,
     monthly_progress,
     problem_recipients,
     save_visit,
     visit_date_problem,
 )
-from tests import factories
-from tests.clock import FakeClock
-from tests.factories import bind, seed_school
+from models.visits.tables import Visit, VisitCategory, VisitCreate, VisitForm
+from tests.helpers import factories
+from tests.helpers.clock import FakeClock
+from tests.helpers.factories import bind, seed_school
 
 TODAY = date(2026, 11, 16)
 

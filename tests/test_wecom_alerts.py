@@ -8,14 +8,14 @@ from datetime import UTC, datetime
 
 import pytest
 
-from bot.db import Database
-from models.rules import DEFAULT_RULES
+from models.db.engine import Database
+from models.school.rules import DEFAULT_RULES
 from scheduler.base import JobContext
-from scheduler.jobs_digest import send_daily_digest
-from tests.clock import FakeClock
-from tests.digest_helpers import ZONE, seed_digest_school
-from tests.factories import bind, seed_school
+from scheduler.jobs.digest import send_daily_digest
 from tests.fakes.wecom_harness import WecomHarness
+from tests.helpers.clock import FakeClock
+from tests.helpers.digest import ZONE, seed_digest_school
+from tests.helpers.factories import bind, seed_school
 
 COACH, HEAD = "qianjin", "wangfang"
 

@@ -16,10 +16,10 @@ from bot.channels.wecom_api import (
     WecomTimeout,
     news_article,
 )
-from bot.db import Database
-from models.wecom import WecomToken
-from tests.clock import FakeClock
+from models.db.engine import Database
+from models.wecom.tables import WecomToken
 from tests.fakes.wecom_server import WecomServer
+from tests.helpers.clock import FakeClock
 
 
 @pytest.fixture

@@ -14,9 +14,8 @@ from aiohttp.test_utils import TestClient, TestServer
 from sqlmodel import select
 
 from bot.channels.wecom_callback import create_app, drain, keep, update_key_of
-from bot.db import Database
-from models.wecom import WecomInbox
-from tests.clock import FakeClock
+from models.db.engine import Database
+from models.wecom.tables import WecomInbox
 from tests.fakes.wecom_callbacks import (
     TEST_APP,
     SignedCallback,
@@ -26,6 +25,7 @@ from tests.fakes.wecom_callbacks import (
     text_xml,
     url_verification,
 )
+from tests.helpers.clock import FakeClock
 
 PATH = "/wecom/callback"
 

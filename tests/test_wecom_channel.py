@@ -9,7 +9,6 @@ from dataclasses import replace
 import pytest
 from sqlmodel import select
 
-from bot import pacing
 from bot.channels.base import PermanentSendError
 from bot.channels.wecom import (
     MemberLimit,
@@ -20,15 +19,16 @@ from bot.channels.wecom import (
     wecom_limiter,
 )
 from bot.channels.wecom_api import WecomApi, WecomConfig
-from bot.db import Database
-from bot.delivery import DeliveryWorker
+from bot.delivery import pacing
+from bot.delivery.worker import DeliveryWorker
 from handlers.actions import action_button
 from handlers.i18n import translator
 from handlers.types import Attachment, Button, FileRef, Reply
-from models.outbox import OutboxMessage, OutboxStatus, enqueue
-from models.outbox_outcomes import FailureReason
-from tests.clock import FakeClock
+from models.db.engine import Database
+from models.outbox.outcomes import FailureReason
+from models.outbox.tables import OutboxMessage, OutboxStatus, enqueue
 from tests.fakes.wecom_server import WecomServer
+from tests.helpers.clock import FakeClock
 
 T = translator("zh")
 

@@ -8,10 +8,9 @@ from typing import Any
 import pytest
 from sqlmodel import col, select
 
-import bot.wecom_identity as identity
+import bot.roster.wecom_sync as identity
 from bot.channels.wecom_api import WecomApi, WecomConfig, WecomError
-from bot.db import Database
-from bot.wecom_identity import (
+from bot.roster.wecom_sync import (
     WECOM_CHANNEL,
     WECOM_PARENT_CHANNEL,
     Listed,
@@ -19,13 +18,14 @@ from bot.wecom_identity import (
     bind_wecom_member,
     sync_wecom,
 )
-from models.accounts import ChannelAccount, PersonKind
-from models.audit import AuditEntry
-from models.people import Guardian, Staff
-from tests.clock import FakeClock
-from tests.factories import TestSchool as SeededSchool
-from tests.factories import bind, seed_school
+from models.accounts.tables import ChannelAccount, PersonKind
+from models.audit.tables import AuditEntry
+from models.db.engine import Database
+from models.roster.tables import Guardian, Staff
 from tests.fakes.wecom_server import WecomServer
+from tests.helpers.clock import FakeClock
+from tests.helpers.factories import TestSchool as SeededSchool
+from tests.helpers.factories import bind, seed_school
 
 
 @pytest.fixture

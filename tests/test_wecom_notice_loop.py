@@ -10,15 +10,15 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from bot.db import Database
-from tests.clock import FakeClock
-from tests.factories import bind, seed_school
+from models.db.engine import Database
 from tests.fakes.wecom_harness import WecomHarness, shown_text
-from tests.notice_helpers import receipts
-from tests.receipts_helpers import published_notice
+from tests.helpers.clock import FakeClock
+from tests.helpers.factories import bind, seed_school
+from tests.helpers.notices import receipts
+from tests.helpers.receipts import published_notice
 
 if TYPE_CHECKING:
-    from tests.factories import TestSchool
+    from tests.helpers.factories import TestSchool
 
 MOTHER = "parent-liumei"  # 刘梅: 张小明 in 三(2)班 (王芳), 张小红 in 四(1)班 (孙丽)
 HEAD = "wangfang"

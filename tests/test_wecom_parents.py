@@ -22,26 +22,26 @@ from bot.channels.wecom_parents import (
     incident_of,
     notice_of,
 )
-from bot.db import Database
-from bot.delivery import DeliveryWorker
-from bot.links import LinkSigner, link_expiry
-from bot.receipt_page import add_receipt_page
+from bot.delivery.worker import DeliveryWorker
+from bot.web.links import LinkSigner, link_expiry
+from bot.web.routes import add_parent_pages
 from handlers.actions import action_button
 from handlers.incident.buttons import ACK
 from handlers.notice.render import CONFIRM
 from handlers.types import Button, Reply
-from models.outbox import OutboxStatus
-from models.outbox_outcomes import FailureReason
-from tests.clock import FakeClock
-from tests.factories import bind, seed_school
+from models.db.engine import Database
+from models.outbox.outcomes import FailureReason
+from models.outbox.tables import OutboxStatus
 from tests.fakes.wecom_server import WecomServer
-from tests.incident_helpers import REPORT, incident_dispatcher, person, the_incident
-from tests.incident_helpers import outbox as incident_outbox
-from tests.notice_helpers import receipts
-from tests.receipts_helpers import ZONE, outbox, published_notice
+from tests.helpers.clock import FakeClock
+from tests.helpers.factories import bind, seed_school
+from tests.helpers.incidents import REPORT, incident_dispatcher, person, the_incident
+from tests.helpers.incidents import outbox as incident_outbox
+from tests.helpers.notices import receipts
+from tests.helpers.receipts import ZONE, outbox, published_notice
 
 if TYPE_CHECKING:
-    from tests.factories import TestSchool
+    from tests.helpers.factories import TestSchool
 
 SECRET = "wecom-parents-test-secret-0123456789"
 PUBLIC = "https://jiafang.example.edu.cn"
@@ -116,7 +116,7 @@ async def test_a_published_notice_reaches_the_parent_as_a_link_to_their_receipt_
 
     # Following the link and pressing 确认收到 records both children's receipts.
     app = web.Application()
-    add_receipt_page(app, db=db, signer=LinkSigner(SECRET), zone=ZONE, now=clock)
+    add_parent_pages(app, db=db, signer=LinkSigner(SECRET), zone=ZONE, now=clock)
     async with TestClient(TestServer(app)) as client:
         page = await client.get(urlsplit(article["url"]).path)
         assert "张小明（三(2)班）、张小红（四(1)班）的家长：" in await page.text()
@@ -240,7 +240,7 @@ async def test_an_incident_reaches_the_parent_as_a_link_and_following_it_acknowl
     assert claim.expires_at == incident.reported_at + timedelta(days=7)
 
     app = web.Application()
-    add_receipt_page(app, db=db, signer=LinkSigner(SECRET), zone=ZONE, now=clock)
+    add_parent_pages(app, db=db, signer=LinkSigner(SECRET), zone=ZONE, now=clock)
     async with TestClient(TestServer(app)) as client:
         page = await client.get(urlsplit(article["url"]).path)
         assert "请尽快与班主任王芳老师联系。" in await page.text()

@@ -18,18 +18,18 @@ import aiohttp
 import pytest
 from sqlmodel import select
 
-from bot.db import Database
 from bot.demo import seed_demo
-from bot.errors import ConfigError
-from bot.migrate import upgrade
 from bot.settings import Settings
-from models.people import Staff
-from tests.clock import FakeClock
+from models.db.engine import Database
+from models.db.migrate import upgrade
+from models.errors import ConfigError
+from models.roster.tables import Staff
 from tests.fakes import TEST_TOKEN
 from tests.fakes.bot_api_server import BotApiServer
 from tests.fakes.telegram_request import TgUser, UpdateFactory
 from tests.fakes.wecom_callbacks import TEST_APP, encrypt_callback, text_xml
 from tests.fakes.wecom_server import WecomServer
+from tests.helpers.clock import FakeClock
 
 ROOT = Path(__file__).resolve().parent.parent
 SCHOOL = "示范小学"

@@ -9,12 +9,12 @@ import pytest
 from sqlmodel import select
 
 from bot.cli import main
-from bot.db import Database
 from bot.settings import get_settings
-from models.accounts import ChannelAccount
-from models.people import Staff
-from tests.factories import seed_school
+from models.accounts.tables import ChannelAccount
+from models.db.engine import Database
+from models.roster.tables import Staff
 from tests.fakes.wecom_server import WecomServer
+from tests.helpers.factories import seed_school
 
 WECOM_VARIABLES = (
     "WECOM_CORP_ID",

@@ -8,15 +8,15 @@ from datetime import date
 import pytest
 from sqlmodel import select
 
-from bot.db import Database
-from models.accounts import ChannelAccount
-from models.people import Staff
-from models.visit import Visit, VisitCategory, VisitForm
-from tests.clock import FakeClock
-from tests.factories import bind, seed_school
+from models.accounts.tables import ChannelAccount
+from models.db.engine import Database
+from models.roster.tables import Staff
+from models.visits.tables import Visit, VisitCategory, VisitForm
 from tests.fakes.wecom_callbacks import TEST_APP, event_xml
 from tests.fakes.wecom_harness import WecomHarness
-from tests.visit_helpers import FULL_VISIT
+from tests.helpers.clock import FakeClock
+from tests.helpers.factories import bind, seed_school
+from tests.helpers.visits import FULL_VISIT
 
 TEACHER = "WangFang"  # WeCom user ids are case-insensitive
 ADMIN = "zhaomin"

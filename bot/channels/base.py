@@ -1,6 +1,6 @@
 """The seam every channel implements, and the three ways a send can fail.
 
-The classes decide what the delivery worker (`bot.delivery`) does next: retry later, record and
+The classes decide what the delivery worker (`bot.delivery.worker`) does next: retry later, record and
 stop, or record as unknown and never send again blindly.
 """
 
@@ -11,7 +11,7 @@ import weakref
 from typing import Protocol
 
 from handlers.types import Reply
-from models.outbox_outcomes import FailureReason
+from models.outbox.outcomes import FailureReason
 
 
 class SendError(Exception):
@@ -41,7 +41,7 @@ class UnknownSendOutcome(SendError):
 class Channel(Protocol):
     """A messenger: delivers replies to a chat. Inbound traffic is the channel's own business.
 
-    A channel may also carry `limiter` (a `bot.pacing.RateLimiter`) that paces every call it
+    A channel may also carry `limiter` (a `bot.delivery.pacing.RateLimiter`) that paces every call it
     makes, shared with what it sends outside the outbox (Telegram's live answers); the delivery
     worker then uses that one. Otherwise the worker paces rows by the two rates below.
     """

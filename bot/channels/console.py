@@ -30,19 +30,19 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from handlers.dispatcher import Dispatcher
 from handlers.i18n import N_, Translator, translator
 from handlers.types import Inbound, Reply
-from models.accounts import PersonKind
-from models.audit import audit
-from models.directory import (
+from models.accounts.invites import bind_account
+from models.accounts.tables import PersonKind
+from models.audit.tables import audit
+from models.roster.phones import normalise_phone
+from models.roster.queries import (
     account_for,
     active_staff,
     current_school,
     person_for,
     staff_with_role,
 )
-from models.invites import bind_account
-from models.people import Guardian, Staff, StaffRole, Student, StudentGuardian
-from models.phones import normalise_phone
-from models.school import School, SchoolClass
+from models.roster.tables import Guardian, Staff, StaffRole, Student, StudentGuardian
+from models.school.tables import School, SchoolClass
 
 CHANNEL = "console"
 #: The class whose head teacher the console plays at start: 三(2)班.

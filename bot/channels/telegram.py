@@ -66,15 +66,19 @@ from bot.channels.telegram_pacing import (
     retry_after_seconds,
 )
 from bot.channels.text import split_text as split_pieces
-from bot.db import Database
-from bot.delivery import DeliveryWorker
-from bot.errors import ConfigError
+from bot.delivery.worker import DeliveryWorker
 from bot.settings import Settings
 from handlers.dispatcher import Dispatcher, Response
 from handlers.i18n import Translator, normalise_language, translator
 from handlers.notice.progress import progress_hook
 from handlers.types import Attachment, FileRef, Inbound, Reply
-from models.outbox_outcomes import FailureReason
+from models.db.engine import Database
+from models.errors import ConfigError
+from models.outbox.outcomes import FailureReason
+
+#: The HTTP seam python-telegram-bot sends through; callers outside the channel (and tests, with
+#: a fake) pass one without importing `telegram` themselves.
+TelegramRequest = BaseRequest
 
 log = logging.getLogger(__name__)
 

@@ -2,9 +2,9 @@
 
 `TelegramRateLimiter` plugs into python-telegram-bot (`ApplicationBuilder().rate_limiter(…)`,
 or `ExtBot(rate_limiter=…)`), so the outbox's sends and the live answers of the update handlers
-go through one `bot.pacing.RateLimiter`:
+go through one `bot.delivery.pacing.RateLimiter`:
 
-* a call made inside `bot.pacing.delivering` (the delivery worker sending an outbox row to that
+* a call made inside `bot.delivery.pacing.delivering` (the delivery worker sending an outbox row to that
   chat) waits for its slot (the first one was booked by the worker, the next pieces of a long
   message book their own) and then for room in the window (`RateLimiter.admit`);
 * any other message call (an answer, an edit) goes at once and is counted (`RateLimiter.note`);
@@ -28,7 +28,7 @@ from telegram.error import RetryAfter
 from telegram.ext import BaseRateLimiter
 from telegram.warnings import PTBDeprecationWarning
 
-from bot.pacing import RateLimiter, Throttled, pace_delivery_piece
+from bot.delivery.pacing import RateLimiter, Throttled, pace_delivery_piece
 
 #: Telegram's limits (Bot FAQ): about 30 messages a second from a bot, one a second in a chat.
 TELEGRAM_PER_SECOND = 30

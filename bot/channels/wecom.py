@@ -36,13 +36,13 @@ from bot.channels.text import split_text as split_pieces
 from bot.channels.text import utf8_size
 from bot.channels.wecom_api import SentMessage, WecomApi, WecomError
 from bot.channels.wecom_errors import INVALID_RECIPIENT, send_error
-from bot.pacing import RateLimiter, Throttled, pace_delivery_piece
-from bot.wecom_identity import wecom_key
+from bot.delivery.pacing import RateLimiter, Throttled, pace_delivery_piece
+from bot.roster.wecom_sync import wecom_key
 from handlers.actions import parse_action
 from handlers.dispatcher import Dispatcher, Response
 from handlers.i18n import Translator, translator
 from handlers.types import Attachment, Button, FileRef, Inbound, Reply
-from models.base import utcnow
+from models.db.columns import utcnow
 
 log = logging.getLogger(__name__)
 

@@ -2,7 +2,7 @@
 
 * The API base URL is configurable (tests point it at `tests.fakes.wecom_server`); wechatpy's
   `fetch_access_token()` has the real gettoken URL hard-coded, so it is overridden here.
-* The access token lives in the database (`models.wecom.WecomToken`, one row per corp and app),
+* The access token lives in the database (`models.wecom.tables.WecomToken`, one row per corp and app),
   shared by every process of the bot; this process keeps a copy in memory while it is valid.
 * Errcode 40014/42001 (invalid or expired token): the token is refreshed once — or taken from
   the database if another process refreshed it already — and the call retried once.
@@ -28,9 +28,9 @@ from sqlmodel import select
 from wechatpy.enterprise import WeChatClient
 from wechatpy.exceptions import WeChatClientException
 
-from bot.db import Database
-from models.base import utcnow
-from models.wecom import WecomToken
+from models.db.columns import utcnow
+from models.db.engine import Database
+from models.wecom.tables import WecomToken
 
 log = logging.getLogger(__name__)
 

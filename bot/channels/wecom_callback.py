@@ -41,11 +41,11 @@ from wechatpy.enterprise.crypto import WeChatCrypto
 from wechatpy.enterprise.exceptions import InvalidCorpIdException
 from wechatpy.exceptions import InvalidSignatureException
 
-from bot.db import Database
 from bot.settings import Settings
-from models.base import utcnow
-from models.conversation import claim_update
-from models.wecom import WecomInbox, WecomNonce
+from models.conversations.store import claim_update
+from models.db.columns import utcnow
+from models.db.engine import Database
+from models.wecom.tables import WecomInbox, WecomNonce
 
 log = logging.getLogger(__name__)
 

@@ -13,7 +13,7 @@ from bot.channels.base import (
     UnknownSendOutcome,
 )
 from bot.channels.wecom_api import BUSY_ERRORS, TOKEN_ERRORS, WecomError, WecomTimeout
-from models.outbox_outcomes import FailureReason
+from models.outbox.outcomes import FailureReason
 
 #: The recipient is not (or no longer) someone the app may write to.
 NOT_FOUND_ERRORS = frozenset(

@@ -4,11 +4,11 @@ A parent is bound as `ChannelAccount(channel="wecom-parent", external_id=parent_
 chat_id=parent_userid, person_kind=guardian)`. WeCom shows no buttons in a school notice, so:
 
 * a reply carrying a notice's button (确认收到 / 有疑问 / opening it) goes as a `news` notice with
-  one article linking to that guardian's signed receipt page (`bot.receipt_page`), where the
+  one article linking to that guardian's signed receipt page (`bot.web.receipt_page`), where the
   parent confirms or asks;
 * a reply carrying an urgent incident's 已知悉 button goes as a `news` notice titled
   【紧急】张小明在校突发情况, linking to that guardian's signed incident page
-  (`bot.incident_page`), where the parent acknowledges;
+  (`bot.web.incident_page`), where the parent acknowledges;
 * anything else (a teacher's answer, a reminder without buttons) goes as a `text` notice.
 
 Pictures and files are not sent: a school notice carries text or a link only.
@@ -25,19 +25,19 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.channels.base import PermanentSendError
 from bot.channels.wecom_api import WecomApi, WecomError, news_article
 from bot.channels.wecom_errors import send_error
-from bot.db import Database
-from bot.incident_page import incident_description, incident_title
-from bot.links import LinkSigner, incident_link_expiry, link_expiry
+from bot.web.incident_page import incident_description, incident_title
+from bot.web.links import LinkSigner, incident_link_expiry, link_expiry
 from handlers.actions import parse_action
 from handlers.i18n import translator
 from handlers.incident.buttons import ACK
 from handlers.notice.render import CONFIRM, QUESTION, SHOW, title_line
 from handlers.types import Reply
-from models.accounts import ChannelAccount, PersonKind
-from models.incidents import incident_view, is_guardian_of
-from models.notice import Notice
-from models.outbox_outcomes import FailureReason
-from models.school import School
+from models.accounts.tables import ChannelAccount, PersonKind
+from models.db.engine import Database
+from models.incidents.queries import incident_view, is_guardian_of
+from models.notices.tables import Notice
+from models.outbox.outcomes import FailureReason
+from models.school.tables import School
 
 #: Actions whose buttons mean "this message is a notice to a guardian".
 NOTICE_ACTIONS = frozenset({CONFIRM, QUESTION, SHOW})

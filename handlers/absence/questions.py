@@ -11,9 +11,9 @@ from handlers.duty_notices import format_day, planned_duty_line
 from handlers.i18n import N_
 from handlers.student_picker import TEACHER_PICKER, Pupil, StudentPicker
 from handlers.types import Button, Reply, Transition
-from models.absence import Absence, AbsenceKind
-from models.absences import days_missed, duty_due_now, school_calendar
-from models.people import Staff
+from models.absences.queries import days_missed, duty_due_now, school_calendar
+from models.absences.tables import Absence, AbsenceKind
+from models.roster.tables import Staff
 
 #: The teacher's own students: a teacher records absences only for students in their scope.
 PICKER: StudentPicker = TEACHER_PICKER

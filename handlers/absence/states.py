@@ -8,7 +8,7 @@ from enum import StrEnum
 from pydantic import BaseModel, Field
 
 from handlers.student_picker import PickerState
-from models.absence import AbsenceKind
+from models.absences.tables import AbsenceKind
 
 
 class AbsenceDraft(BaseModel):

@@ -32,8 +32,7 @@ from handlers.duty_notices import format_day, open_now
 from handlers.hints import button_note
 from handlers.student_picker import Ask, Empty, Outcome, Picked
 from handlers.types import Inbound, Reply, Transition
-from models.absence import Absence, AbsenceKind
-from models.absences import (
+from models.absences.queries import (
     TRIGGER_OF_ABSENCE,
     absence_source,
     duty_due_now,
@@ -43,9 +42,10 @@ from models.absences import (
     sick_visit_due,
     withdraw_open_duties,
 )
-from models.people import Student
-from models.visit_text import parse_visit_text
-from models.visits import DateProblem, school_year_first_day, visit_date_problem
+from models.absences.tables import Absence, AbsenceKind
+from models.roster.tables import Student
+from models.visits.message_rules import parse_visit_text
+from models.visits.queries import DateProblem, school_year_first_day, visit_date_problem
 
 #: Longest text read as a date.
 DATE_LIMIT = 50

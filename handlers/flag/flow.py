@@ -20,9 +20,9 @@ from handlers.hints import button_note, too_long
 from handlers.i18n import N_
 from handlers.student_picker import TEACHER_PICKER, Ask, Empty, Outcome, Picked, PickerState
 from handlers.types import Button, Inbound, Reply, Transition
-from models.absences import flag_source, record_flag
-from models.duty import TRIGGER_LABELS, DutyTrigger
-from models.people import Staff
+from models.absences.queries import flag_source, record_flag
+from models.duties.tables import TRIGGER_LABELS, DutyTrigger
+from models.roster.tables import Staff
 
 #: The triggers a teacher reports with /flag (absences and incidents have their own commands).
 FLAG_TRIGGERS: tuple[DutyTrigger, ...] = (

@@ -1,12 +1,12 @@
 """已知悉, 已电话联系 and 查看记录: buttons that act on an incident outside any conversation.
 
 Callback data can be forged, so each press is checked again: 已知悉 only by a guardian of that
-student, the others only by staff who were alerted (`models.incidents.may_follow`). A refused
+student, the others only by staff who were alerted (`models.incidents.queries.may_follow`). A refused
 press shows nothing about the incident. A second press (or a redelivered one) changes nothing:
 the first writer wins a guarded UPDATE, later ones are shown the state as it is.
 
 `acknowledge_for_guardian` is the core of 已知悉, shared with the WeCom incident page
-(`bot.incident_page`).
+(`bot.web.incident_page`).
 """
 
 from __future__ import annotations
@@ -33,8 +33,8 @@ from handlers.incident.render import (
 )
 from handlers.notify import notify_people
 from handlers.types import Inbound, Reply
-from models.accounts import PersonKind
-from models.incidents import (
+from models.accounts.tables import PersonKind
+from models.incidents.queries import (
     IncidentView,
     acknowledge,
     contacts_of,
@@ -45,7 +45,7 @@ from models.incidents import (
     names_of,
     record_phoned,
 )
-from models.people import Guardian, Staff
+from models.roster.tables import Guardian, Staff
 
 
 def _refusal(ctx: Context) -> list[Reply]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pydantic import BaseModel, Field
 
 from handlers.student_picker import PickerState
-from models.incident import IncidentKind
+from models.incidents.tables import IncidentKind
 
 
 class IncidentDraft(BaseModel):

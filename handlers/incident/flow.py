@@ -5,7 +5,7 @@ An incident happens wherever a child is (the playground, the canteen, a corridor
 there must be able to report it at once, so the picker offers the whole school rather than the
 teacher's visit scope. It shows only what is needed to choose: classes and names (no tags, no
 guardians). What the reporter learns afterwards is limited to the receipt; the history and the
-phone numbers go to the staff who were alerted (`models.incidents.may_follow`).
+phone numbers go to the staff who were alerted (`models.incidents.queries.may_follow`).
 """
 
 from __future__ import annotations

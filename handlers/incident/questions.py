@@ -12,7 +12,7 @@ from handlers.incident.render import WHERE_CHOICES, kind_label
 from handlers.incident.states import State, next_state
 from handlers.student_picker import SCHOOL_PICKER, Empty
 from handlers.types import Button, Reply, Transition
-from models.incident import IncidentKind
+from models.incidents.tables import IncidentKind
 
 #: Longest answers (the columns of `Incident`).
 WHAT_LIMIT = 2000

@@ -14,8 +14,8 @@ from zoneinfo import ZoneInfo
 
 from handlers.i18n import N_, Translator
 from handlers.types import FileRef
-from models.incident import INCIDENT_KIND_LABELS, Incident, IncidentEvent, IncidentKind
-from models.incidents import Contact, Event, IncidentView
+from models.incidents.queries import Contact, Event, IncidentView
+from models.incidents.tables import INCIDENT_KIND_LABELS, Incident, IncidentEvent, IncidentKind
 
 #: Quick answers to "where is the child now" (stored as these msgids, shown translated).
 WHERE_CHOICES: tuple[str, ...] = (

@@ -24,12 +24,10 @@ from handlers.incident.render import (
 )
 from handlers.notify import notify_people
 from handlers.types import Reply, Transition
-from models.accounts import PersonKind
-from models.directory import staff_with_role
-from models.duties import open_duty
-from models.duty import DutyTrigger
-from models.incident import INCIDENT_KIND_LABELS, Incident
-from models.incidents import (
+from models.accounts.tables import PersonKind
+from models.duties.queries import open_duty
+from models.duties.tables import DutyTrigger
+from models.incidents.queries import (
     Contact,
     Event,
     IncidentView,
@@ -37,7 +35,9 @@ from models.incidents import (
     create_incident,
     record,
 )
-from models.people import Staff, StaffRole
+from models.incidents.tables import INCIDENT_KIND_LABELS, Incident
+from models.roster.queries import staff_with_role
+from models.roster.tables import Staff, StaffRole
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ from handlers.incident.report import report
 from handlers.incident.states import State
 from handlers.student_picker import Empty, Picked
 from handlers.types import Inbound, Reply, Transition
-from models.incident import IncidentKind
+from models.incidents.tables import IncidentKind
 
 
 def _suffix(data: str | None, prefix: str) -> str | None:

@@ -20,7 +20,7 @@ from handlers.flow import Flow
 from handlers.i18n import N_
 from handlers.incident.actions import acknowledge_pressed, phoned_pressed
 from handlers.types import Inbound, Reply, Transition
-from models.incidents import latest_not_reached_for, latest_unacknowledged_of_guardian
+from models.incidents.queries import latest_not_reached_for, latest_unacknowledged_of_guardian
 
 #: How old an incident a typed 已知悉 may still acknowledge.
 ACK_WINDOW = timedelta(days=1)

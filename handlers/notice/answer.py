@@ -12,12 +12,12 @@ from handlers.i18n import Translator
 from handlers.notice.converse import begin, refused_text, tell
 from handlers.notice.render import format_clock, title_line
 from handlers.types import Inbound, Reply, Transition
-from models.accounts import PersonKind
-from models.notice import Notice, NoticeQuestion
-from models.notices import answer_question, get_notice
-from models.people import Student
-from models.school import SchoolClass
-from models.scope import has_whole_school_scope
+from models.accounts.tables import PersonKind
+from models.notices.queries import answer_question, get_notice
+from models.notices.tables import Notice, NoticeQuestion
+from models.roster.scope import has_whole_school_scope
+from models.roster.tables import Student
+from models.school.tables import SchoolClass
 
 ANSWER_FLOW = "notice_answer"
 TEXT = "text"

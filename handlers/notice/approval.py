@@ -29,18 +29,18 @@ from handlers.notice.render import (
     title_line,
 )
 from handlers.types import Inbound, Reply, Transition
-from models.accounts import PersonKind
-from models.directory import staff_with_role
-from models.notice import Notice, NoticeKind, NoticeStatus
-from models.notices import (
+from models.accounts.tables import PersonKind
+from models.notices.queries import (
     Publication,
     approve_notice,
     attachments_of,
     get_notice,
     return_notice,
 )
-from models.people import Staff, StaffRole
-from models.scope import has_whole_school_scope
+from models.notices.tables import Notice, NoticeKind, NoticeStatus
+from models.roster.queries import staff_with_role
+from models.roster.scope import has_whole_school_scope
+from models.roster.tables import Staff, StaffRole
 
 RETURN_FLOW = "notice_return"
 REASON = "reason"

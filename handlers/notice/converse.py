@@ -15,8 +15,8 @@ from handlers.hints import too_long
 from handlers.i18n import Translator
 from handlers.notify import notify_people
 from handlers.types import Inbound, Reply, Transition
-from models.accounts import PersonKind
-from models.conversation import load_snapshot, store_conversation
+from models.accounts.tables import PersonKind
+from models.conversations.store import load_snapshot, store_conversation
 
 
 async def begin(

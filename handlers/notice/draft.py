@@ -11,7 +11,7 @@ from datetime import date, datetime
 from pydantic import BaseModel, Field
 
 from handlers.student_picker import PickerState
-from models.notice import AttachmentKind, AudienceKind, NoticeKind
+from models.notices.tables import AttachmentKind, AudienceKind, NoticeKind
 
 
 class FileDraft(BaseModel):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from handlers.i18n import N_
 from handlers.notice.states import State
-from models.notice import NOTICE_KIND_LABELS, NoticeKind
+from models.notices.tables import NOTICE_KIND_LABELS, NoticeKind
 
 KIND_NAMES: dict[NoticeKind, str] = NOTICE_KIND_LABELS
 

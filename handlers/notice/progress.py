@@ -23,15 +23,15 @@ from sqlalchemy import exists, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.db import Database
 from handlers.i18n import Translator, translator
 from handlers.notice.render import title_line
 from handlers.types import Reply
-from models.accounts import ChannelAccount, PersonKind
-from models.base import insert_ignoring_duplicates, utcnow
-from models.notice import Notice, NoticeStatus
-from models.notice_tracking import NoticeProgress, Sending, sending_of
-from models.outbox import OutboxMessage, OutboxStatus, enqueue
+from models.accounts.tables import ChannelAccount, PersonKind
+from models.db.columns import insert_ignoring_duplicates, utcnow
+from models.db.engine import Database
+from models.notices.tables import Notice, NoticeStatus
+from models.notices.tracking import NoticeProgress, Sending, sending_of
+from models.outbox.tables import OutboxMessage, OutboxStatus, enqueue
 
 #: Outbox kind of the progress message and its edits.
 KIND = "notice_progress"

@@ -2,7 +2,7 @@
 outbox row per (notice, guardian, channel), each message in the guardian's language.
 
 Called at approval (publish now), at submit (an admin's own notice) and by the job
-`publish_due_notices` (`scheduler.jobs_publish_notices`) for notices whose time has come.
+`publish_due_notices` (`scheduler.jobs.publish_notices`) for notices whose time has come.
 Messages to parents wait for the end of quiet hours, except emergency notices.
 """
 
@@ -25,11 +25,11 @@ from handlers.notice.render import (
 )
 from handlers.notify import notify_people
 from handlers.types import Reply
-from models.accounts import ChannelAccount, PersonKind
-from models.notice import Notice, NoticeKind
-from models.notices import Family, Publication, attachments_of, publish_notice
-from models.rules import SchoolRules, next_waking_moment
-from models.school import School
+from models.accounts.tables import ChannelAccount, PersonKind
+from models.notices.queries import Family, Publication, attachments_of, publish_notice
+from models.notices.tables import Notice, NoticeKind
+from models.school.rules import SchoolRules, next_waking_moment
+from models.school.tables import School
 
 
 def delivery_moment(
@@ -50,8 +50,8 @@ async def publish(
     rules: SchoolRules,
     school: School,
 ) -> Publication | None:
-    """Publish the approved notice (see `models.notices.publish_notice`); None if it already was.
-    Raises `models.notices.NotApproved` for a notice nobody approved."""
+    """Publish the approved notice (see `models.notices.queries.publish_notice`); None if it already was.
+    Raises `models.notices.queries.NotApproved` for a notice nobody approved."""
     notice = await session.get(Notice, notice_id)
     if notice is None:
         return None

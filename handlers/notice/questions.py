@@ -31,11 +31,11 @@ from handlers.notice.states import State, next_state
 from handlers.notice.timing import TimeProblem
 from handlers.student_picker import SCHOOL_PICKER, StudentPicker
 from handlers.types import Button, Reply, Transition
-from models.notice import AttachmentKind, AudienceKind, NoticeKind
-from models.notices import BODY_LIMIT, MAX_ATTACHMENTS, TITLE_LIMIT
-from models.people import Staff, Student
-from models.school import SchoolClass
-from models.scope import Scope, has_whole_school_scope
+from models.notices.queries import BODY_LIMIT, MAX_ATTACHMENTS, TITLE_LIMIT
+from models.notices.tables import AttachmentKind, AudienceKind, NoticeKind
+from models.roster.scope import Scope, has_whole_school_scope
+from models.roster.tables import Staff, Student
+from models.school.tables import SchoolClass
 
 # Callback data. Values after the colon are checked again by the steps (never trusted). The
 # student picker owns "cls:", "stu:", "page:" and "grade:" in the students question.

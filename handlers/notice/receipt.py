@@ -8,7 +8,7 @@ nothing) and the pressed message is edited to show it.
 
 有疑问 opens a short conversation (`notice_question`); the question goes to the head teacher of
 the child's class with the child's name and the guardian's relation, never a phone number or an
-account. `forward_question` does that part; the WeCom parents' receipt page (`bot.receipt_page`)
+account. `forward_question` does that part; the WeCom parents' receipt page (`bot.web.receipt_page`)
 calls it too.
 """
 
@@ -34,10 +34,8 @@ from handlers.notice.render import (
 )
 from handlers.notify import notify_people
 from handlers.types import Button, Inbound, Reply, Transition
-from models.accounts import PersonKind
-from models.directory import staff_with_role
-from models.notice import QUESTION_KINDS, Notice, NoticeQuestion
-from models.notices import (
+from models.accounts.tables import PersonKind
+from models.notices.queries import (
     Child,
     ChildReceipt,
     attachments_of,
@@ -46,7 +44,9 @@ from models.notices import (
     receipts_of_guardian,
     record_question,
 )
-from models.people import StaffRole
+from models.notices.tables import QUESTION_KINDS, Notice, NoticeQuestion
+from models.roster.queries import staff_with_role
+from models.roster.tables import StaffRole
 
 QUESTION_FLOW = "notice_question"
 CHILD, TEXT = "child", "text"

@@ -9,8 +9,8 @@ from handlers.notice import questions as q
 from handlers.notice.converse import begin
 from handlers.notice.draft import FileDraft, NoticeDraft
 from handlers.types import Inbound, Reply
-from models.notice import Notice, NoticeStatus
-from models.notices import attachments_of, get_notice
+from models.notices.queries import attachments_of, get_notice
+from models.notices.tables import Notice, NoticeStatus
 
 FLOW = "notice"
 

@@ -17,7 +17,8 @@ from handlers.actions import action_button
 from handlers.i18n import Translator
 from handlers.notice.labels import GRADE_NAMES, KIND_NAMES, WEEKDAYS
 from handlers.types import Button, FileRef
-from models.notice import (
+from models.notices.queries import Child, audience_students
+from models.notices.tables import (
     NOTICE_STATUS_LABELS,
     QUESTION_KINDS,
     AttachmentKind,
@@ -26,9 +27,8 @@ from models.notice import (
     NoticeAttachment,
     NoticeKind,
 )
-from models.notices import Child, audience_students
-from models.people import Staff, Student
-from models.school import SchoolClass
+from models.roster.tables import Staff, Student
+from models.school.tables import SchoolClass
 
 #: Action names of the buttons on notice messages (`handlers.actions`).
 CONFIRM, QUESTION, SHOW, ANSWER = "nok", "nq", "nshow", "nqa"

@@ -22,8 +22,8 @@ from handlers.flow import Step
 from handlers.i18n import Translator
 from handlers.notice.render import format_moment, kind_name, status_name, title_line
 from handlers.types import Button, Inbound, Reply, Transition
-from models.notice import Notice, NoticeStatus
-from models.notice_tracking import (
+from models.notices.tables import Notice, NoticeStatus
+from models.notices.tracking import (
     REACH_LABELS,
     ClassTally,
     MissingStudent,

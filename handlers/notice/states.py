@@ -5,7 +5,7 @@ from __future__ import annotations
 from enum import StrEnum
 
 from handlers.notice.draft import NoticeDraft
-from models.notice import AudienceKind
+from models.notices.tables import AudienceKind
 
 
 class State(StrEnum):

@@ -20,14 +20,14 @@ from handlers.notice.timing import Field, problems_with, time_problems
 from handlers.notice.when import local_moment, parse_typed
 from handlers.student_picker import Ask, Empty, Picked
 from handlers.types import Inbound, Reply, Transition
-from models.notice import AttachmentKind, AudienceKind, NoticeKind
-from models.notices import (
+from models.notices.queries import (
     BODY_LIMIT,
     FILE_SIZE_LIMIT,
     MAX_ATTACHMENTS,
     TITLE_LIMIT,
     audience_size,
 )
+from models.notices.tables import AttachmentKind, AudienceKind, NoticeKind
 
 #: A deadline typed without a time is at 18:00; a publication at 8:00.
 DEADLINE_TIME = time(18, 0)

@@ -17,10 +17,10 @@ from handlers.notice.render import format_moment, title_line
 from handlers.notice.states import State, next_state
 from handlers.notice.timing import Field, time_problems
 from handlers.types import Reply, Transition
-from models.notice import AudienceKind
-from models.notices import AttachmentSpec, NoticeSpec, audience_size, submit_notice
-from models.people import Student
-from models.school import SchoolClass
+from models.notices.queries import AttachmentSpec, NoticeSpec, audience_size, submit_notice
+from models.notices.tables import AudienceKind
+from models.roster.tables import Student
+from models.school.tables import SchoolClass
 
 #: The answer to clear when a time rule is broken at submit (it is asked again).
 _CLEAR_FIRST = {

@@ -13,7 +13,7 @@ from __future__ import annotations
 from datetime import date
 
 from handlers.student_picker import PickerState
-from models.visit import VisitCategory, VisitForm
+from models.visits.tables import VisitCategory, VisitForm
 
 
 class VisitDraft(PickerState):

@@ -1,6 +1,6 @@
 """One message instead of a conversation: `昨天电访李华妈妈 说孩子感冒`.
 
-The message is read by `models.visit_text` against the teacher's own students only; what it
+The message is read by `models.visits.message_rules` against the teacher's own students only; what it
 recognises fills the draft, and the flow then asks only for what is still missing (student, form,
 category, date, who was met) before the same summary card as `/visit`.
 """
@@ -15,8 +15,8 @@ from handlers.visit.draft import VisitDraft
 from handlers.visit.labels import CATEGORY_NAMES, FORM_NAMES
 from handlers.visit.questions import TEXT_LIMIT, date_note, proceed
 from handlers.visit.render import format_date
-from models.visit_text import ParsedVisit, parse_visit_text
-from models.visits import visit_date_problem
+from models.visits.message_rules import ParsedVisit, parse_visit_text
+from models.visits.queries import visit_date_problem
 
 
 def matching_pupils(parsed: ParsedVisit, pupils: list[Pupil]) -> list[Pupil]:

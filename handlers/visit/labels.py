@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from handlers.i18n import N_
 from handlers.visit.states import State
-from models.visit import CATEGORY_LABELS, FORM_LABELS, VisitCategory, VisitForm
+from models.visits.tables import CATEGORY_LABELS, FORM_LABELS, VisitCategory, VisitForm
 
 FORM_NAMES: dict[VisitForm, str] = FORM_LABELS
 CATEGORY_NAMES: dict[VisitCategory, str] = CATEGORY_LABELS

@@ -22,10 +22,10 @@ from handlers.visit.labels import (
 )
 from handlers.visit.render import field_line, format_date, summary_card
 from handlers.visit.states import SECTIONS, TEXT_STATES, State, next_state
-from models.duties import open_duties_for_student
-from models.people import Staff
-from models.visit import VisitCategory, VisitForm
-from models.visits import DateProblem, school_year_first_day
+from models.duties.queries import open_duties_for_student
+from models.roster.tables import Staff
+from models.visits.queries import DateProblem, school_year_first_day
+from models.visits.tables import VisitCategory, VisitForm
 
 #: Longest free text a section takes (the column size of `Visit`).
 TEXT_LIMIT = 2000

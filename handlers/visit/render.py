@@ -9,8 +9,8 @@ from handlers.student_picker import Pupil
 from handlers.visit.draft import VisitDraft
 from handlers.visit.labels import CATEGORY_NAMES, FIELD_NAMES, FORM_NAMES
 from handlers.visit.states import SECTIONS, State
-from models.people import Staff
-from models.visit import Visit
+from models.roster.tables import Staff
+from models.visits.tables import Visit
 
 
 def format_date(t: Translator, day: date) -> str:

@@ -13,11 +13,16 @@ from handlers.types import Reply, Transition
 from handlers.visit.draft import VisitDraft
 from handlers.visit.questions import date_note, proceed, staff_of
 from handlers.visit.render import problem_alert
-from models.duties import fulfil_duties, open_duties_for_student
-from models.people import Staff
-from models.quota import MonthlyTargets
-from models.visit import Visit, VisitCreate
-from models.visits import monthly_progress, problem_recipients, save_visit, visit_date_problem
+from models.duties.queries import fulfil_duties, open_duties_for_student
+from models.quota.rules import MonthlyTargets
+from models.roster.tables import Staff
+from models.visits.queries import (
+    monthly_progress,
+    problem_recipients,
+    save_visit,
+    visit_date_problem,
+)
+from models.visits.tables import Visit, VisitCreate
 
 
 async def save(draft: VisitDraft, ctx: Context) -> Transition:

@@ -21,9 +21,9 @@ from handlers.visit.questions import ask, date_note, proceed
 from handlers.visit.render import field_line
 from handlers.visit.save import save
 from handlers.visit.states import SECTIONS, State, next_state
-from models.visit import VisitCategory, VisitForm
-from models.visit_text import parse_visit_text
-from models.visits import visit_date_problem
+from models.visits.message_rules import parse_visit_text
+from models.visits.queries import visit_date_problem
+from models.visits.tables import VisitCategory, VisitForm
 
 #: Longest text taken as a typed date.
 DATE_LIMIT = 50

@@ -18,14 +18,14 @@ from telegram import Update
 from telegram.ext import Application
 
 from bot.channels.telegram import WORKER, build_application
-from bot.db import Database
-from bot.delivery import DeliveryWorker
+from bot.delivery.worker import DeliveryWorker
 from bot.settings import Settings
 from handlers.dispatcher import Dispatcher
 from handlers.flow import Flow
-from models.outbox import OutboxMessage, OutboxStatus
-from tests.clock import FakeClock
+from models.db.engine import Database
+from models.outbox.tables import OutboxMessage, OutboxStatus
 from tests.fakes.telegram_request import FakeBotApi, FakeTelegramRequest, TgUser, UpdateFactory
+from tests.helpers.clock import FakeClock
 
 TEST_TOKEN = "7000000001:TEST-token-for-the-fake-bot-api"
 

@@ -18,14 +18,14 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
 from bot.channels.wecom_callback import drain
-from bot.db import Database
-from bot.delivery import DeliveryWorker
+from bot.delivery.worker import DeliveryWorker
 from bot.runner import build_delivery, build_dispatcher, deliver_due
 from bot.settings import Settings
 from bot.wecom_service import CALLBACK_PATH, WecomService, build_wecom
-from tests.clock import FakeClock
+from models.db.engine import Database
 from tests.fakes.wecom_callbacks import TEST_APP, encrypt_callback, event_xml, text_xml
 from tests.fakes.wecom_server import Call, WecomServer
+from tests.helpers.clock import FakeClock
 
 _NUMBERED = re.compile(r"^(\d+)\. (.+)$")
 

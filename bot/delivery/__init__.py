@@ -1,0 +1,1 @@
+"""Delivery: the outbox sender worker and the per-messenger send budget (pacing)."""

@@ -1,0 +1,200 @@
+"""The incident page: what a parent on WeCom opens from an urgent incident message.
+
+`GET /i/{token}` shows the school, a short title (【紧急】张小明在校突发情况), the same factual
+message a parent on Telegram receives (`handlers.incident.render.guardian_message`) and one big
+已知悉 button — or, once any guardian of the child acknowledged, the acknowledged line.
+`POST /i/{token}/ack` records it through the same code as the Telegram button
+(`handlers.incident.actions.acknowledge_for_guardian`: the first 已知悉 is recorded and the head
+teacher and the reporter are told once) and redirects back to the page (POST-redirect-GET).
+
+The token (`bot.web.links`, kind "incident") names the incident and the guardian; a notice link
+does not open it, nor it the receipt page. It works for seven days after the incident was
+reported. It opens only an incident about a child of that guardian, in the guardian's school.
+Each POST is one transaction; `on_outbox` is called after it committed. Answers, headers and
+polite 404 / 410 pages are the receipt page's (`bot.web.receipt_page`), which registers this page.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from aiohttp import web
+from jinja2 import Template
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.web.links import IncidentClaim, LinkSigner
+from bot.web.pages import (
+    Refused,
+    SignedPage,
+    back_to_page,
+    guarded,
+    guardian_translator,
+    html_answer,
+    message_answer,
+    page_lang,
+    page_template,
+)
+from bot.web.templates.common import STYLE
+from bot.web.templates.incident_page import PAGE
+from handlers.i18n import Translator, translator
+from handlers.incident.actions import acknowledge_for_guardian
+from handlers.incident.render import acknowledged_line, guardian_message
+from models.db.columns import utcnow
+from models.db.engine import Database
+from models.incidents.queries import IncidentView, incident_view, is_guardian_of
+from models.roster.tables import Guardian, Staff
+from models.school.tables import School
+
+#: Characters of the message shown under the title of the WeCom link card.
+DESCRIPTION_LENGTH = 80
+
+_PAGE: Template = page_template(PAGE)
+
+
+def add_incident_page(
+    app: web.Application,
+    *,
+    db: Database,
+    signer: LinkSigner,
+    zone: ZoneInfo,
+    now: Callable[[], datetime] = utcnow,
+    on_outbox: Callable[[], None] | None = None,
+) -> None:
+    """Serve the incident page under `/i/` on `app` (`bot.web.routes.add_parent_pages` does
+    this); `on_outbox` is called after an acknowledgement queued messages for staff."""
+    page = _IncidentPage(db=db, signer=signer, zone=zone, now=now, on_outbox=on_outbox)
+    app.router.add_get("/i/{token}", page.show)
+    app.router.add_post("/i/{token}/ack", page.acknowledge)
+
+
+def incident_title(t: Translator, view: IncidentView) -> str:
+    """`【紧急】张小明在校突发情况`: the page's heading and the WeCom card's title."""
+    return t._("【紧急】{student}在校突发情况").format(student=view.student.name)
+
+
+def incident_description(text: str, limit: int = DESCRIPTION_LENGTH) -> str:
+    """A short start of the family's message, without its leading 【…】 header."""
+    flat = re.sub(r"\s+", " ", re.sub(r"^\s*【[^】]*】", "", text)).strip()
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+
+
+class _Expired(Refused):
+    """An incident link past its seven days."""
+
+    def __init__(self) -> None:
+        super().__init__(410)
+
+    def page(self) -> web.Response:
+        t = translator("zh")
+        _ = t._
+        return message_answer(
+            t,
+            410,
+            _("链接已过期"),
+            _("这个链接已超过 7 天，已经失效。如需了解孩子的情况，请联系班主任。"),
+        )
+
+
+@dataclass(frozen=True)
+class _Found:
+    claim: IncidentClaim
+    view: IncidentView
+    guardian: Guardian
+    school: School | None
+    t: Translator
+
+
+class _IncidentPage(SignedPage):
+    def guard_handlers(self) -> None:
+        self.show = guarded(self._show)
+        self.acknowledge = guarded(self._acknowledge)
+
+    async def _find(self, session: AsyncSession, token: str, now: datetime) -> _Found:
+        """The incident about a child of the token's guardian, or `Refused` (404 / 410)."""
+        claim = self.signer.read_incident(token)
+        if claim is None:
+            raise Refused(404)
+        if now >= claim.expires_at:
+            raise _Expired()
+        guardian = await session.get(Guardian, claim.guardian_id)
+        if guardian is None:
+            raise Refused(404)
+        view = await incident_view(
+            session=session, school_id=guardian.school_id, incident_id=claim.incident_id
+        )
+        if view is None or not await is_guardian_of(
+            session=session, guardian_id=claim.guardian_id, student_id=view.incident.student_id
+        ):
+            raise Refused(404)
+        school = await session.get(School, guardian.school_id)
+        t = await guardian_translator(session, claim.guardian_id)
+        return _Found(claim, view, guardian, school, t)
+
+    # -- GET: the page ------------------------------------------------------------------------
+
+    async def _show(self, request: web.Request) -> web.StreamResponse:
+        token = request.match_info["token"]
+        async with self.db.session() as session:
+            found = await self._find(session, token, self.now())
+            head_id = found.view.head_teacher_id
+            head = await session.get(Staff, head_id) if head_id is not None else None
+        status = self._status(found, request.query.get("s", ""))
+        return html_answer(self._render(found, token, head.name if head else None, status))
+
+    def _render(self, found: _Found, token: str, head: str | None, status: str) -> str:
+        t, view = found.t, found.view
+        incident = view.incident
+        acknowledged = ""
+        if incident.acknowledged_at is not None:
+            by_you = incident.acknowledged_by == found.guardian.id
+            acknowledged = acknowledged_line(t, incident.acknowledged_at, self.zone, by_you=by_you)
+        title = incident_title(t, view)
+        return _PAGE.render(
+            lang=page_lang(t),
+            style=STYLE,
+            token=token,
+            page_title=title,
+            school=found.school.name if found.school is not None else "",
+            title=title,
+            message=guardian_message(t, view, self.zone, head, can_reply=False),
+            status=status,
+            acknowledged=acknowledged,
+            ack_label=t._("已知悉"),
+        )
+
+    @staticmethod
+    def _status(found: _Found, code: str) -> str:
+        _ = found.t._
+        if code == "ok":
+            return _("学校老师已收到您的确认。")
+        if code == "again":
+            return _("您已经确认过了，无需再次确认。")
+        return ""
+
+    # -- POST: 已知悉 ---------------------------------------------------------------------------
+
+    async def _acknowledge(self, request: web.Request) -> web.StreamResponse:
+        token = request.match_info["token"]
+        now = self.now()
+        async with self.db.session() as session:
+            found = await self._find(session, token, now)
+            done = await acknowledge_for_guardian(
+                session=session,
+                school_id=found.guardian.school_id,
+                incident_id=found.view.incident.id or 0,
+                guardian=found.guardian,
+                now=now,
+                zone=self.zone,
+            )
+            if done is None:
+                raise Refused(404)
+            incident = done.view.incident
+        if done.queued and self.on_outbox is not None:
+            self.on_outbox()
+        if done.recorded:
+            return back_to_page(token, "ok")
+        return back_to_page(token, "again" if incident.acknowledged_by == found.guardian.id else "")

@@ -1,0 +1,348 @@
+"""The receipt page: what a parent opens from a WeCom school notice (no login, one small page).
+
+`GET /n/{token}` shows the notice as that guardian received it — school, 文号 and title, body,
+their children, the deadline — with 确认收到 (or "✓ 已确认收到（time）"), and for fee and outing
+notices a 有疑问 form. `POST /n/{token}/confirm` and `POST /n/{token}/question` act and redirect
+back to the page with a status line (POST-redirect-GET: reloading never acts twice).
+
+The token (`bot.web.links`) names the notice and the guardian and is signed, so it opens only that
+family's copy; it expires with the notice's display window, and an archived notice is closed
+too. Confirming records the receipt exactly as the Telegram button does
+(`models.notices.queries.confirm_receipt`, channel "wecom-parent"); a question goes through the same
+`handlers.notice.receipt.forward_question` as the Telegram flow. Each POST is one transaction.
+
+What it shares with the incident page (`bot.web.incident_page`, `/i/…`) is in `bot.web.pages`;
+`bot.web.routes.add_parent_pages` mounts both. A bad link gets a polite page (404 unknown or forged, 410 expired), never a
+stack trace. Every answer says `Cache-Control: no-store`, `Referrer-Policy: no-referrer`,
+`X-Robots-Tag: noindex`.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from aiohttp import web
+from jinja2 import Template
+from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.web.links import LinkClaim, LinkSigner
+from bot.web.pages import (
+    PARENT_CHANNEL,
+    Refused,
+    SignedPage,
+    back_to_page,
+    guarded,
+    guardian_translator,
+    html_answer,
+    page_lang,
+    page_template,
+)
+from bot.web.templates.common import STYLE
+from bot.web.templates.receipt_page import PAGE
+from handlers.i18n import Translator
+from handlers.notice.receipt import QUESTION_LIMIT, all_confirmed, forward_question
+from handlers.notice.render import (
+    attachment_names,
+    children_names,
+    confirmed_line,
+    format_moment,
+    kind_name,
+)
+from models.db.columns import utcnow
+from models.db.engine import Database
+from models.notices.queries import (
+    ChildReceipt,
+    attachments_of,
+    confirm_receipt,
+    receipts_of_guardian,
+)
+from models.notices.tables import QUESTION_KINDS, Notice, NoticeKind, NoticeQuestion, NoticeStatus
+from models.school.tables import School
+
+log = logging.getLogger(__name__)
+
+#: Questions one guardian may send about one notice through the page (a leaked link cannot
+#: flood the head teacher).
+QUESTIONS_PER_NOTICE = 5
+
+_PAGE: Template = page_template(PAGE)
+
+
+def add_receipt_page(
+    app: web.Application,
+    *,
+    db: Database,
+    signer: LinkSigner,
+    zone: ZoneInfo,
+    now: Callable[[], datetime] = utcnow,
+    on_outbox: Callable[[], None] | None = None,
+) -> None:
+    """Serve the receipt page under `/n/` on `app`; `on_outbox` is called after a question
+    queued messages for staff (e.g. `DeliveryWorker.wake`)."""
+    page = _ReceiptPage(db=db, signer=signer, zone=zone, now=now, on_outbox=on_outbox)
+    app.router.add_get("/n/{token}", page.show)
+    app.router.add_post("/n/{token}/confirm", page.confirm)
+    app.router.add_post("/n/{token}/question", page.question)
+
+
+# -- what a token opens -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Found:
+    claim: LinkClaim
+    notice: Notice
+    school: School | None
+    children: list[ChildReceipt]
+    t: Translator
+
+
+@dataclass(frozen=True)
+class _Status:
+    text: str
+    warn: bool = False
+
+
+class _ReceiptPage(SignedPage):
+    def guard_handlers(self) -> None:
+        self.show = guarded(self._show)
+        self.confirm = guarded(self._confirm)
+        self.question = guarded(self._question)
+
+    async def _find(self, session: AsyncSession, token: str, now: datetime) -> _Found:
+        """The notice and the guardian's children in it, or `Refused` (404 / 410)."""
+        claim = self.signer.read(token)
+        if claim is None:
+            raise Refused(404)
+        if now >= claim.expires_at:
+            raise Refused(410)
+        notice = await session.get(Notice, claim.notice_id)
+        if notice is None:
+            raise Refused(404)
+        if notice.status is NoticeStatus.ARCHIVED or now.astimezone(self.zone).date() > (
+            notice.display_until
+        ):
+            raise Refused(410)
+        if notice.status is not NoticeStatus.PUBLISHED:
+            raise Refused(404)
+        children = await receipts_of_guardian(
+            session=session, notice_id=notice.id or 0, guardian_id=claim.guardian_id
+        )
+        if not children:
+            raise Refused(404)
+        school = await session.get(School, notice.school_id)
+        t = await guardian_translator(session, claim.guardian_id)
+        return _Found(claim, notice, school, children, t)
+
+    # -- GET: the page ------------------------------------------------------------------------
+
+    async def _show(self, request: web.Request) -> web.StreamResponse:
+        token = request.match_info["token"]
+        async with self.db.session() as session:
+            found = await self._find(session, token, self.now())
+            attachments = await attachments_of(session=session, notice_id=found.notice.id or 0)
+        status = _status_line(found, request.query.get("s", ""))
+        return html_answer(
+            self._render(found, token, status, attachment_names(found.t, attachments))
+        )
+
+    def _render(
+        self, found: _Found, token: str, status: _Status | None, attachments: list[str]
+    ) -> str:
+        t, notice, children = found.t, found.notice, found.children
+        _ = t._
+        kind = (
+            _("通知")
+            if notice.kind is NoticeKind.OTHER
+            else _("{kind}通知").format(kind=kind_name(t, notice.kind))
+        )
+        deadline = ""
+        if notice.receipt_required and notice.receipt_deadline is not None:
+            deadline = _("请于 {deadline} 前确认收到。").format(
+                deadline=format_moment(t, notice.receipt_deadline, self.zone)
+            )
+        confirmed = ""
+        if all_confirmed(children):
+            moment = max(c.confirmed_at for c in children if c.confirmed_at is not None)
+            confirmed = confirmed_line(t, moment, self.zone)
+        return _PAGE.render(
+            lang=page_lang(t),
+            style=STYLE,
+            token=token,
+            page_title=notice.title,
+            school=found.school.name if found.school is not None else "",
+            title=_("《{title}》").format(title=notice.title),
+            number=f"{kind} {notice.number}".strip(),
+            children_line=_("{children}的家长：").format(
+                children=children_names([c.child for c in children])
+            ),
+            body=notice.body,
+            attachments=_("本通知另有附件：{names}。如需查看，请联系班主任。").format(
+                names="、".join(attachments)
+            )
+            if attachments
+            else "",
+            deadline=deadline,
+            status=status.text if status else "",
+            status_warn=bool(status and status.warn),
+            receipt_required=notice.receipt_required,
+            confirmed=confirmed,
+            confirm_label=_("确认收到"),
+            question=_question_form(t, children) if notice.kind in QUESTION_KINDS else None,
+        )
+
+    # -- POST: 确认收到 -------------------------------------------------------------------------
+
+    async def _confirm(self, request: web.Request) -> web.StreamResponse:
+        token = request.match_info["token"]
+        now = self.now()
+        async with self.db.session() as session:
+            found = await self._find(session, token, now)
+            if not found.notice.receipt_required:
+                return back_to_page(token, "")
+            confirmation = await confirm_receipt(
+                session=session,
+                notice_id=found.notice.id or 0,
+                guardian_id=found.claim.guardian_id,
+                channel=PARENT_CHANNEL,
+                now=now,
+            )
+            if confirmation is None:
+                raise Refused(404)
+        return back_to_page(token, "ok" if confirmation.recorded else "again")
+
+    # -- POST: 有疑问 ---------------------------------------------------------------------------
+
+    async def _question(self, request: web.Request) -> web.StreamResponse:
+        token = request.match_info["token"]
+        form = await request.post()
+        text = str(form.get("text") or "").replace("\r\n", "\n").strip()
+        wanted = str(form.get("child") or "")
+        now = self.now()
+        queued = 0
+        async with self.db.session() as session:
+            found = await self._find(session, token, now)
+            if found.notice.kind not in QUESTION_KINDS:
+                raise Refused(404)
+            status, chosen = _question_problem(found.children, text, wanted)
+            if chosen is not None:
+                status, queued = await self._ask(session, found, chosen, text, now)
+        if queued and self.on_outbox is not None:
+            self.on_outbox()
+        return back_to_page(token, status)
+
+    async def _ask(
+        self,
+        session: AsyncSession,
+        found: _Found,
+        chosen: ChildReceipt,
+        text: str,
+        now: datetime,
+    ) -> tuple[str, int]:
+        """Forward the question unless it is a repeat or one too many; (status, rows queued)."""
+        notice_id, guardian_id = found.notice.id or 0, found.claim.guardian_id
+        asked = list(
+            (
+                await session.exec(
+                    select(NoticeQuestion).where(
+                        NoticeQuestion.notice_id == notice_id,
+                        NoticeQuestion.guardian_id == guardian_id,
+                    )
+                )
+            ).all()
+        )
+        student_id = chosen.child.student.id or 0
+        if any(q.student_id == student_id and q.text == text[:500] for q in asked):
+            return "asked", 0  # pressed twice, or sent again: the teacher has it already
+        if len(asked) >= QUESTIONS_PER_NOTICE:
+            return "many", 0
+        forwarded = await forward_question(
+            session=session,
+            school_id=found.notice.school_id,
+            notice=found.notice,
+            guardian_id=guardian_id,
+            child=chosen.child,
+            text=text,
+            channel=PARENT_CHANNEL,
+            now=now,
+        )
+        return "asked", forwarded.queued
+
+
+def _question_problem(
+    children: list[ChildReceipt], text: str, wanted: str
+) -> tuple[str, ChildReceipt | None]:
+    """The child the question is about, or the status saying what is missing."""
+    if not text:
+        return "empty", None
+    if len(text) > QUESTION_LIMIT:
+        return "long", None
+    if wanted:
+        chosen = [c for c in children if str(c.child.student.id) == wanted]
+        return ("", chosen[0]) if chosen else ("child", None)
+    if len({c.child.klass.id for c in children}) == 1:
+        return "", children[0]
+    return "child", None
+
+
+def _question_form(t: Translator, children: list[ChildReceipt]) -> dict[str, Any]:
+    _ = t._
+    classes = {c.child.klass.id for c in children}
+    if len(classes) == 1:
+        hint = _(
+            "写下您的疑问（不超过 {limit} 字），我们会转给{klass}班主任。"
+            "您的电话和账号不会显示给老师。"
+        ).format(limit=QUESTION_LIMIT, klass=children[0].child.klass.name)
+        choices: list[dict[str, str]] = []
+    else:
+        hint = _(
+            "写下您的疑问（不超过 {limit} 字），我们会转给孩子的班主任。"
+            "您的电话和账号不会显示给老师。"
+        ).format(limit=QUESTION_LIMIT)
+        choices = [
+            {
+                "value": str(c.child.student.id),
+                "label": f"{c.child.student.name}（{c.child.klass.name}）",
+            }
+            for c in children
+        ]
+    return {
+        "heading": _("有疑问"),
+        "hint": hint,
+        "children": choices,
+        "child_prompt": _("您的疑问是关于哪个孩子的？"),
+        "send_label": _("发送疑问"),
+        "limit": QUESTION_LIMIT,
+    }
+
+
+def _status_line(found: _Found, code: str) -> _Status | None:
+    _ = found.t._
+    if code == "ok":
+        return _Status(_("已确认收到，谢谢您！"))
+    if code == "again":
+        return _Status(_("您已经确认过了，无需再次确认。"))
+    if code == "asked":
+        return _Status(_("您的疑问已转给班主任，老师会尽快答复您。"))
+    if code == "empty":
+        return _Status(_("请先写下您的疑问，再点“发送疑问”。"), warn=True)
+    if code == "long":
+        return _Status(
+            _("您的疑问超过 {limit} 字，请精简后再发送。").format(limit=QUESTION_LIMIT), warn=True
+        )
+    if code == "child":
+        return _Status(_("请选择您的疑问是关于哪个孩子的。"), warn=True)
+    if code == "many":
+        return _Status(
+            _("您对这份通知已提了 {count} 个疑问，请等待老师答复，或直接联系班主任。").format(
+                count=QUESTIONS_PER_NOTICE
+            ),
+            warn=True,
+        )
+    return None

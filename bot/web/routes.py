@@ -1,0 +1,31 @@
+"""Mounting the parents' pages on the bot's web server: the receipt page (`/n/…`) and the
+incident page (`/i/…`), both opened by signed links."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from aiohttp import web
+
+from bot.web.incident_page import add_incident_page
+from bot.web.links import LinkSigner
+from bot.web.receipt_page import add_receipt_page
+from models.db.columns import utcnow
+from models.db.engine import Database
+
+
+def add_parent_pages(
+    app: web.Application,
+    *,
+    db: Database,
+    signer: LinkSigner,
+    zone: ZoneInfo,
+    now: Callable[[], datetime] = utcnow,
+    on_outbox: Callable[[], None] | None = None,
+) -> None:
+    """Serve both pages on `app`; `on_outbox` is called after a question or an acknowledgement
+    queued messages for staff (e.g. `DeliveryWorker.wake`)."""
+    add_receipt_page(app, db=db, signer=signer, zone=zone, now=now, on_outbox=on_outbox)
+    add_incident_page(app, db=db, signer=signer, zone=zone, now=now, on_outbox=on_outbox)

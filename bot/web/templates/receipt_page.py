@@ -1,0 +1,56 @@
+"""The receipt page parents open from a WeCom school notice: one small mobile page.
+
+Every word on it is passed in already translated (`handlers.i18n`); the templates hold markup
+only. Jinja2 escapes every value (`autoescape=True` in `bot.web.receipt_page`).
+"""
+
+from bot.web.templates.common import HEAD
+
+PAGE = (
+    HEAD
+    + """<body>
+<main>
+<section class="card">
+{% if school %}<p class="school">{{ school }}</p>{% endif %}
+<h1>{{ title }}</h1>
+{% if number %}<p class="number">{{ number }}</p>{% endif %}
+<p class="children">{{ children_line }}</p>
+<div class="body">{{ body }}</div>
+{% if attachments %}<p class="hint">{{ attachments }}</p>{% endif %}
+{% if deadline %}<p class="deadline">{{ deadline }}</p>{% endif %}
+</section>
+{% if status %}<p class="status{% if status_warn %} warn{% endif %}" role="status">{{ status }}</p>{% endif %}
+{% if receipt_required %}
+<section class="card">
+{% if confirmed %}
+<p class="done" id="confirmed">{{ confirmed }}</p>
+{% else %}
+<form method="post" action="{{ token }}/confirm">
+<button type="submit" id="confirm">{{ confirm_label }}</button>
+</form>
+{% endif %}
+</section>
+{% endif %}
+{% if question %}
+<section class="card">
+<h2>{{ question.heading }}</h2>
+<p class="hint">{{ question.hint }}</p>
+<form method="post" action="{{ token }}/question">
+{% if question.children %}
+<fieldset>
+<legend>{{ question.child_prompt }}</legend>
+{% for child in question.children %}
+<label class="child"><input type="radio" name="child" value="{{ child.value }}" required> {{ child.label }}</label>
+{% endfor %}
+</fieldset>
+{% endif %}
+<textarea name="text" maxlength="{{ question.limit }}" required aria-label="{{ question.heading }}"></textarea>
+<button type="submit" class="secondary" id="ask">{{ question.send_label }}</button>
+</form>
+</section>
+{% endif %}
+</main>
+</body>
+</html>
+"""
+)

@@ -1,0 +1,35 @@
+"""Audit log: who read or changed what (no message contents, no phone numbers)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import insert
+from sqlmodel import Field, SQLModel
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from models.db.columns import AwareDateTime, utcnow
+from models.db.driver_sql import transaction_connection
+
+
+class AuditEntry(SQLModel, table=True):
+    __tablename__ = "audit_log"
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(default_factory=utcnow, sa_type=AwareDateTime, index=True)
+    actor: str = Field(max_length=64)  # "staff:7", "guardian:3", "cli"
+    action: str = Field(max_length=32)  # "visit.create", "export.visits", "account.bind"
+    subject: str = Field(default="", max_length=64)  # "visit:42", "student:9"
+    detail: str = Field(default="", max_length=500)
+
+
+#: One row, in the caller's transaction (Core: no flush of the session's other objects).
+_INSERT = insert(AuditEntry.__table__)  # type: ignore[attr-defined]
+
+
+async def audit(
+    *, session: AsyncSession, actor: str, action: str, subject: str = "", detail: str = ""
+) -> None:
+    entry = AuditEntry(actor=actor, action=action, subject=subject, detail=detail)
+    connection = await transaction_connection(session)
+    await connection.execute(_INSERT, entry.model_dump(exclude={"id"}))

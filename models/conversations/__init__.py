@@ -1,0 +1,1 @@
+"""Conversation state for every channel, and the inbound updates already handled."""

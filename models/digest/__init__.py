@@ -1,0 +1,1 @@
+"""The figures of 德育处's daily digest, gathered in a fixed number of queries."""

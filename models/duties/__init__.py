@@ -1,0 +1,1 @@
+"""Immediate-visit duties 立即家访: the tables and opening them once per teacher and source."""

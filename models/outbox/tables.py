@@ -1,0 +1,80 @@
+"""The outbox: every message that matters is a row first, sent later by the delivery worker."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import JSON, Column
+from sqlmodel import Field, SQLModel
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from models.db.columns import AwareDateTime, insert_ignoring_duplicates, str_enum, utcnow
+
+
+class OutboxStatus(StrEnum):
+    PENDING = "pending"
+    SENDING = "sending"  # claimed by a worker, lease running
+    SENT = "sent"
+    FAILED = "failed"  # permanent failure, recorded and reported
+    UNKNOWN = "unknown"  # timed out after the request left: never blindly resent
+
+
+class OutboxMessage(SQLModel, table=True):
+    __tablename__ = "outbox"
+
+    id: int | None = Field(default=None, primary_key=True)
+    #: Deterministic key, e.g. "visit-problem:42:staff:7": enqueueing twice makes one row.
+    key: str = Field(max_length=200, unique=True)
+    kind: str = Field(max_length=32, index=True)
+    channel: str = Field(max_length=16)
+    chat_id: str = Field(max_length=64)
+    #: A serialised `handlers.types.Reply`.
+    payload: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    status: OutboxStatus = Field(
+        default=OutboxStatus.PENDING, sa_type=str_enum(OutboxStatus), index=True
+    )
+    attempts: int = 0
+    due_at: datetime = Field(default_factory=utcnow, sa_type=AwareDateTime)
+    lease_until: datetime | None = Field(default=None, sa_type=AwareDateTime)
+    #: When the current claim handed the message to the channel. A `sending` row whose lease
+    #: ran out with this set may have been delivered: it becomes `unknown`, never resent.
+    attempted_at: datetime | None = Field(default=None, sa_type=AwareDateTime)
+    sent_at: datetime | None = Field(default=None, sa_type=AwareDateTime)
+    #: The messenger's id of the message sent (Telegram message_id; "" where a channel has
+    #: none), so that a later row can edit it (`Reply.edit_message_id`).
+    message_ref: str = Field(default="", max_length=64, sa_column_kwargs={"server_default": ""})
+    error: str = Field(default="", max_length=500)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=AwareDateTime)
+
+
+async def enqueue(
+    *,
+    session: AsyncSession,
+    key: str,
+    kind: str,
+    channel: str,
+    chat_id: str,
+    payload: dict[str, Any],
+    due_at: datetime | None = None,
+) -> bool:
+    """Add a message to the outbox unless a row with this key exists; True if added.
+
+    Runs inside the caller's transaction, so the message exists exactly when the thing that
+    caused it was committed.
+    """
+    values = {
+        "key": key,
+        "kind": kind,
+        "channel": channel,
+        "chat_id": chat_id,
+        "payload": payload,
+        "status": OutboxStatus.PENDING,
+        "attempts": 0,
+        "due_at": due_at or utcnow(),
+        "created_at": utcnow(),
+        "error": "",
+    }
+    table = OutboxMessage.__table__  # type: ignore[attr-defined]
+    return await insert_ignoring_duplicates(session, table, values, unique=["key"])

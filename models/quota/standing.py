@@ -1,0 +1,579 @@
+"""Where every teacher of a school stands on the quota rules, gathered in a fixed number of queries.
+
+`school_standing` reads the calendar, the staff and their classes, one grouped count of visits per
+teacher and one per student, whatever the size of the school (ten queries at most); the pure
+rules of `models.quota.rules` turn those facts into a `TeacherStanding` per teacher and a
+`ClassCompletion` per class. `/quota`, the reminder jobs and the daily digest all read this.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from sqlalchemy import Row, Select, and_, case, false, func, or_
+from sqlalchemy import select as sa_select
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from models.quota.rules import (
+    MonthSpan,
+    QuotaRole,
+    Tally,
+    break_on,
+    break_visit_target,
+    expected_so_far,
+    is_left_behind,
+    is_special,
+    key_visits_met,
+    month_span,
+    monthly_visit_target,
+    must_visit_in_break,
+    prorated,
+    quota_role,
+)
+from models.roster.tables import Staff, Student, Teaching
+from models.school.calendar import school_year_start
+from models.school.rules import DEFAULT_RULES, SchoolRules
+from models.school.tables import Group, GroupCoach, School, SchoolClass, Term, TermKind
+from models.visits.tables import Visit, VisitCategory
+
+#: The most SQL statements `school_standing` runs, whatever the school's size (the summer break
+#: adds one to the usual nine).
+QUERIES = 10
+
+
+@dataclass(frozen=True)
+class Pupil:
+    """A student named in a list (not yet visited, must visit …)."""
+
+    id: int
+    name: str
+    class_name: str
+
+
+@dataclass(frozen=True)
+class MonthStanding:
+    """The month's two counted rules: visits (head and subject teachers) and parent contacts."""
+
+    #: None for coaches, whose only monthly rule is the parent contacts.
+    visits: Tally | None
+    #: Families (distinct students) whose parents the teacher reached this month.
+    contacts: Tally
+    #: What pace asks for by the start of the day.
+    visits_expected: int
+    contacts_expected: int
+    #: Term days left in the month, today included.
+    remaining_days: int
+
+    @property
+    def visits_behind(self) -> bool:
+        return self.visits is not None and self.visits.done < self.visits_expected
+
+    @property
+    def contacts_behind(self) -> bool:
+        return self.contacts.done < self.contacts_expected
+
+    @property
+    def behind(self) -> bool:
+        return self.visits_behind or self.contacts_behind
+
+    @property
+    def met(self) -> bool:
+        return (self.visits is None or self.visits.met) and self.contacts.met
+
+
+@dataclass(frozen=True)
+class BreakStanding:
+    kind: TermKind
+    first: date
+    last: date
+    #: Visits over the break against its quota (None: the role's break rule is a list).
+    visits: Tally | None
+    #: Head teachers: the must-visit list (winter: special-type students; summer: newly taken
+    #: over), how many are visited, and who is still to be visited.
+    must_visit: Tally | None
+    pending: tuple[Pupil, ...] = ()
+
+    @property
+    def has_rule(self) -> bool:
+        return self.visits is not None or (
+            self.must_visit is not None and self.must_visit.target > 0
+        )
+
+
+@dataclass(frozen=True)
+class TeacherStanding:
+    staff_id: int
+    name: str
+    role: QuotaRole
+    #: The classes the teacher is head of (empty for subject teachers and coaches).
+    classes: tuple[str, ...]
+    #: None when the month has no term day.
+    month: MonthStanding | None
+    #: Head teachers: students of the class visited this school year (遍访), and who is not.
+    coverage: Tally | None = None
+    unvisited: tuple[Pupil, ...] = ()
+    #: Head teachers with special-type students: those with the year's key visits done.
+    key_visits: Tally | None = None
+    key_missing: tuple[Pupil, ...] = ()
+    #: Head teachers with left-behind students: those whose parents were reached this month.
+    left_behind: Tally | None = None
+    left_behind_missing: tuple[Pupil, ...] = ()
+    #: The break `day` falls in, when the role has a break rule.
+    on_break: BreakStanding | None = None
+
+
+@dataclass(frozen=True)
+class ClassCompletion:
+    """One class's month: its head teacher's visits against the target, and its coverage."""
+
+    class_id: int
+    name: str
+    grade: int
+    number: int
+    head_teacher_id: int | None
+    head_teacher_name: str | None
+    #: The head teacher's visits this month (term days) and the month's target for them;
+    #: 0/0 when the class has no active head teacher or the month no term day.
+    done: int
+    target: int
+    #: Visits this month (term days) to the class's students, by any teacher.
+    class_visits: int
+    students: int
+    #: Students of the class visited at least once this school year.
+    visited_this_year: int
+
+    @property
+    def share(self) -> float:
+        """Completion between 0 and 1 (1 when there is no target)."""
+        return 1.0 if self.target <= 0 else min(1.0, self.done / self.target)
+
+
+@dataclass(frozen=True)
+class SchoolStanding:
+    day: date
+    span: MonthSpan
+    term_break: Term | None
+    teachers: list[TeacherStanding] = field(default_factory=list)
+    classes: list[ClassCompletion] = field(default_factory=list)
+
+    def behind_pace(self) -> list[TeacherStanding]:
+        """The teachers behind pace for the month; nobody on a day outside term time."""
+        if not self.span.in_term(self.day):
+            return []
+        return [t for t in self.teachers if t.month is not None and t.month.behind]
+
+
+@dataclass
+class _StudentFacts:
+    year: int = 0
+    key: int = 0
+    month: int = 0
+    on_break: int = 0
+
+
+@dataclass
+class _TeacherFacts:
+    month: int = 0
+    families: int = 0
+    on_break: int = 0
+
+
+@dataclass
+class _Roster:
+    id: int
+    name: str
+    student_no: str
+    class_id: int
+    tags: list[str]
+
+
+def _between(first: date, last: date) -> Any:
+    return and_(col(Visit.visit_date) >= first, col(Visit.visit_date) <= last)
+
+
+def _month_condition(span: MonthSpan) -> Any:
+    """Visits dated on the month's term days up to `span.day`."""
+    runs = [(r.first, min(r.last, span.day)) for r in span.ranges if r.first <= span.day]
+    if not runs:
+        return false()
+    return or_(*(_between(first, last) for first, last in runs))
+
+
+def _break_condition(term: Term | None, day: date) -> Any:
+    """Visits dated in the break up to `day`."""
+    return false() if term is None else _between(term.start_date, min(term.end_date, day))
+
+
+def _counted(condition: Any) -> Any:
+    return func.sum(case((condition, 1), else_=0))
+
+
+async def _rows(
+    session: AsyncSession, query: Select[*tuple[Any, ...]]
+) -> Sequence[Row[*tuple[Any, ...]]]:
+    """Run a many-column Core SELECT in the session's transaction."""
+    connection = await session.connection()
+    return (await connection.execute(query)).all()
+
+
+async def school_standing(
+    *,
+    session: AsyncSession,
+    school_id: int,
+    day: date,
+    rules: SchoolRules = DEFAULT_RULES,
+    staff_ids: Sequence[int] | None = None,
+    day_complete: bool = False,
+) -> SchoolStanding:
+    """Every active teacher's standing on `day` (local date), or only `staff_ids`'.
+
+    Visits dated up to `day` count. The pace asks for what was due by the start of `day`, or by
+    its end with `day_complete` (a digest about yesterday). Staff with no class or group
+    (德育处, principal, care room) have no quota and are left out.
+    """
+    school = await session.get(School, school_id)
+    if school is None:
+        raise LookupError(f"no school {school_id}")
+    terms = list((await session.exec(select(Term).where(Term.school_id == school_id))).all())
+    span = month_span(day, terms, day_complete=day_complete)
+    term_break = break_on(day, terms)
+    year_start = school_year_start(
+        day, month=school.year_start_month, start_day=school.year_start_day
+    )
+    lower = min(year_start, span.first, term_break.start_date if term_break else span.first)
+    only = list(staff_ids) if staff_ids is not None else None
+
+    staff_query = select(Staff).where(Staff.school_id == school_id, col(Staff.active))
+    class_query = select(SchoolClass).where(SchoolClass.school_id == school_id)
+    teaching_query = (
+        select(Teaching.staff_id)
+        .join(SchoolClass, col(SchoolClass.id) == col(Teaching.class_id))
+        .where(SchoolClass.school_id == school_id)
+        .distinct()
+    )
+    coach_query = (
+        select(GroupCoach.staff_id)
+        .join(Group, col(Group.id) == col(GroupCoach.group_id))
+        .where(Group.school_id == school_id)
+        .distinct()
+    )
+    if only is not None:
+        staff_query = staff_query.where(col(Staff.id).in_(only))
+        class_query = class_query.where(col(SchoolClass.head_teacher_id).in_(only))
+        teaching_query = teaching_query.where(col(Teaching.staff_id).in_(only))
+        coach_query = coach_query.where(col(GroupCoach.staff_id).in_(only))
+    staff = list((await session.exec(staff_query.order_by(col(Staff.staff_no)))).all())
+    classes = list(
+        (
+            await session.exec(
+                class_query.order_by(col(SchoolClass.grade), col(SchoolClass.number))
+            )
+        ).all()
+    )
+    teaching = set((await session.exec(teaching_query)).all())
+    coaching = set((await session.exec(coach_query)).all())
+
+    teacher_facts = await _teacher_facts(
+        session, school_id, span, term_break, lower, [s.id or 0 for s in staff] if only else None
+    )
+    headed = [c for c in classes if c.head_teacher_id is not None]
+    roster = await _roster(session, [c.id or 0 for c in headed])
+    student_facts = await _student_facts(
+        session, school_id, span, term_break, year_start, lower, [c.id or 0 for c in headed]
+    )
+    known_to_head: set[int] = set()
+    if term_break is not None and term_break.kind == TermKind.SUMMER_BREAK:
+        known_to_head = await _visited_by_head_before(
+            session, school_id, term_break.start_date, [c.id or 0 for c in headed]
+        )
+
+    build = _Builder(
+        rules=rules,
+        span=span,
+        term_break=term_break,
+        classes=classes,
+        roster=roster,
+        student_facts=student_facts,
+        known_to_head=known_to_head,
+    )
+    teachers: list[TeacherStanding] = []
+    for person in staff:
+        person_id = person.id or 0
+        head_of = [c for c in classes if c.head_teacher_id == person_id]
+        role = quota_role(
+            head_teacher=bool(head_of),
+            subject_teacher=person_id in teaching,
+            coach=person_id in coaching,
+        )
+        if role is None:
+            continue
+        facts = teacher_facts.get(person_id, _TeacherFacts())
+        teachers.append(build.teacher(person, role, head_of, facts))
+    by_id = {t.staff_id: t for t in teachers}
+    return SchoolStanding(
+        day=day,
+        span=span,
+        term_break=term_break,
+        teachers=teachers,
+        classes=[build.completion(c, by_id) for c in classes],
+    )
+
+
+async def teacher_standing(
+    *, session: AsyncSession, staff: Staff, day: date, rules: SchoolRules = DEFAULT_RULES
+) -> TeacherStanding | None:
+    """One teacher's standing (None for staff without a class or group)."""
+    standing = await school_standing(
+        session=session, school_id=staff.school_id, day=day, rules=rules, staff_ids=[staff.id or 0]
+    )
+    return standing.teachers[0] if standing.teachers else None
+
+
+async def class_month_completion(
+    *, session: AsyncSession, school_id: int, day: date, rules: SchoolRules = DEFAULT_RULES
+) -> list[ClassCompletion]:
+    """Every class of the school, by grade and number, with its month's quota completion."""
+    standing = await school_standing(session=session, school_id=school_id, day=day, rules=rules)
+    return standing.classes
+
+
+# -- the queries --------------------------------------------------------------------------------
+
+
+async def _teacher_facts(
+    session: AsyncSession,
+    school_id: int,
+    span: MonthSpan,
+    term_break: Term | None,
+    lower: date,
+    staff_ids: list[int] | None,
+) -> dict[int, _TeacherFacts]:
+    in_month = _month_condition(span)
+    query = (
+        sa_select(
+            col(Visit.teacher_id),
+            _counted(in_month),
+            func.count(func.distinct(case((in_month, Visit.student_id)))),
+            _counted(_break_condition(term_break, span.day)),
+        )
+        .where(col(Visit.school_id) == school_id, col(Visit.visit_date) >= lower)
+        .group_by(col(Visit.teacher_id))
+    )
+    if staff_ids is not None:
+        query = query.where(col(Visit.teacher_id).in_(staff_ids))
+    rows = await _rows(session, query)
+    return {
+        int(teacher): _TeacherFacts(int(month or 0), int(families or 0), int(on_break or 0))
+        for teacher, month, families, on_break in rows
+    }
+
+
+async def _roster(session: AsyncSession, class_ids: list[int]) -> list[_Roster]:
+    if not class_ids:
+        return []
+    query = (
+        sa_select(
+            col(Student.id),
+            col(Student.name),
+            col(Student.student_no),
+            col(Student.class_id),
+            col(Student.tags),
+        )
+        .where(col(Student.class_id).in_(class_ids), col(Student.active))
+        .order_by(col(Student.student_no))
+    )
+    return [
+        _Roster(int(sid or 0), name, number, class_id, [t for t in tags.split(",") if t])
+        for sid, name, number, class_id, tags in await _rows(session, query)
+    ]
+
+
+async def _student_facts(
+    session: AsyncSession,
+    school_id: int,
+    span: MonthSpan,
+    term_break: Term | None,
+    year_start: date,
+    lower: date,
+    class_ids: list[int],
+) -> dict[int, _StudentFacts]:
+    if not class_ids:
+        return {}
+    this_year = _between(year_start, span.day)
+    query = (
+        sa_select(
+            col(Visit.student_id),
+            _counted(this_year),
+            _counted(and_(this_year, col(Visit.category) == VisitCategory.KEY)),
+            _counted(_month_condition(span)),
+            _counted(_break_condition(term_break, span.day)),
+        )
+        .join(Student, col(Student.id) == col(Visit.student_id))
+        .where(
+            col(Visit.school_id) == school_id,
+            col(Visit.visit_date) >= lower,
+            col(Student.class_id).in_(class_ids),
+        )
+        .group_by(col(Visit.student_id))
+    )
+    rows = await _rows(session, query)
+    return {
+        int(student): _StudentFacts(int(year or 0), int(key or 0), int(month or 0), int(br or 0))
+        for student, year, key, month, br in rows
+    }
+
+
+async def _visited_by_head_before(
+    session: AsyncSession, school_id: int, before: date, class_ids: list[int]
+) -> set[int]:
+    """Students whom their class's head teacher visited before `before` (any year)."""
+    if not class_ids:
+        return set()
+    query = (
+        select(Visit.student_id)
+        .join(Student, col(Student.id) == col(Visit.student_id))
+        .join(SchoolClass, col(SchoolClass.id) == col(Student.class_id))
+        .where(
+            Visit.school_id == school_id,
+            col(Visit.visit_date) < before,
+            col(Visit.teacher_id) == col(SchoolClass.head_teacher_id),
+            col(Student.class_id).in_(class_ids),
+        )
+        .distinct()
+    )
+    return {int(s) for s in (await session.exec(query)).all()}
+
+
+# -- facts to standings (no database) -----------------------------------------------------------
+
+
+@dataclass
+class _Builder:
+    rules: SchoolRules
+    span: MonthSpan
+    term_break: Term | None
+    classes: list[SchoolClass]
+    roster: list[_Roster]
+    student_facts: dict[int, _StudentFacts]
+    known_to_head: set[int]
+
+    def __post_init__(self) -> None:
+        self.class_names = {c.id or 0: c.name for c in self.classes}
+        self.by_class: dict[int, list[_Roster]] = {}
+        for student in self.roster:
+            self.by_class.setdefault(student.class_id, []).append(student)
+
+    def _pupil(self, student: _Roster) -> Pupil:
+        return Pupil(student.id, student.name, self.class_names.get(student.class_id, ""))
+
+    def _facts(self, student: _Roster) -> _StudentFacts:
+        return self.student_facts.get(student.id, _StudentFacts())
+
+    def month(self, role: QuotaRole, facts: _TeacherFacts) -> MonthStanding | None:
+        span = self.span
+        if span.term_days == 0:
+            return None
+        visit_target = monthly_visit_target(role, self.rules)
+        visits = None
+        if visit_target is not None:
+            visits = Tally(facts.month, prorated(visit_target, span))
+        contacts = Tally(facts.families, prorated(self.rules.monthly_parent_contacts, span))
+        return MonthStanding(
+            visits=visits,
+            contacts=contacts,
+            visits_expected=expected_so_far(visits.target, span) if visits else 0,
+            contacts_expected=expected_so_far(contacts.target, span),
+            remaining_days=span.remaining,
+        )
+
+    def teacher(
+        self, person: Staff, role: QuotaRole, head_of: list[SchoolClass], facts: _TeacherFacts
+    ) -> TeacherStanding:
+        pupils = [s for c in head_of for s in self.by_class.get(c.id or 0, [])]
+        month = self.month(role, facts)
+        on_break = self.on_break(role, facts, pupils)
+        if role != QuotaRole.HEAD_TEACHER:
+            return TeacherStanding(
+                staff_id=person.id or 0,
+                name=person.name,
+                role=role,
+                classes=(),
+                month=month,
+                on_break=on_break,
+            )
+        unvisited = [s for s in pupils if self._facts(s).year == 0]
+        special = [s for s in pupils if is_special(s.tags)]
+        key_missing = [s for s in special if not key_visits_met(self._facts(s).key, self.rules)]
+        # The monthly contact with left-behind children's parents, in months with term days.
+        left = [s for s in pupils if is_left_behind(s.tags)] if month is not None else []
+        wanted = self.rules.left_behind_contacts_per_month
+        left_missing = [s for s in left if self._facts(s).month < wanted]
+        return TeacherStanding(
+            staff_id=person.id or 0,
+            name=person.name,
+            role=role,
+            classes=tuple(c.name for c in head_of),
+            month=month,
+            coverage=Tally(len(pupils) - len(unvisited), len(pupils)),
+            unvisited=tuple(self._pupil(s) for s in unvisited),
+            key_visits=Tally(len(special) - len(key_missing), len(special)) if special else None,
+            key_missing=tuple(self._pupil(s) for s in key_missing),
+            left_behind=Tally(len(left) - len(left_missing), len(left)) if left else None,
+            left_behind_missing=tuple(self._pupil(s) for s in left_missing),
+            on_break=on_break,
+        )
+
+    def on_break(
+        self, role: QuotaRole, facts: _TeacherFacts, pupils: list[_Roster]
+    ) -> BreakStanding | None:
+        term = self.term_break
+        if term is None:
+            return None
+        target = break_visit_target(role, term.kind, self.rules)
+        must: Tally | None = None
+        pending: list[_Roster] = []
+        if role == QuotaRole.HEAD_TEACHER:
+            listed = [
+                s
+                for s in pupils
+                if must_visit_in_break(
+                    term.kind, tags=s.tags, visited_by_head_before=s.id in self.known_to_head
+                )
+            ]
+            pending = [s for s in listed if self._facts(s).on_break == 0]
+            must = Tally(len(listed) - len(pending), len(listed))
+        if target is None and must is None:
+            return None
+        return BreakStanding(
+            kind=term.kind,
+            first=term.start_date,
+            last=term.end_date,
+            visits=Tally(facts.on_break, target) if target is not None else None,
+            must_visit=must,
+            pending=tuple(self._pupil(s) for s in pending),
+        )
+
+    def completion(
+        self, klass: SchoolClass, teachers: dict[int, TeacherStanding]
+    ) -> ClassCompletion:
+        head = teachers.get(klass.head_teacher_id) if klass.head_teacher_id else None
+        month = head.month if head is not None else None
+        visits = month.visits if month is not None else None
+        pupils = self.by_class.get(klass.id or 0, [])
+        return ClassCompletion(
+            class_id=klass.id or 0,
+            name=klass.name,
+            grade=klass.grade,
+            number=klass.number,
+            head_teacher_id=head.staff_id if head else None,
+            head_teacher_name=head.name if head else None,
+            done=visits.done if visits else 0,
+            target=visits.target if visits else 0,
+            class_visits=sum(self._facts(s).month for s in pupils),
+            students=len(pupils),
+            visited_this_year=sum(1 for s in pupils if self._facts(s).year > 0),
+        )

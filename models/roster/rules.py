@@ -1,0 +1,568 @@
+"""The roster's rules: which columns a sheet has, what a valid row is, and every problem found.
+
+Pure functions over cell text (no files, no database), so every rule is tested with a table of
+cases. `validate_roster` checks the whole roster and raises `RosterInvalid` with *every* problem,
+each located by sheet, row and column as the person who typed the file sees them, so the school
+can fix the file in one go instead of one error per attempt.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+
+from models.roster.classnames import class_display, parse_class_name
+from models.roster.phones import is_mainland_mobile, normalise_phone
+from models.roster.tables import STUDENT_TAGS, StaffRole
+
+SheetKind = Literal["teachers", "students"]
+ClassKey = tuple[int, int]
+
+#: The sheet names of the workbook, which are also how problems name the sheet.
+SHEET_LABELS: Mapping[SheetKind, str] = {"teachers": "教师", "students": "学生"}
+
+#: Separators of list cells (classes taught, roles, tags, groups): ; ； , ， 、 and line breaks.
+_LIST_SEPARATORS = re.compile(r"[;；,，、\n]+")
+_SUBJECT_SEPARATOR = re.compile(r"[:：]")
+
+ROLE_WORDS: Mapping[str, StaffRole] = {
+    "管理员": StaffRole.ADMIN,
+    "admin": StaffRole.ADMIN,
+    "德育处": StaffRole.ADMIN,
+    "校长": StaffRole.PRINCIPAL,
+    "principal": StaffRole.PRINCIPAL,
+    "关爱室": StaffRole.CARE,
+    "care": StaffRole.CARE,
+}
+TAG_ALIASES: Mapping[str, str] = {"留守儿童": "留守"}
+GUARDIAN_POSITIONS = (1, 2)
+
+# Column widths in the database (models.roster.tables / models.school.tables).
+_MAX_NO, _MAX_NAME, _MAX_RELATION, _MAX_SUBJECT, _MAX_GROUP, _MAX_WECOM = 32, 50, 20, 20, 50, 64
+
+
+@dataclass(frozen=True)
+class Column:
+    """A column: its field, the Chinese header (first) and the accepted aliases."""
+
+    field: str
+    names: tuple[str, ...]
+    required: bool = False
+
+    @property
+    def header(self) -> str:
+        return self.names[0]
+
+
+def _guardian_columns(position: int) -> tuple[Column, ...]:
+    prefix = f"家长{position}"
+    return (
+        Column(f"guardian{position}_name", (f"{prefix}姓名", f"guardian{position}_name")),
+        Column(f"guardian{position}_relation", (f"{prefix}关系", f"guardian{position}_relation")),
+        Column(
+            f"guardian{position}_phone",
+            (f"{prefix}手机", f"{prefix}手机号", f"{prefix}电话", f"guardian{position}_phone"),
+        ),
+    )
+
+
+TEACHER_COLUMNS: tuple[Column, ...] = (
+    Column("staff_no", ("工号", "staff_no"), required=True),
+    Column("name", ("姓名", "name"), required=True),
+    Column("phone", ("手机", "手机号", "手机号码", "phone")),
+    Column("head_of", ("班主任", "head_of")),
+    Column("teaches", ("任教", "任教班级", "teaches")),
+    Column("roles", ("角色", "roles")),
+    Column("wecom_userid", ("企业微信账号", "企业微信", "wecom_userid")),
+    Column("coaches", ("带队", "coaches")),
+)
+STUDENT_COLUMNS: tuple[Column, ...] = (
+    Column("student_no", ("学号", "student_no"), required=True),
+    Column("name", ("姓名", "name"), required=True),
+    Column("class", ("班级", "class"), required=True),
+    Column("tags", ("特殊类型", "tags")),
+    *(column for position in GUARDIAN_POSITIONS for column in _guardian_columns(position)),
+    Column("groups", ("社团", "groups")),
+)
+COLUMNS: Mapping[SheetKind, tuple[Column, ...]] = {
+    "teachers": TEACHER_COLUMNS,
+    "students": STUDENT_COLUMNS,
+}
+
+
+@dataclass(frozen=True)
+class RawSheet:
+    """One sheet (or CSV file) as read: cell text by row, the header row included.
+
+    `rows` holds `(row number as the spreadsheet shows it, cell texts)`; blank rows may be absent.
+    """
+
+    label: str
+    kind: SheetKind
+    rows: Sequence[tuple[int, Sequence[str]]]
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong in the file, located as a person sees it in their spreadsheet."""
+
+    sheet: str
+    row: int | None
+    column: str | None
+    message: str
+
+    def __str__(self) -> str:
+        where = self.sheet
+        if self.row is not None:
+            where += f" 第{self.row}行"
+        if self.column:
+            where += f" {self.column}"
+        return f"{where}：{self.message}"
+
+
+class RosterInvalid(ValueError):
+    """The roster has problems; nothing may be imported. Carries every problem found."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = problems
+        super().__init__("\n".join(str(p) for p in problems))
+
+
+@dataclass(frozen=True)
+class TeacherRow:
+    row: int
+    staff_no: str
+    name: str
+    phone: str | None
+    head_of: ClassKey | None
+    #: (class, subject) pairs; a class taught in two subjects appears once, subjects joined by 、.
+    teaches: tuple[tuple[ClassKey, str], ...]
+    roles: str  # comma-separated StaffRole values, in enum order
+    wecom_userid: str | None
+    coaches: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class GuardianEntry:
+    position: int
+    name: str
+    relation: str
+    phone: str
+
+
+@dataclass(frozen=True)
+class StudentRow:
+    row: int
+    student_no: str
+    name: str
+    klass: ClassKey
+    tags: str  # comma-separated, in STUDENT_TAGS order
+    guardians: tuple[GuardianEntry, ...]
+    groups: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Roster:
+    """A validated roster, ready to import. `*_fields` name the optional columns the file has:
+    a column left out of the file leaves that data in the database untouched."""
+
+    teachers: tuple[TeacherRow, ...]
+    students: tuple[StudentRow, ...]
+    teacher_fields: frozenset[str] = field(default_factory=frozenset)
+    student_fields: frozenset[str] = field(default_factory=frozenset)
+
+    @property
+    def has_guardians(self) -> bool:
+        return any(f.startswith("guardian") for f in self.student_fields)
+
+    def class_keys(self) -> list[ClassKey]:
+        """Every class the roster mentions, in order of first appearance."""
+        seen: dict[ClassKey, None] = {}
+        for teacher in self.teachers:
+            if teacher.head_of is not None:
+                seen.setdefault(teacher.head_of)
+            for klass, _subject in teacher.teaches:
+                seen.setdefault(klass)
+        for student in self.students:
+            seen.setdefault(student.klass)
+        return list(seen)
+
+    def group_names(self) -> list[str]:
+        seen: dict[str, None] = {}
+        for teacher in self.teachers:
+            for name in teacher.coaches:
+                seen.setdefault(name)
+        for student in self.students:
+            for name in student.groups:
+                seen.setdefault(name)
+        return list(seen)
+
+
+# --- cell rules -------------------------------------------------------------------------------
+
+
+def split_list(text: str) -> list[str]:
+    """`三(1)班；三(2)班、四(1)班` → three items; blanks dropped."""
+    return [item.strip() for item in _LIST_SEPARATORS.split(text) if item.strip()]
+
+
+def header_key(text: str) -> str:
+    """How headers are compared: full-width folded, surrounding spaces ignored, any case."""
+    return unicodedata.normalize("NFKC", text).strip().casefold()
+
+
+def parse_roles(text: str) -> tuple[str, list[str]]:
+    """`管理员；校长` → (`"admin,principal"`, unknown words)."""
+    roles: set[StaffRole] = set()
+    unknown: list[str] = []
+    for word in split_list(text):
+        role = ROLE_WORDS.get(header_key(word))
+        if role is None:
+            unknown.append(word)
+        else:
+            roles.add(role)
+    return ",".join(r.value for r in StaffRole if r in roles), unknown
+
+
+def parse_tags(text: str) -> tuple[str, list[str]]:
+    """`留守儿童、贫困` → (`"贫困,留守"`, unknown words), tags in STUDENT_TAGS order."""
+    tags: set[str] = set()
+    unknown: list[str] = []
+    for word in split_list(text):
+        tag = TAG_ALIASES.get(word, word)
+        if tag in STUDENT_TAGS:
+            tags.add(tag)
+        else:
+            unknown.append(word)
+    return ",".join(t for t in STUDENT_TAGS if t in tags), unknown
+
+
+def parse_phone(text: str) -> str:
+    """A mainland mobile in its plain 11-digit form; ValueError otherwise."""
+    phone = normalise_phone(text)
+    if not is_mainland_mobile(phone):
+        raise ValueError(f"手机号“{text}”无效，应为11位大陆手机号")
+    return phone
+
+
+# --- sheets -----------------------------------------------------------------------------------
+
+
+@dataclass
+class _Sheet:
+    """A sheet being validated: where each column is, and the problems found so far."""
+
+    raw: RawSheet
+    problems: list[Problem]
+    index: dict[str, tuple[int, str]] = field(default_factory=dict)  # field → (position, header)
+    header_row: int = 1
+
+    def header(self, field_name: str) -> str:
+        if field_name in self.index:
+            return self.index[field_name][1]
+        return next(c.header for c in COLUMNS[self.raw.kind] if c.field == field_name)
+
+    def value(self, cells: Sequence[str], field_name: str) -> str:
+        located = self.index.get(field_name)
+        if located is None or located[0] >= len(cells):
+            return ""
+        return cells[located[0]].strip()
+
+    def report(self, row: int | None, field_name: str | None, message: str) -> None:
+        column = self.header(field_name) if field_name else None
+        self.problems.append(Problem(self.raw.label, row, column, message))
+
+    def data_rows(self) -> Iterable[tuple[int, Sequence[str]]]:
+        for number, cells in self.raw.rows:
+            if number > self.header_row and any(c.strip() for c in cells):
+                yield number, cells
+
+
+def _locate_columns(sheet: _Sheet) -> bool:
+    """Find the header row and each known column; False when a required column is missing."""
+    header = next(
+        ((n, cells) for n, cells in sheet.raw.rows if any(c.strip() for c in cells)), None
+    )
+    if header is None:
+        sheet.report(None, None, "表格是空的，没有找到标题行")
+        return False
+    sheet.header_row, cells = header
+    by_key = {
+        header_key(name): column for column in COLUMNS[sheet.raw.kind] for name in column.names
+    }
+    for position, text in enumerate(cells):
+        column = by_key.get(header_key(text))
+        if column is None:
+            continue  # extra columns (备注, 序号 …) are the school's business
+        if column.field in sheet.index:
+            sheet.problems.append(
+                Problem(sheet.raw.label, sheet.header_row, text.strip(), "这一列重复出现")
+            )
+            continue
+        sheet.index[column.field] = (position, text.strip())
+    complete = True
+    for column in COLUMNS[sheet.raw.kind]:
+        if column.required and column.field not in sheet.index:
+            english = next(n for n in column.names if n.isascii())
+            sheet.report(None, None, f"缺少必需的列“{column.header}”（或英文列名 {english}）")
+            complete = False
+    return complete
+
+
+def _required(sheet: _Sheet, number: int, cells: Sequence[str], field_name: str) -> str:
+    value = sheet.value(cells, field_name)
+    if not value:
+        sheet.report(number, field_name, f"{sheet.header(field_name)}不能为空")
+    return value
+
+
+def _within(sheet: _Sheet, number: int, field_name: str, value: str, limit: int) -> str:
+    if len(value) > limit:
+        sheet.report(number, field_name, f"“{value[:20]}…”太长（最多{limit}个字）")
+    return value
+
+
+def _unique(sheet: _Sheet, seen: dict[str, int], number: int, field_name: str, value: str) -> None:
+    if not value:
+        return
+    if value in seen:
+        sheet.report(
+            number, field_name, f"{sheet.header(field_name)}“{value}”与第{seen[value]}行重复"
+        )
+    else:
+        seen[value] = number
+
+
+def _class(sheet: _Sheet, number: int, field_name: str, text: str) -> ClassKey | None:
+    try:
+        return parse_class_name(text)
+    except ValueError as exc:
+        sheet.report(number, field_name, str(exc))
+        return None
+
+
+def _names(sheet: _Sheet, number: int, cells: Sequence[str], field_name: str) -> tuple[str, ...]:
+    names = dict.fromkeys(split_list(sheet.value(cells, field_name)))
+    for name in names:
+        _within(sheet, number, field_name, name, _MAX_GROUP)
+    return tuple(names)
+
+
+def _split_subject(item: str) -> tuple[str, str]:
+    """`三(1)班:数学` or `三(1)班：数学` → (`三(1)班`, `数学`); no colon → no subject."""
+    class_text, _, subject = _SUBJECT_SEPARATOR.sub(":", item, count=1).partition(":")
+    return class_text.strip(), subject.strip()
+
+
+def _teaches(sheet: _Sheet, number: int, text: str) -> tuple[tuple[ClassKey, str], ...]:
+    subjects: dict[ClassKey, list[str]] = {}
+    for item in split_list(text):
+        class_text, subject = _split_subject(item)
+        klass = _class(sheet, number, "teaches", class_text)
+        if klass is None:
+            continue
+        listed = subjects.setdefault(klass, [])
+        if subject and subject not in listed:
+            listed.append(subject)
+    result: list[tuple[ClassKey, str]] = []
+    for klass, listed in subjects.items():
+        subject = "、".join(listed)
+        if len(subject) > _MAX_SUBJECT:
+            sheet.report(number, "teaches", f"{class_display(*klass)}的科目“{subject}”太长")
+        result.append((klass, subject))
+    return tuple(result)
+
+
+def _optional_phone(sheet: _Sheet, number: int, field_name: str, text: str) -> str | None:
+    if not text:
+        return None
+    try:
+        return parse_phone(text)
+    except ValueError as exc:
+        sheet.report(number, field_name, str(exc))
+        return None
+
+
+def _teacher_rows(sheet: _Sheet) -> list[TeacherRow]:
+    rows: list[TeacherRow] = []
+    staff_nos: dict[str, int] = {}
+    heads: dict[ClassKey, int] = {}
+    for number, cells in sheet.data_rows():
+        staff_no = _within(
+            sheet, number, "staff_no", _required(sheet, number, cells, "staff_no"), _MAX_NO
+        )
+        _unique(sheet, staff_nos, number, "staff_no", staff_no)
+        name = _within(sheet, number, "name", _required(sheet, number, cells, "name"), _MAX_NAME)
+        phone = _optional_phone(sheet, number, "phone", sheet.value(cells, "phone"))
+
+        head_of: ClassKey | None = None
+        head_text = sheet.value(cells, "head_of")
+        if len(split_list(head_text)) > 1:
+            sheet.report(number, "head_of", f"班主任只能填写一个班级：“{head_text}”")
+        elif head_text:
+            head_of = _class(sheet, number, "head_of", head_text)
+        if head_of is not None:
+            if head_of in heads:
+                sheet.report(
+                    number,
+                    "head_of",
+                    f"{class_display(*head_of)}已在第{heads[head_of]}行指定了班主任，"
+                    "一个班只能有一位班主任",
+                )
+            else:
+                heads[head_of] = number
+
+        roles, unknown_roles = parse_roles(sheet.value(cells, "roles"))
+        for word in unknown_roles:
+            sheet.report(
+                number, "roles", f"未知的角色“{word}”（可填：管理员/德育处、校长、关爱室）"
+            )
+        wecom = _within(
+            sheet, number, "wecom_userid", sheet.value(cells, "wecom_userid"), _MAX_WECOM
+        )
+        rows.append(
+            TeacherRow(
+                row=number,
+                staff_no=staff_no,
+                name=name,
+                phone=phone,
+                head_of=head_of,
+                teaches=_teaches(sheet, number, sheet.value(cells, "teaches")),
+                roles=roles,
+                wecom_userid=wecom or None,
+                coaches=_names(sheet, number, cells, "coaches"),
+            )
+        )
+    return rows
+
+
+@dataclass
+class _GuardianBook:
+    """Guardian phones seen so far in the file: one phone is one person, with one name."""
+
+    first: dict[str, tuple[str, int]] = field(default_factory=dict)  # phone → (name, row)
+
+    def check(self, sheet: _Sheet, number: int, field_name: str, phone: str, name: str) -> None:
+        known = self.first.setdefault(phone, (name, number))
+        if known[0] != name:
+            sheet.report(
+                number,
+                field_name,
+                f"手机号{phone}在第{known[1]}行登记的家长是“{known[0]}”，这里却是“{name}”；"
+                "同一位家长请填写相同的姓名",
+            )
+
+
+def _guardian_sheet_check(sheet: _Sheet) -> list[int]:
+    """Positions whose name and phone columns are both present (a lone one is reported once)."""
+    usable: list[int] = []
+    for position in GUARDIAN_POSITIONS:
+        name_f, phone_f = f"guardian{position}_name", f"guardian{position}_phone"
+        has_name, has_phone = name_f in sheet.index, phone_f in sheet.index
+        if has_name and has_phone:
+            usable.append(position)
+        elif has_name or has_phone:
+            missing = sheet.header(phone_f if has_name else name_f)
+            sheet.report(
+                None,
+                None,
+                f"有“{sheet.header(name_f if has_name else phone_f)}”列，却缺少“{missing}”列",
+            )
+    return usable
+
+
+def _guardians(
+    sheet: _Sheet, number: int, cells: Sequence[str], positions: list[int], book: _GuardianBook
+) -> tuple[GuardianEntry, ...]:
+    entries: list[GuardianEntry] = []
+    for position in positions:
+        name_f, relation_f, phone_f = (
+            f"guardian{position}_name",
+            f"guardian{position}_relation",
+            f"guardian{position}_phone",
+        )
+        name = _within(sheet, number, name_f, sheet.value(cells, name_f), _MAX_NAME)
+        relation = _within(sheet, number, relation_f, sheet.value(cells, relation_f), _MAX_RELATION)
+        phone_text = sheet.value(cells, phone_f)
+        if name and not phone_text:
+            sheet.report(number, phone_f, f"填写了家长{position}姓名，但缺少家长{position}手机")
+            continue
+        if phone_text and not name:
+            sheet.report(number, name_f, f"填写了家长{position}手机，但缺少家长{position}姓名")
+            continue
+        if not name:
+            if relation:
+                sheet.report(number, relation_f, f"填写了家长{position}关系，但缺少姓名和手机")
+            continue
+        phone = _optional_phone(sheet, number, phone_f, phone_text)
+        if phone is None:
+            continue
+        if any(entry.phone == phone for entry in entries):
+            sheet.report(number, phone_f, f"家长{position}的手机号与家长1相同")
+            continue
+        book.check(sheet, number, phone_f, phone, name)
+        entries.append(GuardianEntry(position=position, name=name, relation=relation, phone=phone))
+    return tuple(entries)
+
+
+def _student_rows(sheet: _Sheet) -> list[StudentRow]:
+    rows: list[StudentRow] = []
+    student_nos: dict[str, int] = {}
+    positions = _guardian_sheet_check(sheet)
+    book = _GuardianBook()
+    for number, cells in sheet.data_rows():
+        student_no = _within(
+            sheet, number, "student_no", _required(sheet, number, cells, "student_no"), _MAX_NO
+        )
+        _unique(sheet, student_nos, number, "student_no", student_no)
+        name = _within(sheet, number, "name", _required(sheet, number, cells, "name"), _MAX_NAME)
+        class_text = _required(sheet, number, cells, "class")
+        klass = _class(sheet, number, "class", class_text) if class_text else None
+        tags, unknown_tags = parse_tags(sheet.value(cells, "tags"))
+        for word in unknown_tags:
+            sheet.report(
+                number, "tags", f"未知的特殊类型“{word}”（可填：{'、'.join(STUDENT_TAGS)}）"
+            )
+        guardians = _guardians(sheet, number, cells, positions, book)
+        groups = _names(sheet, number, cells, "groups")
+        if klass is not None:
+            rows.append(
+                StudentRow(
+                    row=number,
+                    student_no=student_no,
+                    name=name,
+                    klass=klass,
+                    tags=tags,
+                    guardians=guardians,
+                    groups=groups,
+                )
+            )
+    return rows
+
+
+def _optional_fields(sheet: _Sheet) -> frozenset[str]:
+    return frozenset(
+        f
+        for f in sheet.index
+        if not any(c.field == f and c.required for c in COLUMNS[sheet.raw.kind])
+    )
+
+
+def validate_roster(teachers: RawSheet, students: RawSheet) -> Roster:
+    """The validated roster; raises RosterInvalid listing every problem in both sheets."""
+    problems: list[Problem] = []
+    teacher_sheet = _Sheet(teachers, problems)
+    teacher_rows = _teacher_rows(teacher_sheet) if _locate_columns(teacher_sheet) else []
+    student_sheet = _Sheet(students, problems)
+    student_rows = _student_rows(student_sheet) if _locate_columns(student_sheet) else []
+    if problems:
+        raise RosterInvalid(problems)
+    return Roster(
+        teachers=tuple(teacher_rows),
+        students=tuple(student_rows),
+        teacher_fields=_optional_fields(teacher_sheet),
+        student_fields=_optional_fields(student_sheet),
+    )

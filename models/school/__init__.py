@@ -1,0 +1,1 @@
+"""The school: its tables (classes, groups, terms), its configurable rules and its calendar."""

@@ -1,0 +1,92 @@
+"""The school's configurable rules, with DOMAIN.md's defaults, and the quiet-hours rule.
+
+Every number a school may change lives here; `Settings.rules` reads overrides from the
+environment (`RULES__QUIET_START=21:30`, `RULES__DUTY_DUE_HOURS=12`, …).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, time, timedelta
+from typing import Literal
+from zoneinfo import ZoneInfo
+
+from pydantic import BaseModel, ConfigDict
+
+
+class SchoolRules(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    #: Nothing but urgent incidents is sent from `quiet_start` until `quiet_end` (local time).
+    quiet_start: time = time(21, 0)
+    quiet_end: time = time(7, 0)
+    #: An immediate visit is due this many hours after its trigger.
+    duty_due_hours: int = 24
+    #: A teacher with an open duty is reminded this often (in waking hours).
+    duty_reminder_hours: int = 4
+    #: Staff are told who to phone when no guardian acknowledged an incident in this time.
+    ack_timeout_minutes: int = 10
+    #: A sick absence longer than this many school days triggers an immediate visit.
+    sick_absence_school_days: int = 2
+    #: Daily check for sick absences past that threshold (its messages wait for waking hours).
+    sick_check_time: time = time(6, 30)
+    #: Daily alert to 德育处 about immediate visits past due (once a day per duty).
+    duty_overdue_alert_time: time = time(8, 0)
+    #: 德育处's daily digest is sent at this local time.
+    digest_time: time = time(7, 30)
+    #: A scheduled job whose slot was missed while the bot was down runs once when it is back, if
+    #: the slot is at most this many hours old (older slots are skipped).
+    missed_job_grace_hours: float = 6.0
+
+    # -- Quotas 家访指标 (DOMAIN.md "Quotas"; models/quota/rules.py applies them) ----------------------
+    #: Visits a month (any form, any category) by a head teacher / a subject teacher. Months
+    #: are counted over their term days; a month partly in a break has a pro-rated target.
+    monthly_visits_head_teacher: int = 10
+    monthly_visits_subject_teacher: int = 3
+    #: Every teacher (head, subject, coach): families whose parents were contacted a month.
+    monthly_parent_contacts: int = 8
+    #: The parents of every left-behind child 留守儿童 are contacted this often a month.
+    left_behind_contacts_per_month: int = 1
+    #: Visits during the winter break, as a whole.
+    winter_visits_head_teacher: int = 6
+    winter_visits_subject_teacher: int = 4
+    #: Visits by a subject teacher during the summer break (a head teacher instead visits every
+    #: newly taken-over student once).
+    summer_visits_subject_teacher: int = 6
+    #: Key visits 重点家访 each special-type student gets a school year: at least / at most.
+    key_visits_min: int = 1
+    key_visits_max: int = 2
+    #: The weekly nudge to teachers behind pace for the month (mon … sun, local time).
+    weekly_nudge_day: Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"] = "mon"
+    weekly_nudge_time: time = time(8, 0)
+    #: Those still short of the month's target are reminded this many days before its last day.
+    month_end_days_before: int = 3
+    month_end_time: time = time(8, 0)
+    #: On the first day of a winter or summer break: the break quota and the must-visit list.
+    break_start_time: time = time(8, 0)
+
+
+DEFAULT_RULES = SchoolRules()
+
+
+def in_quiet_hours(moment: datetime, *, zone: ZoneInfo, rules: SchoolRules = DEFAULT_RULES) -> bool:
+    """Whether `moment` (aware) falls in the school's quiet hours."""
+    local = moment.astimezone(zone).time()
+    start, end = rules.quiet_start, rules.quiet_end
+    if start == end:
+        return False
+    if start < end:
+        return start <= local < end
+    return local >= start or local < end
+
+
+def next_waking_moment(
+    moment: datetime, *, zone: ZoneInfo, rules: SchoolRules = DEFAULT_RULES
+) -> datetime:
+    """`moment` itself outside quiet hours, else the end of the quiet hours it falls in."""
+    if not in_quiet_hours(moment, zone=zone, rules=rules):
+        return moment
+    local = moment.astimezone(zone)
+    end = datetime.combine(local.date(), rules.quiet_end, tzinfo=zone)
+    if end <= local:
+        end = datetime.combine(local.date() + timedelta(days=1), rules.quiet_end, tzinfo=zone)
+    return end.astimezone(moment.tzinfo)

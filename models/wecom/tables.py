@@ -1,0 +1,51 @@
+"""WeChat Work (企业微信) bookkeeping: callback nonces seen, callbacks kept until handled, and
+the shared access token."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlmodel import Field, SQLModel
+
+from models.db.columns import AwareDateTime, utcnow
+
+
+class WecomNonce(SQLModel, table=True):
+    """A callback nonce already accepted: the same nonce again is a replay and is refused."""
+
+    __tablename__ = "wecom_nonce"
+
+    id: int | None = Field(default=None, primary_key=True)
+    nonce: str = Field(max_length=64, unique=True)
+    seen_at: datetime = Field(default_factory=utcnow, sa_type=AwareDateTime, index=True)
+
+
+class WecomToken(SQLModel, table=True):
+    """The app's access token, shared by every process of the bot (one row per corp and app)."""
+
+    __tablename__ = "wecom_token"
+
+    id: int | None = Field(default=None, primary_key=True)
+    #: "corp_id:agent_id"
+    app: str = Field(max_length=100, unique=True)
+    token: str = Field(max_length=512)
+    expires_at: datetime = Field(sa_type=AwareDateTime)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=AwareDateTime)
+
+
+class WecomInbox(SQLModel, table=True):
+    """A callback accepted and answered, kept until it has been handled.
+
+    Written in the same transaction as its nonce and its `inbound_seen` claim, before WeCom
+    gets its answer; `handled_at` is set once the bot has dealt with it. A row still open when
+    the bot starts (it stopped between answering and handling) is handled then.
+    """
+
+    __tablename__ = "wecom_inbox"
+
+    id: int | None = Field(default=None, primary_key=True)
+    update_key: str = Field(max_length=64, unique=True)
+    #: The decrypted message's fields as JSON (what `on_message` receives).
+    payload: str
+    received_at: datetime = Field(default_factory=utcnow, sa_type=AwareDateTime, index=True)
+    handled_at: datetime | None = Field(default=None, sa_type=AwareDateTime)

@@ -1,0 +1,1 @@
+"""The scheduled jobs, one module per family: digest, duties, incidents, notices, reminders."""

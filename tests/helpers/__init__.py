@@ -1,0 +1,1 @@
+"""Helpers several test files share: factories, a fixed clock, and per-feature set-ups."""
