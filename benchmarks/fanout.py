@@ -42,12 +42,13 @@ from telegram.ext import ExtBot
 from telegram.request import HTTPXRequest
 
 from benchmarks.updates import BenchmarkError, keep_traffic_local, scratch_database
-from bot.channels.telegram import CHANNEL, TelegramChannel
+from bot.channels.telegram import TelegramChannel
 from bot.channels.telegram_pacing import (
     TELEGRAM_PER_CHAT_PER_SECOND,
     TELEGRAM_PER_SECOND,
     TelegramRateLimiter,
 )
+from bot.channels.telegram_render import CHANNEL
 from bot.delivery.worker import DeliveryWorker
 from handlers.types import Button, Reply
 from models.db.engine import Database

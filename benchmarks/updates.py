@@ -57,7 +57,8 @@ from telegram.ext import (
     filters,
 )
 
-from bot.channels.telegram import ALLOWED_UPDATES, CHANNEL, CONCURRENT_UPDATES, build_application
+from bot.channels.telegram import ALLOWED_UPDATES, CONCURRENT_UPDATES, build_application
+from bot.channels.telegram_render import CHANNEL
 from bot.demo import seed_demo
 from bot.gc_tuning import tune_after_startup
 from bot.runner import build_dispatcher

@@ -41,6 +41,7 @@ class SchoolSettings(Protocol):
     @property
     def school_name(self) -> str | None: ...
 
+
 log = logging.getLogger(__name__)
 
 #: Called after a run queued messages: wakes the delivery worker.

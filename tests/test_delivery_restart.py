@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlmodel import col, select
 
-from bot.channels.telegram import CHANNEL
+from bot.channels.telegram_render import CHANNEL
 from bot.delivery.worker import DeliveryWorker
 from handlers.types import Reply
 from models.db.engine import Database

@@ -19,7 +19,8 @@ from telegram.error import (
 )
 
 from bot.channels.base import PermanentSendError, RetryableSendError, UnknownSendOutcome
-from bot.channels.telegram import TelegramChannel, build_application, classify
+from bot.channels.telegram import TelegramChannel, build_application
+from bot.channels.telegram_errors import classify
 from bot.channels.telegram_pacing import TelegramRateLimiter
 from bot.delivery.pacing import delivering
 from bot.settings import Settings

@@ -7,7 +7,8 @@ from collections import Counter
 import pytest
 from sqlmodel import col, func, select
 
-from bot.demo import demo_roster, run_demo_seed, seed_demo
+from bot.demo import run_demo_seed, seed_demo
+from bot.demo_roster import demo_roster
 from bot.settings import Settings
 from models.db.engine import Database
 from models.roster.tables import STUDENT_TAGS, Guardian, Staff, StaffRole, Student, StudentGuardian

@@ -16,7 +16,8 @@ from telegram.request import RequestData
 
 import tests.fakes
 from bot.channels.console import ConsoleChannel
-from bot.channels.telegram import TelegramChannel, pieces
+from bot.channels.telegram import TelegramChannel
+from bot.channels.telegram_render import pieces
 from bot.delivery.worker import DeliveryWorker
 from bot.demo import seed_demo
 from handlers.dispatcher import Dispatcher

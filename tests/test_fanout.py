@@ -16,8 +16,9 @@ import pytest
 from sqlmodel import col, func, select
 from telegram.ext import ExtBot
 
-from bot.channels.telegram import CHANNEL, TelegramChannel
+from bot.channels.telegram import TelegramChannel
 from bot.channels.telegram_pacing import TelegramRateLimiter, telegram_limiter
+from bot.channels.telegram_render import CHANNEL
 from bot.delivery.worker import DeliveryWorker
 from handlers.types import Reply
 from models.db.columns import utcnow

@@ -11,7 +11,7 @@ import pytest
 from sqlmodel import select
 from telegram import Update
 
-from bot.channels.telegram import update_to_inbound
+from bot.channels.telegram_render import update_to_inbound
 from handlers.registry import all_actions, all_flows
 from models.db.engine import Database
 from models.school.tables import School

@@ -8,7 +8,8 @@ from typing import TYPE_CHECKING
 from sqlmodel import select
 
 from models.db.engine import Database
-from models.notices.queries import NotApproved, publish_notice
+from models.notices.publishing import publish_notice
+from models.notices.queries import NotApproved
 from models.notices.tables import NoticeKind, NoticeStatus
 from models.roster.tables import Staff
 from tests.helpers.clock import FakeClock

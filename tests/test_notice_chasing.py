@@ -11,7 +11,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from handlers.types import Reply
 from models.db.engine import Database
-from models.notices.queries import confirm_receipt
+from models.notices.receipts import confirm_receipt
 from models.notices.tables import Notice, NoticeStatus
 from models.notices.tracking import ChaseStage, NoticeChase
 from scheduler.jobs.notices import Stages, archive_notices, chase_receipts, due_stages

@@ -8,7 +8,8 @@ from typing import TYPE_CHECKING
 from sqlalchemy import update
 
 from models.db.engine import Database
-from models.notices.queries import outbox_key, publish_notice
+from models.notices.publishing import publish_notice
+from models.notices.queries import outbox_key
 from models.notices.tables import Notice, NoticeStatus
 from models.outbox.tables import enqueue
 from tests.helpers.clock import FakeClock

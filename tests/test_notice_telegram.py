@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from telegram import Update
 
-from bot.channels.telegram import update_to_inbound
+from bot.channels.telegram_render import update_to_inbound
 from handlers.registry import all_actions, all_flows
 from models.db.engine import Database
 from tests.fakes import TelegramHarness

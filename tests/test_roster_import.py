@@ -18,7 +18,8 @@ from bot.roster.importer import ImportReport, import_roster, load_roster
 from bot.settings import get_settings
 from models.audit.tables import AuditEntry
 from models.db.engine import Database
-from models.roster.rules import SHEET_LABELS, RawSheet, validate_roster
+from models.roster.rules import validate_roster
+from models.roster.sheets import SHEET_LABELS, RawSheet
 from models.roster.tables import Guardian, Staff, Student, StudentGuardian, Teaching
 from models.school.tables import Group, GroupCoach, GroupMember, School, SchoolClass
 

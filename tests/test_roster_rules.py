@@ -6,17 +6,14 @@ from collections.abc import Sequence
 
 import pytest
 
-from models.roster.rules import (
+from models.roster.rules import parse_roles, parse_tags, split_list, validate_roster
+from models.roster.sheets import (
     SHEET_LABELS,
     GuardianEntry,
     RawSheet,
     Roster,
     RosterInvalid,
     SheetKind,
-    parse_roles,
-    parse_tags,
-    split_list,
-    validate_roster,
 )
 
 TEACHER_HEADER = ["工号", "姓名", "手机", "班主任", "任教", "角色"]

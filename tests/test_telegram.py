@@ -14,7 +14,9 @@ from telegram import Bot, Update
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
 
 from bot.channels.base import PermanentSendError, RetryableSendError, UnknownSendOutcome
-from bot.channels.telegram import TelegramChannel, classify, split_text, update_to_inbound
+from bot.channels.telegram import TelegramChannel
+from bot.channels.telegram_errors import classify
+from bot.channels.telegram_render import split_text, update_to_inbound
 from handlers.context import Context
 from handlers.flow import Flow
 from handlers.types import Button, Inbound, Reply, Transition

@@ -17,13 +17,8 @@ from pathlib import Path
 from openpyxl import load_workbook
 
 from models.errors import RosterError
-from models.roster.rules import (
-    COLUMNS,
-    SHEET_LABELS,
-    RawSheet,
-    SheetKind,
-    header_key,
-)
+from models.roster.rules import header_key
+from models.roster.sheets import COLUMNS, SHEET_LABELS, RawSheet, SheetKind
 
 #: Accepted sheet names (compared as header_key) for each kind, beyond the Chinese label.
 _SHEET_NAMES: dict[SheetKind, tuple[str, ...]] = {

@@ -29,14 +29,8 @@ from models.db.engine import Database
 from models.db.migrate import upgrade
 from models.errors import RosterError
 from models.roster.classnames import class_display
-from models.roster.rules import (
-    ClassKey,
-    Roster,
-    RosterInvalid,
-    StudentRow,
-    TeacherRow,
-    validate_roster,
-)
+from models.roster.rules import validate_roster
+from models.roster.sheets import ClassKey, Roster, RosterInvalid, StudentRow, TeacherRow
 from models.roster.tables import Guardian, Staff, Student, StudentGuardian, Teaching
 from models.school.tables import Group, GroupCoach, GroupMember, School, SchoolClass
 

@@ -1,1 +1,2 @@
-"""The bot's web pages for parents: signed links, the receipt page and the incident page, their templates."""
+"""The bot's web pages for parents: signed links, the receipt page and the incident page, their
+templates."""

@@ -8,7 +8,7 @@ back to the page with a status line (POST-redirect-GET: reloading never acts twi
 The token (`bot.web.links`) names the notice and the guardian and is signed, so it opens only that
 family's copy; it expires with the notice's display window, and an archived notice is closed
 too. Confirming records the receipt exactly as the Telegram button does
-(`models.notices.queries.confirm_receipt`, channel "wecom-parent"); a question goes through the same
+(`models.notices.receipts.confirm_receipt`, channel "wecom-parent"); a question goes through the same
 `handlers.notice.receipt.forward_question` as the Telegram flow. Each POST is one transaction.
 
 What it shares with the incident page (`bot.web.incident_page`, `/i/…`) is in `bot.web.pages`;
@@ -56,12 +56,8 @@ from handlers.notice.render import (
 )
 from models.db.columns import utcnow
 from models.db.engine import Database
-from models.notices.queries import (
-    ChildReceipt,
-    attachments_of,
-    confirm_receipt,
-    receipts_of_guardian,
-)
+from models.notices.queries import attachments_of
+from models.notices.receipts import ChildReceipt, confirm_receipt, receipts_of_guardian
 from models.notices.tables import QUESTION_KINDS, Notice, NoticeKind, NoticeQuestion, NoticeStatus
 from models.school.tables import School
 

@@ -13,7 +13,8 @@ from handlers.notice.converse import begin, refused_text, tell
 from handlers.notice.render import format_clock, title_line
 from handlers.types import Inbound, Reply, Transition
 from models.accounts.tables import PersonKind
-from models.notices.queries import answer_question, get_notice
+from models.notices.queries import get_notice
+from models.notices.receipts import answer_question
 from models.notices.tables import Notice, NoticeQuestion
 from models.roster.scope import has_whole_school_scope
 from models.roster.tables import Student

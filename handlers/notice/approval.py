@@ -30,13 +30,8 @@ from handlers.notice.render import (
 )
 from handlers.types import Inbound, Reply, Transition
 from models.accounts.tables import PersonKind
-from models.notices.queries import (
-    Publication,
-    approve_notice,
-    attachments_of,
-    get_notice,
-    return_notice,
-)
+from models.notices.publishing import Publication
+from models.notices.queries import approve_notice, attachments_of, get_notice, return_notice
 from models.notices.tables import Notice, NoticeKind, NoticeStatus
 from models.roster.queries import staff_with_role
 from models.roster.scope import has_whole_school_scope

@@ -11,7 +11,7 @@ from handlers.i18n import N_
 from handlers.notice import staff_view
 from handlers.notice.render import SHOW, format_clock, title_line
 from handlers.types import Button, Inbound, Reply, Transition
-from models.notices.queries import GuardianNotice, notices_of_guardian
+from models.notices.receipts import GuardianNotice, notices_of_guardian
 
 #: Notices listed at most (the newest).
 LIST_LIMIT = 10

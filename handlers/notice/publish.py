@@ -26,7 +26,8 @@ from handlers.notice.render import (
 from handlers.notify import notify_people
 from handlers.types import Reply
 from models.accounts.tables import ChannelAccount, PersonKind
-from models.notices.queries import Family, Publication, attachments_of, publish_notice
+from models.notices.publishing import Family, Publication, publish_notice
+from models.notices.queries import attachments_of
 from models.notices.tables import Notice, NoticeKind
 from models.school.rules import SchoolRules, next_waking_moment
 from models.school.tables import School
@@ -50,7 +51,7 @@ async def publish(
     rules: SchoolRules,
     school: School,
 ) -> Publication | None:
-    """Publish the approved notice (see `models.notices.queries.publish_notice`); None if it already was.
+    """Publish the approved notice (see `models.notices.publishing.publish_notice`); None if it already was.
     Raises `models.notices.queries.NotApproved` for a notice nobody approved."""
     notice = await session.get(Notice, notice_id)
     if notice is None:

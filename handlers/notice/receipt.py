@@ -35,12 +35,11 @@ from handlers.notice.render import (
 from handlers.notify import notify_people
 from handlers.types import Button, Inbound, Reply, Transition
 from models.accounts.tables import PersonKind
-from models.notices.queries import (
-    Child,
+from models.notices.publishing import Child
+from models.notices.queries import attachments_of, get_notice
+from models.notices.receipts import (
     ChildReceipt,
-    attachments_of,
     confirm_receipt,
-    get_notice,
     receipts_of_guardian,
     record_question,
 )

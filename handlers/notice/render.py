@@ -17,7 +17,8 @@ from handlers.actions import action_button
 from handlers.i18n import Translator
 from handlers.notice.labels import GRADE_NAMES, KIND_NAMES, WEEKDAYS
 from handlers.types import Button, FileRef
-from models.notices.queries import Child, audience_students
+from models.notices.publishing import Child
+from models.notices.queries import audience_students
 from models.notices.tables import (
     NOTICE_STATUS_LABELS,
     QUESTION_KINDS,

@@ -1,1 +1,2 @@
-"""Notices to parents 通知 with receipts 回执: tables, approval and publishing, and tracking who confirmed."""
+"""Notices to parents 通知 with receipts 回执: tables, approval and publishing, and tracking who
+confirmed."""

@@ -11,13 +11,19 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
 
-from sqlalchemy import Row, Select, and_, case, false, func, or_
-from sqlalchemy import select as sa_select
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from models.quota.facts import (
+    RosterEntry,
+    StudentFacts,
+    TeacherFacts,
+    read_class_rosters,
+    read_student_facts,
+    read_teacher_facts,
+    read_visited_by_head_before,
+)
 from models.quota.rules import (
     MonthSpan,
     QuotaRole,
@@ -34,11 +40,10 @@ from models.quota.rules import (
     prorated,
     quota_role,
 )
-from models.roster.tables import Staff, Student, Teaching
+from models.roster.tables import Staff, Teaching
 from models.school.calendar import school_year_start
 from models.school.rules import DEFAULT_RULES, SchoolRules
 from models.school.tables import Group, GroupCoach, School, SchoolClass, Term, TermKind
-from models.visits.tables import Visit, VisitCategory
 
 #: The most SQL statements `school_standing` runs, whatever the school's size (the summer break
 #: adds one to the usual nine).
@@ -167,59 +172,6 @@ class SchoolStanding:
         return [t for t in self.teachers if t.month is not None and t.month.behind]
 
 
-@dataclass
-class _StudentFacts:
-    year: int = 0
-    key: int = 0
-    month: int = 0
-    on_break: int = 0
-
-
-@dataclass
-class _TeacherFacts:
-    month: int = 0
-    families: int = 0
-    on_break: int = 0
-
-
-@dataclass
-class _Roster:
-    id: int
-    name: str
-    student_no: str
-    class_id: int
-    tags: list[str]
-
-
-def _between(first: date, last: date) -> Any:
-    return and_(col(Visit.visit_date) >= first, col(Visit.visit_date) <= last)
-
-
-def _month_condition(span: MonthSpan) -> Any:
-    """Visits dated on the month's term days up to `span.day`."""
-    runs = [(r.first, min(r.last, span.day)) for r in span.ranges if r.first <= span.day]
-    if not runs:
-        return false()
-    return or_(*(_between(first, last) for first, last in runs))
-
-
-def _break_condition(term: Term | None, day: date) -> Any:
-    """Visits dated in the break up to `day`."""
-    return false() if term is None else _between(term.start_date, min(term.end_date, day))
-
-
-def _counted(condition: Any) -> Any:
-    return func.sum(case((condition, 1), else_=0))
-
-
-async def _rows(
-    session: AsyncSession, query: Select[*tuple[Any, ...]]
-) -> Sequence[Row[*tuple[Any, ...]]]:
-    """Run a many-column Core SELECT in the session's transaction."""
-    connection = await session.connection()
-    return (await connection.execute(query)).all()
-
-
 async def school_standing(
     *,
     session: AsyncSession,
@@ -277,17 +229,17 @@ async def school_standing(
     teaching = set((await session.exec(teaching_query)).all())
     coaching = set((await session.exec(coach_query)).all())
 
-    teacher_facts = await _teacher_facts(
+    teacher_facts = await read_teacher_facts(
         session, school_id, span, term_break, lower, [s.id or 0 for s in staff] if only else None
     )
     headed = [c for c in classes if c.head_teacher_id is not None]
-    roster = await _roster(session, [c.id or 0 for c in headed])
-    student_facts = await _student_facts(
+    roster = await read_class_rosters(session, [c.id or 0 for c in headed])
+    student_facts = await read_student_facts(
         session, school_id, span, term_break, year_start, lower, [c.id or 0 for c in headed]
     )
     known_to_head: set[int] = set()
     if term_break is not None and term_break.kind == TermKind.SUMMER_BREAK:
-        known_to_head = await _visited_by_head_before(
+        known_to_head = await read_visited_by_head_before(
             session, school_id, term_break.start_date, [c.id or 0 for c in headed]
         )
 
@@ -311,7 +263,7 @@ async def school_standing(
         )
         if role is None:
             continue
-        facts = teacher_facts.get(person_id, _TeacherFacts())
+        facts = teacher_facts.get(person_id, TeacherFacts())
         teachers.append(build.teacher(person, role, head_of, facts))
     by_id = {t.staff_id: t for t in teachers}
     return SchoolStanding(
@@ -341,113 +293,6 @@ async def class_month_completion(
     return standing.classes
 
 
-# -- the queries --------------------------------------------------------------------------------
-
-
-async def _teacher_facts(
-    session: AsyncSession,
-    school_id: int,
-    span: MonthSpan,
-    term_break: Term | None,
-    lower: date,
-    staff_ids: list[int] | None,
-) -> dict[int, _TeacherFacts]:
-    in_month = _month_condition(span)
-    query = (
-        sa_select(
-            col(Visit.teacher_id),
-            _counted(in_month),
-            func.count(func.distinct(case((in_month, Visit.student_id)))),
-            _counted(_break_condition(term_break, span.day)),
-        )
-        .where(col(Visit.school_id) == school_id, col(Visit.visit_date) >= lower)
-        .group_by(col(Visit.teacher_id))
-    )
-    if staff_ids is not None:
-        query = query.where(col(Visit.teacher_id).in_(staff_ids))
-    rows = await _rows(session, query)
-    return {
-        int(teacher): _TeacherFacts(int(month or 0), int(families or 0), int(on_break or 0))
-        for teacher, month, families, on_break in rows
-    }
-
-
-async def _roster(session: AsyncSession, class_ids: list[int]) -> list[_Roster]:
-    if not class_ids:
-        return []
-    query = (
-        sa_select(
-            col(Student.id),
-            col(Student.name),
-            col(Student.student_no),
-            col(Student.class_id),
-            col(Student.tags),
-        )
-        .where(col(Student.class_id).in_(class_ids), col(Student.active))
-        .order_by(col(Student.student_no))
-    )
-    return [
-        _Roster(int(sid or 0), name, number, class_id, [t for t in tags.split(",") if t])
-        for sid, name, number, class_id, tags in await _rows(session, query)
-    ]
-
-
-async def _student_facts(
-    session: AsyncSession,
-    school_id: int,
-    span: MonthSpan,
-    term_break: Term | None,
-    year_start: date,
-    lower: date,
-    class_ids: list[int],
-) -> dict[int, _StudentFacts]:
-    if not class_ids:
-        return {}
-    this_year = _between(year_start, span.day)
-    query = (
-        sa_select(
-            col(Visit.student_id),
-            _counted(this_year),
-            _counted(and_(this_year, col(Visit.category) == VisitCategory.KEY)),
-            _counted(_month_condition(span)),
-            _counted(_break_condition(term_break, span.day)),
-        )
-        .join(Student, col(Student.id) == col(Visit.student_id))
-        .where(
-            col(Visit.school_id) == school_id,
-            col(Visit.visit_date) >= lower,
-            col(Student.class_id).in_(class_ids),
-        )
-        .group_by(col(Visit.student_id))
-    )
-    rows = await _rows(session, query)
-    return {
-        int(student): _StudentFacts(int(year or 0), int(key or 0), int(month or 0), int(br or 0))
-        for student, year, key, month, br in rows
-    }
-
-
-async def _visited_by_head_before(
-    session: AsyncSession, school_id: int, before: date, class_ids: list[int]
-) -> set[int]:
-    """Students whom their class's head teacher visited before `before` (any year)."""
-    if not class_ids:
-        return set()
-    query = (
-        select(Visit.student_id)
-        .join(Student, col(Student.id) == col(Visit.student_id))
-        .join(SchoolClass, col(SchoolClass.id) == col(Student.class_id))
-        .where(
-            Visit.school_id == school_id,
-            col(Visit.visit_date) < before,
-            col(Visit.teacher_id) == col(SchoolClass.head_teacher_id),
-            col(Student.class_id).in_(class_ids),
-        )
-        .distinct()
-    )
-    return {int(s) for s in (await session.exec(query)).all()}
-
-
 # -- facts to standings (no database) -----------------------------------------------------------
 
 
@@ -457,23 +302,23 @@ class _Builder:
     span: MonthSpan
     term_break: Term | None
     classes: list[SchoolClass]
-    roster: list[_Roster]
-    student_facts: dict[int, _StudentFacts]
+    roster: list[RosterEntry]
+    student_facts: dict[int, StudentFacts]
     known_to_head: set[int]
 
     def __post_init__(self) -> None:
         self.class_names = {c.id or 0: c.name for c in self.classes}
-        self.by_class: dict[int, list[_Roster]] = {}
+        self.by_class: dict[int, list[RosterEntry]] = {}
         for student in self.roster:
             self.by_class.setdefault(student.class_id, []).append(student)
 
-    def _pupil(self, student: _Roster) -> Pupil:
+    def _pupil(self, student: RosterEntry) -> Pupil:
         return Pupil(student.id, student.name, self.class_names.get(student.class_id, ""))
 
-    def _facts(self, student: _Roster) -> _StudentFacts:
-        return self.student_facts.get(student.id, _StudentFacts())
+    def _facts(self, student: RosterEntry) -> StudentFacts:
+        return self.student_facts.get(student.id, StudentFacts())
 
-    def month(self, role: QuotaRole, facts: _TeacherFacts) -> MonthStanding | None:
+    def month(self, role: QuotaRole, facts: TeacherFacts) -> MonthStanding | None:
         span = self.span
         if span.term_days == 0:
             return None
@@ -491,7 +336,7 @@ class _Builder:
         )
 
     def teacher(
-        self, person: Staff, role: QuotaRole, head_of: list[SchoolClass], facts: _TeacherFacts
+        self, person: Staff, role: QuotaRole, head_of: list[SchoolClass], facts: TeacherFacts
     ) -> TeacherStanding:
         pupils = [s for c in head_of for s in self.by_class.get(c.id or 0, [])]
         month = self.month(role, facts)
@@ -528,14 +373,14 @@ class _Builder:
         )
 
     def on_break(
-        self, role: QuotaRole, facts: _TeacherFacts, pupils: list[_Roster]
+        self, role: QuotaRole, facts: TeacherFacts, pupils: list[RosterEntry]
     ) -> BreakStanding | None:
         term = self.term_break
         if term is None:
             return None
         target = break_visit_target(role, term.kind, self.rules)
         must: Tally | None = None
-        pending: list[_Roster] = []
+        pending: list[RosterEntry] = []
         if role == QuotaRole.HEAD_TEACHER:
             listed = [
                 s

@@ -42,7 +42,7 @@ from handlers.notify import notify_people
 from handlers.types import Reply
 from models.accounts.tables import PersonKind
 from models.db.columns import insert_ignoring_duplicates
-from models.notices.queries import families_of
+from models.notices.publishing import families_of
 from models.notices.tables import Notice
 from models.notices.tracking import (
     REACH_LABELS,

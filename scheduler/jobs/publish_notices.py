@@ -1,6 +1,6 @@
 """Publishing approved notices whose publish time has come (every minute).
 
-Each notice is published once: `models.notices.queries.publish_notice` moves it from approved to
+Each notice is published once: `models.notices.publishing.publish_notice` moves it from approved to
 published with a guarded UPDATE, so a second run (or a second process) finds nothing to do; its
 outbox rows have deterministic keys (`notice:{id}:guardian:{gid}:{channel}`).
 """
@@ -8,7 +8,7 @@ outbox rows have deterministic keys (`notice:{id}:guardian:{gid}:{channel}`).
 from __future__ import annotations
 
 from handlers.notice.publish import publish, tell_author
-from models.notices.queries import due_for_publication
+from models.notices.publishing import due_for_publication
 from scheduler.base import Job, JobContext, every_minute
 
 

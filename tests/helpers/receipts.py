@@ -1,7 +1,7 @@
 """Published notices for the chasing, tracking and export tests, written through `models`.
 
 Publication goes through the real `handlers.notice.publish.publish` (receipts, deliveries and
-outbox rows in one transaction); confirmations through `models.notices.queries.confirm_receipt`.
+outbox rows in one transaction); confirmations through `models.notices.receipts.confirm_receipt`.
 """
 
 from __future__ import annotations
@@ -14,7 +14,8 @@ from sqlmodel import col, select
 from handlers.notice.publish import publish
 from handlers.types import Reply
 from models.db.engine import Database
-from models.notices.queries import NoticeSpec, confirm_receipt, submit_notice
+from models.notices.queries import NoticeSpec, submit_notice
+from models.notices.receipts import confirm_receipt
 from models.notices.tables import AudienceKind, Notice, NoticeKind
 from models.outbox.tables import OutboxMessage
 from models.roster.tables import Guardian
