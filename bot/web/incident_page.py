@@ -17,16 +17,14 @@ polite 404 / 410 pages are the receipt page's (`bot.web.receipt_page`), which re
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 from aiohttp import web
 from jinja2 import Template
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.web.links import IncidentClaim, LinkSigner
+from bot.web.links import IncidentClaim
 from bot.web.pages import (
     Refused,
     SignedPage,
@@ -43,8 +41,6 @@ from bot.web.templates.incident_page import PAGE
 from handlers.i18n import Translator, translator
 from handlers.incident.actions import acknowledge_for_guardian
 from handlers.incident.render import acknowledged_line, guardian_message
-from models.db.columns import utcnow
-from models.db.engine import Database
 from models.incidents.queries import IncidentView, incident_view, is_guardian_of
 from models.roster.tables import Guardian, Staff
 from models.school.tables import School
@@ -53,22 +49,6 @@ from models.school.tables import School
 DESCRIPTION_LENGTH = 80
 
 _PAGE: Template = page_template(PAGE)
-
-
-def add_incident_page(
-    app: web.Application,
-    *,
-    db: Database,
-    signer: LinkSigner,
-    zone: ZoneInfo,
-    now: Callable[[], datetime] = utcnow,
-    on_outbox: Callable[[], None] | None = None,
-) -> None:
-    """Serve the incident page under `/i/` on `app` (`bot.web.routes.add_parent_pages` does
-    this); `on_outbox` is called after an acknowledgement queued messages for staff."""
-    page = _IncidentPage(db=db, signer=signer, zone=zone, now=now, on_outbox=on_outbox)
-    app.router.add_get("/i/{token}", page.show)
-    app.router.add_post("/i/{token}/ack", page.acknowledge)
 
 
 def incident_title(t: Translator, view: IncidentView) -> str:
@@ -108,10 +88,13 @@ class _Found:
     t: Translator
 
 
-class _IncidentPage(SignedPage):
-    def guard_handlers(self) -> None:
-        self.show = guarded(self._show)
-        self.acknowledge = guarded(self._acknowledge)
+class IncidentPage(SignedPage):
+    """The incident page under `/i/`; `on_outbox` is called after an acknowledgement queued
+    messages for staff."""
+
+    def mount(self, app: web.Application) -> None:
+        app.router.add_get("/i/{token}", guarded(self._show))
+        app.router.add_post("/i/{token}/ack", guarded(self._acknowledge))
 
     async def _find(self, session: AsyncSession, token: str, now: datetime) -> _Found:
         """The incident about a child of the token's guardian, or `Refused` (404 / 410)."""

@@ -158,7 +158,7 @@ class SignedPage:
         self.zone = zone
         self.now = now
         self.on_outbox = on_outbox
-        self.guard_handlers()
 
-    def guard_handlers(self) -> None:
-        """Wrap the page's request handlers in `guarded` (each page names its own)."""
+    def mount(self, app: web.Application) -> None:
+        """Add the page's routes to `app`, each handler wrapped in `guarded`."""
+        raise NotImplementedError

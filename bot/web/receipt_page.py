@@ -20,18 +20,16 @@ stack trace. Every answer says `Cache-Control: no-store`, `Referrer-Policy: no-r
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from aiohttp import web
 from jinja2 import Template
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.web.links import LinkClaim, LinkSigner
+from bot.web.links import LinkClaim
 from bot.web.pages import (
     PARENT_CHANNEL,
     Refused,
@@ -54,8 +52,6 @@ from handlers.notice.render import (
     format_moment,
     kind_name,
 )
-from models.db.columns import utcnow
-from models.db.engine import Database
 from models.notices.queries import attachments_of
 from models.notices.receipts import ChildReceipt, confirm_receipt, receipts_of_guardian
 from models.notices.tables import QUESTION_KINDS, Notice, NoticeKind, NoticeQuestion, NoticeStatus
@@ -68,23 +64,6 @@ log = logging.getLogger(__name__)
 QUESTIONS_PER_NOTICE = 5
 
 _PAGE: Template = page_template(PAGE)
-
-
-def add_receipt_page(
-    app: web.Application,
-    *,
-    db: Database,
-    signer: LinkSigner,
-    zone: ZoneInfo,
-    now: Callable[[], datetime] = utcnow,
-    on_outbox: Callable[[], None] | None = None,
-) -> None:
-    """Serve the receipt page under `/n/` on `app`; `on_outbox` is called after a question
-    queued messages for staff (e.g. `DeliveryWorker.wake`)."""
-    page = _ReceiptPage(db=db, signer=signer, zone=zone, now=now, on_outbox=on_outbox)
-    app.router.add_get("/n/{token}", page.show)
-    app.router.add_post("/n/{token}/confirm", page.confirm)
-    app.router.add_post("/n/{token}/question", page.question)
 
 
 # -- what a token opens -----------------------------------------------------------------------
@@ -105,11 +84,14 @@ class _Status:
     warn: bool = False
 
 
-class _ReceiptPage(SignedPage):
-    def guard_handlers(self) -> None:
-        self.show = guarded(self._show)
-        self.confirm = guarded(self._confirm)
-        self.question = guarded(self._question)
+class ReceiptPage(SignedPage):
+    """The receipt page under `/n/`; `on_outbox` is called after a question queued messages for
+    staff (e.g. `DeliveryWorker.wake`)."""
+
+    def mount(self, app: web.Application) -> None:
+        app.router.add_get("/n/{token}", guarded(self._show))
+        app.router.add_post("/n/{token}/confirm", guarded(self._confirm))
+        app.router.add_post("/n/{token}/question", guarded(self._question))
 
     async def _find(self, session: AsyncSession, token: str, now: datetime) -> _Found:
         """The notice and the guardian's children in it, or `Refused` (404 / 410)."""

@@ -9,9 +9,9 @@ from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
-from bot.web.incident_page import add_incident_page
+from bot.web.incident_page import IncidentPage
 from bot.web.links import LinkSigner
-from bot.web.receipt_page import add_receipt_page
+from bot.web.receipt_page import ReceiptPage
 from models.db.columns import utcnow
 from models.db.engine import Database
 
@@ -27,5 +27,5 @@ def add_parent_pages(
 ) -> None:
     """Serve both pages on `app`; `on_outbox` is called after a question or an acknowledgement
     queued messages for staff (e.g. `DeliveryWorker.wake`)."""
-    add_receipt_page(app, db=db, signer=signer, zone=zone, now=now, on_outbox=on_outbox)
-    add_incident_page(app, db=db, signer=signer, zone=zone, now=now, on_outbox=on_outbox)
+    for page in (ReceiptPage, IncidentPage):
+        page(db=db, signer=signer, zone=zone, now=now, on_outbox=on_outbox).mount(app)
