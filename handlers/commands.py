@@ -54,5 +54,6 @@ async def language(inbound: Inbound, ctx: Context, args: str) -> list[Reply]:
     if ctx.account is not None:
         ctx.account.language = language_code
         ctx.session.add(ctx.account)
+        ctx.account_changed()
     ctx.t = translator(language_code)
     return [Reply(ctx.t._("好的，之后将使用中文与您交流。"))]

@@ -1,18 +1,22 @@
-"""What a step may use besides the inbound and its draft: the session, the clock, the person."""
+"""What a step may use besides the inbound and its draft: the update's transaction, the clock,
+the person."""
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Hashable
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any, TypeVar
+from typing import TypeVar
 from zoneinfo import ZoneInfo
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from handlers.conversation_store import UserTurn
 from handlers.i18n import Translator
 from handlers.types import Reply
 from models.accounts.tables import ChannelAccount
+from models.db.unchanged_reads import KeptReads
+from models.db.update_tx import UpdateTx
 from models.outbox.tables import enqueue
 from models.roster.tables import Guardian, Staff
 from models.school.rules import DEFAULT_RULES, SchoolRules
@@ -23,7 +27,8 @@ T = TypeVar("T")
 
 @dataclass
 class Context:
-    session: AsyncSession
+    #: The update's transaction: its session, and its caches (`cached`).
+    tx: UpdateTx
     #: The moment the update is handled (timezone-aware); steps never read the clock.
     now: datetime
     school: School
@@ -38,16 +43,27 @@ class Context:
     rules: SchoolRules = DEFAULT_RULES
     #: Messages this update queued in the outbox.
     queued: int = 0
-    #: What `read_once` read in this update, by key.
-    _reads: dict[Hashable, Any] = field(default_factory=dict, repr=False)
+    #: The user's conversation in this update (None outside the dispatcher).
+    turn: UserTurn | None = None
+    #: Called when the update changed the user's own account (a binding, a language).
+    on_account_change: Callable[[], None] | None = field(default=None, repr=False)
 
-    async def read_once(self, key: Hashable, read: Callable[[], Awaitable[T]]) -> T:
-        """`read()`'s result, read at most once in this update (e.g. the classes a question and
-        the check of the answer both need); the update's transaction keeps it current."""
-        if key not in self._reads:
-            self._reads[key] = await read()
-        value: T = self._reads[key]
-        return value
+    @property
+    def session(self) -> AsyncSession:
+        return self.tx.session
+
+    async def cached(
+        self, key: Hashable, loader: Callable[[], Awaitable[T]], *, kept: KeptReads | None = None
+    ) -> T:
+        """`loader()`'s result, read at most once in this update (e.g. the classes a question
+        and the check of the answer both need); with `kept`, kept across updates too
+        (`models.db.update_tx` says what makes each stale)."""
+        return await self.tx.cached(key, loader, kept=kept)
+
+    def account_changed(self) -> None:
+        """The user's own account was bound or changed: nothing kept about them is used again."""
+        if self.on_account_change is not None:
+            self.on_account_change()
 
     @property
     def today(self) -> date:

@@ -4,13 +4,14 @@ It keeps `(channel, user) → (flow, state, draft)` in the `conversation` table 
 the same transaction as whatever the step wrote, so a restart between two messages loses nothing
 and a half-finished step saves nothing. Redelivered updates (same `update_key`) are no-ops.
 
-Between a user's updates it keeps what it read about them (`handlers.snapshot_cache`): the next
-update of a conversation reads nothing before its step, and a copy found out of date is read
+Between a user's updates it keeps what it read about them (`handlers.conversation_store`): the
+next update of a conversation reads nothing before its step, and a copy found out of date is read
 again and the update handled afresh (`StaleConversation`).
 """
 
 from __future__ import annotations
 
+import functools
 import logging
 import time
 from collections.abc import Callable, Sequence
@@ -19,27 +20,23 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlmodel import col, delete, select
-from sqlmodel.ext.asyncio.session import AsyncSession
 
 from handlers import commands, onboarding
 from handlers.actions import Action, parse_action
 from handlers.context import Context
+from handlers.conversation_store import ConversationStore, UserTurn
 from handlers.flow import Flow
 from handlers.i18n import Translator, normalise_language, translator
-from handlers.snapshot_cache import SnapshotCache
 from handlers.types import Inbound, Reply, Transition
 from models.conversations.store import (
     Conversation,
     ConversationState,
-    Snapshot,
     StaleConversation,
     claim_update,
-    drop_conversation,
-    load_snapshot,
-    store_conversation,
 )
 from models.db.columns import utcnow
 from models.db.engine import Database
+from models.db.update_tx import UpdateTx
 from models.outbox.tables import enqueue
 from models.roster.queries import account_for, current_school
 from models.school.rules import DEFAULT_RULES, SchoolRules
@@ -63,24 +60,6 @@ class Response:
     queued: bool = False
     #: The update was an action button (`handlers.actions`): any conversation is untouched.
     action: bool = False
-
-
-@dataclass
-class _Turn:
-    """One update's view of the user's conversation, as the route changes it."""
-
-    conversation: ConversationState | None
-    #: The snapshot is the copy kept from the user's last update, not read in this transaction.
-    kept: bool = False
-    #: Whether the user's snapshot may be kept for their next update: not after anything that
-    #: may have changed their account, or their conversation by another way than `_Turn`.
-    keep: bool = True
-
-    def refusing_a_button(self) -> None:
-        """A button is about to be refused as not offered: if that was judged on the kept copy,
-        which may be out of date, the update is handled again on what the database says."""
-        if self.kept:
-            raise StaleConversation()
 
 
 @dataclass(frozen=True)
@@ -130,7 +109,7 @@ class Dispatcher:
             for word in flow.commands:
                 self.keywords[word] = flow.name
         self._school_cache: tuple[float, School] | None = None
-        self.snapshots = SnapshotCache()
+        self.conversations = ConversationStore()
         #: Called after anything was queued in the outbox (the delivery worker's wake-up).
         self.on_outbox: Callable[[], None] | None = None
 
@@ -143,7 +122,7 @@ class Dispatcher:
                 response = await self._handle(inbound, now, cached=True)
             except StaleConversation:
                 # A copy kept in memory was out of date: nothing was saved; read afresh.
-                self.snapshots.forget(inbound.channel, inbound.user_id)
+                self.conversations.forget(inbound.channel, inbound.user_id)
                 response = await self._handle(inbound, now, cached=False)
         except onboarding.NoSchool:
             t = translator(normalise_language(inbound.language_hint))
@@ -151,7 +130,7 @@ class Dispatcher:
                 [Reply(t._("学校名册尚未导入，暂时无法使用。请联系学校管理员先导入名册。"))]
             )
         except Exception:
-            self.snapshots.forget(inbound.channel, inbound.user_id)
+            self.conversations.forget(inbound.channel, inbound.user_id)
             # No personal data in the log: only where it happened.
             log.exception("update on %s failed", inbound.channel)
             t = translator(normalise_language(inbound.language_hint))
@@ -170,50 +149,37 @@ class Dispatcher:
         return response
 
     async def _handle(self, inbound: Inbound, now: datetime, *, cached: bool) -> Response:
-        """One transaction: claim the update, read the user (or take the kept snapshot), route.
-        Once it has committed, the snapshot is kept with the conversation as it now stands."""
+        """One transaction: claim the update, read the user (or take the kept copy), route.
+        Once it has committed, the user is kept with the conversation as it now stands."""
         channel, user_id = inbound.channel, inbound.user_id
-        snapshot = self.snapshots.get(channel, user_id) if cached else None
-        kept = snapshot is not None
-        read_at = self.snapshots.read_at(channel, user_id) if kept else None
-        async with self.db.update_session() as session:
+        async with self.db.update_session() as tx:
             if inbound.update_key is not None and not await claim_update(
-                session=session, channel=channel, update_key=inbound.update_key
+                tx=tx, channel=channel, update_key=inbound.update_key
             ):
                 return Response()
-            if snapshot is None:
-                snapshot = await load_snapshot(
-                    session=session, channel=channel, external_id=user_id
-                )
-            ctx = await self._context(session, inbound, now, snapshot)
-            turn = _Turn(snapshot.conversation, kept=kept)
+            turn = await self.conversations.load(tx, channel, user_id, fresh=not cached)
+            ctx = await self._context(tx, inbound, now, turn)
             response = await self._route(inbound, ctx, turn)
             response.queued = ctx.queued > 0
-        if turn.keep:
-            self.snapshots.keep(channel, user_id, snapshot, turn.conversation, read_at=read_at)
-        else:
-            self.snapshots.forget(channel, user_id)
+        self.conversations.keep(turn)
         return response
 
-    async def _route(self, inbound: Inbound, ctx: Context, turn: _Turn) -> Response:
-        session, now, t = ctx.session, ctx.now, ctx.t
+    async def _route(self, inbound: Inbound, ctx: Context, turn: UserTurn) -> Response:
+        now, t = ctx.now, ctx.t
         notes: list[Reply] = []
         conversation = turn.conversation
         if conversation is not None and now - conversation.updated_at > self.timeout:
             notes.append(Reply(self._timeout_text(t, conversation.flow)))
-            await self._drop(session, turn)
+            await turn.drop()
             conversation = None
 
         if inbound.contact_phone is not None:
-            turn.keep = False
             return Response(notes + list(await onboarding.contact_shared(inbound, ctx)))
 
         command = parse_command(inbound.text, self.keywords) if inbound.text else None
         if command is not None and command.name == "start":
-            turn.keep = False
             return Response(notes + list(await onboarding.start(inbound, ctx, command.args)))
         if command is not None and command.name == "lang":
-            turn.keep = False
             return Response(notes + list(await commands.language(inbound, ctx, command.args)))
         if ctx.staff is None and ctx.guardian is None:
             return Response([*notes, onboarding.unbound_reply(t, inbound.channel)])
@@ -221,13 +187,12 @@ class Dispatcher:
         action = parse_action(inbound.callback) if inbound.callback is not None else None
         if action is not None:
             # An action may start a conversation of its own (handlers.notice.converse).
-            turn.keep = False
             return await self._act(inbound, ctx, *action)
 
         if command is not None:
             if command.name == "cancel":
                 if conversation is not None:
-                    await self._drop(session, turn)
+                    await turn.drop()
                     return Response([Reply(t._("已取消，本次内容没有保存。"))])
                 return Response([*notes, Reply(t._("现在没有进行中的操作。"))])
             if command.name == "help":
@@ -236,7 +201,7 @@ class Dispatcher:
             if flow is None:
                 return Response([*notes, commands.unknown_command(ctx, command.name)])
             if conversation is not None:
-                await self._drop(session, turn)
+                await turn.drop()
                 conversation = None
                 notes.append(Reply(t._("上一项未完成的操作已放弃，没有保存。")))
             if not flow.allowed(ctx):
@@ -263,7 +228,7 @@ class Dispatcher:
 
         flow = self.flows.get(conversation.flow)
         if flow is None or conversation.state not in flow.steps:
-            await self._drop(session, turn)
+            await turn.drop()
             return Response([Reply(t._("这项操作已不可用，请重新开始。"))])
         inbound, chosen = self._resolve_choice(inbound, conversation)
         if inbound.callback is not None and chosen is None:
@@ -282,25 +247,26 @@ class Dispatcher:
 
     # -- helpers ------------------------------------------------------------------------------
 
-    async def _school(self, session: AsyncSession) -> School:
+    async def _school(self, tx: UpdateTx) -> School:
         """The school, read at most once a minute (it changes only with a roster import)."""
         cached = self._school_cache
         if cached is not None and time.monotonic() - cached[0] < SCHOOL_CACHE_SECONDS:
             return cached[1]
-        school = await current_school(session=session, name=self.school_name)
+        school = await current_school(session=tx.session, name=self.school_name)
         if school is None:
             raise onboarding.NoSchool()
         self._school_cache = (time.monotonic(), school)
         return school
 
     async def _context(
-        self, session: AsyncSession, inbound: Inbound, now: datetime, snapshot: Snapshot
+        self, tx: UpdateTx, inbound: Inbound, now: datetime, turn: UserTurn
     ) -> Context:
-        school = await self._school(session)
+        school = await self._school(tx)
+        snapshot = turn.snapshot
         account = snapshot.account
         language = account.language if account else normalise_language(inbound.language_hint)
         ctx = Context(
-            session=session,
+            tx=tx,
             now=now,
             school=school,
             zone=self.zone,
@@ -309,6 +275,10 @@ class Dispatcher:
             account=account,
             bot_username=self.bot_username,
             rules=self.rules,
+            turn=turn,
+            on_account_change=functools.partial(
+                self.conversations.forget, inbound.channel, inbound.user_id
+            ),
         )
         if account is not None and account.school_id == school.id:
             if snapshot.staff is not None and snapshot.staff.active:
@@ -331,12 +301,6 @@ class Dispatcher:
                 return _with_callback(inbound, data), label
         return inbound, None
 
-    @staticmethod
-    async def _drop(session: AsyncSession, turn: _Turn) -> None:
-        if turn.conversation is not None:
-            await drop_conversation(session=session, conversation=turn.conversation)
-            turn.conversation = None
-
     async def _save(
         self,
         ctx: Context,
@@ -344,19 +308,15 @@ class Dispatcher:
         flow: Flow,
         draft: object,
         transition: Transition,
-        turn: _Turn,
+        turn: UserTurn,
     ) -> list[Reply]:
         replies = list(transition.replies)
         if transition.next_state is None:
-            await self._drop(ctx.session, turn)
+            await turn.drop()
             return replies
         if transition.next_state not in flow.steps:
             raise ValueError(f"flow {flow.name} has no state {transition.next_state}")
-        turn.conversation = await store_conversation(
-            session=ctx.session,
-            existing=turn.conversation,
-            channel=inbound.channel,
-            external_id=inbound.user_id,
+        await turn.save(
             chat_id=inbound.chat_id,
             flow=flow.name,
             state=transition.next_state,
@@ -400,7 +360,7 @@ class Dispatcher:
                 )
             ).all()
             for conversation in idle:
-                self.snapshots.forget(conversation.channel, conversation.external_id)
+                self.conversations.forget(conversation.channel, conversation.external_id)
                 account = await account_for(
                     session=session,
                     channel=conversation.channel,

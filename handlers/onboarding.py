@@ -85,6 +85,7 @@ async def start(inbound: Inbound, ctx: Context, code: str) -> list[Reply]:
         ]
     if outcome is InviteProblem.EXPIRED:
         return [Reply(_("这个邀请码已过期。请联系学校重新发放邀请。"))]
+    ctx.account_changed()
     await _load_person(ctx, outcome.account)
     if not outcome.again:
         await audit(
@@ -123,6 +124,7 @@ async def contact_shared(inbound: Inbound, ctx: Context) -> list[Reply]:
         language=ctx.t.language,
         now=ctx.now,
     )
+    ctx.account_changed()
     await _load_person(ctx, account)
     await audit(
         session=ctx.session,

@@ -37,9 +37,8 @@ from handlers.context import Context
 from handlers.hints import choose_hint, invalid
 from handlers.i18n import N_
 from handlers.types import Button, Inbound, Reply
-from models.db.unchanged_reads import read_unchanged
 from models.roster.classnames import parse_class_name
-from models.roster.scope import Scope, scope_of, whole_school_scope
+from models.roster.scope import ROSTER_READS, Scope, scope_of, whole_school_scope
 from models.roster.tables import Staff, Student
 from models.school.tables import SchoolClass
 
@@ -476,16 +475,12 @@ class StudentPicker:
         read: Callable[[], Awaitable[T]],
     ) -> T:
         """A read of the roster through `pool` (`what` says which): once per update, and kept
-        across updates while the database is unchanged (`models.db.unchanged_reads`) when the
-        pool is a fixed statement, so that its parameters say whose it is."""
+        across updates (`ROSTER_READS`) when the pool is a fixed statement, so that its
+        parameters say whose it is."""
         if not pool.fixed:
-            return await ctx.read_once(("picker", self.pool, *what), read)
+            return await ctx.cached(("picker", self.pool, *what), read)
         key = ("picker", id(pool.students), tuple(sorted(pool.params.items())), *what)
-
-        async def kept() -> T:
-            return await read_unchanged(ctx.session, key, read)
-
-        return await ctx.read_once(key, kept)
+        return await ctx.cached(key, read, kept=ROSTER_READS)
 
     async def _classes(self, ctx: Context) -> list[SchoolClass]:
         pool, first = self.pool(ctx), ctx.staff.id if ctx.staff is not None else None

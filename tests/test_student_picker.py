@@ -39,9 +39,9 @@ async def context(
     staff: Staff,
     channel: str = "telegram",
 ) -> AsyncIterator[Context]:
-    async with db.session() as session:
+    async with db.update_session() as tx:
         yield Context(
-            session=session,
+            tx=tx,
             now=clock(),
             school=ts.school,
             zone=ZONE,

@@ -8,16 +8,27 @@ SQLite (where the reads are kept) and on PostgreSQL (where every read goes to th
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
-from sqlmodel import select
+import pytest
+from sqlmodel import col, select, update
 
+from handlers.context import Context
+from handlers.dispatcher import Dispatcher
+from handlers.types import Inbound, Transition
+from handlers.visit.flow import VISIT_FLOW
+from models.conversations.store import InboundSeen, claim_update
 from models.db.engine import Database
-from models.db.unchanged_reads import UnchangedReads
+from models.db.unchanged_reads import KeptTableWritten, UnchangedReads
+from models.roster.scope import ROSTER_READS
 from models.roster.tables import Student
+from models.school.tables import SchoolClass
 from tests.helpers.clock import FakeClock
 from tests.helpers.factories import seed_school
-from tests.helpers.visits import chat_as
+from tests.helpers.visits import ZONE, chat_as
 
 
 async def set_active(db: Database, name: str, active: bool) -> None:
@@ -85,3 +96,110 @@ async def test_kept_reads_last_until_another_connection_commits(tmp_path: Path) 
     assert await reads.read("other", read) == 3
     here.close()
     there.close()
+
+
+# -- the rule that keeps them right: updates never write what is kept -------------------------
+
+
+async def test_an_update_that_adds_a_student_fails_and_saves_nothing(db: Database) -> None:
+    ts = await seed_school(db)
+    klass = ts.classes["三(2)班"]
+    with pytest.raises(KeptTableWritten) as refused:
+        async with db.update_session() as tx:
+            await claim_update(tx=tx, channel="telegram", update_key="roster-1")
+            tx.session.add(
+                Student(
+                    school_id=ts.school.id or 0,
+                    student_no="N1",
+                    name="新同学",
+                    class_id=klass.id or 0,
+                )
+            )
+
+    assert refused.value.table == "student"
+    async with db.session() as session:
+        assert (await session.exec(select(Student).where(Student.name == "新同学"))).first() is None
+        assert (await session.exec(select(InboundSeen))).first() is None
+
+
+async def test_an_update_that_changes_a_class_by_statement_fails(db: Database) -> None:
+    ts = await seed_school(db)
+    with pytest.raises(KeptTableWritten):
+        async with db.update_session() as tx:
+            await tx.session.exec(
+                update(SchoolClass)
+                .where(col(SchoolClass.id) == ts.classes["三(2)班"].id)
+                .values(name="三(9)班")
+            )
+    async with db.session() as session:
+        assert (await session.get(SchoolClass, ts.classes["三(2)班"].id or 0)) is not None
+        names = (await session.exec(select(SchoolClass.name))).all()
+    assert "三(9)班" not in names
+
+
+async def test_an_update_may_read_the_roster_and_other_transactions_may_write_it(
+    db: Database,
+) -> None:
+    await seed_school(db)
+    async with db.update_session() as tx:
+        student = (await tx.session.exec(select(Student).where(Student.name == "张小明"))).one()
+        tx.session.add(student)  # attached but unchanged: nothing is written
+    await set_active(db, "张小明", False)  # a roster import or sync: allowed
+
+
+async def test_a_step_that_writes_the_roster_is_refused_and_the_teacher_told(
+    db: Database, clock: FakeClock
+) -> None:
+    ts = await seed_school(db)
+    class_id = ts.classes["三(2)班"].id or 0
+
+    async def start_and_rename_the_class(
+        inbound: Inbound, draft: Any, ctx: Context, args: str
+    ) -> Transition:
+        klass = await ctx.session.get(SchoolClass, class_id)
+        assert klass is not None
+        klass.name = "三(9)班"
+        ctx.session.add(klass)
+        return await VISIT_FLOW.start(inbound, draft, ctx, args)
+
+    flow = replace(VISIT_FLOW, start=start_and_rename_the_class)
+    user = await chat_as(
+        db, clock, ts.staff["王芳"], Dispatcher(db, [flow], zone=ZONE, clock=clock)
+    )
+    await user.send("/visit")
+
+    assert "没有保存" in user.text
+    async with db.session() as session:
+        klass = await session.get(SchoolClass, class_id)
+    assert klass is not None and klass.name == "三(2)班"
+
+
+# -- caching through the update's transaction ------------------------------------------------
+
+
+async def test_a_value_is_read_once_per_update_and_kept_reads_across_updates(
+    db: Database,
+) -> None:
+    await seed_school(db)
+    calls: list[str] = []
+
+    def loader(name: str) -> Callable[[], Awaitable[int]]:
+        async def read() -> int:
+            calls.append(name)
+            return len(calls)
+
+        return read
+
+    for _ in range(2):
+        async with db.update_session() as tx:
+            assert await tx.cached("once", loader("once")) == await tx.cached(
+                "once", loader("once")
+            )
+            await tx.cached("kept", loader("kept"), kept=ROSTER_READS)
+            await tx.cached("kept", loader("kept"), kept=ROSTER_READS)
+
+    # Once per update each; the kept read only once in all where the database can tell
+    # (SQLite on the loop), else once per update too.
+    kept_reads = 1 if db.url.startswith("sqlite") else 2
+    assert calls.count("once") == 2
+    assert calls.count("kept") == kept_reads

@@ -14,7 +14,6 @@ from sqlmodel import SQLModel, col, select
 
 from models.audit.tables import AuditEntry, audit
 from models.conversations.store import InboundSeen, claim_update
-from models.db.driver_sql import RAW_SQLITE
 from models.db.engine import Database
 
 
@@ -35,23 +34,23 @@ async def audit_actions(db: Database) -> list[str]:
 
 
 async def test_an_update_that_only_runs_fixed_statements_commits_them(db: Database) -> None:
-    async with db.update_session() as session:
+    async with db.update_session() as tx:
         # On a SQLite file, straight on sqlite3; on PostgreSQL, an ordinary session.
-        assert (RAW_SQLITE in session.info) is db.url.startswith("sqlite")
-        assert await claim_update(session=session, channel="telegram", update_key="1")
-    async with db.update_session() as session:
-        assert not await claim_update(session=session, channel="telegram", update_key="1")
+        assert tx.direct is db.url.startswith("sqlite")
+        assert await claim_update(tx=tx, channel="telegram", update_key="1")
+    async with db.update_session() as tx:
+        assert not await claim_update(tx=tx, channel="telegram", update_key="1")
 
     assert await seen_keys(db) == ["1"]
 
 
 async def test_fixed_statements_and_the_sessions_own_commit_together(db: Database) -> None:
-    async with db.update_session() as session:
-        await claim_update(session=session, channel="telegram", update_key="2")
-        await audit(session=session, actor="staff:1", action="visit.create")
-        session.add(AuditEntry(actor="staff:1", action="visit.pending"))
+    async with db.update_session() as tx:
+        await claim_update(tx=tx, channel="telegram", update_key="2")
+        await audit(session=tx.session, actor="staff:1", action="visit.create")
+        tx.session.add(AuditEntry(actor="staff:1", action="visit.pending"))
         # The session read what the fixed statement wrote: one transaction.
-        assert (await session.exec(select(InboundSeen))).one().update_key == "2"
+        assert (await tx.session.exec(select(InboundSeen))).one().update_key == "2"
 
     assert await seen_keys(db) == ["2"]
     assert await audit_actions(db) == ["visit.create", "visit.pending"]
@@ -62,27 +61,27 @@ async def test_a_failed_update_saves_nothing_and_the_next_one_works(
     db: Database, use_session: bool
 ) -> None:
     with pytest.raises(Boom):
-        async with db.update_session() as session:
-            await claim_update(session=session, channel="telegram", update_key="3")
+        async with db.update_session() as tx:
+            await claim_update(tx=tx, channel="telegram", update_key="3")
             if use_session:
-                await audit(session=session, actor="staff:1", action="visit.create")
+                await audit(session=tx.session, actor="staff:1", action="visit.create")
             raise Boom()
 
     assert await seen_keys(db) == []
     assert await audit_actions(db) == []
-    async with db.update_session() as session:
-        await claim_update(session=session, channel="telegram", update_key="4")
-        await audit(session=session, actor="staff:1", action="visit.create")
+    async with db.update_session() as tx:
+        await claim_update(tx=tx, channel="telegram", update_key="4")
+        await audit(session=tx.session, actor="staff:1", action="visit.create")
     assert await seen_keys(db) == ["4"]
     assert await audit_actions(db) == ["visit.create"]
 
 
 async def test_update_sessions_and_other_sessions_take_turns(db: Database) -> None:
     async def update(key: str) -> None:
-        async with db.update_session() as session:
-            await claim_update(session=session, channel="telegram", update_key=key)
+        async with db.update_session() as tx:
+            await claim_update(tx=tx, channel="telegram", update_key=key)
             await asyncio.sleep(0)  # hand the loop over mid-transaction
-            await audit(session=session, actor="staff:1", action=f"u{key}")
+            await audit(session=tx.session, actor="staff:1", action=f"u{key}")
 
     async def job(key: str) -> None:
         async with db.session() as session:
@@ -99,8 +98,8 @@ async def test_a_cancelled_update_saves_nothing(db: Database) -> None:
     started = asyncio.Event()
 
     async def update() -> None:
-        async with db.update_session() as session:
-            await claim_update(session=session, channel="telegram", update_key="5")
+        async with db.update_session() as tx:
+            await claim_update(tx=tx, channel="telegram", update_key="5")
             started.set()
             await asyncio.sleep(60)
 
@@ -111,8 +110,8 @@ async def test_a_cancelled_update_saves_nothing(db: Database) -> None:
         await task
 
     assert await seen_keys(db) == []
-    async with db.update_session() as session:
-        assert await claim_update(session=session, channel="telegram", update_key="5")
+    async with db.update_session() as tx:
+        assert await claim_update(tx=tx, channel="telegram", update_key="5")
     assert await seen_keys(db) == ["5"]
 
 
@@ -121,13 +120,13 @@ async def test_an_in_memory_sqlite_database_uses_plain_sessions() -> None:
     try:
         async with database.engine.begin() as connection:
             await connection.run_sync(SQLModel.metadata.create_all)
-        async with database.update_session() as session:
-            assert RAW_SQLITE not in session.info
-            await claim_update(session=session, channel="console", update_key="6")
-            await audit(session=session, actor="staff:1", action="visit.create")
+        async with database.update_session() as tx:
+            assert not tx.direct
+            await claim_update(tx=tx, channel="console", update_key="6")
+            await audit(session=tx.session, actor="staff:1", action="visit.create")
         with pytest.raises(Boom):
-            async with database.update_session() as session:
-                await claim_update(session=session, channel="console", update_key="7")
+            async with database.update_session() as tx:
+                await claim_update(tx=tx, channel="console", update_key="7")
                 raise Boom()
         assert await seen_keys(database) == ["6"]
         assert await audit_actions(database) == ["visit.create"]

@@ -45,6 +45,7 @@ from bot.settings import Settings
 from models.conversations.store import claim_update
 from models.db.columns import utcnow
 from models.db.engine import Database
+from models.db.update_tx import UpdateTx
 from models.wecom.tables import WecomInbox, WecomNonce
 
 log = logging.getLogger(__name__)
@@ -219,7 +220,7 @@ class _Endpoint:
                 log.warning("wecom callback refused: nonce replayed")
                 raise web.HTTPForbidden()
             first = await claim_update(
-                session=session, channel=CALLBACK_CHANNEL, update_key=update_key
+                tx=UpdateTx(session), channel=CALLBACK_CHANNEL, update_key=update_key
             )
             if first:
                 await keep(session=session, message=message, now=now)

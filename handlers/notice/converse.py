@@ -16,7 +16,6 @@ from handlers.i18n import Translator
 from handlers.notify import notify_people
 from handlers.types import Inbound, Reply, Transition
 from models.accounts.tables import PersonKind
-from models.conversations.store import load_snapshot, store_conversation
 
 
 async def begin(
@@ -24,18 +23,14 @@ async def begin(
 ) -> list[Reply]:
     """Put the person in `flow` at `state` with `draft`, asking `reply`; an unfinished other
     conversation is dropped (and they are told so)."""
-    snapshot = await load_snapshot(
-        session=ctx.session, channel=inbound.channel, external_id=inbound.user_id
-    )
+    turn = ctx.turn
+    if turn is None:
+        raise RuntimeError("a conversation can only begin inside an update")
     notes: list[Reply] = []
-    existing = snapshot.conversation
+    existing = turn.conversation
     if existing is not None and existing.flow != flow:
         notes.append(Reply(ctx.t._("上一项未完成的操作已放弃，没有保存。")))
-    await store_conversation(
-        session=ctx.session,
-        existing=existing,
-        channel=inbound.channel,
-        external_id=inbound.user_id,
+    await turn.save(
         chat_id=inbound.chat_id,
         flow=flow,
         state=state,

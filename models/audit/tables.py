@@ -4,12 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import insert
 from sqlmodel import Field, SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from models.db.columns import AwareDateTime, utcnow
-from models.db.driver_sql import transaction_connection
 
 
 class AuditEntry(SQLModel, table=True):
@@ -23,13 +21,8 @@ class AuditEntry(SQLModel, table=True):
     detail: str = Field(default="", max_length=500)
 
 
-#: One row, in the caller's transaction (Core: no flush of the session's other objects).
-_INSERT = insert(AuditEntry.__table__)  # type: ignore[attr-defined]
-
-
 async def audit(
     *, session: AsyncSession, actor: str, action: str, subject: str = "", detail: str = ""
 ) -> None:
-    entry = AuditEntry(actor=actor, action=action, subject=subject, detail=detail)
-    connection = await transaction_connection(session)
-    await connection.execute(_INSERT, entry.model_dump(exclude={"id"}))
+    """Record one entry in the caller's transaction."""
+    session.add(AuditEntry(actor=actor, action=action, subject=subject, detail=detail))

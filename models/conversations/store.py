@@ -11,11 +11,11 @@ from sqlalchemy import select as select_rows
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Field, SQLModel, col
-from sqlmodel.ext.asyncio.session import AsyncSession
 
 from models.accounts.tables import ChannelAccount, PersonKind
 from models.db.columns import AwareDateTime, utcnow
-from models.db.driver_sql import DriverStatement, transaction_connection
+from models.db.driver_sql import DriverStatement
+from models.db.update_tx import UpdateTx
 from models.roster.tables import Guardian, Staff
 
 
@@ -107,10 +107,10 @@ _CLAIM = DriverStatement(
 )
 
 
-async def claim_update(*, session: AsyncSession, channel: str, update_key: str) -> bool:
+async def claim_update(*, tx: UpdateTx, channel: str, update_key: str) -> bool:
     """Record an inbound update; False if it was recorded before (a redelivery)."""
     values = {"channel": channel, "update_key": update_key, "seen_at": utcnow()}
-    return await _CLAIM.run(session, values) == 1
+    return await tx.run(_CLAIM, values) == 1
 
 
 #: The conversation columns `ConversationState` is made of, in its field order.
@@ -203,9 +203,10 @@ _UPDATE = DriverStatement(
 )
 
 
-async def load_snapshot(*, session: AsyncSession, channel: str, external_id: str) -> Snapshot:
+async def load_snapshot(*, tx: UpdateTx, channel: str, external_id: str) -> Snapshot:
     """The account, the person behind it and the open conversation, in one round trip."""
     params = {"channel": channel, "external_id": external_id}
+    session = tx.session
     row = (await session.exec(_SNAPSHOT, params=params)).first()
     if row is not None:
         account, staff, guardian = row[0], row[1], row[2]
@@ -216,7 +217,7 @@ async def load_snapshot(*, session: AsyncSession, channel: str, external_id: str
 
 async def store_conversation(
     *,
-    session: AsyncSession,
+    tx: UpdateTx,
     existing: ConversationState | None,
     channel: str,
     external_id: str,
@@ -236,8 +237,8 @@ async def store_conversation(
     values = {"flow": flow, "state": state, "draft": draft, "choices": choices, "updated_at": now}
     if existing is not None:
         version = existing.version + 1
-        changed = await _UPDATE.run(
-            session,
+        changed = await tx.run(
+            _UPDATE,
             {
                 "conversation_id": existing.id,
                 "seen_version": existing.version,
@@ -249,9 +250,8 @@ async def store_conversation(
             raise StaleConversation()
         return ConversationState(existing.id, flow, state, draft, choices, now, version)
     table = Conversation.__table__  # type: ignore[attr-defined]
-    connection = await transaction_connection(session)
     try:
-        inserted = await connection.execute(
+        inserted = await tx.session.exec(
             insert(table)
             .values(channel=channel, external_id=external_id, chat_id=chat_id, version=0, **values)
             .returning(table.c.id)
@@ -262,5 +262,5 @@ async def store_conversation(
     return ConversationState(conversation_id, flow, state, draft, choices, now, 0)
 
 
-async def drop_conversation(*, session: AsyncSession, conversation: ConversationState) -> None:
-    await session.exec(delete(Conversation).where(col(Conversation.id) == conversation.id))
+async def drop_conversation(*, tx: UpdateTx, conversation: ConversationState) -> None:
+    await tx.session.exec(delete(Conversation).where(col(Conversation.id) == conversation.id))

@@ -4,8 +4,8 @@ SQLAlchemy spends about 0.16 ms on every Core statement it executes (the cache l
 execution context, bound-value and result processing), several times what SQLite needs for a
 one-row insert or update on a local file. The few statements every update runs (the dedupe
 insert, the conversation update) are fixed, so on SQLite they are written once as SQL and run
-on the session's own connection, in its transaction: straight on the `sqlite3` connection in the
-dispatcher's transactions (`models.db.engine.Database.update_session`, which runs SQLite on the event
+on the session's own connection, in its transaction: straight on the `sqlite3` connection in
+the dispatcher's transactions (`models.db.update_tx.UpdateTx.run`, where SQLite runs on the event
 loop; SQLAlchemy's statement logging does not see them), else with `exec_driver_sql` (about
 0.06 ms).
 
@@ -23,31 +23,9 @@ from typing import Any
 
 from sqlalchemy import Column, Executable
 from sqlalchemy.engine import Dialect
-from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 Processor = Callable[[Any], Any] | None
-
-
-#: `AsyncSession.info` key: the `sqlite3` connection whose transaction the session is in (set
-#: by `models.db.engine.Database.update_session`), used without asking the session for its connection.
-RAW_SQLITE = "models.db.driver_sql.raw_sqlite"
-
-
-async def transaction_connection(session: AsyncSession) -> AsyncConnection:
-    """The connection of the session's current transaction, asked for once per transaction
-    (each `AsyncSession.connection()` is a round trip through SQLAlchemy's greenlet)."""
-    transaction = session.sync_session.get_transaction()
-    kept = session.info.get(_CONNECTION)
-    if kept is not None and transaction is not None and kept[0] is transaction:
-        connection: AsyncConnection = kept[1]
-        return connection
-    connection = await session.connection()
-    session.info[_CONNECTION] = (session.sync_session.get_transaction(), connection)
-    return connection
-
-
-_CONNECTION = "models.db.driver_sql.connection"
 
 
 @dataclass
@@ -64,17 +42,20 @@ class DriverStatement:
     async def run(self, session: AsyncSession, values: Mapping[str, Any]) -> int:
         """Run with `values`, keyed by `core`'s bind parameter names, in the session's
         transaction; the rows it changed."""
-        raw = session.info.get(RAW_SQLITE)
-        if isinstance(raw, sqlite3.Connection):
-            return raw.execute(
-                self.sql, self._converted(session.get_bind().dialect, values)
-            ).rowcount
-        connection = await transaction_connection(session)
+        connection = await session.connection()
         dialect = connection.dialect
         if dialect.name != "sqlite":
             return (await connection.execute(self.core, dict(values))).rowcount
         converted = self._converted(dialect, values)
         return (await connection.exec_driver_sql(self.sql, converted)).rowcount
+
+    def run_on_sqlite(
+        self, sqlite: sqlite3.Connection, session: AsyncSession, values: Mapping[str, Any]
+    ) -> int:
+        """The same, straight on the `sqlite3` connection whose transaction `session` is in
+        (`models.db.update_tx.UpdateTx.run`)."""
+        dialect = session.get_bind().dialect
+        return sqlite.execute(self.sql, self._converted(dialect, values)).rowcount
 
     def _converted(self, dialect: Dialect, values: Mapping[str, Any]) -> tuple[Any, ...]:
         return tuple(

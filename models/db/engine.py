@@ -18,9 +18,9 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from models.db.driver_sql import RAW_SQLITE
 from models.db.sqlite_inloop import in_loop_creator, in_loop_sqlite
-from models.db.unchanged_reads import UNCHANGED_READS, UnchangedReads
+from models.db.unchanged_reads import UnchangedReads, UpdateSession
+from models.db.update_tx import UpdateTx
 from models.errors import ConfigError
 
 
@@ -92,6 +92,13 @@ class Database:
         self._sessions = async_sessionmaker(
             self.engine, class_=AsyncSession, expire_on_commit=False
         )
+        #: Update sessions refuse writes to tables whose reads are kept across updates.
+        self._update_sessions = async_sessionmaker(
+            self.engine,
+            class_=AsyncSession,
+            sync_session_class=UpdateSession,
+            expire_on_commit=False,
+        )
         #: The connection `update_session` keeps (SQLite on the loop only), and its reads.
         self._kept: AsyncConnection | None = None
         self._reads: UnchangedReads | None = None
@@ -114,35 +121,33 @@ class Database:
             yield session
 
     @asynccontextmanager
-    async def update_session(self) -> AsyncIterator[AsyncSession]:
-        """`session()` for the dispatcher, which opens one transaction per inbound update.
+    async def update_session(self) -> AsyncIterator[UpdateTx]:
+        """The transaction of one inbound update, as an `UpdateTx` (the dispatcher's).
 
         On SQLite run on the loop (`models.db.sqlite_inloop`), those transactions run on one
         connection kept for them: BEGIN IMMEDIATE and COMMIT go straight to SQLite, and so do
-        the fixed statements every update runs (`models.db.driver_sql`, through the session's
-        `info`). The session joins that transaction when a step first uses it, and then
-        commits it. An update that only moves a conversation on never starts SQLAlchemy's
-        connection and transaction machinery, which costs several times its SQL. Elsewhere,
-        `session()`.
+        the fixed statements every update runs (`UpdateTx.run`). The session joins that
+        transaction when a step first uses it, and then commits it. An update that only moves a
+        conversation on never starts SQLAlchemy's connection and transaction machinery, which
+        costs several times its SQL. Elsewhere, a transaction like `session()`'s.
         """
         if not self._serialise:
-            async with self.session() as session:
-                yield session
+            async with self._update_sessions() as session, session.begin():
+                yield UpdateTx(session)
             return
         async with self._serialised():
             sqlite = await self._kept_sqlite()
             if sqlite is None or self._kept is None:
-                async with self._sqlite_session() as session:
-                    yield session
+                async with self._sqlite_session(self._update_sessions) as session:
+                    yield UpdateTx(session)
                 return
             if self._reads is None:
                 self._reads = UnchangedReads(sqlite)
-            info = {RAW_SQLITE: sqlite, UNCHANGED_READS: self._reads}
-            session = self._sessions(bind=self._kept, info=info)
+            session = self._update_sessions(bind=self._kept)
             sqlite.execute("BEGIN IMMEDIATE")
             try:
                 try:
-                    yield session
+                    yield UpdateTx(session, sqlite=sqlite, unchanged=self._reads)
                 except BaseException:
                     if session.in_transaction():
                         await session.rollback()
@@ -161,8 +166,10 @@ class Database:
                 session.expunge_all()  # the transaction is over: nothing else to release
 
     @asynccontextmanager
-    async def _sqlite_session(self) -> AsyncIterator[AsyncSession]:
-        session = self._sessions()
+    async def _sqlite_session(
+        self, sessions: async_sessionmaker[AsyncSession] | None = None
+    ) -> AsyncIterator[AsyncSession]:
+        session = (sessions or self._sessions)()
         try:
             # The transaction begins with the first statement (SQLAlchemy's autobegin):
             # no round trip through its greenlet just to open it.

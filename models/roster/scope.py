@@ -16,10 +16,22 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 from sqlmodel.sql.expression import SelectOfScalar
 
+from models.db.unchanged_reads import KeptReads
 from models.roster.tables import Staff, StaffRole, Student, Teaching
-from models.school.tables import GroupCoach, GroupMember, SchoolClass
+from models.school.tables import Group, GroupCoach, GroupMember, SchoolClass
 
 WHOLE_SCHOOL_ROLES = frozenset({StaffRole.ADMIN, StaffRole.PRINCIPAL})
+
+
+#: The roster reads the student picker keeps across updates (`models.db.unchanged_reads`): the
+#: tables scopes and class pages read. Updates never write them (the update session refuses).
+ROSTER_READS = KeptReads.of(
+    "roster",
+    (
+        str(table.__tablename__)
+        for table in (Student, SchoolClass, Teaching, Group, GroupMember, GroupCoach)
+    ),
+)
 
 
 def has_whole_school_scope(staff: Staff) -> bool:

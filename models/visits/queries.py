@@ -7,14 +7,13 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import bindparam, exists, func, insert
+from sqlalchemy import bindparam, exists, func
 from sqlalchemy import select as select_rows
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from models.accounts.tables import ChannelAccount, PersonKind
 from models.audit.tables import audit
-from models.db.driver_sql import transaction_connection
 from models.quota.rules import DEFAULT_TARGETS, MonthlyTargets, monthly_target
 from models.roster.queries import accounts_of, staff_with_role
 from models.roster.tables import Staff, StaffRole, Teaching
@@ -44,10 +43,6 @@ def school_year_first_day(*, today: date, school: School) -> date:
     return school_year_start(today, month=school.year_start_month, start_day=school.year_start_day)
 
 
-_VISITS = Visit.__table__  # type: ignore[attr-defined]
-_INSERT_VISIT = insert(_VISITS).returning(_VISITS.c.id)
-
-
 async def save_visit(
     *,
     session: AsyncSession,
@@ -67,10 +62,8 @@ async def save_visit(
             "created_at": now,
         },
     )
-    # Core, in the caller's transaction: one INSERT, no unit-of-work flush.
-    connection = await transaction_connection(session)
-    inserted = await connection.execute(_INSERT_VISIT, record.model_dump(exclude={"id"}))
-    record.id = inserted.scalar_one()
+    session.add(record)
+    await session.flush()  # the visit's id, for the audit entry
     # No content in the audit log: who created which record is enough.
     await audit(
         session=session,

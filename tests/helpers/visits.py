@@ -130,4 +130,4 @@ async def offer_button(db: Database, user: ChatUser, label: str, data: str) -> N
         conversation.version += 1
         session.add(conversation)
     # The row changed behind the dispatcher's back: its kept copy is out of date.
-    user.dispatcher.snapshots.forget(user.channel, user.user_id)
+    user.dispatcher.conversations.forget(user.channel, user.user_id)

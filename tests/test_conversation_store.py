@@ -1,22 +1,26 @@
-"""The snapshot the dispatcher keeps between a user's updates (`handlers.snapshot_cache`).
+"""Who each user is and where their conversation stands, kept between their updates
+(`handlers.conversation_store`).
 
-The rules of the cache itself, then what a user sees when the kept copy is out of date: another
+The rules of the store itself, then what a user sees when the kept copy is out of date: another
 process moved the conversation on, the roster changed, the user chose a language, a step failed.
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
+from typing import cast
 
 import pytest
 from sqlmodel import select
 
 from handlers import student_picker
-from handlers.snapshot_cache import SnapshotCache
+from handlers.conversation_store import ConversationStore, UserTurn
 from handlers.student_picker import Pupil
 from models.accounts.tables import ChannelAccount, PersonKind
 from models.conversations.store import ConversationState, Snapshot
 from models.db.engine import Database
+from models.db.update_tx import UpdateTx
 from models.roster.tables import Staff
 from tests.helpers.clock import FakeClock
 from tests.helpers.factories import seed_school
@@ -51,6 +55,18 @@ def state(version: int) -> ConversationState:
 
 BOUND = Snapshot(account(), None, None, None)
 UNBOUND = Snapshot(None, None, None, None)
+#: The store reads nothing through the transaction while it has a kept copy.
+NO_TX = cast(UpdateTx, object())
+
+
+def read(
+    store: ConversationStore,
+    snapshot: Snapshot,
+    conversation: ConversationState | None,
+    user_id: str = "7",
+) -> UserTurn:
+    """A turn as if `snapshot` had just been read from the database."""
+    return store.begin(NO_TX, "telegram", user_id, replace(snapshot, conversation=conversation))
 
 
 @pytest.mark.parametrize(
@@ -66,38 +82,52 @@ def test_what_is_kept_and_for_how_long(
     snapshot: Snapshot, seconds_later: float, kept: bool
 ) -> None:
     ticks = Ticks()
-    cache = SnapshotCache(ttl=60.0, monotonic=ticks)
-    cache.keep("telegram", "7", snapshot, state(3), read_at=None)
+    store = ConversationStore(ttl=60.0, monotonic=ticks)
+    store.keep(read(store, snapshot, state(3)))
     ticks.now += seconds_later
 
-    found = cache.get("telegram", "7")
+    found = store.get("telegram", "7")
 
     assert (found is not None) is kept
     if found is not None:
         assert found.conversation == state(3)
 
 
-def test_a_kept_snapshot_carries_the_conversation_as_it_now_stands() -> None:
+async def test_a_kept_copy_carries_the_conversation_as_it_now_stands() -> None:
     ticks = Ticks()
-    cache = SnapshotCache(monotonic=ticks)
-    cache.keep("telegram", "7", BOUND, state(1), read_at=None)
-    first_read = cache.read_at("telegram", "7")
+    store = ConversationStore(monotonic=ticks)
+    store.keep(read(store, BOUND, state(1)))
     ticks.now += 30
-    cache.keep("telegram", "7", BOUND, state(2), read_at=first_read)
+    turn = await store.load(NO_TX, "telegram", "7", fresh=False)
+    assert turn.kept and turn.conversation == state(1)
+    turn.conversation = state(2)
+    store.keep(turn)
+    kept = store.get("telegram", "7")
+    assert kept is not None and kept.conversation == state(2)
     ticks.now += 31  # 61 s after the account was read: due again, whatever the conversation
 
-    assert cache.get("telegram", "7") is None
+    assert store.get("telegram", "7") is None
 
 
 def test_forgetting_and_the_size_limit() -> None:
-    cache = SnapshotCache(limit=2)
-    cache.keep("telegram", "1", BOUND, None, read_at=None)
-    cache.keep("telegram", "2", BOUND, None, read_at=None)
-    cache.forget("telegram", "1")
-    assert cache.get("telegram", "1") is None and len(cache) == 1
-    cache.keep("telegram", "3", BOUND, None, read_at=None)
-    cache.keep("telegram", "4", BOUND, None, read_at=None)  # over the limit: start afresh
-    assert len(cache) == 1 and cache.get("telegram", "4") is not None
+    store = ConversationStore(limit=2)
+    store.keep(read(store, BOUND, None, "1"))
+    store.keep(read(store, BOUND, None, "2"))
+    store.forget("telegram", "1")
+    assert store.get("telegram", "1") is None and len(store) == 1
+    store.keep(read(store, BOUND, None, "3"))
+    store.keep(read(store, BOUND, None, "4"))  # over the limit: start afresh
+    assert len(store) == 1 and store.get("telegram", "4") is not None
+
+
+def test_a_turn_during_which_the_user_was_forgotten_keeps_nothing() -> None:
+    store = ConversationStore()
+    turn = read(store, BOUND, state(1))
+    store.forget("telegram", "7")  # e.g. the update bound or changed the account
+
+    store.keep(turn)
+
+    assert store.get("telegram", "7") is None
 
 
 async def test_a_conversation_moved_on_by_another_process_is_read_again(
@@ -130,7 +160,7 @@ async def test_a_teacher_deactivated_by_a_roster_import_is_refused_once_the_copy
     ts = await seed_school(db)
     dispatcher = visit_dispatcher(db, clock)
     ticks = Ticks()
-    dispatcher.snapshots = SnapshotCache(ttl=60.0, monotonic=ticks)
+    dispatcher.conversations = ConversationStore(ttl=60.0, monotonic=ticks)
     user = await chat_as(db, clock, ts.staff["王芳"], dispatcher)
     await user.send("/help")
     async with db.session() as session:
@@ -163,7 +193,7 @@ async def test_a_failed_step_forgets_the_kept_copy(
     ts = await seed_school(db)
     user = await chat_as(db, clock, ts.staff["王芳"])
     await user.steps("/visit", "三(2)班")
-    assert user.dispatcher.snapshots.get(user.channel, user.user_id) is not None
+    assert user.dispatcher.conversations.get(user.channel, user.user_id) is not None
     page = user.replies
 
     async def broken(**kwargs: object) -> list[Pupil]:
@@ -174,7 +204,7 @@ async def test_a_failed_step_forgets_the_kept_copy(
         await user.press("张小明")
 
     assert "没有保存" in user.text
-    assert user.dispatcher.snapshots.get(user.channel, user.user_id) is None
+    assert user.dispatcher.conversations.get(user.channel, user.user_id) is None
     user.replies = page  # the teacher presses the same button again
     await user.press("张小明")
     assert "请选择家访形式" in user.text

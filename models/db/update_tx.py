@@ -1,0 +1,77 @@
+"""One inbound update's transaction, as everything above the database sees it.
+
+`Database.update_session()` yields an `UpdateTx`: the ORM `session` for ordinary reads and
+writes, `run` for the few fixed statements every update runs (`models.db.driver_sql`), and
+`cached` for reads worth keeping. Where SQLite runs on the event loop, the transaction lives on a
+connection kept for updates, and `run` and `cached` use it directly; that handle never leaves
+`models.db`. Elsewhere (PostgreSQL, an in-memory database) the same calls go through the session.
+
+The caches, and what makes each one stale, in one place:
+- **Once per update** (`cached(key, loader)`): nothing else can write while the update's
+  transaction runs, so a value read in it stays current to its end, unless the update itself
+  changes what was read: only cache what the update does not write.
+- **Kept across updates** (`cached(key, loader, kept=ROSTER)`): reads of the tables a
+  `KeptReads` names, kept on the update connection until *another* connection commits (SQLite's
+  `PRAGMA data_version`, `models.db.unchanged_reads`). Updates themselves must never write those
+  tables, or a kept value would outlive the write unseen: the update session refuses such a
+  write with `KeptTableWritten` (on every database, so the rule holds wherever the code runs).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Awaitable, Callable, Hashable, Mapping
+from typing import Any, TypeVar
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from models.db.driver_sql import DriverStatement
+from models.db.unchanged_reads import KeptReads, UnchangedReads
+
+T = TypeVar("T")
+
+
+class UpdateTx:
+    """The session of one update's transaction, its fixed statements and its caches."""
+
+    def __init__(
+        self,
+        session: AsyncSession,
+        *,
+        sqlite: sqlite3.Connection | None = None,
+        unchanged: UnchangedReads | None = None,
+    ) -> None:
+        self.session = session
+        self._sqlite = sqlite
+        self._unchanged = unchanged
+        self._once: dict[Hashable, Any] = {}
+
+    @property
+    def direct(self) -> bool:
+        """Whether fixed statements and kept reads go straight to the driver's connection."""
+        return self._sqlite is not None
+
+    async def run(self, statement: DriverStatement, values: Mapping[str, Any]) -> int:
+        """Run one of the fixed hot-path statements in this transaction; the rows it changed."""
+        if self._sqlite is not None:
+            return statement.run_on_sqlite(self._sqlite, self.session, values)
+        return await statement.run(self.session, values)
+
+    async def cached(
+        self,
+        key: Hashable,
+        loader: Callable[[], Awaitable[T]],
+        *,
+        kept: KeptReads | None = None,
+    ) -> T:
+        """`loader()`'s result, read at most once in this update; with `kept`, also kept across
+        updates while no other connection has written (where the database can tell)."""
+        if key in self._once:
+            found: T = self._once[key]
+            return found
+        if kept is not None and self._unchanged is not None:
+            value = await self._unchanged.read((kept.name, key), loader)
+        else:
+            value = await loader()
+        self._once[key] = value
+        return value
