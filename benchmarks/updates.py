@@ -581,11 +581,13 @@ async def check_data(db: Database, expected: Counter[tuple[int, int]]) -> list[s
 
 
 @contextmanager
-def collector_tuned() -> Iterator[None]:
+def collector_tuned(tuned: bool = True) -> Iterator[None]:
     """The garbage collector as `python -m bot run` sets it once the bot has started
-    (`bot.gc_tuning`), then CPython's settings again, for the echo bot of the next round."""
+    (`bot.gc_tuning`), then CPython's settings again, for the echo bot of the next round.
+    With `tuned` False, CPython's settings throughout (to measure what the tuning gives)."""
     threshold = gc.get_threshold()
-    tune_after_startup()
+    if tuned:
+        tune_after_startup()
     try:
         yield
     finally:
@@ -593,7 +595,9 @@ def collector_tuned() -> Iterator[None]:
         gc.set_threshold(*threshold)
 
 
-async def run_bot(m: int, n: int, database_url: str) -> tuple[Figures, list[str]]:
+async def run_bot(
+    m: int, n: int, database_url: str, *, gc_tuned: bool = True
+) -> tuple[Figures, list[str]]:
     api = RecordingBotApi()
     async with BotApiServer(api, host=LOCAL_HOST, token=TOKEN) as server:
         settings = Settings(
@@ -608,7 +612,7 @@ async def run_bot(m: int, n: int, database_url: str) -> tuple[Figures, list[str]
             teachers = await seed_teachers(db, settings, m)
             application = build_application(settings, db, build_dispatcher(settings, db))
             driver = VisitDriver(api)
-            with collector_tuned():
+            with collector_tuned(gc_tuned):
                 figures = await drive("jiafang", application, driver, teachers, n)
             return figures, await check_data(db, driver.expected_visits)
         finally:
@@ -627,6 +631,8 @@ class Options:
     time_limit: float = 900.0
     #: Echo-then-ours rounds; the report's ratio is the median round's.
     rounds: int = 5
+    #: Run our bot with the collector as `bot run` tunes it (False: CPython's defaults).
+    gc_tuned: bool = True
 
 
 class ErrorCount(logging.Handler):
@@ -661,7 +667,9 @@ async def run_benchmark(options: Options) -> Report:
             for _ in range(options.rounds):
                 echo = await run_echo(options.teachers, options.conversations)
                 async with scratch_database(options.database, options.database_url) as url:
-                    bot, found = await run_bot(options.teachers, options.conversations, url)
+                    bot, found = await run_bot(
+                        options.teachers, options.conversations, url, gc_tuned=options.gc_tuned
+                    )
                 rounds.append(Round(echo, bot))
                 problems += found
     except TimeoutError:
@@ -697,6 +705,11 @@ def parse_options(argv: Sequence[str] | None = None) -> Options:
     parser.add_argument(
         "--quick", action="store_true", help="4 conversations from 2 teachers, one round"
     )
+    parser.add_argument(
+        "--gc-defaults",
+        action="store_true",
+        help="run our bot with CPython's garbage-collector settings (bot/gc_tuning.py off)",
+    )
     args = parser.parse_args(argv)
     quick = bool(args.quick)
     return Options(
@@ -706,6 +719,7 @@ def parse_options(argv: Sequence[str] | None = None) -> Options:
         database_url=args.database_url,
         time_limit=args.time_limit,
         rounds=1 if quick else args.rounds,
+        gc_tuned=not args.gc_defaults,
     )
 
 

@@ -10,20 +10,25 @@ loop; SQLAlchemy's statement logging does not see them), else with `exec_driver_
 0.06 ms).
 
 Their values are converted exactly as SQLAlchemy would store them, by the columns' own types
-(`TypeEngine.bind_processor`), so rows written either way read back the same. Other databases
-run the Core statement the caller also provides.
+(`TypeEngine.bind_processor`), so rows written either way read back the same. On PostgreSQL the
+update transactions run them as asyncpg prepared statements (`run_on_asyncpg`); other sessions
+there run the Core statement the caller also provides.
 """
 
 from __future__ import annotations
 
+import functools
 import sqlite3
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Column, Executable
 from sqlalchemy.engine import Dialect
 from sqlmodel.ext.asyncio.session import AsyncSession
+
+if TYPE_CHECKING:
+    from asyncpg import Connection as AsyncpgConnection
 
 Processor = Callable[[Any], Any] | None
 
@@ -57,6 +62,21 @@ class DriverStatement:
         dialect = session.get_bind().dialect
         return sqlite.execute(self.sql, self._converted(dialect, values)).rowcount
 
+    async def run_on_asyncpg(
+        self, connection: AsyncpgConnection, session: AsyncSession, values: Mapping[str, Any]
+    ) -> int:
+        """The same as a prepared statement on the asyncpg connection whose transaction
+        `session` is in (asyncpg keeps it prepared per connection)."""
+        converted = self._converted(session.get_bind().dialect, values)
+        status: str = await connection.execute(self.numbered_sql, *converted)
+        return int(status.rsplit(" ", 1)[-1])
+
+    @functools.cached_property
+    def numbered_sql(self) -> str:
+        """`sql` with PostgreSQL's numbered placeholders ($1, $2, …) for its `?`s."""
+        pieces = self.sql.split("?")
+        return pieces[0] + "".join(f"${n}{piece}" for n, piece in enumerate(pieces[1:], 1))
+
     def _converted(self, dialect: Dialect, values: Mapping[str, Any]) -> tuple[Any, ...]:
         return tuple(
             values[name] if process is None else process(values[name])
@@ -68,6 +88,9 @@ class DriverStatement:
     def _processors_for(self, dialect: Dialect) -> list[Processor]:
         found = self._processors.get(dialect.name)
         if found is None:
-            found = [column.type.bind_processor(dialect) for _, column in self.parameters]
+            found = [
+                column.type.dialect_impl(dialect).bind_processor(dialect)
+                for _, column in self.parameters
+            ]
             self._processors[dialect.name] = found
         return found

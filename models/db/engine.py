@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from models.db.pg_updates import PgUpdateConnections
 from models.db.sqlite_inloop import in_loop_creator, in_loop_sqlite
 from models.db.unchanged_reads import UnchangedReads, UpdateSession
 from models.db.update_tx import UpdateTx
@@ -102,6 +103,12 @@ class Database:
         #: The connection `update_session` keeps (SQLite on the loop only), and its reads.
         self._kept: AsyncConnection | None = None
         self._reads: UnchangedReads | None = None
+        #: PostgreSQL's connections kept for update transactions (`models.db.pg_updates`).
+        self._pg_updates = (
+            PgUpdateConnections(self.engine, self._update_sessions)
+            if self.engine.dialect.name == "postgresql"
+            else None
+        )
         #: Whether SQLite runs on the loop here (None: not known until the first connection).
         self._in_loop: bool | None = None if self._serialise else False
 
@@ -129,8 +136,13 @@ class Database:
         the fixed statements every update runs (`UpdateTx.run`). The session joins that
         transaction when a step first uses it, and then commits it. An update that only moves a
         conversation on never starts SQLAlchemy's connection and transaction machinery, which
-        costs several times its SQL. Elsewhere, a transaction like `session()`'s.
+        costs several times its SQL. On PostgreSQL, the same on a few kept connections
+        (`models.db.pg_updates`). Elsewhere, a transaction like `session()`'s.
         """
+        if self._pg_updates is not None:
+            async with self._pg_updates.transaction() as tx:
+                yield tx
+            return
         if not self._serialise:
             async with self._update_sessions() as session, session.begin():
                 yield UpdateTx(session)
@@ -231,4 +243,6 @@ class Database:
 
     async def dispose(self) -> None:
         await self._drop_kept(None)
+        if self._pg_updates is not None:
+            await self._pg_updates.close()
         await self.engine.dispose()

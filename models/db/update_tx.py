@@ -2,9 +2,10 @@
 
 `Database.update_session()` yields an `UpdateTx`: the ORM `session` for ordinary reads and
 writes, `run` for the few fixed statements every update runs (`models.db.driver_sql`), and
-`cached` for reads worth keeping. Where SQLite runs on the event loop, the transaction lives on a
-connection kept for updates, and `run` and `cached` use it directly; that handle never leaves
-`models.db`. Elsewhere (PostgreSQL, an in-memory database) the same calls go through the session.
+`cached` for reads worth keeping. Where SQLite runs on the event loop, and on PostgreSQL, the
+transaction lives on a connection kept for updates and `run` uses the driver's connection
+directly (`models.db.engine`, `models.db.pg_updates`); that handle never leaves `models.db`.
+Elsewhere (an in-memory SQLite database) the same calls go through the session.
 
 The caches, and what makes each one stale, in one place:
 - **Once per update** (`cached(key, loader)`): nothing else can write while the update's
@@ -21,12 +22,15 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Awaitable, Callable, Hashable, Mapping
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from models.db.driver_sql import DriverStatement
 from models.db.unchanged_reads import KeptReads, UnchangedReads
+
+if TYPE_CHECKING:
+    from asyncpg import Connection as AsyncpgConnection
 
 T = TypeVar("T")
 
@@ -39,22 +43,26 @@ class UpdateTx:
         session: AsyncSession,
         *,
         sqlite: sqlite3.Connection | None = None,
+        asyncpg: AsyncpgConnection | None = None,
         unchanged: UnchangedReads | None = None,
     ) -> None:
         self.session = session
         self._sqlite = sqlite
+        self._asyncpg = asyncpg
         self._unchanged = unchanged
         self._once: dict[Hashable, Any] = {}
 
     @property
     def direct(self) -> bool:
-        """Whether fixed statements and kept reads go straight to the driver's connection."""
-        return self._sqlite is not None
+        """Whether fixed statements go straight to the driver's connection."""
+        return self._sqlite is not None or self._asyncpg is not None
 
     async def run(self, statement: DriverStatement, values: Mapping[str, Any]) -> int:
         """Run one of the fixed hot-path statements in this transaction; the rows it changed."""
         if self._sqlite is not None:
             return statement.run_on_sqlite(self._sqlite, self.session, values)
+        if self._asyncpg is not None:
+            return await statement.run_on_asyncpg(self._asyncpg, self.session, values)
         return await statement.run(self.session, values)
 
     async def cached(

@@ -1,0 +1,99 @@
+"""The dispatcher alone: what one update costs us, without any messenger or HTTP.
+
+    python benchmarks/dispatcher.py                      # 100 conversations on SQLite
+    python benchmarks/dispatcher.py --database postgresql --database-url postgresql://postgres@127.0.0.1:5432/test
+    python benchmarks/dispatcher.py --conversations 20 --repeat 3
+
+It seeds the tests' small school on a scratch database (a temporary SQLite file, or a database of
+its own on the PostgreSQL server, dropped afterwards), binds one teacher on the console channel
+and drives complete `/visit` conversations through `Dispatcher.handle`, one after the other (the
+same fourteen updates as a teacher on the console, ending with 保存), and prints the mean cost of
+an update and of each step. Each repeat uses a new dispatcher (what it keeps between updates
+starts empty) on the same database; the best repeat is reported.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import statistics
+import sys
+import time
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from benchmarks.updates import scratch_database  # noqa: E402
+from models.db.engine import Database  # noqa: E402
+from tests.helpers.clock import FakeClock  # noqa: E402
+from tests.helpers.factories import seed_school  # noqa: E402
+from tests.helpers.visits import FULL_VISIT, chat_as, visit_dispatcher  # noqa: E402
+
+#: Monday 16 November 2026, 10:00 in Shanghai: inside the tests' school's autumn semester.
+MONDAY_MORNING = datetime(2026, 11, 16, 2, 0, tzinfo=UTC)
+#: The conversation driven, ending with the save.
+STEPS = (*FULL_VISIT, "保存")
+
+
+@dataclass(frozen=True)
+class Result:
+    per_update_ms: float
+    per_step_ms: dict[str, float]
+
+
+async def drive(db: Database, clock: FakeClock, conversations: int) -> Result:
+    ts = await seed_school(db)
+    user = await chat_as(db, clock, ts.staff["王芳"], visit_dispatcher(db, clock))
+    spent: dict[str, list[float]] = defaultdict(list)
+    total = 0.0
+    for _ in range(conversations):
+        for step in STEPS:
+            started = time.perf_counter()
+            await user.steps(step)
+            took = time.perf_counter() - started
+            spent[step].append(took)
+            total += took
+        if "已保存" not in user.text:
+            raise SystemExit(f"the visit was not saved: {user.text}")
+    updates = conversations * len(STEPS)
+    return Result(
+        per_update_ms=total / updates * 1000,
+        per_step_ms={step: statistics.mean(times) * 1000 for step, times in spent.items()},
+    )
+
+
+async def run(database: str, url: str | None, conversations: int, repeat: int) -> Result:
+    best: Result | None = None
+    for _ in range(repeat):
+        async with scratch_database(database, url) as scratch:
+            db = Database(scratch)
+            try:
+                result = await drive(db, FakeClock(MONDAY_MORNING), conversations)
+            finally:
+                await db.dispose()
+        if best is None or result.per_update_ms < best.per_update_ms:
+            best = result
+    assert best is not None
+    return best
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="the dispatcher's cost per update, alone")
+    parser.add_argument("--conversations", type=int, default=100, metavar="N")
+    parser.add_argument("--repeat", type=int, default=3, metavar="R")
+    parser.add_argument("--database", choices=["sqlite", "postgresql"], default="sqlite")
+    parser.add_argument("--database-url", default=None)
+    args = parser.parse_args(argv)
+    result = asyncio.run(run(args.database, args.database_url, args.conversations, args.repeat))
+    print(f"{args.database}: {result.per_update_ms:.3f} ms per update (best of {args.repeat})")
+    for step, ms in result.per_step_ms.items():
+        print(f"  {step[:16]:<16} {ms:7.3f} ms")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
