@@ -27,11 +27,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.updates import scratch_database  # noqa: E402
-from models.db.engine import Database  # noqa: E402
-from tests.helpers.clock import FakeClock  # noqa: E402
-from tests.helpers.factories import seed_school  # noqa: E402
-from tests.helpers.visits import FULL_VISIT, chat_as, visit_dispatcher  # noqa: E402
+from benchmarks.updates import scratch_database
+from models.db.engine import Database
+from tests.helpers.clock import FakeClock
+from tests.helpers.factories import seed_school
+from tests.helpers.visits import FULL_VISIT, chat_as, visit_dispatcher
 
 #: Monday 16 November 2026, 10:00 in Shanghai: inside the tests' school's autumn semester.
 MONDAY_MORNING = datetime(2026, 11, 16, 2, 0, tzinfo=UTC)
