@@ -41,7 +41,7 @@ from sqlalchemy.engine import make_url
 
 from models.db.columns import utcnow
 from models.db.engine import Database
-from models.errors import ConfigError
+from models.db.urls import sync_url
 from scheduler.base import Job
 from scheduler.run import Outcome, RunConfig, Wake, find_job, run_job
 from scheduler.slots import prune_runs
@@ -65,20 +65,6 @@ FIRE_REF = "scheduler.service:fire_job"
 
 
 # -- the job store ------------------------------------------------------------------------------
-
-
-def sync_url(url: str) -> str:
-    """The database URL with a synchronous driver (APScheduler 3's job store is synchronous)."""
-    try:
-        parsed = make_url(url)
-    except Exception as exc:
-        raise ConfigError(f"DATABASE_URL 无法解析：{url!r}") from exc
-    backend = parsed.get_backend_name()
-    if backend == "sqlite":
-        return str(parsed.set(drivername="sqlite"))
-    if backend in ("postgresql", "postgres"):
-        return parsed.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
-    raise ConfigError(f"不支持的数据库：{backend}（请使用 sqlite 或 postgresql）")
 
 
 class GuardedJobStore(SQLAlchemyJobStore):  # type: ignore[misc]

@@ -13,7 +13,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import SQLModel, select
 
 from models import OutboxMessage, School
-from models.db.engine import Database, async_url
+from models.db.engine import Database
+from models.db.urls import async_url
 from models.errors import ConfigError
 from models.outbox.tables import enqueue
 

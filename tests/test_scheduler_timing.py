@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from apscheduler.triggers.cron import CronTrigger
 
-from scheduler.service import sync_url
+from models.db.urls import sync_url
 from scheduler.timing import describe_schedule, latest_slot, next_slot
 from tests.helpers.scheduler import SHANGHAI, local
 

@@ -1,2 +1,2 @@
-"""Database plumbing: the engine, column types, in-loop SQLite, the hot path's driver SQL, kept
-reads, migrations."""
+"""Database plumbing: the engine and its URLs, column types, in-loop SQLite, the hot path's
+driver SQL, kept reads, migrations."""

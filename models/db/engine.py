@@ -22,21 +22,7 @@ from models.db.pg_updates import PgUpdateConnections
 from models.db.sqlite_inloop import in_loop_creator, in_loop_sqlite
 from models.db.unchanged_reads import UnchangedReads, UpdateSession
 from models.db.update_tx import UpdateTx
-from models.errors import ConfigError
-
-
-def async_url(url: str) -> str:
-    """Map a plain database URL to the async driver we use (aiosqlite or asyncpg)."""
-    try:
-        parsed = make_url(url)
-    except Exception as exc:
-        raise ConfigError(f"DATABASE_URL 无法解析：{url!r}") from exc
-    backend = parsed.get_backend_name()
-    if backend == "sqlite":
-        return str(parsed.set(drivername="sqlite+aiosqlite"))
-    if backend in ("postgresql", "postgres"):
-        return parsed.set(drivername="postgresql+asyncpg").render_as_string(hide_password=False)
-    raise ConfigError(f"不支持的数据库：{backend}（请使用 sqlite 或 postgresql）")
+from models.db.urls import async_url
 
 
 def is_sqlite(engine: AsyncEngine) -> bool:
