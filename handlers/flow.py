@@ -18,6 +18,16 @@ FreeTextStarter = Callable[[Inbound, Any, Context], Awaitable[Transition | None]
 Gate = Callable[[Context], bool]
 
 
+def is_staff(ctx: Context) -> bool:
+    """The gate of the flows for the school's staff: the account is bound to a staff member."""
+    return ctx.staff is not None
+
+
+def is_guardian(ctx: Context) -> bool:
+    """The gate of what only parents do: the account is bound to a guardian."""
+    return ctx.guardian is not None
+
+
 @dataclass(frozen=True)
 class Flow:
     """How a conversation is driven; the dispatcher and every channel treat all flows alike.

@@ -6,7 +6,7 @@ from pydantic import BaseModel
 
 from handlers.context import Context
 from handlers.duty_notices import format_moment, reason_text
-from handlers.flow import Flow
+from handlers.flow import Flow, is_staff
 from handlers.i18n import N_
 from handlers.types import Inbound, Reply, Transition
 from models.duties.queries import open_duty_rows
@@ -36,10 +36,6 @@ async def start(inbound: Inbound, draft: PendingDraft, ctx: Context, args: str) 
         lines.append(line)
     lines.append(_("上门家访后用 /visit 记录（选择“上门家访”），任务即完成。"))
     return Transition.end(Reply("\n".join(lines)))
-
-
-def is_staff(ctx: Context) -> bool:
-    return ctx.staff is not None
 
 
 PENDING_FLOW = Flow(

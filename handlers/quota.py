@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from pydantic import BaseModel
 
 from handlers.context import Context
-from handlers.flow import Flow
+from handlers.flow import Flow, is_staff
 from handlers.i18n import N_, Translator
 from handlers.types import Inbound, Reply, Transition
 from models.quota.rules import QuotaRole, Tally
@@ -179,10 +179,6 @@ async def start(inbound: Inbound, draft: QuotaDraft, ctx: Context, args: str) ->
         session=ctx.session, staff=ctx.staff, day=ctx.today, rules=ctx.rules
     )
     return Transition.end(Reply(quota_text(ctx.t, standing, ctx.rules)))
-
-
-def is_staff(ctx: Context) -> bool:
-    return ctx.staff is not None
 
 
 QUOTA_FLOW = Flow(

@@ -7,8 +7,7 @@ from functools import partial
 from handlers.absence import steps
 from handlers.absence.questions import question
 from handlers.absence.states import AbsenceDraft, State
-from handlers.context import Context
-from handlers.flow import Flow, Step, typed_labels_press_buttons
+from handlers.flow import Flow, Step, is_staff, typed_labels_press_buttons
 from handlers.i18n import N_
 
 
@@ -29,10 +28,6 @@ STEPS: dict[State, Step] = {
     State.CONFIRM_BACK: steps.confirm_back,
     State.EDIT: steps.edit,
 }
-
-
-def is_staff(ctx: Context) -> bool:
-    return ctx.staff is not None
 
 
 ABSENCE_FLOW = Flow(

@@ -15,7 +15,7 @@ from pydantic import BaseModel, Field
 
 from handlers.context import Context
 from handlers.duty_notices import open_now, planned_duty_line
-from handlers.flow import Flow, Step, typed_labels_press_buttons
+from handlers.flow import Flow, Step, is_staff, typed_labels_press_buttons
 from handlers.hints import button_note, too_long
 from handlers.i18n import N_
 from handlers.student_picker import TEACHER_PICKER, Ask, Empty, Outcome, Picked, PickerState
@@ -279,10 +279,6 @@ STEPS: dict[State, Step] = {
     State.CONFIRM: confirm,
     State.EDIT: edit,
 }
-
-
-def is_staff(ctx: Context) -> bool:
-    return ctx.staff is not None
 
 
 FLAG_FLOW = Flow(

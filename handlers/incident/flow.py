@@ -13,7 +13,7 @@ from __future__ import annotations
 from functools import partial
 
 from handlers.context import Context
-from handlers.flow import Flow, Step, typed_labels_press_buttons
+from handlers.flow import Flow, Step, is_staff, typed_labels_press_buttons
 from handlers.i18n import N_
 from handlers.incident import steps
 from handlers.incident.draft import IncidentDraft
@@ -48,10 +48,6 @@ STEPS: dict[str, Step] = {
     State.CONFIRM: _typed_labels(State.CONFIRM, steps.confirm),
     State.EDIT: _typed_labels(State.EDIT, steps.edit),
 }
-
-
-def is_staff(ctx: Context) -> bool:
-    return ctx.staff is not None
 
 
 INCIDENT_FLOW = Flow(

@@ -16,7 +16,7 @@ from datetime import timedelta
 from pydantic import BaseModel
 
 from handlers.context import Context
-from handlers.flow import Flow
+from handlers.flow import Flow, is_guardian, is_staff
 from handlers.i18n import N_
 from handlers.incident.actions import acknowledge_pressed, phoned_pressed
 from handlers.types import Inbound, Reply, Transition
@@ -59,21 +59,13 @@ async def phoned_typed(inbound: Inbound, draft: NoDraft, ctx: Context, args: str
     return _as_new_messages(await phoned_pressed(inbound, str(view.incident.id), ctx))
 
 
-def _is_guardian(ctx: Context) -> bool:
-    return ctx.guardian is not None
-
-
-def _is_staff(ctx: Context) -> bool:
-    return ctx.staff is not None
-
-
 ACK_TYPED_FLOW = Flow(
     name="incident_ack",
     draft_type=NoDraft,
     steps={},
     start=acknowledge_typed,
     commands=("已知悉",),
-    allowed=_is_guardian,
+    allowed=is_guardian,
     refusal=N_("“已知悉”用于家长确认学校发来的突发事件通知。"),
 )
 PHONED_TYPED_FLOW = Flow(
@@ -82,5 +74,5 @@ PHONED_TYPED_FLOW = Flow(
     steps={},
     start=phoned_typed,
     commands=("已电话联系",),
-    allowed=_is_staff,
+    allowed=is_staff,
 )

@@ -7,7 +7,7 @@ from __future__ import annotations
 from pydantic import BaseModel
 
 from handlers.context import Context
-from handlers.flow import Flow
+from handlers.flow import Flow, is_staff
 from handlers.i18n import Translator
 from handlers.notice.converse import begin, refused_text, tell
 from handlers.notice.render import format_clock, title_line
@@ -116,10 +116,6 @@ async def write_answer(inbound: Inbound, draft: AnswerDraft, ctx: Context) -> Tr
         render=render,
     )
     return Transition.end(Reply(_("答复已发给家长。")))
-
-
-def is_staff(ctx: Context) -> bool:
-    return ctx.staff is not None
 
 
 async def _no_start(inbound: Inbound, draft: AnswerDraft, ctx: Context, args: str) -> Transition:

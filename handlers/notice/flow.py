@@ -6,7 +6,7 @@ from functools import partial
 
 from handlers.actions import Action
 from handlers.context import Context
-from handlers.flow import Flow, Step, typed_labels_press_buttons
+from handlers.flow import Flow, Step, is_staff, typed_labels_press_buttons
 from handlers.i18n import N_
 from handlers.notice import answer, approval, receipt, redo
 from handlers.notice import questions as q
@@ -26,10 +26,6 @@ async def start(inbound: Inbound, draft: NoticeDraft, ctx: Context, args: str) -
 
 def _typed_labels(state: State, step: Step) -> Step:
     return typed_labels_press_buttons(partial(q.question, state), step)
-
-
-def is_staff(ctx: Context) -> bool:
-    return ctx.staff is not None
 
 
 NOTICE_FLOW = Flow(

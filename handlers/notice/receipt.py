@@ -22,7 +22,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from handlers.actions import action_button
 from handlers.context import Context
-from handlers.flow import Flow
+from handlers.flow import Flow, is_guardian
 from handlers.i18n import Translator
 from handlers.notice.converse import begin, refused_text
 from handlers.notice.render import (
@@ -293,10 +293,6 @@ async def forward_question(
         due_at=now,
     )
     return ForwardedQuestion(question, notified.queued)
-
-
-def is_guardian(ctx: Context) -> bool:
-    return ctx.guardian is not None
 
 
 async def _no_start(inbound: Inbound, draft: QuestionDraft, ctx: Context, args: str) -> Transition:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import partial
 
 from handlers.context import Context
-from handlers.flow import Flow, Step, typed_labels_press_buttons
+from handlers.flow import Flow, Step, is_staff, typed_labels_press_buttons
 from handlers.i18n import N_
 from handlers.types import Inbound, Transition
 from handlers.visit import steps
@@ -44,10 +44,6 @@ STEPS: dict[State, Step] = {
     State.SUMMARY: steps.summary,
     State.EDIT: steps.edit,
 }
-
-
-def is_staff(ctx: Context) -> bool:
-    return ctx.staff is not None
 
 
 VISIT_FLOW = Flow(
