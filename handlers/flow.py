@@ -1,10 +1,12 @@
-"""A flow: a `State` enum, one step function per state, and how it starts."""
+"""A flow: a `State` enum, one step function per state, how it starts and who may use it; and
+what every flow shares: the staff and guardian gates, typed button labels pressing buttons."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Collection, Mapping
 from dataclasses import dataclass, field, replace
-from typing import Any
+from functools import partial
+from typing import Any, TypeVar
 
 from pydantic import BaseModel
 
@@ -16,6 +18,7 @@ Step = Callable[[Inbound, Any, Context], Awaitable[Transition]]
 Starter = Callable[[Inbound, Any, Context, str], Awaitable[Transition]]
 FreeTextStarter = Callable[[Inbound, Any, Context], Awaitable[Transition | None]]
 Gate = Callable[[Context], bool]
+S = TypeVar("S", bound=str)
 
 
 def is_staff(ctx: Context) -> bool:
@@ -57,6 +60,8 @@ class Flow:
 
 #: The question a state asks, rebuilt from the draft (to see which buttons it offers).
 Asker = Callable[[Any, Context], Awaitable[Reply]]
+#: A flow's `question(state, draft, ctx)`: any state's question, rebuilt from the draft.
+StateAsker = Callable[[Any, Any, Context], Awaitable[Reply]]
 
 
 def typed_labels_press_buttons(ask: Asker, step: Step) -> Step:
@@ -75,3 +80,17 @@ def typed_labels_press_buttons(ask: Asker, step: Step) -> Step:
         return await step(inbound, draft, ctx)
 
     return wrapped
+
+
+def with_typed_labels(
+    steps: Mapping[S, Step], question: StateAsker, *, except_in: Collection[S] = ()
+) -> dict[str, Step]:
+    """A flow's steps where typing a button's label presses it (`typed_labels_press_buttons`,
+    with `question` rebuilding the state's buttons); the steps of `except_in` are kept as they
+    are (the student picker reads typed labels itself; a free-text answer is never a label)."""
+    return {
+        state: step
+        if state in except_in
+        else typed_labels_press_buttons(partial(question, state), step)
+        for state, step in steps.items()
+    }

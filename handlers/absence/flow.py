@@ -2,21 +2,11 @@
 
 from __future__ import annotations
 
-from functools import partial
-
 from handlers.absence import steps
 from handlers.absence.questions import question
 from handlers.absence.states import AbsenceDraft, State
-from handlers.flow import Flow, Step, is_staff, typed_labels_press_buttons
+from handlers.flow import Flow, Step, is_staff, with_typed_labels
 from handlers.i18n import N_
-
-
-def _typed_labels(state: State, step: Step) -> Step:
-    """Typing a button's label presses it (the student picker does this for its own)."""
-    if state is State.STUDENT:
-        return step
-    return typed_labels_press_buttons(partial(question, state), step)
-
 
 STEPS: dict[State, Step] = {
     State.STUDENT: steps.choose_student,
@@ -33,7 +23,8 @@ STEPS: dict[State, Step] = {
 ABSENCE_FLOW = Flow(
     name="absence",
     draft_type=AbsenceDraft,
-    steps={state: _typed_labels(state, step) for state, step in STEPS.items()},
+    # Typing a button's label presses it (the student picker does this for its own).
+    steps=with_typed_labels(STEPS, question, except_in=(State.STUDENT,)),
     start=steps.start,
     commands=("absence", "缺勤"),
     allowed=is_staff,

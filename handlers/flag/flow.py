@@ -9,13 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from enum import StrEnum
-from functools import partial
 
 from pydantic import BaseModel, Field
 
 from handlers.context import Context
 from handlers.duty_notices import open_now, planned_duty_line
-from handlers.flow import Flow, Step, is_staff, typed_labels_press_buttons
+from handlers.flow import Flow, Step, is_staff, with_typed_labels
 from handlers.hints import button_note, too_long
 from handlers.i18n import N_
 from handlers.student_picker import TEACHER_PICKER, Ask, Empty, Outcome, Picked, PickerState
@@ -265,13 +264,6 @@ async def save(draft: FlagDraft, ctx: Context) -> Transition:
 # -- the flow ----------------------------------------------------------------------------------
 
 
-def _typed_labels(state: State, step: Step) -> Step:
-    """Typing a button's label counts as pressing it (the picker does this for its own)."""
-    if state in (State.STUDENT, State.NOTE):
-        return step
-    return typed_labels_press_buttons(partial(question, state), step)
-
-
 STEPS: dict[State, Step] = {
     State.STUDENT: choose_student,
     State.TRIGGER: choose_trigger,
@@ -284,7 +276,8 @@ STEPS: dict[State, Step] = {
 FLAG_FLOW = Flow(
     name="flag",
     draft_type=FlagDraft,
-    steps={state: _typed_labels(state, step) for state, step in STEPS.items()},
+    # Typing a button's label counts as pressing it (the picker does this for its own).
+    steps=with_typed_labels(STEPS, question, except_in=(State.STUDENT, State.NOTE)),
     start=start,
     commands=("flag", "上报"),
     allowed=is_staff,

@@ -10,10 +10,8 @@ phone numbers go to the staff who were alerted (`models.incidents.queries.may_fo
 
 from __future__ import annotations
 
-from functools import partial
-
 from handlers.context import Context
-from handlers.flow import Flow, Step, is_staff, typed_labels_press_buttons
+from handlers.flow import Flow, Step, is_staff, with_typed_labels
 from handlers.i18n import N_
 from handlers.incident import steps
 from handlers.incident.draft import IncidentDraft
@@ -36,24 +34,21 @@ async def start(inbound: Inbound, draft: IncidentDraft, ctx: Context, args: str)
     return await ask(State.STUDENT, draft, ctx, *outcome.notes)
 
 
-def _typed_labels(state: State, step: Step) -> Step:
-    return typed_labels_press_buttons(partial(question, state), step)
-
-
-STEPS: dict[str, Step] = {
-    State.STUDENT: steps.choose_student,  # the picker reads typed labels itself
-    State.KIND: _typed_labels(State.KIND, steps.choose_kind),
+STEPS: dict[State, Step] = {
+    State.STUDENT: steps.choose_student,
+    State.KIND: steps.choose_kind,
     State.WHAT: steps.tell_what,
-    State.WHERE_NOW: _typed_labels(State.WHERE_NOW, steps.tell_where_now),
-    State.CONFIRM: _typed_labels(State.CONFIRM, steps.confirm),
-    State.EDIT: _typed_labels(State.EDIT, steps.edit),
+    State.WHERE_NOW: steps.tell_where_now,
+    State.CONFIRM: steps.confirm,
+    State.EDIT: steps.edit,
 }
 
 
 INCIDENT_FLOW = Flow(
     name="incident",
     draft_type=IncidentDraft,
-    steps=STEPS,
+    # The picker reads typed labels itself; what happened is told in free text.
+    steps=with_typed_labels(STEPS, question, except_in=(State.STUDENT, State.WHAT)),
     start=start,
     commands=("incident", "突发"),
     allowed=is_staff,

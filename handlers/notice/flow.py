@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-from functools import partial
-
 from handlers.actions import Action
 from handlers.context import Context
-from handlers.flow import Flow, Step, is_staff, typed_labels_press_buttons
+from handlers.flow import Flow, is_staff, with_typed_labels
 from handlers.i18n import N_
 from handlers.notice import answer, approval, receipt, redo
 from handlers.notice import questions as q
 from handlers.notice.draft import NoticeDraft
 from handlers.notice.render import ANSWER, APPROVE, CONFIRM, QUESTION, REDO, RETURN, SHOW
-from handlers.notice.states import State
 from handlers.notice.steps import STEPS
 from handlers.types import Inbound, Reply, Transition
 
@@ -24,14 +21,10 @@ async def start(inbound: Inbound, draft: NoticeDraft, ctx: Context, args: str) -
     return await q.proceed(draft, ctx)
 
 
-def _typed_labels(state: State, step: Step) -> Step:
-    return typed_labels_press_buttons(partial(q.question, state), step)
-
-
 NOTICE_FLOW = Flow(
     name="notice",
     draft_type=NoticeDraft,
-    steps={state: _typed_labels(state, step) for state, step in STEPS.items()},
+    steps=with_typed_labels(STEPS, q.question),
     start=start,
     commands=("notice", "通知"),
     allowed=is_staff,

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from functools import partial
-
 from handlers.context import Context
-from handlers.flow import Flow, Step, is_staff, typed_labels_press_buttons
+from handlers.flow import Flow, Step, is_staff, with_typed_labels
 from handlers.i18n import N_
 from handlers.types import Inbound, Transition
 from handlers.visit import steps
@@ -26,12 +24,6 @@ async def start(inbound: Inbound, draft: VisitDraft, ctx: Context, args: str) ->
 PICKER_STATES = (State.CLASS, State.STUDENT)
 
 
-def _typed_labels(state: State, step: Step) -> Step:
-    if state in PICKER_STATES:
-        return step
-    return typed_labels_press_buttons(partial(question, state), step)
-
-
 STEPS: dict[State, Step] = {
     State.CLASS: steps.choose_student,
     State.STUDENT: steps.choose_student,
@@ -49,7 +41,7 @@ STEPS: dict[State, Step] = {
 VISIT_FLOW = Flow(
     name="visit",
     draft_type=VisitDraft,
-    steps={state: _typed_labels(state, step) for state, step in STEPS.items()},
+    steps=with_typed_labels(STEPS, question, except_in=PICKER_STATES),
     start=start,
     commands=("visit", "家访"),
     allowed=is_staff,
