@@ -10,6 +10,7 @@ from handlers.context import Context
 from handlers.duty_notices import format_day, planned_duty_line
 from handlers.i18n import N_
 from handlers.student_picker import TEACHER_PICKER, Pupil, StudentPicker
+from handlers.summary import CANCEL, Summary
 from handlers.types import Button, Reply, Transition
 from models.absences.queries import days_missed, duty_due_now, school_calendar
 from models.absences.tables import Absence, AbsenceKind
@@ -21,13 +22,15 @@ PICKER: StudentPicker = TEACHER_PICKER
 # Callback data (never the picker's prefixes); checked again by the steps.
 KIND = "kind:"
 TODAY, YESTERDAY, OTHER_DAY = "day:today", "day:yesterday", "day:other"
-RETURNED, CONFIRM, EDIT, CANCEL, BACK = "returned", "confirm", "edit", "cancel", "back"
+RETURNED, CONFIRM, BACK = "returned", "confirm", "back"
 FIELD = "field:"
 
 KIND_NAMES: dict[AbsenceKind, str] = {
     AbsenceKind.SICK: N_("病假"),
     AbsenceKind.UNEXCUSED: N_("无故缺席"),
 }
+#: The summary's 确认 / 修改 / 取消 (a return is confirmed with 确认 / 取消 only).
+SUMMARY = Summary(N_("确认"), CONFIRM, cancelled=N_("已取消，这次缺勤没有记录。"))
 #: What 修改 offers, with the draft field each one clears.
 EDITABLE: dict[State, str] = {
     State.STUDENT: N_("学生"),
@@ -147,8 +150,7 @@ async def _confirm(draft: AbsenceDraft, ctx: Context) -> Question:
         ),
         await consequence(draft, ctx, pupil),
     ]
-    buttons = [Button(_("确认"), CONFIRM), Button(_("修改"), EDIT), Button(_("取消"), CANCEL)]
-    return "\n".join(lines), [buttons]
+    return "\n".join(lines), [SUMMARY.buttons(ctx)]
 
 
 async def _confirm_back(draft: AbsenceDraft, ctx: Context) -> Question:

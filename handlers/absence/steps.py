@@ -8,15 +8,14 @@ from datetime import date, timedelta
 
 from handlers.absence.questions import (
     BACK,
-    CANCEL,
     CONFIRM,
-    EDIT,
     EDITABLE,
     FIELD,
     KIND,
     OTHER_DAY,
     PICKER,
     RETURNED,
+    SUMMARY,
     TODAY,
     YESTERDAY,
     ask,
@@ -31,6 +30,7 @@ from handlers.context import Context
 from handlers.duty_notices import format_day, open_now
 from handlers.hints import button_note
 from handlers.student_picker import Ask, Empty, Outcome, Picked
+from handlers.summary import CANCEL
 from handlers.types import Inbound, Reply, Transition
 from models.absences.queries import (
     TRIGGER_OF_ABSENCE,
@@ -192,16 +192,6 @@ async def choose_back_on(inbound: Inbound, draft: AbsenceDraft, ctx: Context) ->
 # -- confirming, editing -------------------------------------------------------------------------
 
 
-async def confirm(inbound: Inbound, draft: AbsenceDraft, ctx: Context) -> Transition:
-    if inbound.callback == CONFIRM:
-        return await save_absence(draft, ctx)
-    if inbound.callback == EDIT:
-        return await ask(State.EDIT, draft, ctx)
-    if inbound.callback == CANCEL:
-        return Transition.end(Reply(ctx.t._("已取消，这次缺勤没有记录。")))
-    return await button_only(State.CONFIRM, inbound, draft, ctx)
-
-
 async def confirm_back(inbound: Inbound, draft: AbsenceDraft, ctx: Context) -> Transition:
     if inbound.callback == CONFIRM:
         return await save_return(draft, ctx)
@@ -323,3 +313,7 @@ async def save_return(draft: AbsenceDraft, ctx: Context) -> Transition:
                 )
             )
     return Transition.end(Reply("\n".join(lines)))
+
+
+#: The summary's step: 确认 records the absence (defined here, after what it calls).
+confirm = SUMMARY.step(state=State.CONFIRM, edit=State.EDIT, save=save_absence, ask=ask)

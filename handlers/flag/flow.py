@@ -18,6 +18,7 @@ from handlers.flow import Flow, Step, is_staff, with_typed_labels
 from handlers.hints import button_note, too_long
 from handlers.i18n import N_
 from handlers.student_picker import TEACHER_PICKER, Ask, Empty, Outcome, Picked, PickerState
+from handlers.summary import Summary
 from handlers.types import Button, Inbound, Reply, Transition
 from models.absences.queries import flag_source, record_flag
 from models.duties.tables import TRIGGER_LABELS, DutyTrigger
@@ -38,7 +39,10 @@ PICKER = TEACHER_PICKER
 
 # Callback data (never the picker's prefixes), checked again by the steps.
 TRIGGER = "trg:"
-CONFIRM, EDIT, CANCEL, BACK, FIELD = "confirm", "edit", "cancel", "back", "field:"
+CONFIRM, BACK, FIELD = "confirm", "back", "field:"
+
+#: The summary's 确认上报 / 修改 / 取消.
+SUMMARY = Summary(N_("确认上报"), CONFIRM, cancelled=N_("已取消，没有上报。"))
 
 
 class FlagDraft(BaseModel):
@@ -117,8 +121,7 @@ async def _confirm(draft: FlagDraft, ctx: Context) -> Question:
         _("说明：{note}").format(note=draft.note or ""),
         await planned_duty_line(ctx, pupil.student, with_reporter=True),
     ]
-    buttons = [Button(_("确认上报"), CONFIRM), Button(_("修改"), EDIT), Button(_("取消"), CANCEL)]
-    return "\n".join(lines), [buttons]
+    return "\n".join(lines), [SUMMARY.buttons(ctx)]
 
 
 async def _edit(draft: FlagDraft, ctx: Context) -> Question:
@@ -200,16 +203,6 @@ async def write_note(inbound: Inbound, draft: FlagDraft, ctx: Context) -> Transi
     return await proceed(draft, ctx)
 
 
-async def confirm(inbound: Inbound, draft: FlagDraft, ctx: Context) -> Transition:
-    if inbound.callback == CONFIRM:
-        return await save(draft, ctx)
-    if inbound.callback == EDIT:
-        return await ask(State.EDIT, draft, ctx)
-    if inbound.callback == CANCEL:
-        return Transition.end(Reply(ctx.t._("已取消，没有上报。")))
-    return await button_only(State.CONFIRM, inbound, draft, ctx)
-
-
 async def edit(inbound: Inbound, draft: FlagDraft, ctx: Context) -> Transition:
     if inbound.callback == BACK:
         return await ask(State.CONFIRM, draft, ctx)
@@ -259,6 +252,9 @@ async def save(draft: FlagDraft, ctx: Context) -> Transition:
         reason=draft.note,
     )
     return Transition.end(Reply("\n".join(lines)))
+
+
+confirm = SUMMARY.step(state=State.CONFIRM, edit=State.EDIT, save=save, ask=ask)
 
 
 # -- the flow ----------------------------------------------------------------------------------

@@ -11,6 +11,7 @@ from handlers.incident.draft import IncidentDraft
 from handlers.incident.render import WHERE_CHOICES, kind_label
 from handlers.incident.states import State, next_state
 from handlers.student_picker import SCHOOL_PICKER, Empty
+from handlers.summary import Summary
 from handlers.types import Button, Reply, Transition
 from models.incidents.tables import IncidentKind
 
@@ -20,7 +21,7 @@ WHERE_LIMIT = 500
 
 # Callback data (the picker owns cls:/stu:/page:/grade: in the student state).
 KIND, WHERE = "kind:", "where:"
-REPORT, EDIT, CANCEL, BACK = "report", "edit", "cancel", "back"
+REPORT, BACK = "report", "back"
 FIELD, NO_PHOTO = "field:", "photo:drop"
 
 #: What 修改 offers.
@@ -31,6 +32,9 @@ FIELD_NAMES: dict[State, str] = {
     State.WHAT: N_("经过"),
     State.WHERE_NOW: N_("现在情况"),
 }
+
+#: The summary's 确认上报 / 修改 / 取消.
+SUMMARY = Summary(N_("确认上报"), REPORT, cancelled=N_("已取消，这次突发事件没有上报。"))
 
 #: The incident picker: any student of the school (see `flow.py` for why).
 PICKER = SCHOOL_PICKER
@@ -107,8 +111,7 @@ async def _confirm(draft: IncidentDraft, ctx: Context) -> Question:
         _("现在情况：{where}").format(where=_(draft.where_now) if draft.where_now else blank),
         _("确认上报后，将立即通知家长、班主任和德育处（夜间也立即发送）。"),
     ]
-    buttons = [Button(_("确认上报"), REPORT), Button(_("修改"), EDIT), Button(_("取消"), CANCEL)]
-    return "\n".join(lines), [buttons]
+    return "\n".join(lines), [SUMMARY.buttons(ctx)]
 
 
 async def _edit(draft: IncidentDraft, ctx: Context) -> Question:

@@ -89,14 +89,7 @@ async def tell_where_now(inbound: Inbound, draft: IncidentDraft, ctx: Context) -
     return await proceed(draft, ctx)
 
 
-async def confirm(inbound: Inbound, draft: IncidentDraft, ctx: Context) -> Transition:
-    if inbound.callback == q.REPORT:
-        return await report(draft, ctx)
-    if inbound.callback == q.EDIT:
-        return await ask(State.EDIT, draft, ctx)
-    if inbound.callback == q.CANCEL:
-        return Transition.end(Reply(ctx.t._("已取消，这次突发事件没有上报。")))
-    return await _button_only(State.CONFIRM, inbound, draft, ctx)
+confirm = q.SUMMARY.step(state=State.CONFIRM, edit=State.EDIT, save=report, ask=ask)
 
 
 async def edit(inbound: Inbound, draft: IncidentDraft, ctx: Context) -> Transition:

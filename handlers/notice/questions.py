@@ -30,6 +30,7 @@ from handlers.notice.render import (
 from handlers.notice.states import State, next_state
 from handlers.notice.timing import TimeProblem
 from handlers.student_picker import SCHOOL_PICKER, StudentPicker
+from handlers.summary import Summary
 from handlers.types import Button, Reply, Transition
 from models.notices.queries import BODY_LIMIT, MAX_ATTACHMENTS, TITLE_LIMIT
 from models.notices.tables import AttachmentKind, AudienceKind, NoticeKind
@@ -50,7 +51,7 @@ DEADLINE_IN = "dl:"
 PUBLISH_NOW, PUBLISH_LATER = "pub:now", "pub:later"
 PUBLISH_IN = "pa:"
 DISPLAY_FOR = "dsp:"
-SUBMIT, EDIT, CANCEL = "submit", "edit", "cancel"
+SUBMIT = "submit"
 FIELD, BACK = "field:", "back"
 
 #: Deadline buttons: days from today, at `DEADLINE_TIME`.
@@ -63,6 +64,8 @@ DISPLAY_CHOICES: tuple[tuple[int, str], ...] = (
 )
 #: The fields 修改 offers, in the card's order.
 EDITABLE: tuple[State, ...] = tuple(FIELD_NAMES)
+#: The summary's 提交 / 修改 / 取消.
+SUMMARY = Summary(N_("提交"), SUBMIT, cancelled=N_("已取消，这条通知没有保存。"))
 
 
 # -- who may send what ------------------------------------------------------------------------
@@ -355,9 +358,7 @@ async def summary_text(draft: NoticeDraft, ctx: Context) -> str:
 
 
 async def _summary(draft: NoticeDraft, ctx: Context) -> Question:
-    _ = ctx.t._
-    buttons = [Button(_("提交"), SUBMIT), Button(_("修改"), EDIT), Button(_("取消"), CANCEL)]
-    return await summary_text(draft, ctx), [buttons]
+    return await summary_text(draft, ctx), [SUMMARY.buttons(ctx)]
 
 
 async def _edit(draft: NoticeDraft, ctx: Context) -> Question:

@@ -19,7 +19,7 @@ from handlers.notice.submit import submit
 from handlers.notice.timing import Field, problems_with, time_problems
 from handlers.notice.when import local_moment, parse_typed
 from handlers.student_picker import Ask, Empty, Picked
-from handlers.types import Inbound, Reply, Transition
+from handlers.types import Inbound, Transition
 from models.notices.queries import (
     BODY_LIMIT,
     FILE_SIZE_LIMIT,
@@ -372,14 +372,7 @@ async def choose_display(inbound: Inbound, draft: NoticeDraft, ctx: Context) -> 
 # -- summary and editing -----------------------------------------------------------------------
 
 
-async def summary(inbound: Inbound, draft: NoticeDraft, ctx: Context) -> Transition:
-    if inbound.callback == q.SUBMIT:
-        return await submit(draft, ctx)
-    if inbound.callback == q.EDIT:
-        return await q.ask(State.EDIT, draft, ctx)
-    if inbound.callback == q.CANCEL:
-        return Transition.end(Reply(ctx.t._("已取消，这条通知没有保存。")))
-    return await _button_only(State.SUMMARY, inbound, draft, ctx)
+summary = q.SUMMARY.step(state=State.SUMMARY, edit=State.EDIT, save=submit, ask=q.ask)
 
 
 async def edit(inbound: Inbound, draft: NoticeDraft, ctx: Context) -> Transition:

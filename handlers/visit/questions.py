@@ -10,7 +10,9 @@ from collections.abc import Awaitable, Callable, Sequence
 
 from handlers.context import Context
 from handlers.duty_notices import format_moment, reason_text
+from handlers.i18n import N_
 from handlers.student_picker import TEACHER_PICKER, Empty
+from handlers.summary import Summary
 from handlers.types import Button, Reply, Transition
 from handlers.visit.draft import VisitDraft
 from handlers.visit.labels import (
@@ -39,7 +41,7 @@ TODAY, YESTERDAY, OTHER_DATE = "date:today", "date:yesterday", "date:other"
 MET, MET_OTHER = "met:", "met:other"
 SKIP, NONE = "skip", "none"
 NEEDS_YES, NEEDS_NO = "ns:yes", "ns:no"
-SAVE, EDIT, CANCEL = "save", "edit", "cancel"
+SAVE = "save"
 FIELD, BACK = "field:", "back"
 
 #: The fields 修改 offers (the student, the record, and the problem flag when there is a problem).
@@ -54,6 +56,9 @@ EDITABLE: tuple[State, ...] = (
     State.NEEDS_SCHOOL,
     State.NOTES,
 )
+
+#: The summary's 保存 / 修改 / 取消.
+SUMMARY = Summary(N_("保存"), SAVE, cancelled=N_("已取消，这次家访记录没有保存。"))
 
 
 def staff_of(ctx: Context) -> Staff:
@@ -190,10 +195,8 @@ async def _needs_school(draft: VisitDraft, ctx: Context) -> Question:
 
 
 async def _summary(draft: VisitDraft, ctx: Context) -> Question:
-    _ = ctx.t._
     card = summary_card(ctx.t, draft, await TEACHER_PICKER.pupil(ctx, draft.student_id))
-    buttons = [Button(_("保存"), SAVE), Button(_("修改"), EDIT), Button(_("取消"), CANCEL)]
-    return card, [buttons]
+    return card, [SUMMARY.buttons(ctx)]
 
 
 async def _edit(draft: VisitDraft, ctx: Context) -> Question:

@@ -185,14 +185,7 @@ async def choose_needs_school(inbound: Inbound, draft: VisitDraft, ctx: Context)
 # -- summary and editing ---------------------------------------------------------------------
 
 
-async def summary(inbound: Inbound, draft: VisitDraft, ctx: Context) -> Transition:
-    if inbound.callback == q.SAVE:
-        return await save(draft, ctx)
-    if inbound.callback == q.EDIT:
-        return await ask(State.EDIT, draft, ctx)
-    if inbound.callback == q.CANCEL:
-        return Transition.end(Reply(ctx.t._("已取消，这次家访记录没有保存。")))
-    return await _button_only(State.SUMMARY, inbound, draft, ctx)
+summary = q.SUMMARY.step(state=State.SUMMARY, edit=State.EDIT, save=save, ask=ask)
 
 
 async def edit(inbound: Inbound, draft: VisitDraft, ctx: Context) -> Transition:
