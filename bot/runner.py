@@ -40,8 +40,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 Clock = Callable[[], datetime]
-#: How often conversations idle past the timeout are ended (with a polite message).
-IDLE_SWEEP_SECONDS = 60.0
 #: Delivery rounds when the console asks for what is due to be shown now.
 DELIVERY_ROUNDS = 5
 #: Where a Telegram application keeps its `JobScheduler` (`Application.bot_data`).
@@ -63,22 +61,6 @@ def build_dispatcher(settings: Settings, db: Database, clock: Clock = utcnow) ->
         actions=all_actions(),
         rules=settings.rules,
     )
-
-
-def build_delivery(
-    db: Database,
-    dispatcher: Dispatcher,
-    channels: Mapping[str, Channel],
-    clock: Clock = utcnow,
-) -> DeliveryWorker:
-    """An outbox worker for `channels`, woken whenever the dispatcher queues something."""
-    from bot.delivery.worker import DeliveryWorker
-    from handlers.notice.progress import progress_hook
-
-    worker = DeliveryWorker(db, channels=channels, clock=clock)
-    worker.after_round = progress_hook(db, clock)
-    dispatcher.on_outbox = worker.wake
-    return worker
 
 
 async def deliver_due(worker: DeliveryWorker) -> None:
@@ -175,8 +157,10 @@ async def serving(
     """Outbox delivery for `channels` and the idle sweep while the block runs, and the
     scheduled jobs once the caller starts them (`running.jobs.start()`); all stopped after,
     the sends in progress finished first."""
+    from bot.delivery.wiring import build_delivery, start_delivery, sweep_idle
+
     worker = build_delivery(db, dispatcher, channels, clock)
-    delivery = asyncio.create_task(worker.run_forever(), name="outbox-delivery")
+    delivery = start_delivery(worker)
     sweeper = asyncio.create_task(sweep_idle(dispatcher), name="idle-sweep")
     jobs = build_job_scheduler(settings, db, worker, clock)
     try:
@@ -187,19 +171,6 @@ async def serving(
         worker.stop()
         with contextlib.suppress(asyncio.CancelledError):
             await asyncio.gather(delivery, sweeper, return_exceptions=True)
-
-
-async def sweep_idle(dispatcher: Dispatcher, *, every: float = IDLE_SWEEP_SECONDS) -> None:
-    """End idle conversations every `every` seconds, until cancelled."""
-    while True:
-        await asyncio.sleep(every)
-        try:
-            ended = await dispatcher.expire_idle()
-        except Exception:
-            log.exception("idle conversation sweep failed; trying again later")
-        else:
-            if ended:
-                log.info("ended %d idle conversation(s)", ended)
 
 
 async def ensure_school(

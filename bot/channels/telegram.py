@@ -66,11 +66,11 @@ from bot.channels.telegram_render import (
     split_text,
     update_to_inbound,
 )
+from bot.delivery.wiring import IDLE_SWEEP_SECONDS, build_delivery, expire_idle, start_delivery
 from bot.delivery.worker import DeliveryWorker
 from bot.settings import Settings
 from handlers.dispatcher import Dispatcher, Response
 from handlers.i18n import Translator, normalise_language, translator
-from handlers.notice.progress import progress_hook
 from handlers.types import Reply
 from models.db.engine import Database
 from models.errors import ConfigError
@@ -346,9 +346,7 @@ def quiet_transport_logs() -> None:
 async def _expire_idle(context: AppContext) -> None:
     dispatcher = context.application.bot_data["dispatcher"]
     assert isinstance(dispatcher, Dispatcher)
-    ended = await dispatcher.expire_idle()
-    if ended:
-        log.info("ended %d idle conversation(s)", ended)
+    await expire_idle(dispatcher)
 
 
 def build_application(
@@ -376,14 +374,10 @@ def build_application(
         dispatcher.bot_username = application.bot.username
         channels: dict[str, Channel] = {CHANNEL: TelegramChannel(application.bot)}
         channels.update(extra_channels or {})
-        worker = DeliveryWorker(db, channels, dispatcher.clock)
-        worker.after_round = progress_hook(db, dispatcher.clock)
+        worker = build_delivery(db, dispatcher, channels, dispatcher.clock)
         worker_holder[WORKER] = worker
-        dispatcher.on_outbox = worker.wake
         application.bot_data[WORKER] = worker
-        application.bot_data[WORKER_TASK] = asyncio.create_task(
-            worker.run_forever(), name="outbox-delivery"
-        )
+        application.bot_data[WORKER_TASK] = start_delivery(worker)
 
     async def post_shutdown(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
         worker = worker_holder.pop(WORKER, None)
@@ -421,7 +415,10 @@ def build_application(
     application.add_error_handler(adapter.on_error)
     if application.job_queue is not None:
         application.job_queue.run_repeating(
-            _expire_idle, interval=60, first=60, name="expire-idle-conversations"
+            _expire_idle,
+            interval=IDLE_SWEEP_SECONDS,
+            first=IDLE_SWEEP_SECONDS,
+            name="expire-idle-conversations",
         )
     return application
 

@@ -1,1 +1,2 @@
-"""Delivery: the outbox sender worker and the per-messenger send budget (pacing)."""
+"""Delivery: the outbox sender worker, its wiring to the conversation engine (with the idle
+sweep), and the per-messenger send budget (pacing)."""

@@ -18,8 +18,9 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
 from bot.channels.wecom_callback import drain
+from bot.delivery.wiring import build_delivery
 from bot.delivery.worker import DeliveryWorker
-from bot.runner import build_delivery, build_dispatcher, deliver_due
+from bot.runner import build_dispatcher, deliver_due
 from bot.settings import Settings
 from bot.wecom_service import CALLBACK_PATH, WecomService, build_wecom
 from models.db.engine import Database
