@@ -1,4 +1,5 @@
-"""The seam every channel implements, and the three ways a send can fail.
+"""The seam every channel implements, the three ways a send can fail, and what the channels'
+update handlers share (one update at a time per user; a live answer deferred to the outbox).
 
 The classes decide what the delivery worker (`bot.delivery.worker`) does next: retry later, record and
 stop, or record as unknown and never send again blindly.
@@ -7,11 +8,18 @@ stop, or record as unknown and never send again blindly.
 from __future__ import annotations
 
 import asyncio
+import logging
 import weakref
-from typing import Protocol
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Protocol
 
 from handlers.types import Reply
 from models.outbox.outcomes import FailureReason
+
+if TYPE_CHECKING:
+    from handlers.dispatcher import Dispatcher
+
+log = logging.getLogger(__name__)
 
 
 class SendError(Exception):
@@ -73,3 +81,28 @@ class UserLocks:
             lock = asyncio.Lock()
             self._locks[user_id] = lock
         return lock
+
+
+async def answer_or_defer(
+    dispatcher: Dispatcher,
+    send: Callable[[], Awaitable[object]],
+    *,
+    channel: str,
+    chat_id: str,
+    reply: Reply,
+    key: str,
+) -> None:
+    """Send a live answer now (`send`); when it cannot go in full right now (`send` raises
+    `RetryableSendError`: the messenger asks us to wait, the network failed), the outbox sends it
+    later, whole, once per `key` (the conversation has already moved on: it must not be lost)."""
+    try:
+        await send()
+    except RetryableSendError as exc:
+        log.warning("%s answer deferred to the outbox: %s", channel, exc)
+        await dispatcher.defer(
+            channel=channel,
+            chat_id=chat_id,
+            reply=reply,
+            key=f"{channel}:{key}",
+            delay=exc.retry_after or 0.0,
+        )

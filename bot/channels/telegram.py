@@ -44,6 +44,7 @@ from bot.channels.base import (
     RetryableSendError,
     UnknownSendOutcome,
     UserLocks,
+    answer_or_defer,
 )
 from bot.channels.telegram_errors import classify
 from bot.channels.telegram_pacing import (
@@ -226,24 +227,23 @@ class TelegramAdapter:
     ) -> None:
         """Send an answer now; if Telegram asks us to wait or the network fails, the outbox
         sends it later (the conversation has already moved on: the answer must not be lost)."""
-        try:
-            sent = await send_reply(
-                bot, chat_id, reply, t, drop_contact_keyboard=drop_contact_keyboard
-            )
-            if sent is not None and reply.buttons:
-                await self._keyboard_moved(bot, chat_id, sent.message_id)
-        except TelegramError as exc:
-            error = classify(exc)
-            if not isinstance(error, RetryableSendError):
-                raise
-            log.warning("answer deferred to the outbox: %s", type(exc).__name__)
-            await self.dispatcher.defer(
-                channel=CHANNEL,
-                chat_id=str(chat_id),
-                reply=reply,
-                key=f"{CHANNEL}:{key}",
-                delay=error.retry_after or 0.0,
-            )
+
+        async def send() -> None:
+            try:
+                sent = await send_reply(
+                    bot, chat_id, reply, t, drop_contact_keyboard=drop_contact_keyboard
+                )
+                if sent is not None and reply.buttons:
+                    await self._keyboard_moved(bot, chat_id, sent.message_id)
+            except TelegramError as exc:
+                error = classify(exc)
+                if not isinstance(error, RetryableSendError):
+                    raise
+                raise error from exc
+
+        await answer_or_defer(
+            self.dispatcher, send, channel=CHANNEL, chat_id=str(chat_id), reply=reply, key=key
+        )
 
     async def _keyboard_moved(
         self, bot: Bot, chat_id: str | int, message_id: int | None, *, handled: int | None = None

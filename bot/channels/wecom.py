@@ -31,7 +31,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from bot.channels.base import RetryableSendError, SendError, UnknownSendOutcome, UserLocks
+from bot.channels.base import (
+    RetryableSendError,
+    SendError,
+    UnknownSendOutcome,
+    UserLocks,
+    answer_or_defer,
+)
 from bot.channels.text import split_text as split_pieces
 from bot.channels.text import utf8_size
 from bot.channels.wecom_api import SentMessage, WecomApi, WecomError
@@ -382,15 +388,13 @@ class WecomAdapter:
         """Send an answer now; when the member's window is full or WeCom is busy, the outbox
         sends it later (the conversation has moved on: the answer must not be lost)."""
         try:
-            await self.channel.send_live(userid, reply)
-        except RetryableSendError as exc:
-            log.warning("wecom answer deferred to the outbox: %s", exc)
-            await self.dispatcher.defer(
+            await answer_or_defer(
+                self.dispatcher,
+                lambda: self.channel.send_live(userid, reply),
                 channel=CHANNEL,
                 chat_id=userid,
                 reply=reply,
-                key=f"{CHANNEL}:{key}",
-                delay=exc.retry_after or 0.0,
+                key=key,
             )
         except SendError as exc:
             log.warning("wecom answer not delivered: %s", exc)
