@@ -23,20 +23,20 @@ from sqlalchemy.orm import aliased
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from models.db.engine import Database
-from bot.exports.visits import CHANNEL_LABELS
-from models.db.migrate import upgrade
-from bot.settings import Settings
 from bot.exports.xlsx import (
+    CHANNEL_LABELS,
     ExportError,
     bold_row,
+    excel_time,
     export_school,
     output_path,
-    save_workbook,
+    run_export,
+    save_audited,
     set_widths,
     table_sheet,
 )
-from models.audit.tables import audit
+from bot.settings import Settings
+from models.db.engine import Database
 from models.db.columns import utcnow
 from models.notices.tables import NOTICE_KIND_LABELS, NOTICE_STATUS_LABELS, Notice, NoticeReceipt
 from models.notices.tracking import REACH_LABELS, Reach, best_reach, find_notice, guardian_reach
@@ -88,18 +88,11 @@ class ReceiptRow:
             guardians or None,
             "已确认" if self.confirmed_at is not None else "未确认",
             self.confirmed_by or None,
-            _local(self.confirmed_at, zone),
+            excel_time(self.confirmed_at, zone),
             CHANNEL_LABELS.get(self.channel, self.channel) or None,
             REACH_LABELS[self.reach],
             "是" if self.reach is Reach.SENT else "否",
         ]
-
-
-def _local(moment: datetime | None, zone: ZoneInfo) -> datetime | None:
-    """Excel has no time zones: the school's local time, to the minute."""
-    if moment is None:
-        return None
-    return moment.astimezone(zone).replace(tzinfo=None, second=0, microsecond=0)
 
 
 async def receipt_rows(*, session: AsyncSession, notice_id: int) -> list[ReceiptRow]:
@@ -181,10 +174,10 @@ def _summary_sheet(
         ("类型", NOTICE_KIND_LABELS[notice.kind]),
         ("拟稿", author or None),
         ("批准", approver or None),
-        ("发布时间", _local(notice.published_at, zone)),
+        ("发布时间", excel_time(notice.published_at, zone)),
         (
             "回执截止",
-            _local(notice.receipt_deadline, zone) if notice.receipt_required else "不需要回执",
+            excel_time(notice.receipt_deadline, zone) if notice.receipt_required else "不需要回执",
         ),
         ("展示截止", notice.display_until),
         ("状态", NOTICE_STATUS_LABELS[notice.status]),
@@ -192,7 +185,7 @@ def _summary_sheet(
         ("已确认", confirmed),
         ("未确认", len(rows) - confirmed),
         ("未送达的家庭", unreachable),
-        ("导出时间", _local(now, zone)),
+        ("导出时间", excel_time(now, zone)),
     ):
         sheet.append([label, value])
 
@@ -235,31 +228,23 @@ async def export_receipts(
             approver=approver.name if approver else "",
             now=now,
         )
-    await save_workbook(workbook, path)
-    async with db.session() as session:
-        await audit(
-            session=session,
-            actor="cli",
-            action="export.receipts",
-            subject=f"notice:{notice.id}",
-            detail=f"{len(rows)} rows",
-        )
+    await save_audited(
+        db,
+        workbook,
+        path,
+        action="export.receipts",
+        subject=f"notice:{notice.id}",
+        detail=f"{len(rows)} rows",
+    )
     return len(rows)
 
 
 async def run_export_receipts(settings: Settings, *, notice_ref: str, output: Path) -> int:
     """`python -m bot export receipts NOTICE -o FILE.xlsx`: export and say what was written."""
-    await asyncio.to_thread(upgrade, settings.database_url)
-    db = Database(settings.database_url)
-    try:
-        count = await export_receipts(
-            db,
-            notice_ref=notice_ref,
-            path=output,
-            school_name=settings.school_name,
-            now=utcnow(),
-        )
-    finally:
-        await db.dispose()
-    print(f"已导出 {count} 名学生的回执到 {output}。")
-    return 0
+    return await run_export(
+        settings,
+        lambda db: export_receipts(
+            db, notice_ref=notice_ref, path=output, school_name=settings.school_name, now=utcnow()
+        ),
+        lambda count: f"已导出 {count} 名学生的回执到 {output}。",
+    )

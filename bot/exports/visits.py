@@ -19,11 +19,18 @@ from sqlmodel import col
 from sqlmodel import select as sqlmodel_select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from models.db.engine import Database
-from models.db.migrate import upgrade
+from bot.exports.xlsx import (
+    CHANNEL_LABELS,
+    ExportError,
+    excel_time,
+    export_school,
+    output_path,
+    run_export,
+    save_audited,
+    table_sheet,
+)
 from bot.settings import Settings
-from bot.exports.xlsx import ExportError, export_school, output_path, save_workbook, table_sheet
-from models.audit.tables import audit
+from models.db.engine import Database
 from models.roster.classnames import normalise_class_name, parse_class_name
 from models.roster.tables import Staff, Student
 from models.school.tables import School, SchoolClass
@@ -53,12 +60,6 @@ COLUMNS: tuple[tuple[str, int], ...] = (
     ("渠道", 10),
 )
 HEADERS = tuple(header for header, _width in COLUMNS)
-CHANNEL_LABELS = {
-    "telegram": "Telegram",
-    "wecom": "企业微信",
-    "console": "控制台",
-    "demo": "示范数据",
-}
 #: Rows fetched from the database per round trip while streaming.
 FETCH_SIZE = 2000
 
@@ -132,8 +133,6 @@ def sheet_row(row: Any, zone: ZoneInfo) -> list[Any]:
         created_at,
         channel,
     ) = row
-    # Excel has no time zones: the school's local time, to the minute.
-    created: datetime = created_at.astimezone(zone).replace(tzinfo=None, second=0, microsecond=0)
     return [
         visit_date,
         class_name,
@@ -153,7 +152,7 @@ def sheet_row(row: Any, zone: ZoneInfo) -> list[Any]:
         problems,
         "是" if needs_school else "否",
         notes,
-        created,
+        excel_time(created_at, zone),
         CHANNEL_LABELS.get(channel, channel),
     ]
 
@@ -227,16 +226,15 @@ async def export_visits(
         async for row in result:
             sheet.append(_cells(sheet_row(row, zone)))
             count += 1
-    await save_workbook(workbook, path)
-    async with db.session() as session:
-        scope = klass.name if klass else "全校"
-        await audit(
-            session=session,
-            actor="cli",
-            action="export.visits",
-            subject=f"school:{school.id}",
-            detail=f"{date_from.isoformat()}~{date_to.isoformat()} {scope} {count} rows",
-        )
+    scope = klass.name if klass else "全校"
+    await save_audited(
+        db,
+        workbook,
+        path,
+        action="export.visits",
+        subject=f"school:{school.id}",
+        detail=f"{date_from.isoformat()}~{date_to.isoformat()} {scope} {count} rows",
+    )
     return count
 
 
@@ -250,26 +248,26 @@ async def run_export_visits(
 ) -> int:
     """`python -m bot export visits …`: export and say what was written."""
     check_range(date_from, date_to)
-    await asyncio.to_thread(upgrade, settings.database_url)
-    db = Database(settings.database_url)
-    try:
-        count = await export_visits(
+    span = f"{date_from.isoformat()} 至 {date_to.isoformat()}"
+    scope = _display_class(class_name) if class_name else "全校"
+
+    def said(count: int) -> str:
+        if count == 0:
+            return f"{span}（{scope}）没有家访记录；已写出只有表头的文件 {output}。"
+        return f"已导出 {count} 条家访记录（{span}，{scope}）到 {output}。"
+
+    return await run_export(
+        settings,
+        lambda db: export_visits(
             db,
             date_from=date_from,
             date_to=date_to,
             class_name=class_name,
             path=output,
             school_name=settings.school_name,
-        )
-    finally:
-        await db.dispose()
-    span = f"{date_from.isoformat()} 至 {date_to.isoformat()}"
-    scope = _display_class(class_name) if class_name else "全校"
-    if count == 0:
-        print(f"{span}（{scope}）没有家访记录；已写出只有表头的文件 {output}。")
-    else:
-        print(f"已导出 {count} 条家访记录（{span}，{scope}）到 {output}。")
-    return 0
+        ),
+        said,
+    )
 
 
 def _display_class(class_name: str) -> str:

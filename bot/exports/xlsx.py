@@ -1,13 +1,16 @@
-"""What the .xlsx exports (`bot.exports.visits`, `bot.exports.receipts`) share: where the file may go,
-which school, sheets with a bold header row and set widths, and saving without a half-written
-file on errors."""
+"""What the .xlsx exports (`bot.exports.visits`, `bot.exports.receipts`) share: the database
+migrated and opened for the command, where the file may go, which school, sheets with a bold
+header row and set widths, times as Excel reads them, saving without a half-written file on
+errors, and the audit entry."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
@@ -16,13 +19,40 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.settings import Settings
+from models.audit.tables import audit
+from models.db.engine import Database
+from models.db.migrate import upgrade
 from models.errors import JiafangError
 from models.roster.queries import current_school
 from models.school.tables import School
 
+#: The channels as the sheets name them.
+CHANNEL_LABELS = {
+    "telegram": "Telegram",
+    "wecom": "企业微信",
+    "console": "控制台",
+    "demo": "示范数据",
+}
+
 
 class ExportError(JiafangError):
     """The export cannot run as asked (bad range, unknown class, unwritable file)."""
+
+
+async def run_export(
+    settings: Settings, export: Callable[[Database], Awaitable[int]], said: Callable[[int], str]
+) -> int:
+    """`python -m bot export …`: `export` on the configured database (migrated first, closed
+    after), then `said(count)` printed; the exit status."""
+    await asyncio.to_thread(upgrade, settings.database_url)
+    db = Database(settings.database_url)
+    try:
+        count = await export(db)
+    finally:
+        await db.dispose()
+    print(said(count))
+    return 0
 
 
 def output_path(path: Path | str) -> Path:
@@ -75,3 +105,19 @@ async def save_workbook(workbook: Workbook, path: Path) -> None:
         await asyncio.to_thread(workbook.save, path)
     except OSError as exc:
         raise ExportError(f"无法写入 {path}：{exc.strerror or exc}") from exc
+
+
+def excel_time(moment: datetime | None, zone: ZoneInfo) -> datetime | None:
+    """Excel has no time zones: the school's local time, to the minute."""
+    if moment is None:
+        return None
+    return moment.astimezone(zone).replace(tzinfo=None, second=0, microsecond=0)
+
+
+async def save_audited(
+    db: Database, workbook: Workbook, path: Path, *, action: str, subject: str, detail: str
+) -> None:
+    """Save the workbook, then record in the audit log that the command line exported it."""
+    await save_workbook(workbook, path)
+    async with db.session() as session:
+        await audit(session=session, actor="cli", action=action, subject=subject, detail=detail)
