@@ -4,6 +4,7 @@ and a slot missed while the bot was down run once when it comes back (within the
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -125,8 +126,20 @@ async def test_the_scheduler_fires_a_job_through_its_stored_reference(
     assert (await job_runs(db, "tick"))[0].outcome == "queued 1"
 
 
-async def test_fire_job_without_a_running_scheduler_does_nothing() -> None:
-    await fire_job("daily_digest")  # logged and ignored, no error
+async def test_fire_job_without_a_running_scheduler_runs_nothing_and_says_so(
+    make: Make, db: Database, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Built but never started: APScheduler's stored reference finds no scheduler to run it.
+    digest = RecordingJob("daily_digest")
+    make(digest, clock=FakeClock(local("2026-11-16 07:30")), memory=True)
+    with caplog.at_level(logging.WARNING, logger="scheduler.service"):
+        await fire_job("daily_digest")
+    assert digest.runs == []
+    assert await job_runs(db, "daily_digest") == []
+    assert await outbox_count(db) == 0
+    assert [(r.levelno, r.getMessage()) for r in caplog.records] == [
+        (logging.WARNING, "job daily_digest fired with no scheduler running; ignored")
+    ]
 
 
 # -- catching up after downtime ---------------------------------------------------------------
