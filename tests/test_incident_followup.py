@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from itertools import pairwise
 
 from handlers.dispatcher import Dispatcher
 from handlers.types import Inbound, Reply
@@ -12,6 +13,7 @@ from models.incidents.queries import open_incidents_not_reached
 from models.roster.tables import Guardian, StudentGuardian
 from models.school.rules import DEFAULT_RULES, SchoolRules
 from scheduler.jobs.incidents import INCIDENT_NOT_REACHED
+from scheduler.timing import build_trigger, next_slot
 from tests.helpers import factories
 from tests.helpers.clock import FakeClock
 from tests.helpers.factories import seed_school
@@ -25,6 +27,7 @@ from tests.helpers.incidents import (
     run_not_reached,
     the_incident,
 )
+from tests.helpers.scheduler import SHANGHAI, local
 from tests.helpers.visits import ChatUser
 
 
@@ -220,8 +223,23 @@ async def test_the_call_list_is_sent_in_quiet_hours_too(db: Database) -> None:
     assert rows and all(row.due_at == later for row in rows)
 
 
-def test_the_job_runs_every_minute() -> None:
-    assert INCIDENT_NOT_REACHED.schedule(DEFAULT_RULES) == {"minute": "*"}
+def test_the_call_list_job_fires_every_minute_of_the_schools_day_and_night() -> None:
+    trigger = build_trigger(INCIDENT_NOT_REACHED, DEFAULT_RULES, SHANGHAI)
+    fires: list[datetime] = []
+    moment = local("2026-11-16 23:57:30")  # across midnight, in quiet hours
+    for _ in range(4):
+        following = next_slot(trigger, moment)
+        assert following is not None
+        fires.append(following)
+        moment = following
+    assert fires == [
+        local("2026-11-16 23:58"),
+        local("2026-11-16 23:59"),
+        local("2026-11-17 00:00"),
+        local("2026-11-17 00:01"),
+    ]
+    assert all(fire.tzinfo == SHANGHAI for fire in fires)
+    assert {later - earlier for earlier, later in pairwise(fires)} == {timedelta(minutes=1)}
 
 
 # -- 已电话联系 and "guardian not reached" ------------------------------------------------------
