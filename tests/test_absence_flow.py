@@ -8,12 +8,9 @@ every weekday is a school day.
 
 from __future__ import annotations
 
-import re
 from datetime import date
-from pathlib import Path
 
 from handlers.absence.states import State
-from handlers.registry import all_flows
 from models.absences.tables import AbsenceKind
 from models.db.engine import Database
 from models.duties.tables import DutyTrigger
@@ -22,8 +19,6 @@ from tests.helpers.clock import FakeClock
 from tests.helpers.duties import absences, duties, local, outbox, run_at
 from tests.helpers.factories import bind, seed_school
 from tests.helpers.visits import chat_as, conversation_of, offer_button
-
-DIAGRAM = Path(__file__).parent.parent / "handlers" / "absence" / "absence.mmd"
 
 
 async def test_unexcused_absence_opens_a_duty_for_the_head_teacher_at_once(
@@ -262,13 +257,3 @@ async def test_a_forged_student_button_outside_scope_is_refused(
     conversation = await conversation_of(db, sun)
     assert conversation is not None and conversation.state == State.STUDENT
     assert await absences(db) == []
-
-
-async def test_every_state_has_a_step_and_appears_in_the_diagram() -> None:
-    [flow] = [f for f in all_flows() if f.name == "absence"]
-    diagram = DIAGRAM.read_text(encoding="utf-8")
-    assert "\nstateDiagram-v2\n" in diagram
-    in_diagram = set(re.findall(r"^\s*(\w+) --> ", diagram, re.MULTILINE))
-    in_diagram |= set(re.findall(r"--> (\w+)", diagram))
-    assert set(flow.steps) == {s.value for s in State}
-    assert in_diagram == {s.value for s in State}

@@ -3,19 +3,13 @@ the flagging teacher (see tests/test_absence_flow.py for the test school)."""
 
 from __future__ import annotations
 
-import re
-from pathlib import Path
-
 from handlers.flag.flow import State
-from handlers.registry import all_flows
 from models.db.engine import Database
 from models.duties.tables import DutyTrigger
 from tests.helpers.clock import FakeClock
 from tests.helpers.duties import duties, flags, local, outbox
 from tests.helpers.factories import bind, seed_school
 from tests.helpers.visits import chat_as, conversation_of, offer_button
-
-DIAGRAM = Path(__file__).parent.parent / "handlers" / "flag" / "flag.mmd"
 
 
 async def test_a_flag_by_a_subject_teacher_opens_duties_for_the_head_and_for_them(
@@ -127,13 +121,3 @@ async def test_a_teacher_cannot_flag_a_student_outside_their_scope(
     assert "没有找到姓名包含“周杰”的学生" in sun.text
     assert await flags(db) == []
     assert await duties(db) == []
-
-
-async def test_every_state_has_a_step_and_appears_in_the_diagram() -> None:
-    [flow] = [f for f in all_flows() if f.name == "flag"]
-    diagram = DIAGRAM.read_text(encoding="utf-8")
-    assert "\nstateDiagram-v2\n" in diagram
-    in_diagram = set(re.findall(r"^\s*(\w+) --> ", diagram, re.MULTILINE))
-    in_diagram |= set(re.findall(r"--> (\w+)", diagram))
-    assert set(flow.steps) == {s.value for s in State}
-    assert in_diagram == {s.value for s in State}

@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 from sqlmodel import select
 
 from handlers.incident.draft import IncidentDraft
 from handlers.incident.states import State, next_state
-from handlers.registry import all_flows
 from handlers.types import Inbound
 from models.db.engine import Database
 from models.duties.tables import Duty, DutyTrigger
@@ -36,9 +33,6 @@ from tests.helpers.visits import ChatUser, conversation_of
 
 def reply_text(rows: list[OutboxMessage]) -> str:
     return "\n".join(str(row.payload["text"]) for row in rows)
-
-
-DIAGRAM = Path(__file__).parent.parent / "handlers" / "incident" / "incident.mmd"
 
 
 # -- the conversation --------------------------------------------------------------------------
@@ -353,13 +347,3 @@ def test_the_next_question_is_the_first_thing_the_draft_lacks(
     fields: dict[str, object], expected: State
 ) -> None:
     assert next_state(IncidentDraft.model_validate(fields)) is expected
-
-
-def test_every_state_has_a_step_and_appears_in_the_diagram() -> None:
-    [flow] = [f for f in all_flows() if f.name == "incident"]
-    diagram = DIAGRAM.read_text(encoding="utf-8")
-    assert "\nstateDiagram-v2\n" in diagram
-    in_diagram = set(re.findall(r"^\s*(\w+) --> ", diagram, re.MULTILINE))
-    in_diagram |= set(re.findall(r"--> (\w+)", diagram))
-    assert set(flow.steps) == {s.value for s in State}
-    assert in_diagram == {s.value for s in State}

@@ -1,0 +1,71 @@
+"""Every flow the bot offers ships a Mermaid diagram beside its code (`handlers/visit/visit.mmd`),
+and the diagram, the flow's `State` enum and its step functions name the same states."""
+
+from __future__ import annotations
+
+import re
+from enum import StrEnum
+from pathlib import Path
+
+import pytest
+
+from handlers.absence.states import State as AbsenceState
+from handlers.flag.flow import State as FlagState
+from handlers.flow import Flow
+from handlers.incident.states import State as IncidentState
+from handlers.notice.states import State as NoticeState
+from handlers.registry import all_flows
+from handlers.visit.states import State as VisitState
+
+HANDLERS = Path(__file__).parent.parent / "handlers"
+
+#: Each drawn flow's `State` enum: the states its steps are keyed by.
+STATES: dict[str, type[StrEnum]] = {
+    "visit": VisitState,
+    "incident": IncidentState,
+    "absence": AbsenceState,
+    "flag": FlagState,
+    "notice": NoticeState,
+}
+
+#: Commands answered at once (no step, so no state to draw): exempt, as long as they stay so.
+ANSWERED_AT_ONCE = frozenset(
+    {"incident_ack", "incident_phoned", "pending", "quota", "digest", "notices"}
+)
+
+#: Conversations with steps but no diagram (nor `State` enum) yet: their case fails until drawn.
+UNDRAWN = frozenset({"notice_return", "notice_question", "notice_answer"})
+NOT_YET_DRAWN = pytest.mark.xfail(
+    strict=True, raises=FileNotFoundError, reason="the flow has steps but no diagram yet"
+)
+
+
+def diagram_of(flow: Flow) -> Path:
+    return HANDLERS / flow.name / f"{flow.name}.mmd"
+
+
+@pytest.mark.parametrize(
+    "flow",
+    [
+        pytest.param(flow, id=flow.name, marks=NOT_YET_DRAWN if flow.name in UNDRAWN else ())
+        for flow in all_flows()
+    ],
+)
+def test_every_state_has_a_step_and_appears_in_the_flows_diagram(flow: Flow) -> None:
+    if flow.name in ANSWERED_AT_ONCE:
+        assert flow.steps == {}
+        return
+    diagram = diagram_of(flow).read_text(encoding="utf-8")
+    assert "\nstateDiagram-v2\n" in diagram
+    in_diagram = set(re.findall(r"^\s*(\w+) --> ", diagram, re.MULTILINE))
+    in_diagram |= set(re.findall(r"--> (\w+)", diagram))
+    state = STATES[flow.name]
+    assert set(flow.steps) == {s.value for s in state}
+    assert in_diagram == {s.value for s in state}
+
+
+def test_every_diagram_belongs_to_a_flow_the_bot_offers() -> None:
+    drawn = {path.relative_to(HANDLERS) for path in HANDLERS.rglob("*.mmd")}
+    assert drawn == {diagram_of(flow).relative_to(HANDLERS) for flow in all_flows()} - {
+        Path(name, f"{name}.mmd") for name in ANSWERED_AT_ONCE | UNDRAWN
+    }
