@@ -24,6 +24,11 @@ import models  # noqa: F401 - registers the tables
 from models.db.engine import Database, create_engine
 from models.db.migrate import upgrade
 from tests.helpers.clock import FakeClock
+from tests.helpers.factories import TestSchool, seed_school
+
+#: Fixtures kept with their helpers: the command line's environment, the fake servers, the
+#: digest's data set.
+pytest_plugins = ["tests.helpers.cli", "tests.helpers.digest", "tests.helpers.servers"]
 
 
 def _postgres_url() -> str | None:
@@ -79,3 +84,9 @@ async def db(database_url: str, tmp_path: Path) -> AsyncIterator[Database]:
 def clock() -> FakeClock:
     """Monday 16 November 2026, 10:00 in Shanghai (02:00 UTC), inside the autumn semester."""
     return FakeClock(datetime(2026, 11, 16, 2, 0, tzinfo=UTC))
+
+
+@pytest.fixture
+async def school(db: Database) -> TestSchool:
+    """The test school (`tests.helpers.factories.seed_school`), for tests that take it whole."""
+    return await seed_school(db)

@@ -2,33 +2,17 @@
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from bot.cli import main
-from bot.settings import get_settings
 from models.db.engine import Database
 from models.school.tables import School
+from tests.helpers.cli import run_main
 from tests.helpers.factories import seed_school
 
-
-@pytest.fixture(autouse=True)
-def _settings_from(db: Database, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """`main` reads the environment: point it at this test's database, Telegram off."""
-    monkeypatch.setenv("DATABASE_URL", db.url)
-    monkeypatch.delenv("TELEGRAM_BOT_TOKEN", raising=False)
-    monkeypatch.delenv("SCHOOL_NAME", raising=False)
-    get_settings.cache_clear()
-    yield
-    get_settings.cache_clear()
-
-
-async def _main(*argv: str) -> int:
-    # `main` runs its own event loop, so it runs on a thread of its own here.
-    return await asyncio.to_thread(main, list(argv))
+pytestmark = pytest.mark.usefixtures("cli_environment")
 
 
 async def test_export_writes_the_file_and_says_how_many_rows(
@@ -36,7 +20,7 @@ async def test_export_writes_the_file_and_says_how_many_rows(
 ) -> None:
     await seed_school(db)
     out = tmp_path / "visits.xlsx"
-    code = await _main(
+    code = await run_main(
         "export", "visits", "--from", "2026-11-01", "--to", "2026-11-30", "-o", str(out)
     )
     assert code == 0
@@ -48,7 +32,7 @@ async def test_export_of_an_unknown_class_exits_2_with_a_clear_message(
     db: Database, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     await seed_school(db)
-    code = await _main(
+    code = await run_main(
         "export",
         "visits",
         "--from",
@@ -69,7 +53,7 @@ async def test_export_of_an_unknown_class_exits_2_with_a_clear_message(
 async def test_export_with_from_after_to_exits_2_with_a_clear_message(
     db: Database, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    code = await _main(
+    code = await run_main(
         "export",
         "visits",
         "--from",
@@ -87,7 +71,7 @@ async def test_export_into_a_missing_folder_exits_2(
     db: Database, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     await seed_school(db)
-    code = await _main(
+    code = await run_main(
         "export",
         "visits",
         "--from",
@@ -105,7 +89,7 @@ async def test_a_malformed_date_is_refused_by_the_parser(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     with pytest.raises(SystemExit) as exit_info:
-        await _main("export", "visits", "--from", "11/01", "--to", "2026-11-30", "-o", "v.xlsx")
+        await run_main("export", "visits", "--from", "11/01", "--to", "2026-11-30", "-o", "v.xlsx")
     assert exit_info.value.code == 2
     assert "--from" in capsys.readouterr().err
 
@@ -115,7 +99,7 @@ async def test_demo_on_a_database_with_a_school_exits_1_and_explains_force(
 ) -> None:
     async with db.session() as session:
         session.add(School(name="真实小学"))
-    assert await _main("demo") == 1
+    assert await run_main("demo") == 1
     assert "--force" in capsys.readouterr().out
 
 

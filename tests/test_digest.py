@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
-import pytest
 from sqlmodel import select
 
 from benchmarks.digest import build_school, counting_statements
@@ -199,15 +198,12 @@ async def test_the_digest_runs_the_same_number_of_queries_for_a_small_and_a_bigg
 # -- /digest on demand ------------------------------------------------------------------------
 
 
-@pytest.fixture
-async def school(db: Database) -> factories.TestSchool:
-    return await seed_digest_school(db)
-
-
 async def test_an_admin_gets_the_digest_with_its_chart_on_demand(
-    db: Database, clock: FakeClock, school: factories.TestSchool
+    db: Database, clock: FakeClock, digest_school: factories.TestSchool
 ) -> None:
-    admin = ChatUser(visit_dispatcher(db, clock), await bind(db, clock, school.staff["赵敏"]))
+    admin = ChatUser(
+        visit_dispatcher(db, clock), await bind(db, clock, digest_school.staff["赵敏"])
+    )
 
     await admin.send("/digest")
 
@@ -222,9 +218,11 @@ async def test_an_admin_gets_the_digest_with_its_chart_on_demand(
 
 
 async def test_the_chinese_keyword_asks_for_the_digest_too(
-    db: Database, clock: FakeClock, school: factories.TestSchool
+    db: Database, clock: FakeClock, digest_school: factories.TestSchool
 ) -> None:
-    admin = ChatUser(visit_dispatcher(db, clock), await bind(db, clock, school.staff["赵敏"]))
+    admin = ChatUser(
+        visit_dispatcher(db, clock), await bind(db, clock, digest_school.staff["赵敏"])
+    )
 
     await admin.send("日报")
 
@@ -232,11 +230,11 @@ async def test_the_chinese_keyword_asks_for_the_digest_too(
 
 
 async def test_the_principal_may_ask_for_the_digest(
-    db: Database, clock: FakeClock, school: factories.TestSchool
+    db: Database, clock: FakeClock, digest_school: factories.TestSchool
 ) -> None:
     async with db.session() as session:
         principal = Staff(
-            school_id=school.school.id or 0, staff_no="P01", name="周校长", roles="principal"
+            school_id=digest_school.school.id or 0, staff_no="P01", name="周校长", roles="principal"
         )
         session.add(principal)
     user = ChatUser(visit_dispatcher(db, clock), await bind(db, clock, principal))
@@ -247,9 +245,11 @@ async def test_the_principal_may_ask_for_the_digest(
 
 
 async def test_a_teacher_asking_for_the_digest_is_refused_politely(
-    db: Database, clock: FakeClock, school: factories.TestSchool
+    db: Database, clock: FakeClock, digest_school: factories.TestSchool
 ) -> None:
-    teacher = ChatUser(visit_dispatcher(db, clock), await bind(db, clock, school.staff["王芳"]))
+    teacher = ChatUser(
+        visit_dispatcher(db, clock), await bind(db, clock, digest_school.staff["王芳"])
+    )
 
     await teacher.send("/digest")
 
@@ -260,11 +260,11 @@ async def test_a_teacher_asking_for_the_digest_is_refused_politely(
 
 
 async def test_help_lists_the_digest_for_an_admin_only(
-    db: Database, clock: FakeClock, school: factories.TestSchool
+    db: Database, clock: FakeClock, digest_school: factories.TestSchool
 ) -> None:
     dispatcher = visit_dispatcher(db, clock)
-    admin = ChatUser(dispatcher, await bind(db, clock, school.staff["赵敏"]))
-    teacher = ChatUser(dispatcher, await bind(db, clock, school.staff["王芳"]))
+    admin = ChatUser(dispatcher, await bind(db, clock, digest_school.staff["赵敏"]))
+    teacher = ChatUser(dispatcher, await bind(db, clock, digest_school.staff["王芳"]))
 
     await admin.send("/help")
     await teacher.send("/help")

@@ -37,7 +37,7 @@ from tests.fakes import TEST_TOKEN, TelegramHarness
 from tests.fakes.telegram_request import FakeBotApi, FakeTelegramRequest, TgUser
 from tests.helpers import factories
 from tests.helpers.clock import FakeClock
-from tests.helpers.digest import ZONE, seed_digest_school
+from tests.helpers.digest import ZONE
 from tests.helpers.factories import bind
 
 ADMIN_TG = TgUser(7101, "敏")
@@ -62,23 +62,18 @@ async def outbox_rows(db: Database) -> list[OutboxMessage]:
         return list((await session.exec(query)).all())
 
 
-@pytest.fixture
-async def school(db: Database) -> factories.TestSchool:
-    return await seed_digest_school(db)
-
-
 # -- the job ----------------------------------------------------------------------------------
 
 
 async def test_the_digest_job_sends_once_a_day_to_each_admin_account_even_when_run_twice(
-    db: Database, clock: FakeClock, school: factories.TestSchool
+    db: Database, clock: FakeClock, digest_school: factories.TestSchool
 ) -> None:
-    admin = school.staff["赵敏"]
+    admin = digest_school.staff["赵敏"]
     await bind(db, clock, admin)
     await bind(db, clock, admin, channel="telegram", external_id=str(ADMIN_TG.id))
 
-    first = await run_digest(db, school.school, SLOT)
-    second = await run_digest(db, school.school, SLOT)
+    first = await run_digest(db, digest_school.school, SLOT)
+    second = await run_digest(db, digest_school.school, SLOT)
 
     assert (first, second) == (2, 0)
     rows = await outbox_rows(db)
@@ -91,31 +86,31 @@ async def test_the_digest_job_sends_once_a_day_to_each_admin_account_even_when_r
 
 
 async def test_the_next_morning_brings_a_new_digest(
-    db: Database, clock: FakeClock, school: factories.TestSchool
+    db: Database, clock: FakeClock, digest_school: factories.TestSchool
 ) -> None:
-    await bind(db, clock, school.staff["赵敏"])
+    await bind(db, clock, digest_school.staff["赵敏"])
 
-    await run_digest(db, school.school, SLOT)
-    await run_digest(db, school.school, SLOT.replace(day=16))
+    await run_digest(db, digest_school.school, SLOT)
+    await run_digest(db, digest_school.school, SLOT.replace(day=16))
 
     assert [r.key.split(":")[1] for r in await outbox_rows(db)] == ["2026-11-16", "2026-11-17"]
 
 
 async def test_teachers_get_no_digest(
-    db: Database, clock: FakeClock, school: factories.TestSchool
+    db: Database, clock: FakeClock, digest_school: factories.TestSchool
 ) -> None:
-    await bind(db, clock, school.staff["王芳"])
+    await bind(db, clock, digest_school.staff["王芳"])
 
-    assert await run_digest(db, school.school, SLOT) == 0
+    assert await run_digest(db, digest_school.school, SLOT) == 0
     assert await outbox_rows(db) == []
 
 
 async def test_the_outbox_row_names_the_chart_and_never_holds_its_bytes(
-    db: Database, clock: FakeClock, school: factories.TestSchool
+    db: Database, clock: FakeClock, digest_school: factories.TestSchool
 ) -> None:
-    await bind(db, clock, school.staff["赵敏"])
+    await bind(db, clock, digest_school.staff["赵敏"])
 
-    await run_digest(db, school.school, SLOT)
+    await run_digest(db, digest_school.school, SLOT)
 
     (row,) = await outbox_rows(db)
     image = row.payload["image"]
@@ -129,15 +124,17 @@ async def test_the_outbox_row_names_the_chart_and_never_holds_its_bytes(
 
 
 async def test_each_admin_reads_the_digest_in_their_own_language(
-    db: Database, clock: FakeClock, school: factories.TestSchool
+    db: Database, clock: FakeClock, digest_school: factories.TestSchool
 ) -> None:
     async with db.session() as session:
-        second = Staff(school_id=school.school.id or 0, staff_no="A02", name="吴静", roles="admin")
+        second = Staff(
+            school_id=digest_school.school.id or 0, staff_no="A02", name="吴静", roles="admin"
+        )
         session.add(second)
-    await bind(db, clock, school.staff["赵敏"])
+    await bind(db, clock, digest_school.staff["赵敏"])
     await bind(db, clock, second, language="en")
 
-    await run_digest(db, school.school, SLOT)
+    await run_digest(db, digest_school.school, SLOT)
 
     texts = sorted(r.payload["text"].split("\n", 1)[0] for r in await outbox_rows(db))
     assert texts == ["Home-visit digest · 测试小学 · 16/11", "家访日报 · 测试小学 · 11月16日"]
@@ -147,12 +144,12 @@ async def test_each_admin_reads_the_digest_in_their_own_language(
 
 
 async def test_a_digest_run_in_quiet_hours_waits_for_the_morning(
-    db: Database, clock: FakeClock, school: factories.TestSchool
+    db: Database, clock: FakeClock, digest_school: factories.TestSchool
 ) -> None:
-    await bind(db, clock, school.staff["赵敏"])
+    await bind(db, clock, digest_school.staff["赵敏"])
     five = datetime(2026, 11, 15, 21, 0, tzinfo=UTC)  # 05:00 in Shanghai
 
-    await run_digest(db, school.school, five)
+    await run_digest(db, digest_school.school, five)
 
     (row,) = await outbox_rows(db)
     assert row.due_at.astimezone(ZONE).time() == time(7, 0)
@@ -181,10 +178,10 @@ class RecordingChannel:
 
 
 async def test_the_delivery_worker_hands_the_channel_the_charts_bytes(
-    db: Database, clock: FakeClock, school: factories.TestSchool
+    db: Database, clock: FakeClock, digest_school: factories.TestSchool
 ) -> None:
-    await bind(db, clock, school.staff["赵敏"])
-    await run_digest(db, school.school, SLOT)
+    await bind(db, clock, digest_school.staff["赵敏"])
+    await run_digest(db, digest_school.school, SLOT)
     channel = RecordingChannel()
 
     await DeliveryWorker(db, {"console": channel}, clock).run_once()
@@ -197,10 +194,10 @@ async def test_the_delivery_worker_hands_the_channel_the_charts_bytes(
 
 
 async def test_a_missing_chart_does_not_hold_up_the_text(
-    db: Database, clock: FakeClock, school: factories.TestSchool
+    db: Database, clock: FakeClock, digest_school: factories.TestSchool
 ) -> None:
-    await bind(db, clock, school.staff["赵敏"])
-    await run_digest(db, school.school, SLOT)
+    await bind(db, clock, digest_school.staff["赵敏"])
+    await run_digest(db, digest_school.school, SLOT)
     async with db.session() as session:
         for media in (await session.exec(select(Media))).all():
             await session.delete(media)
@@ -248,9 +245,11 @@ async def tg(
 
 
 async def test_an_admin_on_telegram_gets_the_digest_as_a_photo_captioned_with_its_text(
-    tg: TelegramHarness, db: Database, clock: FakeClock, school: factories.TestSchool
+    tg: TelegramHarness, db: Database, clock: FakeClock, digest_school: factories.TestSchool
 ) -> None:
-    await bind(db, clock, school.staff["赵敏"], channel="telegram", external_id=str(ADMIN_TG.id))
+    await bind(
+        db, clock, digest_school.staff["赵敏"], channel="telegram", external_id=str(ADMIN_TG.id)
+    )
 
     await tg.say(ADMIN_TG, "/digest")
 
@@ -264,10 +263,12 @@ async def test_an_admin_on_telegram_gets_the_digest_as_a_photo_captioned_with_it
 
 
 async def test_the_morning_digest_reaches_telegram_through_the_outbox_as_a_photo(
-    tg: TelegramHarness, db: Database, clock: FakeClock, school: factories.TestSchool
+    tg: TelegramHarness, db: Database, clock: FakeClock, digest_school: factories.TestSchool
 ) -> None:
-    await bind(db, clock, school.staff["赵敏"], channel="telegram", external_id=str(ADMIN_TG.id))
-    await run_digest(db, school.school, SLOT)
+    await bind(
+        db, clock, digest_school.staff["赵敏"], channel="telegram", external_id=str(ADMIN_TG.id)
+    )
+    await run_digest(db, digest_school.school, SLOT)
 
     tg.worker.wake()
     await tg.settle()

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -12,15 +10,14 @@ import pytest
 from openpyxl import load_workbook
 from sqlmodel import select
 
-from bot.cli import main
 from bot.exports.receipts import HEADERS, RECEIPTS_SHEET, SUMMARY_SHEET, export_receipts
 from bot.exports.xlsx import ExportError
-from bot.settings import get_settings
 from models.audit.tables import AuditEntry
 from models.db.engine import Database
 from models.notices.queries import NoticeSpec, submit_notice
 from models.notices.tables import AudienceKind, NoticeKind
 from models.outbox.tables import OutboxMessage, OutboxStatus
+from tests.helpers.cli import run_main
 from tests.helpers.clock import FakeClock
 from tests.helpers.factories import bind, seed_school
 from tests.helpers.notices import add_guardian
@@ -168,34 +165,22 @@ async def test_a_notice_not_yet_published_has_no_receipts_to_export(
 # -- the command line ---------------------------------------------------------------------------------
 
 
-@pytest.fixture
-def _settings_from(db: Database, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.setenv("DATABASE_URL", db.url)
-    monkeypatch.delenv("TELEGRAM_BOT_TOKEN", raising=False)
-    monkeypatch.delenv("SCHOOL_NAME", raising=False)
-    get_settings.cache_clear()
-    yield
-    get_settings.cache_clear()
-
-
-@pytest.mark.usefixtures("_settings_from")
+@pytest.mark.usefixtures("cli_environment")
 async def test_the_command_writes_the_file_and_says_how_many_students(
     db: Database, clock: FakeClock, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     await _scenario(db, clock)
     out = tmp_path / "receipts.xlsx"
-    code = await asyncio.to_thread(main, ["export", "receipts", "〔2026〕第001号", "-o", str(out)])
+    code = await run_main("export", "receipts", "〔2026〕第001号", "-o", str(out))
     assert code == 0 and out.exists()
     assert f"已导出 6 名学生的回执到 {out}。" in capsys.readouterr().out
 
 
-@pytest.mark.usefixtures("_settings_from")
+@pytest.mark.usefixtures("cli_environment")
 async def test_the_command_exits_2_for_an_unknown_notice(
     db: Database, clock: FakeClock, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     await _scenario(db, clock)
-    code = await asyncio.to_thread(
-        main, ["export", "receipts", "秋游", "-o", str(tmp_path / "r.xlsx")]
-    )
+    code = await run_main("export", "receipts", "秋游", "-o", str(tmp_path / "r.xlsx"))
     assert code == 2
     assert "错误：没有找到通知“秋游”" in capsys.readouterr().err

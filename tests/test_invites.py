@@ -19,7 +19,7 @@ from models.errors import JiafangError
 from tests.fakes.telegram_request import FakeBotApi, FakeTelegramRequest
 from tests.helpers import factories
 from tests.helpers.clock import FakeClock
-from tests.helpers.factories import bind, seed_school
+from tests.helpers.factories import bind
 
 
 def settings_for(db: Database, **values: Any) -> Settings:
@@ -44,11 +44,6 @@ async def export_csv(
     raw = output.read_bytes()
     assert raw.startswith(b"\xef\xbb\xbf"), "Excel needs the BOM to read UTF-8"
     return list(csv.DictReader(io.StringIO(raw.decode("utf-8-sig"))))
-
-
-@pytest.fixture
-async def school(db: Database) -> factories.TestSchool:
-    return await seed_school(db)
 
 
 def by_name(rows: list[dict[str, str]]) -> dict[str, dict[str, str]]:

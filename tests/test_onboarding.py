@@ -17,12 +17,6 @@ from models.audit.tables import AuditEntry
 from models.db.engine import Database
 from tests.helpers import factories
 from tests.helpers.clock import FakeClock
-from tests.helpers.factories import seed_school
-
-
-@pytest.fixture
-async def school(db: Database) -> factories.TestSchool:
-    return await seed_school(db)
 
 
 @pytest.fixture

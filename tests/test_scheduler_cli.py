@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Iterator
-
 import pytest
 
-from bot.cli import main
 from bot.settings import get_settings
 from models.db.engine import Database
 from scheduler.base import Job
+from tests.helpers.cli import run_main
 from tests.helpers.factories import seed_school
 from tests.helpers.scheduler import RecordingJob, job_runs, local, outbox_count
 
@@ -19,30 +16,20 @@ BROKEN = RecordingJob("broken", {"day_of_week": "mon", "hour": 8, "minute": 0}, 
 
 
 @pytest.fixture(autouse=True)
-def _settings_and_jobs(db: Database, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """`main` reads the environment: this test's database, Telegram off, two test jobs."""
-    monkeypatch.setenv("DATABASE_URL", db.url)
-    monkeypatch.delenv("TELEGRAM_BOT_TOKEN", raising=False)
-    monkeypatch.delenv("SCHOOL_NAME", raising=False)
+def _two_test_jobs(cli_environment: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`main` reads the environment (`cli_environment`, the default zone) and runs two test jobs."""
     monkeypatch.delenv("TIMEZONE", raising=False)
     jobs: list[Job] = [DIGEST.job, BROKEN.job]
     monkeypatch.setattr("scheduler.registry.all_jobs", lambda: jobs)
     DIGEST.runs.clear()
     get_settings.cache_clear()
-    yield
-    get_settings.cache_clear()
-
-
-async def _main(*argv: str) -> int:
-    # `main` runs its own event loop, so it runs on a thread of its own here.
-    return await asyncio.to_thread(main, list(argv))
 
 
 async def test_jobs_run_queues_the_slot_and_prints_what_it_queued(
     db: Database, capsys: pytest.CaptureFixture[str]
 ) -> None:
     await seed_school(db)
-    assert await _main("jobs", "run", "test_digest", "--now", "2026-11-16T07:30") == 0
+    assert await run_main("jobs", "run", "test_digest", "--now", "2026-11-16T07:30") == 0
     out = capsys.readouterr().out
     assert "任务 test_digest，时段 2026-11-16 07:30（Asia/Shanghai）：已完成，排入 2 条消息" in out
     assert "2026-11-16 07:30  fake      test_digest:2026-11-16T07:30:42" in out
@@ -53,17 +40,17 @@ async def test_jobs_run_twice_for_the_same_moment_sends_once(
     db: Database, capsys: pytest.CaptureFixture[str]
 ) -> None:
     await seed_school(db)
-    await _main("jobs", "run", "test_digest", "--now", "2026-11-16T07:30")
+    await run_main("jobs", "run", "test_digest", "--now", "2026-11-16T07:30")
     capsys.readouterr()
-    assert await _main("jobs", "run", "test_digest", "--now", "2026-11-16T07:30") == 0
+    assert await run_main("jobs", "run", "test_digest", "--now", "2026-11-16T07:30") == 0
     assert "这个时段已经运行过（queued 2），没有重复发送" in capsys.readouterr().out
     assert await outbox_count(db) == 2
 
 
 async def test_a_naive_now_is_the_schools_local_time(db: Database) -> None:
     await seed_school(db)
-    await _main("jobs", "run", "test_digest", "--now", "2026-11-16T07:30")
-    await _main("jobs", "run", "test_digest", "--now", "2026-11-15T23:30:00+00:00")
+    await run_main("jobs", "run", "test_digest", "--now", "2026-11-16T07:30")
+    await run_main("jobs", "run", "test_digest", "--now", "2026-11-15T23:30:00+00:00")
     # 23:30 UTC is 07:30 in Shanghai the next morning: the same slot, run once.
     [run] = await job_runs(db, "test_digest")
     assert run.slot == local("2026-11-16 07:30")
@@ -73,7 +60,7 @@ async def test_jobs_run_in_quiet_hours_shows_the_morning_as_the_send_time(
     db: Database, capsys: pytest.CaptureFixture[str]
 ) -> None:
     await seed_school(db)
-    await _main("jobs", "run", "test_digest", "--now", "2026-11-16T22:15")
+    await run_main("jobs", "run", "test_digest", "--now", "2026-11-16T22:15")
     out = capsys.readouterr().out
     assert "时段 2026-11-16 22:15" in out
     assert "2026-11-17 07:00  fake      test_digest:2026-11-16T22:15:42" in out
@@ -82,7 +69,7 @@ async def test_jobs_run_in_quiet_hours_shows_the_morning_as_the_send_time(
 async def test_jobs_run_of_an_unknown_job_exits_2_and_names_the_known_ones(
     db: Database, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert await _main("jobs", "run", "no_such_job") == 2
+    assert await run_main("jobs", "run", "no_such_job") == 2
     err = capsys.readouterr().err
     assert "错误：没有名为“no_such_job”的定时任务。可用的任务：test_digest、broken" in err
     assert "Traceback" not in err
@@ -92,7 +79,7 @@ async def test_jobs_run_with_a_malformed_now_is_refused_by_the_parser(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     with pytest.raises(SystemExit) as exit_info:
-        await _main("jobs", "run", "test_digest", "--now", "tomorrow 7am")
+        await run_main("jobs", "run", "test_digest", "--now", "tomorrow 7am")
     assert exit_info.value.code == 2
     assert "“tomorrow 7am”不是有效时间，请写成 ISO 格式" in capsys.readouterr().err
 
@@ -101,7 +88,7 @@ async def test_jobs_run_of_a_failing_job_exits_1_and_queues_nothing(
     db: Database, capsys: pytest.CaptureFixture[str]
 ) -> None:
     await seed_school(db)
-    assert await _main("jobs", "run", "broken", "--now", "2026-11-16T08:00") == 1
+    assert await run_main("jobs", "run", "broken", "--now", "2026-11-16T08:00") == 1
     out = capsys.readouterr().out
     assert (
         "运行失败（RuntimeError: the job broke halfway）。没有排入任何消息，可以再运行一次" in out
@@ -113,10 +100,10 @@ async def test_jobs_list_shows_each_schedule_next_and_last_run(
     db: Database, capsys: pytest.CaptureFixture[str]
 ) -> None:
     await seed_school(db)
-    await _main("jobs", "run", "test_digest", "--now", "2026-11-16T07:30")
-    await _main("jobs", "run", "broken", "--now", "2026-11-16T08:00")
+    await run_main("jobs", "run", "test_digest", "--now", "2026-11-16T07:30")
+    await run_main("jobs", "run", "broken", "--now", "2026-11-16T08:00")
     capsys.readouterr()
-    assert await _main("jobs", "list", "--now", "2026-11-16T09:00") == 0
+    assert await run_main("jobs", "list", "--now", "2026-11-16T09:00") == 0
     out = capsys.readouterr().out
     assert "定时任务（时区 Asia/Shanghai，宽限 6 小时）" in out
     assert (
@@ -136,5 +123,5 @@ async def test_jobs_list_shows_each_schedule_next_and_last_run(
 async def test_jobs_list_says_when_a_job_never_ran(
     db: Database, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert await _main("jobs", "list", "--now", "2026-11-16T09:00") == 0
+    assert await run_main("jobs", "list", "--now", "2026-11-16T09:00") == 0
     assert "  上次：还没有运行过" in capsys.readouterr().out

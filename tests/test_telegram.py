@@ -34,7 +34,7 @@ from tests.fakes.telegram_request import (
 )
 from tests.helpers import factories
 from tests.helpers.clock import FakeClock
-from tests.helpers.factories import bind, seed_school
+from tests.helpers.factories import bind
 
 TEACHER = TgUser(5001, "芳")
 PARENT = TgUser(5002, "梅")
@@ -80,11 +80,6 @@ PICK = Flow(
     allowed=lambda ctx: ctx.staff is not None,
     describe="选一个颜色",
 )
-
-
-@pytest.fixture
-async def school(db: Database) -> factories.TestSchool:
-    return await seed_school(db)
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -22,12 +21,6 @@ from tests.helpers.clock import FakeClock
 from tests.helpers.factories import seed_school
 
 STRANGER = TgUser(6001, "路人")
-
-
-@pytest.fixture
-async def server() -> AsyncIterator[BotApiServer]:
-    async with BotApiServer(token=TEST_TOKEN) as running:
-        yield running
 
 
 def _application(
@@ -52,13 +45,13 @@ async def next_message(calls: asyncio.Queue[Call]) -> Call:
 
 
 async def test_a_polling_bot_answers_updates_queued_while_it_was_down(
-    server: BotApiServer, db: Database, clock: FakeClock
+    bot_api_server: BotApiServer, db: Database, clock: FakeClock
 ) -> None:
     await seed_school(db)
     updates = UpdateFactory()
-    server.api.push_update(updates.text(STRANGER, "/start"))  # sent before the bot started
-    calls = server.api.listen()
-    app = _application(server, db, clock)
+    bot_api_server.api.push_update(updates.text(STRANGER, "/start"))  # sent before the bot started
+    calls = bot_api_server.api.listen()
+    app = _application(bot_api_server, db, clock)
     await app.initialize()
     assert app.post_init is not None and app.post_shutdown is not None and app.updater
     await app.post_init(app)
@@ -71,7 +64,7 @@ async def test_a_polling_bot_answers_updates_queued_while_it_was_down(
         assert first.params["chat_id"] == STRANGER.id
         assert "还没有与学校名册绑定" in first.params["text"]
         assert first.params["reply_markup"]["keyboard"][0][0]["request_contact"] is True
-        server.api.push_update(updates.sticker(STRANGER))
+        bot_api_server.api.push_update(updates.sticker(STRANGER))
         second = await next_message(calls)
         assert "只能读懂文字消息和按钮" in second.params["text"]
     finally:
@@ -79,14 +72,14 @@ async def test_a_polling_bot_answers_updates_queued_while_it_was_down(
         await app.stop()
         await app.post_shutdown(app)
         await app.shutdown()
-    polls = server.api.calls_of("getUpdates")
+    polls = bot_api_server.api.calls_of("getUpdates")
     assert polls[0].params.get("allowed_updates") == ["message", "callback_query"]
 
 
 async def test_a_wrong_token_is_refused_by_the_server(
-    server: BotApiServer, db: Database, clock: FakeClock
+    bot_api_server: BotApiServer, db: Database, clock: FakeClock
 ) -> None:
-    server.token = "someone-else"
-    app = _application(server, db, clock)
+    bot_api_server.token = "someone-else"
+    app = _application(bot_api_server, db, clock)
     with pytest.raises(InvalidToken):
         await app.initialize()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import AsyncIterator
 from dataclasses import replace
 
 import pytest
@@ -18,7 +17,7 @@ from bot.channels.wecom import (
     split_text,
     wecom_limiter,
 )
-from bot.channels.wecom_api import WecomApi, WecomConfig
+from bot.channels.wecom_api import WecomApi
 from bot.delivery import pacing
 from bot.delivery.worker import DeliveryWorker
 from handlers.actions import action_button
@@ -29,6 +28,7 @@ from models.outbox.outcomes import FailureReason
 from models.outbox.tables import OutboxMessage, OutboxStatus, enqueue
 from tests.fakes.wecom_server import WecomServer
 from tests.helpers.clock import FakeClock
+from tests.helpers.servers import wecom_config
 
 T = translator("zh")
 
@@ -147,21 +147,8 @@ class Monotonic:
         self.now += seconds
 
 
-@pytest.fixture
-async def server() -> AsyncIterator[WecomServer]:
-    async with WecomServer() as running:
-        yield running
-
-
 def _api(db: Database, server: WecomServer, clock: FakeClock) -> WecomApi:
-    config = WecomConfig(
-        corp_id=server.corp_id,
-        secret=server.secret,
-        agent_id=1000002,
-        base_url=server.base_url,
-        retry_delays=(0.01, 0.01),
-    )
-    return WecomApi(db, config, now=clock)
+    return WecomApi(db, wecom_config(server), now=clock)
 
 
 async def _queue(db: Database, clock: FakeClock, count: int, *, users: list[str]) -> None:
@@ -186,11 +173,11 @@ async def _statuses(db: Database) -> Counter[OutboxStatus]:
 
 
 async def test_no_member_ever_gets_more_than_thirty_messages_a_minute(
-    db: Database, clock: FakeClock, server: WecomServer, monkeypatch: pytest.MonkeyPatch
+    db: Database, clock: FakeClock, wecom_server: WecomServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     mono = Monotonic()
     monkeypatch.setattr(pacing, "sleep", mono.sleep)
-    channel = WecomChannel(_api(db, server, clock), limiter=wecom_limiter(mono))
+    channel = WecomChannel(_api(db, wecom_server, clock), limiter=wecom_limiter(mono))
     sent_at: list[float] = []
     original = channel.api.send_text
 
@@ -206,24 +193,24 @@ async def test_no_member_ever_gets_more_than_thirty_messages_a_minute(
     assert len(sent_at) == 70
     for start in sent_at:
         assert sum(1 for t in sent_at if start <= t < start + 60) <= 30
-    assert sorted(c.body["text"]["content"] for c in server.delivered) == sorted(
+    assert sorted(c.body["text"]["content"] for c in wecom_server.delivered) == sorted(
         f"提醒 {n}" for n in range(70)
     )
     assert (await _statuses(db))[OutboxStatus.SENT] == 70
 
 
 async def test_a_full_member_window_postpones_the_row_instead_of_sending(
-    db: Database, clock: FakeClock, server: WecomServer, monkeypatch: pytest.MonkeyPatch
+    db: Database, clock: FakeClock, wecom_server: WecomServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     mono = Monotonic()
     monkeypatch.setattr(pacing, "sleep", mono.sleep)
-    channel = WecomChannel(_api(db, server, clock), limiter=wecom_limiter(mono))
+    channel = WecomChannel(_api(db, wecom_server, clock), limiter=wecom_limiter(mono))
     for _ in range(30):
         channel.limiter.note("lihua")  # thirty answers in this minute already
     await _queue(db, clock, 1, users=["lihua"])
     worker = DeliveryWorker(db, {"wecom": channel}, clock, monotonic=mono)
     await worker.run_once()
-    assert server.delivered == []
+    assert wecom_server.delivered == []
     async with db.session() as session:
         (row,) = (await session.exec(select(OutboxMessage))).all()
     assert row.status == OutboxStatus.PENDING and row.due_at > clock()
@@ -231,27 +218,27 @@ async def test_a_full_member_window_postpones_the_row_instead_of_sending(
 
 
 async def test_a_live_answer_over_the_limit_is_refused_before_it_leaves(
-    db: Database, clock: FakeClock, server: WecomServer
+    db: Database, clock: FakeClock, wecom_server: WecomServer
 ) -> None:
     mono = Monotonic()
-    channel = WecomChannel(_api(db, server, clock), limiter=wecom_limiter(mono))
+    channel = WecomChannel(_api(db, wecom_server, clock), limiter=wecom_limiter(mono))
     for _ in range(30):
         await channel.send_live("lihua", Reply("好的"))
     with pytest.raises(MemberLimit) as refused:
         await channel.send_live("lihua", Reply("第 31 条"))
     assert refused.value.retry_after == pytest.approx(60.0)
-    assert len(server.delivered) == 30
+    assert len(wecom_server.delivered) == 30
     mono.now += 61
     await channel.send_live("lihua", Reply("一分钟后"))
-    assert len(server.delivered) == 31
+    assert len(wecom_server.delivered) == 31
 
 
 async def test_a_token_expiring_mid_fan_out_loses_and_repeats_nothing(
-    db: Database, clock: FakeClock, server: WecomServer, monkeypatch: pytest.MonkeyPatch
+    db: Database, clock: FakeClock, wecom_server: WecomServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     mono = Monotonic()
     monkeypatch.setattr(pacing, "sleep", mono.sleep)
-    channel = WecomChannel(_api(db, server, clock), limiter=wecom_limiter(mono))
+    channel = WecomChannel(_api(db, wecom_server, clock), limiter=wecom_limiter(mono))
     users = [f"t{n:02d}" for n in range(40)]
     await _queue(db, clock, 40, users=users)
     original = channel.api.send_text
@@ -261,56 +248,56 @@ async def test_a_token_expiring_mid_fan_out_loses_and_repeats_nothing(
         nonlocal count
         count += 1
         if count == 15:
-            server.expire_tokens()  # WeCom expires the token between two sends
+            wecom_server.expire_tokens()  # WeCom expires the token between two sends
         return await original(userid, text)
 
     monkeypatch.setattr(channel.api, "send_text", send_text)
     worker = DeliveryWorker(db, {"wecom": channel}, clock, monotonic=mono, batch_size=10)
     while await worker.run_once():
         pass
-    delivered = Counter(c.body["touser"] for c in server.delivered)
+    delivered = Counter(c.body["touser"] for c in wecom_server.delivered)
     assert delivered == Counter(users)  # each member exactly once
-    assert len(server.calls_to("gettoken")) == 2  # one refresh, shared by every send after it
-    refused = [c for c in server.calls_to("message/send") if c not in server.delivered]
+    assert len(wecom_server.calls_to("gettoken")) == 2  # one refresh, shared by every send after it
+    refused = [c for c in wecom_server.calls_to("message/send") if c not in wecom_server.delivered]
     assert refused, "sends with the expired token were refused (42001) and made again"
     assert {c.query["access_token"] for c in refused} == {"fake-token-1"}
     assert (await _statuses(db)) == Counter({OutboxStatus.SENT: 40})
 
 
 async def test_the_digest_chart_is_uploaded_and_sent_as_an_image(
-    db: Database, clock: FakeClock, server: WecomServer
+    db: Database, clock: FakeClock, wecom_server: WecomServer
 ) -> None:
-    channel = WecomChannel(_api(db, server, clock), limiter=wecom_limiter(Monotonic()))
+    channel = WecomChannel(_api(db, wecom_server, clock), limiter=wecom_limiter(Monotonic()))
     png = b"\x89PNG\r\n\x1a\n" + b"0" * 100
     image = Attachment("digest-1", filename="digest.png").with_data(png)
     await channel.send("zhaomin", replace(Reply("家访日报"), image=image))
-    kinds = [c.body["msgtype"] for c in server.calls_to("message/send")]
+    kinds = [c.body["msgtype"] for c in wecom_server.calls_to("message/send")]
     assert kinds == ["text", "image"]
-    (upload,) = server.calls_to("media/upload")
+    (upload,) = wecom_server.calls_to("media/upload")
     assert upload.body == {"filename": "digest.png", "content_type": "image/png", "size": 108}
-    media_id = server.calls_to("message/send")[1].body["image"]["media_id"]
-    assert media_id in server.media
+    media_id = wecom_server.calls_to("message/send")[1].body["image"]["media_id"]
+    assert media_id in wecom_server.media
 
 
 async def test_a_member_wecom_names_invalid_is_a_permanent_failure(
-    db: Database, clock: FakeClock, server: WecomServer
+    db: Database, clock: FakeClock, wecom_server: WecomServer
 ) -> None:
-    server.gone.add("left-school")
-    channel = WecomChannel(_api(db, server, clock), limiter=wecom_limiter(Monotonic()))
+    wecom_server.gone.add("left-school")
+    channel = WecomChannel(_api(db, wecom_server, clock), limiter=wecom_limiter(Monotonic()))
     with pytest.raises(PermanentSendError) as refused:
         await channel.send("left-school", Reply("提醒"))
     assert refused.value.reason is FailureReason.CHAT_NOT_FOUND
 
 
 async def test_a_live_answer_is_not_started_without_room_for_all_of_it(
-    db: Database, clock: FakeClock, server: WecomServer
+    db: Database, clock: FakeClock, wecom_server: WecomServer
 ) -> None:
-    channel = WecomChannel(_api(db, server, clock), limiter=wecom_limiter(Monotonic()))
+    channel = WecomChannel(_api(db, wecom_server, clock), limiter=wecom_limiter(Monotonic()))
     for _ in range(29):
         channel.limiter.note("lihua")
     two_pieces = Reply("日报", image=Attachment("d", filename="d.png").with_data(b"png"))
     with pytest.raises(MemberLimit):
         await channel.send_live("lihua", two_pieces)
-    assert server.delivered == []  # nothing half-sent
+    assert wecom_server.delivered == []  # nothing half-sent
     await channel.send_live("lihua", Reply("好的"))  # one still fits
-    assert len(server.delivered) == 1
+    assert len(wecom_server.delivered) == 1

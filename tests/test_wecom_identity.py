@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from sqlmodel import col, select
 
 import bot.roster.wecom_sync as identity
-from bot.channels.wecom_api import WecomApi, WecomConfig, WecomError
+from bot.channels.wecom_api import WecomApi, WecomError
 from bot.roster.wecom_sync import (
     WECOM_CHANNEL,
     WECOM_PARENT_CHANNEL,
@@ -24,34 +23,18 @@ from models.db.engine import Database
 from models.roster.tables import Guardian, Staff
 from tests.fakes.wecom_server import WecomServer
 from tests.helpers.clock import FakeClock
-from tests.helpers.factories import TestSchool as SeededSchool
-from tests.helpers.factories import bind, seed_school
+from tests.helpers.factories import bind
 
-
-@pytest.fixture
-async def server() -> AsyncIterator[WecomServer]:
-    async with WecomServer() as fake:
-        yield fake
-
-
-@pytest.fixture
-async def school(db: Database) -> SeededSchool:
-    return await seed_school(db)
+if TYPE_CHECKING:
+    from tests.helpers.factories import TestSchool
+from tests.helpers.servers import wecom_config
 
 
 def api_for(db: Database, server: WecomServer, clock: FakeClock) -> WecomApi:
-    config = WecomConfig(
-        corp_id=server.corp_id,
-        secret=server.secret,
-        agent_id=1000002,
-        base_url=server.base_url,
-        timeout=2.0,
-        retry_delays=(0.01,),
-    )
-    return WecomApi(db, config, now=clock)
+    return WecomApi(db, wecom_config(server, retry_delays=(0.01,)), now=clock)
 
 
-async def sync(db: Database, server: WecomServer, clock: FakeClock, school: SeededSchool) -> Any:
+async def sync(db: Database, server: WecomServer, clock: FakeClock, school: TestSchool) -> Any:
     return await sync_wecom(
         db=db, api=api_for(db, server, clock), school_id=school.school.id or 0, now=clock()
     )
@@ -104,17 +87,17 @@ async def snapshot(db: Database) -> list[tuple[Any, ...]]:
 )
 async def test_a_member_is_linked_to_the_staff_member_the_roster_says(
     db: Database,
-    server: WecomServer,
+    wecom_server: WecomServer,
     clock: FakeClock,
-    school: SeededSchool,
+    school: TestSchool,
     roster_userid: str | None,
     member: tuple[str, str, str | None],
     linked_to: str | None,
 ) -> None:
     if roster_userid is not None:
         await set_wecom_userid(db, school.staff["王芳"], roster_userid)
-    server.add_member(*member)
-    report = await sync(db, server, clock, school)
+    wecom_server.add_member(*member)
+    report = await sync(db, wecom_server, clock, school)
     linked = await accounts(db, WECOM_CHANNEL)
     key = member[0].lower()
     if linked_to is None:
@@ -130,10 +113,10 @@ async def test_a_member_is_linked_to_the_staff_member_the_roster_says(
 
 
 async def test_sync_sets_the_roster_userid_from_wecom(
-    db: Database, server: WecomServer, clock: FakeClock, school: SeededSchool
+    db: Database, wecom_server: WecomServer, clock: FakeClock, school: TestSchool
 ) -> None:
-    server.add_member("LiQiang", "李强", "13900000002")
-    await sync(db, server, clock, school)
+    wecom_server.add_member("LiQiang", "李强", "13900000002")
+    await sync(db, wecom_server, clock, school)
     assert (await wecom_userids(db))["李强"] == "LiQiang"
     assert await accounts(db, WECOM_CHANNEL) == {
         "liqiang": ("liqiang", PersonKind.STAFF, school.staff["李强"].id)
@@ -141,10 +124,10 @@ async def test_sync_sets_the_roster_userid_from_wecom(
 
 
 async def test_roster_staff_with_a_phone_missing_from_wecom_are_listed_masked(
-    db: Database, server: WecomServer, clock: FakeClock, school: SeededSchool
+    db: Database, wecom_server: WecomServer, clock: FakeClock, school: TestSchool
 ) -> None:
-    server.add_member("wangfang", "王芳", "13900000001")
-    report = await sync(db, server, clock, school)
+    wecom_server.add_member("wangfang", "王芳", "13900000001")
+    report = await sync(db, wecom_server, clock, school)
     assert [p.name for p in report.staff_not_in_wecom] == ["李强", "赵敏", "钱进", "孙丽"]
     assert report.staff_not_in_wecom[0].mobile == "139****0002"
 
@@ -153,12 +136,12 @@ async def test_roster_staff_with_a_phone_missing_from_wecom_are_listed_masked(
 
 
 async def test_parents_are_linked_by_mobile_and_siblings_share_one_account(
-    db: Database, server: WecomServer, clock: FakeClock, school: SeededSchool
+    db: Database, wecom_server: WecomServer, clock: FakeClock, school: TestSchool
 ) -> None:
-    server.add_student("s1", "张小明", ("p-liumei", "妈妈", "13700000000"))
-    server.add_student("s2", "张小红", ("p-liumei", "妈妈", "13700000000"))
-    server.add_student("s3", "李华", ("p-x", "爸爸", "13912345678"))
-    report = await sync(db, server, clock, school)
+    wecom_server.add_student("s1", "张小明", ("p-liumei", "妈妈", "13700000000"))
+    wecom_server.add_student("s2", "张小红", ("p-liumei", "妈妈", "13700000000"))
+    wecom_server.add_student("s3", "李华", ("p-x", "爸爸", "13912345678"))
+    report = await sync(db, wecom_server, clock, school)
     mother = school.guardians["刘梅"]
     assert await accounts(db, WECOM_PARENT_CHANNEL) == {
         "p-liumei": ("p-liumei", PersonKind.GUARDIAN, mother.id)
@@ -172,15 +155,15 @@ async def test_parents_are_linked_by_mobile_and_siblings_share_one_account(
 
 
 async def test_running_the_sync_twice_changes_nothing_the_second_time(
-    db: Database, server: WecomServer, clock: FakeClock, school: SeededSchool
+    db: Database, wecom_server: WecomServer, clock: FakeClock, school: TestSchool
 ) -> None:
-    server.add_member("wangfang", "王芳", "13900000001")
-    server.add_member("liqiang", "李强", "13900000002")
-    server.add_student("s1", "张小明", ("p-liumei", "妈妈", "13700000000"))
-    first = await sync(db, server, clock, school)
+    wecom_server.add_member("wangfang", "王芳", "13900000001")
+    wecom_server.add_member("liqiang", "李强", "13900000002")
+    wecom_server.add_student("s1", "张小明", ("p-liumei", "妈妈", "13700000000"))
+    first = await sync(db, wecom_server, clock, school)
     before = await snapshot(db)
     clock.advance(hours=1)
-    second = await sync(db, server, clock, school)
+    second = await sync(db, wecom_server, clock, school)
     assert (first.staff.linked, first.parents.linked) == (2, 1)
     assert (second.staff.linked, second.staff.already) == (0, 2)
     assert (second.parents.linked, second.parents.already) == (0, 1)
@@ -195,11 +178,11 @@ async def test_running_the_sync_twice_changes_nothing_the_second_time(
 
 
 async def test_a_userid_linked_to_someone_else_is_reported_not_relinked(
-    db: Database, server: WecomServer, clock: FakeClock, school: SeededSchool
+    db: Database, wecom_server: WecomServer, clock: FakeClock, school: TestSchool
 ) -> None:
     await bind(db, clock, school.staff["李强"], channel=WECOM_CHANNEL, external_id="lisi")
-    server.add_member("lisi", "王芳", "13900000001")
-    report = await sync(db, server, clock, school)
+    wecom_server.add_member("lisi", "王芳", "13900000001")
+    report = await sync(db, wecom_server, clock, school)
     assert await accounts(db, WECOM_CHANNEL) == {
         "lisi": ("lisi", PersonKind.STAFF, school.staff["李强"].id)
     }
@@ -210,11 +193,11 @@ async def test_a_userid_linked_to_someone_else_is_reported_not_relinked(
 
 
 async def test_a_mobile_match_does_not_override_a_different_roster_userid(
-    db: Database, server: WecomServer, clock: FakeClock, school: SeededSchool
+    db: Database, wecom_server: WecomServer, clock: FakeClock, school: TestSchool
 ) -> None:
     await set_wecom_userid(db, school.staff["王芳"], "wangfang")
-    server.add_member("wf-new", "王芳", "13900000001")
-    report = await sync(db, server, clock, school)
+    wecom_server.add_member("wf-new", "王芳", "13900000001")
+    report = await sync(db, wecom_server, clock, school)
     assert await accounts(db, WECOM_CHANNEL) == {}
     assert (await wecom_userids(db))["王芳"] == "wangfang"
     (conflict,) = report.member_conflicts
@@ -223,38 +206,38 @@ async def test_a_mobile_match_does_not_override_a_different_roster_userid(
 
 
 async def test_two_staff_with_one_phone_are_reported_and_neither_is_linked(
-    db: Database, server: WecomServer, clock: FakeClock, school: SeededSchool
+    db: Database, wecom_server: WecomServer, clock: FakeClock, school: TestSchool
 ) -> None:
     async with db.session() as session:
         row = await session.get(Staff, school.staff["李强"].id)
         assert row is not None
         row.phone = "13900000001"
         session.add(row)
-    server.add_member("wangfang", "王芳", "13900000001")
-    report = await sync(db, server, clock, school)
+    wecom_server.add_member("wangfang", "王芳", "13900000001")
+    report = await sync(db, wecom_server, clock, school)
     assert await accounts(db, WECOM_CHANNEL) == {}
     (conflict,) = report.member_conflicts
     assert "王芳" in conflict.reason and "李强" in conflict.reason
 
 
 async def test_two_parent_accounts_with_one_mobile_link_only_the_first(
-    db: Database, server: WecomServer, clock: FakeClock, school: SeededSchool
+    db: Database, wecom_server: WecomServer, clock: FakeClock, school: TestSchool
 ) -> None:
-    server.add_student("s1", "张小明", ("p-1", "妈妈", "13700000000"))
-    server.add_student("s2", "张小红", ("p-2", "妈妈", "13700000000"))
-    report = await sync(db, server, clock, school)
+    wecom_server.add_student("s1", "张小明", ("p-1", "妈妈", "13700000000"))
+    wecom_server.add_student("s2", "张小红", ("p-2", "妈妈", "13700000000"))
+    report = await sync(db, wecom_server, clock, school)
     assert list(await accounts(db, WECOM_PARENT_CHANNEL)) == ["p-1"]
     (conflict,) = report.parent_conflicts
     assert conflict.name == "张小红妈妈"
 
 
 async def test_a_parent_account_bound_to_another_guardian_stays_bound(
-    db: Database, server: WecomServer, clock: FakeClock, school: SeededSchool
+    db: Database, wecom_server: WecomServer, clock: FakeClock, school: TestSchool
 ) -> None:
     other = school.guardians["李华家长"]
     await bind(db, clock, other, channel=WECOM_PARENT_CHANNEL, external_id="p-1")
-    server.add_student("s1", "张小明", ("p-1", "妈妈", "13700000000"))
-    report = await sync(db, server, clock, school)
+    wecom_server.add_student("s1", "张小明", ("p-1", "妈妈", "13700000000"))
+    report = await sync(db, wecom_server, clock, school)
     assert await accounts(db, WECOM_PARENT_CHANNEL) == {
         "p-1": ("p-1", PersonKind.GUARDIAN, other.id)
     }
@@ -262,16 +245,16 @@ async def test_a_parent_account_bound_to_another_guardian_stays_bound(
 
 
 async def test_wecom_failing_half_way_writes_nothing(
-    db: Database, server: WecomServer, clock: FakeClock, school: SeededSchool
+    db: Database, wecom_server: WecomServer, clock: FakeClock, school: TestSchool
 ) -> None:
-    server.add_member("wangfang", "王芳", "13900000001")
-    server.add_student("s1", "张小明", ("p-liumei", "妈妈", "13700000000"))
-    server.fail_path("school/user/list", 60011)
+    wecom_server.add_member("wangfang", "王芳", "13900000001")
+    wecom_server.add_student("s1", "张小明", ("p-liumei", "妈妈", "13700000000"))
+    wecom_server.fail_path("school/user/list", 60011)
     before = await snapshot(db)
     with pytest.raises(WecomError) as raised:
-        await sync(db, server, clock, school)
+        await sync(db, wecom_server, clock, school)
     assert raised.value.errcode == 60011
-    assert [c.path for c in server.calls][-2:] == ["user/list", "school/user/list"]
+    assert [c.path for c in wecom_server.calls][-2:] == ["user/list", "school/user/list"]
     assert await snapshot(db) == before
     async with db.session() as session:
         assert (await session.exec(select(AuditEntry))).all() == []
@@ -291,11 +274,11 @@ def test_the_summary_masks_every_phone_number() -> None:
 
 
 async def test_a_phone_number_used_as_userid_is_masked_in_a_conflict(
-    db: Database, server: WecomServer, clock: FakeClock, school: SeededSchool
+    db: Database, wecom_server: WecomServer, clock: FakeClock, school: TestSchool
 ) -> None:
     await set_wecom_userid(db, school.staff["王芳"], "13900000001")
-    server.add_member("wf", "王芳", "13900000001")
-    report = await sync(db, server, clock, school)
+    wecom_server.add_member("wf", "王芳", "13900000001")
+    report = await sync(db, wecom_server, clock, school)
     assert "13900000001" not in report.summary()
     assert "139****0001" in report.member_conflicts[0].reason
 
@@ -304,7 +287,7 @@ async def test_a_phone_number_used_as_userid_is_masked_in_a_conflict(
 
 
 async def test_a_member_is_bound_by_the_roster_userid_whatever_its_case(
-    db: Database, clock: FakeClock, school: SeededSchool
+    db: Database, clock: FakeClock, school: TestSchool
 ) -> None:
     await set_wecom_userid(db, school.staff["王芳"], "WangFang")
     async with db.session() as session:
@@ -331,7 +314,7 @@ async def test_a_member_is_bound_by_the_roster_userid_whatever_its_case(
 
 
 async def test_an_unknown_userid_binds_nobody(
-    db: Database, clock: FakeClock, school: SeededSchool
+    db: Database, clock: FakeClock, school: TestSchool
 ) -> None:
     await set_wecom_userid(db, school.staff["王芳"], "wangfang")
     async with db.session() as session:
@@ -343,7 +326,7 @@ async def test_an_unknown_userid_binds_nobody(
 
 
 async def test_a_staff_member_who_left_is_not_bound(
-    db: Database, clock: FakeClock, school: SeededSchool
+    db: Database, clock: FakeClock, school: TestSchool
 ) -> None:
     await set_wecom_userid(db, school.staff["王芳"], "wangfang")
     async with db.session() as session:
@@ -359,10 +342,10 @@ async def test_a_staff_member_who_left_is_not_bound(
 
 
 async def test_an_account_made_by_the_sync_is_returned_as_is(
-    db: Database, server: WecomServer, clock: FakeClock, school: SeededSchool
+    db: Database, wecom_server: WecomServer, clock: FakeClock, school: TestSchool
 ) -> None:
-    server.add_member("zhaomin", "赵敏", "13900000003")
-    await sync(db, server, clock, school)
+    wecom_server.add_member("zhaomin", "赵敏", "13900000003")
+    await sync(db, wecom_server, clock, school)
     async with db.session() as session:
         account = await bind_wecom_member(
             session=session, school_id=school.school.id or 0, userid="zhaomin", now=clock()
@@ -372,7 +355,7 @@ async def test_an_account_made_by_the_sync_is_returned_as_is(
 
 
 async def test_a_second_callback_binding_at_the_same_time_gets_the_first_ones_account(
-    db: Database, clock: FakeClock, school: SeededSchool, monkeypatch: pytest.MonkeyPatch
+    db: Database, clock: FakeClock, school: TestSchool, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The other callback inserted between this one's look-up and its insert."""
     await set_wecom_userid(db, school.staff["王芳"], "wangfang")

@@ -13,7 +13,7 @@ import pytest
 from models.db.engine import Database
 from tests.fakes.wecom_harness import WecomHarness, shown_text
 from tests.helpers.clock import FakeClock
-from tests.helpers.factories import bind, seed_school
+from tests.helpers.factories import bind
 from tests.helpers.notices import receipts
 from tests.helpers.receipts import published_notice
 
@@ -26,15 +26,17 @@ PUBLIC = "https://jiafang.example.edu.cn"
 
 
 @pytest.fixture
-async def school(db: Database, clock: FakeClock) -> TestSchool:
-    ts = await seed_school(db)
-    await bind(db, clock, ts.guardians["刘梅"], channel="wecom-parent", external_id=MOTHER)
-    await bind(db, clock, ts.staff["王芳"], channel="wecom", external_id=HEAD)
-    return ts
+async def school_bound_on_wecom(db: Database, clock: FakeClock, school: TestSchool) -> TestSchool:
+    """The test school with 刘梅 bound in the parents' app and 王芳 in the staff app."""
+    await bind(db, clock, school.guardians["刘梅"], channel="wecom-parent", external_id=MOTHER)
+    await bind(db, clock, school.staff["王芳"], channel="wecom", external_id=HEAD)
+    return school
 
 
 @pytest.fixture
-async def wecom(db: Database, clock: FakeClock, school: TestSchool) -> AsyncIterator[WecomHarness]:
+async def wecom(
+    db: Database, clock: FakeClock, school_bound_on_wecom: TestSchool
+) -> AsyncIterator[WecomHarness]:
     harness = WecomHarness(
         db,
         clock,
@@ -54,10 +56,10 @@ async def wecom(db: Database, clock: FakeClock, school: TestSchool) -> AsyncIter
 
 
 async def test_a_parent_confirms_and_asks_and_the_head_teacher_answers_in_the_app(
-    wecom: WecomHarness, db: Database, clock: FakeClock, school: TestSchool
+    wecom: WecomHarness, db: Database, clock: FakeClock, school_bound_on_wecom: TestSchool
 ) -> None:
     assert wecom.client is not None
-    await published_notice(db, school, clock(), classes=("三(2)班",))
+    await published_notice(db, school_bound_on_wecom, clock(), classes=("三(2)班",))
     await wecom.deliver()
     [notice] = [c.body for c in wecom.server.calls_to("externalcontact/message/send")]
     assert notice["to_parent_userid"] == [MOTHER]
@@ -72,8 +74,11 @@ async def test_a_parent_confirms_and_asks_and_the_head_teacher_answers_in_the_ap
     again = await wecom.client.post(f"{path}/confirm")
     assert again.status == 200
     by_student = {r.student_id: r for r in await receipts(db)}
-    receipt = by_student[school.students["张小明"].id or 0]
-    assert (receipt.confirmed_by, receipt.channel) == (school.guardians["刘梅"].id, "wecom-parent")
+    receipt = by_student[school_bound_on_wecom.students["张小明"].id or 0]
+    assert (receipt.confirmed_by, receipt.channel) == (
+        school_bound_on_wecom.guardians["刘梅"].id,
+        "wecom-parent",
+    )
 
     await wecom.client.post(f"{path}/question", data={"text": "需要自带午餐吗？"})
     await wecom.deliver()

@@ -5,7 +5,6 @@ become the delivery worker's failure classes."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
@@ -15,7 +14,7 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
 from bot.channels.base import PermanentSendError, RetryableSendError
-from bot.channels.wecom_api import WecomApi, WecomConfig
+from bot.channels.wecom_api import WecomApi
 from bot.channels.wecom_parents import (
     WecomParentChannel,
     description_of,
@@ -39,6 +38,7 @@ from tests.helpers.incidents import REPORT, incident_dispatcher, person, the_inc
 from tests.helpers.incidents import outbox as incident_outbox
 from tests.helpers.notices import receipts
 from tests.helpers.receipts import ZONE, outbox, published_notice
+from tests.helpers.servers import wecom_config
 
 if TYPE_CHECKING:
     from tests.helpers.factories import TestSchool
@@ -49,28 +49,21 @@ MOTHER = "parent-liumei"  # 刘梅: 张小明 in 三(2)班, 张小红 in 四(1)�
 
 
 @pytest.fixture
-async def server() -> AsyncIterator[WecomServer]:
-    async with WecomServer() as fake:
-        fake.students = [
-            {
-                "student_userid": "stu-zhangxiaoming",
-                "name": "张小明",
-                "department": [2],
-                "parents": [{"parent_userid": MOTHER, "relation": "妈妈", "is_subscribe": 1}],
-            }
-        ]
-        yield fake
+def wecom_server_with_a_family(wecom_server: WecomServer) -> WecomServer:
+    """The fake WeCom with one student, 张小明, whose mother 刘梅 follows the school."""
+    wecom_server.students = [
+        {
+            "student_userid": "stu-zhangxiaoming",
+            "name": "张小明",
+            "department": [2],
+            "parents": [{"parent_userid": MOTHER, "relation": "妈妈", "is_subscribe": 1}],
+        }
+    ]
+    return wecom_server
 
 
 def channel_for(db: Database, server: WecomServer, clock: FakeClock) -> WecomParentChannel:
-    config = WecomConfig(
-        corp_id=server.corp_id,
-        secret=server.secret,
-        agent_id=1000003,
-        base_url=server.base_url,
-        timeout=2.0,
-        retry_delays=(0.01,),
-    )
+    config = wecom_config(server, agent_id=1000003, retry_delays=(0.01,))
     return WecomParentChannel(WecomApi(db, config, now=clock), db, LinkSigner(SECRET), PUBLIC + "/")
 
 
@@ -85,14 +78,14 @@ def _sent(server: WecomServer) -> list[dict[str, Any]]:
 
 
 async def test_a_published_notice_reaches_the_parent_as_a_link_to_their_receipt_page(
-    db: Database, clock: FakeClock, server: WecomServer
+    db: Database, clock: FakeClock, wecom_server_with_a_family: WecomServer
 ) -> None:
     ts = await _family_on_wecom(db, clock)
     notice = await published_notice(db, ts, clock(), classes=("三(2)班", "四(1)班"))
     [row] = await outbox(db, "notice:")
     assert (row.channel, row.chat_id) == ("wecom-parent", MOTHER)
 
-    channel = channel_for(db, server, clock)
+    channel = channel_for(db, wecom_server_with_a_family, clock)
     worker = DeliveryWorker(
         db, {channel.name: channel}, clock, monotonic=lambda: clock().timestamp()
     )
@@ -100,7 +93,7 @@ async def test_a_published_notice_reaches_the_parent_as_a_link_to_their_receipt_
     [sent] = await outbox(db, "notice:")
     assert sent.status is OutboxStatus.SENT
 
-    [body] = _sent(server)
+    [body] = _sent(wecom_server_with_a_family)
     assert body["msgtype"] == "news" and body["agentid"] == 1000003
     assert body["to_parent_userid"] == [MOTHER]
     [article] = body["news"]["articles"]
@@ -130,37 +123,39 @@ async def test_a_published_notice_reaches_the_parent_as_a_link_to_their_receipt_
 
 
 async def test_a_message_without_notice_buttons_goes_as_text(
-    db: Database, clock: FakeClock, server: WecomServer
+    db: Database, clock: FakeClock, wecom_server_with_a_family: WecomServer
 ) -> None:
     await _family_on_wecom(db, clock)
     answer = "【老师答复】〔2026〕第001号《秋季研学活动通知》\n四(1)班班主任：\n需要自带午餐。"
     reply = Reply.with_buttons(answer, [[Button("好的", "ok")]])
-    assert await channel_for(db, server, clock).send(MOTHER, reply) is None
-    [body] = _sent(server)
+    assert await channel_for(db, wecom_server_with_a_family, clock).send(MOTHER, reply) is None
+    [body] = _sent(wecom_server_with_a_family)
     assert body["msgtype"] == "text"
     assert body["text"] == {"content": answer}
     assert body["to_parent_userid"] == [MOTHER]
 
 
 async def test_a_parent_wecom_does_not_know_is_a_permanent_failure(
-    db: Database, clock: FakeClock, server: WecomServer
+    db: Database, clock: FakeClock, wecom_server_with_a_family: WecomServer
 ) -> None:
     await _family_on_wecom(db, clock)
     with pytest.raises(PermanentSendError) as refused:
-        await channel_for(db, server, clock).send("parent-gone", Reply("明天放假。"))
+        await channel_for(db, wecom_server_with_a_family, clock).send(
+            "parent-gone", Reply("明天放假。")
+        )
     assert refused.value.reason is FailureReason.CHAT_NOT_FOUND
 
 
 async def test_a_notice_for_a_chat_nobody_is_bound_to_is_not_sent(
-    db: Database, clock: FakeClock, server: WecomServer
+    db: Database, clock: FakeClock, wecom_server_with_a_family: WecomServer
 ) -> None:
     ts = await _family_on_wecom(db, clock)
     notice = await published_notice(db, ts, clock())
     reply = Reply.with_buttons("通知", [[action_button("确认收到", CONFIRM, notice.id or 0)]])
     with pytest.raises(PermanentSendError) as refused:
-        await channel_for(db, server, clock).send("parent-unbound", reply)
+        await channel_for(db, wecom_server_with_a_family, clock).send("parent-unbound", reply)
     assert refused.value.reason is FailureReason.CHAT_NOT_FOUND
-    assert _sent(server) == []
+    assert _sent(wecom_server_with_a_family) == []
 
 
 @pytest.mark.parametrize(
@@ -174,15 +169,15 @@ async def test_a_notice_for_a_chat_nobody_is_bound_to_is_not_sent(
 async def test_wecom_refusals_become_the_workers_failure_classes(
     db: Database,
     clock: FakeClock,
-    server: WecomServer,
+    wecom_server_with_a_family: WecomServer,
     errcode: int,
     expected: type[Exception],
     reason: FailureReason | None,
 ) -> None:
     await _family_on_wecom(db, clock)
-    server.fail_next(errcode, times=3)
+    wecom_server_with_a_family.fail_next(errcode, times=3)
     with pytest.raises(expected) as failed:
-        await channel_for(db, server, clock).send(MOTHER, Reply("明天放假。"))
+        await channel_for(db, wecom_server_with_a_family, clock).send(MOTHER, Reply("明天放假。"))
     if reason is not None:
         assert isinstance(failed.value, PermanentSendError)
         assert failed.value.reason is reason
@@ -210,7 +205,7 @@ def test_the_description_is_a_short_start_of_the_text() -> None:
 
 
 async def test_an_incident_reaches_the_parent_as_a_link_and_following_it_acknowledges(
-    db: Database, clock: FakeClock, server: WecomServer
+    db: Database, clock: FakeClock, wecom_server_with_a_family: WecomServer
 ) -> None:
     ts = await _family_on_wecom(db, clock)
     dispatcher = incident_dispatcher(db, clock)
@@ -220,12 +215,12 @@ async def test_an_incident_reaches_the_parent_as_a_link_and_following_it_acknowl
     [row] = await incident_outbox(db, "incident_family")
     assert (row.channel, row.chat_id) == ("wecom-parent", MOTHER)
 
-    channel = channel_for(db, server, clock)
+    channel = channel_for(db, wecom_server_with_a_family, clock)
     worker = DeliveryWorker(
         db, {channel.name: channel}, clock, monotonic=lambda: clock().timestamp()
     )
     assert await worker.run_once() == 1
-    [body] = _sent(server)
+    [body] = _sent(wecom_server_with_a_family)
     assert body["msgtype"] == "news" and body["to_parent_userid"] == [MOTHER]
     [article] = body["news"]["articles"]
     assert article["title"] == "【紧急】张小明在校突发情况"
@@ -254,7 +249,7 @@ async def test_an_incident_reaches_the_parent_as_a_link_and_following_it_acknowl
 
 
 async def test_an_incident_about_another_familys_child_goes_as_text(
-    db: Database, clock: FakeClock, server: WecomServer
+    db: Database, clock: FakeClock, wecom_server_with_a_family: WecomServer
 ) -> None:
     ts = await _family_on_wecom(db, clock)
     dispatcher = incident_dispatcher(db, clock)
@@ -263,8 +258,8 @@ async def test_an_incident_about_another_familys_child_goes_as_text(
     incident = await the_incident(db)
     # A row that somehow names 刘梅's chat: no link to a page she could not open.
     reply = Reply.with_buttons("李娜家长您好", [[action_button("已知悉", ACK, incident.id or 0)]])
-    await channel_for(db, server, clock).send(MOTHER, reply)
-    [body] = _sent(server)
+    await channel_for(db, wecom_server_with_a_family, clock).send(MOTHER, reply)
+    [body] = _sent(wecom_server_with_a_family)
     assert body["msgtype"] == "text"
 
 

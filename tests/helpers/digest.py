@@ -27,6 +27,7 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+import pytest
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from models.db.engine import Database
@@ -195,3 +196,9 @@ async def seed_digest_school(db: Database) -> TestSchool:
     async with db.session() as session:
         add_data_set(session, ts)
     return ts
+
+
+@pytest.fixture
+async def digest_school(db: Database) -> TestSchool:
+    """The test school with the digest's data set (`seed_digest_school`)."""
+    return await seed_digest_school(db)
