@@ -6,12 +6,7 @@ weekend. 赵敏 is 德育处.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import date, datetime, timedelta
-from typing import Any
-
-from sqlalchemy import event
 
 from models.absences.tables import Absence, AbsenceKind
 from models.db.engine import Database
@@ -34,6 +29,7 @@ from tests.helpers import factories
 from tests.helpers.clock import FakeClock
 from tests.helpers.duties import ZONE, duties, local, outbox, run_at
 from tests.helpers.factories import bind, seed_school
+from tests.helpers.statements import counting_selects
 
 
 async def sick_absence(
@@ -91,21 +87,6 @@ async def home_visit(
             now=at,
         )
         await fulfil_duties(session=session, visit=visit, zone=ZONE, now=at)
-
-
-@contextmanager
-def counting_selects(db: Database) -> Iterator[list[str]]:
-    statements: list[str] = []
-
-    def record(*args: Any) -> None:
-        if str(args[2]).lstrip().upper().startswith("SELECT"):
-            statements.append(str(args[2]))
-
-    event.listen(db.engine.sync_engine, "before_cursor_execute", record)
-    try:
-        yield statements
-    finally:
-        event.remove(db.engine.sync_engine, "before_cursor_execute", record)
 
 
 # -- the sick-absence check --------------------------------------------------------------------

@@ -7,12 +7,8 @@ teaches maths in 三(1)班; 李强 heads 三(1)班; 孙丽 heads 四(1)班; 钱�
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import date
 from typing import Any
-
-from sqlalchemy import event
 
 from models.db.engine import Database
 from models.quota.rules import QuotaRole, Tally
@@ -27,6 +23,7 @@ from models.school.tables import SchoolClass, Term, TermKind
 from models.visits.tables import Visit, VisitCategory, VisitForm
 from tests.helpers import factories
 from tests.helpers.factories import seed_school
+from tests.helpers.statements import counting_selects
 
 DAY = date(2026, 11, 15)
 
@@ -306,41 +303,23 @@ async def test_a_class_without_a_head_teacher_has_no_target(db: Database) -> Non
     assert (last.name, last.head_teacher_id, last.target, last.share) == ("四(1)班", None, 0, 1.0)
 
 
-def selects(statements: list[str]) -> list[str]:
-    return [s for s in statements if s.lstrip().upper().startswith("SELECT")]
-
-
-@contextmanager
-def counting(db: Database) -> Iterator[list[str]]:
-    statements: list[str] = []
-
-    def record(*args: Any) -> None:
-        statements.append(str(args[2]))
-
-    event.listen(db.engine.sync_engine, "before_cursor_execute", record)
-    try:
-        yield statements
-    finally:
-        event.remove(db.engine.sync_engine, "before_cursor_execute", record)
-
-
 async def test_the_whole_school_is_read_in_a_fixed_number_of_queries(db: Database) -> None:
     ts = await seed_school(db)
     await add_terms(db, ts, *YEAR_2026)
     summer = date(2027, 7, 20)  # the summer break needs its one extra query
     async with db.session() as session:
-        with counting(db) as small:
+        with counting_selects(db) as small:
             await school_standing(session=session, school_id=ts.school.id or 0, day=summer)
     await add_subject_teacher(db, ts)
     await add_visits(db, ts, "周婷", list(ts.students)[:10], day=date(2027, 3, 1))
     await add_visits(db, ts, "王芳", list(ts.students), day=date(2027, 7, 5))
     async with db.session() as session:
-        with counting(db) as large:
+        with counting_selects(db) as large:
             standing = await school_standing(
                 session=session, school_id=ts.school.id or 0, day=summer
             )
     assert len(standing.teachers) == 5
-    assert len(selects(large)) == len(selects(small)) == QUERIES
+    assert len(large) == len(small) == QUERIES
 
 
 async def test_nobody_is_behind_pace_on_a_day_outside_term_time(db: Database) -> None:

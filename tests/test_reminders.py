@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, date, datetime
-from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import event
 from sqlmodel import col, select
 
 from models.db.engine import Database
@@ -27,6 +23,7 @@ from scheduler.registry import all_jobs
 from tests.helpers import factories
 from tests.helpers.clock import FakeClock
 from tests.helpers.factories import bind, seed_school
+from tests.helpers.statements import counting_selects
 from tests.test_quota_standing import YEAR_2026, add_subject_teacher, add_terms, add_visits
 
 ZONE = ZoneInfo("Asia/Shanghai")
@@ -244,21 +241,6 @@ def test_the_reminders_are_scheduled_in_the_schools_rules() -> None:
         "hour": 9,
         "minute": 30,
     }
-
-
-@contextmanager
-def counting_selects(db: Database) -> Iterator[list[str]]:
-    statements: list[str] = []
-
-    def record(*args: Any) -> None:
-        if str(args[2]).lstrip().upper().startswith("SELECT"):
-            statements.append(str(args[2]))
-
-    event.listen(db.engine.sync_engine, "before_cursor_execute", record)
-    try:
-        yield statements
-    finally:
-        event.remove(db.engine.sync_engine, "before_cursor_execute", record)
 
 
 async def test_the_weekly_nudge_reads_a_fixed_number_of_queries_however_many_are_behind(

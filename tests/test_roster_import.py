@@ -5,12 +5,10 @@ from __future__ import annotations
 import asyncio
 import csv
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import event
 from sqlmodel import col, func, select
 
 from bot.cli import main
@@ -22,6 +20,7 @@ from models.roster.rules import validate_roster
 from models.roster.sheets import SHEET_LABELS, RawSheet
 from models.roster.tables import Guardian, Staff, Student, StudentGuardian, Teaching
 from models.school.tables import Group, GroupCoach, GroupMember, School, SchoolClass
+from tests.helpers.statements import counting_selects
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 SCHOOL = "测试小学"
@@ -353,21 +352,6 @@ TEACHERS = RawSheet(
         (2, ["T1", "王芳", "1-1", "1-2", "合唱团"]),
     ],
 )
-
-
-@contextmanager
-def counting_selects(db: Database) -> Iterator[list[str]]:
-    selects: list[str] = []
-
-    def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        if statement.lstrip().upper().startswith("SELECT"):
-            selects.append(statement)
-
-    event.listen(db.engine.sync_engine, "before_cursor_execute", record)
-    try:
-        yield selects
-    finally:
-        event.remove(db.engine.sync_engine, "before_cursor_execute", record)
 
 
 async def test_the_number_of_queries_does_not_grow_with_the_roster(db: Database) -> None:
