@@ -16,8 +16,9 @@ from models.db.engine import Database
 from models.duties.tables import DutyTrigger
 from scheduler.jobs.duties import sick_absence_check
 from tests.helpers.clock import FakeClock
-from tests.helpers.duties import absences, duties, local, outbox, run_at
+from tests.helpers.duties import absences, duties, local, run_at
 from tests.helpers.factories import bind, seed_school
+from tests.helpers.outbox import outbox
 from tests.helpers.visits import chat_as, conversation_of, offer_button
 
 
@@ -46,7 +47,7 @@ async def test_unexcused_absence_opens_a_duty_for_the_head_teacher_at_once(
     )
     assert duty.due_at == local("2026-11-17 10:00")
     # The reporter read it in the reply: no second message to herself.
-    assert await outbox(db, "duty_new") == []
+    assert await outbox(db, kind="duty_new") == []
     assert await conversation_of(db, sun) is None
 
 
@@ -64,7 +65,7 @@ async def test_subject_teacher_reporting_an_unexcused_absence_gets_a_duty_beside
     assert sorted(d.teacher_id or 0 for d in await duties(db)) == sorted(
         [ts.staff["李强"].id or 0, ts.staff["王芳"].id or 0]
     )
-    [notice] = await outbox(db, "duty_new")
+    [notice] = await outbox(db, kind="duty_new")
     assert notice.chat_id == f"staff-{ts.staff['李强'].id}"
     assert "三(1)班 李华：无故缺席旷课" in notice.payload["text"]
 
@@ -159,7 +160,7 @@ async def test_a_return_on_the_third_day_withdraws_the_duty_opened_that_morning(
     # Monday 06:30: Thursday, Friday and (counted ahead) Monday → a duty, announced at 07:00.
     await run_at(db, ts.school, sick_absence_check, local("2026-11-16 06:30"))
     assert len(await duties(db)) == 1
-    [notice] = await outbox(db, "duty_new")
+    [notice] = await outbox(db, kind="duty_new")
     assert notice.due_at == local("2026-11-16 07:00")
     # The child is back on Monday morning: two days missed, the duty is withdrawn unsent.
     clock.now = local("2026-11-16 08:10")
@@ -167,7 +168,7 @@ async def test_a_return_on_the_third_day_withdraws_the_duty_opened_that_morning(
     assert "共缺课 2 个上学日" in wang.text
     assert "已撤销为这次病假生成的立即家访任务" in wang.text
     assert await duties(db) == []
-    assert await outbox(db, "duty_new") == []
+    assert await outbox(db, kind="duty_new") == []
 
 
 async def test_a_return_recorded_after_three_missed_days_still_opens_the_duty(

@@ -27,8 +27,9 @@ from scheduler.jobs.duties import (
 from scheduler.registry import all_jobs
 from tests.helpers import factories
 from tests.helpers.clock import FakeClock
-from tests.helpers.duties import ZONE, duties, local, outbox, run_at
+from tests.helpers.duties import ZONE, duties, local, run_at
 from tests.helpers.factories import bind, seed_school
+from tests.helpers.outbox import outbox
 from tests.helpers.statements import counting_selects
 
 
@@ -113,7 +114,7 @@ async def test_a_sick_absence_of_three_school_days_opens_exactly_one_duty(
         DutyTrigger.SICK_ABSENCE,
     )
     assert duty.due_at == local("2026-11-17 06:30")
-    [notice] = await outbox(db, "duty_new")
+    [notice] = await outbox(db, kind="duty_new")
     # Found at 06:30, in quiet hours: the teacher is told at 07:00.
     assert notice.due_at == local("2026-11-16 07:00")
     assert "三(2)班 张小明：因病缺课两天以上" in notice.payload["text"]
@@ -151,7 +152,7 @@ async def test_reminders_come_every_four_hours_in_waking_hours_only(
     while moment <= local("2026-11-17 12:00"):
         await run_at(db, ts.school, duty_reminders, moment)
         moment += timedelta(hours=1)
-    sent = await outbox(db, "duty_reminder")
+    sent = await outbox(db, kind="duty_reminder")
     # 14:00 and 18:00; 22:00, 02:00 and 06:00 fall in quiet hours → one at 07:00; due at 10:00.
     assert [m.due_at for m in sent] == [
         local("2026-11-16 14:00"),
@@ -200,7 +201,7 @@ async def test_a_duty_overdue_for_two_days_alerts_moral_education_twice(
         await run_at(db, ts.school, duty_overdue_alerts, local(moment))
     await home_visit(db, ts, "孙丽", "赵刚", date(2026, 11, 19), local("2026-11-19 15:00"))
     assert await run_at(db, ts.school, duty_overdue_alerts, local("2026-11-20 08:00")) == 0
-    alerts = await outbox(db, "duty_overdue")
+    alerts = await outbox(db, kind="duty_overdue")
     assert [a.key for a in alerts] == [
         f"duty-overdue:{duty_id}:2026-11-18:staff:{ts.staff['赵敏'].id}:console",
         f"duty-overdue:{duty_id}:2026-11-19:staff:{ts.staff['赵敏'].id}:console",

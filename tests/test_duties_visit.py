@@ -8,17 +8,14 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlmodel import col, select
-
 from models.db.engine import Database
 from models.duties.queries import DutySpec, open_duties
 from models.duties.tables import DutyTrigger
-from models.visits.tables import Visit
 from tests.helpers import factories
 from tests.helpers.clock import FakeClock
 from tests.helpers.duties import duties, local
 from tests.helpers.factories import seed_school
-from tests.helpers.visits import ChatUser, chat_as
+from tests.helpers.visits import ChatUser, chat_as, visits
 
 #: The rest of a full /visit after the date: who was met, five sections skipped, no problem.
 REST = ("奶奶", "跳过", "跳过", "跳过", "跳过", "跳过", "无")
@@ -46,11 +43,6 @@ async def open_duty_for(
                 )
             ],
         )
-
-
-async def visits(db: Database) -> list[Visit]:
-    async with db.session() as session:
-        return list((await session.exec(select(Visit).order_by(col(Visit.id)))).all())
 
 
 async def sun_with_duty(db: Database, clock: FakeClock) -> tuple[factories.TestSchool, ChatUser]:

@@ -21,7 +21,8 @@ from tests.helpers.cli import run_main
 from tests.helpers.clock import FakeClock
 from tests.helpers.factories import bind, seed_school
 from tests.helpers.notices import add_guardian
-from tests.helpers.receipts import ZONE, confirm, local, outbox, published_notice
+from tests.helpers.outbox import outbox
+from tests.helpers.receipts import ZONE, confirm, local, published_notice
 
 PUBLISHED = local(2026, 11, 16, 10)
 
@@ -43,7 +44,7 @@ async def _scenario(db: Database, clock: FakeClock) -> tuple[Any, int]:
     await bind(db, clock, ts.guardians["刘梅"], channel="telegram", external_id="5001")
     await bind(db, clock, ts.guardians["李娜家长"])
     notice = await published_notice(db, ts, PUBLISHED)
-    rows = await outbox(db, f"notice:{notice.id}:")
+    rows = await outbox(db, prefix=f"notice:{notice.id}:")
     async with db.session() as session:
         for row in rows:
             stored = await session.get(OutboxMessage, row.id)

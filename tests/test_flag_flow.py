@@ -7,8 +7,9 @@ from handlers.flag.flow import State
 from models.db.engine import Database
 from models.duties.tables import DutyTrigger
 from tests.helpers.clock import FakeClock
-from tests.helpers.duties import duties, flags, local, outbox
+from tests.helpers.duties import duties, flags, local
 from tests.helpers.factories import bind, seed_school
+from tests.helpers.outbox import outbox
 from tests.helpers.visits import chat_as, conversation_of, offer_button
 
 
@@ -40,7 +41,7 @@ async def test_a_flag_by_a_subject_teacher_opens_duties_for_the_head_and_for_the
     assert {(d.source_key, d.reason, d.due_at) for d in found} == {
         (f"flag:{flag.id}", "父亲上周因工伤住院", local("2026-11-17 10:00"))
     }
-    [notice] = await outbox(db, "duty_new")
+    [notice] = await outbox(db, kind="duty_new")
     assert notice.chat_id == f"staff-{ts.staff['李强'].id}"
     assert (
         "【立即家访任务】三(1)班 周杰：家庭重大变故：父亲上周因工伤住院。" in notice.payload["text"]
@@ -64,7 +65,7 @@ async def test_a_new_duty_announced_in_quiet_hours_waits_for_the_morning(
     clock.now = local("2026-11-16 22:15")
     coach = await chat_as(db, clock, ts.staff["钱进"])
     await coach.steps("/flag 赵刚", "严重违规违纪", ">训练时打架", "确认上报")
-    [notice] = await outbox(db, "duty_new")
+    [notice] = await outbox(db, kind="duty_new")
     assert notice.due_at == local("2026-11-17 07:00")
     # The deadline runs from the report, not from the morning.
     assert {d.due_at for d in await duties(db)} == {local("2026-11-17 22:15")}

@@ -19,16 +19,8 @@ from models.roster.tables import Staff, Student
 from models.school.tables import SchoolClass
 from tests.helpers.clock import FakeClock
 from tests.helpers.factories import bind, seed_school
-from tests.helpers.incidents import (
-    REPORT,
-    events,
-    incident_dispatcher,
-    outbox,
-    outbox_for,
-    person,
-    the_incident,
-)
-from tests.helpers.visits import ChatUser, conversation_of
+from tests.helpers.incidents import REPORT, events, incident_outbox, outbox_for, the_incident
+from tests.helpers.visits import ChatUser, conversation_of, full_dispatcher, person
 
 
 def reply_text(rows: list[OutboxMessage]) -> str:
@@ -40,7 +32,7 @@ def reply_text(rows: list[OutboxMessage]) -> str:
 
 async def test_a_teacher_reports_an_incident_step_by_step(db: Database, clock: FakeClock) -> None:
     ts = await seed_school(db)
-    teacher = await person(db, clock, incident_dispatcher(db, clock), ts.staff["王芳"])
+    teacher = await person(db, clock, full_dispatcher(db, clock), ts.staff["王芳"])
     await teacher.steps(*REPORT)
     assert "请核对突发事件报告" in teacher.text
     assert "学生：三(2)班 张小明" in teacher.text
@@ -64,7 +56,7 @@ async def test_the_chinese_keyword_and_a_name_start_at_the_kind(
     db: Database, clock: FakeClock
 ) -> None:
     ts = await seed_school(db)
-    teacher = await person(db, clock, incident_dispatcher(db, clock), ts.staff["王芳"])
+    teacher = await person(db, clock, full_dispatcher(db, clock), ts.staff["王芳"])
     await teacher.send("突发 张小明")
     assert "学生：三(2)班 张小明" in teacher.text
     assert teacher.labels == ["突发疾病", "意外伤害", "其他"]
@@ -74,7 +66,7 @@ async def test_a_coach_may_report_for_any_student_of_the_school(
     db: Database, clock: FakeClock
 ) -> None:
     ts = await seed_school(db)  # 钱进 coaches two 四(1)班 students; 李华 is in 三(1)班
-    coach = await person(db, clock, incident_dispatcher(db, clock), ts.staff["钱进"])
+    coach = await person(db, clock, full_dispatcher(db, clock), ts.staff["钱进"])
     await coach.send("/incident")
     assert coach.labels == ["三(1)班", "三(2)班", "四(1)班"]
     await coach.steps(
@@ -86,23 +78,23 @@ async def test_a_coach_may_report_for_any_student_of_the_school(
 
 async def test_a_guardian_cannot_report_an_incident(db: Database, clock: FakeClock) -> None:
     ts = await seed_school(db)
-    parent = await person(db, clock, incident_dispatcher(db, clock), ts.guardians["刘梅"])
+    parent = await person(db, clock, full_dispatcher(db, clock), ts.guardians["刘梅"])
     await parent.send("/incident")
     assert parent.text == "这项功能只对本校教师开放。"
 
 
 async def test_cancel_at_the_confirmation_reports_nothing(db: Database, clock: FakeClock) -> None:
     ts = await seed_school(db)
-    teacher = await person(db, clock, incident_dispatcher(db, clock), ts.staff["王芳"])
+    teacher = await person(db, clock, full_dispatcher(db, clock), ts.staff["王芳"])
     await teacher.steps(*REPORT, "取消")
     assert teacher.text == "已取消，这次突发事件没有上报。"
-    assert await outbox(db) == []
+    assert await incident_outbox(db) == []
     assert await events(db) == []
 
 
 async def test_editing_one_answer_asks_only_that_again(db: Database, clock: FakeClock) -> None:
     ts = await seed_school(db)
-    teacher = await person(db, clock, incident_dispatcher(db, clock), ts.staff["王芳"])
+    teacher = await person(db, clock, full_dispatcher(db, clock), ts.staff["王芳"])
     await teacher.steps(*REPORT, "修改", "现在情况")
     assert "孩子现在在哪里" in teacher.text
     await teacher.send("家长已接回家")
@@ -126,7 +118,7 @@ async def test_bad_input_gets_a_clear_note_and_the_same_question(
     db: Database, clock: FakeClock, state_steps: tuple[str, ...], sent: str, note: str
 ) -> None:
     ts = await seed_school(db)
-    teacher = await person(db, clock, incident_dispatcher(db, clock), ts.staff["王芳"])
+    teacher = await person(db, clock, full_dispatcher(db, clock), ts.staff["王芳"])
     teacher.channel = "telegram"  # the console would read digits as buttons; text is text here
     await bind(db, clock, ts.staff["王芳"], channel="telegram", external_id=teacher.user_id)
     await teacher.steps(*state_steps)
@@ -140,7 +132,7 @@ async def test_bad_input_gets_a_clear_note_and_the_same_question(
 
 async def test_a_forged_kind_button_is_refused(db: Database, clock: FakeClock) -> None:
     ts = await seed_school(db)
-    teacher = await person(db, clock, incident_dispatcher(db, clock), ts.staff["王芳"])
+    teacher = await person(db, clock, full_dispatcher(db, clock), ts.staff["王芳"])
     await teacher.steps(*REPORT[:3])
     await teacher.callback("kind:fire")
     assert "这个按钮已过期" in teacher.text  # never offered: the dispatcher refuses it
@@ -150,7 +142,7 @@ async def test_a_photo_with_a_caption_is_kept_with_the_report(
     db: Database, clock: FakeClock
 ) -> None:
     ts = await seed_school(db)
-    dispatcher = incident_dispatcher(db, clock)
+    dispatcher = full_dispatcher(db, clock)
     teacher = await person(db, clock, dispatcher, ts.staff["王芳"])
     await teacher.steps(*REPORT[:4])
     base = Inbound(channel="console", user_id=teacher.user_id, chat_id=teacher.user_id)
@@ -173,7 +165,7 @@ async def test_a_student_who_left_the_roster_is_asked_again_at_the_confirmation(
     db: Database, clock: FakeClock
 ) -> None:
     ts = await seed_school(db)
-    teacher = await person(db, clock, incident_dispatcher(db, clock), ts.staff["王芳"])
+    teacher = await person(db, clock, full_dispatcher(db, clock), ts.staff["王芳"])
     await teacher.steps(*REPORT)
     async with db.session() as session:
         student = await session.get(Student, ts.students["张小明"].id)
@@ -182,7 +174,7 @@ async def test_a_student_who_left_the_roster_is_asked_again_at_the_confirmation(
         session.add(student)
     await teacher.press("确认上报")
     assert "这位学生已不在本校名册中" in teacher.text
-    assert await outbox(db) == []
+    assert await incident_outbox(db) == []
 
 
 # -- what 确认上报 does -------------------------------------------------------------------------
@@ -193,7 +185,7 @@ async def _reported(
 ) -> dict[str, ChatUser]:
     """王芳 reports 张小明's fall; the family (刘梅), 孙丽 and 赵敏 (德育处) are bound."""
     ts = await seed_school(db)
-    dispatcher = incident_dispatcher(db, clock)
+    dispatcher = full_dispatcher(db, clock)
     people = {
         name: await person(db, clock, dispatcher, ts.staff[name]) for name in ("王芳", "赵敏")
     }
@@ -218,7 +210,7 @@ async def test_the_head_teacher_and_every_admin_get_the_alert_but_not_the_report
     db: Database, clock: FakeClock
 ) -> None:
     people = await _reported(db, clock)
-    alerts = await outbox(db, "incident_alert")
+    alerts = await incident_outbox(db, "incident_alert")
     assert [row.chat_id for row in alerts] == [people["赵敏"].user_id]  # 王芳 is the head teacher
     alert = alerts[0].payload["text"]
     assert "【突发事件】三(2)班 张小明" in alert
@@ -231,7 +223,7 @@ async def test_a_report_by_another_teacher_alerts_the_head_teacher_too(
     db: Database, clock: FakeClock
 ) -> None:
     ts = await seed_school(db)
-    dispatcher = incident_dispatcher(db, clock)
+    dispatcher = full_dispatcher(db, clock)
     head = await person(db, clock, dispatcher, ts.staff["王芳"])
     coach = await person(db, clock, dispatcher, ts.staff["钱进"])
     await coach.steps("/incident 张小明", "突发疾病", ">午饭后呕吐", "家长来接", "确认上报")
@@ -259,7 +251,7 @@ async def test_an_immediate_visit_duty_is_opened_for_the_head_teacher(
 
 
 async def _reported_by(db: Database, clock: FakeClock, staff: Staff) -> ChatUser:
-    user = await person(db, clock, incident_dispatcher(db, clock), staff)
+    user = await person(db, clock, full_dispatcher(db, clock), staff)
     await user.steps("/incident 张小明", "突发疾病", ">午饭后呕吐", "家长来接", "确认上报")
     return user
 
@@ -275,7 +267,7 @@ async def test_events_are_recorded_in_order_family_then_staff_then_duty(
         "staff_alerted",
         "duty_created",
     ]
-    kinds = [row.kind for row in await outbox(db)]
+    kinds = [row.kind for row in await incident_outbox(db)]
     assert kinds == ["incident_family", "incident_alert"]
     assert incident.acknowledged_at is None
 
@@ -289,7 +281,7 @@ async def test_a_guardian_without_a_bound_account_is_recorded_and_their_phone_sh
     assert recorded[2][0] == "guardian_not_notified"
     assert "以下家长未绑定本机器人" in people["王芳"].text
     assert "刘梅（母亲）：13700000000" in people["王芳"].text
-    assert await outbox(db, "incident_family") == []
+    assert await incident_outbox(db, "incident_family") == []
 
 
 async def test_the_reporter_is_told_to_phone_staff_who_could_not_be_alerted(
@@ -314,7 +306,7 @@ async def test_a_class_without_a_head_teacher_gets_no_duty_and_the_reporter_is_t
     await bind(db, clock, ts.guardians["刘梅"])
     coach = await _reported_by(db, clock, ts.staff["钱进"])
     assert "该班没有班主任，未能创建立即家访任务" in coach.text
-    assert "请尽快与学校联系" in reply_text(await outbox(db, "incident_family"))
+    assert "请尽快与学校联系" in reply_text(await incident_outbox(db, "incident_family"))
     assert [e[0] for e in await events(db)][-1] == "no_head_teacher"
     async with db.session() as session:
         assert (await session.exec(select(Duty))).all() == []
@@ -323,7 +315,7 @@ async def test_a_class_without_a_head_teacher_gets_no_duty_and_the_reporter_is_t
 async def test_incident_messages_are_not_held_for_quiet_hours(db: Database) -> None:
     night = FakeClock(datetime(2026, 11, 16, 14, 30, tzinfo=UTC))  # 22:30 in Shanghai
     await _reported(db, night)
-    rows = await outbox(db)
+    rows = await incident_outbox(db)
     assert rows and all(row.due_at == night() for row in rows)
 
 

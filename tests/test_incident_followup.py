@@ -20,15 +20,13 @@ from tests.helpers.factories import seed_school
 from tests.helpers.incidents import (
     REPORT,
     events,
-    incident_dispatcher,
-    outbox,
+    incident_outbox,
     outbox_for,
-    person,
     run_not_reached,
     the_incident,
 )
 from tests.helpers.scheduler import SHANGHAI, local
-from tests.helpers.visits import ChatUser
+from tests.helpers.visits import ChatUser, full_dispatcher, person
 
 
 @dataclass
@@ -44,7 +42,7 @@ class Scene:
 async def scene(db: Database, clock: FakeClock, rules: SchoolRules = DEFAULT_RULES) -> Scene:
     """钱进 reports that 张小明 fell; 王芳 (head teacher), 赵敏 (德育处) and 刘梅 are bound."""
     ts = await seed_school(db)
-    dispatcher = incident_dispatcher(db, clock, rules)
+    dispatcher = full_dispatcher(db, clock, rules)
     made = Scene(
         ts,
         dispatcher,
@@ -95,7 +93,7 @@ async def test_the_head_teacher_and_the_reporter_are_told_the_family_acknowledge
 ) -> None:
     s = await scene(db, clock)
     await press_from_outbox(db, s.mother, "incident_family", "已知悉")
-    notes = await outbox(db, "incident_acknowledged")
+    notes = await incident_outbox(db, "incident_acknowledged")
     assert sorted(row.chat_id for row in notes) == sorted([s.head.user_id, s.coach.user_id])
     assert "【家长已知悉】三(2)班 张小明：家长 刘梅 已于 10:00" in notes[0].payload["text"]
 
@@ -109,7 +107,9 @@ async def test_a_second_press_changes_nothing_and_tells_nobody_again(
     await press_from_outbox(db, s.mother, "incident_family", "已知悉")
     assert "✓ 您已于 10:00 确认知悉" in s.mother.text
     assert [e[0] for e in await events(db)].count("acknowledged") == 1
-    assert len(await outbox(db, "incident_acknowledged")) == 2  # head teacher + reporter, once
+    assert (
+        len(await incident_outbox(db, "incident_acknowledged")) == 2
+    )  # head teacher + reporter, once
     assert (await the_incident(db)).acknowledged_at == clock() - timedelta(minutes=5)
 
 
@@ -181,7 +181,7 @@ async def test_no_acknowledgement_in_ten_minutes_sends_the_phone_numbers_once(
     assert await run_not_reached(db, s.ts.school, later) == 2
     assert await run_not_reached(db, s.ts.school, later) == 0  # the same slot again
     assert await run_not_reached(db, s.ts.school, later + timedelta(minutes=1)) == 0
-    rows = await outbox(db, "incident_not_reached")
+    rows = await incident_outbox(db, "incident_not_reached")
     assert sorted(r.chat_id for r in rows) == sorted([s.coach.user_id, s.head.user_id])
     text = rows[0].payload["text"]
     assert "【家长未联系上】三(2)班 张小明" in text
@@ -195,14 +195,14 @@ async def test_no_acknowledgement_in_ten_minutes_sends_the_phone_numbers_once(
 async def test_before_the_timeout_nothing_is_sent(db: Database, clock: FakeClock) -> None:
     s = await scene(db, clock)
     assert await run_not_reached(db, s.ts.school, clock() + timedelta(minutes=9)) == 0
-    assert await outbox(db, "incident_not_reached") == []
+    assert await incident_outbox(db, "incident_not_reached") == []
 
 
 async def test_an_acknowledged_incident_sends_no_call_list(db: Database, clock: FakeClock) -> None:
     s = await scene(db, clock)
     await press_from_outbox(db, s.mother, "incident_family", "已知悉")
     assert await run_not_reached(db, s.ts.school, clock() + timedelta(minutes=10)) == 0
-    assert await outbox(db, "incident_not_reached") == []
+    assert await incident_outbox(db, "incident_not_reached") == []
 
 
 async def test_the_timeout_is_configurable(db: Database, clock: FakeClock) -> None:
@@ -210,7 +210,8 @@ async def test_the_timeout_is_configurable(db: Database, clock: FakeClock) -> No
     s = await scene(db, clock, rules)
     assert await run_not_reached(db, s.ts.school, clock() + timedelta(minutes=5), rules) == 2
     assert (
-        "家长 5 分钟内没有确认知悉" in (await outbox(db, "incident_not_reached"))[0].payload["text"]
+        "家长 5 分钟内没有确认知悉"
+        in (await incident_outbox(db, "incident_not_reached"))[0].payload["text"]
     )
 
 
@@ -219,7 +220,7 @@ async def test_the_call_list_is_sent_in_quiet_hours_too(db: Database) -> None:
     s = await scene(db, night)
     later = night() + timedelta(minutes=10)
     await run_not_reached(db, s.ts.school, later)
-    rows = await outbox(db, "incident_not_reached")
+    rows = await incident_outbox(db, "incident_not_reached")
     assert rows and all(row.due_at == later for row in rows)
 
 
@@ -279,7 +280,7 @@ async def test_a_phone_call_is_recorded_once_and_the_other_recipient_is_told(
     await press_from_outbox(db, s.coach, "incident_not_reached", "已电话联系")
     assert "✓ 王芳 已于 10:10 电话联系家长" in s.coach.text
     assert [e[0] for e in await events(db)].count("phoned") == 1
-    [note] = await outbox(db, "incident_phoned")
+    [note] = await incident_outbox(db, "incident_phoned")
     assert note.chat_id == s.coach.user_id
     assert "【已电话联系】三(2)班 张小明：王芳" in note.payload["text"]
 

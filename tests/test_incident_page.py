@@ -20,15 +20,8 @@ from models.incidents.tables import Incident
 from models.roster.tables import Guardian, Student, StudentGuardian
 from tests.helpers.clock import FakeClock
 from tests.helpers.factories import bind, seed_school
-from tests.helpers.incidents import (
-    REPORT,
-    ZONE,
-    events,
-    incident_dispatcher,
-    outbox,
-    person,
-    the_incident,
-)
+from tests.helpers.incidents import REPORT, ZONE, events, incident_outbox, the_incident
+from tests.helpers.visits import full_dispatcher, person
 
 if TYPE_CHECKING:
     from tests.helpers.factories import TestSchool
@@ -68,7 +61,7 @@ class Page:
 async def reported_incident(db: Database, clock: FakeClock) -> TestSchool:
     """钱进 reports that 张小明 (三(2)班, head teacher 王芳) fell; 刘梅 is on WeCom."""
     ts = await seed_school(db)
-    dispatcher = incident_dispatcher(db, clock)
+    dispatcher = full_dispatcher(db, clock)
     await person(db, clock, dispatcher, ts.staff["王芳"])
     coach = await person(db, clock, dispatcher, ts.staff["钱进"])
     await bind(db, clock, ts.guardians["刘梅"], channel="wecom-parent", external_id="parent-liumei")
@@ -92,7 +85,7 @@ async def page(db: Database, clock: FakeClock) -> AsyncIterator[Page]:
 
 
 async def _staff_told(db: Database) -> list[str]:
-    return sorted(r.chat_id for r in await outbox(db, "incident_acknowledged"))
+    return sorted(r.chat_id for r in await incident_outbox(db, "incident_acknowledged"))
 
 
 # -- the page -----------------------------------------------------------------------------------
@@ -136,7 +129,7 @@ async def test_acknowledging_records_it_once_and_tells_the_staff_once(
     assert incident.acknowledged_by == page.ts.guardians["刘梅"].id
     told = await _staff_told(db)
     assert told == sorted(f"staff-{page.ts.staff[n].id}" for n in ("王芳", "钱进"))
-    [note, _other] = await outbox(db, "incident_acknowledged")
+    [note, _other] = await incident_outbox(db, "incident_acknowledged")
     assert "【家长已知悉】三(2)班 张小明：家长 刘梅 已于 10:00" in note.payload["text"]
     assert page.woken == [1]
 

@@ -18,16 +18,14 @@ from tests.helpers.notices import (
     OPENING,
     TEACHER_TO_CLASS,
     bind_guardians,
-    notice_dispatcher,
     notice_rows,
     notices,
-    person,
     press_on,
     receipts,
     received,
     run_publish_job,
 )
-from tests.helpers.visits import ChatUser
+from tests.helpers.visits import ChatUser, full_dispatcher, person
 
 if TYPE_CHECKING:
     from tests.helpers.factories import TestSchool
@@ -35,7 +33,7 @@ if TYPE_CHECKING:
 
 async def _submitted(db: Database, clock: FakeClock) -> tuple[TestSchool, ChatUser, ChatUser]:
     ts = await seed_school(db)
-    dispatcher = notice_dispatcher(db, clock)
+    dispatcher = full_dispatcher(db, clock)
     teacher = await person(db, clock, dispatcher, ts.staff["王芳"])
     admin = await person(db, clock, dispatcher, ts.staff["赵敏"])
     await bind_guardians(db, clock, dispatcher, ts, "刘梅", "李娜家长")
@@ -120,7 +118,7 @@ async def test_an_emergency_notice_from_a_teacher_still_needs_an_approver(
     db: Database, clock: FakeClock
 ) -> None:
     ts = await seed_school(db)
-    dispatcher = notice_dispatcher(db, clock)
+    dispatcher = full_dispatcher(db, clock)
     teacher = await person(db, clock, dispatcher, ts.staff["王芳"])
     admin = await person(db, clock, dispatcher, ts.staff["赵敏"])
     await bind_guardians(db, clock, dispatcher, ts, "刘梅")
@@ -169,7 +167,7 @@ async def test_a_scheduled_teacher_notice_is_published_only_after_approval(
     db: Database, clock: FakeClock
 ) -> None:
     ts = await seed_school(db)
-    dispatcher = notice_dispatcher(db, clock)
+    dispatcher = full_dispatcher(db, clock)
     teacher = await person(db, clock, dispatcher, ts.staff["王芳"])
     admin = await person(db, clock, dispatcher, ts.staff["赵敏"])
     await bind_guardians(db, clock, dispatcher, ts, "刘梅")

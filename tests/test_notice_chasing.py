@@ -18,16 +18,10 @@ from scheduler.jobs.notices import Stages, archive_notices, chase_receipts, due_
 from tests.helpers import factories
 from tests.helpers.clock import FakeClock
 from tests.helpers.factories import bind, seed_school
-from tests.helpers.notices import add_guardian, notice_dispatcher, press_on
-from tests.helpers.receipts import (
-    confirm,
-    local,
-    outbox,
-    published_notice,
-    run_job,
-    text_of,
-)
-from tests.helpers.visits import ChatUser
+from tests.helpers.notices import add_guardian, press_on
+from tests.helpers.outbox import outbox
+from tests.helpers.receipts import confirm, local, published_notice, run_job, text_of
+from tests.helpers.visits import ChatUser, full_dispatcher
 
 #: Published Monday 16 November 10:00, receipt due Wednesday 18 November 10:00.
 PUBLISHED = local(2026, 11, 16, 10)
@@ -54,7 +48,7 @@ async def test_nobody_is_reminded_before_halfway(db: Database, clock: FakeClock)
     ts = await _school_with_bound_guardians(db, clock, "刘梅", "王磊家长")
     await published_notice(db, ts, PUBLISHED)
     assert await run_job(db, ts, chase_receipts, HALFWAY - timedelta(minutes=5)) == 0
-    assert await outbox(db, "notice-reminder:") == []
+    assert await outbox(db, prefix="notice-reminder:") == []
 
 
 async def test_guardians_who_have_not_confirmed_are_reminded_halfway_to_the_deadline(
@@ -64,7 +58,7 @@ async def test_guardians_who_have_not_confirmed_are_reminded_halfway_to_the_dead
     notice = await published_notice(db, ts, PUBLISHED)
     await confirm(db, notice, ts.guardians["李娜家长"], PUBLISHED + timedelta(hours=1))
     assert await run_job(db, ts, chase_receipts, HALFWAY) == 2
-    rows = await outbox(db, "notice-reminder:")
+    rows = await outbox(db, prefix="notice-reminder:")
     assert sorted(_guardian_of(ts, r.key) for r in rows) == ["刘梅", "王磊家长"]
     assert all(r.key.startswith(f"notice-reminder:{notice.id}:half:guardian:") for r in rows)
     assert all(r.key.endswith(":console") and r.due_at == HALFWAY for r in rows)
@@ -82,7 +76,7 @@ async def test_the_halfway_reminder_is_queued_once_however_often_the_job_runs(
     assert await run_job(db, ts, chase_receipts, HALFWAY) == 1
     for minutes in (0, 5, 60, 600):
         assert await run_job(db, ts, chase_receipts, HALFWAY + timedelta(minutes=minutes)) == 0
-    assert len(await outbox(db, "notice-reminder:")) == 1
+    assert len(await outbox(db, prefix="notice-reminder:")) == 1
 
 
 async def test_guardians_still_missing_are_reminded_again_at_the_deadline(
@@ -94,11 +88,11 @@ async def test_guardians_still_missing_are_reminded_again_at_the_deadline(
     await confirm(db, notice, ts.guardians["王磊家长"], HALFWAY + timedelta(hours=1))
     assert await run_job(db, ts, chase_receipts, DEADLINE - timedelta(minutes=5)) == 0
     await run_job(db, ts, chase_receipts, DEADLINE)
-    rows = await outbox(db, f"notice-reminder:{notice.id}:deadline:")
+    rows = await outbox(db, prefix=f"notice-reminder:{notice.id}:deadline:")
     assert [_guardian_of(ts, r.key) for r in rows] == ["刘梅"]
     assert "回执已到截止时间" in text_of(rows[0])
     await run_job(db, ts, chase_receipts, DEADLINE + timedelta(hours=3))
-    assert len(await outbox(db, "notice-reminder:")) == 3  # 2 halfway + 1 at the deadline
+    assert len(await outbox(db, prefix="notice-reminder:")) == 3  # 2 halfway + 1 at the deadline
 
 
 async def test_a_family_confirmed_by_the_other_guardian_is_not_reminded(
@@ -111,7 +105,7 @@ async def test_a_family_confirmed_by_the_other_guardian_is_not_reminded(
     notice = await published_notice(db, ts, PUBLISHED)
     await confirm(db, notice, father, PUBLISHED + timedelta(hours=2))
     await run_job(db, ts, chase_receipts, HALFWAY)
-    assert await outbox(db, "notice-reminder:") == []
+    assert await outbox(db, prefix="notice-reminder:") == []
 
 
 async def test_a_mother_of_two_gets_one_reminder_naming_only_the_child_not_confirmed(
@@ -123,7 +117,9 @@ async def test_a_mother_of_two_gets_one_reminder_naming_only_the_child_not_confi
     notice = await published_notice(db, ts, PUBLISHED, classes=("三(2)班", "四(1)班"))
     await confirm(db, notice, second, PUBLISHED + timedelta(hours=1))  # 张小红's father
     await run_job(db, ts, chase_receipts, HALFWAY)
-    rows = [r for r in await outbox(db, "notice-reminder:") if _guardian_of(ts, r.key) == "刘梅"]
+    rows = [
+        r for r in await outbox(db, prefix="notice-reminder:") if _guardian_of(ts, r.key) == "刘梅"
+    ]
     assert len(rows) == 1
     assert "张小明（三(2)班）的家长" in text_of(rows[0])
     assert "张小红" not in text_of(rows[0])
@@ -136,7 +132,7 @@ async def test_a_guardian_who_bound_after_publication_gets_the_notice_with_the_r
     notice = await published_notice(db, ts, PUBLISHED)
     await bind(db, clock, ts.guardians["陈静家长"])
     await run_job(db, ts, chase_receipts, HALFWAY)
-    [row] = await outbox(db, "notice-reminder:")
+    [row] = await outbox(db, prefix="notice-reminder:")
     assert _guardian_of(ts, row.key) == "陈静家长"
     assert "11月20日（周五）全天赴科技馆研学" in text_of(row)
     assert notice.body in text_of(row)
@@ -146,16 +142,16 @@ async def test_pressing_confirm_on_a_reminder_records_the_receipt(
     db: Database, clock: FakeClock
 ) -> None:
     ts = await seed_school(db)
-    dispatcher = notice_dispatcher(db, clock)
+    dispatcher = full_dispatcher(db, clock)
     mother = ChatUser(dispatcher, await bind(db, clock, ts.guardians["刘梅"]))
     notice = await published_notice(db, ts, PUBLISHED)
     await run_job(db, ts, chase_receipts, HALFWAY)
-    [row] = await outbox(db, "notice-reminder:")
+    [row] = await outbox(db, prefix="notice-reminder:")
     clock.now = HALFWAY + timedelta(minutes=3)
     await press_on(mother, Reply.from_dict(row.payload), "确认收到")
     assert "已确认收到" in mother.text
     await run_job(db, ts, chase_receipts, DEADLINE)
-    assert await outbox(db, f"notice-reminder:{notice.id}:deadline:") == []
+    assert await outbox(db, prefix=f"notice-reminder:{notice.id}:deadline:") == []
 
 
 async def test_a_halfway_moment_in_quiet_hours_waits_for_the_morning_and_skips_those_who_confirmed(
@@ -172,7 +168,7 @@ async def test_a_halfway_moment_in_quiet_hours_waits_for_the_morning_and_skips_t
         assert await run_job(db, ts, chase_receipts, moment) == 0
     await confirm(db, notice, ts.guardians["王磊家长"], local(2026, 11, 16, 22))
     assert await run_job(db, ts, chase_receipts, local(2026, 11, 17, 7)) == 1
-    [row] = await outbox(db, "notice-reminder:")
+    [row] = await outbox(db, prefix="notice-reminder:")
     assert _guardian_of(ts, row.key) == "刘梅"
     assert row.due_at == local(2026, 11, 17, 7)
 
@@ -189,8 +185,8 @@ async def test_a_deadline_in_quiet_hours_is_chased_in_the_morning(
     for moment in (local(2026, 11, 17, 22), local(2026, 11, 17, 23, 55), local(2026, 11, 18, 6)):
         assert await run_job(db, ts, chase_receipts, moment) == 0
     await run_job(db, ts, chase_receipts, local(2026, 11, 18, 7))
-    [reminder] = await outbox(db, f"notice-reminder:{notice.id}:deadline:")
-    [calls] = await outbox(db, f"notice-calls:{notice.id}:")
+    [reminder] = await outbox(db, prefix=f"notice-reminder:{notice.id}:deadline:")
+    [calls] = await outbox(db, prefix=f"notice-calls:{notice.id}:")
     assert reminder.due_at == calls.due_at == local(2026, 11, 18, 7)
 
 
@@ -200,8 +196,8 @@ async def test_a_halfway_reminder_whose_time_came_only_after_the_deadline_is_ski
     ts = await _school_with_bound_guardians(db, clock, "刘梅")
     notice = await published_notice(db, ts, PUBLISHED)
     await run_job(db, ts, chase_receipts, DEADLINE + timedelta(hours=2))  # the bot was down
-    assert await outbox(db, f"notice-reminder:{notice.id}:half:") == []
-    assert len(await outbox(db, f"notice-reminder:{notice.id}:deadline:")) == 1
+    assert await outbox(db, prefix=f"notice-reminder:{notice.id}:half:") == []
+    assert len(await outbox(db, prefix=f"notice-reminder:{notice.id}:deadline:")) == 1
     async with db.session() as session:
         half = await session.get(NoticeChase, (notice.id, ChaseStage.HALF))
     assert half is not None and half.queued == 0 and "skipped" in half.note
@@ -237,8 +233,8 @@ async def test_a_notice_without_a_receipt_is_never_chased(db: Database, clock: F
     await published_notice(db, ts, PUBLISHED, receipt_required=False)
     await run_job(db, ts, chase_receipts, HALFWAY)
     await run_job(db, ts, chase_receipts, DEADLINE)
-    assert await outbox(db, "notice-reminder:") == []
-    assert await outbox(db, "notice-calls:") == []
+    assert await outbox(db, prefix="notice-reminder:") == []
+    assert await outbox(db, prefix="notice-calls:") == []
 
 
 # -- the call list ------------------------------------------------------------------------------
@@ -252,9 +248,9 @@ async def test_after_the_deadline_the_head_teacher_gets_the_families_to_phone_on
     notice = await published_notice(db, ts, PUBLISHED)
     await confirm(db, notice, ts.guardians["李娜家长"], HALFWAY)
     await run_job(db, ts, chase_receipts, DEADLINE - timedelta(minutes=5))
-    assert await outbox(db, "notice-calls:") == []
+    assert await outbox(db, prefix="notice-calls:") == []
     await run_job(db, ts, chase_receipts, DEADLINE)
-    [row] = await outbox(db, "notice-calls:")
+    [row] = await outbox(db, prefix="notice-calls:")
     assert row.key == (
         f"notice-calls:{notice.id}:class:{ts.classes['三(2)班'].id}"
         f":staff:{ts.staff['王芳'].id}:console"
@@ -268,7 +264,7 @@ async def test_after_the_deadline_the_head_teacher_gets_the_families_to_phone_on
     assert [b.label for row in Reply.from_dict(row.payload).buttons for b in row] == ["查看回执"]
     for hours in (1, 24, 48):
         await run_job(db, ts, chase_receipts, DEADLINE + timedelta(hours=hours))
-    assert len(await outbox(db, "notice-calls:")) == 1
+    assert len(await outbox(db, prefix="notice-calls:")) == 1
 
 
 async def test_each_class_gets_its_own_list_and_a_class_all_confirmed_gets_none(
@@ -284,7 +280,7 @@ async def test_each_class_gets_its_own_list_and_a_class_all_confirmed_gets_none(
             await confirm_for(session, notice, ts.guardians[f"{name}家长"].id or 0)
     await confirm(db, notice, ts.guardians["李华家长"], HALFWAY)
     await run_job(db, ts, chase_receipts, DEADLINE)
-    rows = await outbox(db, "notice-calls:")
+    rows = await outbox(db, prefix="notice-calls:")
     classes = {int(r.key.split(":")[3]) for r in rows}
     assert classes == {ts.classes["三(2)班"].id, ts.classes["四(1)班"].id}
     by_teacher = {r.chat_id: text_of(r) for r in rows}
@@ -312,7 +308,7 @@ async def test_a_class_without_a_head_teacher_sends_its_list_to_the_moral_educat
         session.add(klass)
     await published_notice(db, ts, PUBLISHED)
     await run_job(db, ts, chase_receipts, DEADLINE)
-    [row] = await outbox(db, "notice-calls:")
+    [row] = await outbox(db, prefix="notice-calls:")
     assert row.chat_id == f"staff-{ts.staff['赵敏'].id}"
 
 
@@ -336,8 +332,8 @@ async def test_a_notice_is_archived_the_day_after_its_display_window_and_chased_
     assert archived.archived_at == local(2026, 11, 18, 0, 5)
     for day in (18, 19, 20, 21):
         await run_job(db, ts, chase_receipts, local(2026, 11, day, 19))
-    assert await outbox(db, "notice-reminder:") == []
-    assert await outbox(db, "notice-calls:") == []
+    assert await outbox(db, prefix="notice-reminder:") == []
+    assert await outbox(db, prefix="notice-calls:") == []
 
 
 async def test_a_notice_whose_window_ended_is_not_chased_even_before_the_archive_job_ran(
@@ -348,6 +344,6 @@ async def test_a_notice_whose_window_ended_is_not_chased_even_before_the_archive
         db, ts, PUBLISHED, deadline=local(2026, 11, 20, 18), display_until=date(2026, 11, 17)
     )
     await run_job(db, ts, chase_receipts, local(2026, 11, 20, 18))
-    assert await outbox(db, "notice-reminder:") == []
+    assert await outbox(db, prefix="notice-reminder:") == []
     async with db.session() as session:
         assert (await session.exec(select(NoticeChase))).all() == []

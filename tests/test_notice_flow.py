@@ -17,14 +17,12 @@ from tests.helpers.notices import (
     ZONE,
     bind_guardians,
     deliveries,
-    notice_dispatcher,
     notice_rows,
     notices,
-    person,
     receipts,
     run_publish_job,
 )
-from tests.helpers.visits import conversation_of, offer_button
+from tests.helpers.visits import conversation_of, full_dispatcher, offer_button, person
 
 #: Receipt by tomorrow 18:00, published at once, shown until 1 December.
 CLOSING_NOW = ("需要回执", "明天 18:00", "提交后立即发布", ">12月1日")
@@ -34,7 +32,7 @@ async def test_admin_notice_is_approved_by_the_admin_and_published_at_once(
     db: Database, clock: FakeClock
 ) -> None:
     ts = await seed_school(db)
-    dispatcher = notice_dispatcher(db, clock)
+    dispatcher = full_dispatcher(db, clock)
     admin = await person(db, clock, dispatcher, ts.staff["赵敏"])
     await bind_guardians(db, clock, dispatcher, ts, "刘梅", "李娜家长")
     await admin.steps(*ADMIN_TO_CLASS)
@@ -63,7 +61,7 @@ async def test_head_teacher_notice_waits_for_approval_and_reaches_no_parent(
     db: Database, clock: FakeClock
 ) -> None:
     ts = await seed_school(db)
-    dispatcher = notice_dispatcher(db, clock)
+    dispatcher = full_dispatcher(db, clock)
     teacher = await person(db, clock, dispatcher, ts.staff["王芳"])
     admin = await person(db, clock, dispatcher, ts.staff["赵敏"])
     await bind_guardians(db, clock, dispatcher, ts, "刘梅")
@@ -86,7 +84,7 @@ async def test_head_teacher_may_address_only_their_own_class(
     db: Database, clock: FakeClock
 ) -> None:
     ts = await seed_school(db)
-    teacher = await person(db, clock, notice_dispatcher(db, clock), ts.staff["王芳"])
+    teacher = await person(db, clock, full_dispatcher(db, clock), ts.staff["王芳"])
     await teacher.steps(*OPENING)
     assert teacher.labels == ["三(2)班全体家长", "选择学生"]
     await teacher.press("选择学生")
@@ -102,7 +100,7 @@ async def test_a_subject_teacher_or_coach_cannot_send_notices(
     db: Database, clock: FakeClock
 ) -> None:
     ts = await seed_school(db)
-    coach = await person(db, clock, notice_dispatcher(db, clock), ts.staff["钱进"])
+    coach = await person(db, clock, full_dispatcher(db, clock), ts.staff["钱进"])
     await coach.send("/notice")
     assert "只有班主任和德育处可以给家长发通知" in coach.text
     assert await conversation_of(db, coach) is None
@@ -110,7 +108,7 @@ async def test_a_subject_teacher_or_coach_cannot_send_notices(
 
 async def test_admin_chooses_students_one_by_one(db: Database, clock: FakeClock) -> None:
     ts = await seed_school(db)
-    dispatcher = notice_dispatcher(db, clock)
+    dispatcher = full_dispatcher(db, clock)
     admin = await person(db, clock, dispatcher, ts.staff["赵敏"])
     await admin.steps(*OPENING, "选择学生", "三(2)班", "张小明", "李娜")
     assert "已选 2 名学生：三(2)班 张小明、三(2)班 李娜" in admin.text
@@ -124,7 +122,7 @@ async def test_admin_chooses_students_one_by_one(db: Database, clock: FakeClock)
 
 async def test_grades_are_chosen_together(db: Database, clock: FakeClock) -> None:
     ts = await seed_school(db)
-    admin = await person(db, clock, notice_dispatcher(db, clock), ts.staff["赵敏"])
+    admin = await person(db, clock, full_dispatcher(db, clock), ts.staff["赵敏"])
     await admin.steps(*OPENING, "按年级", "三年级", "四年级", "✓ 四年级", "四年级", "完成")
     await admin.steps(*CLOSING_NOW)
     assert "发送对象：三年级、四年级（18 名学生的家长）" in admin.text
@@ -135,7 +133,7 @@ async def test_grades_are_chosen_together(db: Database, clock: FakeClock) -> Non
 
 async def test_empty_body_and_overlong_title_are_refused(db: Database, clock: FakeClock) -> None:
     ts = await seed_school(db)
-    admin = await person(db, clock, notice_dispatcher(db, clock), ts.staff["赵敏"])
+    admin = await person(db, clock, full_dispatcher(db, clock), ts.staff["赵敏"])
     await admin.steps("/notice", "停课", ">" + "长" * 61)
     assert "最多 60 个字" in admin.text
     await admin.steps(">停课通知", ">   ")
@@ -151,7 +149,7 @@ async def test_an_audience_with_nobody_in_it_is_refused_at_once(
     ts = await seed_school(db)
     async with db.session() as session:
         session.add(SchoolClass(school_id=ts.school.id or 0, grade=5, number=1, name="五(1)班"))
-    admin = await person(db, clock, notice_dispatcher(db, clock), ts.staff["赵敏"])
+    admin = await person(db, clock, full_dispatcher(db, clock), ts.staff["赵敏"])
     await admin.steps(*OPENING, "按班级", "五(1)班", "完成")
     assert "所选范围内没有在读学生" in admin.text
     assert "这条通知发给哪些学生的家长？" in admin.text
@@ -164,7 +162,7 @@ async def test_an_audience_with_nobody_in_it_is_refused_at_once(
 
 async def test_a_deadline_in_the_past_is_refused(db: Database, clock: FakeClock) -> None:
     ts = await seed_school(db)
-    admin = await person(db, clock, notice_dispatcher(db, clock), ts.staff["赵敏"])
+    admin = await person(db, clock, full_dispatcher(db, clock), ts.staff["赵敏"])
     await admin.steps(*OPENING, "全校", "需要回执", ">11月15日 18:00")
     assert "回执截止时间不能早于现在" in admin.text
     await admin.steps(">今天 9:00")
@@ -179,7 +177,7 @@ async def test_deadline_before_the_scheduled_publication_is_refused(
     db: Database, clock: FakeClock
 ) -> None:
     ts = await seed_school(db)
-    admin = await person(db, clock, notice_dispatcher(db, clock), ts.staff["赵敏"])
+    admin = await person(db, clock, full_dispatcher(db, clock), ts.staff["赵敏"])
     await admin.steps(*OPENING, "全校", "需要回执", "明天 18:00", "定时发布", ">后天 8:00")
     assert "回执截止时间必须晚于发布时间" in admin.text
     await admin.steps(">明天 7:30", ">11月17日")
@@ -191,7 +189,7 @@ async def test_a_file_over_20_mb_is_refused_and_a_smaller_one_kept(
     db: Database, clock: FakeClock
 ) -> None:
     ts = await seed_school(db)
-    admin = await person(db, clock, notice_dispatcher(db, clock), ts.staff["赵敏"])
+    admin = await person(db, clock, full_dispatcher(db, clock), ts.staff["赵敏"])
     await admin.steps(*OPENING[:-1])
 
     async def send_file(name: str, size: int) -> None:
@@ -211,7 +209,7 @@ async def test_a_file_over_20_mb_is_refused_and_a_smaller_one_kept(
 
 async def test_cancel_at_the_summary_saves_nothing(db: Database, clock: FakeClock) -> None:
     ts = await seed_school(db)
-    admin = await person(db, clock, notice_dispatcher(db, clock), ts.staff["赵敏"])
+    admin = await person(db, clock, full_dispatcher(db, clock), ts.staff["赵敏"])
     await admin.steps(*ADMIN_TO_CLASS, "取消")
     assert "已取消，这条通知没有保存" in admin.text
     assert await notices(db) == [] and await notice_rows(db) == []
@@ -221,7 +219,7 @@ async def test_editing_the_audience_from_the_summary_asks_only_that_again(
     db: Database, clock: FakeClock
 ) -> None:
     ts = await seed_school(db)
-    admin = await person(db, clock, notice_dispatcher(db, clock), ts.staff["赵敏"])
+    admin = await person(db, clock, full_dispatcher(db, clock), ts.staff["赵敏"])
     await admin.steps(*ADMIN_TO_CLASS, "修改", "发送对象", "全校")
     assert "请核对这条通知" in admin.text
     assert "发送对象：全校（18 名学生的家长）" in admin.text
@@ -231,7 +229,7 @@ async def test_a_scheduled_notice_is_published_by_the_job_when_its_time_comes(
     db: Database, clock: FakeClock
 ) -> None:
     ts = await seed_school(db)
-    dispatcher = notice_dispatcher(db, clock)
+    dispatcher = full_dispatcher(db, clock)
     admin = await person(db, clock, dispatcher, ts.staff["赵敏"])
     await bind_guardians(db, clock, dispatcher, ts, "刘梅")
     await admin.steps(*OPENING, "按班级", "三(2)班", "完成", "不需要回执", "定时发布", ">明天 8:00")
@@ -254,7 +252,7 @@ async def test_a_notice_approved_in_quiet_hours_waits_for_the_morning_unless_urg
 ) -> None:
     ts = await seed_school(db)
     clock.advance(hours=12)  # 22:00 in Shanghai
-    dispatcher = notice_dispatcher(db, clock)
+    dispatcher = full_dispatcher(db, clock)
     admin = await person(db, clock, dispatcher, ts.staff["赵敏"])
     await bind_guardians(db, clock, dispatcher, ts, "刘梅")
     await admin.steps(

@@ -18,16 +18,14 @@ from tests.helpers.notices import (
     OPENING,
     add_guardian,
     bind_guardians,
-    notice_dispatcher,
     notice_rows,
     notices,
-    person,
     press_data,
     press_on,
     receipts,
     received,
 )
-from tests.helpers.visits import ChatUser
+from tests.helpers.visits import ChatUser, full_dispatcher, person
 
 if TYPE_CHECKING:
     from tests.helpers.factories import TestSchool
@@ -41,7 +39,7 @@ async def _published(
     db: Database, clock: FakeClock, *guardians: str, steps: tuple[str, ...] = TWO_CLASSES
 ) -> tuple[TestSchool, ChatUser, dict[str, ChatUser]]:
     ts = await seed_school(db)
-    dispatcher = notice_dispatcher(db, clock)
+    dispatcher = full_dispatcher(db, clock)
     admin = await person(db, clock, dispatcher, ts.staff["赵敏"])
     families = await bind_guardians(db, clock, dispatcher, ts, *guardians)
     await admin.steps(*steps, *PUBLISH)
@@ -129,7 +127,7 @@ async def test_a_two_guardian_family_is_counted_once_per_student(
 ) -> None:
     ts = await seed_school(db)
     await add_guardian(db, ts, "李娜", "李娜母亲", "13600000001", "母亲")
-    dispatcher = notice_dispatcher(db, clock)
+    dispatcher = full_dispatcher(db, clock)
     admin = await person(db, clock, dispatcher, ts.staff["赵敏"])
     families = await bind_guardians(db, clock, dispatcher, ts, "李娜家长", "李娜母亲")
     await admin.steps(*TWO_CLASSES, *PUBLISH)

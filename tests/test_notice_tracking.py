@@ -21,16 +21,17 @@ from scheduler.jobs.notices import archive_notices
 from tests.helpers import factories
 from tests.helpers.clock import FakeClock
 from tests.helpers.factories import bind, seed_school
-from tests.helpers.notices import add_guardian, notice_dispatcher
-from tests.helpers.receipts import confirm, local, outbox, published_notice, run_job
-from tests.helpers.visits import ChatUser
+from tests.helpers.notices import add_guardian
+from tests.helpers.outbox import outbox
+from tests.helpers.receipts import confirm, local, published_notice, run_job
+from tests.helpers.visits import ChatUser, full_dispatcher
 
 PUBLISHED = local(2026, 11, 16, 10)
 ALL_CLASSES = ("三(1)班", "三(2)班", "四(1)班")
 
 
 async def _user(db: Database, clock: FakeClock, person: object) -> ChatUser:
-    return ChatUser(notice_dispatcher(db, clock), await bind(db, clock, person))  # type: ignore[arg-type]
+    return ChatUser(full_dispatcher(db, clock), await bind(db, clock, person))  # type: ignore[arg-type]
 
 
 async def _school_wide(db: Database, clock: FakeClock) -> tuple[factories.TestSchool, int]:
@@ -216,7 +217,7 @@ async def test_sending_figures_follow_the_outbox(db: Database, clock: FakeClock)
     for name in ("刘梅", "李娜家长", "王磊家长"):
         await bind(db, clock, ts.guardians[name])
     notice = await published_notice(db, ts, PUBLISHED)
-    rows = await outbox(db, f"notice:{notice.id}:")
+    rows = await outbox(db, prefix=f"notice:{notice.id}:")
     async with db.session() as session:
         for row, status in zip(rows, (OutboxStatus.SENT, OutboxStatus.FAILED), strict=False):
             stored = await session.get(OutboxMessage, row.id)

@@ -19,7 +19,8 @@ from models.notices.tracking import NoticeProgress
 from tests.fakes.telegram_request import Failure, FakeBotApi, FakeTelegramRequest
 from tests.helpers.clock import FakeClock
 from tests.helpers.factories import bind, seed_school
-from tests.helpers.receipts import local, outbox, published_notice
+from tests.helpers.outbox import outbox
+from tests.helpers.receipts import local, published_notice
 
 TOKEN = "123456:TEST-progress"
 #: 三(2)班's six families, and 德育处's 赵敏 who sends the notice.
@@ -153,7 +154,7 @@ async def test_no_progress_message_before_the_sending_begins(
     notice = await published_notice(db, ts, evening)
     async with db.session() as session:
         assert await refresh_progress(session=session, now=evening + timedelta(minutes=5)) == 0
-    assert await outbox(db, f"notice-progress:{notice.id}:") == []
+    assert await outbox(db, prefix=f"notice-progress:{notice.id}:") == []
 
 
 async def test_failures_and_unbound_families_are_counted_in_the_final_figures(

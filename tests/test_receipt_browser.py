@@ -26,9 +26,10 @@ from models.db.engine import Database
 from models.notices.tables import Notice
 from tests.helpers.clock import FakeClock
 from tests.helpers.factories import seed_school
-from tests.helpers.incidents import REPORT, incident_dispatcher, person, the_incident
+from tests.helpers.incidents import REPORT, the_incident
 from tests.helpers.notices import receipts
 from tests.helpers.receipts import ZONE, published_notice
+from tests.helpers.visits import full_dispatcher, person
 
 CHROMIUM = Path("/usr/bin/chromium")
 WIDTH = 375
@@ -176,7 +177,7 @@ async def test_a_parent_confirms_on_a_phone_sized_screen(
 async def incident_url(db: Database, clock: FakeClock) -> AsyncIterator[tuple[str, int]]:
     """The incident page on 127.0.0.1 (a free port) and 刘梅's link to an incident about 张小明."""
     ts = await seed_school(db)
-    dispatcher = incident_dispatcher(db, clock)
+    dispatcher = full_dispatcher(db, clock)
     await person(db, clock, dispatcher, ts.staff["王芳"])
     coach = await person(db, clock, dispatcher, ts.staff["钱进"])
     await coach.steps("/incident 张小明", *REPORT[3:], "确认上报")

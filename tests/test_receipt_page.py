@@ -23,7 +23,8 @@ from models.school.tables import SchoolClass
 from tests.helpers.clock import FakeClock
 from tests.helpers.factories import bind, seed_school
 from tests.helpers.notices import receipts
-from tests.helpers.receipts import ZONE, outbox, published_notice, text_of
+from tests.helpers.outbox import outbox
+from tests.helpers.receipts import ZONE, published_notice, text_of
 
 if TYPE_CHECKING:
     from tests.helpers.factories import TestSchool
@@ -259,7 +260,7 @@ async def test_a_question_reaches_the_head_teacher_without_phone_or_account(
         page, page.token("刘梅"), "question", {"child": sister, "text": "需要自带午餐吗？\r\n谢谢"}
     )
     assert "您的疑问已转给班主任，老师会尽快答复您。" in text
-    [row] = await outbox(db, "notice-question:")
+    [row] = await outbox(db, prefix="notice-question:")
     assert row.chat_id == head and row.channel == "console"
     forwarded = text_of(row)
     assert "四(1)班 张小红 的母亲问：\n需要自带午餐吗？\n谢谢" in forwarded
@@ -279,7 +280,7 @@ async def test_sending_the_same_question_twice_forwards_it_once(
     for _ in range(2):
         text = await _post(page, page.token("李娜家长"), "question", {"text": "几点集合？"})
         assert "您的疑问已转给班主任" in text
-    assert len(await outbox(db, "notice-question:")) == 1
+    assert len(await outbox(db, prefix="notice-question:")) == 1
     assert page.woken == [1]
 
 
@@ -311,7 +312,7 @@ async def test_a_question_from_a_class_without_head_teacher_goes_to_the_admins(
             .values(head_teacher_id=None)
         )
     await _post(page, page.token("李娜家长"), "question", {"text": "雨天还去吗？"})
-    [row] = await outbox(db, "notice-question:")
+    [row] = await outbox(db, prefix="notice-question:")
     assert row.chat_id == admin
     assert "三(2)班 李娜 的父亲问：\n雨天还去吗？" in text_of(row)
 
@@ -325,4 +326,4 @@ async def test_a_guardian_can_send_only_a_few_questions_about_one_notice(
         await _post(page, token, "question", {"text": f"第{number}个问题"})
     text = await _post(page, token, "question", {"text": "第六个问题"})
     assert "已提了 5 个疑问" in text
-    assert len(await outbox(db, "notice-question:")) == 5
+    assert len(await outbox(db, prefix="notice-question:")) == 5

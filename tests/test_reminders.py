@@ -54,7 +54,8 @@ async def run(
         )
 
 
-async def outbox(db: Database) -> list[OutboxMessage]:
+async def outbox_by_key(db: Database) -> list[OutboxMessage]:
+    """Every outbox row, in the order of their keys (not the order written)."""
     async with db.session() as session:
         query = select(OutboxMessage).order_by(col(OutboxMessage.key))
         return list((await session.exec(query)).all())
@@ -89,7 +90,7 @@ async def test_a_head_teacher_at_four_of_ten_on_the_fifteenth_is_nudged_and_one_
     await add_visits(db, ts, "王芳", ["张小明", "李娜", "王磊", "刘洋"], day=date(2027, 3, 8))
     await add_visits(db, ts, "李强", ON_TARGET, day=date(2027, 3, 8))
     assert await run(db, ts, weekly_nudge, local(MONDAY_15TH)) == 1
-    [row] = await outbox(db)
+    [row] = await outbox_by_key(db)
     assert row.key == staff_key("weekly-nudge:2027-03-15", ts, "王芳")
     assert "本月家访 4/10（按进度此时应有 5 次）" in row.payload["text"]
     assert row.due_at == local(MONDAY_15TH)
@@ -102,7 +103,7 @@ async def test_the_weekly_nudge_run_twice_in_a_week_queues_once(
     assert await run(db, ts, weekly_nudge, local(MONDAY_15TH)) == 1
     assert await run(db, ts, weekly_nudge, local(MONDAY_15TH)) == 0
     assert await run(db, ts, weekly_nudge, local(date(2027, 3, 17), 15)) == 0
-    assert len(await outbox(db)) == 1
+    assert len(await outbox_by_key(db)) == 1
 
 
 async def test_a_nudge_at_ten_at_night_waits_until_seven_in_the_morning(
@@ -110,7 +111,7 @@ async def test_a_nudge_at_ten_at_night_waits_until_seven_in_the_morning(
 ) -> None:
     ts = await school_with_accounts(db, clock, "王芳")
     assert await run(db, ts, weekly_nudge, local(MONDAY_15TH, 22)) == 1
-    [row] = await outbox(db)
+    [row] = await outbox_by_key(db)
     assert row.due_at == local(date(2027, 3, 16), 7)
 
 
@@ -119,7 +120,7 @@ async def test_a_coach_behind_on_parent_contacts_is_nudged_about_them_only(
 ) -> None:
     ts = await school_with_accounts(db, clock, "钱进")
     assert await run(db, ts, weekly_nudge, local(MONDAY_15TH)) == 1
-    [row] = await outbox(db)
+    [row] = await outbox_by_key(db)
     assert "本月联系家长 0/8 户（按进度此时应有 4 户）" in row.payload["text"]
     assert "本月家访" not in row.payload["text"]
 
@@ -130,7 +131,7 @@ async def test_staff_without_a_quota_and_teachers_on_pace_get_no_nudge(
     ts = await school_with_accounts(db, clock, "赵敏", "李强")
     await add_visits(db, ts, "李强", ON_TARGET, day=date(2027, 3, 8))
     assert await run(db, ts, weekly_nudge, local(MONDAY_15TH)) == 0
-    assert await outbox(db) == []
+    assert await outbox_by_key(db) == []
 
 
 async def test_nobody_is_nudged_during_a_break(db: Database, clock: FakeClock) -> None:
@@ -144,7 +145,7 @@ async def test_the_nudge_is_in_the_teachers_language(db: Database, clock: FakeCl
     ts = await school_with_accounts(db, clock, "王芳", english=("王芳",))
     await add_visits(db, ts, "王芳", ["张小明", "李娜", "王磊", "刘洋"], day=date(2027, 3, 8))
     await run(db, ts, weekly_nudge, local(MONDAY_15TH))
-    [row] = await outbox(db)
+    [row] = await outbox_by_key(db)
     assert "4/10" in row.payload["text"]
     assert "本月" not in row.payload["text"]
 
@@ -162,7 +163,7 @@ async def test_three_days_before_the_month_ends_those_still_short_are_reminded(
     assert await run(db, ts, month_end_reminder, local(date(2026, 11, 26))) == 0
     assert await run(db, ts, month_end_reminder, local(date(2026, 11, 27))) == 1
     assert await run(db, ts, month_end_reminder, local(date(2026, 11, 27), 9)) == 0
-    [row] = await outbox(db)
+    [row] = await outbox_by_key(db)
     assert row.key == staff_key("month-end:2026-11", ts, "王芳")
     text = row.payload["text"]
     assert "本月还有 4 天" in text
@@ -198,7 +199,7 @@ async def test_on_the_first_day_of_winter_a_head_teacher_gets_the_quota_and_must
     assert await run(db, ts, break_start_reminder, local(date(2027, 1, 22))) == 0
     assert await run(db, ts, break_start_reminder, local(first_day)) == 2
     assert await run(db, ts, break_start_reminder, local(first_day, 12)) == 0
-    rows = {row.key: row.payload["text"] for row in await outbox(db)}
+    rows = {row.key: row.payload["text"] for row in await outbox_by_key(db)}
     head = rows[staff_key("break-start:2027-01-23", ts, "王芳")]
     assert "寒假家访指标：至少 6 次。" in head
     assert "必访名单（特殊类型学生，寒假期间每人至少家访一次，共 2 人）：张小明、王磊" in head
@@ -219,7 +220,7 @@ async def test_on_the_first_day_of_summer_only_teachers_with_something_to_do_hea
     )
     await add_visits(db, ts, "王芳", ["张小明", "李娜"], day=date(2027, 3, 1))
     assert await run(db, ts, break_start_reminder, local(date(2027, 7, 4))) == 2
-    rows = {row.key: row.payload["text"] for row in await outbox(db)}
+    rows = {row.key: row.payload["text"] for row in await outbox_by_key(db)}
     head = rows[staff_key("break-start:2027-07-04", ts, "王芳")]
     assert "新接手的学生暑假期间每人至少家访一次，共 4 人：王磊、刘洋、陈静、杨帆" in head
     assert "暑假家访指标：至少 6 次。" in rows[staff_key("break-start:2027-07-04", ts, "周婷")]

@@ -5,18 +5,17 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-from sqlmodel import col, select
 
 from handlers.dispatcher import Dispatcher
 from handlers.registry import all_flows
 from models.db.engine import Database
-from models.outbox.tables import OutboxMessage
 from models.roster.tables import Staff, Student
 from models.school.rules import SchoolRules
 from models.school.tables import SchoolClass
-from models.visits.tables import Visit, VisitCategory, VisitForm
+from models.visits.tables import VisitCategory, VisitForm
 from tests.helpers.clock import FakeClock
 from tests.helpers.factories import bind, seed_school
+from tests.helpers.outbox import outbox
 from tests.helpers.visits import (
     FULL_VISIT,
     ZONE,
@@ -25,19 +24,8 @@ from tests.helpers.visits import (
     conversation_of,
     offer_button,
     visit_dispatcher,
+    visits,
 )
-
-
-async def visits(db: Database) -> list[Visit]:
-    async with db.session() as session:
-        return list((await session.exec(select(Visit).order_by(col(Visit.id)))).all())
-
-
-async def outbox(db: Database) -> list[OutboxMessage]:
-    async with db.session() as session:
-        return list(
-            (await session.exec(select(OutboxMessage).order_by(col(OutboxMessage.id)))).all()
-        )
 
 
 async def wang(db: Database, clock: FakeClock) -> tuple[ChatUser, dict[str, int]]:

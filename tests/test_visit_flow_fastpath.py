@@ -4,19 +4,12 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlmodel import col, select
-
 from models.db.engine import Database
 from models.roster.tables import Student
-from models.visits.tables import Visit, VisitCategory, VisitForm
+from models.visits.tables import VisitCategory, VisitForm
 from tests.helpers.clock import FakeClock
 from tests.helpers.factories import seed_school
-from tests.helpers.visits import ChatUser, chat_as, conversation_of
-
-
-async def visits(db: Database) -> list[Visit]:
-    async with db.session() as session:
-        return list((await session.exec(select(Visit).order_by(col(Visit.id)))).all())
+from tests.helpers.visits import ChatUser, chat_as, conversation_of, visits
 
 
 async def wang(db: Database, clock: FakeClock, *, namesake: bool = False) -> ChatUser:

@@ -34,11 +34,12 @@ from models.outbox.tables import OutboxStatus
 from tests.fakes.wecom_server import WecomServer
 from tests.helpers.clock import FakeClock
 from tests.helpers.factories import bind, seed_school
-from tests.helpers.incidents import REPORT, incident_dispatcher, person, the_incident
-from tests.helpers.incidents import outbox as incident_outbox
+from tests.helpers.incidents import REPORT, incident_outbox, the_incident
 from tests.helpers.notices import receipts
-from tests.helpers.receipts import ZONE, outbox, published_notice
+from tests.helpers.outbox import outbox
+from tests.helpers.receipts import ZONE, published_notice
 from tests.helpers.servers import wecom_config
+from tests.helpers.visits import full_dispatcher, person
 
 if TYPE_CHECKING:
     from tests.helpers.factories import TestSchool
@@ -82,7 +83,7 @@ async def test_a_published_notice_reaches_the_parent_as_a_link_to_their_receipt_
 ) -> None:
     ts = await _family_on_wecom(db, clock)
     notice = await published_notice(db, ts, clock(), classes=("三(2)班", "四(1)班"))
-    [row] = await outbox(db, "notice:")
+    [row] = await outbox(db, prefix="notice:")
     assert (row.channel, row.chat_id) == ("wecom-parent", MOTHER)
 
     channel = channel_for(db, wecom_server_with_a_family, clock)
@@ -90,7 +91,7 @@ async def test_a_published_notice_reaches_the_parent_as_a_link_to_their_receipt_
         db, {channel.name: channel}, clock, monotonic=lambda: clock().timestamp()
     )
     assert await worker.run_once() == 1
-    [sent] = await outbox(db, "notice:")
+    [sent] = await outbox(db, prefix="notice:")
     assert sent.status is OutboxStatus.SENT
 
     [body] = _sent(wecom_server_with_a_family)
@@ -208,7 +209,7 @@ async def test_an_incident_reaches_the_parent_as_a_link_and_following_it_acknowl
     db: Database, clock: FakeClock, wecom_server_with_a_family: WecomServer
 ) -> None:
     ts = await _family_on_wecom(db, clock)
-    dispatcher = incident_dispatcher(db, clock)
+    dispatcher = full_dispatcher(db, clock)
     await person(db, clock, dispatcher, ts.staff["王芳"])
     coach = await person(db, clock, dispatcher, ts.staff["钱进"])
     await coach.steps("/incident 张小明", *REPORT[3:], "确认上报")
@@ -252,7 +253,7 @@ async def test_an_incident_about_another_familys_child_goes_as_text(
     db: Database, clock: FakeClock, wecom_server_with_a_family: WecomServer
 ) -> None:
     ts = await _family_on_wecom(db, clock)
-    dispatcher = incident_dispatcher(db, clock)
+    dispatcher = full_dispatcher(db, clock)
     coach = await person(db, clock, dispatcher, ts.staff["钱进"])
     await coach.steps("/incident 李娜", *REPORT[3:], "确认上报")
     incident = await the_incident(db)

@@ -13,7 +13,6 @@ from sqlmodel import col, select
 from models.absences.tables import Absence, Flag
 from models.db.engine import Database
 from models.duties.tables import Duty
-from models.outbox.tables import OutboxMessage
 from models.school.rules import DEFAULT_RULES, SchoolRules
 from models.school.tables import School
 from scheduler.base import JobContext, JobFunction
@@ -39,14 +38,6 @@ async def absences(db: Database) -> list[Absence]:
 async def flags(db: Database) -> list[Flag]:
     async with db.session() as session:
         return list((await session.exec(select(Flag).order_by(col(Flag.id)))).all())
-
-
-async def outbox(db: Database, kind: str | None = None) -> list[OutboxMessage]:
-    async with db.session() as session:
-        query = select(OutboxMessage).order_by(col(OutboxMessage.id))
-        if kind is not None:
-            query = query.where(OutboxMessage.kind == kind)
-        return list((await session.exec(query)).all())
 
 
 async def run_at(

@@ -7,19 +7,15 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import col, select
 
-from handlers.dispatcher import Dispatcher
-from handlers.registry import all_actions, all_flows
 from handlers.types import Reply
 from models.db.engine import Database
 from models.incidents.tables import Incident, IncidentEvent
 from models.outbox.tables import OutboxMessage
-from models.roster.tables import Guardian, Staff
 from models.school.rules import DEFAULT_RULES, SchoolRules
 from models.school.tables import School
 from scheduler.base import JobContext
 from scheduler.jobs.incidents import announce_not_reached
-from tests.helpers.clock import FakeClock
-from tests.helpers.factories import bind
+from tests.helpers.outbox import outbox, reply_of
 from tests.helpers.visits import ChatUser
 
 ZONE = ZoneInfo("Asia/Shanghai")
@@ -35,34 +31,13 @@ REPORT = (
 )
 
 
-def incident_dispatcher(
-    db: Database, clock: FakeClock, rules: SchoolRules = DEFAULT_RULES
-) -> Dispatcher:
-    """Every real flow and action on the test clock (a new one acts like a restart)."""
-    return Dispatcher(db, all_flows(), zone=ZONE, clock=clock, actions=all_actions(), rules=rules)
-
-
-async def person(
-    db: Database, clock: FakeClock, dispatcher: Dispatcher, who: Staff | Guardian
-) -> ChatUser:
-    """Bind `who` on the console and return them ready to chat."""
-    return ChatUser(dispatcher, await bind(db, clock, who))
-
-
-async def outbox(db: Database, kind: str | None = None) -> list[OutboxMessage]:
-    async with db.session() as session:
-        query = select(OutboxMessage).where(col(OutboxMessage.key).startswith("incident:"))
-        if kind is not None:
-            query = query.where(OutboxMessage.kind == kind)
-        return list((await session.exec(query.order_by(col(OutboxMessage.id)))).all())
-
-
-def reply_of(row: OutboxMessage) -> Reply:
-    return Reply.from_dict(row.payload)
+async def incident_outbox(db: Database, kind: str | None = None) -> list[OutboxMessage]:
+    """The incident messages queued (of `kind`), in the order written."""
+    return await outbox(db, kind=kind, prefix="incident:")
 
 
 async def outbox_for(db: Database, user: ChatUser, kind: str) -> list[Reply]:
-    return [reply_of(r) for r in await outbox(db, kind) if r.chat_id == user.user_id]
+    return [reply_of(r) for r in await incident_outbox(db, kind) if r.chat_id == user.user_id]
 
 
 async def the_incident(db: Database) -> Incident:

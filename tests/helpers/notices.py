@@ -8,19 +8,19 @@ from zoneinfo import ZoneInfo
 from sqlmodel import col, select
 
 from handlers.dispatcher import Dispatcher
-from handlers.registry import all_actions, all_flows
 from handlers.types import Button, Inbound, Reply
 from models.db.engine import Database
 from models.notices.tables import Notice, NoticeDelivery, NoticeReceipt
 from models.outbox.tables import OutboxMessage
-from models.roster.tables import Guardian, Staff, StudentGuardian
+from models.roster.tables import Guardian, StudentGuardian
 from models.school.rules import DEFAULT_RULES, SchoolRules
 from models.school.tables import School
 from scheduler.base import JobContext
 from scheduler.jobs.publish_notices import publish_due_notices
 from tests.helpers.clock import FakeClock
-from tests.helpers.factories import TestSchool, bind
-from tests.helpers.visits import ChatUser
+from tests.helpers.factories import TestSchool
+from tests.helpers.outbox import outbox, reply_of
+from tests.helpers.visits import ChatUser, person
 
 ZONE = ZoneInfo("Asia/Shanghai")
 
@@ -56,20 +56,6 @@ TEACHER_TO_CLASS = (
 )
 
 
-def notice_dispatcher(
-    db: Database, clock: FakeClock, rules: SchoolRules = DEFAULT_RULES
-) -> Dispatcher:
-    """Every real flow and action on the test clock (a new one acts like a restart)."""
-    return Dispatcher(db, all_flows(), zone=ZONE, clock=clock, actions=all_actions(), rules=rules)
-
-
-async def person(
-    db: Database, clock: FakeClock, dispatcher: Dispatcher, who: Staff | Guardian
-) -> ChatUser:
-    """Bind `who` on the console and return them ready to chat."""
-    return ChatUser(dispatcher, await bind(db, clock, who))
-
-
 async def bind_guardians(
     db: Database, clock: FakeClock, dispatcher: Dispatcher, ts: TestSchool, *names: str
 ) -> dict[str, ChatUser]:
@@ -87,9 +73,7 @@ async def the_notice(db: Database) -> Notice:
 
 
 async def notice_rows(db: Database, prefix: str = "notice:") -> list[OutboxMessage]:
-    async with db.session() as session:
-        query = select(OutboxMessage).where(col(OutboxMessage.key).startswith(prefix))
-        return list((await session.exec(query.order_by(col(OutboxMessage.id)))).all())
+    return await outbox(db, prefix=prefix)
 
 
 async def receipts(db: Database) -> list[NoticeReceipt]:
@@ -102,10 +86,6 @@ async def deliveries(db: Database) -> list[NoticeDelivery]:
     async with db.session() as session:
         query = select(NoticeDelivery).order_by(col(NoticeDelivery.id))
         return list((await session.exec(query)).all())
-
-
-def reply_of(row: OutboxMessage) -> Reply:
-    return Reply.from_dict(row.payload)
 
 
 async def received(db: Database, user: ChatUser, prefix: str = "notice:") -> list[Reply]:

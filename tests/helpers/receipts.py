@@ -9,8 +9,6 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlmodel import col, select
-
 from handlers.notice.publish import publish
 from handlers.types import Reply
 from models.db.engine import Database
@@ -102,12 +100,6 @@ async def run_job(
     async with db.session() as session:
         context = JobContext(session=session, now=now, school=ts.school, zone=ZONE, rules=rules)
         return await func(context)
-
-
-async def outbox(db: Database, prefix: str) -> list[OutboxMessage]:
-    async with db.session() as session:
-        query = select(OutboxMessage).where(col(OutboxMessage.key).startswith(prefix))
-        return list((await session.exec(query.order_by(col(OutboxMessage.id)))).all())
 
 
 def text_of(row: OutboxMessage) -> str:

@@ -7,14 +7,16 @@ from __future__ import annotations
 
 from zoneinfo import ZoneInfo
 
-from sqlmodel import select
+from sqlmodel import col, select
 
 from handlers.dispatcher import Dispatcher, Response
-from handlers.registry import all_flows
+from handlers.registry import all_actions, all_flows
 from handlers.types import Button, Inbound, Reply
 from models.conversations.store import Conversation
 from models.db.engine import Database
-from models.roster.tables import Staff
+from models.roster.tables import Guardian, Staff
+from models.school.rules import DEFAULT_RULES, SchoolRules
+from models.visits.tables import Visit
 from tests.helpers.clock import FakeClock
 from tests.helpers.factories import bind
 
@@ -43,6 +45,13 @@ FULL_VISIT = (
 def visit_dispatcher(db: Database, clock: FakeClock) -> Dispatcher:
     """A dispatcher with every real flow, on the test clock (a new one acts like a restart)."""
     return Dispatcher(db, all_flows(), zone=ZONE, clock=clock)
+
+
+def full_dispatcher(
+    db: Database, clock: FakeClock, rules: SchoolRules = DEFAULT_RULES
+) -> Dispatcher:
+    """Every real flow and action on the test clock (a new one acts like a restart)."""
+    return Dispatcher(db, all_flows(), zone=ZONE, clock=clock, actions=all_actions(), rules=rules)
 
 
 class ChatUser:
@@ -131,3 +140,16 @@ async def offer_button(db: Database, user: ChatUser, label: str, data: str) -> N
         session.add(conversation)
     # The row changed behind the dispatcher's back: its kept copy is out of date.
     user.dispatcher.conversations.forget(user.channel, user.user_id)
+
+
+async def person(
+    db: Database, clock: FakeClock, dispatcher: Dispatcher, who: Staff | Guardian
+) -> ChatUser:
+    """Bind `who` on the console and return them ready to chat."""
+    return ChatUser(dispatcher, await bind(db, clock, who))
+
+
+async def visits(db: Database) -> list[Visit]:
+    """Every visit record, in the order saved."""
+    async with db.session() as session:
+        return list((await session.exec(select(Visit).order_by(col(Visit.id)))).all())
