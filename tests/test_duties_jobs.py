@@ -10,7 +10,7 @@ from datetime import date, datetime, timedelta
 
 from models.absences.tables import Absence, AbsenceKind
 from models.db.engine import Database
-from models.duties.queries import DutySpec, fulfil_duties, open_duties, overdue_duties
+from models.duties.queries import fulfil_duties, overdue_duties
 from models.duties.tables import DutyTrigger
 from models.school.rules import SchoolRules
 from models.visits.queries import save_visit
@@ -27,7 +27,7 @@ from scheduler.jobs.duties import (
 from scheduler.registry import all_jobs
 from tests.helpers import factories
 from tests.helpers.clock import FakeClock
-from tests.helpers.duties import ZONE, duties, local, run_at
+from tests.helpers.duties import ZONE, duties, local, open_duty, run_at
 from tests.helpers.factories import bind, seed_school
 from tests.helpers.outbox import outbox
 from tests.helpers.statements import counting_selects
@@ -48,26 +48,6 @@ async def sick_absence(
         session.add(absence)
         await session.flush()
         return absence
-
-
-async def duty_for(
-    db: Database, ts: factories.TestSchool, teacher: str, student: str, at: datetime, source: str
-) -> int:
-    async with db.session() as session:
-        [duty_id] = await open_duties(
-            session=session,
-            specs=[
-                DutySpec(
-                    school_id=ts.school.id or 0,
-                    student_id=ts.students[student].id or 0,
-                    teacher_id=ts.staff[teacher].id or 0,
-                    trigger=DutyTrigger.UNEXCUSED_ABSENCE,
-                    source_key=source,
-                    triggered_at=at,
-                )
-            ],
-        )
-        return duty_id
 
 
 async def home_visit(
@@ -147,7 +127,7 @@ async def test_reminders_come_every_four_hours_in_waking_hours_only(
 ) -> None:
     ts = await seed_school(db)
     await bind(db, clock, ts.staff["孙丽"])
-    await duty_for(db, ts, "孙丽", "赵刚", local("2026-11-16 10:00"), "absence:1")
+    await open_duty(db, ts, "孙丽", "赵刚", local("2026-11-16 10:00"), source_key="absence:1")
     moment = local("2026-11-16 10:00")
     while moment <= local("2026-11-17 12:00"):
         await run_at(db, ts.school, duty_reminders, moment)
@@ -169,7 +149,7 @@ async def test_reminders_come_every_four_hours_in_waking_hours_only(
 async def test_a_done_duty_is_no_longer_reminded(db: Database, clock: FakeClock) -> None:
     ts = await seed_school(db)
     await bind(db, clock, ts.staff["孙丽"])
-    await duty_for(db, ts, "孙丽", "赵刚", local("2026-11-16 10:00"), "absence:1")
+    await open_duty(db, ts, "孙丽", "赵刚", local("2026-11-16 10:00"), source_key="absence:1")
     await home_visit(db, ts, "孙丽", "赵刚", date(2026, 11, 16), local("2026-11-16 13:00"))
     assert await run_at(db, ts.school, duty_reminders, local("2026-11-16 14:00")) == 0
 
@@ -195,7 +175,9 @@ async def test_a_duty_overdue_for_two_days_alerts_moral_education_twice(
 ) -> None:
     ts = await seed_school(db)
     await bind(db, clock, ts.staff["赵敏"])
-    duty_id = await duty_for(db, ts, "孙丽", "赵刚", local("2026-11-16 10:00"), "absence:1")
+    duty_id = await open_duty(
+        db, ts, "孙丽", "赵刚", local("2026-11-16 10:00"), source_key="absence:1"
+    )
     # Due Tuesday 10:00: nothing at Tuesday 08:00; Wednesday and Thursday once each.
     for moment in ("2026-11-17 08:00", "2026-11-18 08:00", "2026-11-18 09:30", "2026-11-19 08:00"):
         await run_at(db, ts.school, duty_overdue_alerts, local(moment))
@@ -214,9 +196,11 @@ async def test_a_duty_overdue_for_two_days_alerts_moral_education_twice(
 
 async def test_overdue_duties_lists_what_the_digest_needs(db: Database, clock: FakeClock) -> None:
     ts = await seed_school(db)
-    await duty_for(db, ts, "孙丽", "赵刚", local("2026-11-14 10:00"), "absence:1")
-    await duty_for(db, ts, "王芳", "张小明", local("2026-11-15 09:00"), "absence:2")
-    await duty_for(db, ts, "李强", "李华", local("2026-11-16 09:00"), "absence:3")  # not yet due
+    await open_duty(db, ts, "孙丽", "赵刚", local("2026-11-14 10:00"), source_key="absence:1")
+    await open_duty(db, ts, "王芳", "张小明", local("2026-11-15 09:00"), source_key="absence:2")
+    await open_duty(
+        db, ts, "李强", "李华", local("2026-11-16 09:00"), source_key="absence:3"
+    )  # not yet due
     async with db.session() as session:
         rows = await overdue_duties(
             session=session, school_id=ts.school.id or 0, now=local("2026-11-16 10:00")
@@ -237,15 +221,19 @@ async def test_each_job_reads_a_fixed_number_of_queries_however_many_duties(
     for name in ("王芳", "李强", "孙丽", "赵敏"):
         await bind(db, clock, ts.staff[name])
     await sick_absence(db, ts, "张小明", since=date(2026, 11, 12))
-    await duty_for(db, ts, "孙丽", "赵刚", local("2026-11-13 10:00"), "absence:a")
+    await open_duty(db, ts, "孙丽", "赵刚", local("2026-11-13 10:00"), source_key="absence:a")
     reads: dict[str, list[int]] = {"sick": [], "remind": [], "overdue": []}
     for round_ in range(2):
         if round_:
             for name in ("李娜", "王磊", "刘洋"):
                 await sick_absence(db, ts, name, since=date(2026, 11, 12))
             for student, teacher in (("李华", "李强"), ("周杰", "李强"), ("孙悦", "孙丽")):
-                await duty_for(db, ts, teacher, student, local("2026-11-13 10:00"), student)
-                await duty_for(db, ts, teacher, student, local("2026-11-16 09:00"), f"{student}+")
+                await open_duty(
+                    db, ts, teacher, student, local("2026-11-13 10:00"), source_key=student
+                )
+                await open_duty(
+                    db, ts, teacher, student, local("2026-11-16 09:00"), source_key=f"{student}+"
+                )
         day = f"2026-11-{16 + round_}"
         with counting_selects(db) as sick:
             assert await run_at(db, ts.school, sick_absence_check, local(f"{day} 06:30")) > 0

@@ -6,14 +6,10 @@ team. The clock: Monday 16 November 2026, 10:00 in Shanghai.
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from models.db.engine import Database
-from models.duties.queries import DutySpec, open_duties
-from models.duties.tables import DutyTrigger
 from tests.helpers import factories
 from tests.helpers.clock import FakeClock
-from tests.helpers.duties import duties, local
+from tests.helpers.duties import duties, local, open_duty
 from tests.helpers.factories import seed_school
 from tests.helpers.visits import ChatUser, chat_as, visits
 
@@ -21,33 +17,9 @@ from tests.helpers.visits import ChatUser, chat_as, visits
 REST = ("奶奶", "跳过", "跳过", "跳过", "跳过", "跳过", "无")
 
 
-async def open_duty_for(
-    db: Database,
-    ts: factories.TestSchool,
-    teacher: str,
-    student: str = "赵刚",
-    at: datetime | None = None,
-    trigger: DutyTrigger = DutyTrigger.UNEXCUSED_ABSENCE,
-) -> None:
-    async with db.session() as session:
-        await open_duties(
-            session=session,
-            specs=[
-                DutySpec(
-                    school_id=ts.school.id or 0,
-                    student_id=ts.students[student].id or 0,
-                    teacher_id=ts.staff[teacher].id or 0,
-                    trigger=trigger,
-                    source_key="absence:1",
-                    triggered_at=at or local("2026-11-16 09:00"),
-                )
-            ],
-        )
-
-
 async def sun_with_duty(db: Database, clock: FakeClock) -> tuple[factories.TestSchool, ChatUser]:
     ts = await seed_school(db)
-    await open_duty_for(db, ts, "孙丽")
+    await open_duty(db, ts, "孙丽", "赵刚", local("2026-11-16 09:00"), source_key="absence:1")
     return ts, await chat_as(db, clock, ts.staff["孙丽"])
 
 
@@ -100,7 +72,7 @@ async def test_a_visit_by_another_teacher_does_not_fulfil_this_teachers_duty(
     db: Database, clock: FakeClock
 ) -> None:
     ts, sun = await sun_with_duty(db, clock)
-    await open_duty_for(db, ts, "钱进")
+    await open_duty(db, ts, "钱进", "赵刚", local("2026-11-16 09:00"), source_key="absence:1")
     await sun.steps("/visit 赵刚", "上门家访", "立即", "今天", *REST, "保存")
     done = {d.teacher_id: d.done_at for d in await duties(db)}
     assert done == {ts.staff["孙丽"].id: clock(), ts.staff["钱进"].id: None}
@@ -121,7 +93,7 @@ async def test_a_visit_on_the_trigger_day_before_its_hour_counts(
 ) -> None:
     ts = await seed_school(db)
     # Reported at 18:00; the teacher went in the afternoon and logs it that evening.
-    await open_duty_for(db, ts, "孙丽", at=local("2026-11-16 18:00"))
+    await open_duty(db, ts, "孙丽", "赵刚", local("2026-11-16 18:00"), source_key="absence:1")
     clock.now = local("2026-11-16 19:30")
     sun = await chat_as(db, clock, ts.staff["孙丽"])
     await sun.steps("/visit 赵刚", "上门家访", "立即", "今天", *REST, "保存")

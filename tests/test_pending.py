@@ -2,54 +2,26 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from models.db.engine import Database
-from models.duties.queries import DutySpec, open_duties
 from models.duties.tables import DutyTrigger
-from tests.helpers import factories
 from tests.helpers.clock import FakeClock
-from tests.helpers.duties import local
+from tests.helpers.duties import local, open_duty
 from tests.helpers.factories import bind, seed_school
 from tests.helpers.visits import ChatUser, chat_as, visit_dispatcher
-
-
-async def duty(
-    db: Database,
-    ts: factories.TestSchool,
-    teacher: str,
-    student: str,
-    at: datetime,
-    trigger: DutyTrigger,
-    reason: str = "",
-) -> None:
-    async with db.session() as session:
-        await open_duties(
-            session=session,
-            specs=[
-                DutySpec(
-                    school_id=ts.school.id or 0,
-                    student_id=ts.students[student].id or 0,
-                    teacher_id=ts.staff[teacher].id or 0,
-                    trigger=trigger,
-                    source_key=f"test:{student}",
-                    triggered_at=at,
-                    reason=reason,
-                )
-            ],
-        )
 
 
 async def test_pending_lists_open_duties_soonest_first_with_overdue_marked(
     db: Database, clock: FakeClock
 ) -> None:
     ts = await seed_school(db)
-    await duty(db, ts, "王芳", "李娜", local("2026-11-16 08:00"), DutyTrigger.UNEXCUSED_ABSENCE)
-    await duty(
+    await open_duty(
+        db, ts, "王芳", "李娜", local("2026-11-16 08:00"), DutyTrigger.UNEXCUSED_ABSENCE
+    )
+    await open_duty(
         db, ts, "王芳", "王磊", local("2026-11-15 08:00"), DutyTrigger.FAMILY_CHANGE, "父母离异"
     )
-    await duty(db, ts, "王芳", "周杰", local("2026-11-16 09:00"), DutyTrigger.SICK_ABSENCE)
-    await duty(db, ts, "李强", "李华", local("2026-11-16 07:00"), DutyTrigger.DISCIPLINE)
+    await open_duty(db, ts, "王芳", "周杰", local("2026-11-16 09:00"), DutyTrigger.SICK_ABSENCE)
+    await open_duty(db, ts, "李强", "李华", local("2026-11-16 07:00"), DutyTrigger.DISCIPLINE)
     wang = await chat_as(db, clock, ts.staff["王芳"])
     await wang.send("待办")
     assert wang.text.splitlines() == [
@@ -70,7 +42,7 @@ async def test_pending_says_so_when_nothing_is_open(db: Database, clock: FakeClo
 
 async def test_a_done_duty_leaves_the_list(db: Database, clock: FakeClock) -> None:
     ts = await seed_school(db)
-    await duty(db, ts, "孙丽", "赵刚", local("2026-11-16 09:00"), DutyTrigger.AWARD)
+    await open_duty(db, ts, "孙丽", "赵刚", local("2026-11-16 09:00"), DutyTrigger.AWARD)
     sun = await chat_as(db, clock, ts.staff["孙丽"])
     await sun.steps("/visit 赵刚", "上门家访", "立即", "今天", "奶奶")
     await sun.steps("跳过", "跳过", "跳过", "跳过", "跳过", "无", "保存")
@@ -82,7 +54,9 @@ async def test_pending_is_in_english_for_an_english_speaking_teacher(
     db: Database, clock: FakeClock
 ) -> None:
     ts = await seed_school(db)
-    await duty(db, ts, "王芳", "李娜", local("2026-11-16 08:00"), DutyTrigger.UNEXCUSED_ABSENCE)
+    await open_duty(
+        db, ts, "王芳", "李娜", local("2026-11-16 08:00"), DutyTrigger.UNEXCUSED_ABSENCE
+    )
     user_id = await bind(db, clock, ts.staff["王芳"], language="en")
     wang = ChatUser(visit_dispatcher(db, clock), user_id)
     await wang.send("/pending")

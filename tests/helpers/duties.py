@@ -12,10 +12,12 @@ from sqlmodel import col, select
 
 from models.absences.tables import Absence, Flag
 from models.db.engine import Database
-from models.duties.tables import Duty
+from models.duties.queries import DutySpec, open_duties
+from models.duties.tables import Duty, DutyTrigger
 from models.school.rules import DEFAULT_RULES, SchoolRules
 from models.school.tables import School
 from scheduler.base import JobContext, JobFunction
+from tests.helpers.factories import TestSchool
 
 ZONE = ZoneInfo("Asia/Shanghai")
 
@@ -23,6 +25,39 @@ ZONE = ZoneInfo("Asia/Shanghai")
 def local(text: str) -> datetime:
     """A moment in the school's local time, e.g. "2026-11-16 06:30"."""
     return datetime.fromisoformat(text).replace(tzinfo=ZONE)
+
+
+async def open_duty(
+    db: Database,
+    ts: TestSchool,
+    teacher: str,
+    student: str,
+    at: datetime,
+    trigger: DutyTrigger = DutyTrigger.UNEXCUSED_ABSENCE,
+    reason: str = "",
+    *,
+    source_key: str | None = None,
+) -> int:
+    """Open an immediate-visit duty for `teacher` to visit `student`, triggered `at`; its id.
+
+    The source key is `test:<student>` unless given.
+    """
+    async with db.session() as session:
+        [duty_id] = await open_duties(
+            session=session,
+            specs=[
+                DutySpec(
+                    school_id=ts.school.id or 0,
+                    student_id=ts.students[student].id or 0,
+                    teacher_id=ts.staff[teacher].id or 0,
+                    trigger=trigger,
+                    source_key=source_key if source_key is not None else f"test:{student}",
+                    triggered_at=at,
+                    reason=reason,
+                )
+            ],
+        )
+    return duty_id
 
 
 async def duties(db: Database) -> list[Duty]:
