@@ -24,16 +24,12 @@ import models  # noqa: F401 - registers the tables
 from models.db.engine import Database, create_engine
 from models.db.migrate import upgrade
 from tests.helpers.clock import FakeClock
+from tests.helpers.database import postgres_url
 from tests.helpers.factories import TestSchool, seed_school
 
 #: Fixtures kept with their helpers: the command line's environment, the fake servers, the
 #: digest's data set.
 pytest_plugins = ["tests.helpers.cli", "tests.helpers.digest", "tests.helpers.servers"]
-
-
-def _postgres_url() -> str | None:
-    url = os.environ.get("DATABASE_URL", "")
-    return url if url.startswith(("postgresql", "postgres")) else None
 
 
 async def _admin_execute(url: str, statement: str) -> None:
@@ -46,7 +42,7 @@ async def _admin_execute(url: str, statement: str) -> None:
 
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    pg = _postgres_url()
+    pg = postgres_url()
     if pg is None:
         template = tmp_path_factory.mktemp("db") / "template.db"
         url = f"sqlite:///{template}"

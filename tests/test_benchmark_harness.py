@@ -6,20 +6,12 @@ the PostgreSQL server when DATABASE_URL points at one.
 
 from __future__ import annotations
 
-import os
-
 from benchmarks.updates import VISIT, parse_options, run_benchmark
-
-
-def _database_args() -> list[str]:
-    url = os.environ.get("DATABASE_URL", "")
-    if url.startswith(("postgresql", "postgres")):
-        return ["--database", "postgresql", "--database-url", url]
-    return ["--database", "sqlite"]
+from tests.helpers.database import benchmark_database_args
 
 
 async def test_quick_run_drives_both_bots_and_every_conversation_saves_one_visit() -> None:
-    options = parse_options(["--quick", "--time-limit", "120", *_database_args()])
+    options = parse_options(["--quick", "--time-limit", "120", *benchmark_database_args()])
 
     report = await run_benchmark(options)
 

@@ -3,75 +3,23 @@
 from __future__ import annotations
 
 import asyncio
-from collections import deque
 from datetime import timedelta
-from typing import Any
 
 import pytest
-from sqlmodel import select
 
 from bot.channels.base import (
     PermanentSendError,
     RetryableSendError,
-    SendError,
     UnknownSendOutcome,
 )
 from bot.delivery.pacing import RateLimiter
 from bot.delivery.worker import DeliveryWorker, backoff
 from handlers.types import Reply
 from models.db.engine import Database
-from models.outbox.tables import OutboxMessage, OutboxStatus, enqueue
+from models.outbox.tables import OutboxStatus, enqueue
 from tests.helpers.clock import FakeClock
-
-
-def make_worker(
-    db: Database, channel: RecordingChannel, clock: FakeClock, **options: Any
-) -> DeliveryWorker:
-    """A worker whose rate limiter runs on the fake clock too (a retry_after pause ends)."""
-    return DeliveryWorker(
-        db, {"fake": channel}, clock, monotonic=lambda: clock().timestamp(), **options
-    )
-
-
-class RecordingChannel:
-    """A channel that records what it sends and fails as it is told to."""
-
-    name = "fake"
-    rate_per_second = 1000.0
-    rate_per_chat_per_second = 1000.0
-
-    def __init__(self) -> None:
-        self.sent: list[tuple[str, str]] = []
-        self.failures: deque[SendError] = deque()
-        self.hang: asyncio.Event | None = None
-
-    async def send(self, chat_id: str, reply: Reply) -> None:
-        if self.hang is not None:
-            self.hang.set()
-            await asyncio.Event().wait()  # the request left; the worker dies waiting
-        if self.failures:
-            raise self.failures.popleft()
-        self.sent.append((chat_id, reply.text))
-
-
-async def put(
-    db: Database, clock: FakeClock, key: str, *, chat_id: str = "42", channel: str = "fake"
-) -> None:
-    async with db.session() as session:
-        await enqueue(
-            session=session,
-            key=key,
-            kind="test",
-            channel=channel,
-            chat_id=chat_id,
-            payload=Reply(f"通知 {key}").to_dict(),
-            due_at=clock(),
-        )
-
-
-async def row(db: Database, key: str) -> OutboxMessage:
-    async with db.session() as session:
-        return (await session.exec(select(OutboxMessage).where(OutboxMessage.key == key))).one()
+from tests.helpers.delivery import RecordingChannel, make_worker, put
+from tests.helpers.outbox import outbox_row
 
 
 @pytest.fixture
@@ -91,7 +39,7 @@ async def test_a_due_message_is_sent_once_and_recorded_as_sent(
     assert await worker.run_once() == 1
     assert await worker.run_once() == 0
     assert channel.sent == [("42", "通知 n1")]
-    sent = await row(db, "n1")
+    sent = await outbox_row(db, "n1")
     assert (sent.status, sent.attempts, sent.sent_at) == (OutboxStatus.SENT, 1, clock())
 
 
@@ -130,7 +78,7 @@ async def test_a_retryable_error_is_retried_after_retry_after(
     await put(db, clock, "r1")
     channel.failures.append(RetryableSendError("429", retry_after=30))
     await worker.run_once()
-    waiting = await row(db, "r1")
+    waiting = await outbox_row(db, "r1")
     assert (waiting.status, waiting.attempts) == (OutboxStatus.PENDING, 1)
     assert waiting.due_at == clock() + timedelta(seconds=30)
     assert "429" in waiting.error
@@ -138,7 +86,7 @@ async def test_a_retryable_error_is_retried_after_retry_after(
     clock.advance(seconds=31)
     await worker.run_once()
     assert channel.sent == [("42", "通知 r1")]
-    assert (await row(db, "r1")).status is OutboxStatus.SENT
+    assert (await outbox_row(db, "r1")).status is OutboxStatus.SENT
 
 
 @pytest.mark.parametrize(("attempts", "seconds"), [(1, 5), (2, 10), (3, 20), (6, 160), (20, 3600)])
@@ -154,7 +102,7 @@ async def test_a_permanent_error_is_recorded_and_not_retried(
     await worker.run_once()
     clock.advance(days=1)
     await worker.run_once()
-    failed = await row(db, "p1")
+    failed = await outbox_row(db, "p1")
     assert (failed.status, failed.attempts) == (OutboxStatus.FAILED, 1)
     assert "blocked" in failed.error
     assert channel.sent == []
@@ -168,7 +116,7 @@ async def test_an_unknown_outcome_is_recorded_and_not_resent(
     await worker.run_once()
     clock.advance(days=1)
     await worker.run_once()
-    assert (await row(db, "u1")).status is OutboxStatus.UNKNOWN
+    assert (await outbox_row(db, "u1")).status is OutboxStatus.UNKNOWN
     assert channel.sent == []
 
 
@@ -181,7 +129,7 @@ async def test_too_many_retryable_failures_end_as_failed(
     await worker.run_once()
     clock.advance(minutes=1)
     await worker.run_once()
-    gave_up = await row(db, "flaky")
+    gave_up = await outbox_row(db, "flaky")
     assert (gave_up.status, gave_up.attempts) == (OutboxStatus.FAILED, 2)
     assert "gave up after 2 attempts" in gave_up.error
 
@@ -198,7 +146,7 @@ async def test_a_worker_killed_between_claim_and_send_delivers_exactly_once(
     await heir.run_once()
     await heir.run_once()
     assert channel.sent == [("42", "通知 k1")]
-    assert (await row(db, "k1")).status is OutboxStatus.SENT
+    assert (await outbox_row(db, "k1")).status is OutboxStatus.SENT
 
 
 async def test_a_worker_killed_after_the_request_left_never_resends(
@@ -216,7 +164,7 @@ async def test_a_worker_killed_after_the_request_left_never_resends(
     heir = make_worker(db, channel, clock)
     assert await heir.run_once() == 1
     await heir.run_once()
-    lost = await row(db, "k2")
+    lost = await outbox_row(db, "k2")
     assert (lost.status, lost.attempts) == (OutboxStatus.UNKNOWN, 1)
     assert channel.sent == []
 
@@ -239,7 +187,7 @@ async def test_messages_of_other_channels_are_left_alone(
 ) -> None:
     await put(db, clock, "wecom-1", channel="wecom")
     assert await worker.run_once() == 0
-    assert (await row(db, "wecom-1")).status is OutboxStatus.PENDING
+    assert (await outbox_row(db, "wecom-1")).status is OutboxStatus.PENDING
 
 
 async def test_a_chat_paused_by_retry_after_waits_without_using_an_attempt(
@@ -250,7 +198,7 @@ async def test_a_chat_paused_by_retry_after_waits_without_using_an_attempt(
     await put(db, clock, "b")
     channel.failures.append(RetryableSendError("429", retry_after=30))
     await worker.run_once()
-    second = await row(db, "b")
+    second = await outbox_row(db, "b")
     assert (second.status, second.attempts) == (OutboxStatus.PENDING, 0)
     assert second.due_at > clock() + timedelta(seconds=25)
     assert channel.sent == []

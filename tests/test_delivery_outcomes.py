@@ -16,7 +16,7 @@ from models.outbox.outcomes import (
 )
 from models.outbox.tables import OutboxMessage, OutboxStatus
 from tests.helpers.clock import FakeClock
-from tests.test_delivery import RecordingChannel, make_worker, put
+from tests.helpers.delivery import RecordingChannel, make_worker, put
 
 
 async def status_of(db: Database, key: str) -> OutboxStatus:

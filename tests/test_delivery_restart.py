@@ -18,7 +18,7 @@ from models.outbox.outcomes import delivery_counts, settle_unknown, unknown_outc
 from models.outbox.tables import OutboxMessage, OutboxStatus, enqueue
 from tests.fakes.telegram_request import FakeBotApi, FakeTelegramRequest, RateLimit
 from tests.helpers.clock import FakeClock
-from tests.test_fanout import paced_by, received, telegram
+from tests.helpers.telegram_line import paced_by, received, telegram
 
 FAN_OUT = 40
 PREFIX = "notice:1:"

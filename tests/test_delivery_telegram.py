@@ -31,7 +31,7 @@ from models.outbox.outcomes import FailureReason
 from tests.fakes import TEST_TOKEN
 from tests.fakes.telegram_request import Failure, FakeBotApi, FakeTelegramRequest
 from tests.helpers.clock import FakeClock
-from tests.test_fanout import telegram
+from tests.helpers.telegram_line import telegram
 
 
 def caused_by(error: TelegramError, cause: BaseException) -> TelegramError:

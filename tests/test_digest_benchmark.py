@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import os
-
 from benchmarks.digest import parse_options, run_benchmark
 from models.digest.queries import QUERIES
+from tests.helpers.database import postgres_url
 
 
 def _database_args() -> list[str]:
-    url = os.environ.get("DATABASE_URL", "")
-    return ["--database-url", url] if url.startswith(("postgresql", "postgres")) else []
+    url = postgres_url()
+    return ["--database-url", url] if url is not None else []
 
 
 async def test_a_small_run_builds_the_digest_with_the_fixed_number_of_queries() -> None:

@@ -5,19 +5,12 @@ failures recorded and never retried, timeouts never repeated."""
 from __future__ import annotations
 
 import asyncio
-import time
 from collections import Counter
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
-from dataclasses import dataclass
 from datetime import timedelta
 
 import pytest
 from sqlmodel import col, func, select
-from telegram.ext import ExtBot
 
-from bot.channels.telegram import TelegramChannel
-from bot.channels.telegram_pacing import TelegramRateLimiter, telegram_limiter
 from bot.channels.telegram_render import CHANNEL
 from bot.delivery.worker import DeliveryWorker
 from handlers.types import Reply
@@ -25,34 +18,10 @@ from models.db.columns import utcnow
 from models.db.engine import Database
 from models.outbox.outcomes import FailureReason, failure_reason
 from models.outbox.tables import OutboxMessage, OutboxStatus, enqueue
-from tests.fakes import TEST_TOKEN
-from tests.fakes.telegram_request import Failure, FakeBotApi, FakeTelegramRequest, RateLimit
+from tests.fakes.telegram_request import Failure, FakeBotApi, RateLimit
 from tests.helpers.clock import FakeClock
-
-
-@dataclass
-class Line:
-    """A bot over the fake Bot API, paced as `build_application` paces it."""
-
-    api: FakeBotApi
-    bot: ExtBot[None]
-    channel: TelegramChannel
-
-
-@asynccontextmanager
-async def telegram(
-    api: FakeBotApi,
-    monotonic: Callable[[], float] = time.monotonic,
-    *,
-    request: FakeTelegramRequest | None = None,
-) -> AsyncIterator[Line]:
-    bot: ExtBot[None] = ExtBot(
-        TEST_TOKEN,
-        request=request or FakeTelegramRequest(api),
-        rate_limiter=TelegramRateLimiter(telegram_limiter(monotonic)),
-    )
-    async with bot:
-        yield Line(api, bot, TelegramChannel(bot))
+from tests.helpers.outbox import outbox_row
+from tests.helpers.telegram_line import paced_by, received, telegram
 
 
 async def put(
@@ -70,11 +39,6 @@ async def put(
         )
 
 
-async def row(db: Database, key: str) -> OutboxMessage:
-    async with db.session() as session:
-        return (await session.exec(select(OutboxMessage).where(OutboxMessage.key == key))).one()
-
-
 async def open_rows(db: Database) -> int:
     async with db.session() as session:
         open_states = [OutboxStatus.PENDING, OutboxStatus.SENDING]
@@ -89,15 +53,6 @@ async def settled(db: Database, within: float = 20.0) -> None:
             return
         await asyncio.sleep(0.1)
     raise AssertionError("the outbox was not delivered in time")
-
-
-def received(api: FakeBotApi) -> Counter[str]:
-    """Messages that reached each chat."""
-    return Counter(str(message["chat"]["id"]) for message in api.delivered())
-
-
-def paced_by(clock: FakeClock) -> Callable[[], float]:
-    return lambda: clock().timestamp()
 
 
 def test_the_fake_bot_api_refuses_a_31st_message_in_a_second_and_a_2nd_in_a_chat() -> None:
@@ -162,7 +117,7 @@ async def test_a_429_is_honoured_for_the_chat_and_for_the_whole_bot(
             db, {CHANNEL: line.channel}, clock, concurrency=1, monotonic=paced_by(clock)
         )
         await worker.run_once()
-        refused, waiting = await row(db, "n:1"), await row(db, "n:2")
+        refused, waiting = await outbox_row(db, "n:1"), await outbox_row(db, "n:2")
         assert (refused.status, refused.attempts) == (OutboxStatus.PENDING, 1)
         assert refused.due_at == clock() + timedelta(seconds=30)
         # the other chat waits too, without using an attempt or reaching Telegram
@@ -173,7 +128,7 @@ async def test_a_429_is_honoured_for_the_chat_and_for_the_whole_bot(
         assert await worker.run_once() == 0
         clock.advance(seconds=2)
         await worker.run_once()
-    assert [(await row(db, k)).status for k in ("n:1", "n:2")] == [OutboxStatus.SENT] * 2
+    assert [(await outbox_row(db, k)).status for k in ("n:1", "n:2")] == [OutboxStatus.SENT] * 2
     assert received(api) == Counter({"5001": 1, "5002": 1})
     assert len(api.calls_of("sendMessage")) == 3  # the refused try and the two deliveries
 
@@ -197,7 +152,7 @@ async def test_a_guardian_who_cannot_be_reached_is_recorded_and_never_retried(
         await worker.run_once()
         clock.advance(days=1)
         await worker.run_once()
-    failed = await row(db, "n:1")
+    failed = await outbox_row(db, "n:1")
     assert (failed.status, failed.attempts) == (OutboxStatus.FAILED, 1)
     assert failure_reason(failed.error) is reason
     assert len(api.calls_of("sendMessage")) == 1
@@ -214,7 +169,7 @@ async def test_a_send_that_timed_out_after_it_left_is_never_repeated(
         await worker.run_once()
         clock.advance(days=1)
         await worker.run_once()
-    assert (await row(db, "n:1")).status is OutboxStatus.UNKNOWN
+    assert (await outbox_row(db, "n:1")).status is OutboxStatus.UNKNOWN
     assert received(api) == Counter({"5001": 1})
 
 
@@ -227,12 +182,12 @@ async def test_a_network_failure_before_the_request_left_is_retried_after_a_back
     async with telegram(api, paced_by(clock)) as line:
         worker = DeliveryWorker(db, {CHANNEL: line.channel}, clock, monotonic=paced_by(clock))
         await worker.run_once()
-        waiting = await row(db, "n:1")
+        waiting = await outbox_row(db, "n:1")
         assert (waiting.status, waiting.due_at) == (
             OutboxStatus.PENDING,
             clock() + timedelta(seconds=5),
         )
         clock.advance(seconds=6)
         await worker.run_once()
-    assert (await row(db, "n:1")).status is OutboxStatus.SENT
+    assert (await outbox_row(db, "n:1")).status is OutboxStatus.SENT
     assert received(api) == Counter({"5001": 1})

@@ -7,20 +7,12 @@ speed is not the code's); the data check is.
 
 from __future__ import annotations
 
-import os
-
 from benchmarks.fanout import QUICK_GUARDIANS, parse_options, run_benchmark
-
-
-def _database_args() -> list[str]:
-    url = os.environ.get("DATABASE_URL", "")
-    if url.startswith(("postgresql", "postgres")):
-        return ["--database", "postgresql", "--database-url", url]
-    return ["--database", "sqlite"]
+from tests.helpers.database import benchmark_database_args
 
 
 async def test_quick_fan_out_reaches_every_guardian_exactly_once_within_the_limits() -> None:
-    options = parse_options(["--quick", "--time-limit", "120", *_database_args()])
+    options = parse_options(["--quick", "--time-limit", "120", *benchmark_database_args()])
 
     report = await run_benchmark(options)
 

@@ -11,8 +11,8 @@ from models.db.engine import Database
 from models.roster.tables import Student
 from tests.helpers.clock import FakeClock
 from tests.helpers.factories import bind, seed_school
+from tests.helpers.quota import YEAR_2026, add_subject_teacher, add_terms, add_visits
 from tests.helpers.visits import ChatUser, chat_as, visit_dispatcher
-from tests.test_quota_standing import YEAR_2026, add_subject_teacher, add_terms, add_visits
 
 
 async def test_a_head_teacher_sees_each_rule_with_numbers_first_and_who_is_not_visited(

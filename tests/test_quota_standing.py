@@ -18,62 +18,12 @@ from models.quota.standing import (
     school_standing,
     teacher_standing,
 )
-from models.roster.tables import Staff, Teaching
-from models.school.tables import SchoolClass, Term, TermKind
-from models.visits.tables import Visit, VisitCategory, VisitForm
+from models.school.tables import SchoolClass, TermKind
+from models.visits.tables import VisitCategory
 from tests.helpers import factories
 from tests.helpers.factories import seed_school
+from tests.helpers.quota import DAY, YEAR_2026, add_subject_teacher, add_terms, add_visits
 from tests.helpers.statements import counting_selects
-
-DAY = date(2026, 11, 15)
-
-
-async def add_visits(
-    db: Database,
-    ts: factories.TestSchool,
-    teacher: str,
-    students: list[str],
-    *,
-    day: date = DAY,
-    category: VisitCategory = VisitCategory.ROUTINE,
-    form: VisitForm = VisitForm.PHONE,
-) -> None:
-    async with db.session() as session:
-        for name in students:
-            session.add(
-                Visit(
-                    school_id=ts.school.id or 0,
-                    teacher_id=ts.staff[teacher].id or 0,
-                    student_id=ts.students[name].id or 0,
-                    visit_date=day,
-                    form=form,
-                    category=category,
-                )
-            )
-
-
-async def add_terms(
-    db: Database, ts: factories.TestSchool, *terms: tuple[TermKind, date, date]
-) -> None:
-    async with db.session() as session:
-        for kind, first, last in terms:
-            session.add(
-                Term(
-                    school_id=ts.school.id or 0,
-                    kind=kind,
-                    name=kind.value,
-                    start_date=first,
-                    end_date=last,
-                )
-            )
-
-
-YEAR_2026 = (
-    (TermKind.SEMESTER, date(2026, 9, 1), date(2027, 1, 22)),
-    (TermKind.WINTER_BREAK, date(2027, 1, 23), date(2027, 2, 22)),
-    (TermKind.SEMESTER, date(2027, 2, 23), date(2027, 7, 3)),
-    (TermKind.SUMMER_BREAK, date(2027, 7, 4), date(2027, 8, 31)),
-)
 
 
 async def standing_of(db: Database, ts: factories.TestSchool, name: str, day: date = DAY) -> Any:
@@ -164,23 +114,6 @@ async def test_a_class_without_left_behind_or_special_students_has_no_such_line(
     standing = await standing_of(db, ts, "孙丽")  # 四(1)班: 赵刚 孤儿, nobody 留守
     assert standing.left_behind is None
     assert standing.key_visits == Tally(0, 1)
-
-
-async def add_subject_teacher(db: Database, ts: factories.TestSchool) -> None:
-    """周老师 teaches 语文 in 三(2)班 and 四(1)班, and heads no class."""
-    async with db.session() as session:
-        teacher = Staff(school_id=ts.school.id or 0, staff_no="T06", name="周婷")
-        session.add(teacher)
-        await session.flush()
-        for class_name in ("三(2)班", "四(1)班"):
-            session.add(
-                Teaching(
-                    staff_id=teacher.id or 0,
-                    class_id=ts.classes[class_name].id or 0,
-                    subject="语文",
-                )
-            )
-        ts.staff["周婷"] = teacher
 
 
 async def test_a_subject_teacher_has_three_visits_and_eight_families_a_month_and_no_class_list(

@@ -23,8 +23,8 @@ from scheduler.registry import all_jobs
 from tests.helpers import factories
 from tests.helpers.clock import FakeClock
 from tests.helpers.factories import bind, seed_school
+from tests.helpers.quota import YEAR_2026, add_subject_teacher, add_terms, add_visits
 from tests.helpers.statements import counting_selects
-from tests.test_quota_standing import YEAR_2026, add_subject_teacher, add_terms, add_visits
 
 ZONE = ZoneInfo("Asia/Shanghai")
 #: Monday 15 March 2027, a 31-day month in term.

@@ -15,9 +15,9 @@ from models.outbox.tables import OutboxMessage, OutboxStatus
 from scheduler.run import RunStatus, run_job
 from scheduler.slots import STALE_AFTER, Claim, claim_slot, finish_slot
 from tests.helpers.clock import FakeClock
+from tests.helpers.delivery import RecordingChannel
 from tests.helpers.factories import seed_school
 from tests.helpers.scheduler import (
-    RecordingChannel,
     RecordingJob,
     config,
     job_runs,

@@ -22,3 +22,9 @@ async def outbox(db: Database, *, kind: str | None = None, prefix: str = "") -> 
 
 def reply_of(row: OutboxMessage) -> Reply:
     return Reply.from_dict(row.payload)
+
+
+async def outbox_row(db: Database, key: str) -> OutboxMessage:
+    """The one outbox row with this key."""
+    async with db.session() as session:
+        return (await session.exec(select(OutboxMessage).where(OutboxMessage.key == key))).one()

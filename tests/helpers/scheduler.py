@@ -68,20 +68,6 @@ class RecordingJob:
         return queued
 
 
-class RecordingChannel:
-    """A channel that records what the delivery worker sends through it."""
-
-    name = "fake"
-    rate_per_second = 1000.0
-    rate_per_chat_per_second = 1000.0
-
-    def __init__(self) -> None:
-        self.sent: list[tuple[str, str]] = []
-
-    async def send(self, chat_id: str, reply: Reply) -> None:
-        self.sent.append((chat_id, reply.text))
-
-
 async def outbox_count(db: Database) -> int:
     async with db.session() as session:
         return (await session.exec(select(func.count()).select_from(OutboxMessage))).one()
