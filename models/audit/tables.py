@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from sqlalchemy import insert
 from sqlmodel import Field, SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -21,8 +22,12 @@ class AuditEntry(SQLModel, table=True):
     detail: str = Field(default="", max_length=500)
 
 
+_INSERT = insert(AuditEntry.__table__)  # type: ignore[attr-defined]
+
+
 async def audit(
     *, session: AsyncSession, actor: str, action: str, subject: str = "", detail: str = ""
 ) -> None:
-    """Record one entry in the caller's transaction."""
-    session.add(AuditEntry(actor=actor, action=action, subject=subject, detail=detail))
+    """Record one entry in the caller's transaction (one INSERT, no unit-of-work flush)."""
+    entry = AuditEntry(actor=actor, action=action, subject=subject, detail=detail)
+    await session.exec(_INSERT, params=entry.model_dump(exclude={"id"}))
