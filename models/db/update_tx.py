@@ -8,10 +8,11 @@ directly (`models.db.engine`, `models.db.pg_updates`); that handle never leaves 
 Elsewhere (an in-memory SQLite database) the same calls go through the session.
 
 The caches, and what makes each one stale, in one place:
-- **Once per update** (`cached(key, loader)`): nothing else can write while the update's
-  transaction runs, so a value read in it stays current to its end, unless the update itself
-  changes what was read: only cache what the update does not write.
-- **Kept across updates** (`cached(key, loader, kept=ROSTER)`): reads of the tables a
+- **Once per update** (`cached(key, loader)`): a value read once serves the rest of the update
+  (on SQLite nothing else can write while the update's transaction holds the write lock; on
+  PostgreSQL the update sees it as of that read, as if it had run a moment earlier). Only cache
+  what the update does not change itself.
+- **Kept across updates** (`cached(key, loader, kept=ROSTER_READS)`): reads of the tables a
   `KeptReads` names, kept on the update connection until *another* connection commits (SQLite's
   `PRAGMA data_version`, `models.db.unchanged_reads`). Updates themselves must never write those
   tables, or a kept value would outlive the write unseen: the update session refuses such a
