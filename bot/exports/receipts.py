@@ -10,7 +10,6 @@ audited. A fixed handful of queries, whatever the size of the audience.
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -36,8 +35,8 @@ from bot.exports.xlsx import (
     table_sheet,
 )
 from bot.settings import Settings
-from models.db.engine import Database
 from models.db.columns import utcnow
+from models.db.engine import Database
 from models.notices.tables import NOTICE_KIND_LABELS, NOTICE_STATUS_LABELS, Notice, NoticeReceipt
 from models.notices.tracking import REACH_LABELS, Reach, best_reach, find_notice, guardian_reach
 from models.roster.tables import Guardian, Staff, Student, StudentGuardian

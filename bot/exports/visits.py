@@ -7,8 +7,7 @@ Chinese as teachers and admins read them; dates are real Excel dates; every expo
 
 from __future__ import annotations
 
-import asyncio
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
