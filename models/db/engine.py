@@ -21,7 +21,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from models.db.pg_updates import PgUpdateConnections
 from models.db.sqlite_inloop import in_loop_creator, in_loop_sqlite
 from models.db.unchanged_reads import UnchangedReads, UpdateSession
-from models.db.update_tx import UpdateTx
+from models.db.update_tx import UpdateTx, driver_transaction
 from models.db.urls import async_url
 
 
@@ -123,15 +123,12 @@ class Database:
         transaction when a step first uses it, and then commits it. An update that only moves a
         conversation on never starts SQLAlchemy's connection and transaction machinery, which
         costs several times its SQL. On PostgreSQL, the same on a few kept connections
-        (`models.db.pg_updates`). Elsewhere, a transaction like `session()`'s.
+        (`models.db.pg_updates`). On an in-memory SQLite database, a transaction like
+        `session()`'s.
         """
         if self._pg_updates is not None:
             async with self._pg_updates.transaction() as tx:
                 yield tx
-            return
-        if not self._serialise:
-            async with self._update_sessions() as session, session.begin():
-                yield UpdateTx(session)
             return
         async with self._serialised():
             sqlite = await self._kept_sqlite()
@@ -142,26 +139,20 @@ class Database:
             if self._reads is None:
                 self._reads = UnchangedReads(sqlite)
             session = self._update_sessions(bind=self._kept)
-            sqlite.execute("BEGIN IMMEDIATE")
-            try:
-                try:
-                    yield UpdateTx(session, sqlite=sqlite, unchanged=self._reads)
-                except BaseException:
-                    if session.in_transaction():
-                        await session.rollback()
-                    raise
-                if session.in_transaction():
-                    await session.commit()  # the session joined: its commit ends it all
-                else:
-                    sqlite.execute("COMMIT")
-            except BaseException:
+
+            async def commit() -> None:
+                sqlite.execute("COMMIT")
+
+            async def discard() -> None:
                 # Nothing half-saved, and the next update starts on a fresh connection.
                 if sqlite.in_transaction:
                     sqlite.execute("ROLLBACK")
                 await self._drop_kept(session)
-                raise
-            if session.identity_map:
-                session.expunge_all()  # the transaction is over: nothing else to release
+
+            sqlite.execute("BEGIN IMMEDIATE")
+            tx = UpdateTx(session, sqlite=sqlite, unchanged=self._reads)
+            async with driver_transaction(tx, commit=commit, discard=discard):
+                yield tx
 
     @asynccontextmanager
     async def _sqlite_session(

@@ -22,7 +22,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from models.db.update_tx import UpdateTx
+from models.db.update_tx import UpdateTx, driver_transaction
 
 #: Connections kept for updates at most (python-telegram-bot handles a few updates at once).
 KEPT = 4
@@ -59,23 +59,21 @@ class PgUpdateConnections:
         """One update's transaction on a kept connection; all or nothing."""
         kept = await self._take()
         session = self._sessions(bind=kept.connection)
+
+        async def commit() -> None:
+            await kept.end(commit=True)
+
+        async def discard() -> None:
+            await self._discard(kept, session)
+
         try:
             await kept.begin()
-            try:
-                yield UpdateTx(session, asyncpg=kept.driver)
-            except BaseException:
-                if session.in_transaction():
-                    await session.rollback()
-                raise
-            if session.in_transaction():
-                await session.commit()  # the session joined: its commit ends it all
-            else:
-                await kept.end(commit=True)
         except BaseException:
-            await self._discard(kept, session)
+            await discard()
             raise
-        if session.identity_map:
-            session.expunge_all()
+        tx = UpdateTx(session, asyncpg=kept.driver)
+        async with driver_transaction(tx, commit=commit, discard=discard):
+            yield tx
         if len(self._free) < KEPT:
             self._free.append(kept)
         else:

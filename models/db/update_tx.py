@@ -22,7 +22,8 @@ The caches, and what makes each one stale, in one place:
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Awaitable, Callable, Hashable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Hashable, Mapping
+from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -84,3 +85,33 @@ class UpdateTx:
             value = await loader()
         self._once[key] = value
         return value
+
+
+@asynccontextmanager
+async def driver_transaction(
+    tx: UpdateTx,
+    *,
+    commit: Callable[[], Awaitable[None]],
+    discard: Callable[[], Awaitable[None]],
+) -> AsyncIterator[UpdateTx]:
+    """Yield `tx`, whose transaction the driver has begun on a kept connection. At the end the
+    session commits it if a step joined it, else `commit` does; after any error the session
+    rolls back, `discard` rolls back what is left and gives the connection up, and the error is
+    raised: all or nothing (SQLite on the loop, and PostgreSQL's update connections)."""
+    session = tx.session
+    try:
+        try:
+            yield tx
+        except BaseException:
+            if session.in_transaction():
+                await session.rollback()
+            raise
+        if session.in_transaction():
+            await session.commit()  # the session joined: its commit ends it all
+        else:
+            await commit()
+    except BaseException:
+        await discard()
+        raise
+    if session.identity_map:
+        session.expunge_all()  # the transaction is over: nothing else to release
