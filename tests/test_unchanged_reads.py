@@ -2,7 +2,7 @@
 
 The picker keeps the teacher's classes, a class's page and the chosen student between updates;
 a roster change committed anywhere else must be seen by the very next update. These run on
-SQLite (where the reads are kept) and on PostgreSQL (where every read goes to the database).
+SQLite (`PRAGMA data_version`) and on PostgreSQL (a counter bumped by triggers).
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import text
 from sqlmodel import col, select, update
 
 from handlers.context import Context
@@ -22,11 +23,18 @@ from handlers.types import Inbound, Transition
 from handlers.visit.flow import VISIT_FLOW
 from models.conversations.store import InboundSeen, claim_update
 from models.db.engine import Database
-from models.db.unchanged_reads import KeptTableWritten, UnchangedReads
+from models.db.unchanged_reads import (
+    KEPT_VERSION_TABLE,
+    KeptTableWritten,
+    UnchangedReads,
+    data_version,
+    kept_tables,
+)
 from models.roster.scope import ROSTER_READS
 from models.roster.tables import Student
 from models.school.tables import SchoolClass
 from tests.helpers.clock import FakeClock
+from tests.helpers.database import postgres_url
 from tests.helpers.factories import seed_school
 from tests.helpers.visits import ZONE, chat_as
 
@@ -80,20 +88,23 @@ async def test_kept_reads_last_until_another_connection_commits(tmp_path: Path) 
     here = sqlite3.connect(path, isolation_level=None)
     there = sqlite3.connect(path, isolation_level=None)
     here.execute("CREATE TABLE t (x INTEGER)")
-    reads = UnchangedReads(here)
+    reads = UnchangedReads()
     calls: list[int] = []
 
     async def read() -> int:
         calls.append(1)
         return len(calls)
 
-    assert await reads.read("k", read) == 1
-    assert await reads.read("k", read) == 1  # kept
+    async def kept(key: str) -> int:
+        return await reads.read(data_version(here), key, read)
+
+    assert await kept("k") == 1
+    assert await kept("k") == 1  # kept
     here.execute("INSERT INTO t VALUES (1)")  # its own writes do not count
-    assert await reads.read("k", read) == 1
+    assert await kept("k") == 1
     there.execute("INSERT INTO t VALUES (2)")  # another connection's commit does
-    assert await reads.read("k", read) == 2
-    assert await reads.read("other", read) == 3
+    assert await kept("k") == 2
+    assert await kept("other") == 3
     here.close()
     there.close()
 
@@ -198,8 +209,60 @@ async def test_a_value_is_read_once_per_update_and_kept_reads_across_updates(
             await tx.cached("kept", loader("kept"), kept=ROSTER_READS)
             await tx.cached("kept", loader("kept"), kept=ROSTER_READS)
 
-    # Once per update each; the kept read only once in all where the database can tell
-    # (SQLite on the loop), else once per update too.
-    kept_reads = 1 if db.url.startswith("sqlite") else 2
+    # Once per update each; the kept read only once in all (nothing wrote the roster).
     assert calls.count("once") == 2
-    assert calls.count("kept") == kept_reads
+    assert calls.count("kept") == 1
+
+    await set_active(db, "张小明", False)  # a roster write from outside the updates
+    async with db.update_session() as tx:
+        await tx.cached("kept", loader("kept"), kept=ROSTER_READS)
+    assert calls.count("kept") == 2
+
+
+async def test_a_value_read_under_an_older_counter_is_not_kept() -> None:
+    """PostgreSQL runs updates side by side: one that checked the counter before a roster
+    change may finish its read after another update has seen the change."""
+    reads = UnchangedReads()
+    calls: list[str] = []
+
+    async def old() -> str:
+        # While this read runs, another update sees the counter moved on and reads afresh.
+        assert await reads.read(2, "k", new) == "new"
+        calls.append("old")
+        return "old"
+
+    async def new() -> str:
+        calls.append("new")
+        return "new"
+
+    assert await reads.read(1, "k", old) == "old"
+    assert await reads.read(2, "k", new) == "new"  # the newer value was kept, not "old"
+    assert calls == ["new", "old"]
+
+
+@pytest.mark.skipif(postgres_url() is None, reason="PostgreSQL's triggers (CI runs it)")
+async def test_every_kept_table_bumps_the_counter_on_postgresql(db: Database) -> None:
+    await seed_school(db)
+    async with db.engine.begin() as connection:
+        triggered = set(
+            (
+                await connection.execute(
+                    text(
+                        "SELECT tgrelid::regclass::text FROM pg_trigger "
+                        "WHERE tgname LIKE '%\\_kept\\_reads\\_version'"
+                    )
+                )
+            ).scalars()
+        )
+    assert {t.strip('"') for t in triggered} >= kept_tables()
+
+    async def version() -> int:
+        async with db.engine.begin() as connection:
+            found = await connection.scalar(text(f"SELECT version FROM {KEPT_VERSION_TABLE}"))
+        return int(found)
+
+    before = await version()
+    async with db.engine.begin() as connection:  # one statement on each kept table
+        for table in sorted(kept_tables()):
+            await connection.execute(text(f'DELETE FROM "{table}" WHERE false'))
+    assert await version() == before + len(kept_tables())

@@ -137,7 +137,7 @@ class Database:
                     yield UpdateTx(session)
                 return
             if self._reads is None:
-                self._reads = UnchangedReads(sqlite)
+                self._reads = UnchangedReads()
             session = self._update_sessions(bind=self._kept)
 
             async def commit() -> None:

@@ -22,6 +22,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from models.db.unchanged_reads import UnchangedReads
 from models.db.update_tx import UpdateTx, driver_transaction
 
 #: Connections kept for updates at most (python-telegram-bot handles a few updates at once).
@@ -53,6 +54,8 @@ class PgUpdateConnections:
         self._engine = engine
         self._sessions = sessions
         self._free: list[_Kept] = []
+        #: Roster reads kept across updates, on every kept connection.
+        self._reads = UnchangedReads()
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[UpdateTx]:
@@ -71,7 +74,7 @@ class PgUpdateConnections:
         except BaseException:
             await discard()
             raise
-        tx = UpdateTx(session, asyncpg=kept.driver)
+        tx = UpdateTx(session, asyncpg=kept.driver, unchanged=self._reads)
         async with driver_transaction(tx, commit=commit, discard=discard):
             yield tx
         if len(self._free) < KEPT:

@@ -1,17 +1,21 @@
-"""Reads kept across updates while no other connection has written to the SQLite database.
+"""Reads kept across updates while nothing has written the tables they read.
 
 The student picker reads the same roster rows at nearly every step of a conversation (the
 teacher's classes, a class's page, the chosen student). The roster is written by a roster import
-or a WeCom sync — other processes, other connections — never by an update's own transaction. On
-the update connection (`models.db.engine.Database.update_session`) SQLite tells us exactly when
-any other connection has committed: `PRAGMA data_version` changes. So those reads are kept until
-it does, and are never out of date: the check runs inside the update's transaction, which holds
-the write lock, so nothing can commit between the check and the use.
+or a WeCom sync — other processes, other connections — never by an update's own transaction. So
+those reads are kept while a change counter stays the same, read once per update inside the
+update's transaction:
+- **SQLite**: `PRAGMA data_version` on the update connection, which changes when any other
+  connection commits. The update's transaction holds the write lock, so nothing can commit
+  between the check and the use.
+- **PostgreSQL**: the row of `kept_reads_version`, which statement-level triggers on every kept
+  table bump (migration 0007). A roster change committed after the check is seen by the next
+  update, as if this one had run a moment earlier.
 
 That holds only while updates never write the tables read. Each kind of kept read is declared as
 a `KeptReads` naming its tables, and the update session refuses any write to a declared table
-(`KeptTableWritten`), on every database. Elsewhere than SQLite on the loop (PostgreSQL, an
-in-memory database) nothing is kept: every read goes to the database.
+(`KeptTableWritten`), on every database. Elsewhere (an in-memory database) nothing is kept: every
+read goes to the database.
 """
 
 from __future__ import annotations
@@ -85,20 +89,40 @@ def _refuse_statement(state: ORMExecuteState) -> None:
             raise KeptTableWritten(str(table))
 
 
-class UnchangedReads:
-    """The reads kept for one `sqlite3` connection."""
+#: PostgreSQL's change counter of the kept tables (migration 0007 creates it and its triggers).
+KEPT_VERSION_TABLE = "kept_reads_version"
+KEPT_VERSION_SQL = f"SELECT version FROM {KEPT_VERSION_TABLE}"
 
-    def __init__(self, sqlite: sqlite3.Connection) -> None:
-        self._sqlite = sqlite
+
+def kept_tables() -> frozenset[str]:
+    """Every table some `KeptReads` reads (on PostgreSQL each needs the counter's trigger)."""
+    return frozenset(_KEPT_TABLES)
+
+
+def data_version(sqlite: sqlite3.Connection) -> int:
+    """SQLite's counter of commits by other connections, as seen on `sqlite`."""
+    version: int = sqlite.execute("PRAGMA data_version").fetchone()[0]
+    return version
+
+
+class UnchangedReads:
+    """Values kept while the change counter (`version`) stays the same."""
+
+    def __init__(self) -> None:
         self._version: int | None = None
         self._values: dict[Hashable, Any] = {}
 
-    async def read(self, key: Hashable, read: Callable[[], Awaitable[T]]) -> T:
-        version = self._sqlite.execute("PRAGMA data_version").fetchone()[0]
+    async def read(self, version: int, key: Hashable, read: Callable[[], Awaitable[T]]) -> T:
+        """`read()`'s value for `key`, kept while the counter is `version`."""
         if version != self._version or len(self._values) >= LIMIT:
             self._values.clear()
             self._version = version
-        if key not in self._values:
-            self._values[key] = await read()
-        value: T = self._values[key]
+        if key in self._values:
+            found: T = self._values[key]
+            return found
+        value = await read()
+        # Another update may have seen a newer counter meanwhile (PostgreSQL: updates run
+        # side by side): then this value, read under the older one, is not kept.
+        if self._version == version:
+            self._values[key] = value
         return value

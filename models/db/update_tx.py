@@ -13,8 +13,8 @@ The caches, and what makes each one stale, in one place:
   PostgreSQL the update sees it as of that read, as if it had run a moment earlier). Only cache
   what the update does not change itself.
 - **Kept across updates** (`cached(key, loader, kept=ROSTER_READS)`): reads of the tables a
-  `KeptReads` names, kept on the update connection until *another* connection commits (SQLite's
-  `PRAGMA data_version`, `models.db.unchanged_reads`). Updates themselves must never write those
+  `KeptReads` names, kept until anything else writes them (SQLite's `PRAGMA data_version`,
+  PostgreSQL's trigger-bumped counter: `models.db.unchanged_reads`). Updates themselves must never write those
   tables, or a kept value would outlive the write unseen: the update session refuses such a
   write with `KeptTableWritten` (on every database, so the rule holds wherever the code runs).
 """
@@ -29,7 +29,12 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from models.db.driver_sql import DriverStatement
-from models.db.unchanged_reads import KeptReads, UnchangedReads
+from models.db.unchanged_reads import (
+    KEPT_VERSION_SQL,
+    KeptReads,
+    UnchangedReads,
+    data_version,
+)
 
 if TYPE_CHECKING:
     from asyncpg import Connection as AsyncpgConnection
@@ -53,6 +58,7 @@ class UpdateTx:
         self._asyncpg = asyncpg
         self._unchanged = unchanged
         self._once: dict[Hashable, Any] = {}
+        self._kept_version: int | None = None
 
     @property
     def direct(self) -> bool:
@@ -80,11 +86,23 @@ class UpdateTx:
             found: T = self._once[key]
             return found
         if kept is not None and self._unchanged is not None:
-            value = await self._unchanged.read((kept.name, key), loader)
+            version = await self._version_of_kept()
+            value = await self._unchanged.read(version, (kept.name, key), loader)
         else:
             value = await loader()
         self._once[key] = value
         return value
+
+    async def _version_of_kept(self) -> int:
+        """The kept tables' change counter, read once in this update's transaction."""
+        if self._kept_version is None:
+            if self._sqlite is not None:
+                self._kept_version = data_version(self._sqlite)
+            elif self._asyncpg is not None:
+                self._kept_version = int(await self._asyncpg.fetchval(KEPT_VERSION_SQL))
+            else:
+                raise RuntimeError("kept reads need the update connection's driver")
+        return self._kept_version
 
 
 @asynccontextmanager
