@@ -12,6 +12,7 @@ from bot.channels.console import ConsoleChannel, render
 from bot.demo import seed_demo
 from bot.runner import run_console
 from bot.settings import Settings
+from handlers.actions import Action, action_button
 from handlers.context import Context
 from handlers.dispatcher import Dispatcher
 from handlers.flow import Flow
@@ -162,3 +163,97 @@ async def test_the_runner_seeds_the_demo_school_into_an_empty_database(
     await run_console(settings, stdin=io.StringIO("/whoami\n"), stdout=out, clock=clock)
     assert "已创建一所示范学校" in out.getvalue()
     assert "您现在是 王芳（教职工，工号 T02）" in out.getvalue()
+
+
+# -- typing a number presses a button of the latest message that has any ----------------------
+
+
+async def _thank(inbound: Inbound, argument: str, ctx: Context) -> list[Reply]:
+    return [Reply(f"已收到第 {argument} 号确认。")]
+
+
+async def _end_with_a_button(
+    inbound: Inbound, draft: PickDraft, ctx: Context, args: str
+) -> Transition:
+    """Ends at once with an action button, and pushes one with two to every admin."""
+    admins = await staff_with_role(
+        session=ctx.session, school_id=ctx.school.id or 0, role=StaffRole.ADMIN
+    )
+    for account in await accounts_of(
+        session=ctx.session, kind=PersonKind.STAFF, person_ids=[a.id or 0 for a in admins]
+    ):
+        await ctx.notify(
+            key=f"test-approve:{account.id}",
+            kind="alert",
+            account=account,
+            reply=Reply.with_buttons(
+                "请审批：",
+                [[action_button("批准", "thank", "a1"), action_button("退回", "thank", "a2")]],
+            ),
+        )
+    return Transition.end(
+        Reply.with_buttons("已提交。", [[action_button("查看记录", "thank", "t1")]])
+    )
+
+
+BUTTON_FLOW = Flow(
+    name="submit",
+    draft_type=PickDraft,
+    steps={},
+    start=_end_with_a_button,
+    commands=("submit",),
+    allowed=lambda ctx: ctx.staff is not None,
+)
+
+
+async def _run_console(db: Database, clock: FakeClock, script: str) -> str:
+    settings = Settings(database_url=db.url, school_name=SCHOOL, _env_file=None)
+    out = io.StringIO()
+    assert await run_console(settings, stdin=io.StringIO(script), stdout=out, clock=clock) == 0
+    return out.getvalue()
+
+
+@pytest.fixture
+def button_flows(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("bot.runner.all_flows", lambda: [PICK_FLOW, BUTTON_FLOW])
+    monkeypatch.setattr("bot.runner.all_actions", lambda: [Action("thank", _thank)])
+
+
+@pytest.mark.usefixtures("button_flows")
+async def test_a_number_presses_the_button_on_a_flows_last_message(
+    db: Database, clock: FakeClock
+) -> None:
+    await seed_demo(db, school_name=SCHOOL, now=clock())
+    output = await _run_console(db, clock, "/submit\n1\n")
+    assert "已提交。\n  1) 查看记录\n" in output
+    # The admin's approval request came after it, but for someone else: 1 is 查看记录 here.
+    assert "（已选：查看记录）\n已收到第 t1 号确认。" in output
+
+
+@pytest.mark.usefixtures("button_flows")
+async def test_a_number_presses_a_pushed_messages_button_for_whom_it_was_sent(
+    db: Database, clock: FakeClock
+) -> None:
+    await seed_demo(db, school_name=SCHOOL, now=clock())
+    output = await _run_console(db, clock, "/as A01\n/as T02\n/submit\n/as A01\n２\n")
+    assert "[发给 赵丽华] 请审批：\n  1) 批准   2) 退回" in output
+    assert "（已选：退回）\n已收到第 a2 号确认。" in output
+
+
+@pytest.mark.usefixtures("button_flows")
+async def test_a_number_that_matches_no_button_says_so(db: Database, clock: FakeClock) -> None:
+    await seed_demo(db, school_name=SCHOOL, now=clock())
+    output = await _run_console(db, clock, "/submit\n3\n")
+    assert "没有第 3 项。最近一条带按钮的消息可选 1–1。" in output
+    assert "已收到" not in output
+
+
+@pytest.mark.usefixtures("button_flows")
+async def test_a_questions_numbers_still_answer_it_and_a_reply_without_buttons_ends_them(
+    db: Database, clock: FakeClock
+) -> None:
+    await seed_demo(db, school_name=SCHOOL, now=clock())
+    output = await _run_console(db, clock, "/submit\n/visit\n2\n1\n")
+    assert "（已选：家长来访）\n已记录：家长来访" in output
+    # 已记录 has no buttons: "1" is plain text again (the help menu), not 查看记录.
+    assert "已收到" not in output

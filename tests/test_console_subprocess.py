@@ -35,3 +35,62 @@ def test_piped_run_seeds_the_demo_answers_help_and_exits_at_eof(tmp_path: Path) 
     assert result.stdout.rstrip().endswith("再见！")
     assert "Traceback" not in result.stderr
     assert (tmp_path / "jiafang.db").exists()
+
+
+#: The README's console tour: a parent joins, the head teacher writes a notice needing a receipt,
+#: 德育处 approves it from the pushed request, the parent confirms from the pushed notice.
+NOTICE_TOUR = (
+    "/as 20263201",
+    "/as T02",
+    "/notice",
+    "1",
+    "春游通知",
+    "周五去植物园春游，请带午餐。",
+    "跳过",
+    "1",
+    "1",
+    "2",
+    "1",
+    "1",
+    "1",
+    "/as A01",
+    "1",
+    "/as 20263201",
+    "1",
+    "9",
+)
+
+
+def test_the_console_tour_approves_a_notice_and_a_parent_confirms_it(tmp_path: Path) -> None:
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith("TELEGRAM_") and key != "DATABASE_URL"
+    }
+    env["PYTHONPATH"] = str(ROOT)
+    # No quiet hours: at night the pushed messages would (rightly) wait for the morning.
+    env["RULES__QUIET_START"] = env["RULES__QUIET_END"] = "00:00"
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "run"],
+        input="\n".join(NOTICE_TOUR) + "\n",
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env=env,
+        timeout=180,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    # The approval request is pushed to 德育处 with numbered buttons, and "1" approves it.
+    assert "[发给 赵丽华] 【通知待审批】" in out
+    assert "  1) 批准   2) 退回" in out
+    assert "（已选：批准）\n✓ 您已批准" in out
+    # The notice is pushed to the parent, and "1" confirms it.
+    assert "  1) 确认收到   2) 有疑问" in out
+    assert "（已选：确认收到）" in out
+    assert "✓ 已确认收到" in out
+    assert "[发给 王芳] 您的通知已由" in out
+    # A number no button has says so.
+    assert "没有第 9 项。最近一条带按钮的消息可选 1–1。" in out
+    assert "Traceback" not in result.stderr

@@ -4,7 +4,10 @@ With no messenger configured, `python -m bot run` lands here, so a newcomer can 
 the demo school within a minute. The person at the terminal *plays* someone from the roster —
 by default the head teacher of 三(2)班 — and can switch with `/as 工号` (a demo convenience that
 exists only here; real channels bind people through invites). Buttons are shown as numbered
-lines; the dispatcher already treats a typed "2" as the second button on this channel.
+lines, and typing a number presses a button of the latest message that has any, for the person
+being played: the current question (the dispatcher maps "2" to its second choice), a flow's last
+message, or a message pushed to them (批准 / 退回, 确认收到, 查看记录). A number that matches
+nothing says so.
 
 Input is read by a daemon thread (so Ctrl-C and EOF always end the program promptly) and handed
 to the event loop one line at a time; piped input works the same as a terminal, without prompts.
@@ -27,9 +30,10 @@ from typing import TextIO
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from handlers.actions import parse_action
 from handlers.dispatcher import Dispatcher
 from handlers.i18n import N_, Translator, translator
-from handlers.types import Inbound, Reply
+from handlers.types import Button, Inbound, Reply
 from models.accounts.invites import bind_account
 from models.accounts.tables import PersonKind
 from models.audit.tables import audit
@@ -119,6 +123,8 @@ class ConsoleChannel:
         #: Where pictures sent with replies are written (default: a temporary folder, made when
         #: the first picture arrives).
         self._image_dir = image_dir
+        #: Per person played (chat id): the buttons of the latest message to them that had any.
+        self._pressable: dict[str, list[Button]] = {}
 
     # -- the Channel protocol (outbox delivery) ------------------------------------------------
 
@@ -126,6 +132,8 @@ class ConsoleChannel:
         label = await self._recipient_label(chat_id)
         prefix = "\n" if self._waiting and self.interactive else ""
         self._print(prefix + self.t._("[发给 {who}] ").format(who=label) + self._render(reply))
+        if reply.buttons:
+            self._pressable[chat_id] = _flat(reply)
         if self._waiting and self.interactive:
             self.stdout.write(self._prompt())
             self.stdout.flush()
@@ -137,7 +145,7 @@ class ConsoleChannel:
         await self.play_default()
         self._print(self._banner())
         if self.persona is not None:
-            await self._say("/start")
+            await self._say("/start", greeting=True)
         lines = _LineReader(self.stdin, use_input=self.interactive)
         while True:
             self._waiting = True
@@ -150,7 +158,7 @@ class ConsoleChannel:
                 continue
             if text in QUIT_WORDS:
                 break
-            if not await self._console_command(text):
+            if not await self._console_command(text) and not await self._press(text):
                 await self._say(text)
                 if not self.interactive and self.flush is not None:
                     await self.flush()
@@ -158,7 +166,11 @@ class ConsoleChannel:
             await self.flush()
         self._print(self.t._("再见！"))
 
-    async def _say(self, text: str) -> None:
+    async def _say(
+        self, text: str | None, *, callback: str | None = None, greeting: bool = False
+    ) -> None:
+        """Hand the line (or a pressed button) to the dispatcher and print the answer. The
+        greeting printed on switching person leaves their latest buttons pressable."""
         persona = self.persona
         user = persona.external_id if persona is not None else "guest"
         inbound = Inbound(
@@ -166,6 +178,7 @@ class ConsoleChannel:
             user_id=user,
             chat_id=user,
             text=text,
+            callback=callback,
             display_name=persona.name if persona is not None else "",
         )
         response = await self.dispatcher.handle(inbound)
@@ -173,6 +186,36 @@ class ConsoleChannel:
             self._print(self.t._("（已选：{label}）").format(label=response.chosen))
         for reply in response.replies:
             self._print(self._render(reply))
+        with_buttons = [reply for reply in response.replies if reply.buttons]
+        if with_buttons:
+            self._pressable[user] = _flat(with_buttons[-1])
+        elif response.replies and not greeting:
+            self._pressable.pop(user, None)
+
+    async def _press(self, text: str) -> bool:
+        """A typed number for a button of the latest message with any: pressed here when it is
+        an action (a flow's last message, a pushed one); a question's choice is left to the
+        dispatcher, which maps the number to the conversation's choices. False: not a press."""
+        number = _typed_number(text)
+        persona = self.persona
+        if number is None or persona is None:
+            return False
+        buttons = self._pressable.get(persona.external_id)
+        if not buttons:
+            return False
+        if not 1 <= number <= len(buttons):
+            self._print(
+                self.t._("没有第 {number} 项。最近一条带按钮的消息可选 1–{last}。").format(
+                    number=number, last=len(buttons)
+                )
+            )
+            return True
+        button = buttons[number - 1]
+        if parse_action(button.data) is None:
+            return False
+        self._print(self.t._("（已选：{label}）").format(label=button.label))
+        await self._say(None, callback=button.data)
+        return True
 
     async def _console_command(self, text: str) -> bool:
         """`/as …` and `/whoami`, which only the console has; False for anything else."""
@@ -194,7 +237,7 @@ class ConsoleChannel:
                     ).format(key=args.strip())
                 )
             else:
-                await self._say("/start")
+                await self._say("/start", greeting=True)
             return True
         return False
 
@@ -405,6 +448,20 @@ class _LineReader:
             return input(prompt)
         line = self.stream.readline()
         return line if line else None
+
+
+def _flat(reply: Reply) -> list[Button]:
+    """The reply's buttons in the order `render` numbers them."""
+    return [button for row in reply.buttons for button in row]
+
+
+def _typed_number(text: str) -> int | None:
+    """`2` or the input method's full-width `２`; None for anything else."""
+    digits = text.strip().translate(FULL_WIDTH_DIGITS)
+    return int(digits) if digits.isascii() and digits.isdigit() else None
+
+
+FULL_WIDTH_DIGITS = str.maketrans("０１２３４５６７８９", "0123456789")
 
 
 def _settle(future: asyncio.Future[str | None], line: str | None) -> None:
