@@ -98,9 +98,9 @@ async def test_a_first_day_of_sick_absence_opens_no_duty_yet(
     ts = await seed_school(db)
     wang = await chat_as(db, clock, ts.staff["王芳"])
     await wang.steps("/absence 张小明", "病假", "今天")
-    assert "病假超过 2 个上学日仍未返校时，将为班主任生成立即家访任务。" in wang.text
+    assert "病假满 2 个上学日仍未返校时，将为班主任生成立即家访任务。" in wang.text
     await wang.press("确认")
-    assert "如病假超过 2 个上学日仍未返校" in wang.text
+    assert "如病假满 2 个上学日仍未返校" in wang.text
     assert "孩子返校后，请再发送 /absence 登记返校。" in wang.text
     assert len(await absences(db)) == 1
     assert await duties(db) == []
@@ -119,14 +119,18 @@ async def test_sick_absence_reported_on_its_third_school_day_opens_a_duty_at_onc
     assert (duty.teacher_id, duty.trigger) == (ts.staff["王芳"].id, DutyTrigger.SICK_ABSENCE)
 
 
-async def test_a_sick_absence_over_a_weekend_is_not_yet_past_two_school_days(
+async def test_a_sick_absence_over_a_weekend_is_due_on_its_second_school_day(
     db: Database, clock: FakeClock
 ) -> None:
     ts = await seed_school(db)
     wang = await chat_as(db, clock, ts.staff["王芳"])
-    # Friday 13th and Monday 16th: two school days.
-    await wang.steps("/absence 张小明", "病假", ">11月13日", "确认")
-    assert await duties(db) == []
+    # Friday 13th and Monday 16th: two school days (the weekend adds none), and 两天以上
+    # includes the second day.
+    await wang.steps("/absence 张小明", "病假", ">11月13日")
+    assert "至今缺课 2 个上学日" in wang.text
+    await wang.press("确认")
+    [duty] = await duties(db)
+    assert duty.trigger is DutyTrigger.SICK_ABSENCE
 
 
 async def test_a_running_absence_offers_to_record_the_return(
@@ -149,7 +153,7 @@ async def test_a_running_absence_offers_to_record_the_return(
     assert await duties(db) == []
 
 
-async def test_a_return_on_the_third_day_withdraws_the_duty_opened_that_morning(
+async def test_a_return_on_the_second_day_withdraws_the_duty_opened_that_morning(
     db: Database, clock: FakeClock
 ) -> None:
     ts = await seed_school(db)
@@ -157,15 +161,16 @@ async def test_a_return_on_the_third_day_withdraws_the_duty_opened_that_morning(
     clock.now = local("2026-11-12 10:00")
     wang = await chat_as(db, clock, ts.staff["王芳"])
     await wang.steps("/absence 张小明", "病假", "今天", "确认")
-    # Monday 06:30: Thursday, Friday and (counted ahead) Monday → a duty, announced at 07:00.
-    await run_at(db, ts.school, sick_absence_check, local("2026-11-16 06:30"))
+    # Friday 06:30: Thursday and (counted ahead) Friday → a duty, announced at 07:00.
+    await run_at(db, ts.school, sick_absence_check, local("2026-11-13 06:30"))
     assert len(await duties(db)) == 1
     [notice] = await outbox(db, kind="duty_new")
-    assert notice.due_at == local("2026-11-16 07:00")
-    # The child is back on Monday morning: two days missed, the duty is withdrawn unsent.
-    clock.now = local("2026-11-16 08:10")
+    assert notice.due_at == local("2026-11-13 07:00")
+    # The child is back on Friday morning: one day missed, the duty is withdrawn unsent.
+    clock.now = local("2026-11-13 06:50")
     await wang.steps("/absence 张小明", "已返校", "今天", "确认")
-    assert "共缺课 2 个上学日" in wang.text
+    assert "共缺课 1 个上学日" in wang.text
+    assert "缺课不满 2 个上学日" in wang.text
     assert "已撤销为这次病假生成的立即家访任务" in wang.text
     assert await duties(db) == []
     assert await outbox(db, kind="duty_new") == []

@@ -112,9 +112,18 @@ def test_days_missed_run_to_today_or_to_the_day_before_the_return(
 
 @pytest.mark.parametrize(
     ("missed", "threshold", "due"),
-    [(2, 2, False), (3, 2, True), (1, 1, False), (2, 1, True), (0, 2, False)],
+    [
+        # Seed 000: "学生因病缺课两天以上的……须立即家访". 以上 includes the number.
+        (1, 2, False),  # the first school day away
+        (2, 2, True),  # the second: 两天 is 两天以上
+        (3, 2, True),
+        (0, 1, False),
+        (1, 1, True),
+        (2, 3, False),
+        (3, 3, True),
+    ],
 )
-def test_a_sick_absence_needs_a_visit_only_past_the_threshold(
+def test_a_sick_absence_needs_a_visit_from_the_thresholds_day_on(
     missed: int, threshold: int, due: bool
 ) -> None:
     rules = SchoolRules(sick_absence_school_days=threshold)

@@ -73,17 +73,18 @@ async def home_visit(
 # -- the sick-absence check --------------------------------------------------------------------
 
 
-async def test_a_sick_absence_of_three_school_days_opens_exactly_one_duty(
+async def test_a_sick_absence_opens_exactly_one_duty_on_its_second_school_day(
     db: Database, clock: FakeClock
 ) -> None:
     ts = await seed_school(db)
     await bind(db, clock, ts.staff["王芳"])
-    await sick_absence(db, ts, "张小明", since=date(2026, 11, 12))  # Thursday
-    # Friday: two days; the weekend adds none.
+    await sick_absence(db, ts, "张小明", since=date(2026, 11, 13))  # Friday
+    # Friday: one day; the weekend adds none.
     for day in ("2026-11-13", "2026-11-14", "2026-11-15"):
         assert await run_at(db, ts.school, sick_absence_check, local(f"{day} 06:30")) == 0
     assert await duties(db) == []
-    # Monday: Thursday, Friday, Monday → past two school days. Then more runs change nothing.
+    # Monday: Friday and Monday → two school days, 两天以上 (以上 includes the second day).
+    # Then more runs change nothing.
     assert await run_at(db, ts.school, sick_absence_check, local("2026-11-16 06:30")) == 1
     for moment in ("2026-11-16 06:30", "2026-11-16 12:00", "2026-11-17 06:30"):
         assert await run_at(db, ts.school, sick_absence_check, local(moment)) == 0
@@ -106,16 +107,18 @@ async def test_the_sick_check_leaves_children_who_are_back_alone(
 ) -> None:
     ts = await seed_school(db)
     await sick_absence(db, ts, "李娜", since=date(2026, 11, 9), back_on=date(2026, 11, 12))
-    await sick_absence(db, ts, "王磊", since=date(2026, 11, 13))
+    await sick_absence(db, ts, "王磊", since=date(2026, 11, 16))  # today: one day so far
     assert await run_at(db, ts.school, sick_absence_check, local("2026-11-16 06:30")) == 0
     assert await duties(db) == []
 
 
 async def test_the_threshold_is_the_schools_rule(db: Database, clock: FakeClock) -> None:
     ts = await seed_school(db)
-    await sick_absence(db, ts, "王磊", since=date(2026, 11, 13))
-    rules = SchoolRules(sick_absence_school_days=1)
+    await sick_absence(db, ts, "王磊", since=date(2026, 11, 13))  # Friday and Monday: two days
+    rules = SchoolRules(sick_absence_school_days=3)
     await run_at(db, ts.school, sick_absence_check, local("2026-11-16 06:30"), rules)
+    assert await duties(db) == []
+    await run_at(db, ts.school, sick_absence_check, local("2026-11-16 06:30"))
     assert len(await duties(db)) == 1
 
 

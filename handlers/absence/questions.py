@@ -127,7 +127,7 @@ async def consequence(draft: AbsenceDraft, ctx: Context, pupil: Pupil) -> str:
         return ""
     missed = await missed_so_far(ctx, draft.since)
     if not duty_due_now(draft.kind, missed, ctx.rules):
-        return _("病假超过 {days} 个上学日仍未返校时，将为班主任生成立即家访任务。").format(
+        return _("病假满 {days} 个上学日仍未返校时，将为班主任生成立即家访任务。").format(
             days=ctx.rules.sick_absence_school_days
         )
     return await planned_duty_line(

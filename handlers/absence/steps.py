@@ -259,7 +259,7 @@ async def save_absence(draft: AbsenceDraft, ctx: Context) -> Transition:
         lines += await open_for(absence, pupil.student, ctx, with_reporter=True)
     else:
         lines.append(
-            _("如病假超过 {days} 个上学日仍未返校，系统会为班主任生成立即家访任务。").format(
+            _("如病假满 {days} 个上学日仍未返校，系统会为班主任生成立即家访任务。").format(
                 days=ctx.rules.sick_absence_school_days
             )
         )
@@ -308,7 +308,7 @@ async def save_return(draft: AbsenceDraft, ctx: Context) -> Transition:
             session=ctx.session, source_key=absence_source(absence.id or 0)
         ):
             lines.append(
-                _("缺课没有超过 {days} 个上学日，已撤销为这次病假生成的立即家访任务。").format(
+                _("缺课不满 {days} 个上学日，已撤销为这次病假生成的立即家访任务。").format(
                     days=ctx.rules.sick_absence_school_days
                 )
             )

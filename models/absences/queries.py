@@ -4,8 +4,9 @@ School days (pure): a weekday inside a semester `Term` and not inside a break `T
 that has entered no semester yet counts every weekday outside a break, so the rule still works
 before the calendar is imported. Make-up working days on weekends (调休) are not modelled.
 
-A sick absence triggers an immediate visit once the child has missed more than
-`rules.sick_absence_school_days` school days: counted from `since` through `today` (the child is
+A sick absence triggers an immediate visit once the child has missed
+`rules.sick_absence_school_days` school days or more (seed 000: 因病缺课两天以上; in Chinese
+rules 以上 includes the number, so the visit is due on the second school day): counted from `since` through `today` (the child is
 absent today while the absence is open), and only up to the day before `back_on` once the child is
 back. An unexcused absence and a flag trigger one at once.
 """
@@ -73,8 +74,8 @@ def days_missed(*, since: date, back_on: date | None, today: date, calendar: Sch
 
 
 def sick_visit_due(missed: int, rules: SchoolRules = DEFAULT_RULES) -> bool:
-    """因病缺课两天以上: more than the rule's number of school days missed."""
-    return missed > rules.sick_absence_school_days
+    """因病缺课两天以上: the rule's number of school days missed, or more (以上 includes it)."""
+    return missed >= rules.sick_absence_school_days
 
 
 def absence_source(absence_id: int) -> str:

@@ -25,7 +25,8 @@ class SchoolRules(BaseModel):
     duty_reminder_hours: int = 4
     #: Staff are told who to phone when no guardian acknowledged an incident in this time.
     ack_timeout_minutes: int = 10
-    #: A sick absence longer than this many school days triggers an immediate visit.
+    #: A sick absence of this many school days or more triggers an immediate visit (两天以上:
+    #: 以上 includes the number, so the visit is due on the second school day).
     sick_absence_school_days: int = 2
     #: Daily check for sick absences past that threshold (its messages wait for waking hours).
     sick_check_time: time = time(6, 30)

@@ -131,7 +131,7 @@ SICK_ABSENCE_CHECK = Job(
     name="sick_absence_check",
     func=sick_absence_check,
     schedule=daily_at(lambda rules: rules.sick_check_time),
-    describe="病假超过规定上学日数的学生：生成立即家访任务",
+    describe="病假满规定上学日数的学生：生成立即家访任务",
 )
 DUTY_REMINDERS = Job(
     name="duty_reminders",
