@@ -114,6 +114,8 @@ class UnchangedReads:
 
     async def read(self, version: int, key: Hashable, read: Callable[[], Awaitable[T]]) -> T:
         """`read()`'s value for `key`, kept while the counter is `version`."""
+        if self._version is not None and version < self._version:
+            return await read()  # an update that checked before the latest change: not kept
         if version != self._version or len(self._values) >= LIMIT:
             self._values.clear()
             self._version = version
