@@ -456,12 +456,10 @@ def _flat(reply: Reply) -> list[Button]:
 
 
 def _typed_number(text: str) -> int | None:
-    """`2` or the input method's full-width `２`; None for anything else."""
-    digits = text.strip().translate(FULL_WIDTH_DIGITS)
-    return int(digits) if digits.isascii() and digits.isdigit() else None
-
-
-FULL_WIDTH_DIGITS = str.maketrans("０１２３４５６７８９", "0123456789")
+    """`2`, or the input method's full-width `２` (`int` reads any decimal digits); None for
+    anything else."""
+    digits = text.strip()
+    return int(digits) if digits.isdecimal() else None
 
 
 def _settle(future: asyncio.Future[str | None], line: str | None) -> None:
