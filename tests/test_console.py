@@ -75,6 +75,14 @@ async def _chat(db: Database, clock: FakeClock, script: str) -> str:
     return out.getvalue()
 
 
+async def _run_console(db: Database, clock: FakeClock, script: str) -> str:
+    """The runner's console (the registry's flows and actions) on `db`, fed `script`."""
+    settings = Settings(database_url=db.url, school_name=SCHOOL, _env_file=None)
+    out = io.StringIO()
+    assert await run_console(settings, stdin=io.StringIO(script), stdout=out, clock=clock) == 0
+    return out.getvalue()
+
+
 @pytest.mark.parametrize(
     ("reply", "shown"),
     [
@@ -147,22 +155,17 @@ async def test_an_outbox_message_is_printed_with_whom_it_is_for(
 ) -> None:
     monkeypatch.setattr("bot.runner.all_flows", lambda: [PICK_FLOW])
     await seed_demo(db, school_name=SCHOOL, now=clock())
-    settings = Settings(database_url=db.url, school_name=SCHOOL, _env_file=None)
-    out = io.StringIO()
-    script = "/as A01\n/as T02\n/visit\n1\n"
-    assert await run_console(settings, stdin=io.StringIO(script), stdout=out, clock=clock) == 0
+    output = await _run_console(db, clock, "/as A01\n/as T02\n/visit\n1\n")
     # Piped input: delivery runs after each line, so the alert follows the line that caused it.
-    assert "已记录：上门家访\n[发给 赵丽华] 需要学校处理：上门家访\n" in out.getvalue()
+    assert "已记录：上门家访\n[发给 赵丽华] 需要学校处理：上门家访\n" in output
 
 
 async def test_the_runner_seeds_the_demo_school_into_an_empty_database(
     db: Database, clock: FakeClock
 ) -> None:
-    settings = Settings(database_url=db.url, school_name=SCHOOL, _env_file=None)
-    out = io.StringIO()
-    await run_console(settings, stdin=io.StringIO("/whoami\n"), stdout=out, clock=clock)
-    assert "已创建一所示范学校" in out.getvalue()
-    assert "您现在是 王芳（教职工，工号 T02）" in out.getvalue()
+    output = await _run_console(db, clock, "/whoami\n")
+    assert "已创建一所示范学校" in output
+    assert "您现在是 王芳（教职工，工号 T02）" in output
 
 
 # -- typing a number presses a button of the latest message that has any ----------------------
@@ -204,13 +207,6 @@ BUTTON_FLOW = Flow(
     commands=("submit",),
     allowed=lambda ctx: ctx.staff is not None,
 )
-
-
-async def _run_console(db: Database, clock: FakeClock, script: str) -> str:
-    settings = Settings(database_url=db.url, school_name=SCHOOL, _env_file=None)
-    out = io.StringIO()
-    assert await run_console(settings, stdin=io.StringIO(script), stdout=out, clock=clock) == 0
-    return out.getvalue()
 
 
 @pytest.fixture

@@ -10,24 +10,31 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def test_piped_run_seeds_the_demo_answers_help_and_exits_at_eof(tmp_path: Path) -> None:
+def run_bot(cwd: Path, lines: str, **settings: str) -> subprocess.CompletedProcess[str]:
+    """`python -m bot run` with piped `lines`, no messenger and the default database (its
+    `jiafang.db` in `cwd`), with `settings` added to the environment."""
     env = {
         key: value
         for key, value in os.environ.items()
         if not key.startswith("TELEGRAM_") and key != "DATABASE_URL"
     }
     env["PYTHONPATH"] = str(ROOT)
-    # The default database: `jiafang.db` in the working directory, created from nothing.
-    result = subprocess.run(
+    env.update(settings)
+    return subprocess.run(
         [sys.executable, "-m", "bot", "run"],
-        input="/help\n",
+        input=lines,
         capture_output=True,
         text=True,
-        cwd=tmp_path,
+        cwd=cwd,
         env=env,
         timeout=120,
         check=False,
     )
+
+
+def test_piped_run_seeds_the_demo_answers_help_and_exits_at_eof(tmp_path: Path) -> None:
+    # The default database: `jiafang.db` in the working directory, created from nothing.
+    result = run_bot(tmp_path, "/help\n")
     assert result.returncode == 0, result.stderr
     assert "已创建一所示范学校" in result.stdout
     assert "王芳老师，您好！" in result.stdout
@@ -62,24 +69,9 @@ NOTICE_TOUR = (
 
 
 def test_the_console_tour_approves_a_notice_and_a_parent_confirms_it(tmp_path: Path) -> None:
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith("TELEGRAM_") and key != "DATABASE_URL"
-    }
-    env["PYTHONPATH"] = str(ROOT)
     # No quiet hours: at night the pushed messages would (rightly) wait for the morning.
-    env["RULES__QUIET_START"] = env["RULES__QUIET_END"] = "00:00"
-    result = subprocess.run(
-        [sys.executable, "-m", "bot", "run"],
-        input="\n".join(NOTICE_TOUR) + "\n",
-        capture_output=True,
-        text=True,
-        cwd=tmp_path,
-        env=env,
-        timeout=180,
-        check=False,
-    )
+    quiet = {"RULES__QUIET_START": "00:00", "RULES__QUIET_END": "00:00"}
+    result = run_bot(tmp_path, "\n".join(NOTICE_TOUR) + "\n", **quiet)
     assert result.returncode == 0, result.stderr
     out = result.stdout
     # The approval request is pushed to 德育处 with numbered buttons, and "1" approves it.
