@@ -36,7 +36,7 @@ from models.conversations.store import (
 )
 from models.db.columns import utcnow
 from models.db.engine import Database
-from models.db.update_tx import UpdateTx
+from models.db.update_tx import AlreadyHandled, UpdateTx
 from models.outbox.tables import enqueue
 from models.roster.queries import account_for, current_school
 from models.school.rules import DEFAULT_RULES, SchoolRules
@@ -152,15 +152,16 @@ class Dispatcher:
         """One transaction: claim the update, read the user (or take the kept copy), route.
         Once it has committed, the user is kept with the conversation as it now stands."""
         channel, user_id = inbound.channel, inbound.user_id
-        async with self.db.update_session() as tx:
-            if inbound.update_key is not None and not await claim_update(
-                tx=tx, channel=channel, update_key=inbound.update_key
-            ):
-                return Response()
-            turn = await self.conversations.load(tx, channel, user_id, fresh=not cached)
-            ctx = await self._context(tx, inbound, now, turn)
-            response = await self._route(inbound, ctx, turn)
-            response.queued = ctx.queued > 0
+        try:
+            async with self.db.update_session() as tx:
+                if inbound.update_key is not None:
+                    await claim_update(tx=tx, channel=channel, update_key=inbound.update_key)
+                turn = await self.conversations.load(tx, channel, user_id, fresh=not cached)
+                ctx = await self._context(tx, inbound, now, turn)
+                response = await self._route(inbound, ctx, turn)
+                response.queued = ctx.queued > 0
+        except AlreadyHandled:
+            return Response()  # a redelivery: nothing saved, nothing said
         self.conversations.keep(turn)
         return response
 

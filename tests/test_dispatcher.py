@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
@@ -169,6 +170,25 @@ async def test_a_redelivered_update_is_handled_once(db: Database, clock: FakeClo
     again = await dispatcher.handle(_text(user, "小红", key="3", channel="telegram"))
     assert first.replies and not again.replies
     assert len(SAVED) == 1
+
+
+async def test_a_redelivered_button_press_moves_the_conversation_once(
+    db: Database, clock: FakeClock
+) -> None:
+    ts = await seed_school(db)
+    user = await bind(db, clock, ts.staff["王芳"], channel="telegram", external_id="78")
+    dispatcher = _dispatcher(db, clock)
+    await dispatcher.handle(_text(user, "/pick", key="1", channel="telegram"))
+    press = replace(_press(user, "c:red", channel="telegram"), update_key="2")
+    first = await dispatcher.handle(press)
+    again = await dispatcher.handle(press)
+    assert [r.text for r in first.replies] == ["名字？"]
+    assert not again.replies
+    async with db.session() as session:
+        conversation = (await session.exec(select(Conversation))).one()
+    assert (conversation.state, conversation.draft["colour"]) == ("name", "red")
+    done = await dispatcher.handle(_text(user, "小红", key="3", channel="telegram"))
+    assert done.replies[0].text == "好的：red 小红"
 
 
 async def test_a_failing_step_saves_nothing_and_keeps_the_conversation(

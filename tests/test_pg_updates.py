@@ -8,15 +8,28 @@ the same updates on its one kept connection in tests/test_update_session.py).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
+from dataclasses import replace
+from typing import Any
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import event, insert, text
 from sqlmodel import col, select
 
-from models.conversations.store import InboundSeen, claim_update
+from models.audit.tables import AuditEntry, audit
+from models.conversations.store import (
+    Conversation,
+    ConversationState,
+    InboundSeen,
+    StaleConversation,
+    claim_update,
+    store_conversation,
+)
+from models.db.columns import utcnow
 from models.db.engine import Database
 from models.db.pg_updates import KEPT
+from models.db.update_tx import AlreadyHandled
 
 pytestmark = pytest.mark.skipif(
     not os.environ.get("DATABASE_URL", "").startswith("postgres"),
@@ -76,3 +89,182 @@ async def test_many_updates_at_once_each_commit_and_few_connections_are_kept(
     assert sorted(await seen(db), key=int) == [str(k) for k in range(3 * KEPT)]
     # The rest went back to the pool (whose own idle connections are counted too).
     assert await update_backends(db) <= KEPT + 5
+
+
+# -- one round trip for a step that only moves a conversation on ------------------------------
+
+
+@pytest.fixture
+def statements(db: Database) -> list[str]:
+    """Every statement the server receives on connections taken from the pool from now on."""
+    sent: list[str] = []
+    logged: set[int] = set()
+
+    @event.listens_for(db.engine.sync_engine, "checkout")
+    def log_queries(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
+        driver = dbapi_connection.driver_connection
+        if id(driver) not in logged:
+            logged.add(id(driver))
+            driver.add_query_logger(lambda q: sent.append(q.query))
+
+    return sent
+
+
+async def logged(statements: list[str]) -> list[str]:
+    """The statements logged so far, then none (asyncpg calls its loggers soon after)."""
+    await asyncio.sleep(0.05)
+    found = list(statements)
+    statements.clear()
+    return found
+
+
+async def conversation_at(db: Database, state: str, version: int = 0) -> ConversationState:
+    async with db.update_session() as tx:
+        return await store_conversation(
+            tx=tx,
+            existing=None,
+            channel="telegram",
+            external_id="77",
+            chat_id="77",
+            flow="pick",
+            state=state,
+            draft={},
+            choices=[],
+            now=utcnow(),
+        )
+
+
+async def move(db: Database, existing: ConversationState, key: str, state: str) -> None:
+    async with db.update_session() as tx:
+        await claim_update(tx=tx, channel="telegram", update_key=key)
+        await store_conversation(
+            tx=tx,
+            existing=existing,
+            channel="telegram",
+            external_id="77",
+            chat_id="77",
+            flow="pick",
+            state=state,
+            draft={"colour": "red"},
+            choices=[["红", "c:red"]],
+            now=utcnow(),
+        )
+
+
+async def the_conversation(db: Database) -> Conversation:
+    async with db.session() as session:
+        return (await session.exec(select(Conversation))).one()
+
+
+async def test_a_step_that_only_moves_the_conversation_is_one_statement(
+    db: Database, statements: list[str]
+) -> None:
+    start = await conversation_at(db, "colour")
+    await logged(statements)
+
+    await move(db, start, "1", "name")
+
+    (sent,) = await logged(statements)
+    assert sent.startswith("SELECT claim_update_and_move_conversation(")
+    saved = await the_conversation(db)
+    assert (saved.state, saved.version, saved.draft, saved.choices) == (
+        "name",
+        1,
+        {"colour": "red"},
+        [["红", "c:red"]],
+    )
+    assert await seen(db) == ["1"]
+
+
+async def test_the_one_statement_step_refuses_a_redelivery_and_saves_nothing(
+    db: Database,
+) -> None:
+    start = await conversation_at(db, "colour")
+    await move(db, start, "1", "name")
+    moved = await the_conversation(db)
+
+    with pytest.raises(AlreadyHandled):
+        await move(db, replace(start, version=moved.version), "1", "done")
+
+    assert (await the_conversation(db)).state == "name"
+    assert await seen(db) == ["1"]
+
+
+async def test_the_one_statement_step_refuses_a_stale_copy_and_records_nothing(
+    db: Database,
+) -> None:
+    start = await conversation_at(db, "colour")
+    await move(db, start, "1", "name")
+
+    with pytest.raises(StaleConversation):
+        await move(db, start, "2", "done")  # read before the first move
+
+    assert (await the_conversation(db)).state == "name"
+    assert await seen(db) == ["1"]
+
+
+async def test_a_redelivery_handled_elsewhere_at_the_same_moment_undoes_the_move(
+    db: Database,
+) -> None:
+    start = await conversation_at(db, "colour")
+    async with db.session() as other:  # the other process has claimed it, not yet committed
+        await other.exec(
+            insert(InboundSeen).values(channel="telegram", update_key="9", seen_at=utcnow())
+        )
+        step = asyncio.create_task(move(db, start, "9", "name"))
+        await asyncio.sleep(0.3)  # the step waits on the other's claim
+        assert not step.done()
+    # The other committed: the step's insert fails on the unique key, undoing its move.
+    with pytest.raises(AlreadyHandled):
+        await step
+
+    saved = await the_conversation(db)
+    assert (saved.state, saved.version) == ("colour", 0)
+    assert await seen(db) == ["9"]
+
+
+async def test_held_writes_run_first_when_the_session_begins(
+    db: Database, statements: list[str]
+) -> None:
+    start = await conversation_at(db, "colour")
+    await logged(statements)
+
+    async with db.update_session() as tx:
+        await claim_update(tx=tx, channel="telegram", update_key="1")
+        # The session's first statement begins the transaction, after the held claim.
+        assert [r.update_key for r in (await tx.session.exec(select(InboundSeen))).all()] == ["1"]
+        await store_conversation(
+            tx=tx,
+            existing=start,
+            channel="telegram",
+            external_id="77",
+            chat_id="77",
+            flow="pick",
+            state="name",
+            draft={},
+            choices=[],
+            now=utcnow(),
+        )
+
+    # (SQLAlchemy's own statements go through asyncpg's prepared statements, which it does not
+    # log; the session read the held claim, so it ran after it.)
+    begin, claim, moved, commit = await logged(statements)
+    assert (begin, commit) == ("BEGIN;", "COMMIT;")
+    assert claim.startswith("INSERT INTO inbound_seen")
+    assert moved.startswith("UPDATE conversation")
+    assert (await the_conversation(db)).state == "name"
+
+
+async def test_a_refused_held_write_fails_the_session_that_begins(db: Database) -> None:
+    async with db.update_session() as tx:
+        await claim_update(tx=tx, channel="telegram", update_key="1")
+
+    with pytest.raises(AlreadyHandled):
+        async with db.update_session() as tx:
+            await claim_update(tx=tx, channel="telegram", update_key="1")
+            # A step that swallows the refusal: the update still saves nothing.
+            with contextlib.suppress(AlreadyHandled):
+                await audit(session=tx.session, actor="staff:1", action="redelivered")
+
+    async with db.session() as session:
+        assert (await session.exec(select(AuditEntry))).all() == []

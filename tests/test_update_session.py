@@ -16,6 +16,7 @@ from sqlmodel import SQLModel, col, select
 from models.audit.tables import AuditEntry, audit
 from models.conversations.store import InboundSeen, claim_update
 from models.db.engine import Database
+from models.db.update_tx import AlreadyHandled
 
 
 class Boom(Exception):
@@ -38,11 +39,15 @@ async def test_an_update_that_only_runs_fixed_statements_commits_them(db: Databa
     async with db.update_session() as tx:
         # On a SQLite file straight on sqlite3, on PostgreSQL on asyncpg: never through the pool.
         assert tx.direct
-        assert await claim_update(tx=tx, channel="telegram", update_key="1")
-    async with db.update_session() as tx:
-        assert not await claim_update(tx=tx, channel="telegram", update_key="1")
+        await claim_update(tx=tx, channel="telegram", update_key="1")
+    # A redelivery is refused (on PostgreSQL when the held insert is sent, at the end).
+    with pytest.raises(AlreadyHandled):
+        async with db.update_session() as tx:
+            await claim_update(tx=tx, channel="telegram", update_key="1")
+            await audit(session=tx.session, actor="staff:1", action="redelivered")
 
     assert await seen_keys(db) == ["1"]
+    assert await audit_actions(db) == []
 
 
 async def test_fixed_statements_and_the_sessions_own_commit_together(db: Database) -> None:
@@ -112,7 +117,7 @@ async def test_a_cancelled_update_saves_nothing(db: Database) -> None:
 
     assert await seen_keys(db) == []
     async with db.update_session() as tx:
-        assert await claim_update(tx=tx, channel="telegram", update_key="5")
+        await claim_update(tx=tx, channel="telegram", update_key="5")
     assert await seen_keys(db) == ["5"]
 
 

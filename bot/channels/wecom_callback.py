@@ -45,7 +45,7 @@ from bot.settings import Settings
 from models.conversations.store import claim_update
 from models.db.columns import utcnow
 from models.db.engine import Database
-from models.db.update_tx import UpdateTx
+from models.db.update_tx import AlreadyHandled, UpdateTx
 from models.wecom.tables import WecomInbox, WecomNonce
 
 log = logging.getLogger(__name__)
@@ -219,9 +219,13 @@ class _Endpoint:
             if not await claim_nonce(session=session, nonce=nonce, now=now):
                 log.warning("wecom callback refused: nonce replayed")
                 raise web.HTTPForbidden()
-            first = await claim_update(
-                tx=UpdateTx(session), channel=CALLBACK_CHANNEL, update_key=update_key
-            )
+            try:
+                await claim_update(
+                    tx=UpdateTx(session), channel=CALLBACK_CHANNEL, update_key=update_key
+                )
+                first = True
+            except AlreadyHandled:
+                first = False
             if first:
                 await keep(session=session, message=message, now=now)
         # Answer first (WeCom allows five seconds), then do the work.

@@ -14,8 +14,8 @@ from sqlmodel import Field, SQLModel, col
 
 from models.accounts.tables import ChannelAccount, PersonKind
 from models.db.columns import AwareDateTime, utcnow
-from models.db.driver_sql import DriverStatement
-from models.db.update_tx import UpdateTx
+from models.db.driver_sql import DriverBatch, DriverStatement
+from models.db.update_tx import AlreadyHandled, UpdateTx, WriteRefused
 from models.roster.tables import Guardian, Staff
 
 
@@ -65,7 +65,7 @@ class ConversationState:
     version: int
 
 
-class StaleConversation(Exception):
+class StaleConversation(WriteRefused):
     """The conversation row changed since it was read: the update must be handled again."""
 
 
@@ -107,10 +107,12 @@ _CLAIM = DriverStatement(
 )
 
 
-async def claim_update(*, tx: UpdateTx, channel: str, update_key: str) -> bool:
-    """Record an inbound update; False if it was recorded before (a redelivery)."""
+async def claim_update(*, tx: UpdateTx, channel: str, update_key: str) -> None:
+    """Record an inbound update. One recorded before (a redelivery) raises `AlreadyHandled`,
+    now or, on PostgreSQL, when the transaction begins or ends: either way, nothing of the
+    update is saved."""
     values = {"channel": channel, "update_key": update_key, "seen_at": utcnow()}
-    return await tx.run(_CLAIM, values) == 1
+    await tx.write_one(_CLAIM, values, AlreadyHandled)
 
 
 #: The conversation columns `ConversationState` is made of, in its field order.
@@ -202,6 +204,18 @@ _UPDATE = DriverStatement(
     ),
 )
 
+#: An update that only moves a conversation on, on PostgreSQL: its dedupe insert and its
+#: conversation move as one call (migration 0008 creates the function), in a transaction of its
+#: own. It moves the conversation only if the update was not handled before, then records the
+#: update; 1: handled before, 2: the conversation moved meanwhile (nothing saved either way).
+_CLAIM_AND_MOVE = DriverBatch(
+    sql="SELECT claim_update_and_move_conversation("
+    + ", ".join(f"${n}" for n in range(1, len(_CLAIM.parameters) + len(_UPDATE.parameters) + 1))
+    + ")",
+    statements=(_CLAIM, _UPDATE),
+    conflict_index=0,
+)
+
 
 async def load_snapshot(*, tx: UpdateTx, channel: str, external_id: str) -> Snapshot:
     """The account, the person behind it and the open conversation, in one round trip."""
@@ -237,7 +251,7 @@ async def store_conversation(
     values = {"flow": flow, "state": state, "draft": draft, "choices": choices, "updated_at": now}
     if existing is not None:
         version = existing.version + 1
-        changed = await tx.run(
+        await tx.write_one(
             _UPDATE,
             {
                 "conversation_id": existing.id,
@@ -245,9 +259,8 @@ async def store_conversation(
                 "version": version,
                 **values,
             },
+            StaleConversation,
         )
-        if changed != 1:
-            raise StaleConversation()
         return ConversationState(existing.id, flow, state, draft, choices, now, version)
     table = Conversation.__table__  # type: ignore[attr-defined]
     try:

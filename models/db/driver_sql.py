@@ -5,14 +5,15 @@ execution context, bound-value and result processing), several times what SQLite
 one-row insert or update on a local file. The few statements every update runs (the dedupe
 insert, the conversation update) are fixed, so on SQLite they are written once as SQL and run
 on the session's own connection, in its transaction: straight on the `sqlite3` connection in
-the dispatcher's transactions (`models.db.update_tx.UpdateTx.run`, where SQLite runs on the event
-loop; SQLAlchemy's statement logging does not see them), else with `exec_driver_sql` (about
+the dispatcher's transactions (`models.db.update_tx.UpdateTx.write_one`, where SQLite runs on the
+event loop; SQLAlchemy's statement logging does not see them), else with `exec_driver_sql` (about
 0.06 ms).
 
 Their values are converted exactly as SQLAlchemy would store them, by the columns' own types
 (`TypeEngine.bind_processor`), so rows written either way read back the same. On PostgreSQL the
-update transactions run them as asyncpg prepared statements (`run_on_asyncpg`); other sessions
-there run the Core statement the caller also provides.
+update transactions run them as asyncpg prepared statements (`run_on_asyncpg`), and where nothing
+else ran in the update, several of them as one (`DriverBatch`); other sessions there run the Core
+statement the caller also provides.
 """
 
 from __future__ import annotations
@@ -58,7 +59,7 @@ class DriverStatement:
         self, sqlite: sqlite3.Connection, session: AsyncSession, values: Mapping[str, Any]
     ) -> int:
         """The same, straight on the `sqlite3` connection whose transaction `session` is in
-        (`models.db.update_tx.UpdateTx.run`)."""
+        (`models.db.update_tx.UpdateTx.write_one`)."""
         dialect = session.get_bind().dialect
         return sqlite.execute(self.sql, self._converted(dialect, values)).rowcount
 
@@ -94,3 +95,51 @@ class DriverStatement:
             ]
             self._processors[dialect.name] = found
         return found
+
+
+@dataclass(eq=False)
+class DriverBatch:
+    """Fixed writes sent as one statement on PostgreSQL: `sql` calls a function (created by a
+    migration) with every statement's parameters in order, as $1, $2, …, and returns 0 when each
+    changed one row, else the 1-based index of the one that changed none, having saved
+    nothing. A unique violation raised by the function means the write at `conflict_index` met
+    a concurrent one (and nothing was saved either).
+
+    Which batch covers a run of held writes is looked up by the statements themselves
+    (`covering`): a batch is declared once, beside its statements, and nothing else names it.
+    """
+
+    sql: str
+    statements: tuple[DriverStatement, ...]
+    conflict_index: int
+
+    def __post_init__(self) -> None:
+        _BATCHES[tuple(id(statement) for statement in self.statements)] = self
+
+    @staticmethod
+    def covering(statements: tuple[DriverStatement, ...]) -> DriverBatch | None:
+        return _BATCHES.get(tuple(id(statement) for statement in statements))
+
+    async def run_on_asyncpg(
+        self,
+        connection: AsyncpgConnection,
+        dialect: Dialect,
+        values: Sequence[Mapping[str, Any]],
+    ) -> int | None:
+        """Run in a transaction of its own; the 0-based index of the write refused, or None."""
+        from asyncpg.exceptions import UniqueViolationError
+
+        arguments = [
+            argument
+            for statement, each in zip(self.statements, values, strict=True)
+            for argument in statement._converted(dialect, each)
+        ]
+        try:
+            refused: int = await connection.fetchval(self.sql, *arguments)
+        except UniqueViolationError:
+            return self.conflict_index
+        return None if refused == 0 else refused - 1
+
+
+#: Declared batches, by the identity of the statements each covers, in order.
+_BATCHES: dict[tuple[int, ...], DriverBatch] = {}

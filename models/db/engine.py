@@ -119,7 +119,7 @@ class Database:
 
         On SQLite run on the loop (`models.db.sqlite_inloop`), those transactions run on one
         connection kept for them: BEGIN IMMEDIATE and COMMIT go straight to SQLite, and so do
-        the fixed statements every update runs (`UpdateTx.run`). The session joins that
+        the fixed statements every update runs (`UpdateTx.write_one`). The session joins that
         transaction when a step first uses it, and then commits it. An update that only moves a
         conversation on never starts SQLAlchemy's connection and transaction machinery, which
         costs several times its SQL. On PostgreSQL, the same on a few kept connections

@@ -3,10 +3,12 @@ ended on the driver (asyncpg), the fixed statements run as prepared statements o
 
 Through the pool, an update paid for a checkout with its liveness ping (asyncpg's ping is a
 transaction of its own: three round trips), SQLAlchemy's transaction machinery and about 0.2 ms
-of SQLAlchemy per fixed statement. Here an update that only moves a conversation on costs
-BEGIN, the dedupe insert, the conversation update and COMMIT: four round trips, nothing else.
-A step that uses the session joins the same transaction (SQLAlchemy's asyncpg adapter is told
-that it has begun) and its commit ends it.
+of SQLAlchemy per fixed statement. Here a transaction begins only when something needs it
+(`models.db.update_tx`): an update that only moves a conversation on sends its dedupe insert and
+its conversation move as one statement, in a transaction of its own, and nothing else. A step
+that uses the session begins the transaction with its first statement: the connection's
+`begin` event runs BEGIN on the driver and the writes held so far, and SQLAlchemy's asyncpg
+adapter, told that the transaction has begun, runs the session in it; its commit ends it.
 
 A connection goes back to the kept ones only after a clean commit; after any error it is closed.
 One the server closed meanwhile (a restart) is noticed by the driver and replaced before use.
@@ -19,6 +21,8 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+from sqlalchemy import event
+from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -36,6 +40,19 @@ class _Kept:
         self.connection = connection
         self.adapter = adapter
         self.driver = adapter.driver_connection
+        #: The update whose transaction runs on this connection now.
+        self.tx: UpdateTx | None = None
+        sync = connection.sync_connection
+        assert sync is not None  # an open AsyncConnection has its sync connection
+        event.listen(sync, "begin", self._session_begins)
+
+    def _session_begins(self, _connection: Connection) -> None:
+        """A session's first statement on this connection is about to run: begin the update's
+        transaction first, with the writes it holds (in SQLAlchemy's greenlet, hence
+        `run_async`)."""
+        tx = self.tx
+        if tx is not None:
+            self.adapter.run_async(lambda _driver: tx.begin())
 
     async def begin(self) -> None:
         # The adapter's own BEGIN (asyncpg's `Transaction`), so that a session that joins later
@@ -69,14 +86,13 @@ class PgUpdateConnections:
         async def discard() -> None:
             await self._discard(kept, session)
 
+        tx = UpdateTx(session, asyncpg=kept.driver, begin=kept.begin, unchanged=self._reads)
+        kept.tx = tx
         try:
-            await kept.begin()
-        except BaseException:
-            await discard()
-            raise
-        tx = UpdateTx(session, asyncpg=kept.driver, unchanged=self._reads)
-        async with driver_transaction(tx, commit=commit, discard=discard):
-            yield tx
+            async with driver_transaction(tx, commit=commit, discard=discard):
+                yield tx
+        finally:
+            kept.tx = None
         if len(self._free) < KEPT:
             self._free.append(kept)
         else:

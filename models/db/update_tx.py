@@ -1,11 +1,21 @@
 """One inbound update's transaction, as everything above the database sees it.
 
 `Database.update_session()` yields an `UpdateTx`: the ORM `session` for ordinary reads and
-writes, `run` for the few fixed statements every update runs (`models.db.driver_sql`), and
+writes, `write_one` for the few fixed statements every update runs (`models.db.driver_sql`), and
 `cached` for reads worth keeping. Where SQLite runs on the event loop, and on PostgreSQL, the
-transaction lives on a connection kept for updates and `run` uses the driver's connection
-directly (`models.db.engine`, `models.db.pg_updates`); that handle never leaves `models.db`.
-Elsewhere (an in-memory SQLite database) the same calls go through the session.
+transaction lives on a connection kept for updates and the fixed statements use the driver's
+connection directly (`models.db.engine`, `models.db.pg_updates`); that handle never leaves
+`models.db`. Elsewhere (an in-memory SQLite database) the same calls go through the session.
+
+**One round trip per step on PostgreSQL.** There a transaction begins only when something needs
+it: the session's first statement, or a fixed statement that cannot wait. Until then the fixed
+writes are held, in order. If nothing else ran, they are sent at the end as one statement, in a
+transaction of their own: the update's dedupe insert and its conversation move become one call
+(`DriverBatch`), one round trip instead of BEGIN, two statements and COMMIT. If the session
+begins first, the held writes run right after its BEGIN, before its own first statement, so
+the order of writes is always the order of the calls. A held write that changes no row raises
+its `failure` then (at the end, or when the session begins): nothing of the update is saved,
+as when it runs at once.
 
 The caches, and what makes each one stale, in one place:
 - **Once per update** (`cached(key, loader)`): a value read once serves the rest of the update
@@ -24,11 +34,12 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import AsyncIterator, Awaitable, Callable, Hashable, Mapping
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from models.db.driver_sql import DriverStatement
+from models.db.driver_sql import DriverBatch, DriverStatement
 from models.db.unchanged_reads import (
     KEPT_VERSION_SQL,
     KeptReads,
@@ -42,6 +53,21 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 
 
+class WriteRefused(Exception):
+    """A fixed write changed no row: nothing of the update is saved (a subclass says why)."""
+
+
+class AlreadyHandled(WriteRefused):
+    """The update was handled before (a redelivery): it must change nothing and say nothing."""
+
+
+@dataclass(frozen=True)
+class _Held:
+    statement: DriverStatement
+    values: Mapping[str, Any]
+    failure: type[WriteRefused]
+
+
 class UpdateTx:
     """The session of one update's transaction, its fixed statements and its caches."""
 
@@ -51,25 +77,93 @@ class UpdateTx:
         *,
         sqlite: sqlite3.Connection | None = None,
         asyncpg: AsyncpgConnection | None = None,
+        begin: Callable[[], Awaitable[None]] | None = None,
         unchanged: UnchangedReads | None = None,
     ) -> None:
         self.session = session
         self._sqlite = sqlite
         self._asyncpg = asyncpg
+        #: Begins the transaction on the driver; None: it has begun (or the session runs it).
+        self._begin = begin
         self._unchanged = unchanged
         self._once: dict[Hashable, Any] = {}
         self._kept_version: int | None = None
+        #: Fixed writes held until the transaction begins or ends (PostgreSQL).
+        self._held: list[_Held] = []
+        #: A held write's refusal, raised again at the end if a step caught it.
+        self._refused: WriteRefused | None = None
 
     @property
     def direct(self) -> bool:
         """Whether fixed statements go straight to the driver's connection."""
         return self._sqlite is not None or self._asyncpg is not None
 
-    async def run(self, statement: DriverStatement, values: Mapping[str, Any]) -> int:
-        """Run one of the fixed hot-path statements in this transaction; the rows it changed."""
+    async def write_one(
+        self,
+        statement: DriverStatement,
+        values: Mapping[str, Any],
+        failure: type[WriteRefused],
+    ) -> None:
+        """Run a fixed write that must change exactly one row, else `failure` is raised and
+        nothing of the update is saved: now, or, before PostgreSQL's transaction has begun,
+        when it begins or ends (see the module's docstring)."""
+        if self._begin is not None:
+            self._held.append(_Held(statement, values, failure))
+            return
+        if await self._run(statement, values) != 1:
+            raise failure()
+
+    async def begin(self) -> None:
+        """Begin the transaction on the driver, if it has not begun, and run the held writes
+        (PostgreSQL: when the session first needs the connection, or a write cannot wait)."""
+        begin, self._begin = self._begin, None
+        if begin is None:
+            return
+        await begin()
+        held, self._held = self._held, []
+        for write in held:
+            if await self._run(write.statement, write.values) != 1:
+                self._refused = write.failure()
+                raise self._refused
+
+    async def finish(self) -> None:
+        """Before the commit: send what is held (as one statement where a `DriverBatch` covers
+        it, in a transaction of its own), and raise a refusal a step may have swallowed."""
+        if self._refused is not None:
+            raise self._refused
+        if self._held and (self.session.new or self.session.dirty or self.session.deleted):
+            # Objects still to flush: their statements begin the transaction, the held writes
+            # run in it, and the session's commit ends it.
+            await self.session.flush()
+        held = self._held
+        if not held:
+            return
+        if self._asyncpg is None:
+            raise RuntimeError("writes are held only on PostgreSQL's update connections")
+        batch = DriverBatch.covering(tuple(write.statement for write in held))
+        if batch is None and len(held) > 1:
+            await self.begin()
+            return
+        # One statement, in a transaction of its own: the transaction never begins.
+        self._held, self._begin = [], None
+        if batch is None:
+            (write,) = held
+            if await write.statement.run_on_asyncpg(self._asyncpg, self.session, write.values) != 1:
+                raise write.failure()
+            return
+        dialect = self.session.get_bind().dialect
+        refused = await batch.run_on_asyncpg(
+            self._asyncpg, dialect, [write.values for write in held]
+        )
+        if refused is not None:
+            raise held[refused].failure()
+
+    async def _run(self, statement: DriverStatement, values: Mapping[str, Any]) -> int:
+        """Run one of the fixed statements in this transaction; the rows it changed."""
         if self._sqlite is not None:
             return statement.run_on_sqlite(self._sqlite, self.session, values)
         if self._asyncpg is not None:
+            await self.begin()
             return await statement.run_on_asyncpg(self._asyncpg, self.session, values)
         return await statement.run(self.session, values)
 
@@ -94,7 +188,10 @@ class UpdateTx:
         return value
 
     async def _version_of_kept(self) -> int:
-        """The kept tables' change counter, read once in this update's transaction."""
+        """The kept tables' change counter, read once in this update (on PostgreSQL before the
+        transaction has begun, a statement of its own: a counter read a moment earlier keeps
+        nothing that a later write could make stale, since values read under it are dated
+        by it)."""
         if self._kept_version is None:
             if self._sqlite is not None:
                 self._kept_version = data_version(self._sqlite)
@@ -112,14 +209,16 @@ async def driver_transaction(
     commit: Callable[[], Awaitable[None]],
     discard: Callable[[], Awaitable[None]],
 ) -> AsyncIterator[UpdateTx]:
-    """Yield `tx`, whose transaction the driver has begun on a kept connection. At the end the
-    session commits it if a step joined it, else `commit` does; after any error the session
+    """Yield `tx`, whose transaction runs on a kept connection (begun by the driver, or on
+    PostgreSQL when first needed). At the end the held writes are sent (`UpdateTx.finish`), then
+    the session commits if a step joined, else `commit` does; after any error the session
     rolls back, `discard` rolls back what is left and gives the connection up, and the error is
     raised: all or nothing (SQLite on the loop, and PostgreSQL's update connections)."""
     session = tx.session
     try:
         try:
             yield tx
+            await tx.finish()
         except BaseException:
             if session.in_transaction():
                 await session.rollback()
