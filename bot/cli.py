@@ -52,6 +52,20 @@ def _parser() -> argparse.ArgumentParser:
     )
     roster_import.add_argument("--school", help="school name (default: SCHOOL_NAME)")
 
+    calendar = sub.add_parser("calendar", help="the school calendar (校历)")
+    calendar_sub = calendar.add_subparsers(dest="calendar_command", required=True, metavar="ACTION")
+    calendar_import = calendar_sub.add_parser(
+        "import",
+        help="import the school year's calendar from a .xlsx (sheet 校历) or .csv file",
+    )
+    calendar_import.add_argument("file", type=Path, help="校历.xlsx or 校历.csv")
+    calendar_import.add_argument("--school", help="school name (default: SCHOOL_NAME)")
+    calendar_show = calendar_sub.add_parser("show", help="print this school year's calendar")
+    calendar_show.add_argument("--school", help="school name (default: SCHOOL_NAME)")
+    calendar_show.add_argument(
+        "--today", type=_date, help="show the school year of this day (default: today)"
+    )
+
     invites = sub.add_parser("invites", help="print one-time invite codes and Telegram links")
     invites.add_argument("--format", choices=["table", "csv"], default="table")
     invites.add_argument("--role", choices=["all", "staff", "guardian"], default="all")
@@ -160,6 +174,12 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         from bot.roster.importer import run_import
 
         return asyncio.run(run_import(settings, args.files, school_name=args.school))
+    if command == "calendar":
+        from bot.calendar_cli import run_calendar_import, run_calendar_show
+
+        if args.calendar_command == "import":
+            return asyncio.run(run_calendar_import(settings, args.file, school_name=args.school))
+        return asyncio.run(run_calendar_show(settings, school_name=args.school, today=args.today))
     if command == "invites":
         from bot.roster.invites import print_invites
 

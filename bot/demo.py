@@ -32,9 +32,12 @@ from bot.settings import Settings
 from models.db.columns import utcnow
 from models.db.engine import Database
 from models.db.migrate import upgrade
+from models.roster.head_history import record_heads
 from models.roster.tables import Guardian, Staff, Student, StudentGuardian, Teaching
 from models.school.calendar import month_bounds, school_year_start
-from models.school.tables import Group, GroupCoach, GroupMember, School, SchoolClass, Term, TermKind
+from models.school.calendar_sheet import parse_calendar
+from models.school.calendar_store import replace_calendar
+from models.school.tables import Group, GroupCoach, GroupMember, School, SchoolClass
 from models.visits.tables import Visit, VisitCategory, VisitForm
 
 # -- seeding ---------------------------------------------------------------------------------
@@ -198,28 +201,12 @@ class _Seeder:
                 self._add(GroupMember(group_id=group_id, student_id=student_id))
 
     async def terms(self, today: date) -> None:
-        """This school year's two semesters and two breaks (typical dates; a school edits them)."""
-        start = school_year_start(today)
-        year = start.year
-        wanted = [
-            (TermKind.SEMESTER, "第一学期", start, date(year + 1, 1, 22)),
-            (TermKind.WINTER_BREAK, "寒假", date(year + 1, 1, 23), date(year + 1, 2, 22)),
-            (TermKind.SEMESTER, "第二学期", date(year + 1, 2, 23), date(year + 1, 7, 3)),
-            (TermKind.SUMMER_BREAK, "暑假", date(year + 1, 7, 4), date(year + 1, 8, 31)),
-        ]
-        query = select(Term).where(Term.school_id == self.school_id)
-        existing = {(t.kind, t.start_date) for t in (await self.session.exec(query)).all()}
-        for kind, name, first, last in wanted:
-            if (kind, first) not in existing:
-                self._add(
-                    Term(
-                        school_id=self.school_id,
-                        kind=kind,
-                        name=name,
-                        start_date=first,
-                        end_date=last,
-                    )
-                )
+        """This school year's calendar (typical dates; a school imports its own), through the
+        same sheet rules and store as `calendar import`."""
+        plan = parse_calendar(demo_calendar_rows(today), label="演示校历")
+        await replace_calendar(
+            session=self.session, school_id=self.school_id, plan=plan, actor="demo"
+        )
 
     async def visits(
         self,
@@ -319,6 +306,8 @@ async def seed_demo(db: Database, *, school_name: str, now: datetime) -> DemoSum
         students = await seeder.students(roster, classes)
         await seeder.guardians(roster, students)
         await seeder.team(roster, staff, students)
+        await session.flush()
+        await record_heads(session=session, school_id=seeder.school_id, today=today)
         await seeder.terms(today)
         await seeder.visits(staff, students, now=now, today=today)
         await session.flush()
@@ -393,3 +382,18 @@ async def run_demo_seed(settings: Settings, *, force: bool) -> int:
         f"输入 /as {summary.admin_no} 可切换为德育处{summary.admin}。"
     )
     return 0
+
+
+def demo_calendar_rows(today: date) -> list[tuple[int, list[str]]]:
+    """The demo school's 校历 for `today`'s school year, as a sheet's rows (header first)."""
+    start = school_year_start(today)
+    year = start.year
+    rows = [
+        ["类型", "名称", "开始日期", "结束日期"],
+        ["学年", f"{year}-{year + 1}学年", start.isoformat(), date(year + 1, 8, 31).isoformat()],
+        ["学期", "第一学期", start.isoformat(), date(year + 1, 1, 22).isoformat()],
+        ["寒假", "寒假", date(year + 1, 1, 23).isoformat(), date(year + 1, 2, 22).isoformat()],
+        ["学期", "第二学期", date(year + 1, 2, 23).isoformat(), date(year + 1, 7, 3).isoformat()],
+        ["暑假", "暑假", date(year + 1, 7, 4).isoformat(), date(year + 1, 8, 31).isoformat()],
+    ]
+    return list(enumerate(rows, start=1))

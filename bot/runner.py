@@ -188,6 +188,34 @@ async def ensure_school(
     return True
 
 
+async def calendar_warning(settings: Settings, db: Database, *, now: datetime) -> str | None:
+    """What to tell the operator when the school has no calendar for this school year."""
+    from handlers.calendar import no_calendar_text
+    from handlers.i18n import translator
+    from models.roster.queries import current_school
+    from models.school.calendar_store import stored_calendar
+
+    today = now.astimezone(settings.zone).date()
+    async with db.session() as session:
+        school = await current_school(session=session, name=settings.school_name)
+        if school is None:
+            return None
+        stored = await stored_calendar(session=session, school_id=school.id or 0)
+    if stored.covers(today):
+        return None
+    return no_calendar_text(translator("zh"), today)
+
+
+async def _log_calendar_warning(settings: Settings) -> None:
+    db = Database(settings.database_url)
+    try:
+        warning = await calendar_warning(settings, db, now=utcnow())
+    finally:
+        await db.dispose()
+    if warning is not None:
+        log.warning("%s", warning)
+
+
 async def run_console(
     settings: Settings,
     *,
@@ -201,6 +229,9 @@ async def run_console(
     db = Database(settings.database_url)
     try:
         await ensure_school(settings, db, now=clock(), out=stdout)
+        warning = await calendar_warning(settings, db, now=clock())
+        if warning is not None:
+            print(f"注意：{warning}", file=stdout or sys.stdout)
         dispatcher = build_dispatcher(settings, db, clock)
         console = ConsoleChannel(
             dispatcher, stdin=stdin, stdout=stdout, language=settings.default_language
@@ -273,6 +304,8 @@ def run(settings: Settings) -> int:
     from models.db.migrate import upgrade  # imported here: alembic logs while it loads
 
     upgrade(settings.database_url)
+    if token or wecom:
+        asyncio.run(_log_calendar_warning(settings))
     if token:
         from bot.channels.telegram import ALLOWED_UPDATES, build_application
 

@@ -17,10 +17,12 @@ from zoneinfo import ZoneInfo
 from pydantic import BaseModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from handlers.calendar import no_calendar_text
 from handlers.chart import completion_chart
 from handlers.context import Context
 from handlers.flow import Flow
 from handlers.i18n import N_, Translator
+from handlers.quota import visits_name
 from handlers.types import Attachment, Inbound, Reply, Transition
 from models.db.columns import insert_ignoring_duplicates, utcnow
 from models.digest.queries import DigestFigures, TeacherPace, gather_digest
@@ -72,6 +74,10 @@ def digest_text(figures: DigestFigures, t: Translator, zone: ZoneInfo) -> str:
     lines = [
         _("家访日报 · {school} · {date}").format(school=f.school_name, date=month_day(f.today, t)),
         "",
+    ]
+    if not f.has_calendar:
+        lines += [no_calendar_text(t, f.today), ""]
+    lines += [
         _("【需要关注】"),
     ]
     if not f.has_exceptions:
@@ -156,9 +162,13 @@ def digest_text(figures: DigestFigures, t: Translator, zone: ZoneInfo) -> str:
     if f.head_target:
         lines.append(
             _(
-                "完成情况 = 班主任本月记录的家访次数 / 本月指标 {target} 次；"
+                "完成情况 = 班主任本月{visits}次数 / 本月指标 {target} 次；"
                 "按进度截至昨日应完成 {expected} 次。"
-            ).format(target=f.head_target, expected=f.head_expected)
+            ).format(
+                visits=visits_name(t, f.routine_forms),
+                target=f.head_target,
+                expected=f.head_expected,
+            )
         )
     if not f.in_term:
         lines.append(_("本月没有上课日，不计每月指标。"))
@@ -169,13 +179,16 @@ def _pace_parts(pace: TeacherPace, t: Translator) -> list[str]:
     parts = []
     if pace.visits is not None and pace.visits_behind:
         parts.append(
-            t._("家访 {done}/{target}，按进度应完成 {expected} 次").format(
-                done=pace.visits.done, target=pace.visits.target, expected=pace.visits_expected
+            t._("{visits} {done}/{target}，按进度应完成 {expected} 次").format(
+                visits=visits_name(t, pace.routine_forms),
+                done=pace.visits.done,
+                target=pace.visits.target,
+                expected=pace.visits_expected,
             )
         )
     if pace.contacts_behind:
         parts.append(
-            t._("联系家庭 {done}/{target}，按进度应联系 {expected} 户").format(
+            t._("联系家长 {done}/{target} 人次，按进度应联系 {expected} 人次").format(
                 done=pace.contacts.done,
                 target=pace.contacts.target,
                 expected=pace.contacts_expected,

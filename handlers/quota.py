@@ -11,6 +11,7 @@ from collections.abc import Sequence
 
 from pydantic import BaseModel
 
+from handlers.calendar import no_calendar_text
 from handlers.context import Context
 from handlers.flow import Flow, is_staff
 from handlers.i18n import N_, Translator
@@ -21,10 +22,11 @@ from models.quota.standing import (
     MonthStanding,
     Pupil,
     TeacherStanding,
-    teacher_standing,
+    school_standing,
 )
 from models.school.rules import SchoolRules
 from models.school.tables import TermKind
+from models.visits.tables import FORM_LABELS, VisitForm
 
 #: At most this many names in a list; the rest is summed up as "等 N 人".
 NAMES_SHOWN = 20
@@ -60,12 +62,22 @@ def _state(t: Translator, tally: Tally, *, behind: bool, expected: str, over: bo
     return ""
 
 
+def visits_name(t: Translator, forms: Sequence[str]) -> str:
+    """What the visit quota counts, in words: 上门家访, or 家访（上门家访、家长来访）."""
+    if tuple(forms) == (VisitForm.HOME.value,):
+        return t._("上门家访")
+    named = t._("、").join(t._(FORM_LABELS[VisitForm(form)]) for form in forms)
+    return t._("家访（{forms}）").format(forms=named)
+
+
 def month_lines(t: Translator, month: MonthStanding) -> list[str]:
     lines: list[str] = []
     if month.visits is not None:
         visits = month.visits
         lines.append(
-            t._("本月家访 {done}/{target}").format(done=visits.done, target=visits.target)
+            t._("本月{visits} {done}/{target}").format(
+                visits=visits_name(t, month.routine_forms), done=visits.done, target=visits.target
+            )
             + _state(
                 t,
                 visits,
@@ -76,12 +88,12 @@ def month_lines(t: Translator, month: MonthStanding) -> list[str]:
         )
     contacts = month.contacts
     lines.append(
-        t._("本月联系家长 {done}/{target} 户").format(done=contacts.done, target=contacts.target)
+        t._("本月联系家长 {done}/{target} 人次").format(done=contacts.done, target=contacts.target)
         + _state(
             t,
             contacts,
             behind=month.contacts_behind,
-            expected=t._("{count} 户").format(count=month.contacts_expected),
+            expected=t._("{count} 人次").format(count=month.contacts_expected),
             over=month.remaining_days == 0,
         )
     )
@@ -93,8 +105,11 @@ def break_lines(t: Translator, standing: BreakStanding, *, with_class: bool) -> 
     lines: list[str] = []
     if standing.visits is not None:
         lines.append(
-            t._("{season}家访 {done}/{target}").format(
-                season=season, done=standing.visits.done, target=standing.visits.target
+            t._("{season}{visits} {done}/{target}").format(
+                season=season,
+                visits=visits_name(t, standing.routine_forms),
+                done=standing.visits.done,
+                target=standing.visits.target,
             )
             + (t._("（已完成）") if standing.visits.met else "")
         )
@@ -119,7 +134,7 @@ def head_lines(t: Translator, standing: TeacherStanding, rules: SchoolRules) -> 
     coverage = standing.coverage
     if coverage is not None:
         lines.append(
-            t._("本学年遍访（{classes}）{done}/{target} 人").format(
+            t._("本学年亲自上门遍访（{classes}）{done}/{target} 人").format(
                 classes=t._("、").join(standing.classes), done=coverage.done, target=coverage.target
             )
             + (t._("（已完成）") if coverage.met and coverage.target else "")
@@ -136,6 +151,14 @@ def head_lines(t: Translator, standing: TeacherStanding, rules: SchoolRules) -> 
             t._("重点家访：特殊类型学生 {done}/{target} 人已完成（{rule}）").format(
                 done=key.done, target=key.target, rule=rule
             )
+        )
+    semester = standing.semester
+    if semester is not None:
+        lines.append(
+            t._("本学期已联系家长 {done}/{target} 人").format(
+                done=semester.done, target=semester.target
+            )
+            + (t._("（已完成）") if semester.met and semester.target else "")
         )
     left = standing.left_behind
     if left is not None:
@@ -161,13 +184,20 @@ def quota_text(t: Translator, standing: TeacherStanding | None, rules: SchoolRul
         lines += head_lines(t, standing, rules)
         if standing.unvisited:
             lines.append(
-                t._("本学年尚未家访的学生（{count} 人）：{names}").format(
+                t._("本学年您尚未亲自上门家访的学生（{count} 人）：{names}").format(
                     count=len(standing.unvisited),
                     names=name_list(t, standing.unvisited, with_class=with_class),
                 )
             )
         elif standing.coverage is not None and standing.coverage.target:
-            lines.append(t._("本班学生本学年都已家访过。"))
+            lines.append(t._("本班学生本学年您都已亲自上门家访过。"))
+        if standing.semester_missing:
+            lines.append(
+                t._("本学期尚未联系家长的学生（{count} 人）：{names}").format(
+                    count=len(standing.semester_missing),
+                    names=name_list(t, standing.semester_missing, with_class=with_class),
+                )
+            )
     lines.append(t._("发送 /visit 记录家访。"))
     return "\n".join(lines)
 
@@ -175,10 +205,17 @@ def quota_text(t: Translator, standing: TeacherStanding | None, rules: SchoolRul
 async def start(inbound: Inbound, draft: QuotaDraft, ctx: Context, args: str) -> Transition:
     if ctx.staff is None:  # `allowed` lets only staff in
         return Transition.end(Reply(ctx.t._(QUOTA_FLOW.refusal)))
-    standing = await teacher_standing(
-        session=ctx.session, staff=ctx.staff, day=ctx.today, rules=ctx.rules
+    school = await school_standing(
+        session=ctx.session,
+        school_id=ctx.staff.school_id,
+        day=ctx.today,
+        rules=ctx.rules,
+        staff_ids=[ctx.staff.id or 0],
     )
-    return Transition.end(Reply(quota_text(ctx.t, standing, ctx.rules)))
+    text = quota_text(ctx.t, school.teachers[0] if school.teachers else None, ctx.rules)
+    if not school.has_calendar:
+        text = no_calendar_text(ctx.t, ctx.today) + "\n\n" + text
+    return Transition.end(Reply(text))
 
 
 QUOTA_FLOW = Flow(

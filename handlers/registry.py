@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from handlers.absence import ABSENCE_FLOW
 from handlers.actions import Action
+from handlers.calendar import CALENDAR_FLOW
 from handlers.digest import DIGEST_FLOW
 from handlers.flag import FLAG_FLOW
 from handlers.flow import Flow
@@ -31,6 +32,7 @@ def all_flows() -> list[Flow]:
         FLAG_FLOW,
         PENDING_FLOW,
         QUOTA_FLOW,
+        CALENDAR_FLOW,
         DIGEST_FLOW,
         NOTICE_FLOW,
         NOTICES_FLOW,

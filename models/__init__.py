@@ -18,8 +18,26 @@ from models.notices.tables import (
 from models.notices.tracking import NoticeChase, NoticeProgress
 from models.outbox.media import Media
 from models.outbox.tables import OutboxMessage, OutboxStatus
-from models.roster.tables import Guardian, Staff, StaffRole, Student, StudentGuardian, Teaching
-from models.school.tables import Group, GroupCoach, GroupMember, School, SchoolClass, Term, TermKind
+from models.roster.tables import (
+    Guardian,
+    Staff,
+    StaffRole,
+    Student,
+    StudentGuardian,
+    StudentHead,
+    Teaching,
+)
+from models.school.tables import (
+    CalendarDay,
+    CalendarDayKind,
+    Group,
+    GroupCoach,
+    GroupMember,
+    School,
+    SchoolClass,
+    Term,
+    TermKind,
+)
 from models.visits.tables import Visit, VisitCategory, VisitForm
 from models.wecom.tables import WecomInbox, WecomNonce, WecomToken
 
@@ -27,6 +45,8 @@ __all__ = [
     "Absence",
     "AbsenceKind",
     "AuditEntry",
+    "CalendarDay",
+    "CalendarDayKind",
     "ChannelAccount",
     "Conversation",
     "Duty",
@@ -60,6 +80,7 @@ __all__ = [
     "StaffRole",
     "Student",
     "StudentGuardian",
+    "StudentHead",
     "Teaching",
     "Term",
     "TermKind",

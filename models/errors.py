@@ -15,3 +15,11 @@ class RosterError(JiafangError):
     def __init__(self, problems: list[str]) -> None:
         self.problems = problems
         super().__init__("\n".join(problems))
+
+
+class CalendarError(JiafangError):
+    """A school calendar (校历) cannot be imported; carries every problem found."""
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = problems
+        super().__init__("\n".join(problems))

@@ -7,13 +7,13 @@ from datetime import date
 import pytest
 
 from models.absences.queries import (
-    SchoolCalendar,
     days_missed,
     duty_due_now,
     school_days,
     sick_visit_due,
 )
 from models.absences.tables import AbsenceKind
+from models.school.calendar import SchoolCalendar
 from models.school.rules import SchoolRules
 from models.school.tables import Term, TermKind
 

@@ -22,6 +22,7 @@ from models.db.engine import Database
 from models.roster.queries import accounts_of, staff_with_role
 from models.roster.tables import StaffRole
 from tests.helpers.clock import FakeClock
+from tests.helpers.factories import seed_school
 
 SCHOOL = "示范小学"
 FORMS = {"home": "上门家访", "parent_came": "家长来访"}
@@ -166,6 +167,17 @@ async def test_the_runner_seeds_the_demo_school_into_an_empty_database(
     output = await _run_console(db, clock, "/whoami\n")
     assert "已创建一所示范学校" in output
     assert "您现在是 王芳（教职工，工号 T02）" in output
+    assert "校历" not in output  # the demo's calendar is seeded through the import
+
+
+async def test_the_runner_says_when_the_school_has_no_calendar(
+    db: Database, clock: FakeClock
+) -> None:
+    await seed_school(db)  # a roster imported, nothing else
+    settings = Settings(database_url=db.url, school_name="测试小学", _env_file=None)
+    out = io.StringIO()
+    assert await run_console(settings, stdin=io.StringIO(""), stdout=out, clock=clock) == 0
+    assert "注意：本校还没有导入2026-2027学年的校历" in out.getvalue()
 
 
 # -- typing a number presses a button of the latest message that has any ----------------------

@@ -27,7 +27,7 @@ from models.roster.tables import Staff
 from models.visits.tables import VisitCategory, VisitForm
 from tests.helpers import factories
 from tests.helpers.clock import FakeClock
-from tests.helpers.digest import ZONE, local, nov, seed_digest_school
+from tests.helpers.digest import ZONE, add_data_set, local, nov, seed_digest_school
 from tests.helpers.factories import bind, seed_school
 from tests.helpers.visits import ChatUser, visit_dispatcher
 
@@ -73,11 +73,13 @@ async def test_the_digest_of_a_fixed_data_set_has_the_hand_counted_figures(
         VisitCategory.IMMEDIATE: 1,
     }
     assert figures.classes == [
-        ClassCompletion("三(1)班", "李强", done=4, target=10),
+        # 上门家访 only (seed 000 §二.1: 有计划地上门访问): 李强's call to 周杰 and 孙丽's
+        # call and parents' visit on the 15th are contacts, not visits.
+        ClassCompletion("三(1)班", "李强", done=3, target=10),
         ClassCompletion("三(2)班", "王芳", done=6, target=10),
-        ClassCompletion("四(1)班", "孙丽", done=10, target=10),
+        ClassCompletion("四(1)班", "孙丽", done=8, target=10),
     ]
-    assert [c.percent for c in figures.classes] == [40, 60, 100]
+    assert [c.percent for c in figures.classes] == [30, 60, 80]
     assert (figures.head_target, figures.head_expected) == (10, 5)
 
 
@@ -91,8 +93,8 @@ async def test_teachers_behind_pace_are_listed_furthest_behind_first(
     assert [p.name for p in behind] == ["钱进", "李强"]
     coach, head = behind
     assert (coach.visits, coach.contacts, coach.contacts_expected) == (None, Tally(0, 8), 4)
-    assert (head.visits, head.visits_expected) == (Tally(4, 10), 5)
-    assert (head.contacts, head.contacts_expected) == (Tally(2, 8), 4)
+    assert (head.visits, head.visits_expected) == (Tally(3, 10), 5)
+    assert (head.contacts, head.contacts_expected) == (Tally(4, 8), 4)  # 人次, any form
 
 
 async def test_a_quiet_school_has_no_exceptions(db: Database, clock: FakeClock) -> None:
@@ -120,17 +122,17 @@ EXPECTED_TEXT = """\
   三(1)班 周杰（李强 记录，需学校协助）
   四(1)班 赵刚（孙丽 记录，需学校协助）
 · 本月进度落后的教师：2 人
-  钱进 联系家庭 0/8，按进度应联系 4 户
-  李强 家访 4/10，按进度应完成 5 次；联系家庭 2/8，按进度应联系 4 户
+  钱进 联系家长 0/8 人次，按进度应联系 4 人次
+  李强 上门家访 3/10，按进度应完成 5 次
 
 【昨日家访】11月15日，共 4 次
   按形式：上门家访 1 · 家长来访 1 · 电访 2
   按类别：常规 2 · 重点 1 · 立即 1
 
 【本月班主任家访完成情况】11月1日至11月15日
-  三(1)班 4/10 · 三(2)班 6/10
-  四(1)班 10/10
-完成情况 = 班主任本月记录的家访次数 / 本月指标 10 次；按进度截至昨日应完成 5 次。"""
+  三(1)班 3/10 · 三(2)班 6/10
+  四(1)班 8/10
+完成情况 = 班主任本月上门家访次数 / 本月指标 10 次；按进度截至昨日应完成 5 次。"""
 
 
 async def test_the_text_leads_with_exceptions_then_yesterday_then_the_month(
@@ -141,6 +143,19 @@ async def test_the_text_leads_with_exceptions_then_yesterday_then_the_month(
     text = digest_text(await digest_of(db, ts, clock()), translator("zh"), ZONE)
 
     assert text == EXPECTED_TEXT
+
+
+async def test_a_school_without_a_calendar_is_told_so_under_the_title(
+    db: Database, clock: FakeClock
+) -> None:
+    ts = await seed_school(db)
+    async with db.session() as session:
+        add_data_set(session, ts)
+
+    lines = digest_text(await digest_of(db, ts, clock()), translator("zh"), ZONE).splitlines()
+
+    assert lines[2].startswith("本校还没有导入2026-2027学年的校历：")
+    assert lines[3:5] == ["", "【需要关注】"]
 
 
 async def test_the_text_names_no_student_whose_problem_needs_no_one_to_act(

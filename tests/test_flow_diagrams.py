@@ -32,7 +32,7 @@ STATES: dict[str, type[StrEnum]] = {
 
 #: Commands answered at once (no step, so no state to draw): exempt, as long as they stay so.
 ANSWERED_AT_ONCE = frozenset(
-    {"incident_ack", "incident_phoned", "pending", "quota", "digest", "notices"}
+    {"incident_ack", "incident_phoned", "pending", "quota", "digest", "notices", "calendar"}
 )
 
 

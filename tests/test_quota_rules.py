@@ -8,7 +8,6 @@ import pytest
 
 from bot.settings import Settings
 from models.quota.rules import (
-    MonthlyTargets,
     MonthSpan,
     QuotaRole,
     Tally,
@@ -19,11 +18,13 @@ from models.quota.rules import (
     expected_so_far,
     is_left_behind,
     is_special,
+    key_visits_done,
     key_visits_met,
     month_end_reminder_day,
     month_span,
     monthly_visit_target,
     must_visit_in_break,
+    newly_taken_over,
     prorated,
     quota_role,
 )
@@ -73,7 +74,7 @@ def test_monthly_targets_come_from_the_schools_rules() -> None:
         monthly_visits_head_teacher=12, monthly_visits_subject_teacher=4, monthly_parent_contacts=9
     )
     assert monthly_visit_target(HEAD, rules) == 12
-    assert MonthlyTargets.from_rules(rules) == MonthlyTargets(12, 4, 9)
+    assert monthly_visit_target(SUBJECT, rules) == 4
 
 
 @pytest.mark.parametrize(
@@ -229,19 +230,57 @@ def test_special_type_and_left_behind_students_are_known_by_their_tags(
 
 
 @pytest.mark.parametrize(
-    ("kind", "tags", "visited_before", "listed"),
+    ("kind", "tags", "taken_over", "listed"),
     [
-        (WINTER, ["孤儿"], True, True),  # winter: every special-type student 必访
-        (WINTER, [], False, False),
-        (SUMMER, [], False, True),  # summer: newly taken over (never visited by the head)
-        (SUMMER, ["孤儿"], True, False),
-        (TermKind.SEMESTER, ["孤儿"], False, False),
+        # "重点家访……寒假期间为必访对象" (seed 000 §三.2): every special-type student in winter.
+        (WINTER, ["孤儿"], False, True),
+        (WINTER, [], True, False),
+        # "暑假期间,对新接班学生遍访一次" (§三.1): newly taken over, whatever their tags.
+        (SUMMER, [], True, True),
+        (SUMMER, ["孤儿"], False, False),
+        (TermKind.SEMESTER, ["孤儿"], True, False),
     ],
 )
 def test_the_must_visit_list_of_a_break(
-    kind: TermKind, tags: list[str], visited_before: bool, listed: bool
+    kind: TermKind, tags: list[str], taken_over: bool, listed: bool
 ) -> None:
-    assert must_visit_in_break(kind, tags=tags, visited_by_head_before=visited_before) is listed
+    assert must_visit_in_break(kind, tags=tags, taken_over=taken_over) is listed
+
+
+@pytest.mark.parametrize(
+    ("since", "taken_over"),
+    [
+        (None, False),  # recorded by the school's first import: long-standing
+        (date(2026, 8, 31), False),  # became head before this school year
+        (date(2026, 9, 1), True),
+        (date(2027, 3, 2), True),  # a head teacher changed mid-year
+        (date(2027, 7, 10), True),  # next year's roster imported in the summer
+    ],
+)
+def test_newly_taken_over_means_the_head_teacher_changed_this_school_year(
+    since: date | None, taken_over: bool
+) -> None:
+    """ "暑假期间,对新接班学生遍访一次" (seed 000 §三.1), for the school year from 1 Sep 2026."""
+    assert newly_taken_over(since, date(2026, 9, 1)) is taken_over
+
+
+@pytest.mark.parametrize(
+    ("key_routine", "routine", "done"),
+    [
+        (0, 0, 0),
+        (1, 1, 0),  # one 重点 visit alone is the year's routine visit
+        (0, 1, 0),
+        (1, 2, 1),  # a routine visit, then a key one: one key visit
+        (2, 2, 1),  # two key visits: the first is the routine one
+        (2, 3, 2),
+        (1, 5, 1),  # routine visits of the routine category do not add key visits
+    ],
+)
+def test_key_visits_are_counted_beyond_the_routine_visit(
+    key_routine: int, routine: int, done: int
+) -> None:
+    """ "班主任对每一名特殊类型学生在常规家访的基础上,每年增加1至2次家访" (seed 000 §三.2)."""
+    assert key_visits_done(key_routine=key_routine, routine=routine) == done
 
 
 @pytest.mark.parametrize(("key_visits", "met"), [(0, False), (1, True), (2, True)])

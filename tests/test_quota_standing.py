@@ -10,6 +10,8 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+import pytest
+
 from models.db.engine import Database
 from models.quota.rules import QuotaRole, Tally
 from models.quota.standing import (
@@ -18,17 +20,32 @@ from models.quota.standing import (
     school_standing,
     teacher_standing,
 )
+from models.school.rules import DEFAULT_RULES, SchoolRules
 from models.school.tables import SchoolClass, TermKind
-from models.visits.tables import VisitCategory
+from models.visits.tables import VisitCategory, VisitForm
 from tests.helpers import factories
 from tests.helpers.factories import seed_school
-from tests.helpers.quota import DAY, YEAR_2026, add_subject_teacher, add_terms, add_visits
+from tests.helpers.quota import (
+    DAY,
+    YEAR_2026,
+    add_subject_teacher,
+    add_terms,
+    add_visits,
+    move_student,
+    record_heads_on,
+)
 from tests.helpers.statements import counting_selects
 
 
-async def standing_of(db: Database, ts: factories.TestSchool, name: str, day: date = DAY) -> Any:
+async def standing_of(
+    db: Database,
+    ts: factories.TestSchool,
+    name: str,
+    day: date = DAY,
+    rules: SchoolRules = DEFAULT_RULES,
+) -> Any:
     async with db.session() as session:
-        return await teacher_standing(session=session, staff=ts.staff[name], day=day)
+        return await teacher_standing(session=session, staff=ts.staff[name], day=day, rules=rules)
 
 
 async def test_a_head_teacher_at_four_of_ten_on_the_fifteenth_is_behind_pace(
@@ -49,16 +66,51 @@ async def test_a_head_teacher_at_ten_of_ten_is_not_behind(db: Database) -> None:
     await add_visits(db, ts, "王芳", [*pupils, "张小明", "李娜"])
     standing = await standing_of(db, ts, "王芳")
     assert standing.month.visits == Tally(10, 10)
-    assert standing.month.contacts == Tally(8, 8)
+    assert standing.month.contacts == Tally(10, 8)  # 人次: every contact counts
     assert not standing.month.behind
     assert standing.month.met
 
 
-async def test_parent_contacts_count_families_not_records(db: Database) -> None:
+@pytest.mark.parametrize(
+    ("visits", "routine", "contacts"),
+    [
+        # "常规家访……有计划地上门访问" (seed 000 §二.1): only 上门家访 counts as a visit;
+        # "每月与学生家长的联系不少于8人次" (§二.4, 家访、信访、电话访): every contact, in 人次.
+        ([("张小明", VisitForm.HOME)], 1, 1),
+        ([("张小明", VisitForm.PHONE)], 0, 1),
+        ([("张小明", VisitForm.PHONE), ("张小明", VisitForm.PHONE)], 0, 2),  # one family, twice
+        ([("张小明", VisitForm.HOME), ("张小明", VisitForm.HOME)], 2, 2),
+        ([("李娜", VisitForm.LETTER), ("王磊", VisitForm.PARENT_CAME)], 0, 2),
+        ([("李娜", VisitForm.INVITED), ("王磊", VisitForm.HOME)], 1, 2),
+    ],
+)
+async def test_visits_count_routine_forms_and_contacts_count_every_contact(
+    db: Database, visits: list[tuple[str, VisitForm]], routine: int, contacts: int
+) -> None:
     ts = await seed_school(db)
-    await add_visits(db, ts, "王芳", ["张小明", "张小明", "李娜"])
+    for student, form in visits:
+        await add_visits(db, ts, "王芳", [student], form=form)
     standing = await standing_of(db, ts, "王芳")
-    assert (standing.month.visits.done, standing.month.contacts.done) == (3, 2)
+    assert (standing.month.visits.done, standing.month.contacts.done) == (routine, contacts)
+
+
+@pytest.mark.parametrize(
+    ("forms", "routine"),
+    [(("home",), 1), (("home", "parent_came"), 2), (("home", "parent_came", "invited"), 3)],
+)
+async def test_a_school_chooses_which_forms_count_as_routine_visits(
+    db: Database, forms: tuple[Any, ...], routine: int
+) -> None:
+    ts = await seed_school(db)
+    for student, form in (
+        ("张小明", VisitForm.HOME),
+        ("李娜", VisitForm.PARENT_CAME),
+        ("王磊", VisitForm.INVITED),
+        ("刘洋", VisitForm.PHONE),
+    ):
+        await add_visits(db, ts, "王芳", [student], form=form)
+    standing = await standing_of(db, ts, "王芳", rules=SchoolRules(routine_forms=forms))
+    assert (standing.month.visits.done, standing.month.contacts.done) == (routine, 4)
 
 
 async def test_visits_of_another_month_or_after_the_day_do_not_count_for_the_month(
@@ -72,29 +124,31 @@ async def test_visits_of_another_month_or_after_the_day_do_not_count_for_the_mon
     assert standing.month.visits.done == 1
 
 
-async def test_the_class_coverage_lists_the_students_not_yet_visited_this_school_year(
+async def test_the_class_coverage_counts_only_the_head_teachers_own_home_visits(
     db: Database,
 ) -> None:
+    """ "每学年对班内每一名学生遍访一次" (seed 000 §三.1): the head teacher visits every student."""
     ts = await seed_school(db)
     await add_visits(db, ts, "王芳", ["张小明"], day=date(2026, 9, 3))
-    # A visit by another teacher reaches the household too; last school year's does not count.
-    await add_visits(db, ts, "李强", ["李娜"])
-    await add_visits(db, ts, "王芳", ["王磊"], day=date(2026, 6, 20))
+    await add_visits(db, ts, "李强", ["李娜"])  # another teacher's visit: not the head's 遍访
+    await add_visits(db, ts, "王芳", ["刘洋"], form=VisitForm.PHONE)  # a call is not a visit
+    await add_visits(db, ts, "王芳", ["王磊"], day=date(2026, 6, 20))  # last school year
     standing = await standing_of(db, ts, "王芳")
     assert standing.classes == ("三(2)班",)
-    assert standing.coverage == Tally(2, 6)
-    assert [p.name for p in standing.unvisited] == ["王磊", "刘洋", "陈静", "杨帆"]
+    assert standing.coverage == Tally(1, 6)
+    assert [p.name for p in standing.unvisited] == ["李娜", "王磊", "刘洋", "陈静", "杨帆"]
 
 
-async def test_key_visits_count_special_type_students_with_a_key_visit_this_year(
-    db: Database,
-) -> None:
+async def test_key_visits_count_beyond_the_routine_visit(db: Database) -> None:
+    """ "在常规家访的基础上,每年增加1至2次家访" (seed 000 §三.2)."""
     ts = await seed_school(db)
-    await add_visits(db, ts, "王芳", ["张小明"], category=VisitCategory.KEY)
-    await add_visits(db, ts, "王芳", ["王磊"], category=VisitCategory.ROUTINE)
+    # 张小明: a routine visit and a key one; 王磊: one key visit alone (the year's routine one).
+    await add_visits(db, ts, "王芳", ["张小明"], day=date(2026, 10, 8))
+    await add_visits(db, ts, "王芳", ["张小明", "王磊"], category=VisitCategory.KEY)
     standing = await standing_of(db, ts, "王芳")
     assert standing.key_visits == Tally(1, 2)
     assert [p.name for p in standing.key_missing] == ["王磊"]
+    assert standing.coverage == Tally(2, 6)  # both had their routine visit
 
 
 async def test_left_behind_childrens_parents_are_contacted_every_month(db: Database) -> None:
@@ -175,20 +229,39 @@ async def test_in_the_winter_break_a_subject_teacher_has_four_visits_and_no_list
 async def test_in_the_summer_a_head_teacher_visits_every_newly_taken_over_student(
     db: Database,
 ) -> None:
+    """ "暑假期间,对新接班学生遍访一次" (seed 000 §三.1): the students whose head teacher changed,
+    as the roster imports recorded it."""
     ts = await seed_school(db)
     await add_terms(db, ts, *YEAR_2026)
-    # 王芳 has known 张小明 and 李娜 since the spring; another teacher's visit does not count.
-    await add_visits(db, ts, "王芳", ["张小明", "李娜"], day=date(2027, 3, 10))
-    await add_visits(db, ts, "李强", ["王磊"], day=date(2027, 3, 10))
-    await add_visits(db, ts, "王芳", ["刘洋"], day=date(2027, 7, 10))
+    await record_heads_on(db, ts, date(2026, 9, 1))  # the school's first import
+    # Next year's roster, imported on 1 July: 李华 moves from 三(1)班 to 王芳's 三(2)班.
+    await move_student(db, ts, "李华", "三(2)班")
+    await record_heads_on(db, ts, date(2027, 7, 1))
+    # 王芳 has known her other pupils all year: visiting them is not the summer's list.
+    await add_visits(db, ts, "王芳", ["张小明"], day=date(2027, 7, 10))
     standing = await standing_of(db, ts, "王芳", date(2027, 7, 20))
     assert standing.on_break.kind == TermKind.SUMMER_BREAK
     assert standing.on_break.visits is None
-    assert standing.on_break.must_visit == Tally(1, 4)
-    assert [p.name for p in standing.on_break.pending] == ["王磊", "陈静", "杨帆"]
+    assert standing.on_break.must_visit == Tally(0, 1)
+    assert [p.name for p in standing.on_break.pending] == ["李华"]
+    await add_visits(db, ts, "王芳", ["李华"], day=date(2027, 7, 12), form=VisitForm.PHONE)
+    standing = await standing_of(db, ts, "王芳", date(2027, 7, 20))
+    assert standing.on_break.must_visit == Tally(0, 1)  # a call is not the visit
+    await add_visits(db, ts, "王芳", ["李华"], day=date(2027, 7, 15))
+    standing = await standing_of(db, ts, "王芳", date(2027, 7, 20))
+    assert standing.on_break.must_visit == Tally(1, 1)
     # July: term until the 3rd, so a pro-rated target of 1, and no month in August.
     assert standing.month.visits == Tally(0, 1)
     assert (await standing_of(db, ts, "王芳", date(2027, 8, 2))).month is None
+
+
+async def test_without_recorded_head_changes_nobody_is_newly_taken_over(db: Database) -> None:
+    ts = await seed_school(db)
+    await add_terms(db, ts, *YEAR_2026)
+    await record_heads_on(db, ts, date(2026, 9, 1))
+    await record_heads_on(db, ts, date(2027, 7, 1))  # the same roster again: nothing changed
+    standing = await standing_of(db, ts, "王芳", date(2027, 7, 20))
+    assert standing.on_break.must_visit == Tally(0, 0)
 
 
 async def test_in_the_summer_a_subject_teacher_has_six_visits(db: Database) -> None:
@@ -267,3 +340,25 @@ async def test_nobody_is_behind_pace_on_a_day_outside_term_time(db: Database) ->
         )
     assert {t.name for t in last_day.behind_pace()} == {"王芳", "李强", "孙丽", "钱进"}
     assert winter.behind_pace() == []
+
+
+async def test_every_students_parents_are_contacted_once_a_semester(db: Database) -> None:
+    """ "建立每学期至少一次联系学生家长……的家访长效工作机制" (seed 003): any form, any teacher."""
+    ts = await seed_school(db)
+    await add_terms(db, ts, *YEAR_2026)
+    await add_visits(db, ts, "李强", ["张小明"], day=date(2026, 10, 5), form=VisitForm.PHONE)
+    await add_visits(db, ts, "王芳", ["李娜"], day=date(2026, 9, 2), form=VisitForm.LETTER)
+    await add_visits(db, ts, "王芳", ["王磊"], day=date(2026, 6, 20))  # last school year
+    standing = await standing_of(db, ts, "王芳")
+    assert standing.semester == Tally(2, 6)
+    assert [p.name for p in standing.semester_missing] == ["王磊", "刘洋", "陈静", "杨帆"]
+    # The spring semester starts afresh; a break has no semester rule.
+    spring = await standing_of(db, ts, "王芳", date(2027, 3, 1))
+    assert spring.semester == Tally(0, 6)
+    assert (await standing_of(db, ts, "王芳", date(2027, 2, 1))).semester is None
+
+
+async def test_without_a_calendar_there_is_no_semester_rule(db: Database) -> None:
+    ts = await seed_school(db)
+    standing = await standing_of(db, ts, "王芳")
+    assert standing.semester is None and standing.semester_missing == ()

@@ -23,7 +23,14 @@ from scheduler.registry import all_jobs
 from tests.helpers import factories
 from tests.helpers.clock import FakeClock
 from tests.helpers.factories import bind, seed_school
-from tests.helpers.quota import YEAR_2026, add_subject_teacher, add_terms, add_visits
+from tests.helpers.quota import (
+    YEAR_2026,
+    add_subject_teacher,
+    add_terms,
+    add_visits,
+    move_student,
+    record_heads_on,
+)
 from tests.helpers.statements import counting_selects
 
 ZONE = ZoneInfo("Asia/Shanghai")
@@ -92,7 +99,7 @@ async def test_a_head_teacher_at_four_of_ten_on_the_fifteenth_is_nudged_and_one_
     assert await run(db, ts, weekly_nudge, local(MONDAY_15TH)) == 1
     [row] = await outbox_by_key(db)
     assert row.key == staff_key("weekly-nudge:2027-03-15", ts, "王芳")
-    assert "本月家访 4/10（按进度此时应有 5 次）" in row.payload["text"]
+    assert "本月上门家访 4/10（按进度此时应有 5 次）" in row.payload["text"]
     assert row.due_at == local(MONDAY_15TH)
 
 
@@ -121,7 +128,7 @@ async def test_a_coach_behind_on_parent_contacts_is_nudged_about_them_only(
     ts = await school_with_accounts(db, clock, "钱进")
     assert await run(db, ts, weekly_nudge, local(MONDAY_15TH)) == 1
     [row] = await outbox_by_key(db)
-    assert "本月联系家长 0/8 户（按进度此时应有 4 户）" in row.payload["text"]
+    assert "本月联系家长 0/8 人次（按进度此时应有 4 人次）" in row.payload["text"]
     assert "本月家访" not in row.payload["text"]
 
 
@@ -167,8 +174,8 @@ async def test_three_days_before_the_month_ends_those_still_short_are_reminded(
     assert row.key == staff_key("month-end:2026-11", ts, "王芳")
     text = row.payload["text"]
     assert "本月还有 4 天" in text
-    assert "本月家访 7/10，还差 3 次" in text
-    assert "本月联系家长 7/8 户，还差 1 户" in text
+    assert "本月上门家访 7/10，还差 3 次" in text
+    assert "本月联系家长 7/8 人次，还差 1 人次" in text
 
 
 async def test_no_month_end_reminder_when_the_months_term_days_are_over(
@@ -214,15 +221,14 @@ async def test_on_the_first_day_of_summer_only_teachers_with_something_to_do_hea
 ) -> None:
     ts = await school_with_accounts(db, clock, "王芳", "李强", "周婷")
     await add_terms(db, ts, *YEAR_2026)
-    # 李强 has visited every student of 三(1)班: nobody is new to him.
-    await add_visits(
-        db, ts, "李强", ["李华", "周杰", "吴迪", "郑爽", "冯雪", "陈晨"], day=date(2027, 3, 1)
-    )
-    await add_visits(db, ts, "王芳", ["张小明", "李娜"], day=date(2027, 3, 1))
+    # Next year's roster, imported on 1 July, moves 李华 from 李强's class to 王芳's.
+    await record_heads_on(db, ts, date(2026, 9, 1))
+    await move_student(db, ts, "李华", "三(2)班")
+    await record_heads_on(db, ts, date(2027, 7, 1))
     assert await run(db, ts, break_start_reminder, local(date(2027, 7, 4))) == 2
     rows = {row.key: row.payload["text"] for row in await outbox_by_key(db)}
     head = rows[staff_key("break-start:2027-07-04", ts, "王芳")]
-    assert "新接手的学生暑假期间每人至少家访一次，共 4 人：王磊、刘洋、陈静、杨帆" in head
+    assert "新接手的学生暑假期间每人至少家访一次，共 1 人：李华" in head
     assert "暑假家访指标：至少 6 次。" in rows[staff_key("break-start:2027-07-04", ts, "周婷")]
     assert staff_key("break-start:2027-07-04", ts, "李强") not in rows
 

@@ -6,6 +6,7 @@ from datetime import UTC, datetime, time
 from zoneinfo import ZoneInfo
 
 import pytest
+from pydantic import ValidationError
 
 from bot.settings import Settings
 from models.school.rules import SchoolRules, in_quiet_hours, next_waking_moment
@@ -58,3 +59,14 @@ def test_a_school_changes_its_rules_through_the_environment(
     assert rules.quiet_start == time(22, 30)
     assert rules.duty_due_hours == 12
     assert rules.ack_timeout_minutes == 10
+
+
+def test_the_routine_forms_are_a_setting_and_a_wrong_form_is_refused(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    assert Settings(_env_file=None).rules.routine_forms == ("home",)
+    monkeypatch.setenv("RULES__ROUTINE_FORMS", '["home", "parent_came"]')
+    assert Settings(_env_file=None).rules.routine_forms == ("home", "parent_came")
+    monkeypatch.setenv("RULES__ROUTINE_FORMS", '["home", "visit"]')
+    with pytest.raises(ValidationError):
+        Settings(_env_file=None)

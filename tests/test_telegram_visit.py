@@ -38,7 +38,7 @@ async def test_a_visit_logged_on_telegram_survives_a_restart_and_alerts_the_admi
     await tg.restart()  # a new Application and Dispatcher over the same database
     await tg.steps(TEACHER, *FULL_VISIT[4:])
     texts = await tg.press_label(TEACHER, "保存")
-    assert any("本月已家访 1/10 人次" in t for t in texts)
+    assert any("本月上门家访 1/10。" in t for t in texts)
     async with db.session() as session:
         (visit,) = (await session.exec(select(Visit))).all()
     assert (visit.visit_date, visit.form, visit.category, visit.met, visit.channel) == (

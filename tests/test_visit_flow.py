@@ -88,10 +88,17 @@ async def test_summary_card_shows_every_field_with_chinese_labels(
 async def test_save_reply_shows_progress_this_month(db: Database, clock: FakeClock) -> None:
     user, _ = await wang(db, clock)
     await user.steps(*FULL_VISIT, "保存")
-    assert "本月已家访 1/10 人次" in user.text
+    assert user.text.endswith("本月上门家访 1/10。")
     await user.steps(*FULL_VISIT, "保存")
     assert user.text.startswith("已保存。")
-    assert "本月已家访 2/10 人次" in user.text
+    assert user.text.endswith("本月上门家访 2/10。")
+    # A call is a contact, not a visit: the figure is the one /quota shows.
+    phoned = tuple("电访" if step == "上门家访" else step for step in FULL_VISIT)
+    await user.steps(*phoned, "保存")
+    assert user.text.endswith("本月上门家访 2/10。")
+    await user.send("/quota")
+    assert "本月上门家访 2/10" in user.text
+    assert "本月联系家长 3/8 人次" in user.text
 
 
 async def test_progress_uses_the_schools_own_monthly_target(db: Database, clock: FakeClock) -> None:
@@ -100,7 +107,7 @@ async def test_progress_uses_the_schools_own_monthly_target(db: Database, clock:
     dispatcher = Dispatcher(db, all_flows(), zone=ZONE, clock=clock, rules=rules)
     user = await chat_as(db, clock, ts.staff["王芳"], dispatcher)
     await user.steps(*FULL_VISIT, "保存")
-    assert "本月已家访 1/12 人次" in user.text
+    assert user.text.endswith("本月上门家访 1/12。")
 
 
 async def test_flagged_problem_queues_one_message_per_admin_account(

@@ -47,7 +47,7 @@ async def test_home_visit_example_asks_only_the_category_then_saves(
         "奶奶",
         "最近作业按时完成",
     )
-    assert "本月已家访 1/10 人次" in user.text
+    assert "本月上门家访 1/10。" in user.text
 
 
 async def test_phone_example_records_yesterday_the_mother_and_the_rest_as_notes(

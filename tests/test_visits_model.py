@@ -1,4 +1,4 @@
-"""Saving visits, the date rule, the monthly target and progress (models/visits/queries.py, quota.py)."""
+"""Saving visits and the date rule (models/visits/queries.py)."""
 
 from __future__ import annotations
 
@@ -9,12 +9,10 @@ from sqlmodel import select
 
 from models.audit.tables import AuditEntry
 from models.db.engine import Database
-from models.quota.rules import MonthlyTargets, monthly_target
-from models.roster.tables import Staff, Teaching
+from models.roster.tables import Staff
 from models.school.tables import School
 from models.visits.queries import (
     DateProblem,
-    monthly_progress,
     problem_recipients,
     save_visit,
     visit_date_problem,
@@ -53,24 +51,6 @@ def test_school_year_start_follows_the_schools_calendar() -> None:
     assert visit_date_problem(date(2026, 2, 15), today=TODAY, school=school) is None
 
 
-@pytest.mark.parametrize(
-    ("head", "subject", "target"),
-    [
-        (True, False, 10),
-        (False, True, 3),
-        (True, True, 10),  # both: the head teacher's target
-        (False, False, 8),  # coaches, 德育处: 8 parent contacts
-    ],
-)
-def test_monthly_target_by_role(head: bool, subject: bool, target: int) -> None:
-    assert monthly_target(head_teacher=head, subject_teacher=subject) == target
-
-
-def test_monthly_targets_are_configurable() -> None:
-    targets = MonthlyTargets(head_teacher=12, subject_teacher=4, other_staff=6)
-    assert monthly_target(head_teacher=False, subject_teacher=True, targets=targets) == 4
-
-
 def _visit(ts: factories.TestSchool, student: str, day: date) -> VisitCreate:
     return VisitCreate(
         visit_date=day,
@@ -105,34 +85,6 @@ async def test_saving_a_visit_writes_an_audit_entry_without_content(
     assert [(e.actor, e.action, e.subject, e.detail) for e in entries] == [
         (f"staff:{ts.staff['王芳'].id}", "visit.create", f"visit:{visit.id}", "")
     ]
-
-
-@pytest.mark.parametrize(
-    ("teacher", "target"),
-    [("王芳", 10), ("李强", 10), ("钱进", 8), ("赵敏", 8)],
-)
-async def test_progress_counts_this_months_visits_against_the_role_target(
-    db: Database, clock: FakeClock, teacher: str, target: int
-) -> None:
-    ts = await seed_school(db)
-    for day in (date(2026, 11, 1), date(2026, 11, 16), date(2026, 10, 31)):
-        await _save(db, clock, ts, teacher, day)
-    await _save(db, clock, ts, "孙丽", TODAY)  # someone else's visit
-    async with db.session() as session:
-        progress = await monthly_progress(session=session, staff=ts.staff[teacher], day=TODAY)
-    assert (progress.done, progress.target) == (2, target)
-
-
-async def test_subject_teacher_only_has_the_subject_target(db: Database) -> None:
-    ts = await seed_school(db)
-    async with db.session() as session:
-        school_class = ts.classes["三(1)班"]
-        school_class.head_teacher_id = None
-        session.add(school_class)
-        session.add(Teaching(staff_id=ts.staff["李强"].id or 0, class_id=school_class.id or 0))
-        await session.flush()
-        progress = await monthly_progress(session=session, staff=ts.staff["李强"], day=TODAY)
-    assert progress.target == 3
 
 
 async def test_problems_go_to_every_bound_account_of_every_admin(

@@ -50,7 +50,7 @@ async def test_a_visit_is_logged_with_card_clicks_and_the_admin_is_alerted(
     wecom: WecomHarness, db: Database
 ) -> None:
     texts = await wecom.steps(TEACHER, *VISIT)
-    assert any("本月已家访 1/10 人次" in t for t in texts)
+    assert any("本月上门家访 1/10。" in t for t in texts)
     visit = await _saved_visit(db)
     assert (visit.visit_date, visit.form, visit.category, visit.met, visit.channel) == (
         date(2026, 11, 16),

@@ -55,7 +55,8 @@ def decode_csv(data: bytes) -> str:
         return data.decode("gb18030")
 
 
-def _numbered(rows: Iterable[Sequence[object]]) -> list[tuple[int, list[str]]]:
+def numbered_rows(rows: Iterable[Sequence[object]]) -> list[tuple[int, list[str]]]:
+    """Rows as cell text, numbered as the spreadsheet shows them; blank rows left out."""
     return [
         (number, [cell_text(v) for v in row])
         for number, row in enumerate(rows, start=1)
@@ -66,7 +67,7 @@ def _numbered(rows: Iterable[Sequence[object]]) -> list[tuple[int, list[str]]]:
 def read_csv(path: Path, kind: SheetKind | None = None) -> RawSheet:
     """One CSV file; its kind from the file name or, failing that, from its header row."""
     text = decode_csv(path.read_bytes())
-    rows = _numbered(csv.reader(io.StringIO(text, newline="")))
+    rows = numbered_rows(csv.reader(io.StringIO(text, newline="")))
     found = kind or _kind_from_name(path.name) or _kind_from_header(rows)
     if found is None:
         raise RosterError(
@@ -113,7 +114,7 @@ def read_workbook(path: Path) -> tuple[RawSheet, RawSheet]:
             if title is None:
                 missing.append(SHEET_LABELS[kind])
                 continue
-            rows = _numbered(workbook[title].iter_rows(values_only=True))
+            rows = numbered_rows(workbook[title].iter_rows(values_only=True))
             sheets[kind] = RawSheet(label=SHEET_LABELS[kind], kind=kind, rows=rows)
     finally:
         workbook.close()

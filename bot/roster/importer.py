@@ -15,8 +15,10 @@ import asyncio
 import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Generic, TypeVar
+from zoneinfo import ZoneInfo
 
 from sqlmodel import SQLModel, col, insert, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -29,6 +31,7 @@ from models.db.engine import Database
 from models.db.migrate import upgrade
 from models.errors import RosterError
 from models.roster.classnames import class_display
+from models.roster.head_history import record_heads
 from models.roster.rules import validate_roster
 from models.roster.sheets import ClassKey, Roster, RosterInvalid, StudentRow, TeacherRow
 from models.roster.tables import Guardian, Staff, Student, StudentGuardian, Teaching
@@ -193,6 +196,7 @@ class _Importer:
     def __init__(self, session: AsyncSession, school: School, roster: Roster, report: ImportReport):
         self.session = session
         self.school_id = school.id or 0
+        self.today = datetime.now(ZoneInfo(school.timezone)).date()
         self.roster = roster
         self.report = report
         self.classes: dict[ClassKey, SchoolClass] = {}
@@ -280,6 +284,8 @@ class _Importer:
         for link_set in (self.teaching, self.coaching, self.membership, self.guardianship):
             await link_set.insert_pending(self.session)
         await self.session.flush()
+        # Whose head teacher changed, and when (newly taken-over students: the summer's list).
+        await record_heads(session=self.session, school_id=self.school_id, today=self.today)
         report.teachers.total = len(roster.teachers)
         report.teachers.created = len(new_staff)
         report.teachers.updated = len(self.changed_staff - {t["staff_no"] for t in new_staff})

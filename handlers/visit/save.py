@@ -8,16 +8,16 @@ from __future__ import annotations
 
 from handlers.context import Context
 from handlers.i18n import translator
+from handlers.quota import visits_name
 from handlers.student_picker import TEACHER_PICKER, Pupil
 from handlers.types import Reply, Transition
 from handlers.visit.draft import VisitDraft
 from handlers.visit.questions import date_note, proceed, staff_of
 from handlers.visit.render import problem_alert
 from models.duties.queries import fulfil_duties, open_duties_for_student
-from models.quota.rules import MonthlyTargets
+from models.quota.standing import school_standing
 from models.roster.tables import Staff
 from models.visits.queries import (
-    monthly_progress,
     problem_recipients,
     save_visit,
     visit_date_problem,
@@ -80,16 +80,38 @@ async def save(draft: VisitDraft, ctx: Context) -> Transition:
             lines.append(
                 _("德育处还没有人绑定本机器人，发现的问题已随记录保存，请另行告知德育处。")
             )
-    progress = await monthly_progress(
-        session=ctx.session,
-        staff=staff,
-        day=ctx.today,
-        targets=MonthlyTargets.from_rules(ctx.rules),
-    )
-    lines.append(
-        _("本月已家访 {done}/{target} 人次。").format(done=progress.done, target=progress.target)
-    )
+    lines += await progress_line(ctx, staff)
     return Transition.end(Reply("".join(lines)))
+
+
+async def progress_line(ctx: Context, staff: Staff) -> list[str]:
+    """The month's figure as `/quota` shows it (the same standing): routine visits for head
+    and subject teachers, contacts for coaches; nothing for staff without a quota or outside
+    term time."""
+    standing = await school_standing(
+        session=ctx.session,
+        school_id=staff.school_id,
+        day=ctx.today,
+        rules=ctx.rules,
+        staff_ids=[staff.id or 0],
+    )
+    month = standing.teachers[0].month if standing.teachers else None
+    if month is None:
+        return []
+    t = ctx.t
+    if month.visits is not None:
+        return [
+            t._("本月{visits} {done}/{target}。").format(
+                visits=visits_name(t, month.routine_forms),
+                done=month.visits.done,
+                target=month.visits.target,
+            )
+        ]
+    return [
+        t._("本月联系家长 {done}/{target} 人次。").format(
+            done=month.contacts.done, target=month.contacts.target
+        )
+    ]
 
 
 async def alert_school(ctx: Context, visit: Visit, pupil: Pupil, teacher: Staff) -> int:

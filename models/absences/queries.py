@@ -1,8 +1,7 @@
 """Absences and flags: the school-day rule, and recording what a teacher reports.
 
-School days (pure): a weekday inside a semester `Term` and not inside a break `Term`. A school
-that has entered no semester yet counts every weekday outside a break, so the rule still works
-before the calendar is imported. Make-up working days on weekends (调休) are not modelled.
+School days: `models.school.calendar.SchoolCalendar` (semesters and breaks, the school's days off
+and make-up days, China's statutory holidays and 调休 working days).
 
 A sick absence triggers an immediate visit once the child has missed
 `rules.sick_absence_school_days` school days or more (seed 000: 因病缺课两天以上; in Chinese
@@ -26,36 +25,9 @@ from models.audit.tables import audit
 from models.duties.tables import Duty, DutyTrigger
 from models.outbox.tables import OutboxMessage, OutboxStatus
 from models.roster.tables import Staff, Student, Teaching
+from models.school.calendar import SchoolCalendar
 from models.school.rules import DEFAULT_RULES, SchoolRules
-from models.school.tables import GroupCoach, GroupMember, SchoolClass, Term, TermKind
-
-Span = tuple[date, date]
-
-
-@dataclass(frozen=True)
-class SchoolCalendar:
-    """The school's semesters and breaks (inclusive date spans)."""
-
-    semesters: tuple[Span, ...] = ()
-    breaks: tuple[Span, ...] = ()
-
-    @classmethod
-    def from_terms(cls, terms: Iterable[Term]) -> SchoolCalendar:
-        semesters: list[Span] = []
-        breaks: list[Span] = []
-        for term in terms:
-            span = (term.start_date, term.end_date)
-            (semesters if term.kind is TermKind.SEMESTER else breaks).append(span)
-        return cls(tuple(sorted(semesters)), tuple(sorted(breaks)))
-
-    def is_school_day(self, day: date) -> bool:
-        if day.weekday() >= 5:
-            return False
-        if any(start <= day <= end for start, end in self.breaks):
-            return False
-        if not self.semesters:
-            return True
-        return any(start <= day <= end for start, end in self.semesters)
+from models.school.tables import CalendarDay, GroupCoach, GroupMember, SchoolClass, Term
 
 
 def school_days(first: date, last: date, calendar: SchoolCalendar) -> int:
@@ -98,7 +70,8 @@ TRIGGER_OF_ABSENCE: dict[AbsenceKind, DutyTrigger] = {
 
 async def school_calendar(*, session: AsyncSession, school_id: int) -> SchoolCalendar:
     terms = await session.exec(select(Term).where(Term.school_id == school_id))
-    return SchoolCalendar.from_terms(terms.all())
+    days = await session.exec(select(CalendarDay).where(CalendarDay.school_id == school_id))
+    return SchoolCalendar.from_terms(terms.all(), days.all())
 
 
 async def open_absence(*, session: AsyncSession, student_id: int) -> Absence | None:

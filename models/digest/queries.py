@@ -74,8 +74,8 @@ class FlaggedProblem:
 
 @dataclass(frozen=True)
 class TeacherPace:
-    """A teacher behind pace this month: on visits (head and subject teachers), on families
-    contacted (every teacher), or both."""
+    """A teacher behind pace this month: on routine visits (head and subject teachers), on
+    contacts with parents (every teacher, 人次), or both."""
 
     name: str
     #: Visits done and the month's target (None for coaches, who have no visit quota).
@@ -83,6 +83,8 @@ class TeacherPace:
     visits_expected: int
     contacts: Tally
     contacts_expected: int
+    #: The forms the visits count (`SchoolRules.routine_forms`), to name them.
+    routine_forms: tuple[str, ...] = ("home",)
 
     @property
     def visits_behind(self) -> bool:
@@ -131,6 +133,10 @@ class DigestFigures:
     head_expected: int = 0
     #: False when the month of `day` has no term day (no monthly quota, no pace).
     in_term: bool = True
+    #: False when the school year has no semester on record (no calendar imported).
+    has_calendar: bool = True
+    #: The forms the visits count (`SchoolRules.routine_forms`), to name them.
+    routine_forms: tuple[str, ...] = ("home",)
 
     @property
     def month_first(self) -> date:
@@ -204,6 +210,8 @@ async def gather_digest(
         head_target=head_target,
         head_expected=expected_so_far(head_target, standing.span),
         in_term=standing.span.term_days > 0,
+        has_calendar=standing.has_calendar,
+        routine_forms=tuple(rules.routine_forms),
     )
 
 
@@ -216,6 +224,7 @@ def _pace(teacher: TeacherStanding) -> TeacherPace:
         visits_expected=month.visits_expected,
         contacts=month.contacts,
         contacts_expected=month.contacts_expected,
+        routine_forms=month.routine_forms,
     )
 
 

@@ -10,29 +10,42 @@ from typing import Any
 
 from sqlalchemy import Row, Select, and_, case, false, func, or_
 from sqlalchemy import select as sa_select
-from sqlmodel import col, select
+from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from models.quota.rules import (
-    MonthSpan,
-)
+from models.quota.rules import MonthSpan
 from models.roster.tables import Student
+from models.school.rules import SchoolRules
 from models.school.tables import SchoolClass, Term
-from models.visits.tables import Visit, VisitCategory
+from models.visits.tables import Visit, VisitCategory, VisitForm
 
 
 @dataclass
 class StudentFacts:
-    year: int = 0
-    key: int = 0
+    """One student's visits, as the rules count them (`models.quota.rules`)."""
+
+    #: Routine visits this school year by the class's own head teacher (遍访).
+    head_year: int = 0
+    #: Routine visits this school year, by anyone; those of the key category.
+    routine_year: int = 0
+    key_routine_year: int = 0
+    #: 上门家访 this school year, by anyone (入户).
+    home_year: int = 0
+    #: Contacts of any form this month (term days), by anyone.
     month: int = 0
+    #: Routine visits in the break, by anyone.
     on_break: int = 0
+    #: Contacts of any form in the semester `day` falls in, by anyone.
+    semester: int = 0
 
 
 @dataclass
 class TeacherFacts:
+    #: Routine visits this month (term days): the visit quota, in 人次.
     month: int = 0
-    families: int = 0
+    #: Contacts with parents this month, any form, in 人次.
+    contacts: int = 0
+    #: Routine visits in the break.
     on_break: int = 0
 
 
@@ -77,6 +90,10 @@ async def _rows(
 # -- the queries --------------------------------------------------------------------------------
 
 
+def _routine(rules: SchoolRules) -> Any:
+    return col(Visit.form).in_([VisitForm(form) for form in rules.routine_forms])
+
+
 async def read_teacher_facts(
     session: AsyncSession,
     school_id: int,
@@ -84,14 +101,16 @@ async def read_teacher_facts(
     term_break: Term | None,
     lower: date,
     staff_ids: list[int] | None,
+    rules: SchoolRules,
 ) -> dict[int, TeacherFacts]:
     in_month = _month_condition(span)
+    routine = _routine(rules)
     query = (
         sa_select(
             col(Visit.teacher_id),
+            _counted(and_(in_month, routine)),
             _counted(in_month),
-            func.count(func.distinct(case((in_month, Visit.student_id)))),
-            _counted(_break_condition(term_break, span.day)),
+            _counted(and_(_break_condition(term_break, span.day), routine)),
         )
         .where(col(Visit.school_id) == school_id, col(Visit.visit_date) >= lower)
         .group_by(col(Visit.teacher_id))
@@ -100,8 +119,8 @@ async def read_teacher_facts(
         query = query.where(col(Visit.teacher_id).in_(staff_ids))
     rows = await _rows(session, query)
     return {
-        int(teacher): TeacherFacts(int(month or 0), int(families or 0), int(on_break or 0))
-        for teacher, month, families, on_break in rows
+        int(teacher): TeacherFacts(int(month or 0), int(contacts or 0), int(on_break or 0))
+        for teacher, month, contacts, on_break in rows
     }
 
 
@@ -130,22 +149,35 @@ async def read_student_facts(
     school_id: int,
     span: MonthSpan,
     term_break: Term | None,
+    semester: Term | None,
     year_start: date,
     lower: date,
     class_ids: list[int],
+    rules: SchoolRules,
 ) -> dict[int, StudentFacts]:
     if not class_ids:
         return {}
     this_year = _between(year_start, span.day)
+    routine = _routine(rules)
+    routine_year = and_(this_year, routine)
+    in_semester = (
+        _between(semester.start_date, min(semester.end_date, span.day))
+        if semester is not None
+        else false()
+    )
     query = (
         sa_select(
             col(Visit.student_id),
-            _counted(this_year),
-            _counted(and_(this_year, col(Visit.category) == VisitCategory.KEY)),
+            _counted(and_(routine_year, col(Visit.teacher_id) == col(SchoolClass.head_teacher_id))),
+            _counted(routine_year),
+            _counted(and_(routine_year, col(Visit.category) == VisitCategory.KEY)),
+            _counted(and_(this_year, col(Visit.form) == VisitForm.HOME)),
             _counted(_month_condition(span)),
-            _counted(_break_condition(term_break, span.day)),
+            _counted(and_(_break_condition(term_break, span.day), routine)),
+            _counted(in_semester),
         )
         .join(Student, col(Student.id) == col(Visit.student_id))
+        .join(SchoolClass, col(SchoolClass.id) == col(Student.class_id))
         .where(
             col(Visit.school_id) == school_id,
             col(Visit.visit_date) >= lower,
@@ -154,28 +186,4 @@ async def read_student_facts(
         .group_by(col(Visit.student_id))
     )
     rows = await _rows(session, query)
-    return {
-        int(student): StudentFacts(int(year or 0), int(key or 0), int(month or 0), int(br or 0))
-        for student, year, key, month, br in rows
-    }
-
-
-async def read_visited_by_head_before(
-    session: AsyncSession, school_id: int, before: date, class_ids: list[int]
-) -> set[int]:
-    """Students whom their class's head teacher visited before `before` (any year)."""
-    if not class_ids:
-        return set()
-    query = (
-        select(Visit.student_id)
-        .join(Student, col(Student.id) == col(Visit.student_id))
-        .join(SchoolClass, col(SchoolClass.id) == col(Student.class_id))
-        .where(
-            Visit.school_id == school_id,
-            col(Visit.visit_date) < before,
-            col(Visit.teacher_id) == col(SchoolClass.head_teacher_id),
-            col(Student.class_id).in_(class_ids),
-        )
-        .distinct()
-    )
-    return {int(s) for s in (await session.exec(query)).all()}
+    return {int(student): StudentFacts(*(int(n or 0) for n in counts)) for student, *counts in rows}

@@ -1,10 +1,20 @@
 """Visit quotas 家访指标 (DOMAIN.md "Quotas") as pure rules: no database, numbers from `SchoolRules`.
 
-How the school's rules are read here (the lead's decisions, in one place):
+How the school's rules are read here, each with the seed's sentence (the tables of cases in
+tests/test_quota_rules.py quote them too):
 
-- A *visit* is any visit record: every form (上门, 来访, 约访, 电访, 信访) and every category.
-- *Parent contacts* (≥ 8 a month, any form) count families, not records: the distinct students
-  whose parents the teacher reached in the month.
+- *Routine visits* 常规家访 are "有计划地上门访问" (seed 000 §二.1): only the forms in
+  `rules.routine_forms` count (default 上门家访; a school may add 家长来访 and 约访). The monthly
+  10 / 3 visits and the break quotas are routine visits, in 人次 (every visit counts).
+- *Parent contacts* "每月与学生家长的联系不少于8人次" (§二.4, 家访、信访、电话访): every visit of any
+  form counts, in 人次 (two calls to one family are two contacts).
+- *遍访* "每学年对班内每一名学生遍访一次" (§三.1): the head teacher's own routine visits this school
+  year; another teacher's visit or a phone call does not tick it.
+- *Key visits* 重点家访 "在常规家访的基础上,每年增加1至2次家访" (§三.2): routine visits of the key
+  category beyond the first routine visit of the year, so one 重点 visit alone is the routine
+  visit, and a second one is the first key visit.
+- *Semester contact* "每学期至少一次联系学生家长" (seed 003): every student's parents, any form,
+  any teacher, within the semester `day` falls in (no rule in a break or without a calendar).
 - *Months* are calendar months over their term days (days inside a semester `Term`). A school
   with no semester on record is taken to be in term every day. A month partly in a break gets a
   pro-rated target (rounded up); a month with no term day has no monthly quota; visits dated in
@@ -13,13 +23,11 @@ How the school's rules are read here (the lead's decisions, in one place):
   already past (before today), rounded to the nearest whole visit; fewer than that is behind
   pace. A head teacher at 4/10 on the 15th is behind (5 expected), one at 10/10 is not.
 - *Breaks* apply as a whole: visits dated from the break's first to its last day.
-- Rules about a student (the school-year coverage 遍访, key visits, the winter must-visit list, the
-  monthly contact with a left-behind child's parents, newly taken-over students) look at the
-  household: a visit by any teacher counts, so no household is visited twice by mistake.
-- *Newly taken over* (summer break, head teachers): the students of the class whom its head
-  teacher had never visited before the break began. The roster keeps no history of class heads,
-  so this is known from the visits; import next year's classes before the summer break for the
-  list to show next year's pupils.
+- The winter must-visit list, the monthly contact with a left-behind child's parents and the
+  semester contact look at the household: a visit by any teacher counts.
+- *Newly taken over* "暑假期间,对新接班学生遍访一次" (§三.1): the students whose head teacher
+  changed during the school year the summer break closes, as the roster imports recorded it
+  (`models.roster.head_history`). The first import records every student as long-standing.
 """
 
 from __future__ import annotations
@@ -73,43 +81,6 @@ class Tally:
     @property
     def short(self) -> int:
         return max(0, self.target - self.done)
-
-
-# -- the monthly target, as the visit flow shows it -------------------------------------------
-
-
-@dataclass(frozen=True)
-class MonthlyTargets:
-    """Routine visits expected per calendar month, by role."""
-
-    #: 班主任: at least 10 visits a month (seed 000 §三.3).
-    head_teacher: int = 10
-    #: 任课教师: at least 3 visits a month.
-    subject_teacher: int = 3
-    #: Everyone else who logs visits (coaches, 德育处): 8 parent contacts a month (seed 000 §二.4).
-    other_staff: int = 8
-
-    @classmethod
-    def from_rules(cls, rules: SchoolRules) -> MonthlyTargets:
-        return cls(
-            head_teacher=rules.monthly_visits_head_teacher,
-            subject_teacher=rules.monthly_visits_subject_teacher,
-            other_staff=rules.monthly_parent_contacts,
-        )
-
-
-DEFAULT_TARGETS = MonthlyTargets()
-
-
-def monthly_target(
-    *, head_teacher: bool, subject_teacher: bool, targets: MonthlyTargets = DEFAULT_TARGETS
-) -> int:
-    """The month's target for one person; a head teacher who also teaches counts as head teacher."""
-    if head_teacher:
-        return targets.head_teacher
-    if subject_teacher:
-        return targets.subject_teacher
-    return targets.other_staff
 
 
 # -- months over term days --------------------------------------------------------------------
@@ -278,21 +249,39 @@ def is_left_behind(tags: Iterable[str]) -> bool:
     return LEFT_BEHIND_TAG in tags
 
 
+def key_visits_done(*, key_routine: int, routine: int) -> int:
+    """Key visits beyond the routine one: of `routine` routine visits this year, `key_routine`
+    of the key category; the year's first routine visit is the routine one, whatever its
+    category (在常规家访的基础上, 每年增加1至2次)."""
+    return max(0, min(key_routine, routine - 1))
+
+
 def key_visits_met(key_visits: int, rules: SchoolRules = DEFAULT_RULES) -> bool:
     """A special-type student has had the year's minimum of key visits."""
     return key_visits >= rules.key_visits_min
 
 
-def must_visit_in_break(
-    kind: TermKind, *, tags: Iterable[str], visited_by_head_before: bool
-) -> bool:
+def newly_taken_over(head_since: date | None, year_start: date) -> bool:
+    """Whether the student's head teacher took them over in the school year starting on
+    `year_start` (None: long-standing, as the first roster import records everyone)."""
+    return head_since is not None and head_since >= year_start
+
+
+def must_visit_in_break(kind: TermKind, *, tags: Iterable[str], taken_over: bool) -> bool:
     """Whether a student of a head teacher's class is on that break's must-visit list.
 
-    Winter: every special-type student 必访. Summer: every newly taken-over student (one the head
-    teacher had never visited before the break began).
+    Winter: every special-type student 必访. Summer: every newly taken-over student.
     """
     if kind == TermKind.WINTER_BREAK:
         return is_special(tags)
     if kind == TermKind.SUMMER_BREAK:
-        return not visited_by_head_before
+        return taken_over
     return False
+
+
+def semester_on(day: date, terms: Iterable[Term]) -> Term | None:
+    """The semester `day` falls in."""
+    for term in terms:
+        if term.kind == TermKind.SEMESTER and term.start_date <= day <= term.end_date:
+            return term
+    return None

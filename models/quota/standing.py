@@ -22,7 +22,6 @@ from models.quota.facts import (
     read_class_rosters,
     read_student_facts,
     read_teacher_facts,
-    read_visited_by_head_before,
 )
 from models.quota.rules import (
     MonthSpan,
@@ -33,15 +32,19 @@ from models.quota.rules import (
     expected_so_far,
     is_left_behind,
     is_special,
+    key_visits_done,
     key_visits_met,
     month_span,
     monthly_visit_target,
     must_visit_in_break,
+    newly_taken_over,
     prorated,
     quota_role,
+    semester_on,
 )
+from models.roster.head_history import head_since
 from models.roster.tables import Staff, Teaching
-from models.school.calendar import school_year_start
+from models.school.calendar import has_semester_in_year, school_year_start
 from models.school.rules import DEFAULT_RULES, SchoolRules
 from models.school.tables import Group, GroupCoach, School, SchoolClass, Term, TermKind
 
@@ -65,13 +68,15 @@ class MonthStanding:
 
     #: None for coaches, whose only monthly rule is the parent contacts.
     visits: Tally | None
-    #: Families (distinct students) whose parents the teacher reached this month.
+    #: Contacts with parents this month, any form, in 人次.
     contacts: Tally
     #: What pace asks for by the start of the day.
     visits_expected: int
     contacts_expected: int
     #: Term days left in the month, today included.
     remaining_days: int
+    #: The forms the visits count (`SchoolRules.routine_forms`), to name them.
+    routine_forms: tuple[str, ...] = ("home",)
 
     @property
     def visits_behind(self) -> bool:
@@ -101,6 +106,8 @@ class BreakStanding:
     #: over), how many are visited, and who is still to be visited.
     must_visit: Tally | None
     pending: tuple[Pupil, ...] = ()
+    #: The forms the visits count (`SchoolRules.routine_forms`), to name them.
+    routine_forms: tuple[str, ...] = ("home",)
 
     @property
     def has_rule(self) -> bool:
@@ -118,9 +125,14 @@ class TeacherStanding:
     classes: tuple[str, ...]
     #: None when the month has no term day.
     month: MonthStanding | None
-    #: Head teachers: students of the class visited this school year (遍访), and who is not.
+    #: Head teachers: students of the class they visited themselves this school year (遍访),
+    #: and who is not yet.
     coverage: Tally | None = None
     unvisited: tuple[Pupil, ...] = ()
+    #: Head teachers, in a semester: students of the class whose parents anyone contacted this
+    #: semester, and whose not yet (每学期至少一次联系学生家长).
+    semester: Tally | None = None
+    semester_missing: tuple[Pupil, ...] = ()
     #: Head teachers with special-type students: those with the year's key visits done.
     key_visits: Tally | None = None
     key_missing: tuple[Pupil, ...] = ()
@@ -148,7 +160,7 @@ class ClassCompletion:
     #: Visits this month (term days) to the class's students, by any teacher.
     class_visits: int
     students: int
-    #: Students of the class visited at least once this school year.
+    #: Students of the class whose homes were visited (上门家访) this school year: 入户.
     visited_this_year: int
 
     @property
@@ -164,6 +176,9 @@ class SchoolStanding:
     term_break: Term | None
     teachers: list[TeacherStanding] = field(default_factory=list)
     classes: list[ClassCompletion] = field(default_factory=list)
+    #: Whether the school year of `day` has a semester on record (a calendar was imported);
+    #: without one, months run through the holidays and break quotas never apply.
+    has_calendar: bool = True
 
     def behind_pace(self) -> list[TeacherStanding]:
         """The teachers behind pace for the month; nobody on a day outside term time."""
@@ -193,10 +208,16 @@ async def school_standing(
     terms = list((await session.exec(select(Term).where(Term.school_id == school_id))).all())
     span = month_span(day, terms, day_complete=day_complete)
     term_break = break_on(day, terms)
+    semester = semester_on(day, terms)
     year_start = school_year_start(
         day, month=school.year_start_month, start_day=school.year_start_day
     )
-    lower = min(year_start, span.first, term_break.start_date if term_break else span.first)
+    lower = min(
+        year_start,
+        span.first,
+        term_break.start_date if term_break else span.first,
+        semester.start_date if semester else span.first,
+    )
     only = list(staff_ids) if staff_ids is not None else None
 
     staff_query = select(Staff).where(Staff.school_id == school_id, col(Staff.active))
@@ -230,27 +251,48 @@ async def school_standing(
     coaching = set((await session.exec(coach_query)).all())
 
     teacher_facts = await read_teacher_facts(
-        session, school_id, span, term_break, lower, [s.id or 0 for s in staff] if only else None
+        session,
+        school_id,
+        span,
+        term_break,
+        lower,
+        [s.id or 0 for s in staff] if only else None,
+        rules,
     )
     headed = [c for c in classes if c.head_teacher_id is not None]
     roster = await read_class_rosters(session, [c.id or 0 for c in headed])
     student_facts = await read_student_facts(
-        session, school_id, span, term_break, year_start, lower, [c.id or 0 for c in headed]
+        session,
+        school_id,
+        span,
+        term_break,
+        semester,
+        year_start,
+        lower,
+        [c.id or 0 for c in headed],
+        rules,
     )
-    known_to_head: set[int] = set()
+    taken_over: set[int] = set()
     if term_break is not None and term_break.kind == TermKind.SUMMER_BREAK:
-        known_to_head = await read_visited_by_head_before(
-            session, school_id, term_break.start_date, [c.id or 0 for c in headed]
+        heads = {c.id or 0: c.head_teacher_id for c in headed}
+        since = await head_since(
+            session=session,
+            school_id=school_id,
+            heads={s.id: heads.get(s.class_id) for s in roster},
         )
+        taken_over = {
+            student for student, when in since.items() if newly_taken_over(when, year_start)
+        }
 
     build = _Builder(
         rules=rules,
         span=span,
         term_break=term_break,
+        in_semester=semester is not None,
         classes=classes,
         roster=roster,
         student_facts=student_facts,
-        known_to_head=known_to_head,
+        taken_over=taken_over,
     )
     teachers: list[TeacherStanding] = []
     for person in staff:
@@ -272,6 +314,9 @@ async def school_standing(
         term_break=term_break,
         teachers=teachers,
         classes=[build.completion(c, by_id) for c in classes],
+        has_calendar=has_semester_in_year(
+            terms, day, month=school.year_start_month, start_day=school.year_start_day
+        ),
     )
 
 
@@ -301,10 +346,11 @@ class _Builder:
     rules: SchoolRules
     span: MonthSpan
     term_break: Term | None
+    in_semester: bool
     classes: list[SchoolClass]
     roster: list[RosterEntry]
     student_facts: dict[int, StudentFacts]
-    known_to_head: set[int]
+    taken_over: set[int]
 
     def __post_init__(self) -> None:
         self.class_names = {c.id or 0: c.name for c in self.classes}
@@ -318,6 +364,10 @@ class _Builder:
     def _facts(self, student: RosterEntry) -> StudentFacts:
         return self.student_facts.get(student.id, StudentFacts())
 
+    def _key_visits(self, student: RosterEntry) -> int:
+        facts = self._facts(student)
+        return key_visits_done(key_routine=facts.key_routine_year, routine=facts.routine_year)
+
     def month(self, role: QuotaRole, facts: TeacherFacts) -> MonthStanding | None:
         span = self.span
         if span.term_days == 0:
@@ -326,13 +376,14 @@ class _Builder:
         visits = None
         if visit_target is not None:
             visits = Tally(facts.month, prorated(visit_target, span))
-        contacts = Tally(facts.families, prorated(self.rules.monthly_parent_contacts, span))
+        contacts = Tally(facts.contacts, prorated(self.rules.monthly_parent_contacts, span))
         return MonthStanding(
             visits=visits,
             contacts=contacts,
             visits_expected=expected_so_far(visits.target, span) if visits else 0,
             contacts_expected=expected_so_far(contacts.target, span),
             remaining_days=span.remaining,
+            routine_forms=tuple(self.rules.routine_forms),
         )
 
     def teacher(
@@ -350,9 +401,15 @@ class _Builder:
                 month=month,
                 on_break=on_break,
             )
-        unvisited = [s for s in pupils if self._facts(s).year == 0]
+        unvisited = [s for s in pupils if self._facts(s).head_year == 0]
         special = [s for s in pupils if is_special(s.tags)]
-        key_missing = [s for s in special if not key_visits_met(self._facts(s).key, self.rules)]
+        key_missing = [s for s in special if not key_visits_met(self._key_visits(s), self.rules)]
+        wanted_semester = self.rules.semester_contacts_per_student
+        semester_missing = (
+            [s for s in pupils if self._facts(s).semester < wanted_semester]
+            if self.in_semester
+            else []
+        )
         # The monthly contact with left-behind children's parents, in months with term days.
         left = [s for s in pupils if is_left_behind(s.tags)] if month is not None else []
         wanted = self.rules.left_behind_contacts_per_month
@@ -365,6 +422,12 @@ class _Builder:
             month=month,
             coverage=Tally(len(pupils) - len(unvisited), len(pupils)),
             unvisited=tuple(self._pupil(s) for s in unvisited),
+            semester=(
+                Tally(len(pupils) - len(semester_missing), len(pupils))
+                if self.in_semester
+                else None
+            ),
+            semester_missing=tuple(self._pupil(s) for s in semester_missing),
             key_visits=Tally(len(special) - len(key_missing), len(special)) if special else None,
             key_missing=tuple(self._pupil(s) for s in key_missing),
             left_behind=Tally(len(left) - len(left_missing), len(left)) if left else None,
@@ -385,9 +448,7 @@ class _Builder:
             listed = [
                 s
                 for s in pupils
-                if must_visit_in_break(
-                    term.kind, tags=s.tags, visited_by_head_before=s.id in self.known_to_head
-                )
+                if must_visit_in_break(term.kind, tags=s.tags, taken_over=s.id in self.taken_over)
             ]
             pending = [s for s in listed if self._facts(s).on_break == 0]
             must = Tally(len(listed) - len(pending), len(listed))
@@ -400,6 +461,7 @@ class _Builder:
             visits=Tally(facts.on_break, target) if target is not None else None,
             must_visit=must,
             pending=tuple(self._pupil(s) for s in pending),
+            routine_forms=tuple(self.rules.routine_forms),
         )
 
     def completion(
@@ -420,5 +482,5 @@ class _Builder:
             target=visits.target if visits else 0,
             class_visits=sum(self._facts(s).month for s in pupils),
             students=len(pupils),
-            visited_this_year=sum(1 for s in pupils if self._facts(s).year > 0),
+            visited_this_year=sum(1 for s in pupils if self._facts(s).home_year > 0),
         )

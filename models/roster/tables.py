@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from enum import StrEnum
 
 from sqlalchemy import UniqueConstraint
@@ -68,6 +69,20 @@ class Student(SQLModel, table=True):
 
     def tag_list(self) -> list[str]:
         return [t for t in self.tags.split(",") if t]
+
+
+class StudentHead(SQLModel, table=True):
+    """Who became a student's head teacher, and when, as roster imports found it: a row each
+    time it changes (`models.roster.head_history`). `since` is None for what the school's first
+    import found (long-standing, as far as anyone can tell)."""
+
+    __tablename__ = "student_head"
+
+    id: int | None = Field(default=None, primary_key=True)
+    school_id: int = Field(foreign_key="school.id", index=True)
+    student_id: int = Field(foreign_key="student.id", index=True)
+    head_teacher_id: int | None = Field(default=None, foreign_key="staff.id")
+    since: date | None = None
 
 
 class Guardian(SQLModel, table=True):

@@ -39,12 +39,21 @@ class SchoolRules(BaseModel):
     missed_job_grace_hours: float = 6.0
 
     # -- Quotas 家访指标 (DOMAIN.md "Quotas"; models/quota/rules.py applies them) ----------------------
-    #: Visits a month (any form, any category) by a head teacher / a subject teacher. Months
+    #: The forms that count as routine visits 常规家访 (有计划地上门访问, seed 000 §二.1): the
+    #: monthly and break visit quotas, the head teacher's 遍访 and the key visits count only
+    #: these. Default 上门家访; a school may add "parent_came" (家长来访) and "invited" (约访).
+    routine_forms: tuple[Literal["home", "parent_came", "invited", "phone", "letter"], ...] = (
+        "home",
+    )
+    #: Routine visits a month by a head teacher / a subject teacher (人次, any category). Months
     #: are counted over their term days; a month partly in a break has a pro-rated target.
     monthly_visits_head_teacher: int = 10
     monthly_visits_subject_teacher: int = 3
-    #: Every teacher (head, subject, coach): families whose parents were contacted a month.
+    #: Every teacher (head, subject, coach): contacts with parents a month, in 人次, any form
+    #: (家访、信访、电话访, seed 000 §二.4).
     monthly_parent_contacts: int = 8
+    #: Every student's parents are contacted at least once a semester, any form (seed 003).
+    semester_contacts_per_student: int = 1
     #: The parents of every left-behind child 留守儿童 are contacted this often a month.
     left_behind_contacts_per_month: int = 1
     #: Visits during the winter break, as a whole.

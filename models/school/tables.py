@@ -39,6 +39,27 @@ class Term(SQLModel, table=True):
     end_date: date
 
 
+class CalendarDayKind(StrEnum):
+    #: A day off the school gives (a holiday, a sports day …) on what would be a school day.
+    OFF = "off"
+    #: A make-up school day (调休上课) on a weekend or a public holiday.
+    SCHOOL_DAY = "school_day"
+
+
+class CalendarDay(SQLModel, table=True):
+    """A day the school's calendar (校历) sets apart: off, or a make-up school day. These
+    override China's statutory holidays and their 调休 working days (`models.school.calendar`)."""
+
+    __tablename__ = "calendar_day"
+    __table_args__ = (UniqueConstraint("school_id", "day"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    school_id: int = Field(foreign_key="school.id", index=True)
+    day: date
+    kind: CalendarDayKind = Field(sa_type=str_enum(CalendarDayKind))
+    name: str = Field(max_length=50)
+
+
 class SchoolClass(SQLModel, table=True):
     """A class such as 三(2)班: grade 3, number 2."""
 

@@ -2,23 +2,18 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Any
 
-from sqlalchemy import bindparam, exists, func, insert
-from sqlalchemy import select as select_rows
-from sqlmodel import col, select
+from sqlalchemy import insert
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from models.accounts.tables import ChannelAccount, PersonKind
 from models.audit.tables import audit
-from models.quota.rules import DEFAULT_TARGETS, MonthlyTargets, monthly_target
 from models.roster.queries import accounts_of, staff_with_role
-from models.roster.tables import Staff, StaffRole, Teaching
-from models.school.calendar import month_bounds, school_year_start
-from models.school.tables import School, SchoolClass
+from models.roster.tables import StaffRole
+from models.school.calendar import school_year_start
+from models.school.tables import School
 from models.visits.tables import Visit, VisitCreate
 
 
@@ -77,61 +72,6 @@ async def save_visit(
         subject=f"visit:{record.id}",
     )
     return record
-
-
-@dataclass(frozen=True)
-class Progress:
-    done: int
-    target: int
-
-
-async def visits_in_month(*, session: AsyncSession, teacher_id: int, day: date) -> int:
-    """How many visits the teacher logged with a visit date in `day`'s calendar month."""
-    first, following = month_bounds(day)
-    query = select(func.count()).where(
-        col(Visit.teacher_id) == teacher_id,
-        col(Visit.visit_date) >= first,
-        col(Visit.visit_date) < following,
-    )
-    return int((await session.exec(query)).one())
-
-
-def _progress_query() -> Any:
-    """Whether the teacher heads a class, whether they teach one, and their visits dated in a
-    month: one statement, built once (it runs on every save)."""
-    staff_id: Any = bindparam("staff_id")
-    heads = exists().where(col(SchoolClass.head_teacher_id) == staff_id)
-    teaches = exists().where(col(Teaching.staff_id) == staff_id)
-    done = (
-        select(func.count())
-        .where(
-            col(Visit.teacher_id) == staff_id,
-            col(Visit.visit_date) >= bindparam("first"),
-            col(Visit.visit_date) < bindparam("following"),
-        )
-        .scalar_subquery()
-    )
-    return select_rows(heads, teaches, done)
-
-
-_PROGRESS = _progress_query()
-
-
-async def monthly_progress(
-    *,
-    session: AsyncSession,
-    staff: Staff,
-    day: date,
-    targets: MonthlyTargets = DEFAULT_TARGETS,
-) -> Progress:
-    """Visits this month against the target for the teacher's role (`day` in the school's zone)."""
-    first, following = month_bounds(day)
-    params = {"staff_id": staff.id or 0, "first": first, "following": following}
-    heads, teaches, done = (await session.exec(_PROGRESS, params=params)).one()
-    target = monthly_target(
-        head_teacher=bool(heads), subject_teacher=bool(teaches), targets=targets
-    )
-    return Progress(done=int(done), target=target)
 
 
 async def problem_recipients(*, session: AsyncSession, school_id: int) -> list[ChannelAccount]:

@@ -20,7 +20,7 @@ from sqlmodel import col, select
 
 from handlers.i18n import Translator
 from handlers.notify import Render, notify_each
-from handlers.quota import BREAK_NAMES, name_list
+from handlers.quota import BREAK_NAMES, name_list, visits_name
 from handlers.types import Reply
 from models.accounts.tables import PersonKind
 from models.quota.rules import BREAK_KINDS, month_end_reminder_day
@@ -39,17 +39,21 @@ NAMES_SHOWN = 60
 def nudge_text(t: Translator, month: MonthStanding) -> str:
     lines = [t._("【家访进度提醒】本月进度偏慢：")]
     if month.visits is not None:
-        visits = t._("本月家访 {done}/{target}").format(
-            done=month.visits.done, target=month.visits.target
+        visits = t._("本月{visits} {done}/{target}").format(
+            visits=visits_name(t, month.routine_forms),
+            done=month.visits.done,
+            target=month.visits.target,
         )
         if month.visits_behind:
             visits += t._("（按进度此时应有 {expected} 次）").format(expected=month.visits_expected)
         lines.append(visits)
-    contacts = t._("本月联系家长 {done}/{target} 户").format(
+    contacts = t._("本月联系家长 {done}/{target} 人次").format(
         done=month.contacts.done, target=month.contacts.target
     )
     if month.contacts_behind:
-        contacts += t._("（按进度此时应有 {expected} 户）").format(expected=month.contacts_expected)
+        contacts += t._("（按进度此时应有 {expected} 人次）").format(
+            expected=month.contacts_expected
+        )
     lines.append(contacts)
     lines.append(
         t._("本月还有 {days} 天。发送 /visit 记录家访，发送 /quota 查看详情。").format(
@@ -65,13 +69,16 @@ def month_end_text(t: Translator, month: MonthStanding) -> str:
     ]
     if month.visits is not None and not month.visits.met:
         lines.append(
-            t._("本月家访 {done}/{target}，还差 {short} 次").format(
-                done=month.visits.done, target=month.visits.target, short=month.visits.short
+            t._("本月{visits} {done}/{target}，还差 {short} 次").format(
+                visits=visits_name(t, month.routine_forms),
+                done=month.visits.done,
+                target=month.visits.target,
+                short=month.visits.short,
             )
         )
     if not month.contacts.met:
         lines.append(
-            t._("本月联系家长 {done}/{target} 户，还差 {short} 户").format(
+            t._("本月联系家长 {done}/{target} 人次，还差 {short} 人次").format(
                 done=month.contacts.done, target=month.contacts.target, short=month.contacts.short
             )
         )

@@ -36,6 +36,7 @@ from models.incidents.tables import Incident, IncidentKind
 from models.roster.tables import Staff, Student
 from models.visits.tables import Visit, VisitCategory, VisitForm
 from tests.helpers.factories import TestSchool, seed_school
+from tests.helpers.quota import YEAR_2026, add_terms
 
 ZONE = ZoneInfo("Asia/Shanghai")
 NOV = 11
@@ -192,7 +193,9 @@ def add_data_set(session: AsyncSession, ts: TestSchool) -> None:
 
 
 async def seed_digest_school(db: Database) -> TestSchool:
+    """The test school with the digest's data set and the 2026-27 calendar."""
     ts = await seed_school(db)
+    await add_terms(db, ts, *YEAR_2026)
     async with db.session() as session:
         add_data_set(session, ts)
     return ts

@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import date
 
 from models.db.engine import Database
-from models.roster.tables import Staff, Teaching
+from models.roster.head_history import record_heads
+from models.roster.tables import Staff, Student, Teaching
 from models.school.tables import Term, TermKind
 from models.visits.tables import Visit, VisitCategory, VisitForm
 from tests.helpers import factories
@@ -22,7 +23,7 @@ async def add_visits(
     *,
     day: date = DAY,
     category: VisitCategory = VisitCategory.ROUTINE,
-    form: VisitForm = VisitForm.PHONE,
+    form: VisitForm = VisitForm.HOME,
 ) -> None:
     async with db.session() as session:
         for name in students:
@@ -78,3 +79,17 @@ async def add_subject_teacher(db: Database, ts: factories.TestSchool) -> None:
                 )
             )
         ts.staff["周婷"] = teacher
+
+
+async def record_heads_on(db: Database, ts: factories.TestSchool, day: date) -> None:
+    """What a roster import does at its end (bot/roster/importer.py)."""
+    async with db.session() as session:
+        await record_heads(session=session, school_id=ts.school.id or 0, today=day)
+
+
+async def move_student(db: Database, ts: factories.TestSchool, name: str, class_name: str) -> None:
+    async with db.session() as session:
+        student = await session.get(Student, ts.students[name].id)
+        assert student is not None
+        student.class_id = ts.classes[class_name].id or 0
+        session.add(student)
