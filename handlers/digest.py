@@ -153,9 +153,16 @@ def digest_text(figures: DigestFigures, t: Translator, zone: ZoneInfo) -> str:
     ]
     for _grade, group in groupby(f.classes, key=lambda c: _grade_of(c.class_name)):
         cells = [
-            f"{c.class_name} {c.done}/{c.target}"
-            if c.target
-            else _("{klass} 无班主任").format(klass=c.class_name)
+            (
+                f"{c.class_name} {c.done}/{c.target}"
+                if c.target
+                else _("{klass} 无班主任").format(klass=c.class_name)
+            )
+            + (
+                _("（入户 {percent}%）").format(percent=c.home_percent)
+                if c.home_percent is not None
+                else ""
+            )
             for c in group
         ]
         lines.append("  " + " · ".join(cells))
@@ -170,6 +177,8 @@ def digest_text(figures: DigestFigures, t: Translator, zone: ZoneInfo) -> str:
                 expected=f.head_expected,
             )
         )
+    if any(c.students for c in f.classes):
+        lines.append(_("入户率 = 本学年有老师上门家访过的学生 / 全班学生。"))
     if not f.in_term:
         lines.append(_("本月没有上课日，不计每月指标。"))
     return "\n".join(lines)

@@ -8,6 +8,7 @@ their own rules; staff without a class or group are told they have no quota.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime, time
 
 from pydantic import BaseModel
 
@@ -19,17 +20,24 @@ from handlers.types import Inbound, Reply, Transition
 from models.quota.rules import QuotaRole, Tally
 from models.quota.standing import (
     BreakStanding,
+    ClassCompletion,
     MonthStanding,
     Pupil,
     TeacherStanding,
+    furthest_behind,
     school_standing,
 )
+from models.roster.tables import StaffRole
+from models.school.calendar import month_bounds
 from models.school.rules import SchoolRules
 from models.school.tables import TermKind
+from models.visits.queries import late_filings
 from models.visits.tables import FORM_LABELS, VisitForm
 
 #: At most this many names in a list; the rest is summed up as "等 N 人".
 NAMES_SHOWN = 20
+#: 德育处 sees this many classes furthest behind.
+CLASSES_SHOWN = 5
 
 BREAK_NAMES: dict[TermKind, str] = {
     TermKind.WINTER_BREAK: N_("寒假"),
@@ -202,17 +210,70 @@ def quota_text(t: Translator, standing: TeacherStanding | None, rules: SchoolRul
     return "\n".join(lines)
 
 
+def classes_behind_lines(t: Translator, classes: Sequence[ClassCompletion]) -> list[str]:
+    """德育处's view: the classes furthest behind, this month and in 入户率."""
+    behind = furthest_behind(classes, CLASSES_SHOWN)
+    if not behind:
+        return [t._("全校各班本月指标和入户率都已完成。")] if classes else []
+    lines = [t._("进度最落后的班级：")]
+    for c in behind:
+        month = (
+            t._("本月 {done}/{target}").format(done=c.done, target=c.target)
+            if c.target
+            else t._("无班主任或本月无指标")
+        )
+        lines.append(
+            t._("　{klass}（{head}）{month}，入户 {visited}/{students} 人").format(
+                klass=c.name,
+                head=c.head_teacher_name or t._("无班主任"),
+                month=month,
+                visited=c.visited_this_year,
+                students=c.students,
+            )
+        )
+    return lines
+
+
+async def admin_lines(ctx: Context, classes: Sequence[ClassCompletion]) -> list[str]:
+    """德育处's figures: the classes furthest behind, and this month's late filings."""
+    t = ctx.t
+    lines = classes_behind_lines(t, classes)
+    first, _ = month_bounds(ctx.today)
+    since = datetime.combine(first, time(0), tzinfo=ctx.zone)
+    limit = ctx.rules.late_filing_days
+    late = await late_filings(
+        session=ctx.session, school_id=ctx.school.id or 0, since=since, days=limit
+    )
+    if late:
+        listed = t._("、").join(
+            t._("{name} {count} 条").format(name=name, count=count) for name, count in late
+        )
+        lines.append(
+            t._("本月晚记录（家访后超过 {days} 天才记录）：{teachers}").format(
+                days=limit, teachers=listed
+            )
+        )
+    else:
+        lines.append(t._("本月没有晚记录（家访后超过 {days} 天才记录）的家访。").format(days=limit))
+    return lines
+
+
 async def start(inbound: Inbound, draft: QuotaDraft, ctx: Context, args: str) -> Transition:
     if ctx.staff is None:  # `allowed` lets only staff in
         return Transition.end(Reply(ctx.t._(QUOTA_FLOW.refusal)))
+    admin = StaffRole.ADMIN in ctx.staff.role_set()
     school = await school_standing(
         session=ctx.session,
         school_id=ctx.staff.school_id,
         day=ctx.today,
         rules=ctx.rules,
-        staff_ids=[ctx.staff.id or 0],
+        staff_ids=None if admin else [ctx.staff.id or 0],
     )
-    text = quota_text(ctx.t, school.teachers[0] if school.teachers else None, ctx.rules)
+    own = next((t for t in school.teachers if t.staff_id == ctx.staff.id), None)
+    parts = [] if admin and own is None else [quota_text(ctx.t, own, ctx.rules)]
+    if admin:
+        parts.append("\n".join(await admin_lines(ctx, school.classes)))
+    text = "\n\n".join(parts)
     if not school.has_calendar:
         text = no_calendar_text(ctx.t, ctx.today) + "\n\n" + text
     return Transition.end(Reply(text))

@@ -6,6 +6,7 @@ from handlers.absence import ABSENCE_FLOW
 from handlers.actions import Action
 from handlers.calendar import CALENDAR_FLOW
 from handlers.digest import DIGEST_FLOW
+from handlers.family_tags import TAG_ACTIONS
 from handlers.flag import FLAG_FLOW
 from handlers.flow import Flow
 from handlers.incident.actions import INCIDENT_ACTIONS
@@ -44,4 +45,4 @@ def all_flows() -> list[Flow]:
 
 def all_actions() -> list[Action]:
     """Buttons that work outside a conversation (incident acknowledgements, receipts …)."""
-    return [*INCIDENT_ACTIONS, *NOTICE_ACTIONS, *NOTICE_TRACKING_ACTIONS]
+    return [*INCIDENT_ACTIONS, *NOTICE_ACTIONS, *NOTICE_TRACKING_ACTIONS, *TAG_ACTIONS]

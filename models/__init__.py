@@ -5,6 +5,7 @@ from models.accounts.tables import ChannelAccount, Invite, PersonKind
 from models.audit.tables import AuditEntry
 from models.conversations.store import Conversation, InboundSeen
 from models.duties.tables import Duty, DutyTrigger
+from models.families.tables import FamilyProfile, TagProposal
 from models.incidents.tables import Incident, IncidentEvent, IncidentKind
 from models.jobs.tables import JobRun
 from models.notices.tables import (
@@ -51,6 +52,7 @@ __all__ = [
     "Conversation",
     "Duty",
     "DutyTrigger",
+    "FamilyProfile",
     "Flag",
     "Group",
     "GroupCoach",
@@ -81,6 +83,7 @@ __all__ = [
     "Student",
     "StudentGuardian",
     "StudentHead",
+    "TagProposal",
     "Teaching",
     "Term",
     "TermKind",

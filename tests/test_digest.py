@@ -75,11 +75,13 @@ async def test_the_digest_of_a_fixed_data_set_has_the_hand_counted_figures(
     assert figures.classes == [
         # 上门家访 only (seed 000 §二.1: 有计划地上门访问): 李强's call to 周杰 and 孙丽's
         # call and parents' visit on the 15th are contacts, not visits.
-        ClassCompletion("三(1)班", "李强", done=3, target=10),
-        ClassCompletion("三(2)班", "王芳", done=6, target=10),
-        ClassCompletion("四(1)班", "孙丽", done=8, target=10),
+        ClassCompletion("三(1)班", "李强", done=3, target=10, homes_visited=2, students=6),
+        ClassCompletion("三(2)班", "王芳", done=6, target=10, homes_visited=6, students=6),
+        ClassCompletion("四(1)班", "孙丽", done=8, target=10, homes_visited=5, students=6),
     ]
     assert [c.percent for c in figures.classes] == [30, 60, 80]
+    # 入户率: 三(1)班 李华 and 周杰 (周杰's second contact was a call); 四(1)班 all but 郑凯.
+    assert [c.home_percent for c in figures.classes] == [33, 100, 83]
     assert (figures.head_target, figures.head_expected) == (10, 5)
 
 
@@ -130,9 +132,10 @@ EXPECTED_TEXT = """\
   按类别：常规 2 · 重点 1 · 立即 1
 
 【本月班主任家访完成情况】11月1日至11月15日
-  三(1)班 3/10 · 三(2)班 6/10
-  四(1)班 8/10
-完成情况 = 班主任本月上门家访次数 / 本月指标 10 次；按进度截至昨日应完成 5 次。"""
+  三(1)班 3/10（入户 33%） · 三(2)班 6/10（入户 100%）
+  四(1)班 8/10（入户 83%）
+完成情况 = 班主任本月上门家访次数 / 本月指标 10 次；按进度截至昨日应完成 5 次。
+入户率 = 本学年有老师上门家访过的学生 / 全班学生。"""
 
 
 async def test_the_text_leads_with_exceptions_then_yesterday_then_the_month(

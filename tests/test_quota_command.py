@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 
 from models.db.engine import Database
-from models.roster.tables import Student
+from models.roster.tables import Staff, Student
 from models.visits.tables import VisitForm
 from tests.helpers.clock import FakeClock
 from tests.helpers.factories import bind, seed_school
@@ -70,7 +70,12 @@ async def test_staff_without_a_class_are_told_they_have_no_quota(
 ) -> None:
     ts = await seed_school(db)
     await add_terms(db, ts, *YEAR_2026)
-    user = await chat_as(db, clock, ts.staff["赵敏"])
+    async with db.session() as session:  # a principal: no class, no group, not 德育处
+        principal = Staff(
+            school_id=ts.school.id or 0, staff_no="P01", name="周校长", roles="principal"
+        )
+        session.add(principal)
+    user = await chat_as(db, clock, principal)
     await user.send("/quota")
     assert user.text == "您没有任教班级，也不带队，暂无家访指标。"
 

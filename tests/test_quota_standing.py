@@ -18,6 +18,7 @@ from models.quota.standing import (
     QUERIES,
     class_month_completion,
     school_standing,
+    teacher_month,
     teacher_standing,
 )
 from models.school.rules import DEFAULT_RULES, SchoolRules
@@ -362,3 +363,20 @@ async def test_without_a_calendar_there_is_no_semester_rule(db: Database) -> Non
     ts = await seed_school(db)
     standing = await standing_of(db, ts, "王芳")
     assert standing.semester is None and standing.semester_missing == ()
+
+
+@pytest.mark.parametrize("name", ["王芳", "周婷", "钱进", "赵敏"])
+@pytest.mark.parametrize("day", [DAY, date(2027, 1, 25), date(2027, 2, 24)])
+async def test_the_save_line_reads_the_same_month_as_quota(
+    db: Database, name: str, day: date
+) -> None:
+    ts = await seed_school(db)
+    await add_terms(db, ts, *YEAR_2026)
+    await add_subject_teacher(db, ts)
+    for teacher in ("王芳", "周婷", "钱进"):
+        await add_visits(db, ts, teacher, ["张小明", "赵刚"], day=day)
+        await add_visits(db, ts, teacher, ["李娜"], day=day, form=VisitForm.PHONE)
+    full = await standing_of(db, ts, name, day)
+    async with db.session() as session:
+        month = await teacher_month(session=session, staff=ts.staff[name], day=day)
+    assert month == (full.month if full is not None else None)

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from datetime import date
 
+from pydantic import Field
+
 from handlers.student_picker import PickerState
 from models.visits.tables import VisitCategory, VisitForm
 
@@ -21,6 +23,10 @@ class VisitDraft(PickerState):
     form: VisitForm | None = None
     category: VisitCategory | None = None
     visit_date: date | None = None
+    #: Days the visit date lies back when it is more than the school's limit (else 0), and
+    #: then why it is logged only now (`set_date`).
+    late_days: int = 0
+    late_reason: str | None = None
     met: str | None = None
     school_report: str | None = None
     home_learned: str | None = None
@@ -30,8 +36,23 @@ class VisitDraft(PickerState):
     problems: str | None = None
     needs_school: bool | None = None
     notes: str = ""
+    #: The household form (seed 003 附2), optional: this visit's answers by field, whether it
+    #: is open, the field it asks now, and what was recorded before (shown, kept if not asked).
+    family_form: dict[str, int | str | bool] = Field(default_factory=dict)
+    family_form_open: bool = False
+    family_form_at: int = 0
+    family_known: dict[str, int | str | bool] = Field(default_factory=dict)
     #: Started from one message: the optional sections are not asked (they can be edited).
     quick: bool = False
+
+    def set_date(self, day: date, *, today: date, limit: int) -> None:
+        """The visit date, and whether it is late enough to need a reason (a date moved within
+        the limit needs none, and a reason given for another date is asked again)."""
+        if day != self.visit_date:
+            self.late_reason = None
+        self.visit_date = day
+        back = (today - day).days
+        self.late_days = back if back > limit else 0
 
     def forget_student(self) -> None:
         """Choose the student again, from the class list."""

@@ -55,7 +55,7 @@ async def start_from_text(inbound: Inbound, draft: VisitDraft, ctx: Context) -> 
     if parsed.visit_date is not None:
         problem = visit_date_problem(parsed.visit_date, today=ctx.today, school=ctx.school)
         if problem is None:
-            draft.visit_date = parsed.visit_date
+            draft.set_date(parsed.visit_date, today=ctx.today, limit=ctx.rules.late_filing_days)
         else:
             notes.append(date_note(ctx, problem))
     draft.form = parsed.form

@@ -22,17 +22,21 @@ from handlers.visit.labels import (
     MET_CHOICES,
     TEXT_PROMPTS,
 )
-from handlers.visit.render import field_line, format_date, summary_card
+from handlers.visit.render import family_line, field_line, format_date, summary_card
 from handlers.visit.states import SECTIONS, TEXT_STATES, State, next_state
 from models.duties.queries import open_duties_for_student
+from models.families.rules import FIELDS as FAMILY_FIELDS
+from models.families.rules import label_of
 from models.roster.tables import Staff
-from models.visits.queries import DateProblem, school_year_first_day
+from models.visits.queries import DateProblem, school_year_first_day, visit_history
 from models.visits.tables import VisitCategory, VisitForm
 
 #: Longest free text a section takes (the column size of `Visit`).
 TEXT_LIMIT = 2000
 #: Longest answer to "who was met" (the column size of `Visit.met`).
 MET_LIMIT = 50
+#: Longest reason for a late filing (the column size of `Visit.late_reason`).
+LATE_REASON_LIMIT = 200
 
 # Callback data. Values after the colon are checked again by the steps (never trusted).
 # The student picker owns cls:/stu:/page:/grade: (`handlers.student_picker.PREFIXES`).
@@ -43,6 +47,8 @@ SKIP, NONE = "skip", "none"
 NEEDS_YES, NEEDS_NO = "ns:yes", "ns:no"
 SAVE = "save"
 FIELD, BACK = "field:", "back"
+#: The household form: open it (from 家庭情况), answer a field, skip it, or end the form.
+FAMILY_OPEN, FAMILY_ANSWER, FAMILY_SKIP, FAMILY_DONE = "ff:open", "ff:", "ff:-skip", "ff:-done"
 
 #: The fields 修改 offers (the student, the record, and the problem flag when there is a problem).
 EDITABLE: tuple[State, ...] = (
@@ -50,8 +56,10 @@ EDITABLE: tuple[State, ...] = (
     State.FORM,
     State.CATEGORY,
     State.DATE,
+    State.LATE_REASON,
     State.MET,
     *SECTIONS,
+    State.FAMILY_FORM,
     State.PROBLEMS,
     State.NEEDS_SCHOOL,
     State.NOTES,
@@ -113,7 +121,60 @@ async def _student(draft: VisitDraft, ctx: Context) -> Question:
 
 async def _form(draft: VisitDraft, ctx: Context) -> Question:
     buttons = [Button(ctx.t._(FORM_NAMES[f]), f"{FORM}{f.value}") for f in VisitForm]
-    return ctx.t._("请选择家访形式："), rows(buttons, 3)
+    lines = await briefing(draft, ctx)
+    return "\n".join([*lines, ctx.t._("请选择家访形式：")]), rows(buttons, 3)
+
+
+async def briefing(draft: VisitDraft, ctx: Context) -> list[str]:
+    """Before the visit (seed 000: 家访前要做好准备): the student's last visit, and what was
+    agreed or found then; two lines at most."""
+    _ = ctx.t._
+    history = await visit_history(
+        session=ctx.session,
+        student_id=draft.student_id or 0,
+        since=school_year_first_day(today=ctx.today, school=ctx.school),
+    )
+    if history.last is None:
+        return [_("本学年还没有这位学生的家访记录。")]
+    last = history.last
+    lines = [
+        _("上次家访：{date} {form}（{teacher}）").format(
+            date=format_date(ctx.t, last.visit_date),
+            form=_(FORM_NAMES[last.form]),
+            teacher=last.teacher_name,
+        )
+    ]
+    parts = []
+    if history.measures:
+        parts.append(_("商定的措施：{text}").format(text=_clipped(history.measures)))
+    if history.problem:
+        parts.append(_("待跟进的问题：{text}").format(text=_clipped(history.problem)))
+    if parts:
+        lines.append(_("；").join(parts))
+    return lines
+
+
+def _clipped(text: str, limit: int = 40) -> str:
+    """A long section cut to one line."""
+    line = " ".join(text.split())
+    return line if len(line) <= limit else line[: limit - 1] + "…"
+
+
+async def _late_reason(draft: VisitDraft, ctx: Context) -> Question:
+    _ = ctx.t._
+    lines = [
+        _("这次家访是 {days} 天前（{date}）的，超过了学校规定的 {limit} 天。").format(
+            days=draft.late_days,
+            date=format_date(ctx.t, draft.visit_date) if draft.visit_date else "",
+            limit=ctx.rules.late_filing_days,
+        ),
+        _("请简单说明为什么现在才记录（最多 {limit} 字，德育处可见）：").format(
+            limit=LATE_REASON_LIMIT
+        ),
+    ]
+    if draft.late_reason:
+        lines.append(_("当前内容：{value}").format(value=draft.late_reason))
+    return "\n".join(lines), []
 
 
 async def _category(draft: VisitDraft, ctx: Context) -> Question:
@@ -183,9 +244,33 @@ def _text_question(state: State) -> QuestionBuilder:
         if current:
             lines.append(_("当前内容：{value}").format(value=current))
         button = Button(_("跳过"), SKIP) if state in SECTIONS else Button(_("无"), NONE)
+        if state is State.FAMILY:
+            if draft.family_form:
+                lines.append(family_line(ctx.t, draft.family_form))
+            return "\n".join(lines), [[button, Button(_("填写家庭情况表"), FAMILY_OPEN)]]
         return "\n".join(lines), [[button]]
 
     return build
+
+
+async def _family_form(draft: VisitDraft, ctx: Context) -> Question:
+    """One field of the household form, with what was recorded before."""
+    _ = ctx.t._
+    spec = FAMILY_FIELDS[min(draft.family_form_at, len(FAMILY_FIELDS) - 1)]
+    lines = [
+        _("家庭情况表（{at}/{count}）{question}").format(
+            at=draft.family_form_at + 1, count=len(FAMILY_FIELDS), question=_(spec.question)
+        )
+    ]
+    known = draft.family_known.get(spec.field.value)
+    if known is not None:
+        lines.append(_("上次登记：{value}").format(value=_(label_of(spec, known))))
+    buttons = [Button(_(label), f"{FAMILY_ANSWER}{value}") for value, label in spec.choices]
+    skip = _("不变") if known is not None else _("跳过")
+    return "\n".join(lines), [
+        *rows(buttons, 3),
+        [Button(skip, FAMILY_SKIP), Button(_("结束填写"), FAMILY_DONE)],
+    ]
 
 
 async def _needs_school(draft: VisitDraft, ctx: Context) -> Question:
@@ -201,7 +286,12 @@ async def _summary(draft: VisitDraft, ctx: Context) -> Question:
 
 async def _edit(draft: VisitDraft, ctx: Context) -> Question:
     _ = ctx.t._
-    fields = [s for s in EDITABLE if s is not State.NEEDS_SCHOOL or draft.problems]
+    fields = [
+        s
+        for s in EDITABLE
+        if (s is not State.NEEDS_SCHOOL or draft.problems)
+        and (s is not State.LATE_REASON or draft.late_days)
+    ]
     buttons = [Button(_(FIELD_NAMES[s]), f"{FIELD}{s.value}") for s in fields]
     return _("要修改哪一项？"), [*rows(buttons, 3), [Button(_("返回核对"), BACK)]]
 
@@ -212,8 +302,10 @@ _QUESTIONS: dict[State, QuestionBuilder] = {
     State.FORM: _form,
     State.CATEGORY: _category,
     State.DATE: _date,
+    State.LATE_REASON: _late_reason,
     State.MET: _met,
     **{state: _text_question(state) for state in TEXT_STATES},
+    State.FAMILY_FORM: _family_form,
     State.NEEDS_SCHOOL: _needs_school,
     State.SUMMARY: _summary,
     State.EDIT: _edit,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date
 
 from handlers.i18n import Translator
@@ -9,6 +10,8 @@ from handlers.student_picker import Pupil
 from handlers.visit.draft import VisitDraft
 from handlers.visit.labels import CATEGORY_NAMES, FIELD_NAMES, FORM_NAMES
 from handlers.visit.states import SECTIONS, State
+from models.families.rules import FIELDS as FAMILY_FIELDS
+from models.families.rules import label_of
 from models.roster.tables import Staff
 from models.visits.tables import Visit
 
@@ -20,6 +23,20 @@ def format_date(t: Translator, day: date) -> str:
 def field_line(t: Translator, state: State, value: str) -> str:
     """`家访形式：电访`: a field's name and its value."""
     return t._("{field}：{value}").format(field=t._(FIELD_NAMES[state]), value=value)
+
+
+def family_line(t: Translator, answers: Mapping[str, int | str | bool]) -> str:
+    """`家庭情况表：家庭人口 4 · 在家照顾 祖辈`: the form's answers, in the form's order."""
+    parts = [
+        t._("{name} {value}").format(
+            name=t._(spec.name), value=t._(label_of(spec, answers[spec.field.value]))
+        )
+        for spec in FAMILY_FIELDS
+        if spec.field.value in answers
+    ]
+    return t._("{field}：{value}").format(
+        field=t._(FIELD_NAMES[State.FAMILY_FORM]), value=" · ".join(parts)
+    )
 
 
 def summary_card(t: Translator, draft: VisitDraft, pupil: Pupil | None) -> str:
@@ -41,8 +58,12 @@ def summary_card(t: Translator, draft: VisitDraft, pupil: Pupil | None) -> str:
     lines.append(
         field_line(t, State.DATE, format_date(t, draft.visit_date) if draft.visit_date else blank)
     )
+    if draft.late_reason:
+        lines.append(field_line(t, State.LATE_REASON, draft.late_reason))
     lines.append(field_line(t, State.MET, _(draft.met) if draft.met else blank))
     lines += [field_line(t, state, text(getattr(draft, state.value))) for state in SECTIONS]
+    if draft.family_form:
+        lines.append(family_line(t, draft.family_form))
     lines.append(field_line(t, State.PROBLEMS, draft.problems or _("无")))
     if draft.problems:
         lines.append(field_line(t, State.NEEDS_SCHOOL, _("是") if draft.needs_school else _("否")))

@@ -7,6 +7,7 @@ are committed together with the end of the conversation, or not at all.
 from __future__ import annotations
 
 from handlers.context import Context
+from handlers.family_tags import propose
 from handlers.i18n import translator
 from handlers.quota import visits_name
 from handlers.student_picker import TEACHER_PICKER, Pupil
@@ -15,7 +16,9 @@ from handlers.visit.draft import VisitDraft
 from handlers.visit.questions import date_note, proceed, staff_of
 from handlers.visit.render import problem_alert
 from models.duties.queries import fulfil_duties, open_duties_for_student
-from models.quota.standing import school_standing
+from models.families.queries import remember
+from models.families.rules import FamilyField
+from models.quota.standing import teacher_month
 from models.roster.tables import Staff
 from models.visits.queries import (
     problem_recipients,
@@ -41,6 +44,10 @@ async def save(draft: VisitDraft, ctx: Context) -> Transition:
             return await proceed(draft, ctx, date_note(ctx, problem))
     if draft.visit_date is None or draft.form is None or draft.category is None:
         return await proceed(draft, ctx, _("还有必填的内容没有完成，请先补上。"))
+    # Days may have passed since the date was given (a draft kept overnight): late is as of now.
+    draft.set_date(draft.visit_date, today=ctx.today, limit=ctx.rules.late_filing_days)
+    if draft.late_days and not draft.late_reason:
+        return await proceed(draft, ctx)
     visit = await save_visit(
         session=ctx.session,
         visit=VisitCreate(
@@ -57,6 +64,8 @@ async def save(draft: VisitDraft, ctx: Context) -> Transition:
             problems=draft.problems or "",
             needs_school=bool(draft.problems and draft.needs_school),
             notes=draft.notes,
+            filed_days_late=(ctx.today - draft.visit_date).days,
+            late_reason=(draft.late_reason or "") if draft.late_days else "",
         ),
         school_id=ctx.school.id or 0,
         teacher_id=staff.id or 0,
@@ -64,6 +73,26 @@ async def save(draft: VisitDraft, ctx: Context) -> Transition:
         now=ctx.now,
     )
     lines = [_("已保存。")]
+    if draft.family_form:
+        await remember(
+            session=ctx.session,
+            school_id=ctx.school.id or 0,
+            student_id=pupil.id,
+            answers=draft.family_form,
+            visit_id=visit.id or 0,
+            now=ctx.now,
+        )
+        away = draft.family_form.get(FamilyField.PARENTS_AWAY.value)
+        proposed = await propose(
+            ctx,
+            visit=visit,
+            student=pupil.student,
+            class_name=pupil.klass.name,
+            teacher=staff,
+            parents_away=away if isinstance(away, bool) else None,
+        )
+        if proposed:
+            lines.append(proposed)
     open_duties = await open_duties_for_student(
         session=ctx.session, teacher_id=staff.id or 0, student_id=visit.student_id
     )
@@ -88,14 +117,7 @@ async def progress_line(ctx: Context, staff: Staff) -> list[str]:
     """The month's figure as `/quota` shows it (the same standing): routine visits for head
     and subject teachers, contacts for coaches; nothing for staff without a quota or outside
     term time."""
-    standing = await school_standing(
-        session=ctx.session,
-        school_id=staff.school_id,
-        day=ctx.today,
-        rules=ctx.rules,
-        staff_ids=[staff.id or 0],
-    )
-    month = standing.teachers[0].month if standing.teachers else None
+    month = await teacher_month(session=ctx.session, staff=staff, day=ctx.today, rules=ctx.rules)
     if month is None:
         return []
     t = ctx.t

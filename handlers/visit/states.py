@@ -13,10 +13,14 @@ class State(StrEnum):
     FORM = "form"
     CATEGORY = "category"
     DATE = "date"
+    #: Only for a visit more than the school's limit back: why it is logged only now.
+    LATE_REASON = "late_reason"
     MET = "met"
     SCHOOL_REPORT = "school_report"
     HOME_LEARNED = "home_learned"
     FAMILY = "family"
+    #: The household form, opened from 家庭情况 or 修改: one field a question.
+    FAMILY_FORM = "family_form"
     GUIDANCE = "guidance"
     MEASURES = "measures"
     PROBLEMS = "problems"
@@ -55,9 +59,13 @@ def next_state(draft: VisitDraft) -> State:
     if draft.student_id is None:
         # The student picker's question: its class (or grade) list, or a list of students.
         return State.CLASS if draft.listing_classes else State.STUDENT
+    if draft.family_form_open:
+        return State.FAMILY_FORM
     for state, field in _REQUIRED:
         if getattr(draft, field) is None:
             return state
+        if state is State.DATE and draft.late_days and not draft.late_reason:
+            return State.LATE_REASON
     if not draft.quick:
         for state in (*SECTIONS, State.PROBLEMS):
             if getattr(draft, state.value) is None:

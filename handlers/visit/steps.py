@@ -21,6 +21,9 @@ from handlers.visit.questions import ask, date_note, proceed
 from handlers.visit.render import field_line
 from handlers.visit.save import save
 from handlers.visit.states import SECTIONS, State, next_state
+from models.families.queries import profile_of
+from models.families.rules import FIELDS as FAMILY_FIELDS
+from models.families.rules import parse_answer
 from models.visits.message_rules import parse_visit_text
 from models.visits.queries import visit_date_problem
 from models.visits.tables import VisitCategory, VisitForm
@@ -116,7 +119,21 @@ async def choose_date(inbound: Inbound, draft: VisitDraft, ctx: Context) -> Tran
     problem = visit_date_problem(day, today=ctx.today, school=ctx.school)
     if problem is not None:
         return await ask(State.DATE, draft, ctx, date_note(ctx, problem))
-    draft.visit_date = day
+    draft.set_date(day, today=ctx.today, limit=ctx.rules.late_filing_days)
+    return await proceed(draft, ctx)
+
+
+async def give_late_reason(inbound: Inbound, draft: VisitDraft, ctx: Context) -> Transition:
+    """Why a visit more than the school's limit back is logged only now (required)."""
+    _ = ctx.t._
+    text = (inbound.text or "").strip() if inbound.callback is None else ""
+    if not text:
+        return await ask(State.LATE_REASON, draft, ctx, _("请用一句话说明原因。"))
+    if len(text) > q.LATE_REASON_LIMIT:
+        return await ask(
+            State.LATE_REASON, draft, ctx, too_long(ctx, q.LATE_REASON_LIMIT, len(text))
+        )
+    draft.late_reason = text
     return await proceed(draft, ctx)
 
 
@@ -154,6 +171,8 @@ def text_step(state: State) -> Step:
 
     async def step(inbound: Inbound, draft: VisitDraft, ctx: Context) -> Transition:
         _ = ctx.t._
+        if state is State.FAMILY and inbound.callback == q.FAMILY_OPEN:
+            return await open_family_form(draft, ctx)
         if inbound.callback is not None:
             if inbound.callback != empty:
                 return await ask(state, draft, ctx, invalid(ctx))
@@ -173,6 +192,51 @@ def text_step(state: State) -> Step:
         return await proceed(draft, ctx)
 
     return step
+
+
+async def open_family_form(draft: VisitDraft, ctx: Context) -> Transition:
+    """Open the household form at its first field, showing what was recorded before."""
+    known = await profile_of(session=ctx.session, student_id=draft.student_id or 0)
+    draft.family_known = (
+        {}
+        if known is None
+        else {
+            spec.field.value: value
+            for spec in FAMILY_FIELDS
+            if (value := getattr(known, spec.field.value)) is not None
+        }
+    )
+    draft.family_form_open = True
+    draft.family_form_at = 0
+    return await proceed(draft, ctx)
+
+
+async def answer_family_form(inbound: Inbound, draft: VisitDraft, ctx: Context) -> Transition:
+    """One field of the household form: a button, a typed number, 跳过 / 不变, or 结束填写."""
+    _ = ctx.t._
+    spec = FAMILY_FIELDS[min(draft.family_form_at, len(FAMILY_FIELDS) - 1)]
+    data = inbound.callback
+    if data == q.FAMILY_DONE:
+        draft.family_form_open = False
+        return await proceed(draft, ctx)
+    if data != q.FAMILY_SKIP:
+        typed = data is None and spec.number is not None
+        raw = (inbound.text or "") if typed else (_suffix(data, q.FAMILY_ANSWER) or "")
+        value = parse_answer(spec, raw) if (typed or data is not None) else None
+        if value is None:
+            note = (
+                _("请输入 {low}–{high} 之间的数字，或点下面的按钮。").format(
+                    low=spec.number.start, high=spec.number.stop - 1
+                )
+                if typed and spec.number is not None
+                else button_note(inbound, ctx)
+            )
+            return await ask(State.FAMILY_FORM, draft, ctx, note)
+        draft.family_form[spec.field.value] = value
+    draft.family_form_at += 1
+    if draft.family_form_at >= len(FAMILY_FIELDS):
+        draft.family_form_open = False
+    return await proceed(draft, ctx)
 
 
 async def choose_needs_school(inbound: Inbound, draft: VisitDraft, ctx: Context) -> Transition:
@@ -202,4 +266,6 @@ async def edit(inbound: Inbound, draft: VisitDraft, ctx: Context) -> Transition:
         return await proceed(draft, ctx)
     if field is State.NEEDS_SCHOOL and not draft.problems:
         return await ask(State.EDIT, draft, ctx, invalid(ctx))
+    if field is State.FAMILY_FORM:
+        return await open_family_form(draft, ctx)
     return await ask(field, draft, ctx)

@@ -67,11 +67,17 @@ class KeptTableWritten(RuntimeError):
 
 class UpdateSession(Session):
     """The sync session behind every update's `AsyncSession`: it refuses writes to kept tables
-    (both flushed objects and INSERT / UPDATE / DELETE statements)."""
+    (both flushed objects and INSERT / UPDATE / DELETE statements), except inside
+    `UpdateTx.writing_kept_tables`."""
+
+    #: Set only by `UpdateTx.writing_kept_tables`.
+    kept_writes_allowed: bool = False
 
 
 @event.listens_for(UpdateSession, "before_flush")
 def _refuse_flushed(session: Session, _flush: UOWTransaction, _instances: Any) -> None:
+    if getattr(session, "kept_writes_allowed", False):
+        return
     for instance in (*session.new, *session.dirty, *session.deleted):
         table = getattr(type(instance), "__tablename__", None)
         if table in _KEPT_TABLES and (
@@ -83,6 +89,8 @@ def _refuse_flushed(session: Session, _flush: UOWTransaction, _instances: Any) -
 @event.listens_for(UpdateSession, "do_orm_execute")
 def _refuse_statement(state: ORMExecuteState) -> None:
     statement = state.statement
+    if getattr(state.session, "kept_writes_allowed", False):
+        return
     if isinstance(statement, Insert | Update | Delete):
         table = getattr(statement.table, "name", None)
         if table in _KEPT_TABLES:
@@ -111,6 +119,12 @@ class UnchangedReads:
     def __init__(self) -> None:
         self._version: int | None = None
         self._values: dict[Hashable, Any] = {}
+
+    def forget(self) -> None:
+        """Drop every kept value (this process wrote a kept table itself, which SQLite's
+        counter does not show to the writer)."""
+        self._values.clear()
+        self._version = None
 
     async def read(self, version: int, key: Hashable, read: Callable[[], Awaitable[T]]) -> T:
         """`read()`'s value for `key`, kept while the counter is `version`."""

@@ -27,6 +27,8 @@ The caches, and what makes each one stale, in one place:
   PostgreSQL's trigger-bumped counter: `models.db.unchanged_reads`). Updates themselves must never write those
   tables, or a kept value would outlive the write unseen: the update session refuses such a
   write with `KeptTableWritten` (on every database, so the rule holds wherever the code runs).
+  The one exception is named: `writing_kept_tables()`, for a decision that changes the roster
+  (德育处 approving a tag); what this process keeps is then dropped once the update commits.
 """
 
 from __future__ import annotations
@@ -92,6 +94,8 @@ class UpdateTx:
         self._held: list[_Held] = []
         #: A held write's refusal, raised again at the end if a step caught it.
         self._refused: WriteRefused | None = None
+        #: This update wrote a kept table (`writing_kept_tables`).
+        self._kept_written = False
 
     @property
     def direct(self) -> bool:
@@ -187,6 +191,24 @@ class UpdateTx:
         self._once[key] = value
         return value
 
+    @asynccontextmanager
+    async def writing_kept_tables(self) -> AsyncIterator[None]:
+        """Let this update write the tables whose reads are kept (the roster), inside the
+        block only; the kept values are dropped after the commit (`committed`)."""
+        sync = self.session.sync_session
+        sync.kept_writes_allowed = True  # type: ignore[attr-defined]
+        self._kept_written = True
+        try:
+            yield
+            await self.session.flush()  # the writes go now, while they are allowed
+        finally:
+            sync.kept_writes_allowed = False  # type: ignore[attr-defined]
+
+    def committed(self) -> None:
+        """The transaction has committed: forget kept values it may have made stale."""
+        if self._kept_written and self._unchanged is not None:
+            self._unchanged.forget()
+
     async def _version_of_kept(self) -> int:
         """The kept tables' change counter, read once in this update (on PostgreSQL before the
         transaction has begun, a statement of its own: a counter read a moment earlier keeps
@@ -230,5 +252,6 @@ async def driver_transaction(
     except BaseException:
         await discard()
         raise
+    tx.committed()
     if session.identity_map:
         session.expunge_all()  # the transaction is over: nothing else to release

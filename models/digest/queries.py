@@ -27,7 +27,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from models.duties.queries import overdue_duties
 from models.duties.tables import DutyTrigger
 from models.incidents.tables import Incident, IncidentKind
-from models.quota.rules import Tally, expected_so_far, prorated
+from models.quota.rules import Tally, expected_so_far, home_percent, prorated
 from models.quota.standing import TeacherStanding, school_standing
 from models.roster.tables import Staff, Student
 from models.school.calendar import month_bounds
@@ -103,6 +103,9 @@ class ClassCompletion:
     done: int
     #: The head teacher's target for the month (0 without a head teacher or a term day).
     target: int
+    #: 入户率: students whose homes were visited (上门家访, anyone) this school year, of all.
+    homes_visited: int = 0
+    students: int = 0
 
     @property
     def percent(self) -> int | None:
@@ -110,6 +113,11 @@ class ClassCompletion:
         if self.target <= 0:
             return None
         return round(100 * self.done / self.target)
+
+    @property
+    def home_percent(self) -> int | None:
+        """入户率 in whole percent; None for a class without students."""
+        return home_percent(self.homes_visited, self.students)
 
 
 @dataclass(frozen=True)
@@ -205,7 +213,10 @@ async def gather_digest(
         by_form=by_form,
         by_category=by_category,
         classes=[
-            ClassCompletion(c.name, c.head_teacher_name, c.done, c.target) for c in standing.classes
+            ClassCompletion(
+                c.name, c.head_teacher_name, c.done, c.target, c.visited_this_year, c.students
+            )
+            for c in standing.classes
         ],
         head_target=head_target,
         head_expected=expected_so_far(head_target, standing.span),

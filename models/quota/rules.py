@@ -245,6 +245,14 @@ def is_special(tags: Iterable[str]) -> bool:
     return any(tag in STUDENT_TAGS for tag in tags)
 
 
+def home_percent(visited: int, students: int) -> int | None:
+    """入户率 in whole percent: students whose homes were visited this school year, of all
+    (None for a class without students)."""
+    if students <= 0:
+        return None
+    return round(100 * visited / students)
+
+
 def is_left_behind(tags: Iterable[str]) -> bool:
     return LEFT_BEHIND_TAG in tags
 

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
+from sqlalchemy import exists
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -167,6 +168,19 @@ class ClassCompletion:
     def share(self) -> float:
         """Completion between 0 and 1 (1 when there is no target)."""
         return 1.0 if self.target <= 0 else min(1.0, self.done / self.target)
+
+    @property
+    def home_share(self) -> float:
+        """入户率 between 0 and 1 (1 for a class without students)."""
+        return 1.0 if self.students <= 0 else self.visited_this_year / self.students
+
+
+def furthest_behind(classes: Sequence[ClassCompletion], limit: int) -> list[ClassCompletion]:
+    """The classes furthest behind: the month's completion first, then 入户率, then by name;
+    classes with nothing to do (no target, no student) are left out."""
+    behind = [c for c in classes if c.share < 1.0 or c.home_share < 1.0]
+    behind.sort(key=lambda c: (c.share, c.home_share, c.grade, c.number))
+    return behind[:limit]
 
 
 @dataclass(frozen=True)
@@ -338,7 +352,53 @@ async def class_month_completion(
     return standing.classes
 
 
+async def teacher_month(
+    *, session: AsyncSession, staff: Staff, day: date, rules: SchoolRules = DEFAULT_RULES
+) -> MonthStanding | None:
+    """One teacher's month exactly as `school_standing` gives it, in three queries (the line
+    after a save); None for staff without a quota, or a month without term days."""
+    staff_id = staff.id or 0
+    terms = list((await session.exec(select(Term).where(Term.school_id == staff.school_id))).all())
+    span = month_span(day, terms)
+    term_break = break_on(day, terms)
+    roles = select(
+        exists().where(col(SchoolClass.head_teacher_id) == staff_id),
+        exists().where(col(Teaching.staff_id) == staff_id),
+        exists().where(col(GroupCoach.staff_id) == staff_id),
+    )
+    heads, teaches, coaches = (await session.exec(roles)).one()
+    role = quota_role(head_teacher=bool(heads), subject_teacher=bool(teaches), coach=bool(coaches))
+    if role is None:
+        return None
+    lower = min(span.first, term_break.start_date if term_break else span.first)
+    facts = await read_teacher_facts(
+        session, staff.school_id, span, term_break, lower, [staff_id], rules
+    )
+    return month_standing(role, facts.get(staff_id, TeacherFacts()), span, rules)
+
+
 # -- facts to standings (no database) -----------------------------------------------------------
+
+
+def month_standing(
+    role: QuotaRole, facts: TeacherFacts, span: MonthSpan, rules: SchoolRules
+) -> MonthStanding | None:
+    """The month's two counted rules for a teacher of `role` (None: no term day this month)."""
+    if span.term_days == 0:
+        return None
+    visit_target = monthly_visit_target(role, rules)
+    visits = None
+    if visit_target is not None:
+        visits = Tally(facts.month, prorated(visit_target, span))
+    contacts = Tally(facts.contacts, prorated(rules.monthly_parent_contacts, span))
+    return MonthStanding(
+        visits=visits,
+        contacts=contacts,
+        visits_expected=expected_so_far(visits.target, span) if visits else 0,
+        contacts_expected=expected_so_far(contacts.target, span),
+        remaining_days=span.remaining,
+        routine_forms=tuple(rules.routine_forms),
+    )
 
 
 @dataclass
@@ -369,22 +429,7 @@ class _Builder:
         return key_visits_done(key_routine=facts.key_routine_year, routine=facts.routine_year)
 
     def month(self, role: QuotaRole, facts: TeacherFacts) -> MonthStanding | None:
-        span = self.span
-        if span.term_days == 0:
-            return None
-        visit_target = monthly_visit_target(role, self.rules)
-        visits = None
-        if visit_target is not None:
-            visits = Tally(facts.month, prorated(visit_target, span))
-        contacts = Tally(facts.contacts, prorated(self.rules.monthly_parent_contacts, span))
-        return MonthStanding(
-            visits=visits,
-            contacts=contacts,
-            visits_expected=expected_so_far(visits.target, span) if visits else 0,
-            contacts_expected=expected_so_far(contacts.target, span),
-            remaining_days=span.remaining,
-            routine_forms=tuple(self.rules.routine_forms),
-        )
+        return month_standing(role, facts, self.span, self.rules)
 
     def teacher(
         self, person: Staff, role: QuotaRole, head_of: list[SchoolClass], facts: TeacherFacts

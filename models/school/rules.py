@@ -65,6 +65,9 @@ class SchoolRules(BaseModel):
     #: Key visits 重点家访 each special-type student gets a school year: at least / at most.
     key_visits_min: int = 1
     key_visits_max: int = 2
+    #: A visit logged more than this many days after it took place needs a reason, and counts
+    #: as a late filing in 德育处's figures.
+    late_filing_days: int = 7
     #: The weekly nudge to teachers behind pace for the month (mon … sun, local time).
     weekly_nudge_day: Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"] = "mon"
     weekly_nudge_time: time = time(8, 0)

@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import insert
+from sqlalchemy import func, insert
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from models.accounts.tables import ChannelAccount, PersonKind
 from models.audit.tables import audit
 from models.roster.queries import accounts_of, staff_with_role
-from models.roster.tables import StaffRole
+from models.roster.tables import Staff, StaffRole
 from models.school.calendar import school_year_start
 from models.school.tables import School
-from models.visits.tables import Visit, VisitCreate
+from models.visits.tables import Visit, VisitCreate, VisitForm
 
 
 class DateProblem(StrEnum):
@@ -72,6 +74,67 @@ async def save_visit(
         subject=f"visit:{record.id}",
     )
     return record
+
+
+@dataclass(frozen=True)
+class PastVisit:
+    visit_date: date
+    form: VisitForm
+    teacher_name: str
+
+
+@dataclass(frozen=True)
+class VisitHistory:
+    """What a teacher reads before a visit: the last one, and what was agreed or found."""
+
+    last: PastVisit | None
+    #: The latest agreed measures, and the latest problem found ("" for none).
+    measures: str
+    problem: str
+
+
+#: Visits read back at most for a student's history (the latest first).
+HISTORY_LIMIT = 20
+
+
+async def visit_history(*, session: AsyncSession, student_id: int, since: date) -> VisitHistory:
+    """The student's visits dated from `since` (by any teacher), latest first, in one query."""
+    query = (
+        select(Visit, Staff.name)
+        .join(Staff, col(Staff.id) == col(Visit.teacher_id))
+        .where(Visit.student_id == student_id, col(Visit.visit_date) >= since)
+        .order_by(col(Visit.visit_date).desc(), col(Visit.id).desc())
+        .limit(HISTORY_LIMIT)
+    )
+    rows = (await session.exec(query)).all()
+    if not rows:
+        return VisitHistory(None, "", "")
+    latest, teacher = rows[0]
+    return VisitHistory(
+        PastVisit(latest.visit_date, latest.form, teacher),
+        measures=next((v.measures for v, _ in rows if v.measures), ""),
+        problem=next((v.problems for v, _ in rows if v.problems), ""),
+    )
+
+
+async def late_filings(
+    *, session: AsyncSession, school_id: int, since: datetime, days: int
+) -> list[tuple[str, int]]:
+    """Per teacher, the visits filed from `since` more than `days` days after they took
+    place: (name, count), most first."""
+    late = func.count(col(Visit.id))
+    query = (
+        select(Staff.name, late)
+        .join(Staff, col(Staff.id) == col(Visit.teacher_id))
+        .where(
+            Visit.school_id == school_id,
+            col(Visit.created_at) >= since,
+            col(Visit.filed_days_late) > days,
+        )
+        .group_by(col(Staff.id), col(Staff.name))
+        .order_by(late.desc(), col(Staff.name))
+    )
+    return [(name, int(count)) for name, count in (await session.exec(query)).all()]
 
 
 async def problem_recipients(*, session: AsyncSession, school_id: int) -> list[ChannelAccount]:

@@ -63,6 +63,10 @@ class VisitBase(SQLModel):
     needs_school: bool = False
     #: Free notes, e.g. the rest of a one-message visit log.
     notes: str = Field(default="", max_length=2000)
+    #: Days between the visit and its filing (the school's local dates): how late it was logged.
+    filed_days_late: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    #: Why a visit more than `SchoolRules.late_filing_days` back was logged only now.
+    late_reason: str = Field(default="", max_length=200, sa_column_kwargs={"server_default": ""})
 
 
 class Visit(VisitBase, table=True):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 from models.db.engine import Database
 from models.roster.head_history import record_heads
@@ -24,7 +25,9 @@ async def add_visits(
     day: date = DAY,
     category: VisitCategory = VisitCategory.ROUTINE,
     form: VisitForm = VisitForm.HOME,
+    **fields: Any,
 ) -> None:
+    """One visit by `teacher` to each of `students`; `fields` sets any other column."""
     async with db.session() as session:
         for name in students:
             session.add(
@@ -35,6 +38,7 @@ async def add_visits(
                     visit_date=day,
                     form=form,
                     category=category,
+                    **fields,
                 )
             )
 
