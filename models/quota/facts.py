@@ -8,15 +8,15 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Row, Select, and_, case, false, func, or_
+from sqlalchemy import Row, Select, and_, bindparam, case, exists, false, func, or_
 from sqlalchemy import select as sa_select
 from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from models.quota.rules import MonthSpan
-from models.roster.tables import Student
+from models.roster.tables import Student, Teaching
 from models.school.rules import SchoolRules
-from models.school.tables import SchoolClass, Term
+from models.school.tables import GroupCoach, SchoolClass, Term
 from models.visits.tables import Visit, VisitCategory, VisitForm
 
 
@@ -122,6 +122,91 @@ async def read_teacher_facts(
         int(teacher): TeacherFacts(int(month or 0), int(contacts or 0), int(on_break or 0))
         for teacher, month, contacts, on_break in rows
     }
+
+
+#: Term-day runs in one month that the save's prebuilt statement takes (more: built per call).
+_RUNS = 3
+#: An empty date range, for the runs a month does not have.
+_NO_RUN = (date.max, date.min)
+
+
+def _between_params(prefix: str) -> Any:
+    return and_(
+        col(Visit.visit_date) >= bindparam(f"{prefix}_first"),
+        col(Visit.visit_date) <= bindparam(f"{prefix}_last"),
+    )
+
+
+def _one_teacher_query() -> Any:
+    """Built once (a save runs it): the teacher's roles and month, with the month's term-day
+    runs, the break and the routine forms as parameters."""
+    staff_id: Any = bindparam("staff_id")
+    in_month = or_(*(_between_params(f"m{n}") for n in range(_RUNS)))
+    on_break = _between_params("b")
+    routine = col(Visit.form).in_(bindparam("forms", expanding=True))
+
+    def counted(condition: Any) -> Any:
+        return (
+            sa_select(func.count())
+            .where(
+                col(Visit.school_id) == bindparam("school_id"),
+                col(Visit.teacher_id) == staff_id,
+                condition,
+            )
+            .scalar_subquery()
+        )
+
+    return sa_select(
+        exists().where(col(SchoolClass.head_teacher_id) == staff_id),
+        exists().where(col(Teaching.staff_id) == staff_id),
+        exists().where(col(GroupCoach.staff_id) == staff_id),
+        counted(and_(in_month, routine)),
+        counted(in_month),
+        counted(and_(on_break, routine)),
+    )
+
+
+_ONE_TEACHER = _one_teacher_query()
+
+
+async def read_one_teacher(
+    session: AsyncSession,
+    school_id: int,
+    staff_id: int,
+    span: MonthSpan,
+    term_break: Term | None,
+    rules: SchoolRules,
+) -> tuple[bool, bool, bool, TeacherFacts]:
+    """(heads a class, teaches one, coaches a group, their facts) in one statement: what a
+    save needs to show the month exactly as `read_teacher_facts` counts it."""
+    runs = [(r.first, min(r.last, span.day)) for r in span.ranges if r.first <= span.day]
+    many = len(runs) > _RUNS  # a month cut into more runs than any real calendar makes
+    runs = runs[:_RUNS] + [_NO_RUN] * (_RUNS - len(runs))
+    values: dict[str, Any] = {
+        "school_id": school_id,
+        "staff_id": staff_id,
+        "forms": [VisitForm(form) for form in rules.routine_forms],
+    }
+    for n, (first, last) in enumerate(runs):
+        values[f"m{n}_first"], values[f"m{n}_last"] = first, last
+    if term_break is not None:
+        values["b_first"], values["b_last"] = (
+            term_break.start_date,
+            min(term_break.end_date, span.day),
+        )
+    else:
+        values["b_first"], values["b_last"] = _NO_RUN
+    connection = await session.connection()
+    row = (await connection.execute(_ONE_TEACHER, values)).one()
+    heads, teaches, coaches, month, contacts, on_break = row
+    facts = TeacherFacts(int(month or 0), int(contacts or 0), int(on_break or 0))
+    if many:  # counted the general way instead
+        lower = min(span.first, term_break.start_date if term_break else span.first)
+        found = await read_teacher_facts(
+            session, school_id, span, term_break, lower, [staff_id], rules
+        )
+        facts = found.get(staff_id, TeacherFacts())
+    return bool(heads), bool(teaches), bool(coaches), facts
 
 
 async def read_class_rosters(session: AsyncSession, class_ids: list[int]) -> list[RosterEntry]:

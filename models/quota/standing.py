@@ -12,7 +12,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
-from sqlalchemy import exists
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -21,6 +20,7 @@ from models.quota.facts import (
     StudentFacts,
     TeacherFacts,
     read_class_rosters,
+    read_one_teacher,
     read_student_facts,
     read_teacher_facts,
 )
@@ -355,26 +355,18 @@ async def class_month_completion(
 async def teacher_month(
     *, session: AsyncSession, staff: Staff, day: date, rules: SchoolRules = DEFAULT_RULES
 ) -> MonthStanding | None:
-    """One teacher's month exactly as `school_standing` gives it, in three queries (the line
+    """One teacher's month exactly as `school_standing` gives it, in two queries (the line
     after a save); None for staff without a quota, or a month without term days."""
-    staff_id = staff.id or 0
     terms = list((await session.exec(select(Term).where(Term.school_id == staff.school_id))).all())
     span = month_span(day, terms)
     term_break = break_on(day, terms)
-    roles = select(
-        exists().where(col(SchoolClass.head_teacher_id) == staff_id),
-        exists().where(col(Teaching.staff_id) == staff_id),
-        exists().where(col(GroupCoach.staff_id) == staff_id),
+    heads, teaches, coaches, facts = await read_one_teacher(
+        session, staff.school_id, staff.id or 0, span, term_break, rules
     )
-    heads, teaches, coaches = (await session.exec(roles)).one()
-    role = quota_role(head_teacher=bool(heads), subject_teacher=bool(teaches), coach=bool(coaches))
+    role = quota_role(head_teacher=heads, subject_teacher=teaches, coach=coaches)
     if role is None:
         return None
-    lower = min(span.first, term_break.start_date if term_break else span.first)
-    facts = await read_teacher_facts(
-        session, staff.school_id, span, term_break, lower, [staff_id], rules
-    )
-    return month_standing(role, facts.get(staff_id, TeacherFacts()), span, rules)
+    return month_standing(role, facts, span, rules)
 
 
 # -- facts to standings (no database) -----------------------------------------------------------

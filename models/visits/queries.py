@@ -5,8 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
+from typing import Any
 
-from sqlalchemy import func, insert
+from sqlalchemy import bindparam, func, insert
+from sqlalchemy import select as sa_select
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -99,22 +101,38 @@ HISTORY_LIMIT = 20
 
 async def visit_history(*, session: AsyncSession, student_id: int, since: date) -> VisitHistory:
     """The student's visits dated from `since` (by any teacher), latest first, in one query."""
-    query = (
-        select(Visit, Staff.name)
-        .join(Staff, col(Staff.id) == col(Visit.teacher_id))
-        .where(Visit.student_id == student_id, col(Visit.visit_date) >= since)
-        .order_by(col(Visit.visit_date).desc(), col(Visit.id).desc())
-        .limit(HISTORY_LIMIT)
-    )
-    rows = (await session.exec(query)).all()
+    rows = (
+        await (await session.connection()).execute(
+            _HISTORY, {"student_id": student_id, "since": since}
+        )
+    ).all()
     if not rows:
         return VisitHistory(None, "", "")
-    latest, teacher = rows[0]
+    day, form, teacher, _, _ = rows[0]
     return VisitHistory(
-        PastVisit(latest.visit_date, latest.form, teacher),
-        measures=next((v.measures for v, _ in rows if v.measures), ""),
-        problem=next((v.problems for v, _ in rows if v.problems), ""),
+        PastVisit(day, VisitForm(form), teacher),
+        measures=next((m for *_, m, _ in rows if m), ""),
+        problem=next((p for *_, p in rows if p), ""),
     )
+
+
+#: The columns a history needs, latest first (no ORM objects: it runs as a question is asked).
+_HISTORY: Any = (
+    sa_select(
+        col(Visit.visit_date),
+        col(Visit.form),
+        col(Staff.name),
+        col(Visit.measures),
+        col(Visit.problems),
+    )
+    .join(Staff, col(Staff.id) == col(Visit.teacher_id))
+    .where(
+        col(Visit.student_id) == bindparam("student_id"),
+        col(Visit.visit_date) >= bindparam("since"),
+    )
+    .order_by(col(Visit.visit_date).desc(), col(Visit.id).desc())
+    .limit(HISTORY_LIMIT)
+)
 
 
 async def late_filings(
