@@ -380,3 +380,29 @@ async def test_the_save_line_reads_the_same_month_as_quota(
     async with db.session() as session:
         month = await teacher_month(session=session, staff=ts.staff[name], day=day)
     assert month == (full.month if full is not None else None)
+
+
+@pytest.mark.parametrize(
+    ("rules", "contacts", "coverage", "key"),
+    [
+        # The seed's readings (the defaults): 人次; the head teacher's own visits; beyond routine.
+        (SchoolRules(), 3, Tally(1, 6), Tally(0, 2)),
+        (SchoolRules(contacts_counted_as="families"), 2, Tally(1, 6), Tally(0, 2)),
+        (SchoolRules(coverage_by="anyone"), 3, Tally(2, 6), Tally(0, 2)),
+        (SchoolRules(key_visits_beyond_routine=False), 3, Tally(1, 6), Tally(1, 2)),
+    ],
+)
+async def test_each_counting_rule_is_a_setting_with_the_seeds_reading_as_default(
+    db: Database, rules: SchoolRules, contacts: int, coverage: Tally, key: Tally
+) -> None:
+    ts = await seed_school(db)
+    # 王芳: a 重点 home visit to 张小明 (单亲·留守), and two calls to 李娜's family.
+    await add_visits(db, ts, "王芳", ["张小明"], category=VisitCategory.KEY)
+    await add_visits(db, ts, "王芳", ["李娜", "李娜"], form=VisitForm.PHONE)
+    await add_visits(db, ts, "李强", ["王磊"])  # another teacher's home visit
+    standing = await standing_of(db, ts, "王芳", rules=rules)
+    assert standing.month.contacts.done == contacts
+    assert (standing.coverage, standing.key_visits) == (coverage, key)
+    async with db.session() as session:  # the save's line counts the same way
+        month = await teacher_month(session=session, staff=ts.staff["王芳"], day=DAY, rules=rules)
+    assert month == standing.month

@@ -105,11 +105,16 @@ async def read_teacher_facts(
 ) -> dict[int, TeacherFacts]:
     in_month = _month_condition(span)
     routine = _routine(rules)
+    contacts = (
+        _counted(in_month)
+        if rules.contacts_counted_as == "contacts"
+        else func.count(func.distinct(case((in_month, Visit.student_id))))
+    )
     query = (
         sa_select(
             col(Visit.teacher_id),
             _counted(and_(in_month, routine)),
-            _counted(in_month),
+            contacts,
             _counted(and_(_break_condition(term_break, span.day), routine)),
         )
         .where(col(Visit.school_id) == school_id, col(Visit.visit_date) >= lower)
@@ -145,9 +150,9 @@ def _one_teacher_query() -> Any:
     on_break = _between_params("b")
     routine = col(Visit.form).in_(bindparam("forms", expanding=True))
 
-    def counted(condition: Any) -> Any:
+    def counted(condition: Any, what: Any = None) -> Any:
         return (
-            sa_select(func.count())
+            sa_select(func.count() if what is None else what)
             .where(
                 col(Visit.school_id) == bindparam("school_id"),
                 col(Visit.teacher_id) == staff_id,
@@ -162,6 +167,7 @@ def _one_teacher_query() -> Any:
         exists().where(col(GroupCoach.staff_id) == staff_id),
         counted(and_(in_month, routine)),
         counted(in_month),
+        counted(in_month, func.count(func.distinct(col(Visit.student_id)))),
         counted(and_(on_break, routine)),
     )
 
@@ -198,7 +204,9 @@ async def read_one_teacher(
         values["b_first"], values["b_last"] = _NO_RUN
     connection = await session.connection()
     row = (await connection.execute(_ONE_TEACHER, values)).one()
-    heads, teaches, coaches, month, contacts, on_break = row
+    heads, teaches, coaches, month, contacts, families, on_break = row
+    if rules.contacts_counted_as == "families":
+        contacts = families
     facts = TeacherFacts(int(month or 0), int(contacts or 0), int(on_break or 0))
     if many:  # counted the general way instead
         lower = min(span.first, term_break.start_date if term_break else span.first)

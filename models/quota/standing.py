@@ -418,6 +418,8 @@ class _Builder:
 
     def _key_visits(self, student: RosterEntry) -> int:
         facts = self._facts(student)
+        if not self.rules.key_visits_beyond_routine:
+            return facts.key_routine_year
         return key_visits_done(key_routine=facts.key_routine_year, routine=facts.routine_year)
 
     def month(self, role: QuotaRole, facts: TeacherFacts) -> MonthStanding | None:
@@ -438,7 +440,12 @@ class _Builder:
                 month=month,
                 on_break=on_break,
             )
-        unvisited = [s for s in pupils if self._facts(s).head_year == 0]
+        by_head = self.rules.coverage_by == "head_teacher"
+        unvisited = [
+            s
+            for s in pupils
+            if (self._facts(s).head_year if by_head else self._facts(s).routine_year) == 0
+        ]
         special = [s for s in pupils if is_special(s.tags)]
         key_missing = [s for s in special if not key_visits_met(self._key_visits(s), self.rules)]
         wanted_semester = self.rules.semester_contacts_per_student

@@ -52,6 +52,15 @@ class SchoolRules(BaseModel):
     #: Every teacher (head, subject, coach): contacts with parents a month, in 人次, any form
     #: (家访、信访、电话访, seed 000 §二.4).
     monthly_parent_contacts: int = 8
+    #: How contacts are counted: "contacts" (人次: two calls to one family are two, the seed's
+    #: reading) or "families" (distinct families reached).
+    contacts_counted_as: Literal["contacts", "families"] = "contacts"
+    #: Whose routine visits tick a head teacher's 遍访: "head_teacher" (their own, the seed's
+    #: 班主任……遍访) or "anyone" (any teacher's routine visit to the household).
+    coverage_by: Literal["head_teacher", "anyone"] = "head_teacher"
+    #: Key visits count beyond the year's first routine visit (在常规家访的基础上, the seed's
+    #: reading); False counts every routine visit of the key category.
+    key_visits_beyond_routine: bool = True
     #: Every student's parents are contacted at least once a semester, any form (seed 003).
     semester_contacts_per_student: int = 1
     #: The parents of every left-behind child 留守儿童 are contacted this often a month.
