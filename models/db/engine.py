@@ -122,8 +122,10 @@ class Database:
         the fixed statements every update runs (`UpdateTx.write_one`). The session joins that
         transaction when a step first uses it, and then commits it. An update that only moves a
         conversation on never starts SQLAlchemy's connection and transaction machinery, which
-        costs several times its SQL. On PostgreSQL, the same on a few kept connections
-        (`models.db.pg_updates`). On an in-memory SQLite database, a transaction like
+        costs several times its SQL. On PostgreSQL, the same on a few kept connections, whose
+        transaction begins only when something needs it: an update that only moves a
+        conversation on is one statement (`models.db.pg_updates`, `models.db.update_tx`). On
+        an in-memory SQLite database, a transaction like
         `session()`'s.
         """
         if self._pg_updates is not None:
