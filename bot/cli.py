@@ -104,6 +104,10 @@ def _parser() -> argparse.ArgumentParser:
     visits.add_argument("--to", dest="date_to", type=_date, required=True)
     visits.add_argument("--class", dest="class_name", help="only this class, e.g. 三(2)班")
     visits.add_argument("-o", "--output", type=Path, required=True)
+    families = export_sub.add_parser(
+        "families", help="every student's household (家庭情况表) as .xlsx"
+    )
+    families.add_argument("-o", "--output", type=Path, required=True, help="FILE.xlsx")
     receipts = export_sub.add_parser("receipts", help="a notice's receipts (回执) as .xlsx")
     receipts.add_argument("notice", help="the notice's id or 文号, e.g. 12 or 〔2026〕第012号")
     receipts.add_argument("-o", "--output", type=Path, required=True)
@@ -208,6 +212,10 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         return asyncio.run(run_one(settings, args.name, now=args.now))
     if command == "wecom":
         return asyncio.run(_wecom_sync(settings))
+    if command == "export" and args.export_command == "families":
+        from bot.exports.families import run_export_families
+
+        return asyncio.run(run_export_families(settings, output=args.output))
     if command == "export" and args.export_command == "receipts":
         from bot.exports.receipts import run_export_receipts
 
