@@ -11,12 +11,13 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
-import sys
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from openpyxl import load_workbook
 
+from bot.command_line import refused, school_or_say
 from bot.roster.files import decode_csv, numbered_rows
 from bot.settings import Settings
 from handlers.calendar import calendar_text
@@ -24,11 +25,9 @@ from handlers.i18n import translator
 from models.db.engine import Database
 from models.db.migrate import upgrade
 from models.errors import CalendarError
-from models.roster.queries import current_school
 from models.roster.rules import header_key
 from models.school.calendar_sheet import SHEET, CalendarPlan, parse_calendar
 from models.school.calendar_store import replace_calendar, stored_calendar
-from models.school.tables import School
 
 Rows = list[tuple[int, list[str]]]
 
@@ -81,29 +80,16 @@ def plan_summary(plan: CalendarPlan, school: str) -> str:
     )
 
 
-async def _school(db: Database, settings: Settings, school_name: str | None) -> School | None:
-    async with db.session() as session:
-        school = await current_school(session=session, name=school_name or settings.school_name)
-    if school is None:
-        print(
-            "数据库中还没有学校：请先导入名单（python -m bot roster import …）。", file=sys.stderr
-        )
-    return school
-
-
 async def run_calendar_import(settings: Settings, path: Path, *, school_name: str | None) -> int:
     """Exit status 0 when imported, 1 when the file has problems (nothing changed)."""
     try:
         plan = await asyncio.to_thread(load_calendar, path)
     except CalendarError as exc:
-        for problem in exc.problems:
-            print(problem, file=sys.stderr)
-        print("校历未导入，数据库没有任何改动。请修改以上问题后重新导入。", file=sys.stderr)
-        return 1
+        return refused(exc.problems, "校历")
     await asyncio.to_thread(upgrade, settings.database_url)
     db = Database(settings.database_url)
     try:
-        school = await _school(db, settings, school_name)
+        school = await school_or_say(db, school_name or settings.school_name)
         if school is None:
             return 1
         async with db.session() as session:
@@ -122,13 +108,13 @@ async def run_calendar_show(
     await asyncio.to_thread(upgrade, settings.database_url)
     db = Database(settings.database_url)
     try:
-        school = await _school(db, settings, school_name)
+        school = await school_or_say(db, school_name or settings.school_name)
         if school is None:
             return 1
         async with db.session() as session:
             stored = await stored_calendar(session=session, school_id=school.id or 0)
     finally:
         await db.dispose()
-    day = today or date.today()
+    day = today or datetime.now(ZoneInfo(school.timezone)).date()
     print(calendar_text(translator("zh"), stored, day, "zh"))
     return 0 if stored.covers(day) else 1

@@ -130,22 +130,17 @@ async def _wecom_sync(settings: Settings) -> int:
             "WECOM_TOKEN 和 WECOM_ENCODING_AES_KEY 后再同步。"
         )
     from bot.channels.wecom_api import WecomApi, WecomConfig, WecomError
+    from bot.command_line import school_or_say
     from bot.roster.wecom_sync import sync_wecom
     from models.db.engine import Database
     from models.db.migrate import upgrade
-    from models.roster.queries import current_school
 
     assert settings.wecom_corp_id and settings.wecom_secret and settings.wecom_agent_id
     await asyncio.to_thread(upgrade, settings.database_url)
     db = Database(settings.database_url)
     try:
-        async with db.session() as session:
-            school = await current_school(session=session, name=settings.school_name)
+        school = await school_or_say(db, settings.school_name)
         if school is None or school.id is None:
-            print(
-                "数据库中还没有学校：请先导入名单（python -m bot roster import …）。",
-                file=sys.stderr,
-            )
             return 1
         config = WecomConfig(
             corp_id=settings.wecom_corp_id,

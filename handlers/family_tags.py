@@ -14,7 +14,8 @@ from handlers.context import Context
 from handlers.i18n import translator
 from handlers.types import Inbound, Reply
 from models.families.queries import apply_tag, decide, propose_tag
-from models.families.rules import LEFT_BEHIND_TAG, tag_change
+from models.families.rules import tag_change
+from models.quota.rules import LEFT_BEHIND_TAG
 from models.roster.tables import Staff, StaffRole, Student
 from models.visits.queries import problem_recipients
 from models.visits.tables import Visit

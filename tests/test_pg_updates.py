@@ -29,7 +29,7 @@ from models.conversations.store import (
 from models.db.columns import utcnow
 from models.db.engine import Database
 from models.db.pg_updates import KEPT
-from models.db.update_tx import AlreadyHandled
+from models.db.update_tx import AlreadyHandled, UpdateTx
 
 pytestmark = pytest.mark.skipif(
     not os.environ.get("DATABASE_URL", "").startswith("postgres"),
@@ -118,37 +118,38 @@ async def logged(statements: list[str]) -> list[str]:
     return found
 
 
-async def conversation_at(db: Database, state: str, version: int = 0) -> ConversationState:
+async def store(
+    tx: UpdateTx,
+    existing: ConversationState | None,
+    state: str,
+    *,
+    draft: dict[str, Any] | None = None,
+    choices: list[list[str]] | None = None,
+) -> ConversationState:
+    """Telegram user 77's conversation in flow `pick`, put at `state`."""
+    return await store_conversation(
+        tx=tx,
+        existing=existing,
+        channel="telegram",
+        external_id="77",
+        chat_id="77",
+        flow="pick",
+        state=state,
+        draft=draft or {},
+        choices=choices or [],
+        now=utcnow(),
+    )
+
+
+async def conversation_at(db: Database, state: str) -> ConversationState:
     async with db.update_session() as tx:
-        return await store_conversation(
-            tx=tx,
-            existing=None,
-            channel="telegram",
-            external_id="77",
-            chat_id="77",
-            flow="pick",
-            state=state,
-            draft={},
-            choices=[],
-            now=utcnow(),
-        )
+        return await store(tx, None, state)
 
 
 async def move(db: Database, existing: ConversationState, key: str, state: str) -> None:
     async with db.update_session() as tx:
         await claim_update(tx=tx, channel="telegram", update_key=key)
-        await store_conversation(
-            tx=tx,
-            existing=existing,
-            channel="telegram",
-            external_id="77",
-            chat_id="77",
-            flow="pick",
-            state=state,
-            draft={"colour": "red"},
-            choices=[["红", "c:red"]],
-            now=utcnow(),
-        )
+        await store(tx, existing, state, draft={"colour": "red"}, choices=[["红", "c:red"]])
 
 
 async def the_conversation(db: Database) -> Conversation:
@@ -233,18 +234,7 @@ async def test_held_writes_run_first_when_the_session_begins(
         await claim_update(tx=tx, channel="telegram", update_key="1")
         # The session's first statement begins the transaction, after the held claim.
         assert [r.update_key for r in (await tx.session.exec(select(InboundSeen))).all()] == ["1"]
-        await store_conversation(
-            tx=tx,
-            existing=start,
-            channel="telegram",
-            external_id="77",
-            chat_id="77",
-            flow="pick",
-            state="name",
-            draft={},
-            choices=[],
-            now=utcnow(),
-        )
+        await store(tx, start, "name")
 
     # (SQLAlchemy's own statements go through asyncpg's prepared statements, which it does not
     # log; the session read the held claim, so it ran after it.)

@@ -24,6 +24,7 @@ from sqlmodel import SQLModel, col, insert, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 from tqdm import tqdm
 
+from bot.command_line import refused
 from bot.roster.files import read_roster_files
 from bot.settings import Settings
 from models.audit.tables import audit
@@ -459,10 +460,7 @@ async def run_import(settings: Settings, files: list[Path], *, school_name: str 
     try:
         roster = await asyncio.to_thread(load_roster, files)
     except RosterError as exc:
-        for problem in exc.problems:
-            print(problem, file=sys.stderr)
-        print("名单未导入，数据库没有任何改动。请修改以上问题后重新导入。", file=sys.stderr)
-        return 1
+        return refused(exc.problems, "名单")
     await asyncio.to_thread(upgrade, settings.database_url)
     db = Database(settings.database_url)
     try:

@@ -220,17 +220,16 @@ async def answer_family_form(inbound: Inbound, draft: VisitDraft, ctx: Context) 
         draft.family_form_open = False
         return await proceed(draft, ctx)
     if data != q.FAMILY_SKIP:
-        typed = data is None and spec.number is not None
-        raw = (inbound.text or "") if typed else (_suffix(data, q.FAMILY_ANSWER) or "")
-        value = parse_answer(spec, raw) if (typed or data is not None) else None
-        if value is None:
-            note = (
-                _("请输入 {low}–{high} 之间的数字，或点下面的按钮。").format(
-                    low=spec.number.start, high=spec.number.stop - 1
-                )
-                if typed and spec.number is not None
-                else button_note(inbound, ctx)
+        if data is None and spec.number is not None:  # a typed number
+            value = parse_answer(spec, inbound.text or "")
+            note = _("请输入 {low}–{high} 之间的数字，或点下面的按钮。").format(
+                low=spec.number.start, high=spec.number.stop - 1
             )
+        else:
+            answer = _suffix(data, q.FAMILY_ANSWER)
+            value = parse_answer(spec, answer) if answer is not None else None
+            note = button_note(inbound, ctx)
+        if value is None:
             return await ask(State.FAMILY_FORM, draft, ctx, note)
         draft.family_form[spec.field.value] = value
     draft.family_form_at += 1

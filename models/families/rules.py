@@ -15,10 +15,9 @@ from models.families.tables import (
     Housing,
     ParentsWork,
 )
+from models.quota.rules import is_left_behind
 from models.text import N_
 
-#: The tag of a left-behind child 留守儿童.
-LEFT_BEHIND_TAG = "留守"
 #: Household size and school-age children are taken from 1 (0) up to these.
 MAX_HOUSEHOLD = 20
 MAX_CHILDREN = 10
@@ -125,7 +124,7 @@ def tag_change(tags: Iterable[str], parents_away: bool | None) -> bool | None:
     """True: propose adding 留守; False: propose removing it; None: nothing to propose."""
     if parents_away is None:
         return None
-    tagged = LEFT_BEHIND_TAG in set(tags)
+    tagged = is_left_behind(tags)
     if parents_away and not tagged:
         return True
     if not parents_away and tagged:
