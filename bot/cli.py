@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import logging
 import sys
 from collections.abc import Sequence
 from datetime import UTC, date, datetime
 from pathlib import Path
 
+from bot.private_logging import configure_logging
 from bot.settings import Settings, get_settings
 from models.errors import ConfigError, JiafangError
 
@@ -236,13 +236,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         settings = get_settings()
-        logging.basicConfig(
-            level=settings.log_level.upper(),
-            format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        )
-        # python-telegram-bot and httpx log whole requests (with personal data) below WARNING.
-        for noisy in ("httpx", "telegram", "apscheduler", "alembic"):
-            logging.getLogger(noisy).setLevel(logging.WARNING)
+        # No personal data in any line: see bot.private_logging.
+        configure_logging(settings.log_level)
         return _dispatch(args, settings)
     except JiafangError as exc:
         print(f"错误：{exc}", file=sys.stderr)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import re
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
@@ -37,6 +38,7 @@ from models.conversations.store import (
 from models.db.columns import utcnow
 from models.db.engine import Database
 from models.db.update_tx import AlreadyHandled, UpdateTx
+from models.errors import error_ref
 from models.outbox.tables import enqueue
 from models.roster.queries import account_for, current_school
 from models.school.rules import DEFAULT_RULES, SchoolRules
@@ -48,6 +50,20 @@ log = logging.getLogger(__name__)
 NUMBERED_CHANNELS = frozenset({"console", "wecom"})
 #: How long the school row is kept in memory between reads.
 SCHOOL_CACHE_SECONDS = 60.0
+
+#: Control characters no one types: NUL (which PostgreSQL refuses in text) and the other C0
+#: codes but tab and line breaks. They are dropped from what people send before anything reads it.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def without_controls(inbound: Inbound) -> Inbound:
+    """`inbound` with control characters dropped from its text and button data."""
+    text, callback = inbound.text, inbound.callback
+    clean_text = _CONTROL.sub("", text) if text is not None else None
+    clean_callback = _CONTROL.sub("", callback) if callback is not None else None
+    if clean_text == text and clean_callback == callback:
+        return inbound
+    return replace(inbound, text=clean_text, callback=clean_callback)
 
 
 @dataclass
@@ -117,6 +133,7 @@ class Dispatcher:
 
     async def handle(self, inbound: Inbound) -> Response:
         now = self.clock()
+        inbound = without_controls(inbound)
         try:
             try:
                 response = await self._handle(inbound, now, cached=True)
@@ -129,10 +146,19 @@ class Dispatcher:
             response = Response(
                 [Reply(t._("学校名册尚未导入，暂时无法使用。请联系学校管理员先导入名册。"))]
             )
-        except Exception:
+        except Exception as error:
             self.conversations.forget(inbound.channel, inbound.user_id)
-            # No personal data in the log: only where it happened.
-            log.exception("update on %s failed", inbound.channel)
+            # No personal data in the log: the error's type, where it happened and a reference
+            # the sender is shown too (bot.private_logging withholds the error's message).
+            ref = error_ref()
+            log.error(
+                "update on %s failed: %s, ref %s",
+                inbound.channel,
+                type(error).__name__,
+                ref,
+                exc_info=True,
+                extra={"error_ref": ref},
+            )
             t = translator(normalise_language(inbound.language_hint))
             response = Response(
                 [
@@ -140,7 +166,8 @@ class Dispatcher:
                         t._(
                             "抱歉，处理这条消息时出了问题，刚才这一步没有保存。"
                             "请再试一次；如仍不行，发送 /cancel 重新开始。"
-                        )
+                            "（若需联系学校管理员，请告知编号 {ref}。）"
+                        ).format(ref=ref)
                     )
                 ]
             )
@@ -173,6 +200,10 @@ class Dispatcher:
             notes.append(Reply(self._timeout_text(t, conversation.flow)))
             await turn.drop()
             conversation = None
+
+        if inbound.text_cut:
+            # Longer than the messenger carries: none of it is acted on, the conversation stays.
+            return Response([*notes, Reply(self._too_long_text(t))])
 
         if inbound.contact_phone is not None:
             return Response(notes + list(await onboarding.contact_shared(inbound, ctx)))
@@ -326,6 +357,12 @@ class Dispatcher:
             now=ctx.now,
         )
         return replies
+
+    def _too_long_text(self, t: Translator) -> str:
+        return t._(
+            "这条消息超出了一条消息的长度上限，我没有读取，也没有保存任何内容；"
+            "正在进行的操作不受影响。请精简后重新发送，或分成几条较短的消息。"
+        )
 
     def _timeout_text(self, t: Translator, flow_name: str) -> str:
         minutes = int(self.timeout.total_seconds() // 60)

@@ -1,5 +1,7 @@
 """The few exception types the bot raises on purpose, each with a message a person can act on."""
 
+import secrets
+
 
 class JiafangError(Exception):
     """Base class: the message is meant for the operator or user, not a stack trace."""
@@ -23,3 +25,9 @@ class CalendarError(JiafangError):
     def __init__(self, problems: list[str]) -> None:
         self.problems = problems
         super().__init__("\n".join(problems))
+
+
+def error_ref() -> str:
+    """A short reference for one unexpected error: written in the log beside the error's type,
+    and shown in the apology to the person who met it, so the two can be matched."""
+    return secrets.token_hex(4)

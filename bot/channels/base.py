@@ -98,7 +98,7 @@ async def answer_or_defer(
     try:
         await send()
     except RetryableSendError as exc:
-        log.warning("%s answer deferred to the outbox: %s", channel, exc)
+        log.warning("%s answer deferred to the outbox: %s", channel, type(exc).__name__)
         await dispatcher.defer(
             channel=channel,
             chat_id=chat_id,

@@ -24,6 +24,7 @@ from telegram.error import (
     BadRequest,
 )
 
+from bot.channels.text import capped
 from bot.channels.text import split_text as split_pieces
 from handlers.i18n import Translator
 from handlers.types import Attachment, FileRef, Inbound, Reply
@@ -40,7 +41,8 @@ Markup = InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove
 
 def update_to_inbound(update: Update) -> Inbound | None:
     """The `Inbound` for a private text, command, photo, button press or the sender's own
-    contact.
+    contact. A text longer than Telegram carries (4,096 characters, a caption 1,024) is cut and
+    marked (`Inbound.text_cut`).
 
     None for everything else: group chats, stickers and other media, and a contact card of someone
     other than the sender (sharing another person's number must never bind the sender).
@@ -73,16 +75,18 @@ def update_to_inbound(update: Update) -> Inbound | None:
             return None
         return Inbound(contact_phone=message.contact.phone_number, **common)
     if message.text is not None:
-        return Inbound(text=message.text, **common)
+        text, cut = capped(message.text, MessageLimit.MAX_TEXT_LENGTH)
+        return Inbound(text=text, text_cut=cut, **common)
+    caption, cut = capped(message.caption, MessageLimit.CAPTION_LENGTH) if message.caption else (None, False)
     if message.photo:
         # The largest size; its caption (if any) is the text that goes with it.
-        return Inbound(photo=message.photo[-1].file_id, text=message.caption, **common)
+        return Inbound(photo=message.photo[-1].file_id, text=caption, text_cut=cut, **common)
     if message.document is not None:
         document = message.document
         file = FileRef(
             CHANNEL, document.file_id, "document", document.file_name or "", document.file_size
         )
-        return Inbound(document=file, text=message.caption, **common)
+        return Inbound(document=file, text=caption, text_cut=cut, **common)
     return None
 
 
@@ -218,7 +222,7 @@ async def quietly(call: Any) -> bool:
     except BadRequest as exc:
         if "not modified" in str(exc).lower():
             return True
-        log.info("telegram edit refused: %s", exc)
+        log.info("telegram edit refused: %s", type(exc).__name__)
         return False
     return True
 

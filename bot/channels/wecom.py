@@ -38,8 +38,8 @@ from bot.channels.base import (
     UserLocks,
     answer_or_defer,
 )
+from bot.channels.text import capped, utf8_size
 from bot.channels.text import split_text as split_pieces
-from bot.channels.text import utf8_size
 from bot.channels.wecom_api import SentMessage, WecomApi, WecomError
 from bot.channels.wecom_errors import INVALID_RECIPIENT, send_error
 from bot.delivery.pacing import RateLimiter, Throttled, pace_delivery_piece
@@ -68,6 +68,9 @@ BUTTON_LABEL_LIMIT = 10
 REPLACE_NAME_LIMIT = 20
 #: A text message holds 2,048 bytes; pieces stay a little under.
 TEXT_LIMIT_BYTES = 2000
+#: A member's text is held to the same 2,048 bytes (about 680 Chinese characters): longer is
+#: refused with a note, never read in part.
+TEXT_IN_LIMIT_BYTES = 2048
 #: How long a later piece of an outbox message waits for room before the send gives up.
 MAX_PIECE_WAIT = 60.0
 
@@ -297,14 +300,16 @@ Binder = Callable[[str, datetime], Awaitable[object]]
 
 def callback_to_inbound(message: dict[str, Any]) -> Inbound | None:
     """A decrypted callback as an `Inbound`; None for what is not someone saying something
-    (entering the app, subscribing) or what the bot cannot read (voice, video, location)."""
+    (entering the app, subscribing) or what the bot cannot read (voice, video, location). A text
+    over `TEXT_IN_LIMIT_BYTES` is cut and marked (`Inbound.text_cut`)."""
     # WeCom user ids are case-insensitive; accounts keep them lower-cased (`wecom_key`).
     userid = wecom_key(str(message.get("FromUserName") or ""))
     kind = str(message.get("MsgType") or "")
     key = str(message.get("update_key") or "") or None
     base: dict[str, Any] = {"channel": CHANNEL, "user_id": userid, "chat_id": userid}
     if kind == "text":
-        return Inbound(**base, text=str(message.get("Content") or ""), update_key=key)
+        text, cut = capped(str(message.get("Content") or ""), TEXT_IN_LIMIT_BYTES, size=utf8_size)
+        return Inbound(**base, text=text, text_cut=cut, update_key=key)
     if kind == "image":
         return Inbound(**base, photo=str(message.get("MediaId") or ""), update_key=key)
     if kind == "event" and str(message.get("Event") or "").lower() == "template_card_event":
@@ -397,4 +402,4 @@ class WecomAdapter:
                 key=key,
             )
         except SendError as exc:
-            log.warning("wecom answer not delivered: %s", exc)
+            log.warning("wecom answer not delivered: %s", type(exc).__name__)

@@ -22,7 +22,7 @@ from handlers.flow import Step
 from handlers.i18n import Translator
 from handlers.notice.render import format_moment, kind_name, status_name, title_line
 from handlers.types import Button, Inbound, Reply, Transition
-from models.notices.tables import Notice, NoticeStatus
+from models.notices.tables import TITLE_MAX, Notice, NoticeStatus
 from models.notices.tracking import (
     REACH_LABELS,
     ClassTally,
@@ -89,6 +89,12 @@ def _summary_line(t: Translator, notice: Notice, tally: Tally | None, ctx: Conte
     return " · ".join(parts)
 
 
+def _quoted(search: str) -> str:
+    """The search as it is repeated back: a title's length at most (no title is longer)."""
+    search = search.strip()
+    return search if len(search) <= TITLE_MAX else search[: TITLE_MAX - 1] + "…"
+
+
 async def _list_reply(ctx: Context, search: str, *, edit: bool) -> Reply:
     t = ctx.t
     assert ctx.staff is not None
@@ -96,7 +102,7 @@ async def _list_reply(ctx: Context, search: str, *, edit: bool) -> Reply:
     notices = await recent_notices(session=ctx.session, view=view, search=search, limit=LISTED)
     if not notices:
         if search:
-            text = t._("没有找到与“{search}”相符的通知。").format(search=search)
+            text = t._("没有找到与“{search}”相符的通知。").format(search=_quoted(search))
         else:
             text = t._("目前没有您可以查看的通知。")
         return Reply(text, edit=edit)
@@ -104,7 +110,7 @@ async def _list_reply(ctx: Context, search: str, *, edit: bool) -> Reply:
         session=ctx.session, notice_ids=[n.id or 0 for n in notices], class_ids=view.class_ids
     )
     if search:
-        lines = [t._("与“{search}”相符的通知：").format(search=search)]
+        lines = [t._("与“{search}”相符的通知：").format(search=_quoted(search))]
     else:
         lines = [t._("最近的通知（查找旧通知：/notices 文号或标题中的字）：")]
     buttons: list[list[Button]] = []

@@ -52,18 +52,22 @@ def _tune_sqlite(engine: AsyncEngine) -> None:
 
 
 def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
+    """The engine for `url`. Its errors and echo never show a statement's parameters: they
+    carry what people wrote about children and families."""
     target = async_url(url)
     if target.startswith("sqlite"):
         path = make_url(target).database
         if path and path != ":memory:":
             # Statements run where they are awaited (see models.db.sqlite_inloop); a local file
             # cannot go stale, so no ping on checkout either.
-            engine = create_async_engine(target, echo=echo, async_creator=in_loop_creator(path))
+            engine = create_async_engine(
+                target, echo=echo, hide_parameters=True, async_creator=in_loop_creator(path)
+            )
         else:
-            engine = create_async_engine(target, echo=echo)
+            engine = create_async_engine(target, echo=echo, hide_parameters=True)
         _tune_sqlite(engine)
         return engine
-    return create_async_engine(target, echo=echo, pool_pre_ping=True)
+    return create_async_engine(target, echo=echo, hide_parameters=True, pool_pre_ping=True)
 
 
 class Database:

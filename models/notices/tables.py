@@ -47,6 +47,9 @@ NOTICE_KIND_LABELS: dict[NoticeKind, str] = {
     NoticeKind.OTHER: N_("其他"),
 }
 
+#: The longest title a notice may have (characters).
+TITLE_MAX = 60
+
 #: Kinds whose message also carries 有疑问 (a question forwarded to the head teacher).
 QUESTION_KINDS = frozenset({NoticeKind.FEE, NoticeKind.OUTING})
 
@@ -96,7 +99,7 @@ class Notice(SQLModel, table=True):
     year: int | None = None
     serial: int | None = None
     kind: NoticeKind = Field(sa_type=str_enum(NoticeKind))
-    title: str = Field(max_length=60)
+    title: str = Field(max_length=TITLE_MAX)
     body: str = Field(max_length=3000)
     author_id: int = Field(foreign_key="staff.id", index=True)
     #: Who the notice is for, as chosen; resolved to students again when it is published.

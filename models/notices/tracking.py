@@ -26,7 +26,7 @@ from sqlmodel import Field, SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from models.db.columns import AwareDateTime, str_enum, utcnow
-from models.notices.tables import Notice, NoticeDelivery, NoticeReceipt, NoticeStatus
+from models.notices.tables import TITLE_MAX, Notice, NoticeDelivery, NoticeReceipt, NoticeStatus
 from models.outbox.tables import OutboxMessage, OutboxStatus
 from models.roster.scope import has_whole_school_scope
 from models.roster.tables import Guardian, Staff, Student, StudentGuardian
@@ -387,9 +387,11 @@ async def recent_notices(
     (archived notices included: they stay searchable)."""
     query = select(Notice).where(_visible(view))
     search = search.strip()
+    if len(search) > TITLE_MAX:
+        return []  # longer than any title and no 文号: nothing can match
     if search:
         number = parse_number(search)
-        title = col(Notice.title).contains(search)
+        title = col(Notice.title).contains(search, autoescape=True)
         if number is not None:
             year, serial = number
             by_number = col(Notice.serial) == serial
