@@ -37,7 +37,7 @@ from telegram.ext import (
     MessageHandler,
     filters,
 )
-from telegram.request import BaseRequest
+from telegram.request import BaseRequest, HTTPXRequest
 
 from bot.channels.base import (
     Channel,
@@ -52,6 +52,7 @@ from bot.channels.telegram_pacing import (
     PACE_PER_SECOND,
     TelegramRateLimiter,
 )
+from bot.channels.telegram_polling import PollingBot
 from bot.channels.telegram_render import (
     CHANNEL,
     chat_id_of,
@@ -391,19 +392,23 @@ def build_application(
         except TimeoutError:
             log.warning("outbox delivery did not stop within 30 s; cancelled")
 
-    builder = (
+    bot = PollingBot(
+        token,
+        base_url=settings.telegram_base_url,
+        base_file_url=settings.telegram_base_file_url,
+        # python-telegram-bot's own defaults: a pool for answers, one connection for polling.
+        request=request or HTTPXRequest(connection_pool_size=256),
+        get_updates_request=get_updates_request or request or HTTPXRequest(connection_pool_size=1),
+        rate_limiter=TelegramRateLimiter(),
+    )
+    application = (
         ApplicationBuilder()
-        .token(token)
-        .base_url(settings.telegram_base_url)
-        .base_file_url(settings.telegram_base_file_url)
+        .bot(bot)
         .concurrent_updates(CONCURRENT_UPDATES)
-        .rate_limiter(TelegramRateLimiter())
         .post_init(post_init)
         .post_shutdown(post_shutdown)
+        .build()
     )
-    if request is not None:
-        builder = builder.request(request).get_updates_request(get_updates_request or request)
-    application = builder.build()
     application.bot_data["dispatcher"] = dispatcher
 
     private = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE
