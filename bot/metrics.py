@@ -1,16 +1,13 @@
 """The running process's counters: things worth an operator's attention that are not errors of
 one person's message (updates skipped as unreadable, messages held back by a limit).
 
-Counters are per process and start at zero; each increment is also written to the log at WARNING
-with the running total, so a log search finds them across restarts and workers.
+Counters are per process and start at zero. Whoever counts also writes a WARNING line with the
+running total (without personal data), so a log search finds them across restarts and workers.
 """
 
 from __future__ import annotations
 
-import logging
 from collections import Counter
-
-log = logging.getLogger(__name__)
 
 _counters: Counter[str] = Counter()
 
