@@ -10,7 +10,7 @@ from datetime import datetime, time, timedelta
 from typing import Literal
 from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 
 class SchoolRules(BaseModel):
@@ -85,6 +85,14 @@ class SchoolRules(BaseModel):
     month_end_time: time = time(8, 0)
     #: On the first day of a winter or summer break: the break quota and the must-visit list.
     break_start_time: time = time(8, 0)
+
+    # -- Flood limits for people (models/limits/rules.py applies them) ---------------------------
+    #: Questions 有疑问 one guardian may send about one notice, every channel together (the
+    #: Telegram and WeCom chats and the WeCom receipt page).
+    questions_per_notice: int = Field(default=5, ge=1)
+    #: Messages one person may send to staff in any hour: a guardian's questions, a head
+    #: teacher's notices submitted for approval. Urgent incident reports are never held back.
+    messages_to_staff_per_hour: int = Field(default=20, ge=1)
 
 
 DEFAULT_RULES = SchoolRules()
