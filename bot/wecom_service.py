@@ -125,7 +125,15 @@ def _parent_channel(
         if dispatcher.on_outbox is not None:
             dispatcher.on_outbox()
 
-    add_parent_pages(app, db=db, signer=signer, zone=settings.zone, now=clock, on_outbox=wake)
+    add_parent_pages(
+        app,
+        db=db,
+        signer=signer,
+        zone=settings.zone,
+        now=clock,
+        on_outbox=wake,
+        rules=settings.rules,
+    )
     return WecomParentChannel(api, db, signer, settings.public_base_url.rstrip("/"))
 
 

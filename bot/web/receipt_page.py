@@ -9,7 +9,10 @@ The token (`bot.web.links`) names the notice and the guardian and is signed, so 
 family's copy; it expires with the notice's display window, and an archived notice is closed
 too. Confirming records the receipt exactly as the Telegram button does
 (`models.notices.receipts.confirm_receipt`, channel "wecom-parent"); a question goes through the same
-`handlers.notice.receipt.forward_question` as the Telegram flow. Each POST is one transaction.
+`handlers.notice.receipt.forward_question` as the Telegram flow, after the same flood limits
+(`handlers.notice.limits`: `RULES__QUESTIONS_PER_NOTICE`, `RULES__MESSAGES_TO_STAFF_PER_HOUR`,
+counting the guardian's questions on every channel; a repeat is not forwarded twice). Each POST is
+one transaction.
 
 What it shares with the incident page (`bot.web.incident_page`, `/i/…`) is in `bot.web.pages`;
 `bot.web.routes.add_parent_pages` mounts both. A bad link gets a polite page (404 unknown or forged, 410 expired), never a
@@ -26,7 +29,6 @@ from typing import Any
 
 from aiohttp import web
 from jinja2 import Template
-from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.web.links import LinkClaim
@@ -44,6 +46,12 @@ from bot.web.pages import (
 from bot.web.templates.common import STYLE
 from bot.web.templates.receipt_page import PAGE
 from handlers.i18n import Translator
+from handlers.notice.limits import (
+    check_message_to_staff,
+    check_question,
+    question_refusal,
+    record_refusal,
+)
 from handlers.notice.receipt import QUESTION_LIMIT, all_confirmed, forward_question
 from handlers.notice.render import (
     attachment_names,
@@ -52,16 +60,15 @@ from handlers.notice.render import (
     format_moment,
     kind_name,
 )
+from models.accounts.tables import PersonKind
+from models.limits.rules import Refusal, Verdict
 from models.notices.queries import attachments_of
 from models.notices.receipts import ChildReceipt, confirm_receipt, receipts_of_guardian
-from models.notices.tables import QUESTION_KINDS, Notice, NoticeKind, NoticeQuestion, NoticeStatus
+from models.notices.tables import QUESTION_KINDS, Notice, NoticeKind, NoticeStatus
+from models.school.rules import DEFAULT_RULES, SchoolRules
 from models.school.tables import School
 
 log = logging.getLogger(__name__)
-
-#: Questions one guardian may send about one notice through the page (a leaked link cannot
-#: flood the head teacher).
-QUESTIONS_PER_NOTICE = 5
 
 _PAGE: Template = page_template(PAGE)
 
@@ -86,7 +93,11 @@ class _Status:
 
 class ReceiptPage(SignedPage):
     """The receipt page under `/n/`; `on_outbox` is called after a question queued messages for
-    staff (e.g. `DeliveryWorker.wake`)."""
+    staff (e.g. `DeliveryWorker.wake`); `rules` give the flood limits."""
+
+    def __init__(self, *, rules: SchoolRules = DEFAULT_RULES, **page: Any) -> None:
+        super().__init__(**page)
+        self.rules = rules
 
     def mount(self, app: web.Application) -> None:
         app.router.add_get("/n/{token}", guarded(self._show))
@@ -122,13 +133,37 @@ class ReceiptPage(SignedPage):
 
     async def _show(self, request: web.Request) -> web.StreamResponse:
         token = request.match_info["token"]
+        code = request.query.get("s", "")
+        now = self.now()
         async with self.db.session() as session:
-            found = await self._find(session, token, self.now())
+            found = await self._find(session, token, now)
             attachments = await attachments_of(session=session, notice_id=found.notice.id or 0)
-        status = _status_line(found, request.query.get("s", ""))
+            held = None
+            if code == Refusal.HOURLY:
+                sender = (PersonKind.GUARDIAN, found.claim.guardian_id)
+                held = await check_message_to_staff(
+                    session, sender=sender, now=now, rules=self.rules
+                )
+        status = self._status_line(found, code, held)
         return html_answer(
             self._render(found, token, status, attachment_names(found.t, attachments))
         )
+
+    def _status_line(self, found: _Found, code: str, held: Verdict | None) -> _Status | None:
+        """The line above the page after an action (`code`, from the redirect); after the hourly
+        limit, `held` is the guardian's standing now, saying when they may write again."""
+        refusals = {refusal.value: refusal for refusal in Refusal}
+        if code not in refusals:
+            return _status_line(found, code)
+        verdict = Verdict(refusals[code])
+        if refusals[code] is Refusal.HOURLY:
+            verdict = (
+                held
+                if held is not None and held.again_at
+                else Verdict(Refusal.HOURLY, again_at=self.now())
+            )
+        text = question_refusal(found.t, verdict, zone=self.zone, rules=self.rules, written=True)
+        return _Status(text, warn=refusals[code] is not Refusal.REPEAT)
 
     def _render(
         self, found: _Found, token: str, status: _Status | None, attachments: list[str]
@@ -223,23 +258,26 @@ class ReceiptPage(SignedPage):
         text: str,
         now: datetime,
     ) -> tuple[str, int]:
-        """Forward the question unless it is a repeat or one too many; (status, rows queued)."""
+        """Forward the question unless the flood limits hold it back (a repeat, one too many);
+        (status, rows queued)."""
         notice_id, guardian_id = found.notice.id or 0, found.claim.guardian_id
-        asked = list(
-            (
-                await session.exec(
-                    select(NoticeQuestion).where(
-                        NoticeQuestion.notice_id == notice_id,
-                        NoticeQuestion.guardian_id == guardian_id,
-                    )
-                )
-            ).all()
+        verdict = await check_question(
+            session,
+            notice_id=notice_id,
+            guardian_id=guardian_id,
+            now=now,
+            rules=self.rules,
+            text=text,
+            student_id=chosen.child.student.id,
         )
-        student_id = chosen.child.student.id or 0
-        if any(q.student_id == student_id and q.text == text[:500] for q in asked):
-            return "asked", 0  # pressed twice, or sent again: the teacher has it already
-        if len(asked) >= QUESTIONS_PER_NOTICE:
-            return "many", 0
+        if verdict.refusal is not None:
+            await record_refusal(
+                session,
+                sender=(PersonKind.GUARDIAN, guardian_id),
+                subject=f"notice:{notice_id}",
+                verdict=verdict,
+            )
+            return verdict.refusal.value, 0
         forwarded = await forward_question(
             session=session,
             school_id=found.notice.school_id,
@@ -316,11 +354,4 @@ def _status_line(found: _Found, code: str) -> _Status | None:
         )
     if code == "child":
         return _Status(_("请选择您的疑问是关于哪个孩子的。"), warn=True)
-    if code == "many":
-        return _Status(
-            _("您对这份通知已提了 {count} 个疑问，请等待老师答复，或直接联系班主任。").format(
-                count=QUESTIONS_PER_NOTICE
-            ),
-            warn=True,
-        )
     return None

@@ -14,6 +14,7 @@ from bot.web.links import LinkSigner
 from bot.web.receipt_page import ReceiptPage
 from models.db.columns import utcnow
 from models.db.engine import Database
+from models.school.rules import DEFAULT_RULES, SchoolRules
 
 
 def add_parent_pages(
@@ -24,8 +25,12 @@ def add_parent_pages(
     zone: ZoneInfo,
     now: Callable[[], datetime] = utcnow,
     on_outbox: Callable[[], None] | None = None,
+    rules: SchoolRules = DEFAULT_RULES,
 ) -> None:
     """Serve both pages on `app`; `on_outbox` is called after a question or an acknowledgement
     queued messages for staff (e.g. `DeliveryWorker.wake`)."""
-    for page in (ReceiptPage, IncidentPage):
-        page(db=db, signer=signer, zone=zone, now=now, on_outbox=on_outbox).mount(app)
+    receipts = ReceiptPage(
+        db=db, signer=signer, zone=zone, now=now, on_outbox=on_outbox, rules=rules
+    )
+    receipts.mount(app)  # its questions obey the flood limits in `rules`
+    IncidentPage(db=db, signer=signer, zone=zone, now=now, on_outbox=on_outbox).mount(app)

@@ -9,7 +9,8 @@ nothing) and the pressed message is edited to show it.
 有疑问 opens a short conversation (`notice_question`); the question goes to the head teacher of
 the child's class with the child's name and the guardian's relation, never a phone number or an
 account. `forward_question` does that part; the WeCom parents' receipt page (`bot.web.receipt_page`)
-calls it too.
+calls it too. Both ask the flood limits first (`handlers.notice.limits`): a few questions per
+notice, a few messages to staff an hour, and a repeat is not forwarded twice.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from handlers.context import Context
 from handlers.flow import Flow, is_guardian
 from handlers.i18n import Translator
 from handlers.notice.converse import begin, refused_text
+from handlers.notice.limits import check_question, question_refusal, record_refusal
 from handlers.notice.render import (
     ANSWER,
     confirmed_line,
@@ -173,9 +175,20 @@ def _child_question(ctx: Context, children: list[ChildReceipt]) -> Reply:
 
 async def ask_question(inbound: Inbound, argument: str, ctx: Context) -> list[Reply]:
     found = await guardian_notice(argument, ctx)
-    if found is None or found[0].kind not in QUESTION_KINDS:
+    if found is None or found[0].kind not in QUESTION_KINDS or ctx.guardian is None:
         return [gone(ctx)]
     notice, children = found
+    verdict = await check_question(
+        ctx.session,
+        notice_id=notice.id or 0,
+        guardian_id=ctx.guardian.id or 0,
+        now=ctx.now,
+        rules=ctx.rules,
+    )
+    if not verdict.allowed:
+        return [
+            Reply(question_refusal(ctx.t, verdict, zone=ctx.zone, rules=ctx.rules, written=False))
+        ]
     draft = QuestionDraft(
         notice_id=notice.id or 0, children=[c.child.student.id or 0 for c in children]
     )
@@ -216,11 +229,30 @@ async def write_question(inbound: Inbound, draft: QuestionDraft, ctx: Context) -
     if found is None or not chosen or ctx.guardian is None:
         return Transition.end(gone(ctx))
     notice, child = found[0], chosen[0].child
+    guardian_id = ctx.guardian.id or 0
+    verdict = await check_question(
+        ctx.session,
+        notice_id=notice.id or 0,
+        guardian_id=guardian_id,
+        now=ctx.now,
+        rules=ctx.rules,
+        text=text,
+        student_id=child.student.id,
+    )
+    if not verdict.allowed:
+        await record_refusal(
+            ctx.session,
+            sender=(PersonKind.GUARDIAN, guardian_id),
+            subject=f"notice:{notice.id}",
+            verdict=verdict,
+        )
+        refusal = question_refusal(ctx.t, verdict, zone=ctx.zone, rules=ctx.rules, written=True)
+        return Transition.end(Reply(refusal))
     forwarded = await forward_question(
         session=ctx.session,
         school_id=ctx.school.id or 0,
         notice=notice,
-        guardian_id=ctx.guardian.id or 0,
+        guardian_id=guardian_id,
         child=child,
         text=text,
         channel=inbound.channel,

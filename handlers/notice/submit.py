@@ -1,7 +1,9 @@
 """提交: check everything again, then save the notice in one transaction.
 
 A head teacher's notice goes to 德育处 for approval; an admin's own notice is approved by that
-admin at once (recorded) and, unless it is scheduled, published in the same transaction.
+admin at once (recorded) and, unless it is scheduled, published in the same transaction. A head
+teacher beyond the hourly limit of messages to staff (`handlers.notice.limits`) is told when to
+submit again and stays at the summary: nothing is saved or sent.
 """
 
 from __future__ import annotations
@@ -12,11 +14,13 @@ from handlers.context import Context
 from handlers.notice import questions as q
 from handlers.notice.approval import request_approval
 from handlers.notice.draft import NoticeDraft
+from handlers.notice.limits import check_message_to_staff, record_refusal, submission_refusal
 from handlers.notice.publish import publication_text, publish_now
 from handlers.notice.render import format_moment, title_line
 from handlers.notice.states import State, next_state
 from handlers.notice.timing import Field, time_problems
 from handlers.types import Reply, Transition
+from models.accounts.tables import PersonKind
 from models.notices.queries import AttachmentSpec, NoticeSpec, audience_size, submit_notice
 from models.notices.tables import AudienceKind
 from models.roster.tables import Student
@@ -94,6 +98,15 @@ async def submit(draft: NoticeDraft, ctx: Context) -> Transition:
         draft.forget_audience()
         note = _("所选范围内没有在读学生，无法发送。请重新选择发送对象。")
         return await q.ask(State.AUDIENCE, draft, ctx, note)
+    if not admin:
+        sender = (PersonKind.STAFF, staff.id or 0)
+        verdict = await check_message_to_staff(
+            ctx.session, sender=sender, now=ctx.now, rules=ctx.rules
+        )
+        if not verdict.allowed:
+            await record_refusal(ctx.session, sender=sender, subject="notice", verdict=verdict)
+            note = submission_refusal(ctx.t, verdict, zone=ctx.zone, rules=ctx.rules)
+            return await q.ask(State.SUMMARY, draft, ctx, note)
     spec = NoticeSpec(
         kind=draft.kind,
         title=draft.title,
