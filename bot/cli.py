@@ -51,6 +51,21 @@ def _parser() -> argparse.ArgumentParser:
         "files", nargs="+", type=Path, help="roster.xlsx, or teachers.csv and students.csv"
     )
     roster_import.add_argument("--school", help="school name (default: SCHOOL_NAME)")
+    roster_import.add_argument(
+        "--partial",
+        action="store_true",
+        help="the file holds only some classes: add and update, never deactivate anyone",
+    )
+    roster_import.add_argument(
+        "--yes",
+        action="store_true",
+        help="apply a whole-school import (without it, a school with a roster gets a preview)",
+    )
+    roster_import.add_argument(
+        "--replace-demo",
+        action="store_true",
+        help="the database holds only the demo school: replace it with this roster",
+    )
 
     calendar = sub.add_parser("calendar", help="the school calendar (校历)")
     calendar_sub = calendar.add_subparsers(dest="calendar_command", required=True, metavar="ACTION")
@@ -172,7 +187,16 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
     if command == "roster":
         from bot.roster.importer import run_import
 
-        return asyncio.run(run_import(settings, args.files, school_name=args.school))
+        return asyncio.run(
+            run_import(
+                settings,
+                args.files,
+                school_name=args.school,
+                partial=args.partial,
+                yes=args.yes,
+                replace_demo=args.replace_demo,
+            )
+        )
     if command == "calendar":
         from bot.calendar_cli import run_calendar_import, run_calendar_show
 

@@ -286,7 +286,7 @@ async def _school(session: AsyncSession, name: str) -> tuple[School, bool]:
     school = (await session.exec(select(School).where(School.name == name))).first()
     if school is not None:
         return school, False
-    school = School(name=name)
+    school = School(name=name, demo=True)
     session.add(school)
     await session.flush()
     return school, True

@@ -300,7 +300,23 @@ async def test_a_renamed_guardian_is_updated_for_every_child(db: Database, tmp_p
         assert names.all() == ["刘梅梅"]
 
 
-async def test_people_missing_from_a_reimport_are_kept_and_counted(
+async def test_people_missing_from_a_partial_import_are_kept_active_and_counted(
+    db: Database, tmp_path: Path
+) -> None:
+    await import_files(db, [EXAMPLES / "roster.xlsx"])
+    before = await snapshot(db)
+    teachers = [row for row in example_rows("teachers.csv") if row[0] != "T006"]
+    teachers = [[c for i, c in enumerate(row) if i != 7] for row in teachers]  # no 带队 column
+    students = [r for r in example_rows("students.csv") if r[0] not in ("20240110", "20220210")]
+    files = write_roster(tmp_path, teachers, students)
+    report = await import_roster(db, load_roster(files), school_name=SCHOOL, partial=True)
+    assert report.summary().splitlines()[1] == (
+        "另有 1 名教师、2 名学生不在本次名单中，已保留，未停用（--partial）。"
+    )
+    assert await snapshot(db) == before
+
+
+async def test_people_missing_from_a_whole_school_import_are_deactivated_not_deleted(
     db: Database, tmp_path: Path
 ) -> None:
     await import_files(db, [EXAMPLES / "roster.xlsx"])
@@ -309,10 +325,16 @@ async def test_people_missing_from_a_reimport_are_kept_and_counted(
     students = [r for r in example_rows("students.csv") if r[0] not in ("20240110", "20220210")]
     report = await import_files(db, write_roster(tmp_path, teachers, students))
     assert report.summary().splitlines()[1] == (
-        "另有 1 名教师、2 名学生不在本次名单中，已保留，未删除。"
+        "已停用不在名单中的 1 名教师、2 名学生（记录保留，重新导入名单即可恢复）。"
     )
     snap = await snapshot(db)
-    assert rows_of(snap, "staff", "T006") and rows_of(snap, "students", "20220210")
+    [(*_, staff_active)] = rows_of(snap, "staff", "T006")
+    [(*_, student_active)] = rows_of(snap, "students", "20220210")
+    assert (staff_active, student_active) == (False, False)
+    again = await import_files(db, [EXAMPLES / "roster.xlsx"])  # the full file brings them back
+    assert again.students.updated == 2
+    [(*_, back)] = rows_of(await snapshot(db), "students", "20220210")
+    assert back is True
 
 
 async def test_a_column_left_out_of_the_file_leaves_that_data_alone(

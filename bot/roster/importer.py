@@ -4,9 +4,18 @@ The file is the school's own spreadsheet and the authority on who is where: staf
 on 工号, students on 学号, guardians on their phone. Everything happens in one transaction, after
 the whole file has been validated, so a file with any problem changes nothing and a crash half
 way leaves the old roster intact. Existing rows are loaded in a fixed handful of queries (no
-query per row), so a 3,000-student file takes seconds. People missing from the file are kept
-(visits and accounts hang off them) and only counted, because a roster is sometimes exported
-for one grade only.
+query per row), so a 3,000-student file takes seconds.
+
+Two ways to import:
+* **the whole school** (the default): people missing from the file are deactivated (never
+  deleted: visits and accounts hang off them; a later import brings them back) and classes
+  missing from it lose their head teacher. Into a school that already has a roster, the command
+  first shows what it would add, change and deactivate, and changes nothing without `--yes`.
+* **`--partial`** (one grade, a few classes): it only adds and updates; nobody is deactivated,
+  no head teacher, class, team or guardian link is removed.
+
+The demo school is never merged with a real one: into a database that holds only the demo, a
+real roster needs `--replace-demo`, and then replaces every demo record in the same transaction.
 """
 
 from __future__ import annotations
@@ -40,6 +49,9 @@ from models.school.tables import Group, GroupCoach, GroupMember, School, SchoolC
 
 #: Files with more rows than this get a progress bar on stderr.
 PROGRESS_THRESHOLD = 200
+
+#: Tables `--replace-demo` leaves alone: the scheduler's own state, not the school's records.
+KEPT_ON_REPLACE = frozenset({"apscheduler_jobs"})
 
 Link = TypeVar("Link", bound=SQLModel)
 Keyed = TypeVar("Keyed", Staff, Student, Guardian)
@@ -80,13 +92,31 @@ class ImportReport:
     guardians: Tally = field(default_factory=Tally)
     classes: Tally = field(default_factory=Tally)
     groups: Tally = field(default_factory=Tally)
+    #: Only added and updated (`--partial`): people missing from the file were kept as they are.
+    partial: bool = False
+    #: Nothing was written: what the import would do (`summary` says so).
+    preview: bool = False
+    #: Whether the school had a roster before (a whole-school import then needs `--yes`).
+    had_roster: bool = False
+    #: Active people missing from the file: deactivated (whole school) or kept (`--partial`).
     staff_not_in_file: int = 0
     students_not_in_file: int = 0
+    #: Classes missing from the file whose head teacher was cleared (whole school only).
+    heads_cleared: int = 0
+
+    @property
+    def deactivates(self) -> bool:
+        """Whether the import deactivates anyone or clears a head teacher."""
+        return not self.partial and bool(
+            self.staff_not_in_file or self.students_not_in_file or self.heads_cleared
+        )
 
     @property
     def changed(self) -> bool:
         tallies = (self.teachers, self.students, self.guardians, self.classes, self.groups)
-        return self.school_created or any(t.created or t.updated for t in tallies)
+        return (
+            self.school_created or self.deactivates or any(t.created or t.updated for t in tallies)
+        )
 
     def summary(self) -> str:
         """What an admin reads after the import, e.g. `导入完成：教师 8（新增 8），…，班级 4。`"""
@@ -98,20 +128,33 @@ class ImportReport:
         ]
         if self.groups.total:
             parts.append(self.groups.describe("社团/队"))
-        if self.changed:
+        if self.preview:
+            lines = [f"预览（尚未导入，数据库没有任何改动）：{'，'.join(parts)}。"]
+        elif self.changed:
             lines = [f"导入完成：{'，'.join(parts)}。"]
         else:
             lines = [f"导入完成：名单未变化（{'，'.join(parts)}）。"]
-        missing = [
+        missing = "、".join(
             f"{count} 名{label}"
             for label, count in (
                 ("教师", self.staff_not_in_file),
                 ("学生", self.students_not_in_file),
             )
             if count
-        ]
-        if missing:
-            lines.append(f"另有 {'、'.join(missing)}不在本次名单中，已保留，未删除。")
+        )
+        if missing and self.partial:
+            lines.append(f"另有 {missing}不在本次名单中，已保留，未停用（--partial）。")
+        elif missing:
+            verb = "将停用" if self.preview else "已停用"
+            lines.append(f"{verb}不在名单中的 {missing}（记录保留，重新导入名单即可恢复）。")
+        if self.heads_cleared and not self.partial:
+            verb = "将清除" if self.preview else "已清除"
+            lines.append(f"{verb} {self.heads_cleared} 个不在名单中的班级的班主任。")
+        if self.preview:
+            lines.append(
+                "确认无误请加 --yes 重新运行；只补充或更新部分班级请改用 --partial"
+                "（只新增和更新，不停用任何人）。"
+            )
         return "\n".join(lines)
 
     def audit_detail(self) -> str:
@@ -120,7 +163,9 @@ class ImportReport:
             f"staff +{self.teachers.created}/~{self.teachers.updated}, "
             f"students +{self.students.created}/~{self.students.updated}, "
             f"guardians +{self.guardians.created}/~{self.guardians.updated}, "
-            f"classes +{self.classes.created}/~{self.classes.updated}"
+            f"classes +{self.classes.created}/~{self.classes.updated}, "
+            f"deactivated staff {self.staff_not_in_file if not self.partial else 0}, "
+            f"students {self.students_not_in_file if not self.partial else 0}"
         )
 
 
@@ -138,8 +183,9 @@ def _assign(row: SQLModel, values: Mapping[str, Any]) -> bool:
 class _LinkSet(Generic[Link]):
     """The rows of a link table (teaching, coaching, membership, guardianship) per owner.
 
-    `replace` makes one owner's links exactly the file's — one rule for all four tables. New
-    links are collected as plain rows and written by `insert_pending` in one batch.
+    `replace` makes one owner's links exactly the file's — one rule for all four tables (with
+    `additive`, it only adds and updates: `--partial`). New links are collected as plain rows and
+    written by `insert_pending` in one batch.
     """
 
     model: type[Link]
@@ -147,6 +193,7 @@ class _LinkSet(Generic[Link]):
     target: str  # e.g. "class_id"
     rows: dict[int, dict[int, Link]] = field(default_factory=dict)
     pending: list[dict[str, Any]] = field(default_factory=list)
+    additive: bool = False
 
     def load(self, rows: Sequence[Link]) -> None:
         for row in rows:
@@ -158,7 +205,7 @@ class _LinkSet(Generic[Link]):
         current = self.rows.get(owner_id, {})
         changed = False
         for target_id, row in current.items():
-            if target_id not in wanted:
+            if target_id not in wanted and not self.additive:
                 await session.delete(row)
                 changed = True
         for target_id, values in wanted.items():
@@ -194,7 +241,9 @@ async def _insert_returning_ids(
 class _Importer:
     """One import run: the school's existing rows, loaded once, brought in line with the file."""
 
-    def __init__(self, session: AsyncSession, school: School, roster: Roster, report: ImportReport):
+    def __init__(
+        self, session: AsyncSession, school: School, roster: Roster, report: ImportReport
+    ) -> None:
         self.session = session
         self.school_id = school.id or 0
         self.today = datetime.now(ZoneInfo(school.timezone)).date()
@@ -213,6 +262,8 @@ class _Importer:
         self.coaching = _LinkSet(GroupCoach, "staff_id", "group_id")
         self.membership = _LinkSet(GroupMember, "student_id", "group_id")
         self.guardianship = _LinkSet(StudentGuardian, "student_id", "guardian_id")
+        for link_set in (self.teaching, self.coaching, self.membership, self.guardianship):
+            link_set.additive = report.partial
         self.changed_staff: set[str] = set()
         self.changed_students: set[str] = set()
 
@@ -263,10 +314,18 @@ class _Importer:
     async def run(self, progress: tqdm[Any]) -> None:
         await self.load()
         roster, report = self.roster, self.report
-        report.staff_not_in_file = len(self.staff.keys() - {t.staff_no for t in roster.teachers})
-        report.students_not_in_file = len(
-            self.students.keys() - {s.student_no for s in roster.students}
-        )
+        report.had_roster = bool(self.staff or self.students)
+        listed_staff = {t.staff_no for t in roster.teachers}
+        listed_students = {s.student_no for s in roster.students}
+        missing_staff = [p for no, p in self.staff.items() if no not in listed_staff and p.active]
+        missing_students = [
+            p for no, p in self.students.items() if no not in listed_students and p.active
+        ]
+        report.staff_not_in_file = len(missing_staff)
+        report.students_not_in_file = len(missing_students)
+        if not report.partial:
+            for person in (*missing_staff, *missing_students):
+                person.active = False
         new_staff = [new for t in roster.teachers if (new := self._upsert_staff(t, progress))]
         self.staff_ids |= await _insert_returning_ids(self.session, Staff, "staff_no", new_staff)
         await self._sync_classes()
@@ -337,8 +396,15 @@ class _Importer:
                 t.head_of: self.staff_ids[t.staff_no] for t in self.roster.teachers if t.head_of
             }
             for key, klass in self.classes.items():
-                if _assign(klass, {"head_teacher_id": heads.get(key)}) and klass.id is not None:
+                head = heads.get(key)
+                if head is None and (self.report.partial or klass.head_teacher_id is None):
+                    continue  # --partial never clears a head teacher
+                if not _assign(klass, {"head_teacher_id": head}) or klass.id is None:
+                    continue
+                if key in keys:
                     updated.add(key)
+                else:
+                    self.report.heads_cleared += 1
         self.report.classes.updated = len(updated)
         await self.session.flush()
 
@@ -429,42 +495,111 @@ async def _school(session: AsyncSession, name: str, report: ImportReport) -> Sch
     return school
 
 
-async def import_roster(db: Database, roster: Roster, *, school_name: str) -> ImportReport:
-    """Bring the school named `school_name` (created if missing) in line with `roster`."""
-    report = ImportReport(school=school_name)
+class _Preview(Exception):
+    """Raised inside the import's transaction to roll it back after counting what it does."""
+
+
+async def _clear_demo(session: AsyncSession) -> None:
+    """Delete every record of the demo (the database holds nothing else), children first."""
+    for table in reversed(SQLModel.metadata.sorted_tables):
+        if table.name not in KEPT_ON_REPLACE:
+            await session.exec(table.delete())
+
+
+async def import_roster(
+    db: Database,
+    roster: Roster,
+    *,
+    school_name: str,
+    partial: bool = False,
+    preview: bool = False,
+    replace_demo: bool = False,
+) -> ImportReport:
+    """Bring the school named `school_name` (created if missing) in line with `roster`: the
+    whole school, or only adding and updating (`partial`). With `preview`, nothing is written
+    and the report says what would be. With `replace_demo`, the demo's records go first, in the
+    same transaction (the caller checks that the database holds only the demo)."""
+    report = ImportReport(school=school_name, partial=partial, preview=preview)
     rows = len(roster.teachers) + len(roster.students)
-    with tqdm(
-        total=rows,
-        desc="导入名单",
-        unit="行",
-        file=sys.stderr,
-        disable=rows <= PROGRESS_THRESHOLD,
-        leave=False,
-    ) as progress:
-        async with db.session() as session:
-            school = await _school(session, school_name, report)
-            await _Importer(session, school, roster, report).run(progress)
-            if report.changed:
-                await audit(
-                    session=session,
-                    actor="cli",
-                    action="roster.import",
-                    subject=f"school:{school.id}",
-                    detail=report.audit_detail(),
-                )
+    try:
+        with tqdm(
+            total=rows,
+            desc="导入名单",
+            unit="行",
+            file=sys.stderr,
+            disable=rows <= PROGRESS_THRESHOLD,
+            leave=False,
+        ) as progress:
+            async with db.session() as session:
+                if replace_demo:
+                    await _clear_demo(session)
+                school = await _school(session, school_name, report)
+                await _Importer(session, school, roster, report).run(progress)
+                if preview:
+                    raise _Preview
+                if report.changed:
+                    await audit(
+                        session=session,
+                        actor="cli",
+                        action="roster.replace_demo" if replace_demo else "roster.import",
+                        subject=f"school:{school.id}",
+                        detail=report.audit_detail(),
+                    )
+    except _Preview:
+        pass
     return report
 
 
-async def run_import(settings: Settings, files: list[Path], *, school_name: str | None) -> int:
-    """The `roster import` command: exit status 0 when imported, 1 when the file has problems."""
+async def _schools(db: Database) -> list[School]:
+    async with db.session() as session:
+        return list((await session.exec(select(School).order_by(col(School.id)))).all())
+
+
+def _demo_refusal(schools: Sequence[School], *, replace_demo: bool) -> str | None:
+    """Why this import may not go ahead (one line), or None: the demo is never merged."""
+    demo_only = bool(schools) and all(school.demo for school in schools)
+    if demo_only and not replace_demo:
+        names = "、".join(school.name for school in schools)
+        return (
+            f"数据库里只有示范学校「{names}」，真实名单不会与示范数据合并。"
+            "如要用这份名单替换示范学校（示范的人员、家访、通知等全部删除），请加 --replace-demo。"
+        )
+    if replace_demo and not demo_only:
+        return "数据库里没有可替换的示范学校（已有正式学校的数据），--replace-demo 不适用，未做任何改动。"
+    return None
+
+
+async def run_import(
+    settings: Settings,
+    files: list[Path],
+    *,
+    school_name: str | None,
+    partial: bool = False,
+    yes: bool = False,
+    replace_demo: bool = False,
+) -> int:
+    """The `roster import` command: 0 when imported or previewed, 1 when the file has problems,
+    2 when the database is not one this import may change (the demo, without --replace-demo)."""
     try:
         roster = await asyncio.to_thread(load_roster, files)
     except RosterError as exc:
         return refused(exc.problems, "名单")
     await asyncio.to_thread(upgrade, settings.database_url)
     db = Database(settings.database_url)
+    name = school_name or settings.school_name
     try:
-        report = await import_roster(db, roster, school_name=school_name or settings.school_name)
+        refusal = _demo_refusal(await _schools(db), replace_demo=replace_demo)
+        if refusal is not None:
+            print(f"错误：{refusal}", file=sys.stderr)
+            return 2
+        if not partial and not yes and not replace_demo:
+            report = await import_roster(db, roster, school_name=name, preview=True)
+            if report.had_roster and report.changed:
+                print(report.summary())
+                return 0
+        report = await import_roster(
+            db, roster, school_name=name, partial=partial, replace_demo=replace_demo
+        )
     finally:
         await db.dispose()
     print(report.summary())

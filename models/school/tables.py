@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from enum import StrEnum
 
-from sqlalchemy import UniqueConstraint
+from sqlalchemy import UniqueConstraint, false
 from sqlmodel import Field, SQLModel
 
 from models.db.columns import str_enum
@@ -18,6 +18,8 @@ class School(SQLModel, table=True):
     #: The school year starts on this month/day (default 1 September).
     year_start_month: int = 9
     year_start_day: int = 1
+    #: The demo school (`python -m bot demo`): a real roster replaces it, never merges into it.
+    demo: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
 
 
 class TermKind(StrEnum):
