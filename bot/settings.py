@@ -48,6 +48,9 @@ class Settings(BaseSettings):
     #: The bot's own web server (WeCom callbacks, the parents' receipt page).
     web_host: str = "0.0.0.0"
     web_port: int = 8080
+    #: The largest request body it accepts (bigger: 413, nothing read further); WeCom's callbacks
+    #: and the receipt page's forms are a few KiB (see `bot.web.security.MAX_BODY_BYTES`).
+    web_max_body_bytes: int = Field(default=64 * 1024, ge=4096)
     #: How parents' phones reach that server, e.g. https://jiafang.school.cn (no trailing /).
     public_base_url: str | None = None
     #: Signs the receipt page's links (any long random string; keep it secret and stable).

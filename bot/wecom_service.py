@@ -91,7 +91,12 @@ def build_wecom(
         dispatcher, staff, bind=member_binder(db, settings.school_name), clock=clock
     )
     app = create_app(
-        db=db, crypto=crypto, on_message=adapter.on_message, path=CALLBACK_PATH, now=clock
+        db=db,
+        crypto=crypto,
+        on_message=adapter.on_message,
+        path=CALLBACK_PATH,
+        now=clock,
+        max_body_bytes=settings.web_max_body_bytes,
     )
     channels: dict[str, Channel] = {CHANNEL: staff}
     parents = _parent_channel(settings, db, api, dispatcher, app, clock)

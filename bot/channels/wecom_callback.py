@@ -42,6 +42,7 @@ from wechatpy.enterprise.exceptions import InvalidCorpIdException
 from wechatpy.exceptions import InvalidSignatureException
 
 from bot.settings import Settings
+from bot.web.security import MAX_BODY_BYTES, web_application
 from models.conversations.store import claim_update
 from models.db.columns import utcnow
 from models.db.engine import Database
@@ -55,8 +56,6 @@ log = logging.getLogger(__name__)
 CALLBACK_CHANNEL = "wecom-callback"
 #: How far a callback's timestamp may be from our clock, either way.
 MAX_SKEW = timedelta(minutes=5)
-#: WeCom's callbacks are a few hundred bytes; anything much bigger is not from WeCom.
-MAX_BODY_BYTES = 64 * 1024
 #: How long callbacks are kept in `wecom_inbox` (and how old an unhandled one may be replayed).
 INBOX_KEEP = timedelta(days=1)
 _MAX_NONCE = 64
@@ -304,10 +303,12 @@ def create_app(
     on_message: OnMessage,
     path: str = "/wecom/callback",
     now: Clock = utcnow,
+    max_body_bytes: int = MAX_BODY_BYTES,
 ) -> web.Application:
-    """The callback application: GET and POST on `path`."""
+    """The web server's application (`bot.web.security`) with the callback: GET and POST on
+    `path`."""
     endpoint = _Endpoint(db=db, crypto=crypto, on_message=on_message, now=now)
-    app = web.Application(client_max_size=MAX_BODY_BYTES)
+    app = web_application(max_body_bytes=max_body_bytes)
     app[TASKS] = set()
     app.router.add_get(path, endpoint.verify)
     app.router.add_post(path, endpoint.receive)

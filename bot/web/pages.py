@@ -1,7 +1,8 @@
-"""What every parents' page opened by a signed link shares: safe headers, the polite answers
-(a message page, a redirect back, 404 / 410 / 500 without a stack trace), the guardian's language,
-and the `SignedPage` base the receipt page (`bot.web.receipt_page`) and the incident page
-(`bot.web.incident_page`) build on.
+"""What every parents' page opened by a signed link shares: the polite answers (a message page,
+a redirect back, 404 / 410 / 500 without a stack trace), the guardian's language, and the
+`SignedPage` base the receipt page (`bot.web.receipt_page`) and the incident page
+(`bot.web.incident_page`) build on. Their headers (no caching, no referrer, the
+Content-Security-Policy) and the body limit are the web server's, added in `bot.web.security`.
 """
 
 from __future__ import annotations
@@ -28,18 +29,6 @@ log = logging.getLogger(__name__)
 #: The channel recorded for confirmations and questions made on this page.
 PARENT_CHANNEL = "wecom-parent"
 
-HEADERS = {
-    "Cache-Control": "no-store",
-    "Referrer-Policy": "no-referrer",
-    "X-Robots-Tag": "noindex",
-    "X-Content-Type-Options": "nosniff",
-    "Content-Security-Policy": (
-        "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; "
-        "base-uri 'none'; frame-ancestors 'none'"
-    ),
-}
-
-
 _ENV = Environment(autoescape=True, trim_blocks=True, lstrip_blocks=True)
 
 
@@ -57,15 +46,13 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
 def html_answer(body: str, status: int = 200) -> web.Response:
-    return web.Response(
-        text=body, status=status, content_type="text/html", charset="utf-8", headers=HEADERS
-    )
+    return web.Response(text=body, status=status, content_type="text/html", charset="utf-8")
 
 
 def back_to_page(token: str, status: str) -> web.Response:
     """303 to the page (relative, so it works under any path prefix) with a status line."""
     location = f"../{token}" + (f"?s={status}" if status else "")
-    return web.Response(status=303, headers={**HEADERS, "Location": location})
+    return web.Response(status=303, headers={"Location": location})
 
 
 def message_answer(t: Translator, status: int, heading: str, text: str) -> web.Response:

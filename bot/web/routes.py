@@ -1,5 +1,6 @@
 """Mounting the parents' pages on the bot's web server: the receipt page (`/n/…`) and the
-incident page (`/i/…`), both opened by signed links."""
+incident page (`/i/…`), both opened by signed links, never served without the web server's
+headers and body limit (`bot.web.security`)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from aiohttp import web
 from bot.web.incident_page import IncidentPage
 from bot.web.links import LinkSigner
 from bot.web.receipt_page import ReceiptPage
+from bot.web.security import secure
 from models.db.columns import utcnow
 from models.db.engine import Database
 from models.school.rules import DEFAULT_RULES, SchoolRules
@@ -28,7 +30,9 @@ def add_parent_pages(
     rules: SchoolRules = DEFAULT_RULES,
 ) -> None:
     """Serve both pages on `app`; `on_outbox` is called after a question or an acknowledgement
-    queued messages for staff (e.g. `DeliveryWorker.wake`)."""
+    queued messages for staff (e.g. `DeliveryWorker.wake`). `app` gets the web server's headers
+    and body limit if it has not got them yet."""
+    secure(app)
     receipts = ReceiptPage(
         db=db, signer=signer, zone=zone, now=now, on_outbox=on_outbox, rules=rules
     )

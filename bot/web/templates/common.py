@@ -1,6 +1,10 @@
 """What every parents' page shares: the style sheet, the page head and the one-message page."""
 
-STYLE = """
+from markupsafe import Markup
+
+#: Inserted as it is (not escaped: its quotes must stay quotes), and allowed by its hash in the
+#: pages' Content-Security-Policy (`bot.web.security`): any change here changes the hash with it.
+STYLE = Markup("""
 *{box-sizing:border-box}
 html{-webkit-text-size-adjust:100%;text-size-adjust:100%}
 body{margin:0;background:#f4f5f7;color:#1f2329;font:17px/1.6 -apple-system,BlinkMacSystemFont,
@@ -26,7 +30,7 @@ fieldset{border:0;padding:0;margin:8px 0}
 label.child{display:block;padding:8px 0}
 h2{font-size:18px;margin:0 0 4px}
 .hint{color:#646a73;font-size:15px;margin:0}
-"""
+""")
 
 HEAD = """<!doctype html>
 <html lang="{{ lang }}">
