@@ -40,7 +40,7 @@ from models.school.tables import (
     TermKind,
 )
 from models.visits.tables import Visit, VisitCategory, VisitForm
-from models.wecom.tables import WecomInbox, WecomNonce, WecomToken
+from models.wecom.tables import WecomCallbackApp, WecomInbox, WecomNonce, WecomToken
 
 __all__ = [
     "Absence",
@@ -90,6 +90,7 @@ __all__ = [
     "Visit",
     "VisitCategory",
     "VisitForm",
+    "WecomCallbackApp",
     "WecomInbox",
     "WecomNonce",
     "WecomToken",

@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
+from xml.etree import ElementTree
 
 import pytest
 from aiohttp import web
@@ -22,6 +23,7 @@ from tests.fakes.wecom_callbacks import (
     WecomApp,
     encrypt_callback,
     event_xml,
+    signature,
     text_xml,
     url_verification,
 )
@@ -83,6 +85,94 @@ async def test_url_verification_with_a_forged_signature_is_refused(endpoint: End
     check = url_verification(TEST_APP, echo="42", timestamp=endpoint.timestamp)
     response = await endpoint.client.get(PATH, params={**check.query, "msg_signature": "0" * 40})
     assert response.status == 403
+
+
+async def test_a_refused_url_verification_says_nothing_in_its_body(endpoint: Endpoint) -> None:
+    check = url_verification(TEST_APP, echo="42", timestamp=endpoint.timestamp)
+    response = await endpoint.client.get(PATH, params={**check.query, "msg_signature": "0" * 40})
+    assert (response.status, await response.text()) == (403, "")
+
+
+@pytest.mark.parametrize("offset", [timedelta(minutes=-6), timedelta(minutes=6)])
+async def test_url_verification_with_a_timestamp_out_of_the_window_is_refused(
+    endpoint: Endpoint, offset: timedelta
+) -> None:
+    sent = int((endpoint.clock.now + offset).timestamp())
+    check = url_verification(TEST_APP, echo="42", timestamp=sent)
+    assert (await endpoint.client.get(PATH, params=check.query)).status == 403
+
+
+async def test_url_verification_with_a_nonce_already_used_is_refused(endpoint: Endpoint) -> None:
+    first = url_verification(TEST_APP, echo="1", timestamp=endpoint.timestamp, nonce="v1")
+    assert (await endpoint.client.get(PATH, params=first.query)).status == 200
+    again = url_verification(TEST_APP, echo="2", timestamp=endpoint.timestamp, nonce="v1")
+    assert (await endpoint.client.get(PATH, params=again.query)).status == 403
+
+
+async def _captured_callback(endpoint: Endpoint) -> tuple[dict[str, str], str]:
+    """A callback WeCom sent and the bot handled: its query and its `Encrypt`."""
+    callback = encrypt_callback(TEST_APP, _text(endpoint), timestamp=endpoint.timestamp)
+    assert (await endpoint.post(callback))[0] == 200
+    await endpoint.handled()
+    encrypted = ElementTree.fromstring(callback.body).findtext("Encrypt") or ""
+    return callback.query, encrypted
+
+
+async def test_a_captured_callback_replayed_as_url_verification_is_refused(
+    endpoint: Endpoint,
+) -> None:
+    query, encrypted = await _captured_callback(endpoint)
+    response = await endpoint.client.get(PATH, params={**query, "echostr": encrypted})
+    assert (response.status, await response.text()) == (403, "")
+
+
+async def test_a_captured_callback_freshly_signed_as_url_verification_is_refused(
+    endpoint: Endpoint,
+) -> None:
+    _query, encrypted = await _captured_callback(endpoint)
+    endpoint.clock.advance(minutes=1)
+    timestamp, nonce = str(endpoint.timestamp), "fresh-nonce"
+    query = {
+        "msg_signature": signature(TEST_APP.token, timestamp, nonce, encrypted),
+        "timestamp": timestamp,
+        "nonce": nonce,
+        "echostr": encrypted,
+    }
+    response = await endpoint.client.get(PATH, params=query)
+    assert (response.status, await response.text()) == (403, "")
+
+
+async def test_after_the_first_callback_url_verification_is_refused(endpoint: Endpoint) -> None:
+    await _captured_callback(endpoint)
+    check = url_verification(TEST_APP, echo="42", timestamp=endpoint.timestamp)
+    assert (await endpoint.client.get(PATH, params=check.query)).status == 403
+
+
+async def _verification_status(db: Database, clock: FakeClock, app: WecomApp) -> int:
+    """A genuine URL verification for `app`, answered by a freshly started endpoint."""
+
+    async def on_message(message: dict[str, Any]) -> None:
+        pass
+
+    server = create_app(db=db, crypto=app.crypto(), on_message=on_message, path=PATH, now=clock)
+    async with TestClient(TestServer(server)) as client:
+        check = url_verification(app, echo="42", timestamp=int(clock.now.timestamp()))
+        return (await client.get(PATH, params=check.query)).status
+
+
+async def test_url_verification_stays_refused_after_a_restart(
+    endpoint: Endpoint, db: Database, clock: FakeClock
+) -> None:
+    await _captured_callback(endpoint)
+    assert await _verification_status(db, clock, TEST_APP) == 403
+
+
+async def test_url_verification_under_new_keys_is_answered_until_their_first_callback(
+    endpoint: Endpoint, db: Database, clock: FakeClock
+) -> None:
+    await _captured_callback(endpoint)
+    rotated = WecomApp(TEST_APP.corp_id, "newTokenFromTheAdminPage", TEST_APP.encoding_aes_key)
+    assert await _verification_status(db, clock, rotated) == 200
 
 
 async def test_a_text_message_reaches_on_message_with_its_text_and_user(

@@ -4,7 +4,11 @@ WeCom signs every request (`msg_signature` over token, timestamp, nonce and the 
 encrypts its body with the app's EncodingAESKey; wechatpy's `WeChatCrypto` checks and decrypts.
 A request is refused (403) when its signature is wrong, its timestamp is more than five minutes
 off our clock, or its nonce was seen before (nonces are kept in `wecom_nonce`, so every process
-of the bot and a restart agree).
+of the bot and a restart agree). The URL verification passes the same checks (`_check_window`,
+`_claim_nonce`) and is accepted only while the app is being configured: until WeCom's first
+callback under the app's keys (`bot.channels.wecom_verification`). Otherwise the GET would
+answer any signed ciphertext decrypted — a captured callback's `Encrypt` as `echostr` included.
+A refused verification gets 403 and an empty body.
 
 WeCom waits at most five seconds for an answer and then sends the same callback again. So a
 message is answered at once (body `success`) and handed to `on_message` afterwards, in a
@@ -28,7 +32,7 @@ import json
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, NoReturn
 
 from aiohttp import web
 from sqlalchemy import bindparam, delete
@@ -41,6 +45,7 @@ from wechatpy.enterprise.crypto import WeChatCrypto
 from wechatpy.enterprise.exceptions import InvalidCorpIdException
 from wechatpy.exceptions import InvalidSignatureException
 
+from bot.channels.wecom_verification import fingerprint_of, in_use, record_in_use
 from bot.settings import Settings
 from bot.web.security import MAX_BODY_BYTES, web_application
 from models.conversations.store import claim_update
@@ -184,40 +189,74 @@ def _signed_query(request: web.Request, *extra: str) -> tuple[str, ...]:
     return values
 
 
+def _refuse(what: str, why: str) -> NoReturn:
+    """403 with an empty body: the reason goes to the log only."""
+    log.warning("wecom %s refused: %s", what, why)
+    raise web.HTTPForbidden(text="")
+
+
+def _check_window(what: str, *, timestamp: str, nonce: str, now: datetime) -> None:
+    """What every signed request passes before its signature is checked: a nonce of sane length
+    and a timestamp within `MAX_SKEW` of our clock."""
+    if len(nonce) > _MAX_NONCE:
+        _refuse(what, "nonce too long")
+    if not _fresh(timestamp, now):
+        _refuse(what, "timestamp out of range")
+
+
+async def _claim_nonce(what: str, *, session: AsyncSession, nonce: str, now: datetime) -> None:
+    """What every signed request passes after its signature is checked: a nonce used once (by a
+    callback or a verification alike)."""
+    if not await claim_nonce(session=session, nonce=nonce, now=now):
+        _refuse(what, "nonce replayed")
+
+
 class _Endpoint:
     def __init__(
         self, *, db: Database, crypto: WeChatCrypto, on_message: OnMessage, now: Clock
     ) -> None:
         self.db, self.crypto, self.on_message, self.now = db, crypto, on_message, now
+        self.fingerprint = fingerprint_of(crypto)
+        #: Known to be in use (a callback was accepted): verification is refused without asking
+        #: the database. Not known is asked each time (another process may have recorded it).
+        self.in_use = False
 
     async def verify(self, request: web.Request) -> web.Response:
-        """URL verification: WeCom sends an encrypted `echostr`; we answer it decrypted."""
-        signature, timestamp, nonce, echostr = _signed_query(request, "echostr")
+        """URL verification: WeCom sends an encrypted `echostr`; we answer it decrypted, only
+        while the app is being configured, and checked like a callback."""
+        what = "URL verification"
+        if self.in_use:
+            _refuse(what, "the app is configured (a callback was received)")
+        names = ("msg_signature", "timestamp", "nonce", "echostr")
+        signature, timestamp, nonce, echostr = (request.query.get(name, "") for name in names)
+        if not (signature and timestamp and nonce and echostr):
+            _refuse(what, "missing parameters")
+        now = self.now()
+        _check_window(what, timestamp=timestamp, nonce=nonce, now=now)
         try:
             plain = self.crypto.check_signature(signature, timestamp, nonce, echostr)
-        except (InvalidSignatureException, InvalidCorpIdException):
-            log.warning("wecom URL verification refused: bad signature")
-            raise web.HTTPForbidden() from None
-        except Exception:
-            raise web.HTTPBadRequest(text="bad echostr") from None
+        except Exception:  # a bad signature, another corp, or not a ciphertext at all
+            _refuse(what, "bad signature or echostr")
+        async with self.db.session() as session:
+            if await in_use(session=session, fingerprint=self.fingerprint):
+                self.in_use = True
+                _refuse(what, "the app is configured (a callback was received)")
+            await _claim_nonce(what, session=session, nonce=nonce, now=now)
+        log.info("wecom URL verification answered")
         return web.Response(text=str(plain))
 
     async def receive(self, request: web.Request) -> web.StreamResponse:
         signature, timestamp, nonce = _signed_query(request)
-        if len(nonce) > _MAX_NONCE:
-            raise web.HTTPForbidden()
         now = self.now()
-        if not _fresh(timestamp, now):
-            log.warning("wecom callback refused: timestamp out of range")
-            raise web.HTTPForbidden()
+        _check_window("callback", timestamp=timestamp, nonce=nonce, now=now)
         body = await request.read()
         message = self._open(body, signature, timestamp, nonce)
         update_key = update_key_of(message)
         message = {**message, "update_key": update_key}
         async with self.db.session() as session:
-            if not await claim_nonce(session=session, nonce=nonce, now=now):
-                log.warning("wecom callback refused: nonce replayed")
-                raise web.HTTPForbidden()
+            await _claim_nonce("callback", session=session, nonce=nonce, now=now)
+            if not self.in_use:
+                await record_in_use(session=session, fingerprint=self.fingerprint, now=now)
             try:
                 await claim_update(
                     tx=UpdateTx(session), channel=CALLBACK_CHANNEL, update_key=update_key
@@ -227,6 +266,7 @@ class _Endpoint:
                 first = False
             if first:
                 await keep(session=session, message=message, now=now)
+        self.in_use = True
         # Answer first (WeCom allows five seconds), then do the work.
         response = web.Response(text="success")
         await response.prepare(request)
@@ -241,8 +281,7 @@ class _Endpoint:
         try:
             xml = self.crypto.decrypt_message(body, signature, timestamp, nonce)
         except (InvalidSignatureException, InvalidCorpIdException):
-            log.warning("wecom callback refused: bad signature")
-            raise web.HTTPForbidden() from None
+            _refuse("callback", "bad signature")
         except Exception:
             raise web.HTTPBadRequest(text="bad body") from None
         try:

@@ -1,5 +1,5 @@
-"""WeChat Work (企业微信) bookkeeping: callback nonces seen, callbacks kept until handled, and
-the shared access token."""
+"""WeChat Work (企业微信) bookkeeping: callback nonces seen, callbacks kept until handled, the
+shared access token, and the apps whose callback URL is in use."""
 
 from __future__ import annotations
 
@@ -49,3 +49,19 @@ class WecomInbox(SQLModel, table=True):
     payload: str
     received_at: datetime = Field(default_factory=utcnow, sa_type=AwareDateTime, index=True)
     handled_at: datetime | None = Field(default=None, sa_type=AwareDateTime)
+
+
+class WecomCallbackApp(SQLModel, table=True):
+    """An app whose callback URL is in use: WeCom has sent it a callback under these keys.
+
+    Recorded with the first callback accepted (same transaction as its nonce); from then on the
+    URL verification (GET) is refused for these keys, by every process of the bot and after a
+    restart. `fingerprint` is a SHA-256 over the corp id, the Token and the EncodingAESKey (not the
+    keys themselves): new keys are a new app, whose URL can be verified again.
+    """
+
+    __tablename__ = "wecom_callback_app"
+
+    id: int | None = Field(default=None, primary_key=True)
+    fingerprint: str = Field(max_length=64, unique=True)
+    first_callback_at: datetime = Field(default_factory=utcnow, sa_type=AwareDateTime)
