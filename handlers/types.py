@@ -167,6 +167,9 @@ class Inbound:
     update_key: str | None = None
     #: The user's client language (e.g. "en"), used until they choose with /lang.
     language_hint: str | None = None
+    #: The text was longer than the channel carries and `text` holds only its beginning: the
+    #: dispatcher answers that the message was too long and acts on none of it.
+    text_cut: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
 
 

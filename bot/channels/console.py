@@ -30,6 +30,7 @@ from typing import TextIO
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.channels.text import capped
 from handlers.actions import parse_action
 from handlers.dispatcher import Dispatcher
 from handlers.i18n import N_, Translator, translator
@@ -52,6 +53,9 @@ CHANNEL = "console"
 #: The class whose head teacher the console plays at start: 三(2)班.
 DEFAULT_CLASS = (3, 2)
 QUIT_WORDS = frozenset({"/quit", "/exit", "退出"})
+#: A typed (or piped) line is held to what the largest messenger carries, Telegram's 4,096
+#: characters: longer is refused with a note, as on the messengers.
+TEXT_LIMIT = 4096
 
 ROLE_LABELS = {
     StaffRole.ADMIN: N_("德育处"),
@@ -173,11 +177,13 @@ class ConsoleChannel:
         greeting printed on switching person leaves their latest buttons pressable."""
         persona = self.persona
         user = persona.external_id if persona is not None else "guest"
+        text, cut = capped(text, TEXT_LIMIT) if text is not None else (None, False)
         inbound = Inbound(
             channel=CHANNEL,
             user_id=user,
             chat_id=user,
             text=text,
+            text_cut=cut,
             callback=callback,
             display_name=persona.name if persona is not None else "",
         )

@@ -77,7 +77,9 @@ def update_to_inbound(update: Update) -> Inbound | None:
     if message.text is not None:
         text, cut = capped(message.text, MessageLimit.MAX_TEXT_LENGTH)
         return Inbound(text=text, text_cut=cut, **common)
-    caption, cut = capped(message.caption, MessageLimit.CAPTION_LENGTH) if message.caption else (None, False)
+    caption, cut = (None, False)
+    if message.caption is not None:
+        caption, cut = capped(message.caption, MessageLimit.CAPTION_LENGTH)
     if message.photo:
         # The largest size; its caption (if any) is the text that goes with it.
         return Inbound(photo=message.photo[-1].file_id, text=caption, text_cut=cut, **common)

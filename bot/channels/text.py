@@ -1,4 +1,5 @@
-"""Cutting a long message into pieces a messenger accepts, at line breaks where possible.
+"""Cutting a long message into pieces a messenger accepts, at line breaks where possible; and
+holding a received text to what the messenger carries in one message.
 
 Telegram counts characters (4,096 a message), WeCom counts UTF-8 bytes (2,048); `size` says how
 a channel measures.
@@ -43,3 +44,12 @@ def split_text(text: str, limit: int, *, size: Size = len) -> list[str]:
     if rest or not pieces:
         pieces.append(rest)
     return pieces
+
+
+def capped(text: str, limit: int, *, size: Size = len) -> tuple[str, bool]:
+    """A received text held to `limit` (as `size` measures): the text and False when it fits,
+    else its beginning and True (`Inbound.text_cut`: the dispatcher refuses it and says so).
+    No messenger's own client sends more, so only a forged or broken update is cut."""
+    if size(text) <= limit:
+        return text, False
+    return text[: _fitting(text, limit, size)], True
