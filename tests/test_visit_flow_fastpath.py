@@ -6,6 +6,7 @@ from datetime import date
 
 from models.db.engine import Database
 from models.roster.tables import Student
+from models.visits.message_rules import VISIT_TEXT_LIMIT
 from models.visits.tables import VisitCategory, VisitForm
 from tests.helpers.clock import FakeClock
 from tests.helpers.factories import seed_school
@@ -143,8 +144,13 @@ async def test_message_that_is_not_a_visit_gets_the_help(db: Database, clock: Fa
     assert await conversation_of(db, user) is None
 
 
-async def test_overlong_message_is_refused_with_the_limit(db: Database, clock: FakeClock) -> None:
+async def test_message_over_the_one_message_limit_is_not_read_and_says_what_to_do_instead(
+    db: Database, clock: FakeClock
+) -> None:
     user = await wang(db, clock)
-    await user.send("今天电访张小明妈妈，" + "很" * 5000)
-    assert "最多 2000 个字" in user.text
+    text = "今天电访张小明妈妈，孩子" + "很" * VISIT_TEXT_LIMIT
+    await user.send(text[: VISIT_TEXT_LIMIT + 1])
+    assert f"这条消息有 {VISIT_TEXT_LIMIT + 1} 个字，太长了" in user.text
+    assert f"一句话记录最多 {VISIT_TEXT_LIMIT} 个字" in user.text
+    assert "发送 /visit 按步骤填写" in user.text
     assert await conversation_of(db, user) is None

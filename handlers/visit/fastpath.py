@@ -15,7 +15,7 @@ from handlers.visit.draft import VisitDraft
 from handlers.visit.labels import CATEGORY_NAMES, FORM_NAMES
 from handlers.visit.questions import TEXT_LIMIT, date_note, proceed
 from handlers.visit.render import format_date
-from models.visits.message_rules import ParsedVisit, parse_visit_text
+from models.visits.message_rules import VISIT_TEXT_LIMIT, ParsedVisit, parse_visit_text
 from models.visits.queries import visit_date_problem
 
 
@@ -36,6 +36,8 @@ async def start_from_text(inbound: Inbound, draft: VisitDraft, ctx: Context) -> 
     _ = ctx.t._
     pupils = await TEACHER_PICKER.roster(ctx)
     parsed = parse_visit_text(inbound.text, today=ctx.today, names={p.student.name for p in pupils})
+    if parsed.too_long:
+        return Transition.end(Reply(too_long_for_one_message(ctx, len(inbound.text))))
     if not parsed.found_anything():
         return None
     if len(parsed.notes) > TEXT_LIMIT:
@@ -67,6 +69,16 @@ async def start_from_text(inbound: Inbound, draft: VisitDraft, ctx: Context) -> 
     if recognised:
         notes.append(recognised)
     return await proceed(draft, ctx, *notes)
+
+
+def too_long_for_one_message(ctx: Context, length: int) -> str:
+    """A message over `VISIT_TEXT_LIMIT`: not read as a visit log; what to do instead."""
+    return ctx.t._(
+        "这条消息有 {length} 个字，太长了，没法当作一句话家访记录来读"
+        "（一句话记录最多 {limit} 个字），所以没有处理。"
+        "要记录家访，请发一句简短的记录，例如“昨天电访李华妈妈 说孩子感冒”，"
+        "或发送 /visit 按步骤填写，详细情况可以在备注里写；要做别的事，请发送 /help 查看。"
+    ).format(length=length, limit=VISIT_TEXT_LIMIT)
 
 
 def understood(ctx: Context, draft: VisitDraft, pupil: Pupil | None) -> str:

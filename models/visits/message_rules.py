@@ -52,6 +52,11 @@ Telling two students with the same name apart is the conversation's job.
 (``妈妈说…`` but not ``想妈妈``). Small words left dangling (了, 的, 过, 一下, 去, 在, 家 …) and
 leading or trailing punctuation are dropped; everything else is kept as written, reported speech
 included: ``昨天电访李华妈妈 说孩子感冒`` → ``说孩子感冒``. Notes are not shortened here.
+
+**Length**: a message longer than `VISIT_TEXT_LIMIT` characters is not read at all (nothing is
+recognised and `ParsedVisit.too_long` says why); the conversation answers that it is too long for a
+one-message log. Every pattern here reads a text in one pass (no pattern can match the same text in
+more than one way and then retry them all), so reading takes time in proportion to the message.
 """
 
 from __future__ import annotations
@@ -65,6 +70,12 @@ from enum import Enum
 from models.text import N_
 from models.visits.tables import VisitCategory, VisitForm
 
+#: The longest message read as a one-message visit log, in characters. Such a log is a sentence
+#: or two (the examples above have 20 to 40 characters); a thousand leaves room for a detailed
+#: paragraph, is half of what the notes field takes when asked for on its own, and keeps the
+#: reading of any message, however contrived, to about a millisecond.
+VISIT_TEXT_LIMIT = 1000
+
 
 @dataclass(frozen=True)
 class ParsedVisit:
@@ -77,6 +88,8 @@ class ParsedVisit:
     class_name: tuple[int, int] | None  # (grade, number)
     student_names: tuple[str, ...]
     notes: str
+    #: The message was longer than `VISIT_TEXT_LIMIT` and was not read.
+    too_long: bool = False
 
     def found_anything(self) -> bool:
         """Whether the message looks like a visit log at all: a student or a form was named."""
@@ -479,14 +492,19 @@ def _relation_phrase(
 # ---------------------------------------------------------------------------------------------
 # Notes.
 
+# Each alternative in these patterns begins differently from the others (了一下 is read as 了 then
+# 一下, never as a word of its own), so a text splits into filler words in exactly one way and a
+# leftover that is not filler is known as such after one pass.
 _PUNCTUATION = r"\s,.;:!?、，。；：！？~～\-—…·"
 #: A leftover consisting only of these is glue between recognised pieces (去张小明家家访了).
-_ONLY_FILLER = re.compile(
-    rf"[{_PUNCTUATION}]*(?:(?:了一下|一下|一次|一趟|进行|[了的过去到在家给对向为和与跟同地])[{_PUNCTUATION}]*)*"
-)
-_LEADING_FILLER = re.compile(r"(?:了一下|了一次|一下|一次|一趟|了|的|过|地)+")
-_TRAILING_FILLER = re.compile(r"(?:的|在|去|到|给|向|对|为)+\Z")
-_SEPARATOR_RUN = re.compile(rf"\s*([,.;:!?、，。；：！？~～…])[{_PUNCTUATION}]*")
+_ONLY_FILLER = re.compile(rf"(?:一[下次趟]|进行|[{_PUNCTUATION}了的过去到在家给对向为和与跟同地])*")
+#: Small words dropped at the start of a leftover (了一下, 的 …).
+_LEADING_FILLER = re.compile(r"(?:了|一[下次趟]|[的过地])+")
+#: Small words dropped at the end of a leftover (…在, …的): stripped as characters, no pattern.
+_TRAILING_FILLER = "的在去到给向对为"
+#: Spaces before a separator and the punctuation after it: `(?<!\s)` starts a match only where
+#: the spaces begin, so a long run of spaces is not scanned again from each of its positions.
+_SEPARATOR_RUN = re.compile(rf"(?<!\s)\s*([,.;:!?、，。；：！？~～…])[{_PUNCTUATION}]*")
 _STRIPPED = " \t\r\n\u3000,.;:!?、，。；：！？~～-—…·"
 _SPACE_RUN = re.compile(r"\s+")
 _FREE_PIECE = re.compile(f"[^{_TAKEN}]+")
@@ -504,8 +522,7 @@ def _notes(scan: _Scan) -> str:
             lead = _LEADING_FILLER.match(scan.work, start, end)
             start = lead.end() if lead else start
         if end < len(scan.work):
-            trail = _TRAILING_FILLER.search(scan.work, start, end)
-            end = trail.start() if trail else end
+            end = start + len(scan.work[start:end].rstrip(_TRAILING_FILLER))
         pieces.append(scan.original[start:end])
     text = _SEPARATOR_RUN.sub(r"\1", "".join(pieces))
     return _SPACE_RUN.sub(" ", text).strip(_STRIPPED)
@@ -518,8 +535,20 @@ def parse_visit_text(text: str, *, today: date, names: Iterable[str]) -> ParsedV
     """Read one free-text visit message (see the module docstring for the rules).
 
     `names` are the full names of the teacher's own students (duplicates allowed). Never raises;
-    what is not recognised is `None` / empty and stays in `notes`.
+    what is not recognised is `None` / empty and stays in `notes`. A text longer than
+    `VISIT_TEXT_LIMIT` is not read: nothing is recognised and `too_long` is set.
     """
+    if len(text) > VISIT_TEXT_LIMIT:
+        return ParsedVisit(
+            visit_date=None,
+            form=None,
+            category=None,
+            met=None,
+            class_name=None,
+            student_names=(),
+            notes="",
+            too_long=True,
+        )
     scan = _Scan(text)
     name_spans, students = _find_students(scan, names)
     class_name = _find_class(scan)
