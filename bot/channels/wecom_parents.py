@@ -72,6 +72,9 @@ def incident_of(reply: Reply) -> int | None:
     return _subject_of(reply, INCIDENT_ACTIONS)
 
 
+_SPACES = re.compile(r"\s+")
+
+
 def description_of(text: str, limit: int = DESCRIPTION_LENGTH) -> str:
     """A short start of the message, without its 【…】 header and 《title》 line."""
     lines = [
@@ -79,7 +82,7 @@ def description_of(text: str, limit: int = DESCRIPTION_LENGTH) -> str:
         for line in text.splitlines()
         if line.strip() and not line.startswith(("【", "《"))
     ]
-    flat = re.sub(r"\s+", " ", " ".join(lines))
+    flat = _SPACES.sub(" ", " ".join(lines))
     return flat if len(flat) <= limit else flat[: limit - 1] + "…"
 
 

@@ -49,6 +49,9 @@ from models.school.tables import School
 DESCRIPTION_LENGTH = 80
 
 _PAGE: Template = page_template(PAGE)
+#: The family's message may begin with a 【…】 header; runs of spaces and line breaks.
+_HEADER = re.compile(r"^\s*【[^】]*】")
+_SPACES = re.compile(r"\s+")
 
 
 def incident_title(t: Translator, view: IncidentView) -> str:
@@ -58,7 +61,7 @@ def incident_title(t: Translator, view: IncidentView) -> str:
 
 def incident_description(text: str, limit: int = DESCRIPTION_LENGTH) -> str:
     """A short start of the family's message, without its leading 【…】 header."""
-    flat = re.sub(r"\s+", " ", re.sub(r"^\s*【[^】]*】", "", text)).strip()
+    flat = _SPACES.sub(" ", _HEADER.sub("", text)).strip()
     return flat if len(flat) <= limit else flat[: limit - 1] + "…"
 
 

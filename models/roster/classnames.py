@@ -28,6 +28,10 @@ _SEPARATED = re.compile(
 #: `三十二班` stays unrecognised: it could be 三(12)班 or a class 32 with its grade left out.
 _BARE = re.compile(r"^(?P<grade>[一二三四五六七八九])(?P<n1>\d{1,3}|[一二三四五六七八九])班$")
 
+#: `十`, `十二`, `二十`, `二十三`: the tens and the ones around 十.
+_TENS = re.compile(rf"([{_DIGITS}]?)十([{_DIGITS}]?)")
+_SPACES = re.compile(r"\s+")
+
 _DASHES = str.maketrans({"—": "-", "–": "-", "－": "-", "‐": "-", "―": "-", "〔": "(", "〕": ")"})
 
 
@@ -42,7 +46,7 @@ def chinese_numeral(text: str) -> int | None:
         return 2 if text == "两" else 0
     if len(text) == 1 and text in _DIGITS:
         return _DIGITS.index(text) + 1
-    match = re.fullmatch(rf"([{_DIGITS}]?)十([{_DIGITS}]?)", text)
+    match = _TENS.fullmatch(text)
     if match is None:
         return None
     tens = _DIGITS.index(match[1]) + 1 if match[1] else 1
@@ -53,7 +57,7 @@ def chinese_numeral(text: str) -> int | None:
 def _clean(text: str) -> str:
     # NFKC turns full-width digits, brackets and hyphens into their ASCII forms.
     folded = unicodedata.normalize("NFKC", text).translate(_DASHES)
-    return re.sub(r"\s+", "", folded).replace("[", "(").replace("]", ")")
+    return _SPACES.sub("", folded).replace("[", "(").replace("]", ")")
 
 
 def parse_class_name(text: str) -> tuple[int, int]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 _NON_DIGITS = re.compile(r"\D")
+_MAINLAND_MOBILE = re.compile(r"1[3-9]\d{9}")
 
 
 def normalise_phone(raw: str | None) -> str:
@@ -26,7 +27,7 @@ def normalise_phone(raw: str | None) -> str:
 
 
 def is_mainland_mobile(phone: str) -> bool:
-    return bool(re.fullmatch(r"1[3-9]\d{9}", phone))
+    return bool(_MAINLAND_MOBILE.fullmatch(phone))
 
 
 def mask_phone(phone: str) -> str:

@@ -65,6 +65,8 @@ _EXCEL_EPOCH = date(1899, 12, 30)
 #: Serial numbers read as dates: 1990-01-01 … 2099-12-31 (smaller numbers are not dates here).
 _SERIALS = range(32874, 73051)
 _TEXT_DATE = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?$")
+#: A date typed or exported with a midnight time: `2026-09-01 00:00:00`.
+_AT_MIDNIGHT = re.compile(r"\d{4}-\d{2}-\d{2}[ T]00:00(:00)?")
 _NAMED_SEMESTERS = ("第一学期", "第二学期")
 
 
@@ -99,7 +101,7 @@ def parse_date(text: str) -> date | None:
     text = unicodedata.normalize("NFKC", text).strip()
     if text.isdecimal() and int(text) in _SERIALS:
         return _EXCEL_EPOCH + timedelta(days=int(text))
-    if re.fullmatch(r"\d{4}-\d{2}-\d{2}[ T]00:00(:00)?", text):
+    if _AT_MIDNIGHT.fullmatch(text):
         text = text[:10]
     found = _TEXT_DATE.match(text)
     if found is None:
