@@ -18,13 +18,13 @@ from zoneinfo import ZoneInfo
 from openpyxl import load_workbook
 
 from bot.command_line import refused, school_or_say
-from bot.roster.files import decode_csv, numbered_rows
+from bot.roster.files import decode_csv, numbered_rows, read_bytes
 from bot.settings import Settings
 from handlers.calendar import calendar_text
 from handlers.i18n import translator
 from models.db.engine import Database
 from models.db.migrate import upgrade
-from models.errors import CalendarError
+from models.errors import CalendarError, FileRefused
 from models.roster.rules import header_key
 from models.school.calendar_sheet import SHEET, CalendarPlan, parse_calendar
 from models.school.calendar_store import replace_calendar, stored_calendar
@@ -35,20 +35,20 @@ Rows = list[tuple[int, list[str]]]
 def read_calendar_file(path: Path) -> tuple[str, Rows]:
     """(the sheet's label for messages, its rows); `CalendarError` if it cannot be read."""
     if not path.is_file():
-        raise CalendarError([f"找不到文件：{path}"])
+        raise FileRefused(f"找不到文件：{path}")
     suffix = path.suffix.lower()
     if suffix == ".csv":
-        text = decode_csv(path.read_bytes())
+        text = decode_csv(read_bytes(path))
         return path.name, numbered_rows(csv.reader(io.StringIO(text, newline="")))
     if suffix != ".xlsx":
-        raise CalendarError(
-            [f"不支持的文件类型“{suffix or '（无扩展名）'}”：请使用 .xlsx 工作簿或 .csv 文件"]
+        raise FileRefused(
+            f"不支持的文件类型“{suffix or '（无扩展名）'}”：请使用 .xlsx 工作簿或 .csv 文件"
         )
     try:
         workbook = load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:  # zipfile.BadZipFile, KeyError, InvalidFileException …
-        raise CalendarError(
-            [f"{path.name}：无法打开这个 Excel 文件（{type(exc).__name__}）"]
+        raise FileRefused(
+            f"{path.name}：无法打开这个 Excel 文件（{type(exc).__name__}），请确认它是 .xlsx 工作簿"
         ) from exc
     try:
         names = workbook.sheetnames

@@ -8,7 +8,9 @@ import sys
 from collections.abc import Sequence
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import Any, NoReturn
 
+from bot.command_line import UNREACHABLE_DATABASE, is_unreachable, unreachable_database
 from bot.private_logging import configure_logging
 from bot.settings import Settings, get_settings
 from models.errors import ConfigError, JiafangError
@@ -32,10 +34,22 @@ def _moment(text: str) -> datetime:
         ) from None
 
 
+class _Parser(argparse.ArgumentParser):
+    """Mistyped commands get one line in Chinese and status 2, not a usage block. Options are
+    never abbreviated (`--replace` must not mean `--replace-demo`)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("allow_abbrev", False)
+        super().__init__(*args, **kwargs)
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(
+            2, f"错误：命令写得不对（{self.prog}：{message}）。运行 {self.prog} --help 查看用法。\n"
+        )
+
+
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="jiafang", description="家访 — home-visit and home–school contact bot"
-    )
+    parser = _Parser(prog="jiafang", description="家访 — home-visit and home–school contact bot")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     db = sub.add_parser("db", help="database schema")
@@ -103,6 +117,11 @@ def _parser() -> argparse.ArgumentParser:
         type=_moment,
         help="the moment to run as, e.g. 2026-11-16T07:30 (school's local time unless an "
         "offset is given); default: now",
+    )
+    jobs_run.add_argument(
+        "--force",
+        action="store_true",
+        help="rehearse a future --now: run it without marking the real slot as done",
     )
 
     wecom = sub.add_parser("wecom", help="WeChat Work (企业微信)")
@@ -228,7 +247,7 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
 
         if args.jobs_command == "list":
             return asyncio.run(list_jobs(settings, now=args.now))
-        return asyncio.run(run_one(settings, args.name, now=args.now))
+        return asyncio.run(run_one(settings, args.name, now=args.now, force=args.force))
     if command == "wecom":
         return asyncio.run(_wecom_sync(settings))
     if command == "export" and args.export_command == "families":
@@ -265,6 +284,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _dispatch(args, settings)
     except JiafangError as exc:
         print(f"错误：{exc}", file=sys.stderr)
+        return 2
+    except UNREACHABLE_DATABASE as exc:
+        if not is_unreachable(exc):
+            raise
+        print(f"错误：{unreachable_database(exc)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130

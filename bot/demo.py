@@ -32,6 +32,7 @@ from bot.settings import Settings
 from models.db.columns import utcnow
 from models.db.engine import Database
 from models.db.migrate import upgrade
+from models.errors import ConfigError
 from models.roster.head_history import record_heads
 from models.roster.tables import Guardian, Staff, Student, StudentGuardian, Teaching
 from models.school.calendar import month_bounds, school_year_start
@@ -365,11 +366,10 @@ async def run_demo_seed(settings: Settings, *, force: bool) -> int:
         async with db.session() as session:
             existing = (await session.exec(select(School.name).order_by(col(School.id)))).all()
         if existing and not force:
-            print(
-                f"数据库里已经有学校「{'、'.join(existing)}」，这次没有添加示范数据。\n"
+            raise ConfigError(
+                f"数据库里已经有学校「{'、'.join(existing)}」，这次没有添加示范数据；"
                 "如确实要补充示范学校，请加上 --force（已有的人员和记录不会重复添加）。"
             )
-            return 1
         summary = await seed_demo(db, school_name=settings.school_name, now=utcnow())
     finally:
         await db.dispose()

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import sys
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TextIO
 from zoneinfo import ZoneInfo
 
 from bot.settings import Settings
 from models.db.columns import utcnow
 from models.db.engine import Database
+from models.errors import ConfigError
 from models.jobs.tables import JobRun
 from scheduler import registry
 from scheduler.run import Outcome, RunConfig, RunStatus, find_job, run_job
@@ -97,16 +98,41 @@ def _report(outcome: Outcome, zone: ZoneInfo, out: TextIO) -> int:
     return 0
 
 
+#: A `--now` this far ahead of the clock is the future (a little slack for a typed "now").
+FUTURE_SLACK = timedelta(minutes=1)
+
+#: What a rehearsal of a future slot is recorded as (`--force`), beside the job's own runs.
+REHEARSAL_SUFFIX = ":rehearsal"
+
+
 async def run_one(
-    settings: Settings, name: str, *, now: datetime | None = None, out: TextIO | None = None
+    settings: Settings,
+    name: str,
+    *,
+    now: datetime | None = None,
+    force: bool = False,
+    out: TextIO | None = None,
 ) -> int:
-    """Run one slot of job `name` at `now` (the slot is `now` itself); the exit status."""
+    """Run one slot of job `name` at `now` (the slot is `now` itself); the exit status.
+
+    A slot in the future is refused: running it would mark it done and its real run would be
+    skipped. With `force` it runs as a rehearsal, recorded under its own name, so the real slot
+    still runs on time."""
     out = out or sys.stdout
     job = find_job(registry.all_jobs(), name)
     at = moment(now, settings.zone)
+    future = at > utcnow() + FUTURE_SLACK
+    if future and not force:
+        raise ConfigError(
+            f"--now {_local(at, settings.zone)} 在将来：现在运行会把那个时段记为已完成，"
+            "到时真正的运行就会被跳过。如只是预演，请加 --force（预演单独记录，不影响真正的运行）。"
+        )
+    claim_as = job.name + REHEARSAL_SUFFIX if future else None
     db = Database(settings.database_url)
     try:
-        outcome = await run_job(db, RunConfig.from_settings(settings), job, slot=at, now=at)
+        outcome = await run_job(
+            db, RunConfig.from_settings(settings), job, slot=at, now=at, claim_as=claim_as
+        )
     finally:
         await db.dispose()
     return _report(outcome, settings.zone, out)

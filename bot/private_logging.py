@@ -123,16 +123,26 @@ class PrivacyFilter(logging.Filter):
         return True
 
 
-def configure_logging(level: str | int = logging.INFO, stream: TextIO | None = None) -> None:
-    """The process's logging: one handler on the root logger, every record made private first;
-    the libraries that log whole updates and requests below WARNING are held at WARNING."""
-    handler = logging.StreamHandler(stream or sys.stderr)
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    handler.addFilter(PrivacyFilter())
+def configure_logging(
+    level: str | int = logging.INFO, stream: TextIO | None = None, *, force: bool = False
+) -> None:
+    """The process's logging, every record made private first; the libraries that log whole
+    updates and requests below WARNING are held at WARNING.
+
+    Like `logging.basicConfig`: when the root logger already has handlers (a host application,
+    a test runner), they are kept and given the filter, unless `force` replaces them with one
+    handler writing to `stream`."""
     root = logging.getLogger()
-    for old in list(root.handlers):
-        root.removeHandler(old)
-    root.addHandler(handler)
+    if force:
+        for old in list(root.handlers):
+            root.removeHandler(old)
+    if not root.handlers:
+        writer = logging.StreamHandler(stream or sys.stderr)
+        writer.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        root.addHandler(writer)
+    for handler in root.handlers:
+        if not any(isinstance(f, PrivacyFilter) for f in handler.filters):
+            handler.addFilter(PrivacyFilter())
     root.setLevel(level if isinstance(level, int) else level.upper())
     for name in NOISY_LOGGERS:
         logging.getLogger(name).setLevel(logging.WARNING)

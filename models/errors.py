@@ -31,3 +31,8 @@ def error_ref() -> str:
     """A short reference for one unexpected error: written in the log beside the error's type,
     and shown in the apology to the person who met it, so the two can be matched."""
     return secrets.token_hex(4)
+
+
+class FileRefused(JiafangError):
+    """A file named on the command line cannot be used at all (missing, unreadable, of a type
+    the command does not read): one line, and the command stops with status 2."""

@@ -168,9 +168,12 @@ async def run_job(
     slot: datetime,
     now: datetime,
     wake: Wake | None = None,
+    claim_as: str | None = None,
 ) -> Outcome:
-    """Run `job` for `slot` (as of `now`) unless that slot is taken; see the module doc."""
-    claim = await claim_slot(db, job.name, slot, now=now, owner=config.owner)
+    """Run `job` for `slot` (as of `now`) unless that slot is taken; see the module doc.
+    `claim_as` records the run under another name (a rehearsal), leaving the job's own slot
+    free for its real run."""
+    claim = await claim_slot(db, claim_as or job.name, slot, now=now, owner=config.owner)
     if not isinstance(claim, Claim):
         log.debug("job %s slot %s already claimed; skipped", job.name, slot.isoformat())
         return Outcome(

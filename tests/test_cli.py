@@ -94,13 +94,14 @@ async def test_a_malformed_date_is_refused_by_the_parser(
     assert "--from" in capsys.readouterr().err
 
 
-async def test_demo_on_a_database_with_a_school_exits_1_and_explains_force(
+async def test_demo_on_a_database_with_a_school_exits_2_and_explains_force_in_one_line(
     db: Database, capsys: pytest.CaptureFixture[str]
 ) -> None:
     async with db.session() as session:
         session.add(School(name="真实小学"))
-    assert await run_main("demo") == 1
-    assert "--force" in capsys.readouterr().out
+    assert await run_main("demo") == 2
+    [line] = capsys.readouterr().err.splitlines()
+    assert line.startswith("错误：数据库里已经有学校「真实小学」") and "--force" in line
 
 
 def test_a_malformed_export_date_is_refused_with_the_expected_format(

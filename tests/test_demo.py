@@ -11,6 +11,7 @@ from bot.demo import run_demo_seed, seed_demo
 from bot.demo_roster import demo_roster
 from bot.settings import Settings
 from models.db.engine import Database
+from models.errors import ConfigError
 from models.roster.tables import STUDENT_TAGS, Guardian, Staff, StaffRole, Student, StudentGuardian
 from models.school.tables import Group, GroupCoach, GroupMember, School, SchoolClass, Term
 from models.visits.tables import Visit
@@ -111,8 +112,8 @@ async def test_demo_command_refuses_politely_when_a_school_exists(
     async with db.session() as session:
         session.add(School(name="真实小学"))
     settings = Settings(database_url=db.url, _env_file=None)
-    assert await run_demo_seed(settings, force=False) == 1
-    assert "--force" in capsys.readouterr().out
+    with pytest.raises(ConfigError, match="--force"):
+        await run_demo_seed(settings, force=False)
     assert await _count(db, Student) == 0
 
 

@@ -36,7 +36,7 @@ def log() -> Iterator[io.StringIO]:
     root = logging.getLogger()
     handlers, level = list(root.handlers), root.level
     buffer = io.StringIO()
-    configure_logging("INFO", stream=buffer)
+    configure_logging("INFO", stream=buffer, force=True)
     try:
         yield buffer
     finally:

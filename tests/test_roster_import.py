@@ -417,11 +417,11 @@ def test_the_cli_imports_a_fresh_database_and_exits_zero(
     assert capsys.readouterr().out.startswith("导入完成：教师 6（新增 6），学生 20（新增 20）")
 
 
-def test_the_cli_refuses_a_missing_file_with_status_one(
+def test_the_cli_refuses_a_missing_file_in_one_line_with_status_two(
     cli_database: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert main(["roster", "import", str(tmp_path / "nowhere.xlsx")]) == 1
-    assert f"找不到文件：{tmp_path / 'nowhere.xlsx'}" in capsys.readouterr().err
+    assert main(["roster", "import", str(tmp_path / "nowhere.xlsx")]) == 2
+    assert capsys.readouterr().err == f"错误：找不到文件：{tmp_path / 'nowhere.xlsx'}\n"
 
 
 async def test_a_file_with_invalid_rows_imports_nothing_and_lists_each_problem(

@@ -11,7 +11,7 @@ from openpyxl import Workbook
 
 from bot.roster.files import cell_text, decode_csv, read_csv, read_roster_files
 from bot.roster.importer import load_roster
-from models.errors import RosterError
+from models.errors import FileRefused, RosterError
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 EXAMPLE_CSVS = [EXAMPLES / "teachers.csv", EXAMPLES / "students.csv"]
@@ -34,9 +34,12 @@ def workbook(path: Path, sheets: dict[str, Sequence[Sequence[object]]]) -> Path:
 
 
 def refusal(files: Sequence[Path]) -> list[str]:
-    with pytest.raises(RosterError) as refused:
+    """What the files' refusal says: a list of the sheets' problems, or the one line of a file
+    that cannot be used at all (missing, unreadable, of another type)."""
+    with pytest.raises((RosterError, FileRefused)) as refused:
         read_roster_files(files)
-    return refused.value.problems
+    error = refused.value
+    return error.problems if isinstance(error, RosterError) else [str(error)]
 
 
 @pytest.mark.parametrize(

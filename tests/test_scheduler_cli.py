@@ -7,9 +7,10 @@ import pytest
 from bot.settings import get_settings
 from models.db.engine import Database
 from scheduler.base import Job
+from scheduler.run import RunStatus, run_job
 from tests.helpers.cli import run_main
 from tests.helpers.factories import seed_school
-from tests.helpers.scheduler import RecordingJob, job_runs, local, outbox_count
+from tests.helpers.scheduler import RecordingJob, config, job_runs, local, outbox_count
 
 DIGEST = RecordingJob("test_digest", {"hour": 7, "minute": 30}, chats=("42", "43"))
 BROKEN = RecordingJob("broken", {"day_of_week": "mon", "hour": 8, "minute": 0}, fail=True)
@@ -125,3 +126,26 @@ async def test_jobs_list_says_when_a_job_never_ran(
 ) -> None:
     assert await run_main("jobs", "list", "--now", "2026-11-16T09:00") == 0
     assert "  上次：还没有运行过" in capsys.readouterr().out
+
+
+async def test_a_future_slot_is_refused_without_force(
+    db: Database, capsys: pytest.CaptureFixture[str]
+) -> None:
+    await seed_school(db)
+    assert await run_main("jobs", "run", "test_digest", "--now", "2099-01-05T07:30") == 2
+    assert "在将来" in capsys.readouterr().err
+    assert await outbox_count(db) == 0
+    assert await job_runs(db, "test_digest") == []
+
+
+async def test_a_rehearsed_future_slot_leaves_the_real_slot_to_run(
+    db: Database, capsys: pytest.CaptureFixture[str]
+) -> None:
+    await seed_school(db)
+    assert await run_main("jobs", "run", "test_digest", "--now", "2099-01-05T07:30", "--force") == 0
+    assert "排入 2 条消息" in capsys.readouterr().out
+    # The scheduler's own run of that slot, when its time comes, is not "already run".
+    assert await job_runs(db, "test_digest") == []
+    slot = local("2099-01-05 07:30")
+    outcome = await run_job(db, config(), DIGEST.job, slot=slot, now=slot)
+    assert outcome.status is RunStatus.DONE

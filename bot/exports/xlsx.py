@@ -56,8 +56,13 @@ async def run_export(
 
 
 def output_path(path: Path | str) -> Path:
-    """The file to write, refused at once when its folder does not exist."""
+    """The file to write, refused at once when its folder does not exist or its name does not
+    end in .xlsx (the export is a workbook: a .csv name would hide what the file holds)."""
     path = Path(path)
+    if path.suffix.lower() != ".xlsx":
+        raise ExportError(
+            f"导出的是 Excel 工作簿，文件名请以 .xlsx 结尾（收到的是“{path.name}”），例如 -o 家访记录.xlsx。"
+        )
     if not path.parent.is_dir():
         raise ExportError(f"无法写入 {path}：目录 {path.parent} 不存在。")
     return path

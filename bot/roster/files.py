@@ -16,7 +16,7 @@ from pathlib import Path
 
 from openpyxl import load_workbook
 
-from models.errors import RosterError
+from models.errors import FileRefused, RosterError
 from models.roster.rules import header_key
 from models.roster.sheets import COLUMNS, SHEET_LABELS, RawSheet, SheetKind
 
@@ -66,7 +66,7 @@ def numbered_rows(rows: Iterable[Sequence[object]]) -> list[tuple[int, list[str]
 
 def read_csv(path: Path, kind: SheetKind | None = None) -> RawSheet:
     """One CSV file; its kind from the file name or, failing that, from its header row."""
-    text = decode_csv(path.read_bytes())
+    text = decode_csv(read_bytes(path))
     rows = numbered_rows(csv.reader(io.StringIO(text, newline="")))
     found = kind or _kind_from_name(path.name) or _kind_from_header(rows)
     if found is None:
@@ -102,8 +102,8 @@ def read_workbook(path: Path) -> tuple[RawSheet, RawSheet]:
     try:
         workbook = load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:  # zipfile.BadZipFile, KeyError, InvalidFileException …
-        raise RosterError(
-            [f"{path.name}：无法打开这个 Excel 文件（{type(exc).__name__}）"]
+        raise FileRefused(
+            f"{path.name}：无法打开这个 Excel 文件（{type(exc).__name__}），请确认它是 .xlsx 工作簿"
         ) from exc
     try:
         by_key = {header_key(name): name for name in workbook.sheetnames}
@@ -126,24 +126,29 @@ def read_workbook(path: Path) -> tuple[RawSheet, RawSheet]:
     return sheets["teachers"], sheets["students"]
 
 
+def read_bytes(path: Path) -> bytes:
+    """The file's bytes, or `FileRefused` saying why they cannot be read."""
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise FileRefused(f"无法读取 {path}：{exc.strerror or type(exc).__name__}") from exc
+
+
 def read_roster_files(files: Sequence[Path]) -> tuple[RawSheet, RawSheet]:
     """(teachers, students) from one workbook or two CSV files; RosterError says what is wrong."""
-    missing = [f"找不到文件：{path}" for path in files if not path.is_file()]
+    missing = [str(path) for path in files if not path.is_file()]
     if missing:
-        raise RosterError(missing)
+        raise FileRefused(f"找不到文件：{'、'.join(missing)}")
     suffixes = {path.suffix.lower() for path in files}
     unsupported = suffixes - {".xlsx", ".csv"}
     if unsupported:
-        raise RosterError(
-            [
-                f"不支持的文件类型“{suffix or '（无扩展名）'}”：请使用 .xlsx 工作簿，"
-                "或 teachers.csv 和 students.csv 两个文件"
-                for suffix in sorted(unsupported)
-            ]
+        kinds = "、".join(f"“{suffix or '（无扩展名）'}”" for suffix in sorted(unsupported))
+        raise FileRefused(
+            f"不支持的文件类型{kinds}：请使用 .xlsx 工作簿，或 teachers.csv 和 students.csv 两个文件"
         )
     if ".xlsx" in suffixes:
         if len(files) != 1:
-            raise RosterError(["请只给一个 .xlsx 工作簿（其中包含“教师”和“学生”两个工作表）"])
+            raise FileRefused("请只给一个 .xlsx 工作簿（其中包含“教师”和“学生”两个工作表）")
         return read_workbook(files[0])
     sheets = [read_csv(path) for path in files]
     by_kind: dict[SheetKind, RawSheet] = {}

@@ -29,7 +29,7 @@ from models.audit.tables import audit
 from models.db import migrate
 from models.db.columns import utcnow
 from models.db.engine import Database
-from models.errors import JiafangError
+from models.errors import ConfigError, JiafangError
 from models.roster.classnames import normalise_class_name
 from models.roster.queries import active_staff, current_school
 from models.roster.tables import Guardian, StaffRole, Student, StudentGuardian, Teaching
@@ -299,8 +299,13 @@ def _write(rows: Sequence[InviteRow], *, fmt: str, output: Path | None) -> None:
     else:
         text = format_table([TABLE_HEADERS, *cells])
     if output is not None:
-        # With a BOM, Excel opens the CSV as UTF-8 instead of guessing GBK.
-        output.write_text(text, encoding="utf-8-sig" if fmt == "csv" else "utf-8")
+        if not output.parent.is_dir():
+            raise ConfigError(f"无法写入 {output}：目录 {output.parent} 不存在。")
+        try:
+            # With a BOM, Excel opens the CSV as UTF-8 instead of guessing GBK.
+            output.write_text(text, encoding="utf-8-sig" if fmt == "csv" else "utf-8")
+        except OSError as exc:
+            raise ConfigError(f"无法写入 {output}：{exc.strerror or type(exc).__name__}") from exc
         print(f"已写入 {output}", file=sys.stderr)
         return
     stream: TextIO = sys.stdout

@@ -407,13 +407,21 @@ async def recent_notices(
     return list((await session.exec(query)).all())
 
 
+#: Ids are database integers: a longer number is no notice's id.
+MAX_ID_DIGITS = 9
+
+
 async def find_notice(*, session: AsyncSession, school_id: int, reference: str) -> Notice | None:
-    """A notice by id (`12`) or 文号 (`〔2026〕第012号`, `2026-012`) in the school."""
+    """A notice by id (`12`) or 文号 (`〔2026〕第012号`, `2026-012`, `012`: a serial is written
+    with its leading zeros, as 文号 print it, so `012` is never read as the id 12)."""
     reference = reference.strip()
-    if reference.isdigit():
+    if reference.isdigit() and not reference.startswith("0"):
+        if len(reference) > MAX_ID_DIGITS:
+            return None
         by_id = await session.get(Notice, int(reference))
         if by_id is not None and by_id.school_id == school_id:
             return by_id
+        return None  # a bare number is an id; it matched none
     number = parse_number(reference)
     if number is None:
         return None
@@ -421,8 +429,6 @@ async def find_notice(*, session: AsyncSession, school_id: int, reference: str) 
     query = select(Notice).where(col(Notice.school_id) == school_id, col(Notice.serial) == serial)
     if year is not None:
         query = query.where(col(Notice.year) == year)
-    elif reference.isdigit():
-        return None  # a bare number is an id; it matched none
     query = query.order_by(col(Notice.year).desc())
     return (await session.exec(query)).first()
 

@@ -1,0 +1,108 @@
+"""Every command, given a bad path or argument, says so in one line of Chinese on stderr and
+stops with status 2 — no traceback, no usage block (the real `python -m bot`, as a subprocess)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+ROSTER = str(ROOT / "examples" / "roster.xlsx")
+
+
+def _bot(args: list[str], env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args],
+        env=env,
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+@pytest.fixture(scope="module")
+def demo_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[dict[str, str], Path]]:
+    """A database holding the demo school, and the environment naming it."""
+    folder = tmp_path_factory.mktemp("cli")
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("DATABASE_URL", "TELEGRAM_", "WECOM_", "SCHOOL_NAME"))
+    }
+    env |= {"DATABASE_URL": f"sqlite:///{folder / 'demo.db'}", "PYTHONPATH": str(ROOT)}
+    assert _bot(["demo"], env, folder).returncode == 0
+    (folder / "roster.xls").write_bytes(b"not a workbook")
+    (folder / "broken.xlsx").write_bytes(b"not a workbook")
+    yield env, folder
+
+
+CASES = {
+    "roster import: a missing file": ["roster", "import", "/nowhere/roster.xlsx"],
+    "roster import: a file of another type": ["roster", "import", "roster.xls"],
+    "roster import: a file that is no workbook": ["roster", "import", "broken.xlsx", "--partial"],
+    "roster import: into the demo without --replace-demo": ["roster", "import", ROSTER],
+    "roster import: an unknown option": ["roster", "import", ROSTER, "--replace"],
+    "calendar import: a missing file": ["calendar", "import", "/nowhere/校历.xlsx"],
+    "calendar import: a file of another type": ["calendar", "import", "roster.xls"],
+    "calendar show: an impossible date": ["calendar", "show", "--today", "2026-02-30"],
+    "invites: into a folder that does not exist": ["invites", "-o", "/nowhere/invites.csv"],
+    "invites: an unknown role": ["invites", "--role", "principal"],
+    "export visits: an impossible date": [
+        *("export", "visits", "--from", "2026-13-01", "--to", "2026-12-31", "-o", "v.xlsx")
+    ],
+    "export visits: a .csv name for a workbook": [
+        *("export", "visits", "--from", "2026-09-01", "--to", "2026-12-31", "-o", "v.csv")
+    ],
+    "export visits: into a folder that does not exist": [
+        *("export", "visits", "--from", "2026-09-01", "--to", "2026-12-31", "-o", "/nowhere/v.xlsx")
+    ],
+    "export families: into a folder that does not exist": [
+        *("export", "families", "-o", "/nowhere/f.xlsx")
+    ],
+    "export receipts: a number too long for an id": [
+        *("export", "receipts", "99999999999999999999", "-o", "r.xlsx")
+    ],
+    "export receipts: a 文号 that does not exist": [
+        *("export", "receipts", "〔1999〕第999号", "-o", "r.xlsx")
+    ],
+    "jobs run: an unknown job": ["jobs", "run", "no_such_job"],
+    "jobs run: a slot in the future": ["jobs", "run", "daily_digest", "--now", "2099-01-01T08:00"],
+    "jobs list: a moment that is no time": ["jobs", "list", "--now", "tomorrow"],
+    "wecom sync: WeCom not configured": ["wecom", "sync"],
+    "demo: a database that has a school": ["demo"],
+    "an unknown command": ["visits"],
+}
+
+
+@pytest.mark.parametrize("args", list(CASES.values()), ids=list(CASES))
+def test_a_bad_path_or_argument_is_one_line_of_chinese_and_status_two(
+    demo_env: tuple[dict[str, str], Path], args: list[str]
+) -> None:
+    env, folder = demo_env
+    done = _bot(args, env, folder)
+    lines = done.stderr.splitlines()
+    assert done.returncode == 2, done.stderr
+    assert len(lines) == 1, done.stderr
+    assert lines[0].startswith("错误：")
+    assert "Traceback" not in done.stderr
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["sqlite:////nowhere/folder/jiafang.db", "postgresql://nobody@127.0.0.1:1/jiafang"],
+    ids=["a SQLite file in a missing folder", "a PostgreSQL server that is not there"],
+)
+def test_an_unreachable_database_is_one_line_and_status_two(
+    demo_env: tuple[dict[str, str], Path], url: str
+) -> None:
+    env, folder = demo_env
+    done = _bot(["jobs", "list"], env | {"DATABASE_URL": url}, folder)
+    assert (done.returncode, len(done.stderr.splitlines())) == (2, 1), done.stderr
+    assert done.stderr.startswith("错误：无法连接或打开数据库")
