@@ -68,9 +68,10 @@ BUTTON_LABEL_LIMIT = 10
 REPLACE_NAME_LIMIT = 20
 #: A text message holds 2,048 bytes; pieces stay a little under.
 TEXT_LIMIT_BYTES = 2000
-#: A member's text is held to the same 2,048 bytes (about 680 Chinese characters): longer is
-#: refused with a note, never read in part.
-TEXT_IN_LIMIT_BYTES = 2048
+#: A member's text is held to 12 KiB, longer is refused with a note, never read in part. WeCom's
+#: 2,048 bytes bind what an app sends; what a member types may be longer, and a notice's body
+#: (3,000 characters, 9,000 bytes) must fit in one message.
+TEXT_IN_LIMIT_BYTES = 12 * 1024
 #: How long a later piece of an outbox message waits for room before the send gives up.
 MAX_PIECE_WAIT = 60.0
 
