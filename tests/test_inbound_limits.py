@@ -66,8 +66,14 @@ def test_a_wecom_text_of_exactly_its_byte_limit_is_passed_on_whole() -> None:
 
 
 def test_a_wecom_text_over_its_byte_limit_is_cut_between_characters_and_marked() -> None:
-    inbound = _wecom_text("好" * 1000)  # three bytes each: 682 fit in 2,048
-    assert (inbound.text, inbound.text_cut) == ("好" * 682, True)
+    fit = TEXT_IN_LIMIT_BYTES // 3  # three bytes each
+    inbound = _wecom_text("好" * (fit + 100))
+    assert (inbound.text, inbound.text_cut) == ("好" * fit, True)
+
+
+def test_a_wecom_text_holds_a_whole_notice_body() -> None:
+    body = "好" * 3000  # a notice's longest body
+    assert _wecom_text(body).text_cut is False
 
 
 async def test_a_console_line_longer_than_the_largest_messenger_carries_is_refused(
