@@ -18,6 +18,8 @@ from models.accounts.tables import ChannelAccount
 from models.db.unchanged_reads import KeptReads
 from models.db.update_tx import UpdateTx
 from models.outbox.tables import enqueue
+from models.roster.duties import Duty, staff_duties
+from models.roster.scope import ROSTER_READS
 from models.roster.tables import Guardian, Staff
 from models.school.rules import DEFAULT_RULES, SchoolRules
 from models.school.tables import School
@@ -47,6 +49,8 @@ class Context:
     turn: UserTurn | None = None
     #: Called when the update changed the user's own account (a binding, a language).
     on_account_change: Callable[[], None] | None = field(default=None, repr=False)
+    #: What the staff member does with students (`read_duties`), for the flows' gates.
+    duties: frozenset[Duty] = frozenset()
 
     @property
     def session(self) -> AsyncSession:
@@ -59,6 +63,19 @@ class Context:
         and the check of the answer both need); with `kept`, kept across updates too
         (`models.db.update_tx` says what makes each stale)."""
         return await self.tx.cached(key, loader, kept=kept)
+
+    async def read_duties(self) -> None:
+        """Read `duties` for the staff member (kept across updates while the roster is
+        unchanged), so that a flow's synchronous gate can tell a head teacher or a coach."""
+        staff = self.staff
+        if staff is None:
+            self.duties = frozenset()
+            return
+
+        async def read() -> frozenset[Duty]:
+            return await staff_duties(session=self.session, staff=staff)
+
+        self.duties = await self.cached(("duties", staff.id), read, kept=ROSTER_READS)
 
     def account_changed(self) -> None:
         """The user's own account was bound or changed: nothing kept about them is used again."""

@@ -315,6 +315,7 @@ class Dispatcher:
         if account is not None and account.school_id == school.id:
             if snapshot.staff is not None and snapshot.staff.active:
                 ctx.staff = snapshot.staff
+                await ctx.read_duties()
             ctx.guardian = snapshot.guardian
         return ctx
 

@@ -106,6 +106,17 @@ async def test_a_subject_teacher_or_coach_cannot_send_notices(
     assert await conversation_of(db, coach) is None
 
 
+async def test_help_offers_notices_to_head_teachers_and_admins_only(
+    db: Database, clock: FakeClock
+) -> None:
+    ts = await seed_school(db)
+    dispatcher = full_dispatcher(db, clock)
+    for name, offered in (("钱进", False), ("王芳", True), ("赵敏", True)):
+        someone = await person(db, clock, dispatcher, ts.staff[name])
+        await someone.send("/help")
+        assert ("/notice —" in someone.text) is offered, name
+
+
 async def test_admin_chooses_students_one_by_one(db: Database, clock: FakeClock) -> None:
     ts = await seed_school(db)
     dispatcher = full_dispatcher(db, clock)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from handlers.actions import Action
 from handlers.context import Context
-from handlers.flow import Flow, is_staff, with_typed_labels
+from handlers.flow import Flow, with_typed_labels
 from handlers.i18n import N_
 from handlers.notice import answer, approval, receipt, redo
 from handlers.notice import questions as q
@@ -12,6 +12,12 @@ from handlers.notice.draft import NoticeDraft
 from handlers.notice.render import ANSWER, APPROVE, CONFIRM, QUESTION, REDO, RETURN, SHOW
 from handlers.notice.steps import STEPS
 from handlers.types import Inbound, Reply, Transition
+from models.roster.duties import Duty
+
+
+def may_compose(ctx: Context) -> bool:
+    """Head teachers (for their classes), 德育处 and the principal (any audience)."""
+    return q.is_admin(ctx) or (ctx.staff is not None and Duty.HEAD in ctx.duties)
 
 
 async def start(inbound: Inbound, draft: NoticeDraft, ctx: Context, args: str) -> Transition:
@@ -27,7 +33,8 @@ NOTICE_FLOW = Flow(
     steps=with_typed_labels(STEPS, q.question),
     start=start,
     commands=("notice", "通知"),
-    allowed=is_staff,
+    allowed=may_compose,
+    refusal=N_("只有班主任和德育处可以给家长发通知。"),
     describe=N_("给家长发通知（班主任、德育处）"),
 )
 
