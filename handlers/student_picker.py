@@ -13,9 +13,9 @@ A reusable component any flow can embed (the visit, incident and absence flows d
   (show `question` again with these already-translated notes above it) or `Empty(text)` (the pool
   has no student at all: end the flow with that text).
 
-What the person sees: the classes (the teacher's own first; with more than `MAX_CLASS_BUTTONS`
-classes the grades come first), then the chosen class in pages of `PAGE_SIZE` names with
-上一页 / 下一页 / 换个班级. Typing part of a name searches the pool (one match is chosen at once,
+What the person sees: the teams and groups the person coaches (篮球队), then the classes (the
+teacher's own first; with more than `MAX_CLASS_BUTTONS` classes the grades come first), then the
+chosen team or class in pages of `PAGE_SIZE` names with 上一页 / 下一页 / 换个班级. Typing part of a name searches the pool (one match is chosen at once,
 several are offered); typing a class name (`三(2)班`, `3-2`) opens that class; typing a button's
 label counts as pressing it. The callback data below belongs to the picker: a flow embedding it
 must not use these prefixes for its own buttons.
@@ -40,7 +40,7 @@ from handlers.types import Button, Inbound, Reply
 from models.roster.classnames import parse_class_name
 from models.roster.scope import ROSTER_READS, Scope, scope_of, whole_school_scope
 from models.roster.tables import Staff, Student
-from models.school.tables import SchoolClass
+from models.school.tables import Group, GroupCoach, GroupMember, SchoolClass
 
 #: Names on one page of a class.
 PAGE_SIZE = 8
@@ -50,10 +50,10 @@ MAX_CLASS_BUTTONS = 18
 NAME_LIMIT = 50
 
 # Callback data (always checked again against the pool, never trusted).
-CLASS, STUDENT, PAGE, GRADE = "cls:", "stu:", "page:", "grade:"
+CLASS, STUDENT, PAGE, GRADE, TEAM = "cls:", "stu:", "page:", "grade:", "team:"
 BY_CLASS, ALL_GRADES = "cls:back", "grade:all"
 #: Every prefix the picker owns.
-PREFIXES = (CLASS, STUDENT, PAGE, GRADE)
+PREFIXES = (CLASS, STUDENT, PAGE, GRADE, TEAM)
 
 #: Numerals for grade buttons.
 GRADE_NAMES: dict[int, str] = {
@@ -75,6 +75,8 @@ class PickerState(BaseModel):
     grade: int | None = None
     #: The class whose students are listed.
     class_id: int | None = None
+    #: The team or group (coached by the person) whose members are listed.
+    group_id: int | None = None
     #: Students to choose between after a name search.
     candidates: list[int] = Field(default_factory=list)
     #: The page of the class list being shown (0-based).
@@ -82,11 +84,12 @@ class PickerState(BaseModel):
 
     def reset(self) -> None:
         self.grade, self.class_id, self.candidates, self.page = None, None, [], 0
+        self.group_id = None
 
     @property
     def listing_classes(self) -> bool:
         """Whether the question is the class (or grade) list rather than a list of students."""
-        return self.class_id is None and not self.candidates
+        return self.class_id is None and self.group_id is None and not self.candidates
 
 
 @dataclass(frozen=True)
@@ -180,6 +183,30 @@ def _pupils_of(pool: SelectOfScalar[Student]) -> Select[Student, SchoolClass]:
     return _with_class(pool).where(col(Student.id).in_(bindparam("pupil_ids", expanding=True)))
 
 
+def _teams_of(pool: SelectOfScalar[Student]) -> SelectOfScalar[Group]:
+    members = select(col(GroupMember.group_id)).where(
+        col(GroupMember.student_id).in_(pool.with_only_columns(col(Student.id)))
+    )
+    return (
+        select(Group)
+        .join(GroupCoach, col(GroupCoach.group_id) == col(Group.id))
+        .where(col(GroupCoach.staff_id) == bindparam("team_coach_id"))
+        .where(col(Group.id).in_(members))
+        .order_by(col(Group.name))
+    )
+
+
+def _team_of(pool: SelectOfScalar[Student]) -> Select[Student, SchoolClass]:
+    members = select(col(GroupMember.student_id)).where(
+        col(GroupMember.group_id) == bindparam("page_group_id")
+    )
+    return (
+        _with_class(pool)
+        .where(col(Student.id).in_(members))
+        .order_by(col(SchoolClass.grade), col(SchoolClass.number), col(Student.student_no))
+    )
+
+
 def _roster_of(pool: SelectOfScalar[Student]) -> Select[Student, SchoolClass]:
     return _with_class(pool).order_by(
         col(SchoolClass.grade), col(SchoolClass.number), col(Student.student_no)
@@ -202,6 +229,15 @@ async def pool_classes(
     classes = list((await session.exec(query, params=pool.params)).all())
     classes.sort(key=lambda k: (first is None or k.head_teacher_id != first, k.grade, k.number))
     return classes
+
+
+async def pool_teams(*, session: AsyncSession, pool: Scope, coach: int | None) -> list[Group]:
+    """The teams and groups `coach` leads that have at least one student in the pool."""
+    if coach is None:
+        return []
+    query = _made("teams", pool, _teams_of)
+    params = {**pool.params, "team_coach_id": coach}
+    return list((await session.exec(query, params=params)).all())
 
 
 async def pool_pupils(*, session: AsyncSession, pool: Scope, ids: Sequence[int]) -> list[Pupil]:
@@ -244,6 +280,18 @@ async def pool_class_page(*, session: AsyncSession, pool: Scope, class_id: int, 
     query = _made("class", pool, _class_of)
     params = {**pool.params, "page_class_id": class_id}
     everyone = [Pupil(s, k) for s, k in (await session.exec(query, params=params)).all()]
+    return _paged(everyone, page)
+
+
+async def pool_team_page(*, session: AsyncSession, pool: Scope, group_id: int, page: int) -> Page:
+    """One page of a team's members in the pool, in class order."""
+    query = _made("team", pool, _team_of)
+    params = {**pool.params, "page_group_id": group_id}
+    everyone = [Pupil(s, k) for s, k in (await session.exec(query, params=params)).all()]
+    return _paged(everyone, page)
+
+
+def _paged(everyone: list[Pupil], page: int) -> Page:
     pages = max(1, -(-len(everyone) // PAGE_SIZE))
     page = min(max(page, 0), pages - 1)
     return Page(everyone[page * PAGE_SIZE : (page + 1) * PAGE_SIZE], page, pages)
@@ -299,7 +347,7 @@ class StudentPicker:
         classes = await self._classes(ctx)
         if not classes:
             return Empty("\n".join([*notes, ctx.t._(self.empty)]))
-        if len(classes) == 1:
+        if len(classes) == 1 and not await self._teams(ctx):
             state.class_id, state.page = classes[0].id, 0
         return Ask(notes)
 
@@ -309,6 +357,8 @@ class StudentPicker:
         """The current question: grades, classes, a class's page, or the search's matches."""
         if state.candidates:
             return await self._candidates_question(state, ctx)
+        if state.group_id is not None:
+            return await self._team_question(state, ctx)
         if state.class_id is not None:
             return await self._page_question(state, ctx)
         return await self._class_question(state, ctx)
@@ -320,15 +370,22 @@ class StudentPicker:
     async def _class_question(self, state: PickerState, ctx: Context) -> Question:
         _ = ctx.t._
         classes = await self._classes(ctx)
+        teams = [] if state.grade is not None else await self._teams(ctx)
+        team_rows = _rows([Button(g.name, f"{TEAM}{g.id}") for g in teams], 3)
         if self._by_grade(classes) and state.grade is None:
             grades = sorted({k.grade for k in classes})
             buttons = [Button(_grade_label(ctx, g), f"{GRADE}{g}") for g in grades]
-            return _("请选择学生所在的年级（也可以直接输入学生姓名查找）："), _rows(buttons, 3)
+            text = _("请选择学生所在的年级（也可以直接输入学生姓名查找）：")
+            return text, [*team_rows, *_rows(buttons, 3)]
         shown = [k for k in classes if state.grade is None or k.grade == state.grade]
         buttons = [Button(k.name, f"{CLASS}{k.id}") for k in shown]
-        rows = _rows(buttons, 3)
+        rows = [*team_rows, *_rows(buttons, 3)]
         if state.grade is not None:
             rows.append([Button(_("其他年级"), ALL_GRADES)])
+        if teams:
+            return _(
+                "请选择您的运动队、兴趣小组或学生所在的班级（也可以直接输入学生姓名查找）："
+            ), rows
         return _("请选择学生所在的班级（也可以直接输入学生姓名查找）："), rows
 
     async def _candidates_question(self, state: PickerState, ctx: Context) -> Question:
@@ -360,6 +417,28 @@ class StudentPicker:
             klass=klass, page=page.number + 1, pages=page.count
         )
         return text, [*_rows(names, 4), nav, extra]
+
+    async def _team_question(self, state: PickerState, ctx: Context) -> Question:
+        _ = ctx.t._
+        pool, group_id, number = self.pool(ctx), state.group_id or 0, state.page
+
+        async def read() -> Page:
+            return await pool_team_page(
+                session=ctx.session, pool=pool, group_id=group_id, page=number
+            )
+
+        page = await self._roster_read(ctx, pool, ("team-page", group_id, number), read)
+        names = [Button(p.label, f"{STUDENT}{p.id}") for p in page.pupils]
+        team = next((g.name for g in await self._teams(ctx) if g.id == group_id), "")
+        nav = []
+        if page.number > 0:
+            nav.append(Button(_("上一页"), f"{PAGE}{page.number - 1}"))
+        if page.number + 1 < page.count:
+            nav.append(Button(_("下一页"), f"{PAGE}{page.number + 1}"))
+        text = _("{klass}（第 {page}/{pages} 页）：请选择学生，也可以直接输入姓名查找。").format(
+            klass=team, page=page.number + 1, pages=page.count
+        )
+        return text, [*_rows(names, 2), nav, [Button(_("换个班级"), BY_CLASS)]]
 
     # -- answering -------------------------------------------------------------------------
 
@@ -446,14 +525,22 @@ class StudentPicker:
             state.reset()
             state.grade = grade
             return Ask()
+        group_id = _number(_suffix(data, TEAM))
+        if group_id is not None:
+            if group_id not in {g.id for g in await self._teams(ctx)}:
+                return Ask((invalid(ctx),))
+            state.reset()
+            state.group_id = group_id
+            return Ask()
         class_id = _number(_suffix(data, CLASS))
         if class_id is not None:
             if class_id not in {k.id for k in await self._classes(ctx)}:
                 return Ask((invalid(ctx),))
-            state.class_id, state.candidates, state.page = class_id, [], 0
+            state.reset()
+            state.class_id = class_id
             return Ask()
         page = _number(_suffix(data, PAGE))
-        if page is not None and state.class_id is not None:
+        if page is not None and (state.class_id is not None or state.group_id is not None):
             state.page = page
             return Ask()
         student_id = _number(_suffix(data, STUDENT))
@@ -489,6 +576,15 @@ class StudentPicker:
             return await pool_classes(session=ctx.session, pool=pool, first=first)
 
         return await self._roster_read(ctx, pool, ("classes", first), read)
+
+    async def _teams(self, ctx: Context) -> list[Group]:
+        """The teams the person coaches with members in the pool (shown before the classes)."""
+        pool, coach = self.pool(ctx), ctx.staff.id if ctx.staff is not None else None
+
+        async def read() -> list[Group]:
+            return await pool_teams(session=ctx.session, pool=pool, coach=coach)
+
+        return await self._roster_read(ctx, pool, ("teams", coach), read)
 
     @staticmethod
     def _by_grade(classes: Sequence[SchoolClass]) -> bool:

@@ -68,7 +68,7 @@ async def test_a_coach_may_report_for_any_student_of_the_school(
     ts = await seed_school(db)  # 钱进 coaches two 四(1)班 students; 李华 is in 三(1)班
     coach = await person(db, clock, full_dispatcher(db, clock), ts.staff["钱进"])
     await coach.send("/incident")
-    assert coach.labels == ["三(1)班", "三(2)班", "四(1)班"]
+    assert coach.labels == ["篮球队", "三(1)班", "三(2)班", "四(1)班"]
     await coach.steps(
         "三(1)班", "李华", "突发疾病", ">体育课上突然头晕", "在医务室观察", "确认上报"
     )

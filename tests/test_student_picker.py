@@ -6,6 +6,8 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from zoneinfo import ZoneInfo
 
+from sqlmodel import select
+
 from handlers.context import Context
 from handlers.i18n import translator
 from handlers.student_picker import (
@@ -23,7 +25,7 @@ from handlers.types import Button, Inbound
 from models.db.engine import Database
 from models.roster.scope import Scope
 from models.roster.tables import Staff, Student
-from models.school.tables import SchoolClass
+from models.school.tables import Group, SchoolClass
 from tests.helpers import factories
 from tests.helpers.clock import FakeClock
 from tests.helpers.factories import seed_school
@@ -172,8 +174,48 @@ async def test_the_whole_school_picker_lets_a_coach_pick_any_student(
     async with context(db, clock, ts, ts.staff["钱进"]) as ctx:
         _, rows = await SCHOOL_PICKER.question(state, ctx)
         outcome = await SCHOOL_PICKER.answer(press(f"stu:{ts.students['李华'].id}"), state, ctx)
-    assert [b.label for b in buttons(rows)] == ["三(1)班", "三(2)班", "四(1)班"]
+    assert [b.label for b in buttons(rows)] == ["篮球队", "三(1)班", "三(2)班", "四(1)班"]
     assert isinstance(outcome, Picked)
+
+
+async def test_a_coach_sees_their_team_before_the_classes(db: Database, clock: FakeClock) -> None:
+    ts = await seed_school(db)
+    state = PickerState()
+    async with context(db, clock, ts, ts.staff["钱进"]) as ctx:
+        assert await TEACHER_PICKER.begin(state, ctx) == Ask()
+        text, rows = await TEACHER_PICKER.question(state, ctx)
+    assert "运动队" in text
+    assert [b.label for b in buttons(rows)] == ["篮球队", "四(1)班"]
+
+
+async def test_pressing_the_team_lists_its_members_with_their_classes(
+    db: Database, clock: FakeClock
+) -> None:
+    ts = await seed_school(db)
+    state = PickerState()
+    async with context(db, clock, ts, ts.staff["钱进"]) as ctx:
+        await TEACHER_PICKER.begin(state, ctx)
+        _, rows = await TEACHER_PICKER.question(state, ctx)
+        assert await TEACHER_PICKER.answer(press(button(rows, "篮球队")), state, ctx) == Ask()
+        text, rows = await TEACHER_PICKER.question(state, ctx)
+        assert "篮球队（第 1/1 页）" in text
+        assert [b.label for b in buttons(rows)] == ["四(1)班 赵刚", "四(1)班 孙悦", "换个班级"]
+        outcome = await TEACHER_PICKER.answer(press(button(rows, "四(1)班 孙悦")), state, ctx)
+    assert isinstance(outcome, Picked) and outcome.pupil.id == ts.students["孙悦"].id
+    assert state == PickerState()
+
+
+async def test_a_forged_team_button_of_a_team_not_coached_is_refused(
+    db: Database, clock: FakeClock
+) -> None:
+    ts = await seed_school(db)
+    async with db.session() as session:
+        team = (await session.exec(select(Group))).one()
+    state = PickerState()
+    async with context(db, clock, ts, ts.staff["王芳"]) as ctx:
+        outcome = await TEACHER_PICKER.answer(press(f"team:{team.id}"), state, ctx)
+    assert outcome == Ask(("这个选项无效，请从下面重新选择。",))
+    assert state.group_id is None
 
 
 async def test_typing_a_class_name_opens_that_class(db: Database, clock: FakeClock) -> None:
