@@ -2,6 +2,11 @@
 alert, 确认收到 on a notice. Their callback data is `!name:argument`; the dispatcher hands them to
 the registered `Action`, whatever conversation the person is in, and leaves that conversation
 alone. The handler must check that the person may act on `argument` (callback data can be forged).
+
+Every action's argument is a record id, or two joined by a dot (`!nst:12.3`: a notice, one of
+its classes). The dispatcher answers any other argument (too long, negative, not ASCII digits, past
+the largest id a column holds) as a stale button before a handler sees it (`is_record_argument`),
+so handlers may read it with `int()`.
 """
 
 from __future__ import annotations
@@ -13,6 +18,8 @@ from handlers.context import Context
 from handlers.types import Button, Inbound, Reply
 
 PREFIX = "!"
+#: The largest record id: a 32-bit INTEGER column on PostgreSQL.
+MAX_RECORD_ID = 2**31 - 1
 
 ActionHandler = Callable[[Inbound, str, Context], Awaitable[list[Reply]]]
 
@@ -34,3 +41,18 @@ def parse_action(data: str) -> tuple[str, str] | None:
         return None
     name, sep, argument = data[len(PREFIX) :].partition(":")
     return (name, argument) if name and sep else None
+
+
+def record_id(text: str) -> int | None:
+    """`"42"` → 42; None for anything that cannot be a record's id (`"-1"`, `"²"`, `"1e9"`, a
+    number past `MAX_RECORD_ID`)."""
+    if not (text.isascii() and text.isdigit() and len(text) <= len(str(MAX_RECORD_ID))):
+        return None
+    value = int(text)
+    return value if value <= MAX_RECORD_ID else None
+
+
+def is_record_argument(argument: str) -> bool:
+    """Whether an action's argument is what action buttons carry: `42` or `42.7`."""
+    parts = argument.split(".")
+    return len(parts) <= 2 and all(record_id(part) is not None for part in parts)

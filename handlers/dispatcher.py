@@ -23,7 +23,7 @@ from zoneinfo import ZoneInfo
 from sqlmodel import col, delete, select
 
 from handlers import commands, onboarding
-from handlers.actions import Action, parse_action
+from handlers.actions import Action, is_record_argument, parse_action
 from handlers.context import Context
 from handlers.conversation_store import ConversationStore, UserTurn
 from handlers.flow import Flow
@@ -48,22 +48,60 @@ log = logging.getLogger(__name__)
 
 #: Channels that show buttons as numbered lines, where "2" means the second button.
 NUMBERED_CHANNELS = frozenset({"console", "wecom"})
+#: Digits of a typed button number (no message has a hundred buttons).
+MAX_BUTTON_DIGITS = 2
 #: How long the school row is kept in memory between reads.
 SCHOOL_CACHE_SECONDS = 60.0
 
 #: Control characters no one types: NUL (which PostgreSQL refuses in text) and the other C0
 #: codes but tab and line breaks. They are dropped from what people send before anything reads it.
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+#: The longest file reference kept (the attachment and photo columns hold 200 characters; a
+#: Telegram file_id or a WeCom media_id is far shorter).
+FILE_REF_LIMIT = 200
 
 
 def without_controls(inbound: Inbound) -> Inbound:
-    """`inbound` with control characters dropped from its text and button data."""
+    """`inbound` with control characters dropped from its text, button data, contact and files."""
     text, callback = inbound.text, inbound.callback
     clean_text = _CONTROL.sub("", text) if text is not None else None
     clean_callback = _CONTROL.sub("", callback) if callback is not None else None
-    if clean_text == text and clean_callback == callback:
+    phone, photo, document = inbound.contact_phone, inbound.photo, inbound.document
+    clean_phone = _CONTROL.sub("", phone) if phone is not None else None
+    clean_photo = _CONTROL.sub("", photo) if photo is not None else None
+    clean_document = (
+        replace(document, ref=_CONTROL.sub("", document.ref), name=_CONTROL.sub("", document.name))
+        if document is not None
+        else None
+    )
+    if (clean_text, clean_callback, clean_phone, clean_photo, clean_document) == (
+        text,
+        callback,
+        phone,
+        photo,
+        document,
+    ):
         return inbound
-    return replace(inbound, text=clean_text, callback=clean_callback)
+    return replace(
+        inbound,
+        text=clean_text,
+        callback=clean_callback,
+        contact_phone=clean_phone,
+        photo=clean_photo,
+        document=clean_document,
+    )
+
+
+def usable_files(inbound: Inbound) -> bool:
+    """Whether the photo or document sent (if any) can be kept: a reference of a messenger's
+    length, and no size below zero."""
+    refs = [inbound.photo] if inbound.photo is not None else []
+    document = inbound.document
+    if document is not None:
+        if document.size is not None and document.size < 0:
+            return False
+        refs.append(document.ref)
+    return all(0 < len(ref) <= FILE_REF_LIMIT for ref in refs)
 
 
 @dataclass
@@ -215,6 +253,8 @@ class Dispatcher:
             return Response(notes + list(await commands.language(inbound, ctx, command.args)))
         if ctx.staff is None and ctx.guardian is None:
             return Response([*notes, onboarding.unbound_reply(t, inbound.channel)])
+        if not usable_files(inbound):
+            return Response([*notes, Reply(t._("这个文件没能收到，请重新发送一次。"))])
 
         action = parse_action(inbound.callback) if inbound.callback is not None else None
         if action is not None:
@@ -262,6 +302,13 @@ class Dispatcher:
         if flow is None or conversation.state not in flow.steps:
             await turn.drop()
             return Response([Reply(t._("这项操作已不可用，请重新开始。"))])
+        if not flow.allowed(ctx):
+            # The account now belongs to someone the flow is not for (bound again as a parent by
+            # a shared contact, or the staff member left the roster): its steps cannot go on.
+            await turn.drop()
+            return Response(
+                [Reply(t._("上一项未完成的操作已放弃，没有保存。")), Reply(t._(flow.refusal))]
+            )
         inbound, chosen = self._resolve_choice(inbound, conversation)
         if inbound.callback is not None and chosen is None:
             turn.refusing_a_button()
@@ -273,7 +320,8 @@ class Dispatcher:
 
     async def _act(self, inbound: Inbound, ctx: Context, name: str, argument: str) -> Response:
         handler = self.actions.get(name)
-        if handler is None:
+        if handler is None or not is_record_argument(argument):
+            # An unknown action or an argument no button carries: forged, or from an old version.
             return Response([Reply(ctx.t._("这个按钮已失效。"))], action=True)
         return Response(await handler.handle(inbound, argument, ctx), action=True)
 
@@ -287,6 +335,9 @@ class Dispatcher:
         school = await current_school(session=tx.session, name=self.school_name)
         if school is None:
             raise onboarding.NoSchool()
+        # Kept apart from this update's session: a rollback would expire it for every update
+        # served from the cache until it is read again.
+        tx.session.expunge(school)
         self._school_cache = (time.monotonic(), school)
         return school
 
@@ -327,7 +378,7 @@ class Dispatcher:
         if inbound.callback is not None:
             return inbound, offered.get(inbound.callback)
         text = (inbound.text or "").strip()
-        if inbound.channel in NUMBERED_CHANNELS and text.isdigit() and conversation.choices:
+        if inbound.channel in NUMBERED_CHANNELS and _button_number(text) and conversation.choices:
             index = int(text) - 1
             if 0 <= index < len(conversation.choices):
                 label, data = conversation.choices[index]
@@ -421,6 +472,11 @@ class Dispatcher:
         if idle and self.on_outbox is not None:
             self.on_outbox()
         return len(idle)
+
+
+def _button_number(text: str) -> bool:
+    """Whether `text` is a typed button number ("2"; not "²", nor a thousand digits)."""
+    return text.isascii() and text.isdigit() and len(text) <= MAX_BUTTON_DIGITS
 
 
 def _with_callback(inbound: Inbound, data: str) -> Inbound:

@@ -203,11 +203,11 @@ async def _end_with_a_button(
             account=account,
             reply=Reply.with_buttons(
                 "请审批：",
-                [[action_button("批准", "thank", "a1"), action_button("退回", "thank", "a2")]],
+                [[action_button("批准", "thank", 21), action_button("退回", "thank", 22)]],
             ),
         )
     return Transition.end(
-        Reply.with_buttons("已提交。", [[action_button("查看记录", "thank", "t1")]])
+        Reply.with_buttons("已提交。", [[action_button("查看记录", "thank", 11)]])
     )
 
 
@@ -235,7 +235,7 @@ async def test_a_number_presses_the_button_on_a_flows_last_message(
     output = await _run_console(db, clock, "/submit\n1\n")
     assert "已提交。\n  1) 查看记录\n" in output
     # The admin's approval request came after it, but for someone else: 1 is 查看记录 here.
-    assert "（已选：查看记录）\n已收到第 t1 号确认。" in output
+    assert "（已选：查看记录）\n已收到第 11 号确认。" in output
 
 
 @pytest.mark.usefixtures("button_flows")
@@ -245,7 +245,7 @@ async def test_a_number_presses_a_pushed_messages_button_for_whom_it_was_sent(
     await seed_demo(db, school_name=SCHOOL, now=clock())
     output = await _run_console(db, clock, "/as A01\n/as T02\n/submit\n/as A01\n２\n")
     assert "[发给 赵丽华] 请审批：\n  1) 批准   2) 退回" in output
-    assert "（已选：退回）\n已收到第 a2 号确认。" in output
+    assert "（已选：退回）\n已收到第 22 号确认。" in output
 
 
 @pytest.mark.usefixtures("button_flows")

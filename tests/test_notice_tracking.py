@@ -152,9 +152,11 @@ async def test_a_guardian_pressing_staff_tracking_data_sees_nothing(
 ) -> None:
     ts, notice_id = await _school_wide(db, clock)
     mother = await _user(db, clock, ts.guardians["刘梅"])
-    for data in (f"!nst:{notice_id}", f"!nst:{notice_id}.1", "!nsl:0", "!nst:x"):
+    for data in (f"!nst:{notice_id}", f"!nst:{notice_id}.1", "!nsl:0"):
         await mother.callback(data)
         assert mother.text == "没有找到这份通知，或您没有查看它的权限。"
+    await mother.callback("!nst:x")  # no button carries this: the dispatcher's stale-button answer
+    assert mother.text == "这个按钮已失效。"
 
 
 async def test_archived_notices_stay_searchable_by_number_or_title(
