@@ -379,7 +379,8 @@ async def run_demo_seed(settings: Settings, *, force: bool) -> int:
     print(
         f"试一试：python -m bot run —— 您将以{summary.console_teacher}老师"
         f"（三(2)班班主任，工号 {summary.console_teacher_no}）的身份在终端里记录家访；"
-        f"输入 /as {summary.admin_no} 可切换为德育处{summary.admin}。"
+        f"输入 /as {summary.admin_no} 可切换为德育处{summary.admin}；"
+        "只输入 /as 可列出全部可扮演的人（含校长、关爱室工作人员和几位家长）。"
     )
     return 0
 

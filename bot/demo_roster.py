@@ -1,5 +1,6 @@
-"""The demo school's people: two grades of two classes, their teachers, 120 students with guardians
-and special-type tags, one team — the same every time (a fixed seed)."""
+"""The demo school's people: two grades of two classes, their teachers, 德育处, the principal and a
+care-room staff member, 120 students with guardians and special-type tags, one team with its
+coach — the same every time (a fixed seed)."""
 
 from __future__ import annotations
 
@@ -22,6 +23,8 @@ TEAM_SIZE = 10
 #: The person the console plays by default: the head teacher of 三(2)班.
 DEFAULT_CONSOLE_CLASS = (3, 2)
 ADMIN_NO = "A01"
+PRINCIPAL_NO = "P01"
+CARE_NO = "C01"
 #: Demo visits carry this channel, so a second seeding can tell they are already there.
 DEMO_CHANNEL = "demo"
 
@@ -125,6 +128,8 @@ TEACHERS: tuple[DemoTeacher, ...] = (
         coaches=True,
     ),
     DemoTeacher(ADMIN_NO, "赵丽华", "13900000009", None, (), roles="admin"),
+    DemoTeacher(PRINCIPAL_NO, "郑国强", "13900000010", None, (), roles="principal"),
+    DemoTeacher(CARE_NO, "林静", "13900000011", None, (), roles="care"),
 )
 
 #: A few fixed students, so the examples in the banner and the README work on the demo.

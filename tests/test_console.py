@@ -135,6 +135,16 @@ async def test_as_a_student_number_plays_that_students_first_guardian(
     assert "张秀英，您好！您已绑定为示范小学三(2)班张小明的家长。" in output
 
 
+async def test_as_alone_lists_the_principal_the_coachs_team_and_sample_parents(
+    db: Database, clock: FakeClock
+) -> None:
+    await seed_demo(db, school_name=SCHOOL, now=clock())
+    output = await _chat(db, clock, "/as\n")
+    assert "P01 郑国强（校长）" in output and "C01 林静（关爱室）" in output
+    assert "T08 钱进（篮球队教练）" in output
+    assert "/as 20263201 — 张秀英（三(2)班张小明的奶奶）" in output
+
+
 async def test_as_someone_unknown_is_refused_and_the_person_stays(
     db: Database, clock: FakeClock
 ) -> None:

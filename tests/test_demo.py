@@ -51,16 +51,23 @@ async def test_demo_seed_builds_two_grades_of_two_classes_with_thirty_students_e
     assert sorted(c.name for c in classes) == ["三(1)班", "三(2)班", "四(1)班", "四(2)班"]
     assert all(c.head_teacher_id is not None for c in classes)
     assert sorted(per_class.values()) == [30, 30, 30, 30]
-    assert (summary.classes, summary.students, summary.staff) == (4, 120, 9)
+    assert (summary.classes, summary.students, summary.staff) == (4, 120, 11)
 
 
-async def test_demo_staff_are_eight_teachers_and_one_admin(db: Database, clock: FakeClock) -> None:
+async def test_demo_staff_are_eight_teachers_an_admin_a_principal_and_a_care_room_member(
+    db: Database, clock: FakeClock
+) -> None:
     await seed_demo(db, school_name=SCHOOL, now=clock())
     async with db.session() as session:
         staff = (await session.exec(select(Staff))).all()
-    admins = [s for s in staff if StaffRole.ADMIN in s.role_set()]
-    assert len(staff) == 9
-    assert [a.name for a in admins] == ["赵丽华"]
+
+    def holding(role: StaffRole) -> list[str]:
+        return [s.name for s in staff if role in s.role_set()]
+
+    assert len(staff) == 11
+    assert holding(StaffRole.ADMIN) == ["赵丽华"]
+    assert holding(StaffRole.PRINCIPAL) == ["郑国强"]
+    assert holding(StaffRole.CARE) == ["林静"]
 
 
 async def test_every_demo_student_has_one_or_two_guardians(db: Database, clock: FakeClock) -> None:

@@ -47,11 +47,13 @@ from models.roster.queries import (
     staff_with_role,
 )
 from models.roster.tables import Guardian, Staff, StaffRole, Student, StudentGuardian
-from models.school.tables import School, SchoolClass
+from models.school.tables import Group, GroupCoach, School, SchoolClass
 
 CHANNEL = "console"
 #: The class whose head teacher the console plays at start: 三(2)班.
 DEFAULT_CLASS = (3, 2)
+#: Parents listed by `/as` (the first students of the default class, with their first guardian).
+SAMPLE_PARENTS = 3
 QUIT_WORDS = frozenset({"/quit", "/exit", "退出"})
 #: A typed (or piped) line is held to what the largest messenger carries, Telegram's 4,096
 #: characters: longer is refused with a note, as on the messengers.
@@ -329,6 +331,8 @@ class ConsoleChannel:
             if school is None:
                 return self.t._("还没有学校名册。")
             staff = await active_staff(session=session, school_id=school.id or 0)
+            parents = await _sample_parents(session, school)
+            coached = await _teams_coached(session, school)
             heads = {
                 head_id: name
                 for head_id, name in (
@@ -344,6 +348,9 @@ class ConsoleChannel:
             duties = (
                 [self.t._("{cls}班主任").format(cls=heads[person.id])] if person.id in heads else []
             )
+            duties += [
+                self.t._("{team}教练").format(team=team) for team in coached.get(person.id or 0, [])
+            ]
             duties += [self.t._(ROLE_LABELS[r]) for r in sorted(person.role_set())]
             suffix = (
                 self.t._("（{duties}）").format(duties=self.t._("、").join(duties))
@@ -352,6 +359,19 @@ class ConsoleChannel:
             )
             lines.append(f"  {person.staff_no} {person.name}{suffix}")
         lines.append(self.t._("扮演家长：/as 学号（该生的第一位家长）或 /as 家长手机号"))
+        if parents:
+            lines.append(self.t._("例如："))
+        for student_no, guardian, klass, student, relation in parents:
+            lines.append(
+                "  "
+                + self.t._("/as {no} — {guardian}（{klass}{student}的{relation}）").format(
+                    no=student_no,
+                    guardian=guardian,
+                    klass=klass,
+                    student=student,
+                    relation=relation or self.t._("家长"),
+                )
+            )
         return "\n".join(lines)
 
     # -- text ----------------------------------------------------------------------------------
@@ -498,6 +518,58 @@ async def _default_staff(session: AsyncSession, school: School) -> Staff | None:
         return head
     query = select(Staff).where(Staff.school_id == school.id, col(Staff.active))
     return (await session.exec(query.order_by(col(Staff.id)))).first()
+
+
+async def _sample_parents(
+    session: AsyncSession, school: School
+) -> list[tuple[str, str, str, str, str]]:
+    """(学号, guardian, class, student, relation) of the first students of the default class
+    (or of the first class), each with their first guardian."""
+    grade, number = DEFAULT_CLASS
+    rows = (
+        await session.exec(
+            select(Student, SchoolClass, Guardian, StudentGuardian)
+            .join(SchoolClass, col(SchoolClass.id) == col(Student.class_id))
+            .join(StudentGuardian, col(StudentGuardian.student_id) == col(Student.id))
+            .join(Guardian, col(Guardian.id) == col(StudentGuardian.guardian_id))
+            .where(Student.school_id == school.id, col(Student.active))
+            .order_by(
+                (col(SchoolClass.grade) != grade) | (col(SchoolClass.number) != number),
+                col(SchoolClass.grade),
+                col(SchoolClass.number),
+                col(Student.student_no),
+                col(StudentGuardian.position),
+            )
+            .limit(SAMPLE_PARENTS * 3)
+        )
+    ).all()
+    chosen: dict[str, tuple[str, str, str, str, str]] = {}
+    for student, klass, guardian, link in rows:
+        if student.student_no not in chosen and len(chosen) < SAMPLE_PARENTS:
+            chosen[student.student_no] = (
+                student.student_no,
+                guardian.name,
+                klass.name,
+                student.name,
+                link.relation,
+            )
+    return list(chosen.values())
+
+
+async def _teams_coached(session: AsyncSession, school: School) -> dict[int, list[str]]:
+    """Staff id → the names of the teams and groups they coach."""
+    rows = (
+        await session.exec(
+            select(GroupCoach.staff_id, Group.name)
+            .join(Group, col(Group.id) == col(GroupCoach.group_id))
+            .where(Group.school_id == school.id)
+            .order_by(col(Group.name))
+        )
+    ).all()
+    coached: dict[int, list[str]] = {}
+    for staff_id, name in rows:
+        coached.setdefault(staff_id, []).append(name)
+    return coached
 
 
 async def _find_person(session: AsyncSession, school: School, key: str) -> Staff | Guardian | None:
