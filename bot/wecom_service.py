@@ -121,10 +121,15 @@ def _parent_channel(
         )
         return None
     from bot.channels.wecom_parents import WecomParentChannel
+    from bot.web.attachments import FileSource
     from bot.web.links import LinkSigner
     from bot.web.routes import add_parent_pages
+    from models.notices.tables import NoticeAttachment
 
     signer = LinkSigner(settings.link_secret.get_secret_value())
+
+    async def fetch_wecom_file(attachment: NoticeAttachment, limit: int) -> bytes | None:
+        return await api.download_media(attachment.file_ref, limit)
 
     def wake() -> None:
         if dispatcher.on_outbox is not None:
@@ -138,6 +143,7 @@ def _parent_channel(
         now=clock,
         on_outbox=wake,
         rules=settings.rules,
+        files=FileSource(frozenset({CHANNEL}), fetch_wecom_file),
     )
     return WecomParentChannel(api, db, signer, settings.public_base_url.rstrip("/"))
 

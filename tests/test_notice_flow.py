@@ -218,6 +218,25 @@ async def test_a_file_over_20_mb_is_refused_and_a_smaller_one_kept(
     assert "附件：回执单.pdf" in admin.text
 
 
+async def test_the_approval_request_shows_the_files_with_their_sizes_and_sends_them(
+    db: Database, clock: FakeClock
+) -> None:
+    ts = await seed_school(db)
+    dispatcher = full_dispatcher(db, clock)
+    teacher = await person(db, clock, dispatcher, ts.staff["王芳"])
+    await person(db, clock, dispatcher, ts.staff["赵敏"])
+    await teacher.steps(*OPENING[:-1])
+    document = FileRef("console", "file-回执单", "document", "回执单.pdf", 300_000)
+    inbound = Inbound(
+        channel="console", user_id=teacher.user_id, chat_id=teacher.user_id, document=document
+    )
+    teacher.replies = (await teacher.dispatcher.handle(inbound)).replies
+    await teacher.steps("完成", *TEACHER_TO_CLASS[len(OPENING) :], "提交")
+    [request] = await notice_rows(db, "notice-approval:")
+    assert "附件：回执单.pdf（293 KB）" in request.payload["text"]
+    assert [f["ref"] for f in request.payload["files"]] == ["file-回执单"]
+
+
 async def test_cancel_at_the_summary_saves_nothing(db: Database, clock: FakeClock) -> None:
     ts = await seed_school(db)
     admin = await person(db, clock, full_dispatcher(db, clock), ts.staff["赵敏"])

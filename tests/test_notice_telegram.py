@@ -101,7 +101,11 @@ async def test_a_notice_with_a_document_is_approved_delivered_and_confirmed(
     assert any("✓ 您已批准" in t for t in texts)
     await tg.settle()
     documents = [c.params for c in tg.api.calls_of("sendDocument")]
-    assert [(str(p["chat_id"]), p["document"]) for p in documents] == [(str(MOTHER.id), "doc-602")]
+    # 德育处 got the file with the request to approve it, the mother with the notice.
+    assert [(str(p["chat_id"]), p["document"]) for p in documents] == [
+        (str(ADMIN.id), "doc-602"),
+        (str(MOTHER.id), "doc-602"),
+    ]
     [message] = tg.api.sent_texts(MOTHER.id)
     assert "张小明（三(2)班）的家长" in message and "附件：缴费说明.pdf" in message
 

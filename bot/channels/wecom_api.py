@@ -209,6 +209,31 @@ class WecomApi:
         )
         return str(result["media_id"])
 
+    async def download_media(self, media_id: str, limit: int) -> bytes | None:
+        """A file sent on WeCom (`media/get`; WeCom keeps it three days), at most `limit` bytes;
+        None when WeCom no longer has it, answers with an error, or the file is larger."""
+        token = await self._access_token()
+        url = f"{self.base_url}media/get"
+        params = {"access_token": token, "media_id": media_id}
+
+        def get() -> bytes | None:
+            http: requests.Session = self._client._http
+            with http.get(url, params=params, timeout=self.config.timeout, stream=True) as res:
+                kind = res.headers.get("Content-Type", "")
+                if res.status_code != 200 or kind.startswith(("application/json", "text/")):
+                    return None
+                data = bytearray()
+                for chunk in res.iter_content(64 * 1024):
+                    data += chunk
+                    if len(data) > limit:
+                        return None
+                return bytes(data)
+
+        try:
+            return await self._blocking("media/get", get)
+        except (WecomError, WecomTimeout):
+            return None
+
     async def send_template_card(self, userid: str, card: Mapping[str, Any]) -> SentMessage:
         return await self._send(userid, "template_card", dict(card))
 

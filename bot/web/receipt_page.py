@@ -1,7 +1,8 @@
 """The receipt page: what a parent opens from a WeCom school notice (no login, one small page).
 
 `GET /n/{token}` shows the notice as that guardian received it — school, 文号 and title, body,
-their children, the deadline — with 确认收到 (or "✓ 已确认收到（time）"), and for fee and outing
+their children, the deadline, its attachments (downloaded from `GET /n/{token}/a/{id}`,
+`bot.web.attachments`) — with 确认收到 (or "✓ 已确认收到（time）"), and for fee and outing
 notices a 有疑问 form. `POST /n/{token}/confirm` and `POST /n/{token}/question` act and redirect
 back to the page with a status line (POST-redirect-GET: reloading never acts twice).
 
@@ -31,6 +32,13 @@ from aiohttp import web
 from jinja2 import Template
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.web.attachments import (
+    MAX_ATTACHMENT_BYTES,
+    FileSource,
+    content_type_of,
+    download_answer,
+    servable,
+)
 from bot.web.links import LinkClaim
 from bot.web.pages import (
     PARENT_CHANNEL,
@@ -54,6 +62,7 @@ from handlers.notice.limits import (
 )
 from handlers.notice.receipt import QUESTION_LIMIT, all_confirmed, forward_question
 from handlers.notice.render import (
+    attachment_name_and_size,
     attachment_names,
     children_names,
     confirmed_line,
@@ -64,7 +73,13 @@ from models.accounts.tables import PersonKind
 from models.limits.rules import Refusal, Verdict
 from models.notices.queries import attachments_of
 from models.notices.receipts import ChildReceipt, confirm_receipt, receipts_of_guardian
-from models.notices.tables import QUESTION_KINDS, Notice, NoticeKind, NoticeStatus
+from models.notices.tables import (
+    QUESTION_KINDS,
+    Notice,
+    NoticeAttachment,
+    NoticeKind,
+    NoticeStatus,
+)
 from models.school.rules import DEFAULT_RULES, SchoolRules
 from models.school.tables import School
 
@@ -93,14 +108,20 @@ class _Status:
 
 class ReceiptPage(SignedPage):
     """The receipt page under `/n/`; `on_outbox` is called after a question queued messages for
-    staff (e.g. `DeliveryWorker.wake`); `rules` give the flood limits."""
+    staff (e.g. `DeliveryWorker.wake`); `rules` give the flood limits; `files` fetches
+    attachments from the channels they were sent on (without it, parents are told to ask the
+    head teacher for them)."""
 
-    def __init__(self, *, rules: SchoolRules = DEFAULT_RULES, **page: Any) -> None:
+    def __init__(
+        self, *, rules: SchoolRules = DEFAULT_RULES, files: FileSource | None = None, **page: Any
+    ) -> None:
         super().__init__(**page)
         self.rules = rules
+        self.files = files
 
     def mount(self, app: web.Application) -> None:
         app.router.add_get("/n/{token}", guarded(self._show))
+        app.router.add_get("/n/{token}/a/{attachment}", guarded(self._attachment))
         app.router.add_post("/n/{token}/confirm", guarded(self._confirm))
         app.router.add_post("/n/{token}/question", guarded(self._question))
 
@@ -145,9 +166,31 @@ class ReceiptPage(SignedPage):
                     session, sender=sender, now=now, rules=self.rules
                 )
         status = self._status_line(found, code, held)
-        return html_answer(
-            self._render(found, token, status, attachment_names(found.t, attachments))
-        )
+        return html_answer(self._render(found, token, status, attachments))
+
+    # -- GET: an attachment -------------------------------------------------------------------
+
+    async def _attachment(self, request: web.Request) -> web.StreamResponse:
+        """The file, if it belongs to the link's notice and may be served; else 404."""
+        token, wanted = request.match_info["token"], request.match_info["attachment"]
+        if not (wanted.isascii() and wanted.isdigit() and len(wanted) < 12):
+            raise Refused(404)
+        async with self.db.session() as session:
+            found = await self._find(session, token, self.now())
+            attachment = await session.get(NoticeAttachment, int(wanted))
+        if attachment is None or attachment.notice_id != found.notice.id:
+            raise Refused(404)
+        content_type = content_type_of(attachment)
+        if self.files is None or content_type is None or not self._servable(attachment):
+            raise Refused(404)
+        data = await self.files.fetch(attachment, MAX_ATTACHMENT_BYTES)
+        if data is None or len(data) > MAX_ATTACHMENT_BYTES:
+            log.info("receipt page: attachment %s could not be fetched", attachment.id)
+            raise Refused(404)
+        return download_answer(attachment, content_type, data)
+
+    def _servable(self, attachment: NoticeAttachment) -> bool:
+        return self.files is not None and servable(attachment, self.files.channels)
 
     def _status_line(self, found: _Found, code: str, held: Verdict | None) -> _Status | None:
         """The line above the page after an action (`code`, from the redirect); after the hourly
@@ -166,10 +209,20 @@ class ReceiptPage(SignedPage):
         return _Status(text, warn=refusals[code] is not Refusal.REPEAT)
 
     def _render(
-        self, found: _Found, token: str, status: _Status | None, attachments: list[str]
+        self,
+        found: _Found,
+        token: str,
+        status: _Status | None,
+        attachments: list[NoticeAttachment],
     ) -> str:
         t, notice, children = found.t, found.notice, found.children
         _ = t._
+        files = [
+            {"url": f"{token}/a/{a.id}", "name": attachment_name_and_size(t, a)}
+            for a in attachments
+            if self._servable(a)
+        ]
+        elsewhere = attachment_names(t, [a for a in attachments if not self._servable(a)])
         kind = (
             _("通知")
             if notice.kind is NoticeKind.OTHER
@@ -196,10 +249,12 @@ class ReceiptPage(SignedPage):
                 children=children_names([c.child for c in children])
             ),
             body=notice.body,
+            files=files,
+            files_heading=_("附件（点击下载）："),
             attachments=_("本通知另有附件：{names}。如需查看，请联系班主任。").format(
-                names="、".join(attachments)
+                names="、".join(elsewhere)
             )
-            if attachments
+            if elsewhere
             else "",
             deadline=deadline,
             status=status.text if status else "",

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
+from bot.web.attachments import FileSource
 from bot.web.incident_page import IncidentPage
 from bot.web.links import LinkSigner
 from bot.web.receipt_page import ReceiptPage
@@ -28,13 +29,15 @@ def add_parent_pages(
     now: Callable[[], datetime] = utcnow,
     on_outbox: Callable[[], None] | None = None,
     rules: SchoolRules = DEFAULT_RULES,
+    files: FileSource | None = None,
 ) -> None:
     """Serve both pages on `app`; `on_outbox` is called after a question or an acknowledgement
     queued messages for staff (e.g. `DeliveryWorker.wake`). `app` gets the web server's headers
-    and body limit if it has not got them yet."""
+    and body limit if it has not got them yet; `files` lets the receipt page serve a notice's
+    attachments."""
     secure(app)
     receipts = ReceiptPage(
-        db=db, signer=signer, zone=zone, now=now, on_outbox=on_outbox, rules=rules
+        db=db, signer=signer, zone=zone, now=now, on_outbox=on_outbox, rules=rules, files=files
     )
     receipts.mount(app)  # its questions obey the flood limits in `rules`
     IncidentPage(db=db, signer=signer, zone=zone, now=now, on_outbox=on_outbox).mount(app)

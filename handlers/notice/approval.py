@@ -9,6 +9,7 @@ conversation (`notice_return`), then tells the author.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel
@@ -25,6 +26,7 @@ from handlers.notice.render import (
     describe_audience,
     format_clock,
     format_moment,
+    guardian_files,
     notice_card,
     title_line,
 )
@@ -86,7 +88,9 @@ async def request_approval(ctx: Context, notice: Notice) -> int:
             author=author,
             attachments=attachments,
         )
-        return Reply.with_buttons(f"{head}\n\n{card}", approval_buttons(t, notice))
+        reply = Reply.with_buttons(f"{head}\n\n{card}", approval_buttons(t, notice))
+        # The files themselves, as parents will get them (each channel sends its own files).
+        return replace(reply, files=guardian_files(attachments))
 
     return await tell(
         ctx,

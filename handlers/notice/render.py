@@ -138,6 +138,23 @@ def attachment_names(t: Translator, attachments: Sequence[NoticeAttachment]) -> 
     ]
 
 
+def format_size(size: int) -> str:
+    """`860 B`, `120 KB`, `2.4 MB`."""
+    if size < 1024:
+        return f"{size} B"
+    if size < 1024 * 1024:
+        return f"{round(size / 1024)} KB"
+    return f"{size / (1024 * 1024):.1f} MB"
+
+
+def attachment_name_and_size(t: Translator, attachment: NoticeAttachment) -> str:
+    """`通知.pdf（120 KB）`; the name alone when the size is not known."""
+    [name] = attachment_names(t, [attachment])
+    if attachment.size is None:
+        return name
+    return t._("{name}（{size}）").format(name=name, size=format_size(attachment.size))
+
+
 # -- what a guardian receives ----------------------------------------------------------------------
 
 
@@ -242,7 +259,9 @@ def notice_card(
             publish=publish_line(t, notice.publish_at, zone, self_approved=False)
         ),
         _("展示截止：{day}").format(day=format_day(t, notice.display_until)),
-        _("附件：{files}").format(files=files_line(t, attachment_names(t, attachments))),
+        _("附件：{files}").format(
+            files=files_line(t, [attachment_name_and_size(t, a) for a in attachments])
+        ),
         _("状态：{status}").format(status=status_name(t, notice)),
         "",
         notice.body,

@@ -16,6 +16,7 @@ PAGE = (
 {% if number %}<p class="number">{{ number }}</p>{% endif %}
 <p class="children">{{ children_line }}</p>
 <div class="body">{{ body }}</div>
+{% if files %}<p class="hint">{{ files_heading }}</p><ul>{% for file in files %}<li><a href="{{ file.url }}" download>{{ file.name }}</a></li>{% endfor %}</ul>{% endif %}
 {% if attachments %}<p class="hint">{{ attachments }}</p>{% endif %}
 {% if deadline %}<p class="deadline">{{ deadline }}</p>{% endif %}
 </section>
