@@ -3,7 +3,7 @@
 Shared by the flows that open duties (/absence, /flag) and the duty jobs
 (`scheduler/jobs/duties.py`). Every message is an outbox row with a deterministic key, rendered
 in each recipient's language, and held until the end of quiet hours (duties are not urgent
-incidents). Keys: `duty-new:{duty}`, `duty-reminder:{duty}:{n}`, `duty-overdue:{duty}:{date}`,
+incidents). Keys: `duty-new:{duty}`, `duty-reminder:{duty}:{n}`, `duty-overdue:{date}`,
 each followed by `:staff:{id}:{channel}` per bound account.
 """
 
@@ -68,15 +68,20 @@ def reminder_text(t: Translator, row: DutyRow, zone: ZoneInfo) -> str:
     )
 
 
-def overdue_text(t: Translator, row: DutyRow, zone: ZoneInfo) -> str:
-    return t._(
-        "【立即家访逾期】{teacher} 对 {student} 的立即家访（{reason}）已于 {due} 到期，尚未完成。"
-    ).format(
-        teacher=row.teacher.name,
-        student=row.student_label,
-        reason=t._(TRIGGER_LABELS[row.duty.trigger]),
-        due=format_moment(t, row.duty.due_at, zone),
-    )
+def overdue_text(t: Translator, rows: Sequence[DutyRow], zone: ZoneInfo) -> str:
+    """Every duty past due and not done, in one message (a line each)."""
+    lines = [
+        t._("【立即家访逾期】以下 {count} 项立即家访已过期限，尚未完成：").format(count=len(rows))
+    ]
+    for number, row in enumerate(rows, start=1):
+        line = t._("{teacher}老师：{student}（{reason}），{due} 到期").format(
+            teacher=row.teacher.name,
+            student=row.student_label,
+            reason=t._(TRIGGER_LABELS[row.duty.trigger]),
+            due=format_moment(t, row.duty.due_at, zone),
+        )
+        lines.append(f"{number}. {line}")
+    return "\n".join(lines)
 
 
 @dataclass(frozen=True)

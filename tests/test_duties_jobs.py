@@ -178,9 +178,7 @@ async def test_a_duty_overdue_for_two_days_alerts_moral_education_twice(
 ) -> None:
     ts = await seed_school(db)
     await bind(db, clock, ts.staff["赵敏"])
-    duty_id = await open_duty(
-        db, ts, "孙丽", "赵刚", local("2026-11-16 10:00"), source_key="absence:1"
-    )
+    await open_duty(db, ts, "孙丽", "赵刚", local("2026-11-16 10:00"), source_key="absence:1")
     # Due Tuesday 10:00: nothing at Tuesday 08:00; Wednesday and Thursday once each.
     for moment in ("2026-11-17 08:00", "2026-11-18 08:00", "2026-11-18 09:30", "2026-11-19 08:00"):
         await run_at(db, ts.school, duty_overdue_alerts, local(moment))
@@ -188,13 +186,29 @@ async def test_a_duty_overdue_for_two_days_alerts_moral_education_twice(
     assert await run_at(db, ts.school, duty_overdue_alerts, local("2026-11-20 08:00")) == 0
     alerts = await outbox(db, kind="duty_overdue")
     assert [a.key for a in alerts] == [
-        f"duty-overdue:{duty_id}:2026-11-18:staff:{ts.staff['赵敏'].id}:console",
-        f"duty-overdue:{duty_id}:2026-11-19:staff:{ts.staff['赵敏'].id}:console",
+        f"duty-overdue:2026-11-18:staff:{ts.staff['赵敏'].id}:console",
+        f"duty-overdue:2026-11-19:staff:{ts.staff['赵敏'].id}:console",
     ]
     assert alerts[0].payload["text"] == (
-        "【立即家访逾期】孙丽 对 四(1)班 赵刚 的立即家访（无故缺席旷课）已于 11月17日 10:00 "
-        "到期，尚未完成。"
+        "【立即家访逾期】以下 1 项立即家访已过期限，尚未完成：\n"
+        "1. 孙丽老师：四(1)班 赵刚（无故缺席旷课），11月17日 10:00 到期"
     )
+
+
+async def test_overdue_duties_reach_each_admin_as_one_message_listing_them(
+    db: Database, clock: FakeClock
+) -> None:
+    ts = await seed_school(db)
+    await bind(db, clock, ts.staff["赵敏"])
+    await open_duty(db, ts, "孙丽", "赵刚", local("2026-11-14 10:00"), source_key="absence:1")
+    await open_duty(db, ts, "王芳", "张小明", local("2026-11-15 09:00"), source_key="absence:2")
+    await run_at(db, ts.school, duty_overdue_alerts, local("2026-11-18 08:00"))
+    [alert] = await outbox(db, kind="duty_overdue")
+    assert alert.payload["text"].splitlines() == [
+        "【立即家访逾期】以下 2 项立即家访已过期限，尚未完成：",
+        "1. 孙丽老师：四(1)班 赵刚（无故缺席旷课），11月15日 10:00 到期",
+        "2. 王芳老师：三(2)班 张小明（无故缺席旷课），11月16日 09:00 到期",
+    ]
 
 
 async def test_overdue_duties_lists_what_the_digest_needs(db: Database, clock: FakeClock) -> None:

@@ -97,7 +97,8 @@ async def duty_reminders(jc: JobContext) -> int:
 
 
 async def duty_overdue_alerts(jc: JobContext) -> int:
-    """Alert every 德育处 admin about each duty past due and not done: once a day per duty."""
+    """Alert every 德育处 admin about the duties past due and not done: one message a day
+    listing them all (key `duty-overdue:{date}`)."""
     school_id = jc.school.id or 0
     rows = await overdue_duties(session=jc.session, school_id=school_id, now=jc.now)
     if not rows:
@@ -107,10 +108,9 @@ async def duty_overdue_alerts(jc: JobContext) -> int:
     messages = [
         Message(
             staff_id=admin.id or 0,
-            key=f"duty-overdue:{row.duty.id}:{day}",
-            render=partial(overdue_text, row=row, zone=jc.zone),
+            key=f"duty-overdue:{day}",
+            render=partial(overdue_text, rows=rows, zone=jc.zone),
         )
-        for row in rows
         for admin in admins
     ]
     sent = await send_to_staff(
