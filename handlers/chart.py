@@ -165,3 +165,25 @@ def _sized(font: FontProperties, size: float) -> FontProperties:
     sized = font.copy()
     sized.set_size(size)
     return sized
+
+
+def warm_up() -> None:
+    """Draw one small chart and throw it away: the first draw in a process loads matplotlib, its
+    font cache and the CJK font (most of a second); call this on a worker thread at start-up so
+    the first /digest does not wait for it."""
+    from datetime import UTC, date, datetime
+
+    from handlers.i18n import translator
+    from models.digest.queries import ClassCompletion
+
+    day = date(2000, 1, 3)
+    figures = DigestFigures(
+        school_name="",
+        today=day,
+        day=day,
+        now=datetime(2000, 1, 3, tzinfo=UTC),
+        classes=[ClassCompletion("一(1)班", None, 1, 2)],
+        head_target=2,
+        head_expected=1,
+    )
+    completion_chart(figures, translator("zh"))
