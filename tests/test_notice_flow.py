@@ -74,7 +74,7 @@ async def test_head_teacher_notice_waits_for_approval_and_reaches_no_parent(
     assert await receipts(db) == []
     [request] = await notice_rows(db, "notice-approval:")
     assert request.chat_id == admin.user_id
-    assert "【通知待审批】王芳 老师提交了一条通知" in request.payload["text"]
+    assert "【通知待审批】王芳老师提交了一条通知" in request.payload["text"]
     # Even past its publication time, the job publishes nothing unapproved.
     assert await run_publish_job(db, ts.school, clock() + timedelta(days=1)) == 0
     assert await notice_rows(db) == []

@@ -94,7 +94,7 @@ async def test_a_notice_with_a_document_is_approved_delivered_and_confirmed(
     texts = await tg.press_label(HEAD, "提交")
     assert any("已提交德育处审批" in t for t in texts)
     await tg.settle()
-    assert "【通知待审批】王芳 老师" in tg.api.sent_texts(ADMIN.id)[-1]
+    assert "【通知待审批】王芳老师" in tg.api.sent_texts(ADMIN.id)[-1]
     assert tg.api.sent_texts(MOTHER.id) == []
 
     texts = await tg.press_label(ADMIN, "批准")

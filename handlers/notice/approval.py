@@ -74,7 +74,7 @@ async def request_approval(ctx: Context, notice: Notice) -> int:
 
     def render(t: Translator) -> Reply:
         audience, count = audiences.get(t.language, audiences["zh"])
-        head = t._("【通知待审批】{name} 老师提交了一条通知，请审核：").format(
+        head = t._("【通知待审批】{name}老师提交了一条通知，请审核：").format(
             name=author.name if author else ""
         )
         if notice.kind is NoticeKind.EMERGENCY:
@@ -111,14 +111,14 @@ async def decided_text(ctx: Context, notice: Notice) -> str:
     title = title_line(ctx.t, notice)
     if notice.status is NoticeStatus.RETURNED:
         who = await ctx.session.get(Staff, notice.returned_by) if notice.returned_by else None
-        return _("{title} 已由 {name} 退回（{time}）。理由：{reason}").format(
+        return _("{title}已由{name}退回（{time}）。理由：{reason}").format(
             title=title,
             name=who.name if who else "",
             time=format_clock(notice.returned_at, ctx.zone) if notice.returned_at else "",
             reason=notice.return_reason,
         )
     who = await ctx.session.get(Staff, notice.approved_by) if notice.approved_by else None
-    return _("{title} 已由 {name} 批准（{time}）。").format(
+    return _("{title}已由{name}批准（{time}）。").format(
         title=title,
         name=who.name if who else "",
         time=format_clock(notice.approved_at, ctx.zone) if notice.approved_at else "",
@@ -179,7 +179,7 @@ async def approve(inbound: Inbound, argument: str, ctx: Context) -> list[Reply]:
     zone = ctx.zone
 
     def render(t: Translator) -> Reply:
-        head = t._("您的通知已由 {name} 批准。").format(name=staff.name)
+        head = t._("您的通知已由{name}批准。").format(name=staff.name)
         return Reply(f"{head}\n{approved_text(t, notice, publication, zone)}")
 
     await tell(
@@ -207,7 +207,7 @@ async def ask_reason(inbound: Inbound, argument: str, ctx: Context) -> list[Repl
         return [found]
     author = await ctx.session.get(Staff, found.author_id)
     prompt = ctx.t._(
-        "请输入退回《{title}》的理由（不超过 {limit} 字，会转告 {name} 老师）；发送 /cancel 放弃。"
+        "请输入退回《{title}》的理由（不超过 {limit} 字，会转告{name}老师）；发送 /cancel 放弃。"
     ).format(title=found.title, limit=REASON_LIMIT, name=author.name if author else "")
     return await begin(
         inbound,
@@ -259,7 +259,7 @@ async def write_reason(inbound: Inbound, draft: ReturnDraft, ctx: Context) -> Tr
     author = await ctx.session.get(Staff, notice.author_id)
     return Transition.end(
         Reply(
-            _("已退回《{title}》，并已告知 {name} 老师。").format(
+            _("已退回《{title}》，并已告知{name}老师。").format(
                 title=notice.title, name=author.name if author else ""
             )
         )
