@@ -19,6 +19,7 @@ from models.notices.tables import (
 from models.notices.tracking import NoticeChase, NoticeProgress
 from models.outbox.media import Media
 from models.outbox.tables import OutboxMessage, OutboxStatus
+from models.parents.tables import ParentMessage
 from models.roster.tables import (
     Guardian,
     Staff,
@@ -75,6 +76,7 @@ __all__ = [
     "NoticeReceipt",
     "OutboxMessage",
     "OutboxStatus",
+    "ParentMessage",
     "PersonKind",
     "School",
     "SchoolClass",

@@ -1,6 +1,6 @@
 """What a person already sent to others, read from the rows those messages left (so the flood
-limits hold across restarts and several workers): a guardian's questions 有疑问, a head
-teacher's notices submitted for approval."""
+limits hold across restarts and several workers): a guardian's questions 有疑问 and own
+messages, a head teacher's notices submitted for approval."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from models.accounts.tables import PersonKind
 from models.limits.rules import Asked
 from models.notices.tables import Notice, NoticeQuestion
+from models.parents.tables import ParentMessage
 
 
 async def questions_asked(
@@ -30,15 +31,18 @@ async def questions_asked(
 async def sent_to_staff_since(
     session: AsyncSession, *, sender: tuple[PersonKind, int], since: datetime
 ) -> list[datetime]:
-    """When the sender reached staff after `since`: a guardian's questions; a staff member's
-    notices that went to 德育处 for approval (an admin's own, approved by themselves, reach
-    nobody on the staff)."""
+    """When the sender reached staff after `since`: a guardian's questions and own messages
+    (leaves, messages to the head teacher); a staff member's notices that went to 德育处 for
+    approval (an admin's own, approved by themselves, reach nobody on the staff)."""
     kind, person_id = sender
     if kind is PersonKind.GUARDIAN:
         asked = select(NoticeQuestion.asked_at).where(
             NoticeQuestion.guardian_id == person_id, col(NoticeQuestion.asked_at) > since
         )
-        return list((await session.exec(asked)).all())
+        wrote = select(ParentMessage.sent_at).where(
+            ParentMessage.guardian_id == person_id, col(ParentMessage.sent_at) > since
+        )
+        return [*(await session.exec(asked)).all(), *(await session.exec(wrote)).all()]
     submitted = select(Notice.submitted_at).where(
         Notice.author_id == person_id,
         col(Notice.submitted_at) > since,
