@@ -18,6 +18,11 @@ from handlers.notice.flow import NOTICE_ACTIONS, NOTICE_FLOW
 from handlers.notice.listing import NOTICES_FLOW
 from handlers.notice.receipt import NOTICE_QUESTION_FLOW
 from handlers.notice.staff_view import ACTIONS as NOTICE_TRACKING_ACTIONS
+from handlers.parent_messages import (
+    PARENT_MESSAGE_ACTIONS,
+    PARENT_MESSAGE_FLOW,
+    PARENT_REPLY_FLOW,
+)
 from handlers.pending import PENDING_FLOW
 from handlers.quota import QUOTA_FLOW
 from handlers.visit import VISIT_FLOW
@@ -40,9 +45,18 @@ def all_flows() -> list[Flow]:
         NOTICE_RETURN_FLOW,
         NOTICE_QUESTION_FLOW,
         NOTICE_ANSWER_FLOW,
+        # Last: it answers a guardian's free text the flows above did not take.
+        PARENT_MESSAGE_FLOW,
+        PARENT_REPLY_FLOW,
     ]
 
 
 def all_actions() -> list[Action]:
     """Buttons that work outside a conversation (incident acknowledgements, receipts …)."""
-    return [*INCIDENT_ACTIONS, *NOTICE_ACTIONS, *NOTICE_TRACKING_ACTIONS, *TAG_ACTIONS]
+    return [
+        *INCIDENT_ACTIONS,
+        *NOTICE_ACTIONS,
+        *NOTICE_TRACKING_ACTIONS,
+        *TAG_ACTIONS,
+        *PARENT_MESSAGE_ACTIONS,
+    ]
