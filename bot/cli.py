@@ -10,7 +10,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any, NoReturn
 
-from bot.command_line import UNREACHABLE_DATABASE, is_unreachable, unreachable_database
+from bot.command_line import DATABASE_ERRORS, database_problem
 from bot.private_logging import configure_logging
 from bot.settings import Settings, get_settings
 from models.errors import ConfigError, JiafangError
@@ -40,7 +40,11 @@ class _Parser(argparse.ArgumentParser):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("allow_abbrev", False)
+        kwargs["add_help"] = False
         super().__init__(*args, **kwargs)
+        self._positionals.title = "参数"
+        self._optionals.title = "选项"
+        self.add_argument("-h", "--help", action="help", help="显示这段帮助")
 
     def error(self, message: str) -> NoReturn:
         self.exit(
@@ -49,102 +53,114 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="jiafang", description="家访 — home-visit and home–school contact bot")
+    parser = _Parser(prog="jiafang", description="家访 —— 家访与家校联系机器人")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    db = sub.add_parser("db", help="database schema")
+    db = sub.add_parser("db", help="数据库结构")
     db_sub = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
-    db_sub.add_parser("upgrade", help="apply all migrations (safe to run again)")
+    db_sub.add_parser("upgrade", help="升级数据库到当前版本（可重复运行）")
 
-    roster = sub.add_parser("roster", help="the school roster")
+    roster = sub.add_parser("roster", help="学校名册")
     roster_sub = roster.add_subparsers(dest="roster_command", required=True, metavar="ACTION")
     roster_import = roster_sub.add_parser(
-        "import", help="import teachers and students from a .xlsx workbook or two .csv files"
+        "import", help="从 .xlsx 工作簿或两个 .csv 文件导入教师和学生"
     )
     roster_import.add_argument(
-        "files", nargs="+", type=Path, help="roster.xlsx, or teachers.csv and students.csv"
+        "files", nargs="+", type=Path, help="roster.xlsx，或 teachers.csv 和 students.csv"
     )
-    roster_import.add_argument("--school", help="school name (default: SCHOOL_NAME)")
+    roster_import.add_argument("--school", help="学校名称（默认：SCHOOL_NAME）")
     roster_import.add_argument(
         "--partial",
         action="store_true",
-        help="the file holds only some classes: add and update, never deactivate anyone",
+        help="文件只含部分班级：只新增和更新，不停用任何人",
     )
     roster_import.add_argument(
         "--yes",
         action="store_true",
-        help="apply a whole-school import (without it, a school with a roster gets a preview)",
+        help="确认执行全校导入（不加时，已有名册的学校只显示预览）",
     )
     roster_import.add_argument(
         "--replace-demo",
         action="store_true",
-        help="the database holds only the demo school: replace it with this roster",
+        help="数据库里只有示范学校：用这份名单替换它",
     )
 
-    calendar = sub.add_parser("calendar", help="the school calendar (校历)")
+    calendar = sub.add_parser("calendar", help="校历")
     calendar_sub = calendar.add_subparsers(dest="calendar_command", required=True, metavar="ACTION")
     calendar_import = calendar_sub.add_parser(
         "import",
-        help="import the school year's calendar from a .xlsx (sheet 校历) or .csv file",
+        help="从 .xlsx（工作表“校历”）或 .csv 文件导入本学年校历",
     )
-    calendar_import.add_argument("file", type=Path, help="校历.xlsx or 校历.csv")
-    calendar_import.add_argument("--school", help="school name (default: SCHOOL_NAME)")
-    calendar_show = calendar_sub.add_parser("show", help="print this school year's calendar")
-    calendar_show.add_argument("--school", help="school name (default: SCHOOL_NAME)")
-    calendar_show.add_argument(
-        "--today", type=_date, help="show the school year of this day (default: today)"
+    calendar_import.add_argument("file", type=Path, help="校历.xlsx 或 校历.csv")
+    calendar_import.add_argument("--school", help="学校名称（默认：SCHOOL_NAME）")
+    calendar_show = calendar_sub.add_parser("show", help="显示本学年的校历")
+    calendar_show.add_argument("--school", help="学校名称（默认：SCHOOL_NAME）")
+    calendar_show.add_argument("--today", type=_date, help="显示这一天所在学年的校历（默认：今天）")
+
+    invites = sub.add_parser("invites", help="打印一次性邀请码和 Telegram 链接")
+    invites.add_argument(
+        "--format", choices=["table", "csv"], default="table", help="表格（默认）或 CSV"
     )
+    invites.add_argument(
+        "--role",
+        choices=["all", "staff", "guardian"],
+        default="all",
+        help="全部（默认）、教师或家长",
+    )
+    invites.add_argument("--class", dest="class_name", help="只看这个班级，例如 三(2)班")
+    invites.add_argument("-o", "--output", type=Path, help="写入这个文件，而不是打印出来")
 
-    invites = sub.add_parser("invites", help="print one-time invite codes and Telegram links")
-    invites.add_argument("--format", choices=["table", "csv"], default="table")
-    invites.add_argument("--role", choices=["all", "staff", "guardian"], default="all")
-    invites.add_argument("--class", dest="class_name", help="only this class, e.g. 三(2)班")
-    invites.add_argument("-o", "--output", type=Path, help="write to this file instead of stdout")
+    demo = sub.add_parser("demo", help="创建示范学校（2 个年级、4 个班、约 120 名学生）")
+    demo.add_argument("--force", action="store_true", help="即使已有学校也补充示范数据")
 
-    demo = sub.add_parser("demo", help="seed a demo school (2 grades, 4 classes, ~120 students)")
-    demo.add_argument("--force", action="store_true", help="seed even if a school exists")
+    sub.add_parser("run", help="运行机器人（已配置 Telegram/企业微信则连接它们，否则在终端里运行）")
 
-    sub.add_parser("run", help="run the bot (Telegram if configured, else the console)")
-
-    jobs = sub.add_parser("jobs", help="scheduled jobs: list them, or run one slot by hand")
+    jobs = sub.add_parser("jobs", help="定时任务：查看，或手动运行一个时段")
     jobs_sub = jobs.add_subparsers(dest="jobs_command", required=True, metavar="ACTION")
-    jobs_list = jobs_sub.add_parser("list", help="each job's schedule, next run and last run")
-    jobs_list.add_argument("--now", type=_moment, help="as of this moment (default: now)")
-    jobs_run = jobs_sub.add_parser("run", help="run one slot of a job now (sends nothing twice)")
-    jobs_run.add_argument("name", help="the job's name, as `jobs list` shows it")
+    jobs_list = jobs_sub.add_parser("list", help="每个任务的时间、下次运行和上次运行")
+    jobs_list.add_argument("--now", type=_moment, help="按这个时刻计算（默认：现在）")
+    jobs_run = jobs_sub.add_parser("run", help="现在运行某个任务的一个时段（不会重复发送）")
+    jobs_run.add_argument("name", help="任务名称，见 jobs list")
     jobs_run.add_argument(
         "--now",
         type=_moment,
-        help="the moment to run as, e.g. 2026-11-16T07:30 (school's local time unless an "
-        "offset is given); default: now",
+        help="按这个时刻运行，例如 2026-11-16T07:30（学校当地时间，除非写明时区偏移）；默认：现在",
     )
     jobs_run.add_argument(
         "--force",
         action="store_true",
-        help="rehearse a future --now: run it without marking the real slot as done",
+        help="预演将来的 --now：运行但不把真正的时段记为已完成",
     )
 
-    wecom = sub.add_parser("wecom", help="WeChat Work (企业微信)")
+    wecom = sub.add_parser("wecom", help="企业微信")
     wecom_sub = wecom.add_subparsers(dest="wecom_command", required=True, metavar="ACTION")
     wecom_sub.add_parser(
         "sync",
-        help="link WeCom members and 家校通讯录 parents to the roster by mobile (safe to rerun)",
+        help="按手机号把企业微信成员和家校通讯录家长关联到名册（可重复运行）",
     )
 
-    export = sub.add_parser("export", help="export records")
+    export = sub.add_parser("export", help="导出记录")
     export_sub = export.add_subparsers(dest="export_command", required=True, metavar="WHAT")
-    visits = export_sub.add_parser("visits", help="visit records as .xlsx")
-    visits.add_argument("--from", dest="date_from", type=_date, required=True)
-    visits.add_argument("--to", dest="date_to", type=_date, required=True)
-    visits.add_argument("--class", dest="class_name", help="only this class, e.g. 三(2)班")
-    visits.add_argument("-o", "--output", type=Path, required=True)
-    families = export_sub.add_parser(
-        "families", help="every student's household (家庭情况表) as .xlsx"
+    visits = export_sub.add_parser("visits", help="家访记录（.xlsx）")
+    visits.add_argument(
+        "--from", dest="date_from", type=_date, required=True, metavar="日期", help="起始日期（含）"
     )
-    families.add_argument("-o", "--output", type=Path, required=True, help="FILE.xlsx")
-    receipts = export_sub.add_parser("receipts", help="a notice's receipts (回执) as .xlsx")
-    receipts.add_argument("notice", help="the notice's id or 文号, e.g. 12 or 〔2026〕第012号")
-    receipts.add_argument("-o", "--output", type=Path, required=True)
+    visits.add_argument(
+        "--to", dest="date_to", type=_date, required=True, metavar="日期", help="截止日期（含）"
+    )
+    visits.add_argument("--class", dest="class_name", help="只看这个班级，例如 三(2)班")
+    visits.add_argument(
+        "-o", "--output", type=Path, required=True, help="输出文件，例如 家访记录.xlsx"
+    )
+    families = export_sub.add_parser("families", help="每名学生的家庭情况表（.xlsx）")
+    families.add_argument(
+        "-o", "--output", type=Path, required=True, help="输出文件，例如 家庭情况表.xlsx"
+    )
+    receipts = export_sub.add_parser("receipts", help="一则通知的回执（.xlsx）")
+    receipts.add_argument("notice", help="通知的编号或文号，例如 12 或 〔2026〕第012号")
+    receipts.add_argument(
+        "-o", "--output", type=Path, required=True, help="输出文件，例如 回执.xlsx"
+    )
     return parser
 
 
@@ -285,10 +301,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except JiafangError as exc:
         print(f"错误：{exc}", file=sys.stderr)
         return 2
-    except UNREACHABLE_DATABASE as exc:
-        if not is_unreachable(exc):
+    except DATABASE_ERRORS as exc:
+        problem = database_problem(exc)
+        if problem is None:
             raise
-        print(f"错误：{unreachable_database(exc)}", file=sys.stderr)
+        print(f"错误：{problem}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130

@@ -15,32 +15,45 @@ from models.school.tables import School
 
 NO_SCHOOL = "数据库中还没有学校：请先导入名单（python -m bot roster import …）。"
 
-#: Errors that may mean a database cannot be reached or opened (a wrong DATABASE_URL, a server
-#: that is down, a folder that does not exist): the operator's to fix, told in one line.
-UNREACHABLE_DATABASE = (ConnectionError, TimeoutError, socket.gaierror, DBAPIError)
+#: Errors that may mean the database is the operator's to fix (a wrong DATABASE_URL, a server
+#: that is down, a folder that does not exist, a schema not upgraded), told in one line.
+DATABASE_ERRORS = (ConnectionError, TimeoutError, socket.gaierror, DBAPIError)
 
 #: SQLSTATE classes of a refused connection: 08 connection, 28 authorisation, 3D no database.
 _REFUSED_CONNECTION = ("08", "28", "3D")
+#: SQLSTATE of a table that does not exist (the schema is older than the code).
+_UNDEFINED_TABLE = "42P01"
+
+_UNREACHABLE = (
+    "无法连接或打开数据库（{kind}）。请检查 DATABASE_URL：服务器地址、端口、用户名和数据库名"
+    "是否正确，数据库是否在运行；SQLite 文件所在的文件夹是否存在。"
+)
+_NOT_UPGRADED = "数据库还不是当前版本（缺少数据表）：请先运行 python -m bot db upgrade。"
 
 
-def is_unreachable(error: BaseException) -> bool:
-    """Whether `error` (one of `UNREACHABLE_DATABASE`) says the database could not be reached."""
-    if isinstance(error, OperationalError | InterfaceError):
-        return True
-    if isinstance(error, DBAPIError):
-        cause = error.orig.__cause__ if error.orig is not None else None
-        sqlstate = getattr(cause, "sqlstate", None) or getattr(error.orig, "sqlstate", None)
-        return isinstance(sqlstate, str) and sqlstate.startswith(_REFUSED_CONNECTION)
-    return True
-
-
-def unreachable_database(error: BaseException) -> str:
-    """One line for an unreachable database: what to check, and the error's kind (never its
-    message, which may quote a statement)."""
-    return (
-        f"无法连接或打开数据库（{type(error).__name__}）。请检查 DATABASE_URL："
-        "服务器地址、端口、用户名和数据库名是否正确，数据库是否在运行；SQLite 文件所在的文件夹是否存在。"
-    )
+def database_problem(error: BaseException) -> str | None:
+    """One line for a database the operator must fix (unreachable, or not upgraded), or None
+    when `error` is something else (a fault of the program, shown as such). Only the error's
+    kind is named, never its message, which may quote a statement."""
+    if isinstance(error, ConnectionError | TimeoutError | socket.gaierror | InterfaceError):
+        return _UNREACHABLE.format(kind=type(error).__name__)
+    if not isinstance(error, DBAPIError):
+        return None
+    cause = error.orig.__cause__ if error.orig is not None else None
+    sqlstate = getattr(cause, "sqlstate", None) or getattr(error.orig, "sqlstate", None)
+    if isinstance(sqlstate, str):
+        if sqlstate == _UNDEFINED_TABLE:
+            return _NOT_UPGRADED
+        if sqlstate.startswith(_REFUSED_CONNECTION):
+            return _UNREACHABLE.format(kind=type(error).__name__)
+        return None
+    if isinstance(error, OperationalError):  # SQLite says what went wrong only in words
+        said = str(error.orig).lower()
+        if "no such table" in said:
+            return _NOT_UPGRADED
+        if "unable to open database" in said:
+            return _UNREACHABLE.format(kind=type(error).__name__)
+    return None
 
 
 async def school_or_say(db: Database, name: str) -> School | None:

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import argparse
+import re
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from bot.cli import main
+from bot.cli import _parser, main
 from models.db.engine import Database
 from models.school.tables import School
+from scheduler.registry import all_jobs
 from tests.helpers.cli import run_main
 from tests.helpers.factories import seed_school
 
@@ -111,3 +115,27 @@ def test_a_malformed_export_date_is_refused_with_the_expected_format(
         main(["export", "visits", "--from", "2026-13-01", "--to", "2026-11-30", "-o", "x.xlsx"])
     assert exit_info.value.code == 2
     assert "YYYY-MM-DD" in capsys.readouterr().err
+
+
+def _parsers(parser: argparse.ArgumentParser) -> Iterator[argparse.ArgumentParser]:
+    yield parser
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for sub in action.choices.values():
+                yield from _parsers(sub)
+
+
+def test_every_commands_help_is_written_in_chinese() -> None:
+    english = [
+        f"{parser.prog} {action.dest}: {action.help}"
+        for parser in _parsers(_parser())
+        for action in parser._actions
+        if not isinstance(action, argparse._SubParsersAction)
+        and not re.search(r"[\u4e00-\u9fff]", action.help or "")
+    ]
+    assert english == []
+
+
+def test_every_jobs_description_is_written_in_chinese() -> None:
+    english = [job.name for job in all_jobs() if not re.search(r"[\u4e00-\u9fff]", job.describe)]
+    assert english == []

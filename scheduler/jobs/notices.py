@@ -290,11 +290,11 @@ NOTICE_REMINDERS = Job(
     name="notice_reminders",
     func=chase_receipts,
     schedule=_every_five_minutes,
-    describe="notice receipts: reminders halfway and at the deadline, call lists after it",
+    describe="通知回执：过半和截止时提醒未确认的家长，截止后给班主任电话名单",
 )
 NOTICE_ARCHIVE = Job(
     name="archive_notices",
     func=archive_notices,
     schedule=_hourly,
-    describe="notices whose display window ended are archived (no more reminders)",
+    describe="展示期已过的通知归档（不再提醒，仍可查找）",
 )

@@ -36,5 +36,5 @@ PUBLISH_DUE_NOTICES = Job(
     name="publish_due_notices",
     func=publish_due_notices,
     schedule=every_minute,
-    describe="publish approved notices whose publish time has come (receipts, outbox rows)",
+    describe="发布已审批、到了发布时间的通知（生成回执并发送）",
 )
