@@ -42,7 +42,8 @@ ROLE_WORDS: Mapping[str, StaffRole] = {
     "关爱室": StaffRole.CARE,
     "care": StaffRole.CARE,
 }
-TAG_ALIASES: Mapping[str, str] = {"留守儿童": "留守"}
+#: Words a school's sheet may use for a tag: the older 智障 is read as the respectful 智力障碍.
+TAG_ALIASES: Mapping[str, str] = {"留守儿童": "留守", "智障": "智力障碍"}
 
 # Column widths in the database (models.roster.tables / models.school.tables).
 _MAX_NO, _MAX_NAME, _MAX_RELATION, _MAX_SUBJECT, _MAX_GROUP, _MAX_WECOM = 32, 50, 20, 20, 50, 64
