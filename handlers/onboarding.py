@@ -167,10 +167,12 @@ async def greeting(ctx: Context) -> Reply:
     if ctx.guardian is not None:
         children = await children_of(session=ctx.session, guardian=ctx.guardian)
         names = _("、").join(f"{klass.name}{student.name}" for student, klass in children)
+        # A parent is greeted as their child's parent, never by their own bare name.
+        greeted = _("、").join(student.name for student, _klass in children)
         return Reply(
             _(
-                "{name}，您好！您已绑定为{school}{children}的家长。"
+                "{greeted}家长，您好！您已绑定为{school}{children}的家长。"
                 "学校的通知会发到这里，请留意查收并确认。"
-            ).format(name=ctx.guardian.name, school=ctx.school.name, children=names)
+            ).format(greeted=greeted, school=ctx.school.name, children=names)
         )
     return unbound_reply(ctx.t, ctx.channel)

@@ -133,7 +133,7 @@ async def test_as_a_student_number_plays_that_students_first_guardian(
 ) -> None:
     await seed_demo(db, school_name=SCHOOL, now=clock())
     output = await _chat(db, clock, "/as 20263201\n")
-    assert "张秀英，您好！您已绑定为示范小学三(2)班张小明的家长。" in output
+    assert "张小明家长，您好！您已绑定为示范小学三(2)班张小明的家长。" in output
 
 
 async def test_as_alone_lists_the_principal_the_coachs_team_and_sample_parents(

@@ -94,7 +94,7 @@ async def test_start_with_a_guardian_code_names_all_their_children(
     code = await code_for(db, clock, PersonKind.GUARDIAN, school.guardians["刘梅"].id)
     (reply,) = await say(dispatcher, "p1", f"/start {code}")
     assert reply.text.startswith(
-        "刘梅，您好！您已绑定为测试小学三(2)班张小明、四(1)班张小红的家长。"
+        "张小明、张小红家长，您好！您已绑定为测试小学三(2)班张小明、四(1)班张小红的家长。"
     )
 
 
@@ -156,7 +156,7 @@ async def test_a_guardian_sharing_their_phone_is_bound_by_the_roster_number(
     db: Database, dispatcher: Dispatcher, school: factories.TestSchool, phone: str
 ) -> None:
     (reply,) = await share(dispatcher, "p1", phone)
-    assert reply.text.startswith("刘梅，您好！")
+    assert reply.text.startswith("张小明、张小红家长，您好！")
     bound = await account(db, "p1")
     assert bound is not None
     assert (bound.person_kind, bound.person_id) == (

@@ -279,7 +279,7 @@ async def test_start_with_a_guardian_invite_greets_the_parent_with_their_childre
 ) -> None:
     code = await invite_code(db, clock, PersonKind.GUARDIAN, school.guardians["刘梅"].id or 0)
     (text,) = await tg.say(PARENT, f"/start {code}")
-    assert text.startswith("刘梅，您好！")
+    assert text.startswith("张小明、张小红家长，您好！")
     assert "三(2)班张小明" in text and "四(1)班张小红" in text
 
 
@@ -317,7 +317,7 @@ async def test_a_guardian_sharing_their_own_contact_is_bound_and_the_keyboard_re
 ) -> None:
     await tg.feed(tg.updates.contact(PARENT, "+86 137 0000 0000"))
     sent = tg.api.last_sent(PARENT.id)
-    assert sent.params["text"].startswith("刘梅，您好！")
+    assert sent.params["text"].startswith("张小明、张小红家长，您好！")
     assert sent.params["reply_markup"] == {"remove_keyboard": True}
     account = await account_of(db, PARENT)
     assert account is not None and account.person_id == school.guardians["刘梅"].id
