@@ -86,7 +86,7 @@ def digest_text(figures: DigestFigures, t: Translator, zone: ZoneInfo) -> str:
         lines.append(_("· 立即家访逾期未完成：{count} 项").format(count=len(f.overdue)))
         for duty in f.overdue[:MAX_NAMES]:
             lines.append(
-                _("  {klass} {student}（{teacher}；{reason}；{late}）").format(
+                _("  {klass}{student}（{teacher}；{reason}；{late}）").format(
                     klass=duty.class_name,
                     student=duty.student_name,
                     teacher=duty.teacher_name,
@@ -99,7 +99,7 @@ def digest_text(figures: DigestFigures, t: Translator, zone: ZoneInfo) -> str:
         lines.append(_("· 突发事件未联系上家长：{count} 起").format(count=len(f.unreached)))
         for incident in f.unreached[:MAX_NAMES]:
             lines.append(
-                _("  {klass} {student}（{kind}；{when} 报告）").format(
+                _("  {klass}{student}（{kind}；{when} 报告）").format(
                     klass=incident.class_name,
                     student=incident.student_name,
                     kind=_(INCIDENT_KIND_LABELS[incident.kind]),
@@ -116,7 +116,7 @@ def digest_text(figures: DigestFigures, t: Translator, zone: ZoneInfo) -> str:
         )
         for problem in needs[:MAX_NAMES]:
             lines.append(
-                _("  {klass} {student}（{teacher} 记录，需学校协助）").format(
+                _("  {klass}{student}（{teacher}记录，需学校协助）").format(
                     klass=problem.class_name,
                     student=problem.student_name,
                     teacher=problem.teacher_name,

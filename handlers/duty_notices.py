@@ -193,13 +193,13 @@ def opened_lines(t: Translator, opened: Opened, *, me: int, zone: ZoneInfo) -> l
         elif row.duty.teacher_id in opened.sent.unreachable:
             lines.append(
                 t._(
-                    "已为 {name} 生成立即家访任务（{due} 前）；{name} 还没有绑定本机器人，"
+                    "已为{name}生成立即家访任务（{due} 前）；{name}还没有绑定本机器人，"
                     "请当面或电话转告。"
                 ).format(name=row.teacher.name, due=due)
             )
         else:
             lines.append(
-                t._("已为 {name} 生成立即家访任务（{due} 前），并已通知。").format(
+                t._("已为{name}生成立即家访任务（{due} 前），并已通知。").format(
                     name=row.teacher.name, due=due
                 )
             )
@@ -265,7 +265,7 @@ async def planned_duty_line(ctx: Context, student: Student, *, with_reporter: bo
     who = [
         _("您")
         if teacher == ctx.staff.id
-        else _("班主任 {name}").format(name=names.get(teacher, ""))
+        else _("班主任{name}").format(name=names.get(teacher, ""))
         for teacher in teachers
     ]
     return _("确认后将生成立即家访任务（{hours} 小时内上门家访）：{who}。").format(

@@ -95,7 +95,7 @@ async def test_the_head_teacher_and_the_reporter_are_told_the_family_acknowledge
     await press_from_outbox(db, s.mother, "incident_family", "已知悉")
     notes = await incident_outbox(db, "incident_acknowledged")
     assert sorted(row.chat_id for row in notes) == sorted([s.head.user_id, s.coach.user_id])
-    assert "【家长已知悉】三(2)班 张小明：家长 刘梅 已于 10:00" in notes[0].payload["text"]
+    assert "【家长已知悉】三(2)班 张小明：家长刘梅已于 10:00" in notes[0].payload["text"]
 
 
 async def test_a_second_press_changes_nothing_and_tells_nobody_again(
@@ -265,7 +265,7 @@ async def test_the_incident_shows_as_not_reached_until_someone_phones(
     await press_from_outbox(db, s.head, "incident_not_reached", "已电话联系")
     assert await not_reached() == []
     [edited] = s.head.replies
-    assert edited.edit and "✓ 王芳 已于 10:12 电话联系家长" in edited.text
+    assert edited.edit and "✓ 王芳已于 10:12 电话联系家长" in edited.text
     incident = await the_incident(db)
     assert (incident.phoned_at, incident.phoned_by) == (clock(), s.ts.staff["王芳"].id)
 
@@ -278,7 +278,7 @@ async def test_a_phone_call_is_recorded_once_and_the_other_recipient_is_told(
     await run_not_reached(db, s.ts.school, clock())
     await press_from_outbox(db, s.head, "incident_not_reached", "已电话联系")
     await press_from_outbox(db, s.coach, "incident_not_reached", "已电话联系")
-    assert "✓ 王芳 已于 10:10 电话联系家长" in s.coach.text
+    assert "✓ 王芳已于 10:10 电话联系家长" in s.coach.text
     assert [e[0] for e in await events(db)].count("phoned") == 1
     [note] = await incident_outbox(db, "incident_phoned")
     assert note.chat_id == s.coach.user_id
@@ -320,13 +320,13 @@ async def test_the_history_lists_every_step_with_its_time_in_the_school_zone(
     await press_from_outbox(db, s.admin, "incident_alert", "查看记录")
     assert s.admin.text.splitlines() == [
         "突发事件记录：三(2)班 张小明（意外伤害）",
-        "11月16日 10:00  钱进 上报（意外伤害）",
+        "11月16日 10:00  钱进上报（意外伤害）",
         "11月16日 10:00  已通知家长 1 位",
         "11月16日 10:00  已通知班主任和德育处 2 人",
-        "11月16日 10:00  已为班主任 王芳 创建立即家访任务",
+        "11月16日 10:00  已为班主任王芳创建立即家访任务",
         "11月16日 10:10  家长 10 分钟内未确认，已提醒报告人和班主任电话联系",
-        "11月16日 10:14  王芳 已电话联系家长",
-        "11月16日 10:20  家长 刘梅 已知悉",
+        "11月16日 10:14  王芳已电话联系家长",
+        "11月16日 10:20  家长刘梅已知悉",
         "状态：家长已知悉",
     ]
 
@@ -366,5 +366,5 @@ async def test_a_teacher_typing_the_phoned_word_records_the_call_they_were_asked
     await s.admin.send("已电话联系")  # 德育处 was not asked to phone
     assert s.admin.text == "现在没有需要您电话联系家长的突发事件。"
     await s.head.send("已电话联系")
-    assert "✓ 王芳 已于 10:10 电话联系家长" in s.head.text
+    assert "✓ 王芳已于 10:10 电话联系家长" in s.head.text
     assert (await the_incident(db)).phoned_by == s.ts.staff["王芳"].id

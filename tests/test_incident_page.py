@@ -130,7 +130,7 @@ async def test_acknowledging_records_it_once_and_tells_the_staff_once(
     told = await _staff_told(db)
     assert told == sorted(f"staff-{page.ts.staff[n].id}" for n in ("王芳", "钱进"))
     [note, _other] = await incident_outbox(db, "incident_acknowledged")
-    assert "【家长已知悉】三(2)班 张小明：家长 刘梅 已于 10:00" in note.payload["text"]
+    assert "【家长已知悉】三(2)班 张小明：家长刘梅已于 10:00" in note.payload["text"]
     assert page.woken == [1]
 
     clock.advance(minutes=5)

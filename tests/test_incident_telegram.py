@@ -119,7 +119,7 @@ async def test_without_acknowledgement_the_staff_get_the_call_list_and_record_th
     call_list = tg.api.sent_texts(HEAD.id)[-1]
     assert "刘梅（母亲）：13700000000" in call_list
     texts = await tg.press_label(HEAD, "已电话联系")
-    assert any("✓ 王芳 已于 10:10 电话联系家长" in t for t in texts)
+    assert any("✓ 王芳已于 10:10 电话联系家长" in t for t in texts)
     assert (await the_incident(db)).phoned_at == clock()
 
 

@@ -189,7 +189,7 @@ async def test_a_question_reaches_the_head_teacher_without_phone_or_account(
     await mother.send("需要自带午餐吗？")
     assert "您的疑问已转给四(1)班班主任" in mother.text
     [forwarded] = await received(db, head, "notice-question:")
-    assert "四(1)班 张小红 的母亲问：\n需要自带午餐吗？" in forwarded.text
+    assert "四(1)班张小红的母亲问：\n需要自带午餐吗？" in forwarded.text
     assert ts.guardians["刘梅"].phone not in forwarded.text
     assert mother.user_id not in forwarded.text and "刘梅" not in forwarded.text
 

@@ -151,7 +151,7 @@ async def test_a_sick_leave_reaches_the_head_teacher_with_确认为病假(
         "李娜家长，您好！您的请假消息已转给三(2)班班主任，老师确认后会登记为病假。祝孩子早日康复！"
     )
     [message] = await _forwarded(db, family.head)
-    assert message.text.startswith("【家长请假】三(2)班 李娜 的父亲说：\n孩子今天发烧请假\n")
+    assert message.text.startswith("【家长请假】三(2)班李娜的父亲说：\n孩子今天发烧请假\n")
     assert "点“确认为病假”即登记为自 2026年11月16日 起的病假" in message.text
     assert _labels(message) == ["确认为病假", "不是病假", "回复家长"]
     assert await absences(db) == []
@@ -165,7 +165,7 @@ async def test_pressing_确认为病假_records_a_sick_absence_as_absence_does(
     [message] = await _forwarded(db, family.head)
     clock.advance(minutes=20)
     await press_on(family.head, message, "确认为病假")
-    assert "已记录：三(2)班 李娜 自 2026年11月16日 起病假。" in family.head.text
+    assert "已记录：三(2)班 李娜自 2026年11月16日 起病假。" in family.head.text
     assert "如病假满 2 个上学日仍未返校" in family.head.text
     [absence] = await absences(db)
     assert (absence.student_id, absence.kind, absence.since, absence.reported_by) == (
@@ -274,7 +274,7 @@ async def test_a_guardian_of_two_children_is_asked_which_child(
     await family.parent.press("张小红（四(1)班）")
     assert "您的请假消息已转给四(1)班班主任" in family.parent.text
     [message] = await _forwarded(db, family.head)
-    assert "四(1)班 张小红 的母亲说：\n孩子肚子疼，去医院看病了" in message.text
+    assert "四(1)班张小红的母亲说：\n孩子肚子疼，去医院看病了" in message.text
 
 
 async def test_a_guardian_of_two_children_who_names_one_is_not_asked(
@@ -302,7 +302,7 @@ async def test_other_text_is_forwarded_to_the_head_teacher_without_phone_numbers
     )
     [message] = await _forwarded(db, family.head)
     assert message.text.startswith(
-        "【家长留言】三(2)班 李娜 的父亲说：\n老师，孩子最近作业写得很慢，怎么办？"
+        "【家长留言】三(2)班李娜的父亲说：\n老师，孩子最近作业写得很慢，怎么办？"
     )
     assert family.ts.guardians["李娜家长"].phone not in message.text
     assert family.parent.user_id not in message.text

@@ -96,7 +96,7 @@ async def _open(draft: AbsenceDraft, ctx: Context) -> Question:
         return _("请发送 /cancel 后重新开始。"), []
     missed = await missed_so_far(ctx, absence.since)
     text = _(
-        "{student} 自 {since} 起{kind}，还没有登记返校（已缺课 {missed} 个上学日）。孩子返校了吗？"
+        "{student}自 {since} 起{kind}，还没有登记返校（已缺课 {missed} 个上学日）。孩子返校了吗？"
     ).format(
         student=pupil.label,
         since=format_day(ctx.t, absence.since),
@@ -161,7 +161,7 @@ async def _confirm_back(draft: AbsenceDraft, ctx: Context) -> Question:
         return _("请发送 /cancel 后重新开始。"), []
     missed = await missed_so_far(ctx, absence.since, draft.back_on)
     text = _(
-        "确认登记：{student} 于 {day} 返校（自 {since} 起{kind}，共缺课 {missed} 个上学日）？"
+        "确认登记：{student}于 {day} 返校（自 {since} 起{kind}，共缺课 {missed} 个上学日）？"
     ).format(
         student=pupil.label,
         day=format_day(ctx.t, draft.back_on),

@@ -248,7 +248,7 @@ async def save_absence(draft: AbsenceDraft, ctx: Context) -> Transition:
         now=ctx.now,
     )
     lines = [
-        _("已记录：{student} 自 {since} 起{kind}。").format(
+        _("已记录：{student}自 {since} 起{kind}。").format(
             student=pupil.label,
             since=format_day(ctx.t, draft.since),
             kind=kind_name(ctx, draft.kind),
@@ -296,7 +296,7 @@ async def save_return(draft: AbsenceDraft, ctx: Context) -> Transition:
     await record_return(session=ctx.session, absence=absence, back_on=draft.back_on, reporter=me)
     missed = await missed_so_far(ctx, absence.since, draft.back_on)
     lines = [
-        _("已登记：{student} 于 {day} 返校，共缺课 {missed} 个上学日。").format(
+        _("已登记：{student}于 {day} 返校，共缺课 {missed} 个上学日。").format(
             student=pupil.label, day=format_day(ctx.t, draft.back_on), missed=missed
         )
     ]

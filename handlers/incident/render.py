@@ -160,19 +160,19 @@ def not_reached_message(
 
 
 def phoned_line(t: Translator, name: str, at: datetime, zone: ZoneInfo) -> str:
-    return t._("✓ {name} 已于 {time} 电话联系家长。").format(name=name, time=clock_time(at, zone))
+    return t._("✓ {name}已于 {time} 电话联系家长。").format(name=name, time=clock_time(at, zone))
 
 
 def acknowledged_note(t: Translator, view: IncidentView, guardian: str, zone: ZoneInfo) -> str:
     at = view.incident.acknowledged_at or view.incident.reported_at
-    return t._("【家长已知悉】{who}：家长 {guardian} 已于 {time} 确认知悉突发事件通知。").format(
+    return t._("【家长已知悉】{who}：家长{guardian}已于 {time} 确认知悉突发事件通知。").format(
         who=who(view), guardian=guardian, time=clock_time(at, zone)
     )
 
 
 def phoned_note(t: Translator, view: IncidentView, name: str, zone: ZoneInfo) -> str:
     at = view.incident.phoned_at or view.incident.reported_at
-    return t._("【已电话联系】{who}：{name} 已于 {time} 电话联系家长。").format(
+    return t._("【已电话联系】{who}：{name}已于 {time} 电话联系家长。").format(
         who=who(view), name=name, time=clock_time(at, zone)
     )
 
@@ -207,27 +207,27 @@ def event_line(
     number = int(detail) if detail.isdigit() else 0
     match event.event:
         case Event.REPORTED:
-            return _("{name} 上报（{kind}）").format(
+            return _("{name}上报（{kind}）").format(
                 name=actor, kind=kind_label(t, view.incident.kind)
             )
         case Event.GUARDIANS_NOTIFIED:
             return _("已通知家长 {count} 位").format(count=number)
         case Event.GUARDIAN_NOT_NOTIFIED:
-            return _("家长 {name} 未绑定，未能通知").format(name=guardians.get(number, ""))
+            return _("家长{name}未绑定，未能通知").format(name=guardians.get(number, ""))
         case Event.STAFF_ALERTED:
             return _("已通知班主任和德育处 {count} 人").format(count=number)
         case Event.DUTY_CREATED:
-            return _("已为班主任 {name} 创建立即家访任务").format(name=staff.get(number, ""))
+            return _("已为班主任{name}创建立即家访任务").format(name=staff.get(number, ""))
         case Event.NO_HEAD_TEACHER:
             return _("该班没有班主任，未创建立即家访任务")
         case Event.ACKNOWLEDGED:
-            return _("家长 {name} 已知悉").format(name=actor)
+            return _("家长{name}已知悉").format(name=actor)
         case Event.NOT_REACHED:
             return _("家长 {minutes} 分钟内未确认，已提醒报告人和班主任电话联系").format(
                 minutes=number
             )
         case Event.PHONED:
-            return _("{name} 已电话联系家长").format(name=actor)
+            return _("{name}已电话联系家长").format(name=actor)
     return event.event
 
 

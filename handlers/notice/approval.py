@@ -243,7 +243,7 @@ async def write_reason(inbound: Inbound, draft: ReturnDraft, ctx: Context) -> Tr
 
     def render(t: Translator) -> Reply:
         message = t._(
-            "您的通知《{title}》被 {name} 退回，没有发给家长。\n理由：{reason}\n"
+            "您的通知《{title}》被{name}退回，没有发给家长。\n理由：{reason}\n"
             "点下面的按钮可以载入原内容，修改后重新提交。"
         ).format(title=notice.title, name=staff.name, reason=text)
         button = action_button(t._("修改后重新提交"), REDO, notice.id or 0)

@@ -303,7 +303,7 @@ async def forward_question(
     asked = question.text
 
     def render(t: Translator) -> Reply:
-        who = t._("{klass} {student} 的{relation}").format(
+        who = t._("{klass}{student}的{relation}").format(
             klass=child.klass.name, student=child.student.name, relation=relation or t._("家长")
         )
         button = action_button(t._("回复家长"), ANSWER, question.id or 0)

@@ -34,6 +34,6 @@ def child_buttons(children: Sequence[Child]) -> list[list[Button]]:
 
 def who_wrote(t: Translator, child: Child) -> str:
     """`三(2)班 李娜 的父亲` (never the guardian's name, phone or account)."""
-    return t._("{klass} {student} 的{relation}").format(
+    return t._("{klass}{student}的{relation}").format(
         klass=child.klass.name, student=child.student.name, relation=child.relation or t._("家长")
     )

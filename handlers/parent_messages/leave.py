@@ -108,7 +108,7 @@ async def confirm_sick(inbound: Inbound, argument: str, ctx: Context) -> list[Re
         return [
             Reply(
                 _(
-                    "{student} 已有一条自 {since} 起还没有返校的缺勤记录，没有重复登记。"
+                    "{student}已有一条自 {since} 起还没有返校的缺勤记录，没有重复登记。"
                     "孩子返校后，请发送 /absence 登记返校。"
                 ).format(student=label, since=format_day(ctx.t, running.since))
             )
@@ -124,7 +124,7 @@ async def confirm_sick(inbound: Inbound, argument: str, ctx: Context) -> list[Re
     message.absence_id = absence.id
     ctx.session.add(message)
     lines = [
-        _("已记录：{student} 自 {since} 起{kind}。").format(
+        _("已记录：{student}自 {since} 起{kind}。").format(
             student=label, since=format_day(ctx.t, since), kind=_("病假")
         )
     ]
