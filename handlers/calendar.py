@@ -134,4 +134,5 @@ CALENDAR_FLOW = Flow(
     commands=("calendar", "校历"),
     allowed=is_staff,
     describe=N_("查看本学年校历：学期、寒暑假、放假和调休"),
+    read_only=True,
 )

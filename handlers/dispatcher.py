@@ -22,11 +22,21 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import col, delete, select
 
-from handlers import commands, onboarding
+from handlers import commands, drafts, onboarding
 from handlers.actions import Action, is_record_argument, parse_action
 from handlers.context import Context
 from handlers.conversation_store import ConversationStore, UserTurn
 from handlers.flow import Flow
+from handlers.going_back import (
+    EngineNotes,
+    Pending,
+    choices_of,
+    is_back_word,
+    join,
+    moved_on,
+    split,
+    stored_replies,
+)
 from handlers.i18n import Translator, normalise_language, translator
 from handlers.types import Inbound, Reply, Transition
 from models.conversations.store import (
@@ -150,8 +160,11 @@ class Dispatcher:
         rules: SchoolRules = DEFAULT_RULES,
     ) -> None:
         self.db = db
+        if all(f.name != drafts.DRAFTS_FLOW.name for f in flows):
+            flows = [*flows, drafts.DRAFTS_FLOW]
         self.flows = {f.name: f for f in flows}
         self.actions = {a.name: a for a in actions}
+        self.actions.update({a.name: a for a in drafts.actions(self.flows)})
         self.rules = rules
         self.zone = zone
         self.school_name = school_name
@@ -235,8 +248,11 @@ class Dispatcher:
         notes: list[Reply] = []
         conversation = turn.conversation
         if conversation is not None and now - conversation.updated_at > self.timeout:
-            notes.append(Reply(self._timeout_text(t, conversation.flow)))
+            # Idle too long: kept as a draft (`/drafts`), and the message is read afresh.
+            parked = await drafts.park_current(inbound, ctx, self.flows)
             await turn.drop()
+            label = parked.text if parked is not None else None
+            notes.append(Reply(self._timeout_text(t, label)))
             conversation = None
 
         if inbound.text_cut:
@@ -267,20 +283,15 @@ class Dispatcher:
                     await turn.drop()
                     return Response([Reply(t._("已取消，本次内容没有保存。"))])
                 return Response([*notes, Reply(t._("现在没有进行中的操作。"))])
-            if command.name == "help":
-                return Response([*notes, commands.help_reply(ctx, self.flows.values())])
-            flow = self.flows.get(command.name)
-            if flow is None:
-                return Response([*notes, commands.unknown_command(ctx, command.name)])
-            if conversation is not None:
-                await turn.drop()
-                conversation = None
-                notes.append(Reply(t._("上一项未完成的操作已放弃，没有保存。")))
-            if not flow.allowed(ctx):
-                return Response([*notes, Reply(t._(flow.refusal))])
-            draft = flow.new_draft()
-            transition = await flow.start(inbound, draft, ctx, command.args)
-            return Response(notes + await self._save(ctx, inbound, flow, draft, transition, turn))
+            if conversation is not None and self._answers_only(command, ctx):
+                # Nothing is lost: the answer, then the question in progress again.
+                answer = await self._command(inbound, ctx, turn, command)
+                again = await self._ask_again(ctx, turn, inbound.chat_id)
+                return Response([*notes, *answer, *again])
+            if conversation is not None and conversation.flow in self.flows:
+                return Response([*notes, await self._before_leaving(inbound, ctx, turn)])
+            await turn.drop()
+            return Response(notes + await self._command(inbound, ctx, turn, command))
 
         if conversation is None:
             if inbound.callback is not None:
@@ -298,10 +309,11 @@ class Dispatcher:
                     return Response(notes + saved)
             return Response([*notes, commands.help_reply(ctx, self.flows.values())])
 
-        flow = self.flows.get(conversation.flow)
-        if flow is None or conversation.state not in flow.steps:
+        current = self.flows.get(conversation.flow)
+        if current is None or conversation.state not in current.steps:
             await turn.drop()
             return Response([Reply(t._("这项操作已不可用，请重新开始。"))])
+        flow = current
         if not flow.allowed(ctx):
             # The account now belongs to someone the flow is not for (bound again as a parent by
             # a shared contact, or the staff member left the roster): its steps cannot go on.
@@ -309,14 +321,149 @@ class Dispatcher:
             return Response(
                 [Reply(t._("上一项未完成的操作已放弃，没有保存。")), Reply(t._(flow.refusal))]
             )
+        stored, engine = split(conversation.draft)
+        if engine.pending is not None:
+            # A command sent mid-flow asked 继续记录 / 保存草稿 / 放弃; anything else is an
+            # answer to the question, whose buttons still count.
+            choice = drafts.park_choice(self._resolve_choice(inbound, conversation)[0], t)
+            if choice is not None:
+                return await self._settle(inbound, ctx, turn, choice, engine.pending)
+            conversation = replace(conversation, choices=engine.pending.choices)
         inbound, chosen = self._resolve_choice(inbound, conversation)
         if inbound.callback is not None and chosen is None:
             turn.refusing_a_button()
             return Response([Reply(t._("这个按钮已过期，请使用最新一条消息里的按钮。"))])
-        draft = flow.load_draft(conversation.draft)
+        if inbound.callback is None and inbound.photo is None and is_back_word(inbound.text):
+            back = await self._go_back(ctx, turn, inbound.chat_id, flow, engine)
+            if back is not None:
+                return Response(back)
+        draft = flow.load_draft(stored)
         transition = await flow.steps[conversation.state](inbound, draft, ctx)
         replies = await self._save(ctx, inbound, flow, draft, transition, turn)
         return Response(replies, chosen=chosen)
+
+    async def _command(
+        self, inbound: Inbound, ctx: Context, turn: UserTurn, command: Command
+    ) -> list[Reply]:
+        """A command sent outside a conversation (or a read-only one, inside it)."""
+        if command.name == "help":
+            return [commands.help_reply(ctx, self.flows.values())]
+        flow = self.flows.get(command.name)
+        if flow is None:
+            return [commands.unknown_command(ctx, command.name)]
+        if not flow.allowed(ctx):
+            return [Reply(ctx.t._(flow.refusal))]
+        draft = flow.new_draft()
+        transition = await flow.start(inbound, draft, ctx, command.args)
+        if flow.read_only and turn.conversation is not None:
+            return list(transition.replies)
+        return await self._save(ctx, inbound, flow, draft, transition, turn)
+
+    def _answers_only(self, command: Command, ctx: Context) -> bool:
+        """Whether a command mid-flow only answers (/help, /quota, /pending, /drafts …; an
+        unknown one, one the person may not use): the conversation goes on after it."""
+        if command.name == "help":
+            return True
+        flow = self.flows.get(command.name)
+        return flow is None or flow.read_only or not flow.allowed(ctx)
+
+    async def _before_leaving(self, inbound: Inbound, ctx: Context, turn: UserTurn) -> Reply:
+        """A command that would end the conversation in progress: ask 继续记录 / 保存草稿 /
+        放弃 first, and keep the command until the answer."""
+        conversation = turn.conversation
+        assert conversation is not None
+        flow = self.flows[conversation.flow]
+        stored, engine = split(conversation.draft)
+        label = await drafts.describe(flow, stored, ctx.session, ctx.t)
+        question = drafts.park_question(ctx.t, label, flow)
+        choices = engine.pending.choices if engine.pending else conversation.choices
+        engine.pending = Pending((inbound.text or "").strip(), choices)
+        await turn.save(
+            chat_id=inbound.chat_id,
+            flow=conversation.flow,
+            state=conversation.state,
+            draft=join(stored, engine),
+            choices=choices_of([question]),
+            now=ctx.now,
+        )
+        return question
+
+    async def _settle(
+        self, inbound: Inbound, ctx: Context, turn: UserTurn, choice: str, pending: Pending
+    ) -> Response:
+        """继续记录 asks the question again; 保存草稿 parks the conversation, 放弃 drops it, and
+        either runs the command that was waiting."""
+        if choice == drafts.GO_ON:
+            return Response(await self._ask_again(ctx, turn, inbound.chat_id))
+        notes: list[Reply] = []
+        parked = (
+            await drafts.park_current(inbound, ctx, self.flows) if choice == drafts.SAVE else None
+        )
+        if parked is not None:
+            notes.append(parked)
+        else:
+            await turn.drop()
+            notes.append(Reply(ctx.t._("已放弃，本次内容没有保存。")))
+        command = parse_command(pending.command, self.keywords)
+        if command is None:
+            return Response(notes)
+        typed = replace(inbound, text=pending.command, callback=None)
+        return Response(notes + await self._command(typed, ctx, turn, command))
+
+    async def _ask_again(self, ctx: Context, turn: UserTurn, chat_id: str) -> list[Reply]:
+        """The question of the conversation in progress, asked again as it was asked."""
+        conversation = turn.conversation
+        assert conversation is not None
+        stored, engine = split(conversation.draft)
+        choices = engine.pending.choices if engine.pending else conversation.choices
+        engine.pending = None
+        asked = engine.asked_replies()
+        if asked:
+            choices = choices_of(asked)
+        else:
+            asked = [Reply(ctx.t._("请接着回答上一个问题。"))]
+        await turn.save(
+            chat_id=chat_id,
+            flow=conversation.flow,
+            state=conversation.state,
+            draft=join(stored, engine),
+            choices=choices,
+            now=ctx.now,
+        )
+        return asked
+
+    async def _go_back(
+        self,
+        ctx: Context,
+        turn: UserTurn,
+        chat_id: str,
+        flow: Flow,
+        engine: EngineNotes,
+    ) -> list[Reply] | None:
+        """上一步: the state before, with the draft as it was left (its answer kept) and its question
+        asked again; at the first step, the same question with a note. None: the flow's own step
+        reads the word (the flow goes back by itself in this state)."""
+        t = ctx.t
+        conversation = turn.conversation
+        assert conversation is not None
+        if conversation.state in flow.reads_back:
+            return None
+        history = [v for v in engine.history if v.state in flow.steps]
+        if not history:
+            again = await self._ask_again(ctx, turn, chat_id)
+            return [Reply(t._("这已经是第一步了，没有上一步。")), *again]
+        back = history.pop()
+        notes = EngineNotes(history=history, asked=back.replies)
+        asked = notes.asked_replies()
+        await turn.save(
+            chat_id=chat_id,
+            flow=conversation.flow,
+            state=back.state,
+            draft=join(back.draft, notes),
+            choices=choices_of(asked),
+            now=ctx.now,
+        )
+        return [Reply(t._("好的，回到上一步。")), *asked]
 
     async def _act(self, inbound: Inbound, ctx: Context, name: str, argument: str) -> Response:
         handler = self.actions.get(name)
@@ -400,11 +547,22 @@ class Dispatcher:
             return replies
         if transition.next_state not in flow.steps:
             raise ValueError(f"flow {flow.name} has no state {transition.next_state}")
+        engine = EngineNotes(asked=stored_replies(replies))
+        dumped = flow.draft_type.model_validate(draft).model_dump(mode="json")
+        previous = turn.conversation
+        if previous is not None and previous.flow == flow.name:
+            # What 上一步 goes back to, and the question to ask again: an answer asked again
+            # with only a note keeps the question as it was first asked.
+            _before, noted = split(previous.draft)
+            engine.history = moved_on(previous.state, noted, transition.next_state, dumped)
+            same = previous.state == transition.next_state
+            if same and noted.asked and not any(r.buttons for r in replies):
+                engine.asked = noted.asked
         await turn.save(
             chat_id=inbound.chat_id,
             flow=flow.name,
             state=transition.next_state,
-            draft=flow.draft_type.model_validate(draft).model_dump(mode="json"),
+            draft=join(dumped, engine),
             choices=[[b.label, b.data] for r in replies for b in r.flat_buttons()],
             now=ctx.now,
         )
@@ -416,11 +574,17 @@ class Dispatcher:
             "正在进行的操作不受影响。请精简后重新发送，或分成几条较短的消息。"
         )
 
-    def _timeout_text(self, t: Translator, flow_name: str) -> str:
+    def _timeout_text(self, t: Translator, parked: str | None) -> str:
+        """The note on a conversation idle past the timeout; `parked`: what was said of the
+        draft it was kept as."""
         minutes = int(self.timeout.total_seconds() // 60)
-        return t._(
-            "您上一次的操作已超过 {minutes} 分钟没有继续，已自动结束，内容没有保存。"
-        ).format(minutes=minutes)
+        if parked is None:
+            return t._(
+                "您上一次的操作已超过 {minutes} 分钟没有继续，已自动结束，内容没有保存。"
+            ).format(minutes=minutes)
+        return t._("您上一次的操作已超过 {minutes} 分钟没有继续，已自动结束。{parked}").format(
+            minutes=minutes, parked=parked
+        )
 
     async def defer(
         self, *, channel: str, chat_id: str, reply: Reply, key: str, delay: float = 0.0
@@ -440,7 +604,8 @@ class Dispatcher:
             self.on_outbox()
 
     async def expire_idle(self) -> int:
-        """End conversations idle past the timeout and tell each person so (via the outbox)."""
+        """End conversations idle past the timeout, each kept as a draft (`/drafts`), and tell
+        each person so (via the outbox)."""
         now = self.clock()
         cutoff = now - self.timeout
         async with self.db.session() as session:
@@ -457,13 +622,27 @@ class Dispatcher:
                     external_id=conversation.external_id,
                 )
                 t = translator(account.language if account else "zh")
+                parked = None
+                if account is not None:
+                    kept = await drafts.park_conversation(
+                        session=session,
+                        school_id=account.school_id,
+                        channel=conversation.channel,
+                        external_id=conversation.external_id,
+                        chat_id=conversation.chat_id,
+                        conversation=_state_of(conversation),
+                        flow=self.flows.get(conversation.flow),
+                        t=t,
+                        now=now,
+                    )
+                    parked = drafts.saved_text(t, kept)
                 await enqueue(
                     session=session,
                     key=f"conversation-timeout:{conversation.id}:{conversation.updated_at.isoformat()}",
                     kind="conversation_timeout",
                     channel=conversation.channel,
                     chat_id=conversation.chat_id,
-                    payload=Reply(self._timeout_text(t, conversation.flow)).to_dict(),
+                    payload=Reply(self._timeout_text(t, parked)).to_dict(),
                     due_at=now,
                 )
             if idle:
@@ -472,6 +651,12 @@ class Dispatcher:
         if idle and self.on_outbox is not None:
             self.on_outbox()
         return len(idle)
+
+
+def _state_of(row: Conversation) -> ConversationState:
+    return ConversationState(
+        row.id or 0, row.flow, row.state, row.draft, row.choices, row.updated_at, row.version
+    )
 
 
 def _button_number(text: str) -> bool:

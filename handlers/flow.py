@@ -9,9 +9,10 @@ from functools import partial
 from typing import Any, TypeVar
 
 from pydantic import BaseModel
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from handlers.context import Context
-from handlers.i18n import N_
+from handlers.i18n import N_, Translator
 from handlers.types import Inbound, Reply, Transition
 
 Step = Callable[[Inbound, Any, Context], Awaitable[Transition]]
@@ -19,6 +20,20 @@ Starter = Callable[[Inbound, Any, Context, str], Awaitable[Transition]]
 FreeTextStarter = Callable[[Inbound, Any, Context], Awaitable[Transition | None]]
 Gate = Callable[[Context], bool]
 S = TypeVar("S", bound=str)
+
+
+@dataclass(frozen=True)
+class DraftLabel:
+    """What an unfinished conversation is, for the question before it is left and for its draft."""
+
+    #: What is in progress, as a phrase: `记录张小明的家访`.
+    doing: str
+    #: Whom or what it is about (`张小明`); "" when nothing is chosen yet.
+    about: str = ""
+
+
+#: A flow's `describe_draft(draft, session, t)`: its label, read from the draft.
+DraftDescriber = Callable[[Any, AsyncSession, Translator], Awaitable[DraftLabel | None]]
 
 
 def is_staff(ctx: Context) -> bool:
@@ -50,6 +65,16 @@ class Flow:
     refusal: str = N_("这项功能只对本校教师开放。")
     describe: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
+    #: It only answers (a list, a figure): sent mid-flow, it is answered and the question of the
+    #: conversation in progress is asked again, with nothing lost.
+    read_only: bool = False
+    #: What its unfinished conversation is (`记录张小明的家访`); None: `describe` is used.
+    describe_draft: DraftDescriber | None = None
+    #: What its draft is called in the note when an old draft is cleared (a msgid: 家访).
+    draft_noun: str = ""
+    #: The states whose steps read 上一步 / 返回 themselves (the visit's questions); in every
+    #: other state of every flow the engine goes back one step (`handlers.going_back`).
+    reads_back: Collection[str] = ()
 
     def new_draft(self) -> BaseModel:
         return self.draft_type()

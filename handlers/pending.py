@@ -46,4 +46,5 @@ PENDING_FLOW = Flow(
     commands=("pending", "待办"),
     allowed=is_staff,
     describe=N_("查看待完成的立即家访"),
+    read_only=True,
 )

@@ -287,4 +287,5 @@ QUOTA_FLOW = Flow(
     commands=("quota", "指标"),
     allowed=is_staff,
     describe=N_("查看本月和本学年的家访指标完成情况"),
+    read_only=True,
 )

@@ -4,6 +4,7 @@ from models.absences.tables import Absence, AbsenceKind, Flag
 from models.accounts.tables import ChannelAccount, Invite, PersonKind
 from models.audit.tables import AuditEntry
 from models.conversations.store import Conversation, InboundSeen
+from models.drafts.tables import Draft
 from models.duties.tables import Duty, DutyTrigger
 from models.families.tables import FamilyProfile, TagProposal
 from models.incidents.tables import Incident, IncidentEvent, IncidentKind
@@ -51,6 +52,7 @@ __all__ = [
     "CalendarDayKind",
     "ChannelAccount",
     "Conversation",
+    "Draft",
     "Duty",
     "DutyTrigger",
     "FamilyProfile",

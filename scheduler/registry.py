@@ -9,6 +9,7 @@ from __future__ import annotations
 from scheduler.base import Job
 from scheduler.jobs import (
     digest,
+    drafts,
     duties,
     incidents,
     notices,
@@ -35,4 +36,5 @@ def all_jobs() -> list[Job]:
         publish_notices.PUBLISH_DUE_NOTICES,
         notices.NOTICE_REMINDERS,
         notices.NOTICE_ARCHIVE,
+        drafts.CLEAR_OLD_DRAFTS,
     ]

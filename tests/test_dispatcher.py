@@ -296,7 +296,7 @@ async def test_without_a_school_the_bot_says_the_roster_is_missing(
     assert "名册尚未导入" in response.replies[0].text
 
 
-async def test_starting_a_flow_over_an_unfinished_one_says_the_old_one_was_dropped(
+async def test_starting_a_flow_over_an_unfinished_one_asks_before_dropping_it(
     db: Database, clock: FakeClock
 ) -> None:
     ts = await seed_school(db)
@@ -304,9 +304,68 @@ async def test_starting_a_flow_over_an_unfinished_one_says_the_old_one_was_dropp
     dispatcher = _dispatcher(db, clock)
     await dispatcher.handle(_text(user, "/pick"))
     await dispatcher.handle(_press(user, "c:red"))
-    again = await dispatcher.handle(_text(user, "/pick"))
-    assert "已放弃" in again.replies[0].text
-    assert again.replies[-1].choices() == ["c:red", "c:blue"]
+    asked = await dispatcher.handle(_text(user, "/pick"))
+    assert asked.replies[0].text == "您有一项未完成的操作（选一个颜色），要先保存草稿吗？"
+    assert [b.label for b in asked.replies[0].flat_buttons()] == ["继续记录", "保存草稿", "放弃"]
+    dropped = await dispatcher.handle(_text(user, "3"))
+    assert "已放弃" in dropped.replies[0].text
+    assert dropped.replies[-1].choices() == ["c:red", "c:blue"]
+
+
+async def test_going_on_after_a_command_mid_flow_asks_the_same_question_again(
+    db: Database, clock: FakeClock
+) -> None:
+    ts = await seed_school(db)
+    user = await bind(db, clock, ts.staff["王芳"])
+    dispatcher = _dispatcher(db, clock)
+    await dispatcher.handle(_text(user, "/pick"))
+    await dispatcher.handle(_press(user, "c:red"))
+    await dispatcher.handle(_text(user, "/pick"))
+    again = await dispatcher.handle(_text(user, "继续记录"))
+    assert [r.text for r in again.replies] == ["名字？"]
+    done = await dispatcher.handle(_text(user, "小红"))
+    assert done.replies[0].text == "好的：red 小红"
+
+
+async def test_a_command_that_only_answers_mid_flow_leaves_the_question_in_place(
+    db: Database, clock: FakeClock
+) -> None:
+    ts = await seed_school(db)
+    user = await bind(db, clock, ts.staff["王芳"])
+    dispatcher = _dispatcher(db, clock)
+    await dispatcher.handle(_text(user, "/pick"))
+    helped = await dispatcher.handle(_text(user, "/help"))
+    assert "/pick" in helped.replies[0].text
+    assert helped.replies[-1].text == "颜色？"
+    chosen = await dispatcher.handle(_text(user, "2"))
+    assert chosen.chosen == "蓝"
+
+
+async def test_going_back_asks_the_earlier_question_with_the_draft_as_it_was(
+    db: Database, clock: FakeClock
+) -> None:
+    ts = await seed_school(db)
+    user = await bind(db, clock, ts.staff["王芳"])
+    dispatcher = _dispatcher(db, clock)
+    await dispatcher.handle(_text(user, "/pick"))
+    await dispatcher.handle(_press(user, "c:red"))
+    back = await dispatcher.handle(_text(user, "上一步"))
+    assert [r.text for r in back.replies] == ["好的，回到上一步。", "颜色？"]
+    await dispatcher.handle(_press(user, "c:blue"))
+    done = await dispatcher.handle(_text(user, "小蓝"))
+    assert done.replies[0].text == "好的：blue 小蓝"
+
+
+async def test_going_back_at_the_first_question_says_there_is_none(
+    db: Database, clock: FakeClock
+) -> None:
+    ts = await seed_school(db)
+    user = await bind(db, clock, ts.staff["王芳"])
+    dispatcher = _dispatcher(db, clock)
+    await dispatcher.handle(_text(user, "/pick"))
+    first = await dispatcher.handle(_text(user, "返回"))
+    assert [r.text for r in first.replies] == ["这已经是第一步了，没有上一步。", "颜色？"]
+    assert first.replies[-1].choices() == ["c:red", "c:blue"]
 
 
 # -- action buttons (handlers.actions) --------------------------------------------------------

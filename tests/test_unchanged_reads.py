@@ -73,13 +73,11 @@ async def test_a_roster_change_in_this_process_is_seen_at_the_next_update(
     user = await chat_as(db, clock, ts.staff["王芳"])
     await user.steps("/visit", "三(2)班")
     await set_active(db, "张小明", False)  # another connection of the same process
-    await user.send("/visit")
-    await user.press("三(2)班")
+    await user.steps("/visit", "放弃", "三(2)班")
     assert "张小明" not in user.labels
 
     await set_active(db, "张小明", True)
-    await user.send("/visit")
-    await user.press("三(2)班")
+    await user.steps("/visit", "放弃", "三(2)班")
     assert "张小明" in user.labels
 
 

@@ -238,7 +238,7 @@ async def test_tagged_student_gets_key_visit_proposed_with_the_reason(
     await user.steps("/visit", "三(2)班", "张小明", "电访")
     assert "该生为单亲、留守学生，建议选择重点家访" in user.text
     assert user.labels == ["重点", "常规", "立即"]
-    await user.steps("/visit", "三(2)班", "李娜", "电访")
+    await user.steps("/visit", "放弃", "三(2)班", "李娜", "电访")
     assert "建议" not in user.text
     assert user.labels == ["常规", "重点", "立即"]
 

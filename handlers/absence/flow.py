@@ -5,6 +5,7 @@ from __future__ import annotations
 from handlers.absence import steps
 from handlers.absence.questions import question
 from handlers.absence.states import AbsenceDraft, State
+from handlers.draft_labels import about_student
 from handlers.flow import Flow, Step, is_staff, with_typed_labels
 from handlers.i18n import N_
 
@@ -29,4 +30,6 @@ ABSENCE_FLOW = Flow(
     commands=("absence", "缺勤"),
     allowed=is_staff,
     describe=N_("记录学生缺勤（病假、无故缺席）或返校"),
+    describe_draft=about_student(N_("记录{name}的缺勤"), N_("记录学生缺勤")),
+    draft_noun=N_("缺勤记录"),
 )

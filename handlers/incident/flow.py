@@ -11,6 +11,7 @@ phone numbers go to the staff who were alerted (`models.incidents.queries.may_fo
 from __future__ import annotations
 
 from handlers.context import Context
+from handlers.draft_labels import about_student
 from handlers.flow import Flow, Step, is_staff, with_typed_labels
 from handlers.i18n import N_
 from handlers.incident import steps
@@ -53,4 +54,6 @@ INCIDENT_FLOW = Flow(
     commands=("incident", "突发"),
     allowed=is_staff,
     describe=N_("报告学生突发事件（突发疾病、意外伤害），立即通知家长、班主任和德育处"),
+    describe_draft=about_student(N_("报告{name}的突发事件"), N_("报告突发事件")),
+    draft_noun=N_("突发事件报告"),
 )

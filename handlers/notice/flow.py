@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from handlers.actions import Action
 from handlers.context import Context
+from handlers.draft_labels import titled
 from handlers.flow import Flow, with_typed_labels
 from handlers.i18n import N_
 from handlers.notice import answer, approval, receipt, redo
@@ -36,6 +37,8 @@ NOTICE_FLOW = Flow(
     allowed=may_compose,
     refusal=N_("只有班主任和德育处可以给家长发通知。"),
     describe=N_("给家长发通知（班主任、德育处）"),
+    describe_draft=titled(N_("起草通知《{title}》"), N_("起草给家长的通知")),
+    draft_noun=N_("通知"),
 )
 
 #: Buttons on notice messages that work outside any conversation.

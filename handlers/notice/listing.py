@@ -70,4 +70,5 @@ NOTICES_FLOW = Flow(
     commands=("notices", "通知列表"),
     allowed=anyone_bound,
     describe=N_("查看通知和回执"),
+    read_only=True,
 )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from handlers.context import Context
+from handlers.draft_labels import about_student
 from handlers.flow import Flow, Step, is_staff, with_typed_labels
 from handlers.i18n import N_
 from handlers.types import Inbound, Transition
@@ -49,4 +50,6 @@ VISIT_FLOW = Flow(
     allowed=is_staff,
     free_text=start_from_text,
     describe=N_("记录一次家访"),
+    describe_draft=about_student(N_("记录{name}的家访"), N_("记录家访")),
+    draft_noun=N_("家访"),
 )

@@ -37,6 +37,11 @@ class SchoolRules(BaseModel):
     #: A scheduled job whose slot was missed while the bot was down runs once when it is back, if
     #: the slot is at most this many hours old (older slots are skipped).
     missed_job_grace_hours: float = 6.0
+    #: An unfinished conversation parked as a draft (`/drafts`) is cleared, with a note to its
+    #: owner, once it has not been touched for this many days.
+    draft_keep_days: int = Field(default=7, ge=1)
+    #: When the drafts past `draft_keep_days` are cleared each day (local time).
+    draft_cleanup_time: time = time(7, 0)
 
     # -- Quotas 家访指标 (DOMAIN.md "Quotas"; models/quota/rules.py applies them) ----------------------
     #: The forms that count as routine visits 常规家访 (有计划地上门访问, seed 000 §二.1): the

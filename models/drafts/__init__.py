@@ -1,0 +1,1 @@
+"""Unfinished conversations parked as drafts, to be resumed later (`/drafts`)."""
