@@ -22,7 +22,7 @@ async def test_a_flag_by_a_subject_teacher_opens_duties_for_the_head_and_for_the
     await wang.steps("/flag", "三(1)班", "周杰", "家庭重大变故", ">父亲上周因工伤住院")
     assert "情况：家庭重大变故" in wang.text
     assert "说明：父亲上周因工伤住院" in wang.text
-    assert "确认后将生成立即家访任务（24 小时内上门家访）：班主任 李强、您。" in wang.text
+    assert "确认后将生成立即家访任务（24 小时内上门家访）：班主任李强、您。" in wang.text
     assert wang.labels == ["确认上报", "修改", "取消"]
     await wang.press("确认上报")
     assert "已上报：三(1)班 周杰，家庭重大变故。" in wang.text
