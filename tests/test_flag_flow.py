@@ -26,7 +26,7 @@ async def test_a_flag_by_a_subject_teacher_opens_duties_for_the_head_and_for_the
     assert wang.labels == ["确认上报", "修改", "取消"]
     await wang.press("确认上报")
     assert "已上报：三(1)班 周杰，家庭重大变故。" in wang.text
-    assert "已为 李强 生成立即家访任务（11月17日 10:00 前），并已通知。" in wang.text
+    assert "已为李强生成立即家访任务（11月17日 10:00 前），并已通知。" in wang.text
     assert "已为您生成立即家访任务，请于 11月17日 10:00 前上门家访。" in wang.text
     [flag] = await flags(db)
     assert (flag.trigger, flag.note, flag.flagged_by) == (
