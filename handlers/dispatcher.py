@@ -133,9 +133,10 @@ class Command:
 
 
 def parse_command(text: str, keywords: dict[str, str]) -> Command | None:
-    """`/visit 张三` or `/visit@jiafang_bot` or a bare keyword such as `家访` → a command."""
+    """`/visit 张三` or `/visit@jiafang_bot` or a bare keyword such as `家访` → a command. The
+    full-width slash of Chinese input methods (`／visit`) is a slash."""
     stripped = text.strip()
-    if stripped.startswith("/"):
+    if stripped.startswith(("/", "／")):
         head, _, args = stripped[1:].partition(" ")
         name = head.split("@", 1)[0].lower()
         return Command(keywords.get(name, name), args.strip()) if name else None

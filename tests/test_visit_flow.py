@@ -89,7 +89,10 @@ async def test_save_reply_shows_progress_this_month(db: Database, clock: FakeClo
     user, _ = await wang(db, clock)
     await user.steps(*FULL_VISIT, "保存")
     assert user.text.endswith("本月上门家访 1/10。")
+    # The same student, day and form again: a second visit only when the teacher says so.
     await user.steps(*FULL_VISIT, "保存")
+    assert "今天已记录过张小明的上门家访，仍要再记一条吗？" in user.text
+    await user.press("仍要保存")
     assert user.text.startswith("已保存。")
     assert user.text.endswith("本月上门家访 2/10。")
     # A call is a contact, not a visit: the figure is the one /quota shows.
@@ -314,7 +317,7 @@ async def test_text_where_a_button_is_expected_gets_a_hint_and_the_same_buttons(
     user, _ = await wang(db, clock)
     await user.steps("/visit", "三(2)班", "张小明", ">随便写写")
     assert "请回复选项前面的数字来选择" in user.text
-    assert user.labels == ["上门家访", "家长来访", "约访", "电访", "信访"]
+    assert user.labels == ["上门家访", "家长来访", "约访", "电访", "信访", "视频家访"]
 
 
 async def test_typing_a_buttons_label_presses_it(db: Database, clock: FakeClock) -> None:

@@ -255,7 +255,7 @@ def test_category_only_when_written(text: str, category: VisitCategory | None) -
         ("见了孩子的奶奶", "奶奶"),
         ("妈妈在外地打工，见了爷爷", "爷爷"),  # tied to a meeting word
         ("妈妈在外地，李华爷爷说", "爷爷"),  # tied to a student's name
-        ("爸爸和妈妈都在家", "父亲"),  # 和 joining two relations is not a meeting
+        ("爸爸和妈妈都在家", "父母"),  # both met: kept together (父亲 and 母亲 are 父母)
         ("孩子说想妈妈了", "母亲"),  # nothing tied: the first one written
         ("家访张小明", None),
         ("", None),

@@ -46,6 +46,9 @@ AUDIENCE = "aud:"
 AUD_SCHOOL, AUD_GRADES, AUD_CLASSES = "aud:school", "aud:grades", "aud:classes"
 AUD_STUDENTS, AUD_OWN, AUD_BACK = "aud:students", "aud:own", "aud:back"
 TOGGLE, DONE = "pick:", "done"
+#: Typed, these end a multi-select as 完成 does (its button reads `完成（3 人）`, so typing the
+#: label alone would be searched as a student's name).
+DONE_WORDS = frozenset(("完成", "选好了", "好了", "选完了", "就这些", "done"))
 RECEIPT_YES, RECEIPT_NO = "rc:yes", "rc:no"
 DEADLINE_IN = "dl:"
 PUBLISH_NOW, PUBLISH_LATER = "pub:now", "pub:later"

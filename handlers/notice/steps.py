@@ -238,7 +238,8 @@ async def choose_students(inbound: Inbound, draft: NoticeDraft, ctx: Context) ->
     if inbound.callback == q.AUD_BACK:
         draft.forget_audience()
         return await q.ask(State.AUDIENCE, draft, ctx)
-    if inbound.callback == q.DONE:
+    typed = (inbound.text or "").strip().strip("。.!！") if inbound.callback is None else ""
+    if inbound.callback == q.DONE or typed in q.DONE_WORDS:
         if not draft.audience_ids:
             return await q.ask(State.STUDENTS, draft, ctx, _("请至少选择一位学生，再点“完成”。"))
         return await _complete_audience(draft, ctx)

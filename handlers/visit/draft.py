@@ -44,6 +44,12 @@ class VisitDraft(PickerState):
     family_known: dict[str, int | str | bool] = Field(default_factory=dict)
     #: Started from one message: the optional sections are not asked (they can be edited).
     quick: bool = False
+    #: A one-message log named this student not quite right (`guess_written`): proposed.
+    guess_id: int | None = None
+    guess_written: str = ""
+    #: The teacher confirmed saving a visit like one already recorded (same student, date
+    #: and form): a second visit, counted as such.
+    repeat_confirmed: bool = False
 
     def set_date(self, day: date, *, today: date, limit: int) -> None:
         """The visit date, and whether it is late enough to need a reason (a date moved within
@@ -58,3 +64,5 @@ class VisitDraft(PickerState):
         """Choose the student again, from the class list."""
         self.reset()
         self.student_id = None
+        self.guess_id = None
+        self.guess_written = ""

@@ -14,7 +14,8 @@ from handlers.types import Inbound, Reply, Transition
 from handlers.visit.draft import VisitDraft
 from handlers.visit.labels import CATEGORY_NAMES, FORM_NAMES
 from handlers.visit.questions import TEXT_LIMIT, date_note, proceed
-from handlers.visit.render import format_date
+from handlers.visit.render import format_date, met_text
+from models.roster.queries import school_student_names
 from models.visits.message_rules import VISIT_TEXT_LIMIT, ParsedVisit, parse_visit_text
 from models.visits.queries import visit_date_problem
 
@@ -35,7 +36,13 @@ async def start_from_text(inbound: Inbound, draft: VisitDraft, ctx: Context) -> 
         return None
     _ = ctx.t._
     pupils = await TEACHER_PICKER.roster(ctx)
-    parsed = parse_visit_text(inbound.text, today=ctx.today, names={p.student.name for p in pupils})
+    names = {p.student.name for p in pupils}
+    parsed = parse_visit_text(inbound.text, today=ctx.today, names=names)
+    if not parsed.student_names and (parsed.form is not None or parsed.guesses):
+        # None of the teacher's students is named: read again knowing the school's others, so
+        # one of them is named as such rather than guessed at or dropped.
+        others = await school_student_names(session=ctx.session, school_id=ctx.school.id or 0)
+        parsed = parse_visit_text(inbound.text, today=ctx.today, names=names, outside=others)
     if parsed.too_long:
         return Transition.end(Reply(too_long_for_one_message(ctx, len(inbound.text))))
     if not parsed.found_anything():
@@ -54,12 +61,28 @@ async def start_from_text(inbound: Inbound, draft: VisitDraft, ctx: Context) -> 
                     count=len(matches), name=matches[0].student.name
                 )
             )
+    if parsed.outside_names:
+        notes.append(
+            _("{names}不是您任教或负责的学生，不能由您记录家访。请从您的学生中选择：").format(
+                names=_("、").join(parsed.outside_names)
+            )
+        )
+    elif not matches and parsed.guesses:
+        guess = parsed.guesses[0]
+        near = [p for p in pupils if p.student.name in guess.names]
+        if len(near) == 1:
+            draft.guess_id, draft.guess_written = near[0].id, guess.written
+        elif near:
+            draft.candidates = [p.id for p in near]
+            notes.append(
+                _("您的学生中没有“{written}”，是下面哪一位？").format(written=guess.written)
+            )
     if parsed.visit_date is not None:
         problem = visit_date_problem(parsed.visit_date, today=ctx.today, school=ctx.school)
         if problem is None:
             draft.set_date(parsed.visit_date, today=ctx.today, limit=ctx.rules.late_filing_days)
         else:
-            notes.append(date_note(ctx, problem))
+            notes.append(date_note(ctx, problem, parsed.date_words))
     draft.form = parsed.form
     draft.category = parsed.category
     draft.met = parsed.met
@@ -92,5 +115,5 @@ def understood(ctx: Context, draft: VisitDraft, pupil: Pupil | None) -> str:
     if draft.category:
         parts.append(_(CATEGORY_NAMES[draft.category]))
     if draft.met:
-        parts.append(_(draft.met))
+        parts.append(met_text(ctx.t, draft.met))
     return _("已识别：{parts}").format(parts=" · ".join(parts)) if parts else ""

@@ -25,9 +25,10 @@ async def start(inbound: Inbound, draft: VisitDraft, ctx: Context, args: str) ->
 PICKER_STATES = (State.CLASS, State.STUDENT)
 
 
-STEPS: dict[State, Step] = {
+_STEPS: dict[State, Step] = {
     State.CLASS: steps.choose_student,
     State.STUDENT: steps.choose_student,
+    State.CONFIRM_STUDENT: steps.confirm_student,
     State.FORM: steps.choose_form,
     State.CATEGORY: steps.choose_category,
     State.DATE: steps.choose_date,
@@ -38,6 +39,12 @@ STEPS: dict[State, Step] = {
     State.NEEDS_SCHOOL: steps.choose_needs_school,
     State.SUMMARY: steps.summary,
     State.EDIT: steps.edit,
+    State.DUPLICATE: steps.duplicate,
+}
+#: Every step but the picker's reads 返回 / 跳过 / 取消 as moves, never as an answer.
+STEPS: dict[State, Step] = {
+    state: step if state in PICKER_STATES else steps.with_navigation(state, step)
+    for state, step in _STEPS.items()
 }
 
 
@@ -52,4 +59,6 @@ VISIT_FLOW = Flow(
     describe=N_("记录一次家访"),
     describe_draft=about_student(N_("记录{name}的家访"), N_("记录家访")),
     draft_noun=N_("家访"),
+    # Its questions read 返回 / 上一步 themselves (`steps.with_navigation`); the picker's do not.
+    reads_back=frozenset(STEPS) - frozenset(PICKER_STATES),
 )

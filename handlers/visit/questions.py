@@ -22,13 +22,24 @@ from handlers.visit.labels import (
     MET_CHOICES,
     TEXT_PROMPTS,
 )
-from handlers.visit.render import family_line, field_line, format_date, summary_card
+from handlers.visit.render import (
+    day_words,
+    family_line,
+    field_line,
+    format_date,
+    summary_card,
+)
 from handlers.visit.states import SECTIONS, TEXT_STATES, State, next_state
 from models.duties.queries import open_duties_for_student
 from models.families.rules import FIELDS as FAMILY_FIELDS
 from models.families.rules import label_of
 from models.roster.tables import Staff
-from models.visits.queries import DateProblem, school_year_first_day, visit_history
+from models.visits.queries import (
+    DateProblem,
+    recorded_like,
+    school_year_first_day,
+    visit_history,
+)
 from models.visits.tables import VisitCategory, VisitForm
 
 #: Longest free text a section takes (the column size of `Visit`).
@@ -47,6 +58,9 @@ SKIP, NONE = "skip", "none"
 NEEDS_YES, NEEDS_NO = "ns:yes", "ns:no"
 SAVE = "save"
 FIELD, BACK = "field:", "back"
+#: 是 / 不是 for a proposed student; 仍要保存 / 不保存 for a visit like one already recorded.
+GUESS_YES, GUESS_NO = "guess:yes", "guess:no"
+REPEAT_SAVE, REPEAT_DROP = "repeat:save", "repeat:drop"
 #: The household form: open it (from 家庭情况), answer a field, skip it, or end the form.
 FAMILY_OPEN, FAMILY_ANSWER, FAMILY_SKIP, FAMILY_DONE = "ff:open", "ff:", "ff:-skip", "ff:-done"
 
@@ -80,10 +94,15 @@ def rows(buttons: Sequence[Button], width: int) -> list[list[Button]]:
     return [list(buttons[i : i + width]) for i in range(0, len(buttons), width)]
 
 
-def date_note(ctx: Context, problem: DateProblem) -> str:
-    """Why a date was refused, with the limit the teacher has to respect."""
+def date_note(ctx: Context, problem: DateProblem, words: str = "") -> str:
+    """Why a date was refused, with the limit the teacher has to respect (and the words the
+    date was read from, when it came from a sentence: `明天`)."""
     _ = ctx.t._
     if problem is DateProblem.FUTURE:
+        if words:
+            return _(
+                "家访日期不能晚于今天（{today}）：“{words}”是将来的日期。请写已经做过的家访。"
+            ).format(today=format_date(ctx.t, ctx.today), words=words)
         return _("家访日期不能晚于今天（{today}）。请记录已经完成的家访。").format(
             today=format_date(ctx.t, ctx.today)
         )
@@ -296,9 +315,55 @@ async def _edit(draft: VisitDraft, ctx: Context) -> Question:
     return _("要修改哪一项？"), [*rows(buttons, 3), [Button(_("返回核对"), BACK)]]
 
 
+async def _confirm_student(draft: VisitDraft, ctx: Context) -> Question:
+    """`是张小明吗？` for a name written not quite right in a one-message log."""
+    _ = ctx.t._
+    pupil = await TEACHER_PICKER.pupil(ctx, draft.guess_id)
+    label = pupil.label if pupil else ""
+    text = _("您的学生中没有“{written}”。是{student}吗？").format(
+        written=draft.guess_written, student=label
+    )
+    return text, [[Button(_("是"), GUESS_YES), Button(_("不是"), GUESS_NO)]]
+
+
+async def duplicate_text(draft: VisitDraft, ctx: Context) -> str | None:
+    """`今天已记录过张小明的上门家访，仍要再记一条吗？`, or None when no such visit is on record."""
+    _ = ctx.t._
+    if draft.student_id is None or draft.visit_date is None or draft.form is None:
+        return None
+    teachers = await recorded_like(
+        session=ctx.session,
+        school_id=ctx.school.id or 0,
+        student_id=draft.student_id,
+        visit_date=draft.visit_date,
+        form=draft.form,
+    )
+    if not teachers:
+        return None
+    pupil = await TEACHER_PICKER.pupil(ctx, draft.student_id)
+    own = staff_of(ctx).name
+    others = [name for name in teachers if name != own]
+    text = _("{when}已记录过{student}的{form}，仍要再记一条吗？").format(
+        when=day_words(ctx.t, draft.visit_date, ctx.today),
+        student=pupil.student.name if pupil else "",
+        form=_(FORM_NAMES[draft.form]),
+    )
+    if others:
+        text += "\n" + _("已有的记录由{teachers}填写。").format(teachers=_("、").join(others))
+    return text + "\n" + _("同一天对同一位学生的同一种家访只算一次；确实又做了一次才选“仍要保存”。")
+
+
+async def _duplicate(draft: VisitDraft, ctx: Context) -> Question:
+    _ = ctx.t._
+    text = await duplicate_text(draft, ctx) or _("要保存这条家访记录吗？")
+    return text, [[Button(_("仍要保存"), REPEAT_SAVE), Button(_("不保存"), REPEAT_DROP)]]
+
+
 _QUESTIONS: dict[State, QuestionBuilder] = {
     State.CLASS: _student,
     State.STUDENT: _student,
+    State.CONFIRM_STUDENT: _confirm_student,
+    State.DUPLICATE: _duplicate,
     State.FORM: _form,
     State.CATEGORY: _category,
     State.DATE: _date,

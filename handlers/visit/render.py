@@ -13,11 +13,23 @@ from handlers.visit.states import SECTIONS, State
 from models.families.rules import FIELDS as FAMILY_FIELDS
 from models.families.rules import label_of
 from models.roster.tables import Staff
+from models.visits.message_rules import MET_SEPARATOR
 from models.visits.tables import Visit
 
 
 def format_date(t: Translator, day: date) -> str:
     return t._("{year}年{month}月{day}日").format(year=day.year, month=day.month, day=day.day)
+
+
+def day_words(t: Translator, day: date, today: date) -> str:
+    """今天, 昨天, 前天, or the date."""
+    names = {0: t._("今天"), 1: t._("昨天"), 2: t._("前天")}
+    return names.get((today - day).days) or format_date(t, day)
+
+
+def met_text(t: Translator, met: str) -> str:
+    """Who was met, each person translated: `父亲、奶奶`."""
+    return t._("、").join(t._(who) for who in met.split(MET_SEPARATOR))
 
 
 def field_line(t: Translator, state: State, value: str) -> str:
@@ -60,7 +72,7 @@ def summary_card(t: Translator, draft: VisitDraft, pupil: Pupil | None) -> str:
     )
     if draft.late_reason:
         lines.append(field_line(t, State.LATE_REASON, draft.late_reason))
-    lines.append(field_line(t, State.MET, _(draft.met) if draft.met else blank))
+    lines.append(field_line(t, State.MET, met_text(t, draft.met) if draft.met else blank))
     lines += [field_line(t, state, text(getattr(draft, state.value))) for state in SECTIONS]
     if draft.family_form:
         lines.append(family_line(t, draft.family_form))

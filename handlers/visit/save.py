@@ -13,8 +13,9 @@ from handlers.quota import visits_name
 from handlers.student_picker import TEACHER_PICKER, Pupil
 from handlers.types import Reply, Transition
 from handlers.visit.draft import VisitDraft
-from handlers.visit.questions import date_note, proceed, staff_of
+from handlers.visit.questions import ask, date_note, duplicate_text, proceed, staff_of
 from handlers.visit.render import problem_alert
+from handlers.visit.states import State
 from models.duties.queries import fulfil_duties, open_duties_for_student
 from models.families.queries import remember
 from models.families.rules import FamilyField
@@ -48,6 +49,9 @@ async def save(draft: VisitDraft, ctx: Context) -> Transition:
     draft.set_date(draft.visit_date, today=ctx.today, limit=ctx.rules.late_filing_days)
     if draft.late_days and not draft.late_reason:
         return await proceed(draft, ctx)
+    if not draft.repeat_confirmed and await duplicate_text(draft, ctx) is not None:
+        # Counted once unless the teacher says it was another visit (DUPLICATE's step).
+        return await ask(State.DUPLICATE, draft, ctx)
     visit = await save_visit(
         session=ctx.session,
         visit=VisitCreate(
@@ -71,6 +75,7 @@ async def save(draft: VisitDraft, ctx: Context) -> Transition:
         teacher_id=staff.id or 0,
         channel=ctx.channel,
         now=ctx.now,
+        repeat=draft.repeat_confirmed,
     )
     lines = [_("已保存。")]
     if draft.family_form:

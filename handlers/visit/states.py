@@ -10,6 +10,8 @@ from handlers.visit.draft import VisitDraft
 class State(StrEnum):
     CLASS = "pick_class"
     STUDENT = "student"
+    #: A one-message log named a student not quite right: `是张小明吗？`
+    CONFIRM_STUDENT = "confirm_student"
     FORM = "form"
     CATEGORY = "category"
     DATE = "date"
@@ -29,6 +31,8 @@ class State(StrEnum):
     NOTES = "notes"
     SUMMARY = "summary"
     EDIT = "edit"
+    #: 保存 of a visit like one already recorded (student, date, form): save another?
+    DUPLICATE = "duplicate"
 
 
 #: The record's free-text sections, asked in this order; each state's value is the draft field.
@@ -57,6 +61,8 @@ def next_state(draft: VisitDraft) -> State:
     sections) and editing from the summary (which clears one answer, so only it is asked again).
     """
     if draft.student_id is None:
+        if draft.guess_id is not None:
+            return State.CONFIRM_STUDENT
         # The student picker's question: its class (or grade) list, or a list of students.
         return State.CLASS if draft.listing_classes else State.STUDENT
     if draft.family_form_open:
@@ -73,3 +79,18 @@ def next_state(draft: VisitDraft) -> State:
     if draft.problems and draft.needs_school is None:
         return State.NEEDS_SCHOOL
     return State.SUMMARY
+
+
+def question_order(draft: VisitDraft) -> list[State]:
+    """The questions this draft is asked after the student, in order (what 返回 steps back
+    through): the required ones, the late reason when late, the sections unless it came from
+    one message, and the school flag when a problem was found."""
+    order = [State.FORM, State.CATEGORY, State.DATE]
+    if draft.late_days:
+        order.append(State.LATE_REASON)
+    order.append(State.MET)
+    if not draft.quick:
+        order += [*SECTIONS, State.PROBLEMS]
+    if draft.problems:
+        order.append(State.NEEDS_SCHOOL)
+    return order

@@ -7,6 +7,7 @@ question again; nothing is trusted from the callback data.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 
 from handlers.context import Context
@@ -20,11 +21,17 @@ from handlers.visit.labels import MET_CHOICES
 from handlers.visit.questions import ask, date_note, proceed
 from handlers.visit.render import field_line
 from handlers.visit.save import save
-from handlers.visit.states import SECTIONS, State, next_state
+from handlers.visit.states import SECTIONS, State, next_state, question_order
 from models.families.queries import profile_of
 from models.families.rules import FIELDS as FAMILY_FIELDS
 from models.families.rules import parse_answer
-from models.visits.message_rules import parse_visit_text
+from models.visits.message_rules import (
+    Navigation,
+    navigation_word,
+    parse_visit_text,
+    read_met,
+    says_no_problem,
+)
 from models.visits.queries import visit_date_problem
 from models.visits.tables import VisitCategory, VisitForm
 
@@ -73,6 +80,28 @@ async def _after_picker(
     return await ask(next_state(draft), draft, ctx, *outcome.notes)
 
 
+#: Typed answers to `是张小明吗？` besides the buttons' labels.
+_YES = frozenset(("是", "是的", "对", "对的", "嗯", "没错", "yes", "y"))
+_NO = frozenset(("不是", "不对", "否", "错了", "no", "n"))
+
+
+async def confirm_student(inbound: Inbound, draft: VisitDraft, ctx: Context) -> Transition:
+    """是: the proposed student (checked against the scope again); 不是: choose from the list."""
+    typed = (inbound.text or "").strip().lower() if inbound.callback is None else ""
+    yes = inbound.callback == q.GUESS_YES or typed in _YES
+    no = inbound.callback == q.GUESS_NO or typed in _NO
+    if not (yes or no):
+        return await _button_only(State.CONFIRM_STUDENT, inbound, draft, ctx)
+    guessed = draft.guess_id
+    draft.guess_id, draft.guess_written = None, ""
+    if yes:
+        pupil = await TEACHER_PICKER.pupil(ctx, guessed)
+        if pupil is not None:
+            draft.student_id = pupil.id
+            return await proceed(draft, ctx, field_line(ctx.t, State.STUDENT, pupil.label))
+    return await proceed(draft, ctx)
+
+
 # -- form, category ----------------------------------------------------------------------------
 
 
@@ -101,6 +130,7 @@ async def choose_date(inbound: Inbound, draft: VisitDraft, ctx: Context) -> Tran
     if data == q.OTHER_DATE:
         prompt = _("请输入家访日期，例如 11月20日 或 2026-11-20：")
         return Transition.to(State.DATE, Reply(prompt))
+    parsed = None
     if data == q.TODAY:
         day = ctx.today
     elif data == q.YESTERDAY:
@@ -118,7 +148,8 @@ async def choose_date(inbound: Inbound, draft: VisitDraft, ctx: Context) -> Tran
         return await _button_only(State.DATE, inbound, draft, ctx)
     problem = visit_date_problem(day, today=ctx.today, school=ctx.school)
     if problem is not None:
-        return await ask(State.DATE, draft, ctx, date_note(ctx, problem))
+        words = parsed.date_words if parsed is not None else ""
+        return await ask(State.DATE, draft, ctx, date_note(ctx, problem, words))
     draft.set_date(day, today=ctx.today, limit=ctx.rules.late_filing_days)
     return await proceed(draft, ctx)
 
@@ -158,7 +189,16 @@ async def choose_met(inbound: Inbound, draft: VisitDraft, ctx: Context) -> Trans
         return await ask(State.MET, draft, ctx, _("请点选下面的选项，或直接输入见到的是谁。"))
     if len(text) > q.MET_LIMIT:
         return await ask(State.MET, draft, ctx, too_long(ctx, q.MET_LIMIT, len(text)))
-    draft.met = text
+    answer = read_met(text, today=ctx.today)
+    if answer.people is None:
+        note = (
+            _("“{text}”是一个日期，不是见到的人。").format(text=text)
+            if answer.is_date
+            else _("没看懂见到的是谁。")
+        )
+        hint = _("请点选见到的家长，或输入称呼，例如：爸爸和奶奶、舅舅、监护人。")
+        return await ask(State.MET, draft, ctx, note + hint)
+    draft.met = answer.people
     return await proceed(draft, ctx)
 
 
@@ -183,7 +223,7 @@ def text_step(state: State) -> Step:
                 return await ask(state, draft, ctx, _("请用文字回答，或点下面的按钮。"))
             if len(text) > q.TEXT_LIMIT:
                 return await ask(state, draft, ctx, too_long(ctx, q.TEXT_LIMIT, len(text)))
-            if state is State.PROBLEMS and text in (_("无"), "无", "没有"):
+            if state is State.PROBLEMS and (text == _("无") or says_no_problem(text)):
                 text = ""
         setattr(draft, state.value, text)
         if state is State.PROBLEMS:
@@ -251,6 +291,16 @@ async def choose_needs_school(inbound: Inbound, draft: VisitDraft, ctx: Context)
 summary = q.SUMMARY.step(state=State.SUMMARY, edit=State.EDIT, save=save, ask=ask)
 
 
+async def duplicate(inbound: Inbound, draft: VisitDraft, ctx: Context) -> Transition:
+    """仍要保存: another visit the same day, saved and counted; 不保存: nothing is saved."""
+    if inbound.callback == q.REPEAT_SAVE:
+        draft.repeat_confirmed = True
+        return await save(draft, ctx)
+    if inbound.callback == q.REPEAT_DROP:
+        return Transition.end(Reply(ctx.t._("好的，这条家访记录没有保存，不会重复计数。")))
+    return await _button_only(State.DUPLICATE, inbound, draft, ctx)
+
+
 async def edit(inbound: Inbound, draft: VisitDraft, ctx: Context) -> Transition:
     if inbound.callback == q.BACK:
         return await ask(State.SUMMARY, draft, ctx)
@@ -268,3 +318,68 @@ async def edit(inbound: Inbound, draft: VisitDraft, ctx: Context) -> Transition:
     if field is State.FAMILY_FORM:
         return await open_family_form(draft, ctx)
     return await ask(field, draft, ctx)
+
+
+# -- words that move instead of answering: 返回 / 上一步, 跳过 / skip, 取消 ----------------------
+
+#: What 跳过 presses in the states that may be skipped.
+_SKIP_PRESSES: dict[State, str] = {
+    **dict.fromkeys(SECTIONS, q.SKIP),
+    State.PROBLEMS: q.NONE,
+    State.FAMILY_FORM: q.FAMILY_SKIP,
+}
+
+
+def with_navigation(state: State, step: Step) -> Step:
+    """`step`, where a typed navigation word is never taken as the answer: 返回 / 上一步 ask
+    the previous question, 跳过 / skip skips an optional question (a required one is asked
+    again with a note), 取消 / 退出 end the visit without saving."""
+
+    async def navigated(inbound: Inbound, draft: VisitDraft, ctx: Context) -> Transition:
+        sent_a_file = inbound.photo is not None or inbound.document is not None
+        word = (
+            navigation_word(inbound.text or "")
+            if inbound.callback is None and not sent_a_file
+            else None
+        )
+        if word is None:
+            return await step(inbound, draft, ctx)
+        _ = ctx.t._
+        if word is Navigation.CANCEL:
+            return Transition.end(Reply(_(q.SUMMARY.cancelled)))
+        if word is Navigation.BACK:
+            return await go_back(state, draft, ctx)
+        if state is State.NOTES:
+            draft.notes = ""
+            return await proceed(draft, ctx)
+        press = _SKIP_PRESSES.get(state)
+        if press is None:
+            return await ask(state, draft, ctx, _("这一项必须填写，不能跳过。"))
+        return await step(replace(inbound, text=None, callback=press), draft, ctx)
+
+    return navigated
+
+
+async def go_back(state: State, draft: VisitDraft, ctx: Context) -> Transition:
+    """The question before `state`: the one asked before it in this draft's order; a question
+    reopened from 修改 goes back to the summary, the first one to choosing the student."""
+    _ = ctx.t._
+    note = _("好的，回到上一步。")
+    if state is State.FAMILY_FORM:
+        if draft.family_form_at > 0:
+            draft.family_form_at -= 1
+            return await ask(State.FAMILY_FORM, draft, ctx, note)
+        draft.family_form_open = False
+        return await ask(State.FAMILY, draft, ctx, note)
+    order = question_order(draft)
+    complete = next_state(draft) is State.SUMMARY
+    if state in (State.EDIT, State.DUPLICATE) or (complete and state not in (State.SUMMARY,)):
+        return await ask(State.SUMMARY, draft, ctx, note)
+    if state is State.SUMMARY:
+        return await ask(order[-1], draft, ctx, note)
+    if state in order and order.index(state) > 0:
+        return await ask(order[order.index(state) - 1], draft, ctx, note)
+    if state is State.FORM:
+        draft.forget_student()
+        return await proceed(draft, ctx, note)
+    return await ask(state, draft, ctx, _("这已经是第一步了。"))

@@ -222,7 +222,7 @@ async def gather_digest(
         head_expected=expected_so_far(head_target, standing.span),
         in_term=standing.span.term_days > 0,
         has_calendar=standing.has_calendar,
-        routine_forms=tuple(rules.routine_forms),
+        routine_forms=rules.counted_forms(),
     )
 
 

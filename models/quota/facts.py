@@ -29,7 +29,8 @@ class StudentFacts:
     #: Routine visits this school year, by anyone; those of the key category.
     routine_year: int = 0
     key_routine_year: int = 0
-    #: 上门家访 this school year, by anyone (入户).
+    #: 上门家访 this school year, by anyone (入户); 视频家访 too where the school counts it as
+    #: one (`SchoolRules.home_forms`).
     home_year: int = 0
     #: Contacts of any form this month (term days), by anyone.
     month: int = 0
@@ -91,7 +92,7 @@ async def _rows(
 
 
 def _routine(rules: SchoolRules) -> Any:
-    return col(Visit.form).in_([VisitForm(form) for form in rules.routine_forms])
+    return col(Visit.form).in_([VisitForm(form) for form in rules.counted_forms()])
 
 
 async def read_teacher_facts(
@@ -191,7 +192,7 @@ async def read_one_teacher(
     values: dict[str, Any] = {
         "school_id": school_id,
         "staff_id": staff_id,
-        "forms": [VisitForm(form) for form in rules.routine_forms],
+        "forms": [VisitForm(form) for form in rules.counted_forms()],
     }
     for n, (first, last) in enumerate(runs):
         values[f"m{n}_first"], values[f"m{n}_last"] = first, last
@@ -264,7 +265,9 @@ async def read_student_facts(
             _counted(and_(routine_year, col(Visit.teacher_id) == col(SchoolClass.head_teacher_id))),
             _counted(routine_year),
             _counted(and_(routine_year, col(Visit.category) == VisitCategory.KEY)),
-            _counted(and_(this_year, col(Visit.form) == VisitForm.HOME)),
+            _counted(
+                and_(this_year, col(Visit.form).in_([VisitForm(f) for f in rules.home_forms()]))
+            ),
             _counted(_month_condition(span)),
             _counted(and_(_break_condition(term_break, span.day), routine)),
             _counted(in_semester),

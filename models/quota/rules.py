@@ -6,6 +6,9 @@ tests/test_quota_rules.py quote them too):
 - *Routine visits* 常规家访 are "有计划地上门访问" (seed 000 §二.1): only the forms in
   `rules.routine_forms` count (default 上门家访; a school may add 家长来访 and 约访). The monthly
   10 / 3 visits and the break quotas are routine visits, in 人次 (every visit counts).
+- *Video visits* 视频家访 are a parent contact by default, not a visit to the home; a school
+  that counts them as 上门 (`rules.video_visit_counts_as = "home"`) has them counted wherever
+  上门家访 is (`rules.counted_forms()`, `rules.home_forms()`).
 - *Parent contacts* "每月与学生家长的联系不少于8人次" (§二.4, 家访、信访、电话访): every visit of any
   form counts, in 人次 (two calls to one family are two contacts).
 - *遍访* "每学年对班内每一名学生遍访一次" (§三.1): the head teacher's own routine visits this school

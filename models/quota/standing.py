@@ -389,7 +389,7 @@ def month_standing(
         visits_expected=expected_so_far(visits.target, span) if visits else 0,
         contacts_expected=expected_so_far(contacts.target, span),
         remaining_days=span.remaining,
-        routine_forms=tuple(rules.routine_forms),
+        routine_forms=rules.counted_forms(),
     )
 
 
@@ -505,7 +505,7 @@ class _Builder:
             visits=Tally(facts.on_break, target) if target is not None else None,
             must_visit=must,
             pending=tuple(self._pupil(s) for s in pending),
-            routine_forms=tuple(self.rules.routine_forms),
+            routine_forms=self.rules.counted_forms(),
         )
 
     def completion(

@@ -114,3 +114,13 @@ async def active_staff(*, session: AsyncSession, school_id: int) -> list[Staff]:
         .order_by(col(Staff.staff_no))
     )
     return list((await session.exec(query)).all())
+
+
+async def school_student_names(*, session: AsyncSession, school_id: int) -> list[str]:
+    """The names of the school's active students (each once), in one query."""
+    query = (
+        select(Student.name)
+        .where(col(Student.school_id) == school_id, col(Student.active))
+        .distinct()
+    )
+    return list((await session.exec(query)).all())

@@ -47,9 +47,14 @@ class SchoolRules(BaseModel):
     #: The forms that count as routine visits 常规家访 (有计划地上门访问, seed 000 §二.1): the
     #: monthly and break visit quotas, the head teacher's 遍访 and the key visits count only
     #: these. Default 上门家访; a school may add "parent_came" (家长来访) and "invited" (约访).
-    routine_forms: tuple[Literal["home", "parent_came", "invited", "phone", "letter"], ...] = (
-        "home",
-    )
+    routine_forms: tuple[
+        Literal["home", "parent_came", "invited", "phone", "letter", "video"], ...
+    ] = ("home",)
+    #: How a video visit 视频家访 (微信视频 …) counts: "contact" (a parent contact like a phone
+    #: call — the seed's 家访 is 上门, in person; the default) or "home" (as a 上门家访 wherever
+    #: 上门 counts: the routine visits when "home" is in `routine_forms`, 遍访 and 入户). An
+    #: immediate visit 立即家访 is in person and is completed only by a 上门家访 either way.
+    video_visit_counts_as: Literal["contact", "home"] = "contact"
     #: Routine visits a month by a head teacher / a subject teacher (人次, any category). Months
     #: are counted over their term days; a month partly in a break has a pro-rated target.
     monthly_visits_head_teacher: int = 10
@@ -98,6 +103,19 @@ class SchoolRules(BaseModel):
     #: Messages one person may send to staff in any hour: a guardian's questions, a head
     #: teacher's notices submitted for approval. Urgent incident reports are never held back.
     messages_to_staff_per_hour: int = Field(default=20, ge=1)
+
+    def counted_forms(self) -> tuple[str, ...]:
+        """The forms the routine-visit rules count: `routine_forms`, with 视频家访 beside
+        上门家访 when the school counts a video visit as one."""
+        forms = tuple(self.routine_forms)
+        if self.video_visit_counts_as == "home" and "home" in forms and "video" not in forms:
+            forms += ("video",)
+        return forms
+
+    def home_forms(self) -> tuple[str, ...]:
+        """The forms that count as a visit to the home (入户): 上门家访, and 视频家访 when the
+        school counts it as one."""
+        return ("home", "video") if self.video_visit_counts_as == "home" else ("home",)
 
 
 DEFAULT_RULES = SchoolRules()

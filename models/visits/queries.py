@@ -47,6 +47,27 @@ _VISITS = Visit.__table__  # type: ignore[attr-defined]
 _INSERT_VISIT = insert(_VISITS).returning(_VISITS.c.id)
 
 
+async def recorded_like(
+    *, session: AsyncSession, school_id: int, student_id: int, visit_date: date, form: VisitForm
+) -> list[str]:
+    """Who recorded a visit to the student on that day in that form (by anyone), oldest
+    first: the visit about to be saved would count twice (empty: it would not)."""
+    query = (
+        sa_select(col(Staff.name))
+        .select_from(Visit)
+        .join(Staff, col(Staff.id) == col(Visit.teacher_id))
+        .where(
+            col(Visit.school_id) == school_id,
+            col(Visit.student_id) == student_id,
+            col(Visit.visit_date) == visit_date,
+            col(Visit.form) == form,
+        )
+        .order_by(col(Visit.id))
+    )
+    rows = (await (await session.connection()).execute(query)).all()
+    return list(dict.fromkeys(name for (name,) in rows))
+
+
 async def save_visit(
     *,
     session: AsyncSession,
@@ -55,8 +76,12 @@ async def save_visit(
     teacher_id: int,
     channel: str,
     now: datetime,
+    repeat: bool = False,
 ) -> Visit:
-    """Insert the visit and its audit entry in the caller's transaction (both or neither)."""
+    """Insert the visit and its audit entry in the caller's transaction (both or neither).
+
+    `repeat`: the teacher confirmed it as another visit besides one already recorded for the
+    same student, day and form (`recorded_like`); the audit log says so."""
     record = Visit.model_validate(
         visit,
         update={
@@ -72,7 +97,7 @@ async def save_visit(
     await audit(
         session=session,
         actor=f"staff:{teacher_id}",
-        action="visit.create",
+        action="visit.create_repeat" if repeat else "visit.create",
         subject=f"visit:{record.id}",
     )
     return record

@@ -19,6 +19,9 @@ class VisitForm(StrEnum):
     INVITED = "invited"  # 约访
     PHONE = "phone"  # 电访
     LETTER = "letter"  # 信访 (letter, e-mail, message)
+    #: 视频家访: a video call (微信视频 …). Whether it counts as a home visit or as a contact is
+    #: the school's rule (`SchoolRules.video_visit_counts_as`).
+    VIDEO = "video"
 
 
 class VisitCategory(StrEnum):
@@ -36,6 +39,7 @@ FORM_LABELS: dict[VisitForm, str] = {
     VisitForm.INVITED: N_("约访"),
     VisitForm.PHONE: N_("电访"),
     VisitForm.LETTER: N_("信访"),
+    VisitForm.VIDEO: N_("视频家访"),
 }
 CATEGORY_LABELS: dict[VisitCategory, str] = {
     VisitCategory.ROUTINE: N_("常规"),
