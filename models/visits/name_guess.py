@@ -19,14 +19,15 @@ is half of it. Only Chinese characters are compared; what the message already sa
 from __future__ import annotations
 
 import itertools
-import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
-# Imported with the module, not on the first guess: its dictionaries take ~0.3 s to load, which
-# must not hold the event loop in the middle of someone's conversation.
-from pypinyin import Style, lazy_pinyin, pinyin
+from xpinyin import Pinyin
+
+#: Every reading of each character (a 300 KB table, read with the module in ~20 ms, ~7 MB
+#: resident: a dictionary of phrases would cost ~56 MB for no better guess of a name).
+_PINYIN = Pinyin()
 
 #: Characters that end a guess when they are the one that differs: the small words of a
 #: visit log, relations, and the words around a name.
@@ -34,8 +35,6 @@ _NOT_IN_A_GUESS = frozenset(
     "的了和与跟同在是说去来到见访电话校班年级家长老师学孩子们爸妈爷奶婆公姥哥姐叔姨舅姑"
     "他她它我你这那有没不很也都就还又被把给对向为从今昨前天周号月日上下午晚"
 )
-#: A run of Chinese characters (read for their sound together, as words).
-_HAN_RUN = re.compile("[\u4e00-\u9fff]+")
 #: Readings kept per name, at most (a name of characters with several readings each).
 _READINGS_PER_NAME = 32
 
@@ -54,8 +53,9 @@ def _is_han(char: str) -> bool:
 
 @lru_cache(maxsize=8192)
 def _char_readings(char: str) -> tuple[str, ...]:
-    found = pinyin(char, style=Style.NORMAL, heteronym=True)
-    return tuple(found[0]) if found and found[0] else (char,)
+    """Every reading of `char` without tones (the character itself if it has none)."""
+    found = _PINYIN.get_pinyins(char, splitter="")
+    return tuple(dict.fromkeys(found)) if found else (char,)
 
 
 @lru_cache(maxsize=8192)
@@ -63,16 +63,6 @@ def _name_readings(name: str) -> frozenset[tuple[str, ...]]:
     """Every way `name` can be read (capped at `_READINGS_PER_NAME`)."""
     choices = [_char_readings(char) for char in name]
     return frozenset(itertools.islice(itertools.product(*choices), _READINGS_PER_NAME))
-
-
-def _text_readings(text: str) -> list[str]:
-    """One reading per character of `text` (``?`` for anything not Chinese)."""
-    readings = ["?"] * len(text)
-    for run in _HAN_RUN.finditer(text):
-        found = lazy_pinyin(run[0])
-        if len(found) == len(run[0]):
-            readings[run.start() : run.end()] = found
-    return readings
 
 
 @dataclass(frozen=True)
@@ -116,7 +106,6 @@ def guess_names(
     free = [_is_han(c) for c in text]
     for start, end in blocked:
         free[start:end] = [False] * (end - start)
-    readings: list[str] | None = None
     found: list[tuple[int, int, NameGuess]] = []
     position = 0
     while position < len(text):
@@ -125,11 +114,10 @@ def guess_names(
             if end > len(text) or not all(free[position:end]):
                 continue
             window = text[position:end]
-            if readings is None:
-                readings = _text_readings(text)
             candidates = {
                 name
-                for name in by_sound.get(tuple(readings[position:end]), ())
+                for reading in _name_readings(window)
+                for name in by_sound.get(reading, ())
                 if _plausible(window, name)
             }
             if length >= 3:
