@@ -113,26 +113,7 @@ def with_job_scheduler(application: Any, settings: Settings, db: Database, clock
 
 
 async def _tuned(app: Any) -> None:
-    app.bot_data[CHART_WARM_UP] = warm_up_chart()
     tune_after_startup()
-
-
-#: Where a Telegram application keeps the chart's warm-up task (so it is not collected early).
-CHART_WARM_UP = "chart_warm_up"
-
-
-def warm_up_chart() -> asyncio.Task[None]:
-    """Draw the digest chart once on a worker thread, so the first /digest in the process does
-    not wait for matplotlib and its fonts to load (0.6–1.4 s, measured)."""
-    from handlers.chart import warm_up
-
-    async def warm() -> None:
-        try:
-            await asyncio.to_thread(warm_up)
-        except Exception:
-            log.warning("the digest chart could not be drawn at start-up", exc_info=True)
-
-    return asyncio.create_task(warm(), name="chart-warm-up")
 
 
 def chain_lifecycle(
@@ -179,7 +160,6 @@ async def serving(
     from bot.delivery.wiring import build_delivery, start_delivery, sweep_idle
 
     worker = build_delivery(db, dispatcher, channels, clock)
-    warming = warm_up_chart()
     delivery = start_delivery(worker)
     sweeper = asyncio.create_task(sweep_idle(dispatcher), name="idle-sweep")
     jobs = build_job_scheduler(settings, db, worker, clock)
@@ -190,7 +170,7 @@ async def serving(
         sweeper.cancel()
         worker.stop()
         with contextlib.suppress(asyncio.CancelledError):
-            await asyncio.gather(delivery, sweeper, warming, return_exceptions=True)
+            await asyncio.gather(delivery, sweeper, return_exceptions=True)
 
 
 async def ensure_school(

@@ -4,13 +4,16 @@ matplotlib draws it off-screen (the Agg canvas, no pyplot, no display). Chinese 
 CJK font: Noto Sans CJK comes from PyPI (`noto-cjk-sans-otc`, a dependency), so a fresh machine
 has it; fonts installed on the system (`fonts-noto-cjk`, `fonts-wqy-microhei`) work too. With
 none of them the chart is left out (one clear log line) and the digest is sent as text alone.
-matplotlib is imported on first use: the bot starts without paying for it.
+The bot draws it in a child process (`handlers.chart_process`), so matplotlib never stays in
+the bot's memory.
 """
 
 from __future__ import annotations
 
 import io
 import logging
+import pickle
+import sys
 import threading
 from functools import cache
 from importlib import resources
@@ -167,23 +170,18 @@ def _sized(font: FontProperties, size: float) -> FontProperties:
     return sized
 
 
-def warm_up() -> None:
-    """Draw one small chart and throw it away: the first draw in a process loads matplotlib, its
-    font cache and the CJK font (most of a second); call this on a worker thread at start-up so
-    the first /digest does not wait for it."""
-    from datetime import UTC, date, datetime
-
+def main() -> None:
+    """`python -m handlers.chart`: read the pickled (figures, language) its parent wrote on
+    stdin (`handlers.chart_process`), write the chart's PNG to stdout (nothing when there is no
+    chart to draw)."""
     from handlers.i18n import translator
-    from models.digest.queries import ClassCompletion
 
-    day = date(2000, 1, 3)
-    figures = DigestFigures(
-        school_name="",
-        today=day,
-        day=day,
-        now=datetime(2000, 1, 3, tzinfo=UTC),
-        classes=[ClassCompletion("一(1)班", None, 1, 2)],
-        head_target=2,
-        head_expected=1,
-    )
-    completion_chart(figures, translator("zh"))
+    figures, language = pickle.loads(sys.stdin.buffer.read())  # from our own parent only
+    png = completion_chart(figures, translator(language))
+    if png is not None:
+        sys.stdout.buffer.write(png)
+        sys.stdout.buffer.flush()
+
+
+if __name__ == "__main__":
+    main()

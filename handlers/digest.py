@@ -8,7 +8,6 @@ never appears (only that there is one, and whether it needs the school).
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 from datetime import date, datetime
 from itertools import groupby
@@ -18,7 +17,7 @@ from pydantic import BaseModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from handlers.calendar import no_calendar_text
-from handlers.chart import completion_chart
+from handlers.chart_process import draw_completion_chart
 from handlers.context import Context
 from handlers.flow import Flow
 from handlers.i18n import N_, Translator
@@ -217,8 +216,8 @@ def _grade_of(class_name: str) -> str:
 async def chart_attachment(
     *, session: AsyncSession, figures: DigestFigures, school_id: int, t: Translator
 ) -> Attachment | None:
-    """Draw the chart (off the event loop), store it in `media`, and name it for a reply."""
-    png = await asyncio.to_thread(completion_chart, figures, t)
+    """Draw the chart (in a child process), store it in `media`, and name it for a reply."""
+    png = await draw_completion_chart(figures, t)
     if png is None:
         return None
     digest = hashlib.sha256(png).hexdigest()[:16]

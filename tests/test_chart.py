@@ -15,6 +15,7 @@ from PIL import Image
 
 from handlers import chart
 from handlers.chart import cjk_font, completion_chart
+from handlers.chart_process import draw_completion_chart
 from handlers.i18n import translator
 from models.digest.queries import ClassCompletion, DigestFigures
 
@@ -105,3 +106,18 @@ def test_without_a_cjk_font_the_digest_goes_without_its_chart_and_says_so_in_the
     assert png is None
     assert "no Chinese (CJK) font found" in caplog.text
     assert "pip install noto-cjk-sans-otc" in caplog.text
+
+
+async def test_the_chart_drawn_in_a_child_process_is_the_same_picture() -> None:
+    figures = figures_with(12)
+    png = await draw_completion_chart(figures, translator("zh"))
+    assert png is not None
+    assert png_size(png) == png_size(completion_chart(figures, translator("zh")) or b"")
+
+
+async def test_a_child_that_fails_leaves_the_digest_without_its_chart(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setattr("handlers.chart_process.CHART_MODULE", "handlers.no_such_module")
+    assert await draw_completion_chart(figures_with(3), translator("zh")) is None
+    assert "the drawing process failed (status 1)" in caplog.text

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import threading
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -179,17 +178,6 @@ async def test_the_runner_seeds_the_demo_school_into_an_empty_database(
     assert "已创建一所示范学校" in output
     assert "您现在是 王芳（教职工，工号 T02）" in output
     assert "校历" not in output  # the demo's calendar is seeded through the import
-
-
-async def test_the_runner_draws_the_digest_chart_once_at_start_up_on_a_worker_thread(
-    db: Database, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    drawn: list[str] = []
-    monkeypatch.setattr(
-        "handlers.chart.warm_up", lambda: drawn.append(threading.current_thread().name)
-    )
-    await _run_console(db, clock, "/whoami\n")
-    assert len(drawn) == 1 and drawn[0] != threading.main_thread().name
 
 
 async def test_the_runner_says_when_the_school_has_no_calendar(

@@ -19,20 +19,20 @@ from __future__ import annotations
 import asyncio
 import math
 import signal
-import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from types import FrameType
+from typing import Any
 
 import pytest
 
 from handlers.digest import chart_attachment
-from handlers.i18n import Translator, translator
+from handlers.i18n import translator
 from handlers.types import Inbound
 from models.db.engine import Database
-from models.digest.queries import DigestFigures
+from models.digest.queries import ClassCompletion, DigestFigures
 from tests.helpers.clock import FakeClock
 from tests.helpers.factories import seed_school
 from tests.helpers.visits import chat_as, visit_dispatcher
@@ -121,26 +121,30 @@ async def test_another_teachers_help_is_answered_quickly_while_the_costliest_mes
     assert p95(latencies) < P95_LIMIT, f"p95 {p95(latencies) * 1000:.0f} ms"
 
 
-async def test_the_digest_chart_is_drawn_off_the_event_loop(
+async def test_the_digest_chart_is_drawn_in_a_child_process(
     db: Database, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    drawn_on: list[threading.Thread] = []
+    started: list[tuple[str, ...]] = []
+    spawn = asyncio.create_subprocess_exec
 
-    def draw(figures: DigestFigures, t: Translator) -> bytes | None:
-        drawn_on.append(threading.current_thread())
-        return None
+    async def spy(*args: str, **kwargs: Any) -> asyncio.subprocess.Process:
+        started.append(args)
+        return await spawn(*args, **kwargs)
 
-    monkeypatch.setattr("handlers.digest.completion_chart", draw)
+    monkeypatch.setattr(asyncio, "create_subprocess_exec", spy)
     figures = DigestFigures(
         school_name="测试小学",
         today=date(2026, 11, 16),
         day=date(2026, 11, 15),
         now=datetime(2026, 11, 16, 2, 0, tzinfo=UTC),
-        classes=[],
+        classes=[ClassCompletion("三(2)班", "王芳", 4, 10)],
         head_target=10,
         head_expected=5,
     )
     async with db.session() as session:
-        await chart_attachment(session=session, figures=figures, school_id=1, t=translator("zh"))
-    [thread] = drawn_on
-    assert thread is not threading.main_thread()
+        attachment = await chart_attachment(
+            session=session, figures=figures, school_id=1, t=translator("zh")
+        )
+    assert attachment is not None
+    [args] = started
+    assert args[1:3] == ("-m", "handlers.chart")

@@ -1,0 +1,51 @@
+"""Drawing the digest's chart in a child process.
+
+matplotlib and the CJK font take about 50 MB once a chart is drawn, and a process keeps that
+memory for good: for a chart drawn once a morning (and on `/digest`), the bot would carry it all
+day. So the chart is drawn by `python -m handlers.chart` in a child process that exits when the
+PNG is written: the bot's own memory stays where the conversations need it, the event loop
+only awaits a pipe, and a chart that fails or hangs costs the digest its picture, never the
+bot. The price is the child's start (about a second) on every draw.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import pickle
+import sys
+
+from handlers.i18n import Translator
+from models.digest.queries import DigestFigures
+
+log = logging.getLogger(__name__)
+
+#: A chart not drawn within this many seconds is given up (the digest goes without it).
+CHART_TIMEOUT_SECONDS = 60.0
+#: The module the child runs (`handlers.chart`'s `main`).
+CHART_MODULE = "handlers.chart"
+
+
+async def draw_completion_chart(figures: DigestFigures, t: Translator) -> bytes | None:
+    """The PNG of `handlers.chart.completion_chart`, drawn in a child process; None when there
+    is nothing to draw, no CJK font, or the child failed (logged by its exit status only)."""
+    request = pickle.dumps((figures, t.language))
+    child = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        CHART_MODULE,
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.DEVNULL,
+    )
+    try:
+        png, _ = await asyncio.wait_for(child.communicate(request), CHART_TIMEOUT_SECONDS)
+    except TimeoutError:
+        child.kill()
+        await child.wait()
+        log.warning("digest chart: not drawn within %.0f s; sent without it", CHART_TIMEOUT_SECONDS)
+        return None
+    if child.returncode != 0:
+        log.warning("digest chart: the drawing process failed (status %s)", child.returncode)
+        return None
+    return png or None
