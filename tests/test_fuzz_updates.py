@@ -11,13 +11,13 @@ from hypothesis import HealthCheck, given, settings
 
 from models.db.engine import Database
 from tests.helpers.clock import FakeClock
+from tests.helpers.fuzz_moves import move_lists
 from tests.helpers.fuzz_updates import (
     FuzzWorld,
     Move,
     Tally,
     failures_logged,
     fuzz_world,
-    move_lists,
     play,
     restore,
 )
