@@ -13,8 +13,9 @@ from matplotlib import font_manager
 from matplotlib.ft2font import FT2Font
 from PIL import Image
 
-from handlers import chart
-from handlers.chart import cjk_font, completion_chart
+from handlers import chart_drawing as chart
+from handlers.chart import completion_chart
+from handlers.chart_drawing import cjk_font
 from handlers.chart_process import draw_completion_chart
 from handlers.i18n import translator
 from models.digest.queries import ClassCompletion, DigestFigures
@@ -100,7 +101,7 @@ def no_cjk_font(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 def test_without_a_cjk_font_the_digest_goes_without_its_chart_and_says_so_in_the_log(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    with caplog.at_level(logging.WARNING, logger="handlers.chart"):
+    with caplog.at_level(logging.WARNING, logger="handlers.chart_drawing"):
         png = completion_chart(figures_with(3), translator("zh"))
 
     assert png is None

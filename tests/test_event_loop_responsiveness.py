@@ -147,4 +147,4 @@ async def test_the_digest_chart_is_drawn_in_a_child_process(
         )
     assert attachment is not None
     [args] = started
-    assert args[1:3] == ("-m", "handlers.chart")
+    assert args[1:3] == ("-m", "handlers.chart_drawing")

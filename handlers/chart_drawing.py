@@ -1,0 +1,180 @@
+"""Drawing the digest's chart from a `ChartSpec`: plain numbers and words in, a PNG out.
+
+This module imports nothing of the bot's, so that the child process that draws the chart
+(`python -m handlers.chart_drawing`, started by `handlers.chart_process`) starts with
+matplotlib and the font alone. matplotlib draws off-screen (the Agg canvas, no pyplot, no
+display). Chinese labels need a CJK font: Noto Sans CJK comes from PyPI (`noto-cjk-sans-otc`,
+a dependency), so a fresh machine has it; fonts installed on the system (`fonts-noto-cjk`,
+`fonts-wqy-microhei`) work too. With none of them there is no chart (one clear log line) and
+the digest is sent as text alone.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import pickle
+import sys
+import threading
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from matplotlib.font_manager import FontProperties
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ChartSpec:
+    """One bar per class: its name, percent and `done/target` note; the lines and the words."""
+
+    names: tuple[str, ...]
+    percents: tuple[int, ...]
+    notes: tuple[str, ...]
+    #: In term, bars are green at or above `pace` and red below; in a break, all blue.
+    in_term: bool
+    pace: int
+    target_label: str
+    #: The 按进度应达 line's label, or None when there is no such line.
+    pace_label: str | None
+    y_label: str
+    title: str
+
+
+#: Families tried in this order: the bundled font first, then common system ones.
+CJK_FAMILIES = (
+    "Noto Sans CJK SC",
+    "Source Han Sans SC",
+    "Noto Sans SC",
+    "WenQuanYi Micro Hei",
+    "WenQuanYi Zen Hei",
+    "Noto Sans CJK JP",
+)
+#: The package that ships Noto Sans CJK, and its file.
+FONT_PACKAGE = "noto_cjk_sans_otc"
+FONT_FILE = "NotoSansCJK-Regular.ttc"
+#: Characters every label may use; a font qualifies only if it has them all.
+PROBE = "班年级家访完成率月日三四"
+
+#: matplotlib's font settings are process-wide: one chart at a time.
+_LOCK = threading.Lock()
+
+
+@cache
+def cjk_font() -> FontProperties | None:
+    """The font the chart's text is set in, or None (logged once) when no CJK font is found."""
+    try:
+        from matplotlib import font_manager
+        from matplotlib.ft2font import FT2Font
+    except ImportError:
+        log.warning("matplotlib is not installed: the digest is sent without its chart")
+        return None
+    bundled = resources.files(FONT_PACKAGE) if _has_package(FONT_PACKAGE) else None
+    if bundled is not None:
+        font_file = bundled.joinpath(FONT_FILE)
+        if font_file.is_file():
+            font_manager.fontManager.addfont(str(font_file))
+    for family in CJK_FAMILIES:
+        properties = font_manager.FontProperties(family=family)
+        try:
+            path = font_manager.findfont(properties, fallback_to_default=False)
+        except ValueError:
+            continue
+        face = FT2Font(path, face_index=getattr(path, "face_index", 0))
+        if all(face.get_char_index(ord(ch)) for ch in PROBE):
+            log.debug("digest chart font: %s", family)
+            return properties
+    log.warning(
+        "no Chinese (CJK) font found: the digest is sent without its chart. "
+        "Install one: pip install noto-cjk-sans-otc, or apt-get install fonts-noto-cjk"
+    )
+    return None
+
+
+def _has_package(name: str) -> bool:
+    try:
+        resources.files(name)
+    except ModuleNotFoundError:
+        return False
+    return True
+
+
+def draw(spec: ChartSpec) -> bytes | None:
+    """The PNG of `spec`, or None without a CJK font or bars."""
+    font = cjk_font()
+    if font is None or not spec.names:
+        return None
+    from matplotlib.figure import Figure
+
+    count = len(spec.names)
+    with _LOCK:
+        width = min(20.0, max(7.0, 0.32 * count + 1.5))
+        figure = Figure(figsize=(width, 4.8), dpi=100, layout="constrained")
+        axes = figure.add_subplot()
+        if spec.in_term:
+            colours = ["#2e7d32" if p >= spec.pace else "#c62828" for p in spec.percents]
+        else:
+            colours = ["#1565c0"] * count
+        bars = axes.bar(range(count), spec.percents, color=colours, width=0.7)
+        axes.axhline(100, color="#555555", linewidth=1, linestyle="--", label=spec.target_label)
+        if spec.pace_label is not None:
+            axes.axhline(
+                spec.pace, color="#ef6c00", linewidth=1, linestyle=":", label=spec.pace_label
+            )
+        axes.legend(
+            loc="lower right",
+            bbox_to_anchor=(1.0, 1.0),
+            ncol=2,
+            frameon=False,
+            prop=_sized(font, 9),
+        )
+        axes.set_xticks(range(count))
+        axes.set_xticklabels(
+            spec.names,
+            fontproperties=_sized(font, 9 if count > 12 else 10),
+            rotation=90 if count > 12 else 0,
+        )
+        axes.set_xlim(-0.6, count - 0.4)
+        axes.set_ylim(0, max(110, *(p + 12 for p in spec.percents)))
+        axes.set_ylabel(spec.y_label, fontproperties=_sized(font, 10))
+        axes.set_title(spec.title, fontproperties=_sized(font, 13), loc="left", pad=10)
+        if count <= 24:
+            for bar, note in zip(bars, spec.notes, strict=True):
+                axes.annotate(
+                    note,
+                    (bar.get_x() + bar.get_width() / 2, bar.get_height()),
+                    xytext=(0, 2),
+                    textcoords="offset points",
+                    ha="center",
+                    va="bottom",
+                    fontproperties=_sized(font, 8),
+                )
+        for label in axes.get_yticklabels():
+            label.set_fontproperties(_sized(font, 9))
+        axes.spines[["top", "right"]].set_visible(False)
+        buffer = io.BytesIO()
+        figure.savefig(buffer, format="png")
+    return buffer.getvalue()
+
+
+def _sized(font: FontProperties, size: float) -> FontProperties:
+    sized = font.copy()
+    sized.set_size(size)
+    return sized
+
+
+def main() -> None:
+    """`python -m handlers.chart_drawing`: read a pickled `ChartSpec` from stdin (written by our
+    own parent, `handlers.chart_process`), write its PNG to stdout (nothing without a chart)."""
+    spec = pickle.loads(sys.stdin.buffer.read())
+    png = draw(spec)
+    if png is not None:
+        sys.stdout.buffer.write(png)
+        sys.stdout.buffer.flush()
+
+
+if __name__ == "__main__":
+    main()
