@@ -388,3 +388,20 @@ async def test_a_staff_member_cannot_start_the_parents_flow_by_its_name(
     await family.head.send("/parent_message 孩子今天发烧请假")
     assert family.head.text == "这项功能只对家长开放。"
     assert await _messages(db) == []
+
+
+async def test_answering_a_parent_mid_visit_keeps_the_visit_as_a_draft(
+    db: Database, clock: FakeClock
+) -> None:
+    family = await _family(db, clock)
+    await family.parent.send("明天需要带午饭吗")
+    [message] = await _forwarded(db, family.head)
+    await family.head.send("/visit")
+    await family.head.press("三(2)班")
+    await press_on(family.head, message, "回复家长")
+    assert family.head.text.startswith("已保存为草稿（")
+    assert "请输入给家长的答复" in family.head.text
+    await family.head.send("不用带，学校统一供餐。")
+    assert family.head.text == "答复已发给家长。"
+    await family.head.send("/drafts")
+    assert "继续第 1 份" in family.head.labels

@@ -11,6 +11,7 @@ from datetime import datetime
 from pydantic import BaseModel
 
 from handlers.context import Context
+from handlers.drafts import park_current
 from handlers.hints import too_long
 from handlers.i18n import Translator
 from handlers.notify import notify_people
@@ -22,14 +23,18 @@ async def begin(
     inbound: Inbound, ctx: Context, *, flow: str, state: str, draft: BaseModel, reply: Reply
 ) -> list[Reply]:
     """Put the person in `flow` at `state` with `draft`, asking `reply`; an unfinished other
-    conversation is dropped (and they are told so)."""
+    conversation is kept as a draft first (and they are told so: /drafts resumes it)."""
     turn = ctx.turn
     if turn is None:
         raise RuntimeError("a conversation can only begin inside an update")
     notes: list[Reply] = []
     existing = turn.conversation
     if existing is not None and existing.flow != flow:
-        notes.append(Reply(ctx.t._("上一项未完成的操作已放弃，没有保存。")))
+        from handlers.registry import all_flows  # the registry imports this module's flows
+
+        parked = await park_current(inbound, ctx, {f.name: f for f in all_flows()})
+        if parked is not None:
+            notes.append(parked)
     await turn.save(
         chat_id=inbound.chat_id,
         flow=flow,
