@@ -23,7 +23,7 @@ def help_reply(ctx: Context, flows: Iterable[Flow]) -> Reply:
     _ = ctx.t._
     lines = [_("您可以发送：")]
     for flow in flows:
-        if flow.allowed(ctx) and flow.describe:
+        if flow.allowed(ctx) and (flow.offered is None or flow.offered(ctx)) and flow.describe:
             lines.append(f"/{flow.name} — {_(flow.describe)}")
     if ctx.staff is not None:
         lines.append(

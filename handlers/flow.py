@@ -14,6 +14,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from handlers.context import Context
 from handlers.i18n import N_, Translator
 from handlers.types import Inbound, Reply, Transition
+from models.roster.scope import has_whole_school_scope
 
 Step = Callable[[Inbound, Any, Context], Awaitable[Transition]]
 Starter = Callable[[Inbound, Any, Context, str], Awaitable[Transition]]
@@ -41,6 +42,14 @@ def is_staff(ctx: Context) -> bool:
     return ctx.staff is not None
 
 
+def has_students(ctx: Context) -> bool:
+    """Whom the flows about one's students (visits, absences, flags) are offered to in /help: a
+    staff member who heads, teaches or coaches, or whose role covers the whole school (德育处,
+    校长). Others (关爱室 alone) may still start them and are told they have no students."""
+    staff = ctx.staff
+    return staff is not None and (bool(ctx.duties) or has_whole_school_scope(staff))
+
+
 def is_guardian(ctx: Context) -> bool:
     """The gate of what only parents do: the account is bound to a guardian."""
     return ctx.guardian is not None
@@ -61,6 +70,8 @@ class Flow:
     commands: tuple[str, ...]
     allowed: Gate
     free_text: FreeTextStarter | None = None
+    #: Whom /help lists the flow for, when narrower than `allowed` (None: everyone allowed).
+    offered: Gate | None = None
     #: What the user is told when `allowed` refuses them (a msgid, translated when shown).
     refusal: str = N_("这项功能只对本校教师开放。")
     describe: str = ""
