@@ -184,6 +184,17 @@ async def test_a_deadline_in_the_past_is_refused(db: Database, clock: FakeClock)
     assert "什么时候发给家长？" in admin.text
 
 
+async def test_a_deadline_with_a_mistyped_year_is_refused_naming_the_year(
+    db: Database, clock: FakeClock
+) -> None:
+    ts = await seed_school(db)
+    admin = await person(db, clock, full_dispatcher(db, clock), ts.staff["赵敏"])
+    await admin.steps(*OPENING, "全校", "需要回执", ">2062-11-20 18:00")
+    assert "回执截止时间 2062年11月20日 18:00 离现在超过半年，是不是年份写错了？" in admin.text
+    await admin.steps(">2026-11-20 18:00")
+    assert "什么时候发给家长？" in admin.text
+
+
 async def test_deadline_before_the_scheduled_publication_is_refused(
     db: Database, clock: FakeClock
 ) -> None:

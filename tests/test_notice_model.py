@@ -4,7 +4,7 @@ diagram."""
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -14,9 +14,11 @@ from handlers.notice.states import State, next_state
 from handlers.notice.timing import (
     DEADLINE_BEFORE_PUBLISH,
     DEADLINE_PAST,
+    DEADLINE_TOO_FAR,
     DISPLAY_BEFORE_DEADLINE,
     DISPLAY_BEFORE_PUBLISH,
     PUBLISH_PAST,
+    PUBLISH_TOO_FAR,
     time_problems,
 )
 from handlers.notice.when import Typed, parse_typed
@@ -103,6 +105,9 @@ def _at(day: int, hour: int) -> datetime:
         (_at(20, 18), None, date(2026, 11, 19), [DISPLAY_BEFORE_DEADLINE]),
         (None, None, date(2026, 11, 15), [DISPLAY_BEFORE_PUBLISH]),
         (_at(20, 18), _at(17, 8), date(2026, 11, 20), []),
+        (_at(20, 18) + timedelta(days=365 * 36), None, None, [DEADLINE_TOO_FAR]),
+        (None, _at(17, 8) + timedelta(days=200), None, [PUBLISH_TOO_FAR]),
+        (_at(20, 18) + timedelta(days=150), None, None, []),
     ],
 )
 def test_time_rules(

@@ -24,6 +24,10 @@ FIELD_NAMES: dict[State, str] = {
 TIME_PROBLEMS: dict[str, str] = {
     "deadline_past": N_("回执截止时间不能早于现在（{now}）。"),
     "publish_past": N_("发布时间不能早于现在（{now}）。"),
+    "deadline_too_far": N_(
+        "回执截止时间 {deadline_full} 离现在超过半年，是不是年份写错了？请重新输入。"
+    ),
+    "publish_too_far": N_("发布时间 {publish_full} 离现在超过半年，是不是年份写错了？请重新输入。"),
     "deadline_before_publish": N_("回执截止时间必须晚于发布时间（{publish}）。"),
     "display_before_publish": N_("展示截止日期不能早于发布日期（{publish_day}）。"),
     "display_before_deadline": N_(

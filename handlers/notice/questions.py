@@ -21,6 +21,7 @@ from handlers.notice.render import (
     describe_audience,
     files_line,
     format_day,
+    format_full_moment,
     format_moment,
     grade_name,
     kind_name,
@@ -401,9 +402,12 @@ def time_note(ctx: Context, problem: TimeProblem, draft: NoticeDraft) -> str:
     t, zone = ctx.t, ctx.zone
     publish = draft.publish_at if draft.publish_at is not None else ctx.now
     deadline_day = draft.deadline.astimezone(zone).date() if draft.deadline else ctx.today
+    deadline = draft.deadline if draft.deadline is not None else ctx.now
     return t._(TIME_PROBLEMS[problem.code]).format(
         now=format_moment(t, ctx.now, zone),
         publish=format_moment(t, publish, zone),
+        publish_full=format_full_moment(t, publish, zone),
+        deadline_full=format_full_moment(t, deadline, zone),
         publish_day=format_day(t, publish.astimezone(zone).date()),
         deadline_day=format_day(t, deadline_day),
     )

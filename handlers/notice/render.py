@@ -51,6 +51,14 @@ def format_moment(t: Translator, moment: datetime, zone: ZoneInfo) -> str:
     return f"{format_day(t, local.date())} {local:%H:%M}"
 
 
+def format_full_moment(t: Translator, moment: datetime, zone: ZoneInfo) -> str:
+    """`2062年12月10日 18:00`: with its year, for a moment that may have been mistyped."""
+    local = moment.astimezone(zone)
+    return t._("{year}年{month}月{day}日 {time}").format(
+        year=local.year, month=local.month, day=local.day, time=f"{local:%H:%M}"
+    )
+
+
 def format_clock(moment: datetime, zone: ZoneInfo) -> str:
     """`11月16日 10:05`: when something was confirmed."""
     local = moment.astimezone(zone)

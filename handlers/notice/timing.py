@@ -1,10 +1,11 @@
-"""The rules a notice's times must keep (pure): nothing in the past, the deadline after the
-publication, the display window covering both."""
+"""The rules a notice's times must keep (pure): nothing in the past, nothing more than half a
+year ahead (a mistyped year), the deadline after the publication, the display window covering
+both."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
@@ -34,6 +35,11 @@ DISPLAY_BEFORE_PUBLISH = TimeProblem(
 DISPLAY_BEFORE_DEADLINE = TimeProblem(
     "display_before_deadline", frozenset({Field.DISPLAY, Field.DEADLINE})
 )
+DEADLINE_TOO_FAR = TimeProblem("deadline_too_far", frozenset({Field.DEADLINE}))
+PUBLISH_TOO_FAR = TimeProblem("publish_too_far", frozenset({Field.PUBLISH_AT}))
+
+#: A notice's deadline or publication further ahead than this is taken for a mistyped year.
+MAX_AHEAD = timedelta(days=183)
 
 
 def time_problems(
@@ -49,8 +55,12 @@ def time_problems(
     publish = publish_at or now
     if deadline is not None and deadline <= now:
         found.append(DEADLINE_PAST)
+    if deadline is not None and deadline > now + MAX_AHEAD:
+        found.append(DEADLINE_TOO_FAR)
     if publish_at is not None and publish_at <= now:
         found.append(PUBLISH_PAST)
+    if publish_at is not None and publish_at > now + MAX_AHEAD:
+        found.append(PUBLISH_TOO_FAR)
     if deadline is not None and publish_at is not None and deadline <= publish_at:
         found.append(DEADLINE_BEFORE_PUBLISH)
     if display_until is not None:
