@@ -9,6 +9,13 @@ from models.duties.tables import Duty, DutyTrigger
 from models.families.tables import FamilyProfile, TagProposal
 from models.incidents.tables import Incident, IncidentEvent, IncidentKind
 from models.jobs.tables import JobRun
+from models.ledger.tables import (
+    LedgerEvent,
+    LedgerEventKind,
+    LedgerItem,
+    LedgerSource,
+    LedgerStatus,
+)
 from models.notices.tables import (
     Notice,
     NoticeAttachment,
@@ -67,6 +74,11 @@ __all__ = [
     "IncidentKind",
     "Invite",
     "JobRun",
+    "LedgerEvent",
+    "LedgerEventKind",
+    "LedgerItem",
+    "LedgerSource",
+    "LedgerStatus",
     "Media",
     "Notice",
     "NoticeAttachment",
