@@ -18,6 +18,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from sqlmodel.sql.expression import Select
 
 from models.incidents.tables import Incident, IncidentEvent, IncidentKind
+from models.ledger.queries import record_item
+from models.ledger.tables import LedgerSource
 from models.roster.scope import has_whole_school_scope
 from models.roster.tables import Guardian, Staff, Student, StudentGuardian
 from models.school.tables import SchoolClass
@@ -77,6 +79,7 @@ async def create_incident(
     photo_channel: str,
     now: datetime,
 ) -> Incident:
+    """Store the incident, the first line of its history and its item in the problem ledger."""
     incident = Incident(
         school_id=school_id,
         student_id=student_id,
@@ -96,6 +99,16 @@ async def create_incident(
         at=now,
         event=Event.REPORTED,
         actor=f"staff:{reporter_id}",
+    )
+    await record_item(
+        session,
+        school_id=school_id,
+        source=LedgerSource.INCIDENT,
+        source_id=incident.id,
+        student_id=student_id,
+        description=what,
+        recorded_by=reporter_id,
+        now=now,
     )
     return incident
 

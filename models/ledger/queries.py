@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
+from sqlalchemy import insert
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from models.db.columns import insert_ignoring_duplicates
 from models.ledger.tables import (
     LedgerEvent,
     LedgerEventKind,
@@ -17,6 +21,74 @@ from models.ledger.tables import (
 )
 
 DESCRIPTION_MAX = 2000
+
+
+@dataclass(frozen=True)
+class NewItem:
+    """A problem to put in the ledger (see `record_items`)."""
+
+    school_id: int
+    source: LedgerSource
+    #: The visit's, incident's or duty's id; None for an item entered by hand.
+    source_id: int | None
+    student_id: int | None
+    description: str
+    #: The member of staff who recorded it; None when recorded automatically.
+    recorded_by: int | None = None
+
+
+async def record_items(
+    session: AsyncSession, items: Sequence[NewItem], *, now: datetime
+) -> list[int]:
+    """Put problems in the ledger, each with its `created` event; once per cause.
+
+    A cause (`source`, `source_id`) that already has an item is skipped, so a redelivered update
+    or a job run twice adds nothing. Items entered by hand (`source_id` None) have no cause to
+    share and are always added. Two statements and no read, however many items; returns the ids
+    of the items added.
+    """
+    if not items:
+        return []
+    table = LedgerItem.__table__  # type: ignore[attr-defined]
+    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
+    upsert = pg_insert if dialect == "postgresql" else sqlite_insert
+    statement = (
+        upsert(table)
+        .values(
+            [
+                {
+                    "school_id": item.school_id,
+                    "student_id": item.student_id,
+                    "source": item.source.value,
+                    "source_id": item.source_id,
+                    "description": item.description[:DESCRIPTION_MAX],
+                    "recorded_by": item.recorded_by,
+                    "created_at": now,
+                    "status": LedgerStatus.OPEN.value,
+                }
+                for item in items
+            ]
+        )
+        .on_conflict_do_nothing(index_elements=["source", "source_id"])
+        .returning(table.c.id, table.c.recorded_by)
+    )
+    added = list((await session.exec(statement)).all())
+    if added:
+        await session.exec(
+            insert(LedgerEvent.__table__).values(  # type: ignore[attr-defined]
+                [
+                    {
+                        "item_id": item_id,
+                        "at": now,
+                        "staff_id": recorded_by,
+                        "kind": LedgerEventKind.CREATED.value,
+                        "note": "",
+                    }
+                    for item_id, recorded_by in added
+                ]
+            )
+        )
+    return [item_id for item_id, _ in added]
 
 
 async def record_item(
@@ -30,46 +102,17 @@ async def record_item(
     recorded_by: int | None,
     now: datetime,
 ) -> LedgerItem:
-    """Put a problem in the ledger with its `created` event; once per cause.
-
-    When `source`/`source_id` already has an item, nothing is written and that item is returned
-    (so a redelivered update or a job run twice adds nothing). Items entered by hand
-    (`source_id` None) have no cause to share and are always added.
-    """
-    values = {
-        "school_id": school_id,
-        "student_id": student_id,
-        "source": source,
-        "source_id": source_id,
-        "description": description[:DESCRIPTION_MAX],
-        "recorded_by": recorded_by,
-        "created_at": now,
-        "status": LedgerStatus.OPEN,
-    }
-    if source_id is None:
-        item = LedgerItem.model_validate(values)
-        session.add(item)
-        await session.flush()
+    """Put one problem in the ledger with its `created` event (`record_items`), or, when its
+    cause already has an item, return that item and write nothing."""
+    item = NewItem(school_id, source, source_id, student_id, description, recorded_by)
+    added = await record_items(session, [item], now=now)
+    if added:
+        found = await session.get(LedgerItem, added[0])
     else:
-        added = await insert_ignoring_duplicates(
-            session,
-            LedgerItem.__table__,  # type: ignore[attr-defined]
-            {**values, "source": source.value, "status": LedgerStatus.OPEN.value},
-            unique=["source", "source_id"],
-        )
         query = select(LedgerItem).where(
             LedgerItem.source == source, LedgerItem.source_id == source_id
         )
-        item = (await session.exec(query)).one()
-        if not added:
-            return item
-    session.add(
-        LedgerEvent(
-            item_id=item.id or 0,
-            at=now,
-            staff_id=recorded_by,
-            kind=LedgerEventKind.CREATED,
-        )
-    )
-    await session.flush()
-    return item
+        found = (await session.exec(query)).first()
+    if found is None:
+        raise LookupError("ledger item neither added nor found")
+    return found

@@ -14,6 +14,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from models.accounts.tables import ChannelAccount, PersonKind
 from models.audit.tables import audit
+from models.ledger.queries import record_item
+from models.ledger.tables import LedgerSource
 from models.roster.queries import accounts_of, staff_with_role
 from models.roster.tables import Staff, StaffRole
 from models.school.calendar import school_year_start
@@ -78,7 +80,8 @@ async def save_visit(
     now: datetime,
     repeat: bool = False,
 ) -> Visit:
-    """Insert the visit and its audit entry in the caller's transaction (both or neither).
+    """Insert the visit, its audit entry and, for a problem 需要学校处理, its item in the problem
+    ledger, in the caller's transaction (all or nothing).
 
     `repeat`: the teacher confirmed it as another visit besides one already recorded for the
     same student, day and form (`recorded_like`); the audit log says so."""
@@ -100,6 +103,17 @@ async def save_visit(
         action="visit.create_repeat" if repeat else "visit.create",
         subject=f"visit:{record.id}",
     )
+    if record.needs_school:
+        await record_item(
+            session,
+            school_id=school_id,
+            source=LedgerSource.VISIT,
+            source_id=record.id,
+            student_id=record.student_id,
+            description=record.problems,
+            recorded_by=teacher_id,
+            now=now,
+        )
     return record
 
 

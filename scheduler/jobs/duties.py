@@ -21,7 +21,9 @@ from handlers.duty_notices import (
 )
 from models.absences.queries import absence_source, sick_absences_past_threshold
 from models.duties.queries import DutySpec, overdue_duties, pending_duty_rows
-from models.duties.tables import DutyTrigger
+from models.duties.tables import TRIGGER_LABELS, Duty, DutyTrigger
+from models.ledger.queries import NewItem, record_items
+from models.ledger.tables import LedgerSource
 from models.roster.queries import staff_with_role
 from models.roster.tables import StaffRole
 from models.school.rules import SchoolRules, in_quiet_hours, next_waking_moment
@@ -96,13 +98,26 @@ async def duty_reminders(jc: JobContext) -> int:
     return sent.queued
 
 
+def overdue_item(duty: Duty) -> NewItem:
+    """An overdue duty as a problem in the ledger: its reason, or else why it was due."""
+    return NewItem(
+        school_id=duty.school_id,
+        source=LedgerSource.DUTY_OVERDUE,
+        source_id=duty.id,
+        student_id=duty.student_id,
+        description=duty.reason or TRIGGER_LABELS[duty.trigger],
+    )
+
+
 async def duty_overdue_alerts(jc: JobContext) -> int:
     """Alert every 德育处 admin about the duties past due and not done: one message a day
-    listing them all (key `duty-overdue:{date}`)."""
+    listing them all (key `duty-overdue:{date}`). Each such duty is also an item in the problem
+    ledger, once however often this runs."""
     school_id = jc.school.id or 0
     rows = await overdue_duties(session=jc.session, school_id=school_id, now=jc.now)
     if not rows:
         return 0
+    await record_items(jc.session, [overdue_item(row.duty) for row in rows], now=jc.now)
     admins = await staff_with_role(session=jc.session, school_id=school_id, role=StaffRole.ADMIN)
     day = jc.today.isoformat()
     messages = [
