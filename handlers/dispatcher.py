@@ -71,35 +71,24 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 FILE_REF_LIMIT = 200
 
 
+#: The text fields of an update that people (or their messenger) fill in.
+_TEXT_FIELDS = ("text", "callback", "contact_phone", "photo")
+
+
 def without_controls(inbound: Inbound) -> Inbound:
-    """`inbound` with control characters dropped from its text, button data, contact and files."""
-    text, callback = inbound.text, inbound.callback
-    clean_text = _CONTROL.sub("", text) if text is not None else None
-    clean_callback = _CONTROL.sub("", callback) if callback is not None else None
-    phone, photo, document = inbound.contact_phone, inbound.photo, inbound.document
-    clean_phone = _CONTROL.sub("", phone) if phone is not None else None
-    clean_photo = _CONTROL.sub("", photo) if photo is not None else None
-    clean_document = (
-        replace(document, ref=_CONTROL.sub("", document.ref), name=_CONTROL.sub("", document.name))
-        if document is not None
-        else None
-    )
-    if (clean_text, clean_callback, clean_phone, clean_photo, clean_document) == (
-        text,
-        callback,
-        phone,
-        photo,
-        document,
-    ):
-        return inbound
-    return replace(
-        inbound,
-        text=clean_text,
-        callback=clean_callback,
-        contact_phone=clean_phone,
-        photo=clean_photo,
-        document=clean_document,
-    )
+    """`inbound` with control characters dropped from its text, button data, contact and files
+    (the same object when there were none, as there almost never are)."""
+    changes: dict[str, object] = {
+        name: _CONTROL.sub("", value)
+        for name in _TEXT_FIELDS
+        if isinstance(value := getattr(inbound, name), str) and _CONTROL.search(value)
+    }
+    document = inbound.document
+    if document is not None and (_CONTROL.search(document.ref) or _CONTROL.search(document.name)):
+        changes["document"] = replace(
+            document, ref=_CONTROL.sub("", document.ref), name=_CONTROL.sub("", document.name)
+        )
+    return replace(inbound, **changes) if changes else inbound  # type: ignore[arg-type]
 
 
 def usable_files(inbound: Inbound) -> bool:
