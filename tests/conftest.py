@@ -8,6 +8,8 @@ migrated once, and every table is emptied before each test.
 from __future__ import annotations
 
 import asyncio
+import io
+import logging
 import os
 import shutil
 import uuid
@@ -21,6 +23,7 @@ from sqlalchemy.engine import make_url
 from sqlmodel import SQLModel
 
 import models  # noqa: F401 - registers the tables
+from bot.private_logging import configure_logging
 from models.db.engine import Database, create_engine
 from models.db.migrate import upgrade
 from tests.helpers.clock import FakeClock
@@ -86,3 +89,21 @@ def clock() -> FakeClock:
 async def school(db: Database) -> TestSchool:
     """The test school (`tests.helpers.factories.seed_school`), for tests that take it whole."""
     return await seed_school(db)
+
+
+@pytest.fixture
+def private_log() -> Iterator[io.StringIO]:
+    """The process's real logging configuration (`bot.private_logging`), writing into a buffer;
+    the test runner's own handlers are put back afterwards."""
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    buffer = io.StringIO()
+    configure_logging("INFO", stream=buffer, force=True)
+    try:
+        yield buffer
+    finally:
+        for handler in list(root.handlers):
+            root.removeHandler(handler)
+        for handler in handlers:
+            root.addHandler(handler)
+        root.setLevel(level)

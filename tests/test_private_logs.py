@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import io
 import logging
-from collections.abc import Iterator
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
@@ -15,7 +14,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 from sqlmodel import select
 
-from bot.private_logging import REDACTED, configure_logging
+from bot.private_logging import REDACTED
 from handlers.context import Context
 from handlers.dispatcher import Dispatcher
 from handlers.flow import Flow
@@ -28,23 +27,6 @@ from tests.helpers.visits import chat_as, full_dispatcher
 
 NAME, PHONE = "李华", "13812345678"
 SECRET = f"{NAME}的妈妈 {PHONE} 说孩子在家哭"
-
-
-@pytest.fixture
-def log() -> Iterator[io.StringIO]:
-    """The process's real logging configuration, writing into a buffer."""
-    root = logging.getLogger()
-    handlers, level = list(root.handlers), root.level
-    buffer = io.StringIO()
-    configure_logging("INFO", stream=buffer, force=True)
-    try:
-        yield buffer
-    finally:
-        for handler in list(root.handlers):
-            root.removeHandler(handler)
-        for handler in handlers:
-            root.addHandler(handler)
-        root.setLevel(level)
 
 
 def assert_private(output: str) -> None:
@@ -91,14 +73,14 @@ def _dispatcher(db: Database, clock: FakeClock) -> Dispatcher:
 
 
 async def test_an_error_in_a_step_is_logged_by_type_and_reference_never_by_its_message(
-    db: Database, clock: FakeClock, log: io.StringIO
+    db: Database, clock: FakeClock, private_log: io.StringIO
 ) -> None:
     ts = await seed_school(db)
     user = await bind(db, clock, ts.staff["王芳"])
     response = await _dispatcher(db, clock).handle(
         Inbound(channel="console", user_id=user, chat_id=user, text="/boom")
     )
-    output = log.getvalue()
+    output = private_log.getvalue()
     assert_private(output)
     assert "RuntimeError (message withheld)" in output
     assert "line " in output and "in _start" in output  # where it happened is kept
@@ -108,7 +90,7 @@ async def test_an_error_in_a_step_is_logged_by_type_and_reference_never_by_its_m
 
 
 async def test_a_database_error_with_a_familys_details_leaves_none_in_the_log(
-    db: Database, clock: FakeClock, log: io.StringIO
+    db: Database, clock: FakeClock, private_log: io.StringIO
 ) -> None:
     ts = await seed_school(db)
     user = await bind(db, clock, ts.staff["王芳"])
@@ -116,7 +98,7 @@ async def test_a_database_error_with_a_familys_details_leaves_none_in_the_log(
         Inbound(channel="console", user_id=user, chat_id=user, text="/boom db")
     )
     assert "编号" in response.replies[0].text
-    output = log.getvalue()
+    output = private_log.getvalue()
     assert_private(output)
     assert "IntegrityError (message withheld)" in output
 
@@ -136,7 +118,7 @@ async def test_database_errors_never_carry_their_parameters(db: Database) -> Non
 
 
 async def test_a_very_long_notices_search_is_answered_and_logs_nothing_of_it(
-    db: Database, clock: FakeClock, log: io.StringIO
+    db: Database, clock: FakeClock, private_log: io.StringIO
 ) -> None:
     ts = await seed_school(db)
     admin = await chat_as(db, clock, ts.staff["赵敏"], full_dispatcher(db, clock))
@@ -145,11 +127,11 @@ async def test_a_very_long_notices_search_is_answered_and_logs_nothing_of_it(
     assert "没有找到" in admin.text
     assert "出了问题" not in admin.text
     assert len(admin.text) < 200  # the search is not echoed back whole
-    assert_private(log.getvalue())
+    assert_private(private_log.getvalue())
 
 
 async def test_a_nul_in_a_one_message_visit_log_is_dropped_and_the_visit_saved(
-    db: Database, clock: FakeClock, log: io.StringIO
+    db: Database, clock: FakeClock, private_log: io.StringIO
 ) -> None:
     ts = await seed_school(db)
     user = await chat_as(db, clock, ts.staff["王芳"], full_dispatcher(db, clock))
@@ -160,11 +142,11 @@ async def test_a_nul_in_a_one_message_visit_log_is_dropped_and_the_visit_saved(
         [visit] = (await session.exec(select(Visit))).all()
     assert "\x00" not in visit.model_dump_json()
     assert "情绪稳定" in visit.model_dump_json()
-    assert "出了问题" not in log.getvalue()
+    assert "出了问题" not in private_log.getvalue()
 
 
 def test_library_records_keep_their_wording_but_lose_updates_tokens_and_links(
-    log: io.StringIO,
+    private_log: io.StringIO,
 ) -> None:
     update = {"update_id": 7, "message": {"text": SECRET, "contact": {"phone_number": PHONE}}}
     logging.getLogger("telegram.ext.Updater").critical(
@@ -184,7 +166,7 @@ def test_library_records_keep_their_wording_but_lose_updates_tokens_and_links(
     logging.getLogger("aiohttp.access").warning(
         f'127.0.0.1 "GET /n/abcdef.signed-token?x={PHONE} HTTP/1.1" 200'
     )
-    output = log.getvalue()
+    output = private_log.getvalue()
     assert_private(output)
     assert "ABC-secret_token" not in output and "signed-token" not in output
     assert f"Error while parsing updates! Received data was {REDACTED}" in output
@@ -193,20 +175,20 @@ def test_library_records_keep_their_wording_but_lose_updates_tokens_and_links(
 
 
 def test_an_exception_logged_by_a_library_keeps_its_type_not_its_message(
-    log: io.StringIO,
+    private_log: io.StringIO,
 ) -> None:
     try:
         raise ValueError(f"cannot read {SECRET}")
     except ValueError:
         logging.getLogger("telegram.ext.Application").exception("No error handlers are registered")
-    output = log.getvalue()
+    output = private_log.getvalue()
     assert_private(output)
     assert "ValueError (message withheld)" in output
     assert "No error handlers are registered" in output
 
 
 async def test_sensitive_reply_text_is_not_in_the_log_when_a_step_fails_for_a_parent(
-    db: Database, clock: FakeClock, log: io.StringIO
+    db: Database, clock: FakeClock, private_log: io.StringIO
 ) -> None:
     ts = await seed_school(db)
     parent = await bind(db, clock, ts.guardians[next(iter(ts.guardians))])
@@ -214,4 +196,4 @@ async def test_sensitive_reply_text_is_not_in_the_log_when_a_step_fails_for_a_pa
         Inbound(channel="console", user_id=parent, chat_id=parent, text="/boom")
     )
     assert isinstance(response.replies[0], Reply)
-    assert_private(log.getvalue())
+    assert_private(private_log.getvalue())

@@ -4,18 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import io
-import logging
-from collections.abc import Iterator
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import pytest
 from telegram.ext import Application
 
 from bot import metrics
 from bot.channels.telegram import ALLOWED_UPDATES, build_application
 from bot.channels.telegram_polling import SKIPPED
-from bot.private_logging import configure_logging
 from bot.settings import Settings
 from handlers.dispatcher import Dispatcher
 from models.db.engine import Database
@@ -37,22 +33,6 @@ POISON = {
         "text": SECRET,
     }
 }
-
-
-@pytest.fixture
-def log() -> Iterator[io.StringIO]:
-    root = logging.getLogger()
-    handlers, level = list(root.handlers), root.level
-    buffer = io.StringIO()
-    configure_logging("INFO", stream=buffer, force=True)
-    try:
-        yield buffer
-    finally:
-        for handler in list(root.handlers):
-            root.removeHandler(handler)
-        for handler in handlers:
-            root.addHandler(handler)
-        root.setLevel(level)
 
 
 def _application(
@@ -97,7 +77,7 @@ async def _stop(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
 
 
 async def test_an_unreadable_update_between_two_messages_is_skipped_and_both_are_answered(
-    bot_api_server: BotApiServer, db: Database, clock: FakeClock, log: io.StringIO
+    bot_api_server: BotApiServer, db: Database, clock: FakeClock, private_log: io.StringIO
 ) -> None:
     await seed_school(db)
     updates = UpdateFactory()
@@ -115,14 +95,14 @@ async def test_an_unreadable_update_between_two_messages_is_skipped_and_both_are
         await _stop(app)
     assert len(texts) == 2
     assert metrics.snapshot()[SKIPPED] == before + 1
-    output = log.getvalue()
+    output = private_log.getvalue()
     assert f"telegram update {poison_id} skipped" in output
     assert "李华" not in output and "13812345678" not in output
     assert "CRITICAL" not in output
 
 
 async def test_an_unreadable_last_update_is_moved_past_so_telegram_forgets_it(
-    bot_api_server: BotApiServer, db: Database, clock: FakeClock, log: io.StringIO
+    bot_api_server: BotApiServer, db: Database, clock: FakeClock, private_log: io.StringIO
 ) -> None:
     await seed_school(db)
     updates = UpdateFactory()
@@ -144,4 +124,4 @@ async def test_an_unreadable_last_update_is_moved_past_so_telegram_forgets_it(
         await _texts(calls, 1)
     finally:
         await _stop(app)
-    assert log.getvalue().count(f"telegram update {poison_id} skipped") == 1
+    assert private_log.getvalue().count(f"telegram update {poison_id} skipped") == 1
