@@ -7,12 +7,15 @@ from models.conversations.store import Conversation, InboundSeen
 from models.drafts.tables import Draft
 from models.duties.tables import Duty, DutyTrigger
 from models.families.tables import FamilyProfile, TagProposal
+from models.feedback.tables import Feedback, FeedbackAbout, FeedbackKind
 from models.incidents.tables import Incident, IncidentEvent, IncidentKind
 from models.jobs.tables import JobRun
 from models.ledger.tables import (
     LedgerEvent,
     LedgerEventKind,
     LedgerItem,
+    LedgerKind,
+    LedgerOutcome,
     LedgerSource,
     LedgerStatus,
 )
@@ -63,6 +66,9 @@ __all__ = [
     "Duty",
     "DutyTrigger",
     "FamilyProfile",
+    "Feedback",
+    "FeedbackAbout",
+    "FeedbackKind",
     "Flag",
     "Group",
     "GroupCoach",
@@ -77,6 +83,8 @@ __all__ = [
     "LedgerEvent",
     "LedgerEventKind",
     "LedgerItem",
+    "LedgerKind",
+    "LedgerOutcome",
     "LedgerSource",
     "LedgerStatus",
     "Media",

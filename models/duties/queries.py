@@ -32,8 +32,10 @@ async def open_duty(
     triggered_at: datetime,
     reason: str = "",
     rules: SchoolRules = DEFAULT_RULES,
+    due_at: datetime | None = None,
 ) -> Duty | None:
-    """Create the duty unless this teacher already has one for `source_key`.
+    """Create the duty unless this teacher already has one for `source_key`; it is due
+    `rules.duty_due_hours` after its trigger unless `due_at` says when.
 
     Returns the new duty, or None when it existed (the caller then queues nothing new).
     """
@@ -49,7 +51,7 @@ async def open_duty(
             "source_key": source_key,
             "reason": reason[:200],
             "triggered_at": triggered_at,
-            "due_at": triggered_at + timedelta(hours=rules.duty_due_hours),
+            "due_at": due_at or triggered_at + timedelta(hours=rules.duty_due_hours),
             "done_at": None,
             "visit_id": None,
             "created_at": utcnow(),

@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import insert
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlmodel import select
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from models.ledger.tables import (
@@ -19,6 +20,7 @@ from models.ledger.tables import (
     LedgerSource,
     LedgerStatus,
 )
+from models.roster.tables import Student
 
 DESCRIPTION_MAX = 2000
 
@@ -35,6 +37,14 @@ class NewItem:
     description: str
     #: The member of staff who recorded it; None when recorded automatically.
     recorded_by: int | None = None
+    #: The class it belongs to; None: the student's class (or none, for a school-wide item).
+    class_id: int | None = None
+
+
+def _class_of(item: NewItem) -> Any:
+    if item.class_id is not None or item.student_id is None:
+        return item.class_id
+    return select(col(Student.class_id)).where(col(Student.id) == item.student_id).scalar_subquery()
 
 
 async def record_items(
@@ -65,6 +75,8 @@ async def record_items(
                     "recorded_by": item.recorded_by,
                     "created_at": now,
                     "status": LedgerStatus.OPEN.value,
+                    "class_id": _class_of(item),
+                    "escalated_to": "",
                 }
                 for item in items
             ]
@@ -101,10 +113,11 @@ async def record_item(
     description: str,
     recorded_by: int | None,
     now: datetime,
+    class_id: int | None = None,
 ) -> LedgerItem:
     """Put one problem in the ledger with its `created` event (`record_items`), or, when its
     cause already has an item, return that item and write nothing."""
-    item = NewItem(school_id, source, source_id, student_id, description, recorded_by)
+    item = NewItem(school_id, source, source_id, student_id, description, recorded_by, class_id)
     added = await record_items(session, [item], now=now)
     if added:
         found = await session.get(LedgerItem, added[0])

@@ -104,6 +104,22 @@ class SchoolRules(BaseModel):
     #: teacher's notices submitted for approval. Urgent incident reports are never held back.
     messages_to_staff_per_hour: int = Field(default=20, ge=1)
 
+    # -- The problem ledger 问题台账 and parents' feedback (models/ledger/, models/feedback/) -----
+    #: A head teacher may classify the ledger items of their own class (besides 德育处).
+    ledger_head_teacher_classifies: bool = False
+    #: An item still unclassified after this many school days is named in the digest.
+    ledger_classify_school_days: int = Field(default=2, ge=1)
+    #: A parent's complaint with no owner after this many school days is named in the digest.
+    complaint_assign_school_days: int = Field(default=1, ge=1)
+    #: An item's owner is reminded this many days before its due date, and on the day.
+    ledger_remind_days_before: int = Field(default=1, ge=0)
+    #: When the ledger's reminders (due dates, progress notes) go out each day (local time).
+    ledger_reminder_time: time = time(8, 0)
+    #: The monthly feedback summary (on the 1st; caught up until the 5th) also goes to every
+    #: parent, as a message from the school.
+    feedback_summary_publish: bool = False
+    feedback_summary_time: time = time(8, 0)
+
     def counted_forms(self) -> tuple[str, ...]:
         """The forms the routine-visit rules count: `routine_forms`, with 视频家访 beside
         上门家访 when the school counts a video visit as one."""
