@@ -7,6 +7,7 @@ from handlers.actions import Action
 from handlers.calendar import CALENDAR_FLOW
 from handlers.digest import DIGEST_FLOW
 from handlers.family_tags import TAG_ACTIONS
+from handlers.feedback.flow import FEEDBACK_FLOW
 from handlers.flag import FLAG_FLOW
 from handlers.flow import Flow
 from handlers.incident.actions import INCIDENT_ACTIONS
@@ -45,6 +46,8 @@ def all_flows() -> list[Flow]:
         NOTICE_RETURN_FLOW,
         NOTICE_QUESTION_FLOW,
         NOTICE_ANSWER_FLOW,
+        # Before the parent's free text: `意见 …` starts it (`我对…有意见` does not).
+        FEEDBACK_FLOW,
         # Last: it answers a guardian's free text the flows above did not take.
         PARENT_MESSAGE_FLOW,
         PARENT_REPLY_FLOW,

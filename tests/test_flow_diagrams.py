@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from handlers.absence.states import State as AbsenceState
+from handlers.feedback.states import State as FeedbackState
 from handlers.flag.flow import State as FlagState
 from handlers.flow import Flow
 from handlers.incident.states import State as IncidentState
@@ -28,6 +29,7 @@ STATES: dict[str, type[StrEnum]] = {
     "absence": AbsenceState,
     "flag": FlagState,
     "notice": NoticeState,
+    "feedback": FeedbackState,
 }
 
 #: Commands answered at once (no step, so no state to draw): exempt, as long as they stay so.

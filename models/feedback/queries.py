@@ -7,13 +7,15 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime
 
+from sqlalchemy import func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from models.audit.tables import AuditEntry
 from models.feedback.tables import FEEDBACK_TEXT_LIMIT, Feedback, FeedbackAbout, FeedbackKind
 from models.ledger.queries import record_item
-from models.ledger.tables import LedgerItem, LedgerSource
-from models.roster.tables import Guardian, Student, StudentGuardian
+from models.ledger.tables import LedgerEvent, LedgerEventKind, LedgerItem, LedgerSource
+from models.roster.tables import Guardian, Staff, Student, StudentGuardian, Teaching
 from models.school.tables import SchoolClass
 
 #: 反馈编号's letters: no 0/O, 1/I/L, easy to read aloud and type on a phone.
@@ -149,3 +151,148 @@ async def author_of(session: AsyncSession, feedback: Feedback) -> Author | None:
         tuple(f"{klass}{name}" for _, name, klass in rows),
         rows[0][0] if rows else None,
     )
+
+
+# -- what a parent may give feedback about --------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ClassChoice:
+    class_id: int
+    name: str
+
+
+@dataclass(frozen=True)
+class TeacherChoice:
+    staff_id: int
+    name: str
+    #: The children's classes they head.
+    head_of: tuple[str, ...] = ()
+    #: The children's classes they teach, with the subject ("" when the roster has none).
+    teaches: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class Targets:
+    """The classes of a guardian's children, and their teachers (head and subject teachers)."""
+
+    classes: tuple[ClassChoice, ...]
+    teachers: tuple[TeacherChoice, ...]
+
+    def class_named(self, class_id: int | None) -> ClassChoice | None:
+        return next((c for c in self.classes if c.class_id == class_id), None)
+
+    def teacher_named(self, staff_id: int | None) -> TeacherChoice | None:
+        return next((t for t in self.teachers if t.staff_id == staff_id), None)
+
+
+async def targets_of_guardian(session: AsyncSession, *, guardian_id: int) -> Targets:
+    """What the guardian may write about: their active children's classes (by grade and number)
+    and those classes' active head teachers, then subject teachers. Three statements."""
+    classes_query = (
+        select(SchoolClass)
+        .join(Student, col(Student.class_id) == col(SchoolClass.id))
+        .join(StudentGuardian, col(StudentGuardian.student_id) == col(Student.id))
+        .where(StudentGuardian.guardian_id == guardian_id, col(Student.active).is_(True))
+        .order_by(col(SchoolClass.grade), col(SchoolClass.number))
+    )
+    classes = list({k.id: k for k in (await session.exec(classes_query)).all()}.values())
+    head_of: dict[int, list[str]] = {}
+    teaches: dict[int, list[tuple[str, str]]] = {}
+    for klass in classes:
+        if klass.head_teacher_id is not None:
+            head_of.setdefault(klass.head_teacher_id, []).append(klass.name)
+    teaching_query = (
+        select(Teaching.staff_id, Teaching.subject, SchoolClass.name)
+        .join(SchoolClass, col(SchoolClass.id) == col(Teaching.class_id))
+        .where(col(Teaching.class_id).in_([k.id for k in classes]))
+        .order_by(col(SchoolClass.grade), col(SchoolClass.number), col(Teaching.staff_id))
+    )
+    for staff_id, subject, class_name in (await session.exec(teaching_query)).all():
+        teaches.setdefault(staff_id, []).append((class_name, subject))
+    order = list(dict.fromkeys([*head_of, *teaches]))
+    staff_query = select(Staff).where(col(Staff.id).in_(order), col(Staff.active))
+    staff = {s.id: s for s in (await session.exec(staff_query)).all()}
+    teachers = tuple(
+        TeacherChoice(
+            staff_id,
+            staff[staff_id].name,
+            tuple(head_of.get(staff_id, ())),
+            tuple(teaches.get(staff_id, ())),
+        )
+        for staff_id in order
+        if staff_id in staff
+    )
+    return Targets(tuple(ClassChoice(k.id or 0, k.name) for k in classes), teachers)
+
+
+# -- what the flood limits read ---------------------------------------------------------------
+
+
+async def named_feedback_since(
+    session: AsyncSession, *, guardian_id: int, since: datetime
+) -> list[datetime]:
+    """When the guardian's named feedback was written after `since`."""
+    query = select(Feedback.created_at).where(
+        Feedback.guardian_id == guardian_id, col(Feedback.created_at) > since
+    )
+    return list((await session.exec(query)).all())
+
+
+async def anonymous_feedback_since(
+    session: AsyncSession, *, school_id: int, since: datetime
+) -> list[datetime]:
+    """When the school's anonymous feedback (anybody's: it has no author) came after `since`."""
+    query = select(Feedback.created_at).where(
+        Feedback.school_id == school_id,
+        col(Feedback.anonymous).is_(True),
+        col(Feedback.created_at) > since,
+    )
+    return list((await session.exec(query)).all())
+
+
+#: The audit log's action for a 反馈编号 looked up and not found.
+UNKNOWN_CODE = "feedback.unknown_code"
+
+
+async def record_unknown_code(session: AsyncSession, *, guardian_id: int, now: datetime) -> None:
+    """A code the guardian tried that matched nothing (the code itself is not kept)."""
+    session.add(AuditEntry(at=now, actor=f"guardian:{guardian_id}", action=UNKNOWN_CODE))
+    await session.flush()
+
+
+async def unknown_codes_since(session: AsyncSession, *, guardian_id: int, since: datetime) -> int:
+    query = select(func.count()).where(
+        AuditEntry.actor == f"guardian:{guardian_id}",
+        AuditEntry.action == UNKNOWN_CODE,
+        col(AuditEntry.at) >= since,
+    )
+    return int((await session.exec(query)).one())
+
+
+# -- what became of it --------------------------------------------------------------------------
+
+
+async def item_of(session: AsyncSession, feedback: Feedback) -> LedgerItem | None:
+    if feedback.ledger_item_id is None:
+        return None
+    return await session.get(LedgerItem, feedback.ledger_item_id)
+
+
+async def last_event(
+    session: AsyncSession, *, item_id: int, kind: LedgerEventKind
+) -> LedgerEvent | None:
+    """The item's latest event of `kind` (the closing note of a closed item)."""
+    query = (
+        select(LedgerEvent)
+        .where(LedgerEvent.item_id == item_id, LedgerEvent.kind == kind)
+        .order_by(col(LedgerEvent.id).desc())
+        .limit(1)
+    )
+    return (await session.exec(query)).first()
+
+
+async def events_so_far(session: AsyncSession, *, item_id: int, kind: LedgerEventKind) -> int:
+    """How many events of `kind` the item has had."""
+    query = select(func.count()).where(LedgerEvent.item_id == item_id, LedgerEvent.kind == kind)
+    return int((await session.exec(query)).one())
