@@ -11,7 +11,9 @@ from scheduler.jobs import (
     digest,
     drafts,
     duties,
+    feedback_summary,
     incidents,
+    ledger,
     notices,
     publish_notices,
     reminders,
@@ -37,4 +39,6 @@ def all_jobs() -> list[Job]:
         notices.NOTICE_REMINDERS,
         notices.NOTICE_ARCHIVE,
         drafts.CLEAR_OLD_DRAFTS,
+        ledger.LEDGER_REMINDERS,
+        feedback_summary.FEEDBACK_SUMMARY,
     ]
