@@ -1,7 +1,7 @@
 """德育处's daily digest as a message: its text, its chart, and `/digest` (日报) on demand.
 
 The text leads with what needs someone to act (overdue immediate visits, guardians not reached,
-problems found on visits, teachers behind pace), then yesterday's visits, then the month by class.
+problems found on visits, teachers behind pace, the problem ledger's counts), then yesterday's visits, then the month by class.
 Student names appear only in the first part, where someone must act on them; a problem's content
 never appears (only that there is one, and whether it needs the school).
 """
@@ -24,6 +24,7 @@ from handlers.i18n import N_, Translator
 from handlers.quota import visits_name
 from handlers.types import Attachment, Inbound, Reply, Transition
 from models.db.columns import insert_ignoring_duplicates, utcnow
+from models.digest.ledger import LedgerLine
 from models.digest.queries import DigestFigures, TeacherPace, gather_digest
 from models.duties.tables import TRIGGER_LABELS
 from models.incidents.tables import INCIDENT_KIND_LABELS
@@ -127,6 +128,8 @@ def digest_text(figures: DigestFigures, t: Translator, zone: ZoneInfo) -> str:
         for pace in f.behind[:MAX_NAMES]:
             lines.append(f"  {pace.name} " + "；".join(_pace_parts(pace, t)))
         lines += _more(len(f.behind) - MAX_NAMES, t, people=True)
+    if not f.ledger.empty:
+        lines.append(ledger_line_text(f.ledger, t))
 
     lines += [
         "",
@@ -181,6 +184,29 @@ def digest_text(figures: DigestFigures, t: Translator, zone: ZoneInfo) -> str:
     if not f.in_term:
         lines.append(_("本月没有上课日，不计每月指标。"))
     return "\n".join(lines)
+
+
+def ledger_line_text(line: LedgerLine, t: Translator) -> str:
+    """`· 台账：新增 2 条，逾期 1 条，…`: its parts that are not zero."""
+    c = line.counts
+    parts = []
+    if c.new:
+        parts.append(t._("新增 {count} 条").format(count=c.new))
+    if c.overdue:
+        parts.append(t._("逾期 {count} 条").format(count=c.overdue))
+    if c.unclassified_late:
+        parts.append(
+            t._("超过{days}个上学日未分类 {count} 条").format(
+                days=line.classify_school_days, count=c.unclassified_late
+            )
+        )
+    if c.complaints_unassigned:
+        parts.append(
+            t._("投诉超过{days}个上学日未指定负责人 {count} 条").format(
+                days=line.assign_school_days, count=c.complaints_unassigned
+            )
+        )
+    return t._("· 台账：{parts}").format(parts=t._("，").join(parts))
 
 
 def _pace_parts(pace: TeacherPace, t: Translator) -> list[str]:

@@ -8,6 +8,8 @@ The digest of day D reports:
   D − 1, and the teachers behind pace for the month (`models.quota.rules`'s pace rule, as /quota and the
   reminders apply it: visits, and for every teacher the families contacted);
 * D − 1 ("yesterday", the last whole day): the visits with that visit date, by form and category;
+* the problem ledger at the moment it is built (`models.digest.ledger`): items new in the last
+  24 hours, overdue, unclassified too long, complaints without an owner too long;
 * the month of D − 1, through D − 1: each class's completion, i.e. the visits its head teacher
   logged on the month's term days (any student, any form) against the head teacher's target for
   the month (pro-rated when part of the month is a break). On the 1st the digest therefore closes
@@ -24,6 +26,7 @@ from sqlalchemy import func, or_
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from models.digest.ledger import EMPTY_LINE, LedgerLine, ledger_line
 from models.duties.queries import overdue_duties
 from models.duties.tables import DutyTrigger
 from models.incidents.tables import Incident, IncidentKind
@@ -36,9 +39,10 @@ from models.school.tables import SchoolClass
 from models.visits.tables import Visit, VisitCategory, VisitForm
 
 #: How many SQL statements `gather_digest` runs in a fresh session (a test holds it to this
-#: number): four of its own and `models.quota.standing.school_standing`'s nine (ten on a day of
-#: the summer break, fewer for a school with no head teacher).
-QUERIES = 13
+#: number): four of its own, the ledger line's three (`models.digest.ledger.STATEMENTS`) and
+#: `models.quota.standing.school_standing`'s nine (ten on a day of the summer break, fewer for a
+#: school with no head teacher).
+QUERIES = 16
 
 
 @dataclass(frozen=True)
@@ -145,6 +149,8 @@ class DigestFigures:
     has_calendar: bool = True
     #: The forms the visits count (`SchoolRules.routine_forms`), to name them.
     routine_forms: tuple[str, ...] = ("home",)
+    #: The problem ledger's line (omitted when all its counts are zero).
+    ledger: LedgerLine = EMPTY_LINE
 
     @property
     def month_first(self) -> date:
@@ -194,6 +200,7 @@ async def gather_digest(
     unreached = await _unreached_incidents(session, school_id)
     problems = await _problems_logged(session, school_id, *local_day_bounds(day, zone))
     by_form, by_category = await _visits_on(session, school_id, day)
+    ledger = await ledger_line(session, school_id=school_id, now=now, zone=zone, rules=rules)
     standing = await school_standing(
         session=session, school_id=school_id, day=day, rules=rules, day_complete=True
     )
@@ -223,6 +230,7 @@ async def gather_digest(
         in_term=standing.span.term_days > 0,
         has_calendar=standing.has_calendar,
         routine_forms=rules.counted_forms(),
+        ledger=ledger,
     )
 
 
