@@ -1,14 +1,16 @@
 """Signed links to the parents' pages: one per (notice, guardian) for the receipt page, one per
-(incident, guardian) for the incident page, each expiring.
+(incident, guardian) for the incident page, one per (school, guardian) for the feedback page
+(`bot.web.feedback_page`, linked from the receipt page), each expiring.
 
 A token is `{subject id}.{guardian id}.{expiry}.{signature}`: the three numbers in lower-case
 hex (the expiry in Unix seconds) and the first 16 bytes of an HMAC-SHA256 over them, in
 unpadded base64url — about 40 URL-safe characters. Changing any number breaks the signature,
 so a link cannot be turned into another family's or kept alive past its expiry.
 
-The link's kind ("notice" or "incident") is bound into the signature, not written in the
-token: a notice link does not open the incident page and an incident link does not open the
-receipt page, even when the ids happen to match. Notice tokens are the same as before kinds.
+The link's kind ("notice", "incident" or "feedback") is bound into the signature, not written in
+the token: a notice link does not open the incident page and an incident link does not open the
+receipt page, even when the ids happen to match (nor does either open the feedback page). Notice
+tokens are the same as before kinds.
 """
 
 from __future__ import annotations
@@ -25,15 +27,18 @@ from zoneinfo import ZoneInfo
 #: Signature length in bytes (128 bits: forging one is out of reach).
 SIGNATURE_BYTES = 16
 #: What a link opens.
-LinkKind = Literal["notice", "incident"]
+LinkKind = Literal["notice", "incident", "feedback"]
 #: Bound into every signature, so a key shared with other uses cannot mint links, and a link
 #: of one kind is no link of the other.
 _PURPOSES: dict[str, bytes] = {
     "notice": b"jiafang:receipt-link:v1:",
     "incident": b"jiafang:incident-link:v1:",
+    "feedback": b"jiafang:feedback-link:v1:",
 }
 #: How long a guardian's link to an incident works after the incident was reported.
 INCIDENT_LINK_DAYS = 7
+#: How long a link to the feedback page works after the receipt page showed it.
+FEEDBACK_LINK_DAYS = 1
 _TOKEN = re.compile(r"([0-9a-f]{1,12})\.([0-9a-f]{1,12})\.([0-9a-f]{1,12})\.([A-Za-z0-9_-]{22})")
 
 
@@ -52,6 +57,16 @@ class IncidentClaim:
     until then."""
 
     incident_id: int
+    guardian_id: int
+    expires_at: datetime
+
+
+@dataclass(frozen=True)
+class FeedbackClaim:
+    """What a valid feedback token says: this guardian of this school may write feedback until
+    then."""
+
+    school_id: int
     guardian_id: int
     expires_at: datetime
 
@@ -144,3 +159,16 @@ class LinkSigner:
         if claim is None or now >= claim.expires_at:
             return None
         return claim
+
+    # -- feedback (the feedback page) ---------------------------------------------------------
+
+    def sign_feedback(self, *, school_id: int, guardian_id: int, expires_at: datetime) -> str:
+        return self._sign("feedback", school_id, guardian_id, expires_at)
+
+    def read_feedback(self, token: str) -> FeedbackClaim | None:
+        """The claim of a genuine feedback token, expired or not; None if malformed or forged."""
+        read = self._read("feedback", token)
+        if read is None:
+            return None
+        school_id, guardian_id, expires_at = read
+        return FeedbackClaim(school_id=school_id, guardian_id=guardian_id, expires_at=expires_at)

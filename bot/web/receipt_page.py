@@ -15,6 +15,9 @@ too. Confirming records the receipt exactly as the Telegram button does
 counting the guardian's questions on every channel; a repeat is not forwarded twice). Each POST is
 one transaction.
 
+The page ends with a 意见反馈 link to the family's feedback page (`bot.web.feedback_page`),
+signed for the guardian and valid for a day from when the page was shown.
+
 What it shares with the incident page (`bot.web.incident_page`, `/i/…`) is in `bot.web.pages`;
 `bot.web.routes.add_parent_pages` mounts both. A bad link gets a polite page (404 unknown or forged, 410 expired), never a
 stack trace. Every answer says `Cache-Control: no-store`, `Referrer-Policy: no-referrer`,
@@ -25,7 +28,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from aiohttp import web
@@ -39,7 +42,7 @@ from bot.web.attachments import (
     download_answer,
     servable,
 )
-from bot.web.links import LinkClaim
+from bot.web.links import FEEDBACK_LINK_DAYS, LinkClaim
 from bot.web.pages import (
     PARENT_CHANNEL,
     Refused,
@@ -166,7 +169,12 @@ class ReceiptPage(SignedPage):
                     session, sender=sender, now=now, rules=self.rules
                 )
         status = self._status_line(found, code, held)
-        return html_answer(self._render(found, token, status, attachments))
+        feedback = self.signer.sign_feedback(
+            school_id=found.notice.school_id,
+            guardian_id=found.claim.guardian_id,
+            expires_at=now + timedelta(days=FEEDBACK_LINK_DAYS),
+        )
+        return html_answer(self._render(found, token, status, attachments, feedback))
 
     # -- GET: an attachment -------------------------------------------------------------------
 
@@ -214,6 +222,7 @@ class ReceiptPage(SignedPage):
         token: str,
         status: _Status | None,
         attachments: list[NoticeAttachment],
+        feedback: str,
     ) -> str:
         t, notice, children = found.t, found.notice, found.children
         _ = t._
@@ -263,6 +272,10 @@ class ReceiptPage(SignedPage):
             confirmed=confirmed,
             confirm_label=_("确认收到"),
             question=_question_form(t, children) if notice.kind in QUESTION_KINDS else None,
+            # The family's feedback page (`bot.web.feedback_page`), beside /n/ on the server.
+            feedback_url=f"../f/{feedback}",
+            feedback_label=_("意见反馈"),
+            feedback_hint=_("对学校、班级或老师有建议、投诉或表扬？可以实名或匿名告诉学校。"),
         )
 
     # -- POST: 确认收到 -------------------------------------------------------------------------

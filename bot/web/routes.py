@@ -1,5 +1,6 @@
-"""Mounting the parents' pages on the bot's web server: the receipt page (`/n/…`) and the
-incident page (`/i/…`), both opened by signed links, never served without the web server's
+"""Mounting the parents' pages on the bot's web server: the receipt page (`/n/…`), the
+incident page (`/i/…`) and the feedback page (`/f/…`, linked from the receipt page), all opened
+by signed links, never served without the web server's
 headers and body limit (`bot.web.security`)."""
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from zoneinfo import ZoneInfo
 from aiohttp import web
 
 from bot.web.attachments import FileSource
+from bot.web.feedback_page import FeedbackPage
 from bot.web.incident_page import IncidentPage
 from bot.web.links import LinkSigner
 from bot.web.receipt_page import ReceiptPage
@@ -31,7 +33,7 @@ def add_parent_pages(
     rules: SchoolRules = DEFAULT_RULES,
     files: FileSource | None = None,
 ) -> None:
-    """Serve both pages on `app`; `on_outbox` is called after a question or an acknowledgement
+    """Serve the pages on `app`; `on_outbox` is called after a question or an acknowledgement
     queued messages for staff (e.g. `DeliveryWorker.wake`). `app` gets the web server's headers
     and body limit if it has not got them yet; `files` lets the receipt page serve a notice's
     attachments."""
@@ -41,3 +43,7 @@ def add_parent_pages(
     )
     receipts.mount(app)  # its questions obey the flood limits in `rules`
     IncidentPage(db=db, signer=signer, zone=zone, now=now, on_outbox=on_outbox).mount(app)
+    feedback = FeedbackPage(
+        db=db, signer=signer, zone=zone, now=now, on_outbox=on_outbox, rules=rules
+    )
+    feedback.mount(app)  # the same flood limits as the chat's /feedback

@@ -9,7 +9,6 @@ account. What a parent reads of its handling names no member of staff.
 
 from __future__ import annotations
 
-from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from handlers.duty_notices import format_day
@@ -182,10 +181,3 @@ def status_text(t: Translator, item: LedgerItem | None, closing: LedgerEvent | N
             status=status, outcome=t._(OUTCOME_LABELS[outcome])
         )
     return f"{status}：{note}" if note else status
-
-
-def moment_text(t: Translator, moment: datetime, zone: ZoneInfo) -> str:
-    local = moment.astimezone(zone)
-    return t._("{month}月{day}日 {time}").format(
-        month=local.month, day=local.day, time=local.strftime("%H:%M")
-    )

@@ -50,6 +50,10 @@ PAGE = (
 </form>
 </section>
 {% endif %}
+<section class="card">
+<p class="hint">{{ feedback_hint }}</p>
+<p><a href="{{ feedback_url }}" id="feedback">{{ feedback_label }}</a></p>
+</section>
 </main>
 </body>
 </html>
