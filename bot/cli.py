@@ -152,6 +152,26 @@ def _parser() -> argparse.ArgumentParser:
     visits.add_argument(
         "-o", "--output", type=Path, required=True, help="输出文件，例如 家访记录.xlsx"
     )
+    ledger = export_sub.add_parser("ledger", help="问题台账及处理记录（.xlsx）")
+    ledger.add_argument(
+        "--from",
+        dest="date_from",
+        type=_date,
+        required=True,
+        metavar="日期",
+        help="登记日期起（含）",
+    )
+    ledger.add_argument(
+        "--to", dest="date_to", type=_date, required=True, metavar="日期", help="登记日期止（含）"
+    )
+    ledger.add_argument(
+        "--status",
+        choices=["open", "active", "closed"],
+        help="只导出这种状态：open 待分类，active 处理中，closed 已办结（默认：全部）",
+    )
+    ledger.add_argument(
+        "-o", "--output", type=Path, required=True, help="输出文件，例如 问题台账.xlsx"
+    )
     families = export_sub.add_parser("families", help="每名学生的家庭情况表（.xlsx）")
     families.add_argument(
         "-o", "--output", type=Path, required=True, help="输出文件，例如 家庭情况表.xlsx"
@@ -266,6 +286,18 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         return asyncio.run(run_one(settings, args.name, now=args.now, force=args.force))
     if command == "wecom":
         return asyncio.run(_wecom_sync(settings))
+    if command == "export" and args.export_command == "ledger":
+        from bot.exports.ledger import run_export_ledger
+
+        return asyncio.run(
+            run_export_ledger(
+                settings,
+                date_from=args.date_from,
+                date_to=args.date_to,
+                status=args.status,
+                output=args.output,
+            )
+        )
     if command == "export" and args.export_command == "families":
         from bot.exports.families import run_export_families
 

@@ -63,6 +63,16 @@ CASES = {
     "export visits: into a folder that does not exist": [
         *("export", "visits", "--from", "2026-09-01", "--to", "2026-12-31", "-o", "/nowhere/v.xlsx")
     ],
+    "export ledger: a day that does not exist": [
+        *("export", "ledger", "--from", "2026-11-31", "--to", "2026-12-01", "-o", "l.xlsx")
+    ],
+    "export ledger: a status that does not exist": [
+        *("export", "ledger", "--from", "2026-11-01", "--to", "2026-11-30", "--status", "done"),
+        *("-o", "l.xlsx"),
+    ],
+    "export ledger: from after to": [
+        *("export", "ledger", "--from", "2026-12-01", "--to", "2026-11-01", "-o", "l.xlsx")
+    ],
     "export families: into a folder that does not exist": [
         *("export", "families", "-o", "/nowhere/f.xlsx")
     ],
