@@ -13,6 +13,12 @@ from handlers.flow import Flow
 from handlers.incident.actions import INCIDENT_ACTIONS
 from handlers.incident.flow import INCIDENT_FLOW
 from handlers.incident.typed import ACK_TYPED_FLOW, PHONED_TYPED_FLOW
+from handlers.ledger import (
+    LEDGER_ACTIONS,
+    LEDGER_CLASSIFY_FLOW,
+    LEDGER_FLOW,
+    LEDGER_WRITE_FLOW,
+)
 from handlers.notice.answer import NOTICE_ANSWER_FLOW
 from handlers.notice.approval import NOTICE_RETURN_FLOW
 from handlers.notice.flow import NOTICE_ACTIONS, NOTICE_FLOW
@@ -46,6 +52,9 @@ def all_flows() -> list[Flow]:
         NOTICE_RETURN_FLOW,
         NOTICE_QUESTION_FLOW,
         NOTICE_ANSWER_FLOW,
+        LEDGER_FLOW,
+        LEDGER_CLASSIFY_FLOW,
+        LEDGER_WRITE_FLOW,
         # Before the parent's free text: `意见 …` starts it (`我对…有意见` does not).
         FEEDBACK_FLOW,
         # Last: it answers a guardian's free text the flows above did not take.
@@ -62,4 +71,5 @@ def all_actions() -> list[Action]:
         *NOTICE_TRACKING_ACTIONS,
         *TAG_ACTIONS,
         *PARENT_MESSAGE_ACTIONS,
+        *LEDGER_ACTIONS,
     ]

@@ -15,6 +15,8 @@ from handlers.feedback.states import State as FeedbackState
 from handlers.flag.flow import State as FlagState
 from handlers.flow import Flow
 from handlers.incident.states import State as IncidentState
+from handlers.ledger.classify_states import State as LedgerClassifyState
+from handlers.ledger.flow import State as LedgerState
 from handlers.notice.states import State as NoticeState
 from handlers.registry import all_flows
 from handlers.visit.states import State as VisitState
@@ -30,6 +32,8 @@ STATES: dict[str, type[StrEnum]] = {
     "flag": FlagState,
     "notice": NoticeState,
     "feedback": FeedbackState,
+    "ledger": LedgerState,
+    "ledger_classify": LedgerClassifyState,
 }
 
 #: Commands answered at once (no step, so no state to draw): exempt, as long as they stay so.

@@ -8,7 +8,7 @@ nothing (`ItemChanged`).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -66,14 +66,34 @@ class Classification:
     #: guardian who wrote the feedback).
     visit_student_id: int | None = None
 
-    def describe(self) -> str:
-        """The history line's note (no names: the owner is a column of the item)."""
-        parts = [self.kind.value, self.due_on.isoformat()]
-        if self.follow_every_days:
-            parts.append(f"every {self.follow_every_days}d")
-        if self.escalated_to:
-            parts.append(self.escalated_to)
-        return " · ".join(parts)
+    def encode(self) -> str:
+        """The history line's note: what was decided, read back by `decode_classified`."""
+        parts = [
+            f"kind={self.kind.value}",
+            f"owner={self.owner_id}",
+            f"due={self.due_on.isoformat()}",
+        ]
+        if self.kind is LedgerKind.TRACK and self.follow_every_days:
+            parts.append(f"every={self.follow_every_days}")
+        if self.kind is LedgerKind.ESCALATE and self.escalated_to.strip():
+            parts.append("to=" + self.escalated_to.strip()[:100].replace(";", "；"))
+        return ";".join(parts)
+
+
+def decode_classified(note: str) -> Classification | None:
+    """A `classified` event's note (`Classification.encode`), or None if it is not one."""
+    fields = dict(part.partition("=")[::2] for part in note.split(";") if "=" in part)
+    try:
+        every = fields.get("every")
+        return Classification(
+            kind=LedgerKind(fields["kind"]),
+            owner_id=int(fields["owner"]),
+            due_on=date.fromisoformat(fields["due"]),
+            follow_every_days=int(every) if every else None,
+            escalated_to=fields.get("to", ""),
+        )
+    except (KeyError, ValueError):
+        return None
 
 
 async def _change(
@@ -149,7 +169,7 @@ async def classify(
         },
         event=LedgerEventKind.CLASSIFIED,
         by=by,
-        note=plan.describe(),
+        note=plan.encode(),
         now=now,
     )
     if plan.kind is LedgerKind.EXPLAIN and plan.visit_student_id is not None:
@@ -244,8 +264,3 @@ def split_outcome(note: str) -> tuple[LedgerOutcome | None, str]:
         if value in {o.value for o in LedgerOutcome}:
             return LedgerOutcome(value), rest
     return None, note
-
-
-def due_end(due_on: date, zone: ZoneInfo) -> datetime:
-    """The last moment of the due date, in the school's zone."""
-    return datetime.combine(due_on + timedelta(days=1), time(0), zone)
