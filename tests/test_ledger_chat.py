@@ -258,3 +258,17 @@ async def test_an_overdue_item_is_marked_and_listed_first_for_the_admin(
     assert listed.index(f"#{item_id}") < listed.index("操场围栏")
     assert "11月16日到期（已逾期）" in listed
     assert clock() - timedelta(days=2) < clock()
+
+
+async def test_the_office_alert_of_a_visit_problem_opens_its_ledger_item(
+    db: Database, school: TestSchool, clock: FakeClock
+) -> None:
+    admin = await chat_as(db, clock, school.staff["赵敏"])
+    dispatcher, _teacher, item_id = await _visit_with_problem(db, school, clock)
+    [alert] = await outbox(db, kind="visit_problem")
+    reply = reply_of(alert)
+    assert f"已登记为台账 #{item_id}，请分类并指派负责人。" in reply.text
+    [button] = reply.flat_buttons()
+    admin.dispatcher = dispatcher
+    await admin.callback(button.data)
+    assert f"台账 #{item_id} · 待分类" in admin.text

@@ -9,9 +9,10 @@ from __future__ import annotations
 from handlers.context import Context
 from handlers.family_tags import propose
 from handlers.i18n import translator
+from handlers.ledger.buttons import open_button
 from handlers.quota import visits_name
 from handlers.student_picker import TEACHER_PICKER, Pupil
-from handlers.types import Reply, Transition
+from handlers.types import Button, Reply, Transition
 from handlers.visit.draft import VisitDraft
 from handlers.visit.questions import ask, date_note, duplicate_text, proceed, staff_of
 from handlers.visit.render import problem_alert
@@ -19,6 +20,8 @@ from handlers.visit.states import State
 from models.duties.queries import fulfil_duties, open_duties_for_student
 from models.families.queries import remember
 from models.families.rules import FamilyField
+from models.ledger.queries import item_of
+from models.ledger.tables import LedgerSource
 from models.quota.standing import teacher_month
 from models.roster.tables import Staff
 from models.visits.queries import (
@@ -147,12 +150,18 @@ async def alert_school(ctx: Context, visit: Visit, pupil: Pupil, teacher: Staff)
     Returns how many were queued, so the teacher is never told "转告" when nobody could be told.
     """
     accounts = await problem_recipients(session=ctx.session, school_id=ctx.school.id or 0)
+    item_id = await item_of(ctx.session, LedgerSource.VISIT, visit.id or 0)
     for account in accounts:
-        text = problem_alert(translator(account.language), visit, pupil, teacher)
+        t = translator(account.language)
+        text = problem_alert(t, visit, pupil, teacher)
+        buttons: list[list[Button]] = []
+        if item_id is not None:
+            text += "\n" + t._("已登记为台账 #{id}，请分类并指派负责人。").format(id=item_id)
+            buttons = [[open_button(t._("打开台账 #{id}").format(id=item_id), item_id)]]
         await ctx.notify(
             key=f"visit-problem:{visit.id}:{account.id}",
             kind="visit_problem",
             account=account,
-            reply=Reply(text),
+            reply=Reply.with_buttons(text, buttons),
         )
     return len(accounts)

@@ -129,3 +129,11 @@ async def record_item(
     if found is None:
         raise LookupError("ledger item neither added nor found")
     return found
+
+
+async def item_of(session: AsyncSession, source: LedgerSource, source_id: int) -> int | None:
+    """The id of the item a cause put in the ledger, if any."""
+    query = select(col(LedgerItem.id)).where(
+        LedgerItem.source == source, LedgerItem.source_id == source_id
+    )
+    return (await session.exec(query)).first()
