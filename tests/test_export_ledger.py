@@ -87,7 +87,7 @@ async def test_items_of_the_range_are_rows_and_their_events_a_second_sheet(
 
     assert await run_main("export", "ledger", *NOVEMBER, "-o", str(path)) == 0
     out = capsys.readouterr().out
-    assert f"已导出 3 条台账及其处理记录（2026-11-01 至 2026-11-30登记）到 {path}。" in out
+    assert f"已导出 3 条台账及其处理记录（2026-11-01 至 2026-11-30 登记）到 {path}。" in out
 
     found = sheets(path)
     assert list(found) == ["台账", "处理记录"]
@@ -204,7 +204,7 @@ async def test_the_status_filter_keeps_only_those_items_and_their_events(
     path = tmp_path / "已办结.xlsx"
 
     assert await run_main("export", "ledger", *NOVEMBER, "--status", "closed", "-o", str(path)) == 0
-    assert "已导出 1 条台账及其处理记录（2026-11-01 至 2026-11-30登记，已办结）" in (
+    assert "已导出 1 条台账及其处理记录（2026-11-01 至 2026-11-30 登记，已办结）" in (
         capsys.readouterr().out
     )
 
@@ -240,7 +240,7 @@ async def test_an_empty_range_writes_the_headers_and_says_so(
 
     assert await run_main("export", "ledger", *NOVEMBER, "--status", "open", "-o", str(path)) == 0
 
-    assert "2026-11-01 至 2026-11-30没有登记状态为待分类的台账" in capsys.readouterr().out
+    assert "2026-11-01 至 2026-11-30 期间没有登记状态为待分类的台账" in capsys.readouterr().out
     assert [len(rows) for rows in sheets(path).values()] == [1, 1]
 
 

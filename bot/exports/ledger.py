@@ -290,9 +290,9 @@ async def run_export_ledger(
     def said(count: int) -> str:
         if count == 0:
             which = f"状态为{label}的" if label else ""
-            return f"{span}没有登记{which}台账；已写出只有表头的文件 {output}。"
+            return f"{span} 期间没有登记{which}台账；已写出只有表头的文件 {output}。"
         scope = f"，{label}" if label else ""
-        return f"已导出 {count} 条台账及其处理记录（{span}登记{scope}）到 {output}。"
+        return f"已导出 {count} 条台账及其处理记录（{span} 登记{scope}）到 {output}。"
 
     return await run_export(
         settings,

@@ -153,7 +153,7 @@ def reminder_text(t: Translator, items: Sequence[DueItem], more: int) -> str:
         where = " ".join(part for part in (due.class_name, due.student_name) if part)
         head = _("台账 #{id}").format(id=due.item_id)
         if where:
-            head += f"（{where}）"
+            head = _("{item}（{where}）").format(item=head, where=where)
         lines.append(
             _("· {item}：{description}").format(
                 item=head, description=short_description(due.description)
