@@ -139,6 +139,28 @@ def _parser() -> argparse.ArgumentParser:
         help="按手机号把企业微信成员和家校通讯录家长关联到名册（可重复运行）",
     )
 
+    ledger_cmd = sub.add_parser("ledger", help="问题台账：查看、办结、重新打开")
+    ledger_sub = ledger_cmd.add_subparsers(dest="ledger_command", required=True, metavar="ACTION")
+    ledger_show = ledger_sub.add_parser("show", help="显示一条台账及其处理记录")
+    ledger_show.add_argument("item", type=int, help="台账编号")
+    ledger_show.add_argument("--school", help="学校名称（默认：SCHOOL_NAME）")
+    ledger_close = ledger_sub.add_parser("close", help="办结一条台账（必须写明处理结果）")
+    ledger_close.add_argument("item", type=int, help="台账编号")
+    ledger_close.add_argument("--by", required=True, metavar="工号", help="办结人的工号")
+    ledger_close.add_argument(
+        "--outcome",
+        required=True,
+        metavar="结果",
+        help="solved 已解决 / explained 已当面解释 / escalated 已上报处理 / unfounded 经核实不属实",
+    )
+    ledger_close.add_argument("--note", required=True, metavar="说明", help="办结说明（不能为空）")
+    ledger_close.add_argument("--school", help="学校名称（默认：SCHOOL_NAME）")
+    ledger_reopen = ledger_sub.add_parser("reopen", help="重新打开一条已办结的台账（写明原因）")
+    ledger_reopen.add_argument("item", type=int, help="台账编号")
+    ledger_reopen.add_argument("--by", required=True, metavar="工号", help="经办人的工号")
+    ledger_reopen.add_argument("--reason", required=True, metavar="原因", help="重新打开的原因")
+    ledger_reopen.add_argument("--school", help="学校名称（默认：SCHOOL_NAME）")
+
     export = sub.add_parser("export", help="导出记录")
     export_sub = export.add_subparsers(dest="export_command", required=True, metavar="WHAT")
     visits = export_sub.add_parser("visits", help="家访记录（.xlsx）")
@@ -286,6 +308,33 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         return asyncio.run(run_one(settings, args.name, now=args.now, force=args.force))
     if command == "wecom":
         return asyncio.run(_wecom_sync(settings))
+    if command == "ledger":
+        from bot.ledger_cli import run_ledger_close, run_ledger_reopen, run_ledger_show
+
+        if args.ledger_command == "show":
+            return asyncio.run(
+                run_ledger_show(settings, item_id=args.item, school_name=args.school)
+            )
+        if args.ledger_command == "close":
+            return asyncio.run(
+                run_ledger_close(
+                    settings,
+                    item_id=args.item,
+                    staff_no=args.by,
+                    outcome=args.outcome,
+                    note=args.note,
+                    school_name=args.school,
+                )
+            )
+        return asyncio.run(
+            run_ledger_reopen(
+                settings,
+                item_id=args.item,
+                staff_no=args.by,
+                reason=args.reason,
+                school_name=args.school,
+            )
+        )
     if command == "export" and args.export_command == "ledger":
         from bot.exports.ledger import run_export_ledger
 

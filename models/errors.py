@@ -36,3 +36,8 @@ def error_ref() -> str:
 class FileRefused(JiafangError):
     """A file named on the command line cannot be used at all (missing, unreadable, of a type
     the command does not read): one line, and the command stops with status 2."""
+
+
+class CommandRefused(JiafangError):
+    """A command's arguments cannot be acted on (an unknown item, a blank note, someone who may
+    not do it): one line, and the command stops with status 2, having changed nothing."""

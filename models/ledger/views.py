@@ -53,6 +53,13 @@ async def item_for(session: AsyncSession, staff: Staff, item_id: int) -> ItemRow
     return _row(found) if found is not None else None
 
 
+async def item_row(session: AsyncSession, *, school_id: int, item_id: int) -> ItemRow | None:
+    """Any item of the school, for the operator's command line (no person's scope applies)."""
+    query = _rows().where(col(LedgerItem.id) == item_id, col(LedgerItem.school_id) == school_id)
+    found = (await session.exec(query)).first()
+    return _row(found) if found is not None else None
+
+
 #: The order of a to-do list: overdue and soonest due first, undated last, oldest first.
 _DUE_FIRST = (nulls_last(col(LedgerItem.due_on).asc()), col(LedgerItem.created_at).asc())
 
