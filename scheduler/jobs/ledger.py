@@ -251,7 +251,9 @@ async def ledger_reminders(jc: JobContext) -> int:
         return 0
     prefix = f"{KEY_PREFIX}:{today.isoformat()}:"
     queued = await jc.session.exec(
-        select(OutboxMessage.key).where(col(OutboxMessage.key).startswith(prefix))
+        select(OutboxMessage.key).where(
+            col(OutboxMessage.kind) == KIND, col(OutboxMessage.key).startswith(prefix)
+        )
     )
     sent = sent_entries(queued.all(), prefix)
     by_owner: dict[int, list[DueItem]] = {}
