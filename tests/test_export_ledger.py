@@ -287,7 +287,7 @@ async def test_a_name_not_ending_in_xlsx_is_refused(
     assert not path.exists()
 
 
-def test_a_classification_note_reads_in_words_in_either_form() -> None:
+def test_a_classification_note_reads_in_words() -> None:
     names = {3: "王芳"}
     assert classification_text("kind=track;owner=3;due=2026-11-30;every=7", names) == (
         "跟踪解决，负责人 王芳，截止 2026-11-30，每7天记录一次进展"
@@ -295,9 +295,7 @@ def test_a_classification_note_reads_in_words_in_either_form() -> None:
     assert classification_text("kind=escalate;owner=3;due=2026-12-01;to=区教育局", names) == (
         "上报，负责人 王芳，截止 2026-12-01，上报至区教育局"
     )
-    assert classification_text("escalate · 2026-12-01 · 区教育局安全科", names) == (
-        "上报，截止 2026-12-01，上报至区教育局安全科"
+    assert classification_text("kind=solve_now;owner=9;due=2026-12-01", names) == (
+        "立即解决，截止 2026-12-01"
     )
-    assert classification_text("track · 2026-12-01 · every 14d", {}) == (
-        "跟踪解决，截止 2026-12-01，每14天记录一次进展"
-    )
+    assert classification_text("not a classification", names) == "not a classification"

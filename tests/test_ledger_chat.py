@@ -15,7 +15,9 @@ from models.db.engine import Database
 from models.duties.tables import Duty
 from models.ledger.tables import LedgerEvent, LedgerEventKind, LedgerItem, LedgerStatus
 from models.school.rules import DEFAULT_RULES
+from scheduler.jobs.ledger import LEDGER_REMINDERS
 from tests.helpers.clock import FakeClock
+from tests.helpers.duties import local, run_at
 from tests.helpers.factories import TestSchool
 from tests.helpers.outbox import outbox, reply_of
 from tests.helpers.visits import FULL_VISIT, ChatUser, chat_as, full_dispatcher
@@ -272,3 +274,19 @@ async def test_the_office_alert_of_a_visit_problem_opens_its_ledger_item(
     admin.dispatcher = dispatcher
     await admin.callback(button.data)
     assert f"台账 #{item_id} · 待分类" in admin.text
+
+
+async def test_the_owners_reminder_opens_the_item_it_names(
+    db: Database, school: TestSchool, clock: FakeClock
+) -> None:
+    dispatcher, teacher, item_id = await _visit_with_problem(db, school, clock)
+    admin = await chat_as(db, clock, school.staff["赵敏"], dispatcher)
+    await admin.send(f"/ledger {item_id}")
+    await admin.steps("分类并指派", "立即解决", "王芳", "3天内", "确认")
+    await run_at(db, school.school, LEDGER_REMINDERS.func, local("2026-11-19 08:00"))
+    [reminder] = [
+        r for r in await outbox(db) if r.kind != "ledger_owner" and r.chat_id == teacher.user_id
+    ]
+    [button] = reply_of(reminder).flat_buttons()
+    await teacher.callback(button.data)
+    assert f"台账 #{item_id} · 处理中" in teacher.text and "记录进展" in teacher.labels

@@ -149,7 +149,7 @@ async def test_the_message_lists_the_item_with_class_student_a_short_description
         "点下方按钮打开台账，记录进展或办结。"
     )
     assert [(b.label, b.data) for b in reply.flat_buttons()] == [
-        (f"台账 #{item_id}", f"ledger:open:{item_id}")
+        (f"台账 #{item_id}", f"!lgo:{item_id}")
     ]
     assert short_description(long_text) == long_text[:30] + "…"
     assert long_text[:30] + "…" in reply.text
@@ -167,10 +167,10 @@ async def test_one_message_per_owner_lists_all_their_items_each_with_its_button(
 
     rows = {row.chat_id: reply_of(row) for row in await outbox(db, kind="ledger_reminder")}
     wang = rows[f"staff-{ts.staff['王芳'].id}"]
-    assert wang.choices() == [f"ledger:open:{second}", f"ledger:open:{first}"]
+    assert wang.choices() == [f"!lgo:{second}", f"!lgo:{first}"]
     assert "今天到期" in wang.text and "即将到期" in wang.text
     assert f"· 台账 #{second}：作业经常不能按时完成" in wang.text  # no class, no student
-    assert rows[f"staff-{ts.staff['李强'].id}"].choices() == [f"ledger:open:{other}"]
+    assert rows[f"staff-{ts.staff['李强'].id}"].choices() == [f"!lgo:{other}"]
 
 
 async def test_a_tracked_item_asks_for_a_progress_note_until_one_is_written(
@@ -236,7 +236,7 @@ async def test_a_second_run_the_same_day_sends_only_what_became_due_since(
     assert await run_at(db, ts.school, ledger_reminders, nov(16, 15)) == 0
 
     later = reply_of((await outbox(db, kind="ledger_reminder"))[-1])
-    assert later.choices() == [f"ledger:open:{today}"]
+    assert later.choices() == [f"!lgo:{today}"]
     assert f"#{soon}" not in later.text
 
 

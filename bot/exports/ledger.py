@@ -37,7 +37,7 @@ from bot.exports.xlsx import (
 )
 from bot.settings import Settings
 from models.db.engine import Database
-from models.ledger.handling import split_outcome
+from models.ledger.handling import decode_classified, split_outcome
 from models.ledger.tables import (
     EVENT_LABELS,
     KIND_LABELS,
@@ -168,33 +168,20 @@ def item_cells(row: Any, zone: ZoneInfo) -> list[Any]:
 
 
 def classification_text(note: str, staff_names: Mapping[int, str]) -> str:
-    """A `classified` event's note in words: `跟踪解决，负责人 王芳，截止 2026-11-30，每7天记录一次
-    进展`. Reads both forms the ledger has written: `kind=track;owner=3;due=2026-11-30;every=7`
-    (`to=` for the body escalated to) and the earlier `track · 2026-11-30 · every 7d`."""
-    if "kind=" in note:
-        fields = dict(part.partition("=")[::2] for part in note.split(";") if "=" in part)
-    else:
-        parts = note.split(" · ")
-        fields = {"kind": parts[0], "due": parts[1] if len(parts) > 1 else ""}
-        for part in parts[2:]:
-            if part.startswith("every ") and part.endswith("d"):
-                fields["every"] = part[6:-1]
-            else:
-                fields["to"] = part
-    words: list[str] = []
-    kind = fields.get("kind", "")
-    if kind in {k.value for k in LedgerKind}:
-        words.append(KIND_LABELS[LedgerKind(kind)])
-    owner = fields.get("owner", "")
-    if owner.isdigit() and int(owner) in staff_names:
-        words.append(f"负责人 {staff_names[int(owner)]}")
-    if fields.get("due"):
-        words.append(f"截止 {fields['due']}")
-    if fields.get("every", "").isdigit():
-        words.append(f"每{fields['every']}天记录一次进展")
-    if fields.get("to"):
-        words.append(f"上报至{fields['to']}")
-    return "，".join(words) if words else note
+    """A `classified` event's note (`Classification.encode`) in words: `跟踪解决，负责人 王芳，
+    截止 2026-11-30，每7天记录一次进展`."""
+    plan = decode_classified(note)
+    if plan is None:
+        return note
+    words = [KIND_LABELS[plan.kind]]
+    if plan.owner_id in staff_names:
+        words.append(f"负责人 {staff_names[plan.owner_id]}")
+    words.append(f"截止 {plan.due_on.isoformat()}")
+    if plan.follow_every_days:
+        words.append(f"每{plan.follow_every_days}天记录一次进展")
+    if plan.escalated_to:
+        words.append(f"上报至{plan.escalated_to}")
+    return "，".join(words)
 
 
 def event_content(kind: LedgerEventKind, note: str, staff_names: Mapping[int, str]) -> str:

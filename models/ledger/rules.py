@@ -43,9 +43,11 @@ def progress_due_on(last_progress: date, every_days: int) -> date:
 
 def school_days_after(start: date, count: int, calendar: SchoolCalendar) -> date:
     """The day on which `count` whole school days have passed since `start` (not counting it):
-    an item recorded on Friday with 2 school days to be classified is late from Wednesday."""
+    an item recorded on Friday with 2 school days to be classified is late from Wednesday. With no
+    school day ahead on record (a summer before next year's calendar), it stops a year on."""
     day, passed = start, 0
-    while passed < count:
+    last = start + timedelta(days=LONGEST_DUE_DAYS)
+    while passed < count and day < last:
         day += timedelta(days=1)
         passed += calendar.is_school_day(day)
     return day + timedelta(days=1)

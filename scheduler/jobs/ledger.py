@@ -9,7 +9,7 @@ For each active item with an owner the job finds what is due today:
 * 请记录进展: a 跟踪解决 item whose next progress note (`progress_due_on`) is due or late.
 
 Each owner gets one message per run listing their items, each with a button that opens the item
-(`ledger:open:<id>`). The outbox key names what the message reminds of —
+(`handlers.ledger.buttons.open_button`). The outbox key names what the message reminds of —
 `ledger-reminder:{date}:{item}{letters}.{item}{letters}…` (letters: s 即将到期, d 今天到期,
 o 已逾期, p 请记录进展), then `:staff:{id}:{channel}` — and a run first reads the keys already
 queued that day, so each (item, reminder, day) is sent once however often the job runs; a
@@ -32,8 +32,9 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from handlers.digest import month_day
 from handlers.i18n import Translator
+from handlers.ledger.buttons import open_button
 from handlers.notify import Render, notify_keyed
-from handlers.types import Button, Reply
+from handlers.types import Reply
 from models.accounts.tables import PersonKind
 from models.ledger.rules import progress_due_on
 from models.ledger.tables import LedgerItem, LedgerKind, LedgerStatus
@@ -172,8 +173,7 @@ def reminder_text(t: Translator, items: Sequence[DueItem], more: int) -> str:
 
 def reminder_reply(t: Translator, items: Sequence[DueItem], more: int) -> Reply:
     buttons = [
-        [Button(t._("台账 #{id}").format(id=due.item_id), f"ledger:open:{due.item_id}")]
-        for due in items
+        [open_button(t._("台账 #{id}").format(id=due.item_id), due.item_id)] for due in items
     ]
     return Reply.with_buttons(reminder_text(t, items, more), buttons)
 
