@@ -67,6 +67,7 @@ async def test_a_teacher_sees_their_problem_in_the_ledger_and_the_admin_sees_the
     await admin.press(f"#{item_id} 张小明")
     assert f"台账 #{item_id} · 待分类" in admin.text
     assert "问题：孩子情绪低落，常一个人哭" in admin.text
+    assert "家访记录：11月16日 王芳 上门家访" in admin.text
     assert "分类并指派" in admin.labels
 
 
@@ -290,3 +291,17 @@ async def test_the_owners_reminder_opens_the_item_it_names(
     [button] = reply_of(reminder).flat_buttons()
     await teacher.callback(button.data)
     assert f"台账 #{item_id} · 处理中" in teacher.text and "记录进展" in teacher.labels
+
+
+async def test_an_incidents_item_opens_the_incidents_own_history(
+    db: Database, school: TestSchool, clock: FakeClock
+) -> None:
+    dispatcher = full_dispatcher(db, clock)
+    coach = await chat_as(db, clock, school.staff["钱进"], dispatcher)
+    await coach.steps("/incident 张小明", "意外伤害", ">课间摔倒", "已送医院", "确认上报")
+    [item] = await _items(db)
+    admin = await chat_as(db, clock, school.staff["赵敏"], dispatcher)
+    await admin.send(f"/ledger {item.id}")
+    assert "突发事件：11月16日 10:00 意外伤害" in admin.text
+    await admin.press("事件记录")
+    assert "突发事件记录：三(2)班 张小明（意外伤害）" in admin.text

@@ -17,6 +17,7 @@ from handlers.ledger.render import (
     history_text,
     owners_named,
 )
+from handlers.ledger.source import source_details
 from handlers.types import Button, Reply
 from models.ledger.access import may_manage
 from models.ledger.views import (
@@ -61,8 +62,11 @@ async def card_reply(ctx: Context, found: Found, *notes: str) -> Reply:
         feedback=found.feedback,
         author=found.author,
     )
+    source, opens = await source_details(ctx.session, found.item, ctx.t, ctx.zone)
+    if source:
+        text += "\n" + source
     rows = [row[i : i + 3] for i in range(0, len(row), 3)]
-    rows.append([action_button(_("查看记录"), b.LOG, item_id)])
+    rows.append([action_button(_("查看记录"), b.LOG, item_id), *opens])
     return Reply.with_buttons("\n".join([*notes, text]), rows)
 
 
