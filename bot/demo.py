@@ -33,6 +33,8 @@ from models.db.columns import utcnow
 from models.db.engine import Database
 from models.db.migrate import upgrade
 from models.errors import ConfigError
+from models.ledger.queries import NewItem, record_items
+from models.ledger.tables import LedgerSource
 from models.roster.head_history import record_heads
 from models.roster.tables import Guardian, Staff, Student, StudentGuardian, Teaching
 from models.school.calendar import month_bounds, school_year_start
@@ -226,23 +228,51 @@ class _Seeder:
         if (await self.session.exec(query)).one():
             return
         first_of_month, _ = month_bounds(today)
+        found: list[Visit] = []
         for staff_no, student_no, days_ago, form, category, met, report, problems in DEMO_VISITS:
-            self._add(
-                Visit(
-                    school_id=self.school_id,
-                    teacher_id=staff[staff_no].id or 0,
-                    student_id=students[student_no].id or 0,
-                    visit_date=max(first_of_month, today - timedelta(days=days_ago)),
-                    form=form,
-                    category=category,
-                    met=met,
-                    school_report=report,
-                    problems=problems,
-                    channel=DEMO_CHANNEL,
-                    created_at=now,
-                )
+            visit = Visit(
+                school_id=self.school_id,
+                teacher_id=staff[staff_no].id or 0,
+                student_id=students[student_no].id or 0,
+                visit_date=max(first_of_month, today - timedelta(days=days_ago)),
+                form=form,
+                category=category,
+                met=met,
+                school_report=report,
+                problems=problems,
+                needs_school=bool(problems),
+                channel=DEMO_CHANNEL,
+                created_at=now,
             )
+            self._add(visit)
+            found.append(visit)
+        await self.session.flush()
+        # The ledger a visit's problem starts, as `save_visit` writes it; and one school-wide item.
+        await record_items(
+            self.session,
+            [
+                NewItem(
+                    self.school_id, LedgerSource.VISIT, v.id, v.student_id, v.problems, v.teacher_id
+                )
+                for v in found
+                if v.needs_school
+            ]
+            + [
+                NewItem(
+                    self.school_id,
+                    LedgerSource.MANUAL,
+                    None,
+                    None,
+                    "放学时段校门口接送车辆拥堵，家长反映存在安全隐患",
+                    staff[DEMO_LEDGER_RECORDER].id,
+                )
+            ],
+            now=now,
+        )
 
+
+#: Who recorded the demo's school-wide ledger item (a head teacher).
+DEMO_LEDGER_RECORDER = "T02"
 
 #: (工号, 学号, days before today, form, category, who was met, school report, problems).
 DEMO_VISITS: tuple[tuple[str, str, int, VisitForm, VisitCategory, str, str, str], ...] = (

@@ -12,6 +12,7 @@ from bot.demo_roster import demo_roster
 from bot.settings import Settings
 from models.db.engine import Database
 from models.errors import ConfigError
+from models.ledger.tables import LedgerItem, LedgerSource
 from models.roster.tables import STUDENT_TAGS, Guardian, Staff, StaffRole, Student, StudentGuardian
 from models.school.tables import Group, GroupCoach, GroupMember, School, SchoolClass, Term
 from models.visits.tables import Visit
@@ -101,13 +102,26 @@ async def test_demo_visits_fall_in_the_current_month_up_to_today(
     assert all(d.year == 2026 and d.month == 11 and d.day <= 16 for d in dates)
 
 
+async def test_the_demo_ledger_holds_the_visits_problem_and_a_school_wide_item(
+    db: Database, clock: FakeClock
+) -> None:
+    await seed_demo(db, school_name=SCHOOL, now=clock())
+    async with db.session() as session:
+        items = (await session.exec(select(LedgerItem).order_by(col(LedgerItem.id)))).all()
+        [visit] = (await session.exec(select(Visit).where(col(Visit.needs_school)))).all()
+    assert [(i.source, i.source_id, i.student_id) for i in items] == [
+        (LedgerSource.VISIT, visit.id, visit.student_id),
+        (LedgerSource.MANUAL, None, None),
+    ]
+
+
 async def test_seeding_again_adds_nothing(db: Database, clock: FakeClock) -> None:
     first = await seed_demo(db, school_name=SCHOOL, now=clock())
     tables = (School, SchoolClass, Staff, Student, Guardian, StudentGuardian, GroupMember)
-    before = [await _count(db, t) for t in (*tables, Visit, Term)]
+    before = [await _count(db, t) for t in (*tables, Visit, Term, LedgerItem)]
     clock.advance(days=20)  # even in another month
     second = await seed_demo(db, school_name=SCHOOL, now=clock())
-    after = [await _count(db, t) for t in (*tables, Visit, Term)]
+    after = [await _count(db, t) for t in (*tables, Visit, Term, LedgerItem)]
     assert first.added > 0
     assert second.added == 0
     assert after == before

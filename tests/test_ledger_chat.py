@@ -305,3 +305,12 @@ async def test_an_incidents_item_opens_the_incidents_own_history(
     assert "突发事件：11月16日 10:00 意外伤害" in admin.text
     await admin.press("事件记录")
     assert "突发事件记录：三(2)班 张小明（意外伤害）" in admin.text
+
+
+async def test_a_school_wide_item_is_listed_as_the_whole_schools(
+    db: Database, school: TestSchool, clock: FakeClock
+) -> None:
+    admin = await chat_as(db, clock, school.staff["赵敏"], full_dispatcher(db, clock))
+    await admin.steps("/ledger add", "全校性问题（不涉及具体学生）", ">校门口放学时段车辆拥堵")
+    await admin.send("/ledger")
+    assert "#1 全校 · 待分类" in admin.text and "全校：待分类 1" in admin.text

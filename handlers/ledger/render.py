@@ -61,10 +61,7 @@ def due_text(t: Translator, item: LedgerItem, today: date) -> str:
 def entry(t: Translator, row: ItemRow, today: date) -> str:
     """`#12 三(2)班张小明 · 处理中 · 11月20日到期` and the description's start on a second line."""
     item = row.item
-    parts = [f"#{item.id}"]
-    if who(row):
-        parts.append(who(row))
-    head = " ".join(parts) + " · " + t._(STATUS_LABELS[item.status])
+    head = f"#{item.id} {who(row) or t._('全校')}" + " · " + t._(STATUS_LABELS[item.status])
     due = due_text(t, item, today)
     if due:
         head += " · " + due
