@@ -3,6 +3,7 @@
 from models.absences.tables import Absence, AbsenceKind, Flag
 from models.accounts.tables import ChannelAccount, Invite, PersonKind
 from models.audit.tables import AuditEntry
+from models.care.tables import CareCase, CareEntry
 from models.conversations.store import Conversation, InboundSeen
 from models.drafts.tables import Draft
 from models.duties.tables import Duty, DutyTrigger
@@ -31,6 +32,7 @@ from models.notices.tracking import NoticeChase, NoticeProgress
 from models.outbox.media import Media
 from models.outbox.tables import OutboxMessage, OutboxStatus
 from models.parents.tables import ParentMessage
+from models.privacy.tables import GuardianConsent, RetentionRun
 from models.roster.tables import (
     Guardian,
     Staff,
@@ -60,6 +62,8 @@ __all__ = [
     "AuditEntry",
     "CalendarDay",
     "CalendarDayKind",
+    "CareCase",
+    "CareEntry",
     "ChannelAccount",
     "Conversation",
     "Draft",
@@ -74,6 +78,7 @@ __all__ = [
     "GroupCoach",
     "GroupMember",
     "Guardian",
+    "GuardianConsent",
     "InboundSeen",
     "Incident",
     "IncidentEvent",
@@ -100,6 +105,7 @@ __all__ = [
     "OutboxStatus",
     "ParentMessage",
     "PersonKind",
+    "RetentionRun",
     "School",
     "SchoolClass",
     "Staff",

@@ -337,6 +337,25 @@ async def test_people_missing_from_a_whole_school_import_are_deactivated_not_del
     assert back is True
 
 
+async def test_a_student_who_leaves_the_roster_starts_the_retention_clock_until_back(
+    db: Database, tmp_path: Path
+) -> None:
+    await import_files(db, [EXAMPLES / "roster.xlsx"])
+    teachers = [row for row in example_rows("teachers.csv")]
+    students = [r for r in example_rows("students.csv") if r[0] != "20220210"]
+    await import_files(db, write_roster(tmp_path, teachers, students))
+
+    async def left_at() -> dict[str, object]:
+        async with db.session() as session:
+            rows = (await session.exec(select(Student))).all()
+        return {s.student_no: s.left_at for s in rows if s.left_at is not None}
+
+    gone = await left_at()
+    assert list(gone) == ["20220210"]
+    await import_files(db, [EXAMPLES / "roster.xlsx"])
+    assert await left_at() == {}
+
+
 async def test_a_column_left_out_of_the_file_leaves_that_data_alone(
     db: Database, tmp_path: Path
 ) -> None:

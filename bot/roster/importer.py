@@ -24,7 +24,7 @@ import asyncio
 import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Generic, TypeVar
 from zoneinfo import ZoneInfo
@@ -326,6 +326,9 @@ class _Importer:
         if not report.partial:
             for person in (*missing_staff, *missing_students):
                 person.active = False
+            left = datetime.now(UTC)
+            for student in missing_students:
+                student.left_at = left  # the retention periods run from here
         new_staff = [new for t in roster.teachers if (new := self._upsert_staff(t, progress))]
         self.staff_ids |= await _insert_returning_ids(self.session, Staff, "staff_no", new_staff)
         await self._sync_classes()
@@ -444,6 +447,7 @@ class _Importer:
             "name": row.name,
             "class_id": self._class_id(row.klass),
             "active": True,
+            "left_at": None,  # back on the roster: no retention clock runs
         }
         if "tags" in self.roster.student_fields:
             values["tags"] = row.tags

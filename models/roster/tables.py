@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from enum import StrEnum
 
 from sqlalchemy import UniqueConstraint
 from sqlmodel import Field, SQLModel
 
+from models.db.columns import AwareDateTime
 from models.text import N_
 
 
@@ -66,6 +67,10 @@ class Student(SQLModel, table=True):
     #: Comma-separated special-type tags, in STUDENT_TAGS order ("" for none).
     tags: str = Field(default="", max_length=100)
     active: bool = True
+    #: When the student left the roster (made inactive): the retention periods run from it.
+    left_at: datetime | None = Field(default=None, sa_type=AwareDateTime)
+    #: When `privacy erase` anonymised the student (their name and number are replaced).
+    erased_at: datetime | None = Field(default=None, sa_type=AwareDateTime)
 
     def tag_list(self) -> list[str]:
         return [t for t in self.tags.split(",") if t]
