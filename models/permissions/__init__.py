@@ -1,0 +1,1 @@
+"""Least privilege as one table: which role may do which action, and how far (`matrix.py`)."""
