@@ -1,0 +1,98 @@
+"""The permission matrix (`models.permissions.matrix`) applied to the chat: each flow and each
+button is bound to one `Action`, and the dispatcher refuses a person whose roles do not reach it
+before any step or handler runs. Handlers then apply the reach to the record in hand.
+
+`FLOW_ACTIONS` and `BUTTON_ACTIONS` must name every flow and every button the registry has
+(tests/test_permission_matrix.py fails on one that is missing).
+"""
+
+from __future__ import annotations
+
+from handlers.context import Context
+from handlers.flow import Gate
+from models.permissions.matrix import Action, Reach, Role
+from models.permissions.matrix import reach as matrix_reach
+from models.permissions.roles import roles_of
+
+#: Flow name → the action it performs.
+FLOW_ACTIONS: dict[str, Action] = {
+    "visit": Action.VISIT_LOG,
+    "incident": Action.INCIDENT_REPORT,
+    "incident_ack": Action.INCIDENT_ACKNOWLEDGE,
+    "incident_phoned": Action.INCIDENT_FOLLOW,
+    "absence": Action.ABSENCE_RECORD,
+    "flag": Action.FLAG_RAISE,
+    "pending": Action.DUTIES_READ,
+    "quota": Action.QUOTA_READ,
+    "calendar": Action.CALENDAR_READ,
+    "digest": Action.DIGEST_READ,
+    "notice": Action.NOTICE_COMPOSE,
+    "notices": Action.NOTICES_READ,
+    "notice_return": Action.NOTICE_APPROVE,
+    "notice_question": Action.NOTICE_QUESTION,
+    "notice_answer": Action.NOTICE_ANSWER,
+    "ledger": Action.LEDGER_READ,
+    "ledger_classify": Action.LEDGER_CLASSIFY,
+    "ledger_write": Action.LEDGER_WORK,
+    "feedback": Action.FEEDBACK_SEND,
+    "parent_message": Action.PARENT_MESSAGE_SEND,
+    "parent_reply": Action.PARENT_MESSAGE_ANSWER,
+}
+
+#: Button (action) name → the action it performs.
+BUTTON_ACTIONS: dict[str, Action] = {
+    "inc-ack": Action.INCIDENT_ACKNOWLEDGE,
+    "inc-call": Action.INCIDENT_FOLLOW,
+    "inc-log": Action.INCIDENT_FOLLOW,
+    "nok": Action.RECEIPT_CONFIRM,
+    "nq": Action.NOTICE_QUESTION,
+    "nshow": Action.NOTICES_READ,
+    "nqa": Action.NOTICE_ANSWER,
+    "napp": Action.NOTICE_APPROVE,
+    "nret": Action.NOTICE_APPROVE,
+    "nredo": Action.NOTICE_COMPOSE,
+    "nst": Action.NOTICE_TRACK,
+    "nsl": Action.NOTICE_TRACK,
+    "tag_ok": Action.TAGS_DECIDE,
+    "tag_no": Action.TAGS_DECIDE,
+    "pm-sick": Action.PARENT_MESSAGE_ANSWER,
+    "pm-not-sick": Action.PARENT_MESSAGE_ANSWER,
+    "pm-answer": Action.PARENT_MESSAGE_ANSWER,
+    "lgo": Action.LEDGER_READ,
+    "lgh": Action.LEDGER_READ,
+    "lgc": Action.LEDGER_CLASSIFY,
+    "lgn": Action.LEDGER_WORK,
+    "lgr": Action.LEDGER_WORK,
+    "lgx": Action.LEDGER_WORK,
+    "lgu": Action.LEDGER_WORK,
+    "lga": Action.LEDGER_ADD,
+}
+
+
+def roles(ctx: Context) -> frozenset[Role]:
+    """The person's roles (`read_duties` must have run for a member of staff)."""
+    return roles_of(ctx.staff, ctx.duties, ctx.guardian)
+
+
+def _settings(ctx: Context) -> dict[str, bool]:
+    return {
+        name: value for name, value in ctx.rules.model_dump().items() if isinstance(value, bool)
+    }
+
+
+def reach(ctx: Context, action: Action) -> Reach:
+    return matrix_reach(roles(ctx), action, _settings(ctx))
+
+
+def permits(ctx: Context, action: Action) -> bool:
+    return reach(ctx, action) > Reach.NONE
+
+
+def gate(action: Action) -> Gate:
+    """A flow's `allowed`: the matrix's answer for `action`."""
+
+    def allowed(ctx: Context) -> bool:
+        return permits(ctx, action)
+
+    allowed.__name__ = f"permits_{action.name.lower()}"
+    return allowed
