@@ -203,6 +203,21 @@ def _parser() -> argparse.ArgumentParser:
     receipts.add_argument(
         "-o", "--output", type=Path, required=True, help="输出文件，例如 回执.xlsx"
     )
+
+    audit = sub.add_parser("audit", help="审计日志（谁查看或更改了什么）")
+    audit_sub = audit.add_subparsers(dest="audit_command", required=True, metavar="ACTION")
+    audit_export = audit_sub.add_parser("export", help="导出一段时间的审计日志（.xlsx，仅校长）")
+    audit_export.add_argument("--by", required=True, metavar="工号", help="导出人（校长）的工号")
+    audit_export.add_argument(
+        "--from", dest="date_from", type=_date, required=True, metavar="日期", help="起始日期（含）"
+    )
+    audit_export.add_argument(
+        "--to", dest="date_to", type=_date, required=True, metavar="日期", help="截止日期（含）"
+    )
+    audit_export.add_argument(
+        "-o", "--output", type=Path, required=True, help="输出文件，例如 审计日志.xlsx"
+    )
+    audit_export.add_argument("--school", help="学校名称（默认：SCHOOL_NAME）")
     return parser
 
 
@@ -332,6 +347,19 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
                 item_id=args.item,
                 staff_no=args.by,
                 reason=args.reason,
+                school_name=args.school,
+            )
+        )
+    if command == "audit":
+        from bot.audit_cli import run_audit_export
+
+        return asyncio.run(
+            run_audit_export(
+                settings,
+                staff_no=args.by,
+                date_from=args.date_from,
+                date_to=args.date_to,
+                output=args.output,
                 school_name=args.school,
             )
         )
