@@ -13,6 +13,7 @@ from handlers.actions import Action, action_button
 from handlers.context import Context
 from handlers.i18n import translator
 from handlers.types import Inbound, Reply
+from models.audit.tables import TAGS_READ, Entry, audit_all, tags_read
 from models.families.queries import apply_tag, decide, propose_tag
 from models.families.rules import tag_change
 from models.quota.rules import LEFT_BEHIND_TAG
@@ -47,9 +48,20 @@ async def propose(
         proposed_by=teacher.id or 0,
     )
     _ = ctx.t._
+    student_id = student.id or 0
     if proposal is None:
+        await tags_read(ctx.session, actor=f"staff:{teacher.id}", student_ids=[student_id])
         return _("德育处尚未处理此前对该生留守标记的调整建议。")
-    for account in await problem_recipients(session=ctx.session, school_id=ctx.school.id or 0):
+    recipients = await problem_recipients(session=ctx.session, school_id=ctx.school.id or 0)
+    # What the teacher is told and what 德育处 are asked both say whether the child is 留守.
+    readers = {teacher.id or 0, *(a.person_id for a in recipients)}
+    detail = f"proposal:{proposal.id}"
+    entries = [
+        Entry(f"staff:{r}", TAGS_READ, f"student:{student_id}", detail, student_id)
+        for r in sorted(readers)
+    ]
+    await audit_all(ctx.session, entries)
+    for account in recipients:
         t = translator(account.language)
         text = (
             t._(

@@ -17,6 +17,7 @@ from handlers.context import Context
 from handlers.flow import Flow, is_staff
 from handlers.i18n import N_, Translator
 from handlers.types import Inbound, Reply, Transition
+from models.audit.tables import tags_read
 from models.quota.rules import QuotaRole, Tally
 from models.quota.standing import (
     BreakStanding,
@@ -106,6 +107,14 @@ def month_lines(t: Translator, month: MonthStanding) -> list[str]:
         )
     )
     return lines
+
+
+def tagged_shown(standing: BreakStanding | None, limit: int = NAMES_SHOWN) -> list[int]:
+    """The students a break's list names as special-type (winter's must-visit list: every
+    student on it has a tag), as far as the list is shown."""
+    if standing is None or standing.kind != TermKind.WINTER_BREAK:
+        return []
+    return [p.id for p in standing.pending[:limit]]
 
 
 def break_lines(t: Translator, standing: BreakStanding, *, with_class: bool) -> list[str]:
@@ -271,6 +280,13 @@ async def start(inbound: Inbound, draft: QuotaDraft, ctx: Context, args: str) ->
     )
     own = next((t for t in school.teachers if t.staff_id == ctx.staff.id), None)
     parts = [] if admin and own is None else [quota_text(ctx.t, own, ctx.rules)]
+    if own is not None:
+        await tags_read(
+            ctx.session,
+            actor=f"staff:{ctx.staff.id}",
+            student_ids=tagged_shown(own.on_break),
+            detail="quota",
+        )
     if admin:
         parts.append("\n".join(await admin_lines(ctx, school.classes)))
     text = "\n\n".join(parts)

@@ -73,9 +73,12 @@ async def export_families(db: Database, *, path: Path, school_name: str | None =
         rows = (await session.exec(query)).all()
         workbook = Workbook(write_only=True)
         sheet = table_sheet(workbook, "家庭情况", COLUMNS)
+        tagged: list[int] = []
         for klass, student, profile in rows:
             sheet.append(family_row(klass, student, profile, zone))
             recorded += profile is not None
+            if student.tags:
+                tagged.append(student.id or 0)
     await save_audited(
         db,
         workbook,
@@ -83,6 +86,7 @@ async def export_families(db: Database, *, path: Path, school_name: str | None =
         action="export.families",
         subject=f"school:{school.id}",
         detail=f"{len(rows)} students, {recorded} households recorded",
+        tags_shown=tagged,
     )
     return recorded
 

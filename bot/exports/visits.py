@@ -87,12 +87,15 @@ EXPORT_COLUMNS = (
     col(Visit.channel),
 )
 
+#: Where the student's tags are among them (each tagged student's read is audited).
+TAGS_COLUMN = next(i for i, c in enumerate(EXPORT_COLUMNS) if c is col(Student.tags))
+
 
 def _query(
     school_id: int, date_from: date, date_to: date, class_id: int | None
 ) -> Select[*tuple[Any, ...]]:
     query = (
-        select(*EXPORT_COLUMNS)
+        select(*EXPORT_COLUMNS, col(Student.id))
         .join(Student, col(Student.id) == col(Visit.student_id))
         .join(SchoolClass, col(SchoolClass.id) == col(Student.class_id))
         .join(Staff, col(Staff.id) == col(Visit.teacher_id))
@@ -109,7 +112,7 @@ def _query(
 
 
 def sheet_row(row: Any, zone: ZoneInfo) -> list[Any]:
-    """One database row → the cells of one sheet row (labels in Chinese, times in `zone`)."""
+    """One database row (`EXPORT_COLUMNS`) → the cells of one sheet row (labels in Chinese, times in `zone`)."""
     (
         visit_date,
         class_name,
@@ -222,9 +225,13 @@ async def export_visits(
         result = await session.stream(
             _query(school.id or 0, date_from, date_to, klass.id if klass else None)
         )
+        tagged: set[int] = set()
         async for row in result:
-            sheet.append(_cells(sheet_row(row, zone)))
+            *cells, student_id = row
+            sheet.append(_cells(sheet_row(cells, zone)))
             count += 1
+            if cells[TAGS_COLUMN]:
+                tagged.add(student_id)
     scope = klass.name if klass else "全校"
     await save_audited(
         db,
@@ -233,6 +240,7 @@ async def export_visits(
         action="export.visits",
         subject=f"school:{school.id}",
         detail=f"{date_from.isoformat()}~{date_to.isoformat()} {scope} {count} rows",
+        tags_shown=tagged,
     )
     return count
 

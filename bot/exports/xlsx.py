@@ -6,7 +6,7 @@ errors, and the audit entry."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -20,7 +20,7 @@ from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.settings import Settings
-from models.audit.tables import audit
+from models.audit.tables import audit, tags_read
 from models.db.engine import Database
 from models.db.migrate import upgrade
 from models.errors import JiafangError
@@ -120,9 +120,18 @@ def excel_time(moment: datetime | None, zone: ZoneInfo) -> datetime | None:
 
 
 async def save_audited(
-    db: Database, workbook: Workbook, path: Path, *, action: str, subject: str, detail: str
+    db: Database,
+    workbook: Workbook,
+    path: Path,
+    *,
+    action: str,
+    subject: str,
+    detail: str,
+    tags_shown: Iterable[int] = (),
 ) -> None:
-    """Save the workbook, then record in the audit log that the command line exported it."""
+    """Save the workbook, then record in the audit log that the command line exported it, and
+    (`tags_shown`) whose special-type tags the file holds: one statement for all of them."""
     await save_workbook(workbook, path)
     async with db.session() as session:
         await audit(session=session, actor="cli", action=action, subject=subject, detail=detail)
+        await tags_read(session, actor="cli", student_ids=tags_shown, detail=action)

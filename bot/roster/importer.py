@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any, Generic, TypeVar
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import text
 from sqlmodel import SQLModel, col, insert, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 from tqdm import tqdm
@@ -36,7 +37,7 @@ from tqdm import tqdm
 from bot.command_line import refused
 from bot.roster.files import read_roster_files
 from bot.settings import Settings
-from models.audit.tables import audit
+from models.audit.tables import TAGS_CHANGE, Entry, audit, audit_all
 from models.db.engine import Database
 from models.db.migrate import upgrade
 from models.errors import RosterError
@@ -52,6 +53,9 @@ PROGRESS_THRESHOLD = 200
 
 #: Tables `--replace-demo` leaves alone: the scheduler's own state, not the school's records.
 KEPT_ON_REPLACE = frozenset({"apscheduler_jobs"})
+#: PostgreSQL: let this transaction delete audit entries (the trigger of migration 0020), and stop.
+AUDIT_PURGE_ON = "SET LOCAL jiafang.audit_purge = 'on'"
+AUDIT_PURGE_OFF = "SET LOCAL jiafang.audit_purge = 'off'"
 
 Link = TypeVar("Link", bound=SQLModel)
 Keyed = TypeVar("Keyed", Staff, Student, Guardian)
@@ -169,6 +173,15 @@ class ImportReport:
         )
 
 
+def tag_change(before: str, after: str) -> str:
+    """What changed between two comma-separated tag lists: `+贫困,-留守` ("" when nothing)."""
+    old = [t for t in before.split(",") if t]
+    new = [t for t in after.split(",") if t]
+    added = [f"+{t}" for t in new if t not in old]
+    removed = [f"-{t}" for t in old if t not in new]
+    return ",".join(added + removed)
+
+
 def _assign(row: SQLModel, values: Mapping[str, Any]) -> bool:
     """Set the attributes that differ; True when anything changed (so unchanged rows stay clean)."""
     changed = False
@@ -266,6 +279,8 @@ class _Importer:
             link_set.additive = report.partial
         self.changed_staff: set[str] = set()
         self.changed_students: set[str] = set()
+        #: Students whose special-type tags the file changes: `+贫困,-留守` by student number.
+        self.tag_changes: dict[str, str] = {}
 
     async def load(self) -> None:
         """Every existing row the import may touch, in ten queries whatever the school's size."""
@@ -449,14 +464,30 @@ class _Importer:
             "active": True,
             "left_at": None,  # back on the roster: no retention clock runs
         }
+        student = self.students.get(row.student_no)
         if "tags" in self.roster.student_fields:
             values["tags"] = row.tags
-        student = self.students.get(row.student_no)
+            change = tag_change(student.tags if student else "", row.tags)
+            if change:
+                self.tag_changes[row.student_no] = change
         if student is None:
             return {"school_id": self.school_id, "student_no": row.student_no, "tags": "", **values}
         if _assign(student, values):
             self.changed_students.add(row.student_no)
         return None
+
+    def tag_entries(self) -> list[Entry]:
+        """One `tags.change` audit entry per student whose tags the import changed."""
+        return [
+            Entry(
+                "cli",
+                TAGS_CHANGE,
+                subject=f"student:{self.student_ids[no]}",
+                detail=change,
+                student_id=self.student_ids[no],
+            )
+            for no, change in sorted(self.tag_changes.items())
+        ]
 
     def _upsert_guardians(self) -> list[dict[str, Any]]:
         """One guardian per phone (siblings share one); returns the new ones as rows to insert."""
@@ -504,10 +535,20 @@ class _Preview(Exception):
 
 
 async def _clear_demo(session: AsyncSession) -> None:
-    """Delete every record of the demo (the database holds nothing else), children first."""
+    """Delete every record of the demo (the database holds nothing else), children first.
+
+    The demo's audit log goes too: it is about fictional people, and its student ids would be
+    given again to real students. On PostgreSQL the log is append-only, and only a transaction
+    that says it purges may delete from it (migration 0020); the import's own entries (its tag
+    changes, `roster.replace_demo`) then begin the real school's log."""
+    postgresql = session.bind is not None and session.bind.dialect.name == "postgresql"
+    if postgresql:
+        await (await session.connection()).execute(text(AUDIT_PURGE_ON))
     for table in reversed(SQLModel.metadata.sorted_tables):
         if table.name not in KEPT_ON_REPLACE:
             await session.exec(table.delete())
+    if postgresql:
+        await (await session.connection()).execute(text(AUDIT_PURGE_OFF))
 
 
 async def import_roster(
@@ -538,9 +579,11 @@ async def import_roster(
                 if replace_demo:
                     await _clear_demo(session)
                 school = await _school(session, school_name, report)
-                await _Importer(session, school, roster, report).run(progress)
+                importer = _Importer(session, school, roster, report)
+                await importer.run(progress)
                 if preview:
                     raise _Preview
+                await audit_all(session, importer.tag_entries())
                 if report.changed:
                     await audit(
                         session=session,

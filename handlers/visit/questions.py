@@ -30,6 +30,7 @@ from handlers.visit.render import (
     summary_card,
 )
 from handlers.visit.states import SECTIONS, TEXT_STATES, State, next_state
+from models.audit.tables import tags_read
 from models.duties.queries import open_duties_for_student
 from models.families.rules import FIELDS as FAMILY_FIELDS
 from models.families.rules import label_of
@@ -203,6 +204,12 @@ async def _category(draft: VisitDraft, ctx: Context) -> Question:
     pupil = await TEACHER_PICKER.pupil(ctx, draft.student_id)
     tags = pupil.student.tag_list() if pupil else []
     if tags:
+        await tags_read(
+            ctx.session,
+            actor=f"staff:{staff_of(ctx).id}",
+            student_ids=[draft.student_id or 0],
+            detail="visit",
+        )
         order = [VisitCategory.KEY, VisitCategory.ROUTINE, VisitCategory.IMMEDIATE]
         reason = _("该生为{tags}学生，建议选择重点家访。").format(
             tags=_("、").join(_(tag) for tag in tags)

@@ -146,6 +146,7 @@ async def _store(
         actor=f"staff:{reporter.id}",
         action=f"{table}.{action}",
         subject=f"{table}:{row.id}",
+        student_id=row.student_id,
     )
 
 

@@ -8,7 +8,7 @@ from sqlalchemy import update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from models.audit.tables import audit
+from models.audit.tables import TAGS_CHANGE, audit
 from models.families.rules import Answers
 from models.families.tables import FamilyProfile, ProposalStatus, TagProposal
 from models.roster.tables import STUDENT_TAGS, Student, StudentGuardian
@@ -120,6 +120,7 @@ async def decide(
             action=f"tag_proposal.{status.value}",
             subject=f"student:{proposal.student_id}",
             detail=f"{'+' if proposal.add else '-'}{proposal.tag}",
+            student_id=proposal.student_id,
         )
     return proposal
 
@@ -136,6 +137,17 @@ async def apply_tag(*, session: AsyncSession, proposal: TagProposal) -> None:
     student = await session.get(Student, proposal.student_id)
     if student is None:
         return
-    student.tags = with_tag(student.tags, proposal.tag, add=proposal.add)
+    changed = with_tag(student.tags, proposal.tag, add=proposal.add)
+    if changed == student.tags:
+        return
+    student.tags = changed
     session.add(student)
     await session.flush()
+    await audit(
+        session=session,
+        actor=f"staff:{proposal.decided_by}",
+        action=TAGS_CHANGE,
+        subject=f"student:{proposal.student_id}",
+        detail=f"{'+' if proposal.add else '-'}{proposal.tag} (proposal:{proposal.id})",
+        student_id=proposal.student_id,
+    )

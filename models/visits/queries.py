@@ -102,6 +102,7 @@ async def save_visit(
         actor=f"staff:{teacher_id}",
         action="visit.create_repeat" if repeat else "visit.create",
         subject=f"visit:{record.id}",
+        student_id=record.student_id,
     )
     if record.needs_school:
         await record_item(

@@ -20,9 +20,10 @@ from sqlmodel import col, select
 
 from handlers.i18n import Translator
 from handlers.notify import Render, notify_each
-from handlers.quota import BREAK_NAMES, name_list, visits_name
+from handlers.quota import BREAK_NAMES, name_list, tagged_shown, visits_name
 from handlers.types import Reply
 from models.accounts.tables import PersonKind
+from models.audit.tables import TAGS_READ, audit_all, student_entries
 from models.quota.rules import BREAK_KINDS, month_end_reminder_day
 from models.quota.standing import BreakStanding, MonthStanding, school_standing
 from models.school.rules import SchoolRules, next_waking_moment
@@ -192,12 +193,13 @@ async def break_start_reminder(jc: JobContext) -> int:
     standing = await school_standing(
         session=jc.session, school_id=school_id, day=day, rules=jc.rules
     )
+    told = [t for t in standing.teachers if t.on_break is not None and t.on_break.has_rule]
     messages = {
         (PersonKind.STAFF, teacher.staff_id): _break_render(
             teacher.on_break, len(teacher.classes) > 1
         )
-        for teacher in standing.teachers
-        if teacher.on_break is not None and teacher.on_break.has_rule
+        for teacher in told
+        if teacher.on_break is not None
     }
     result = await notify_each(
         session=jc.session,
@@ -206,6 +208,23 @@ async def break_start_reminder(jc: JobContext) -> int:
         key=f"break-start:{day.isoformat()}",
         kind="quota_break_start",
         due_at=next_waking_moment(jc.now, zone=jc.zone, rules=jc.rules),
+    )
+    # Winter's must-visit list names special-type students: the teachers it reached read them
+    # (one statement for every teacher's list; none when nothing was queued, as on a rerun).
+    unreachable = set(result.unreachable) if result.queued else set(messages)
+    await audit_all(
+        jc.session,
+        [
+            entry
+            for teacher in told
+            if (PersonKind.STAFF, teacher.staff_id) not in unreachable
+            for entry in student_entries(
+                f"staff:{teacher.staff_id}",
+                TAGS_READ,
+                tagged_shown(teacher.on_break, NAMES_SHOWN),
+                detail="break_start_reminder",
+            )
+        ],
     )
     return result.queued
 
