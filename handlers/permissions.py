@@ -37,6 +37,10 @@ FLOW_ACTIONS: dict[str, Action] = {
     "feedback": Action.FEEDBACK_SEND,
     "parent_message": Action.PARENT_MESSAGE_SEND,
     "parent_reply": Action.PARENT_MESSAGE_ANSWER,
+    "refer": Action.CASE_REFER,
+    "care": Action.CASE_REQUEST,
+    "cases": Action.CASE_READ,
+    "case_work": Action.CASE_WORK,
 }
 
 #: Button (action) name → the action it performs.
@@ -66,6 +70,16 @@ BUTTON_ACTIONS: dict[str, Action] = {
     "lgx": Action.LEDGER_WORK,
     "lgu": Action.LEDGER_WORK,
     "lga": Action.LEDGER_ADD,
+    "cso": Action.CASE_READ,
+    "csh": Action.CASE_READ,
+    "csk": Action.CASE_WORK,
+    "csa": Action.CASE_WORK,
+    "csp": Action.CASE_WORK,
+    "csc": Action.CASE_WORK,
+    "css": Action.CASE_WORK,
+    "csx": Action.CASE_WORK,
+    "crs": Action.CASE_STATUS,
+    "cgs": Action.CASE_REQUEST,
 }
 
 

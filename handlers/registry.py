@@ -5,6 +5,7 @@ from __future__ import annotations
 from handlers.absence import ABSENCE_FLOW
 from handlers.actions import Action
 from handlers.calendar import CALENDAR_FLOW
+from handlers.care import CARE_ACTIONS, CARE_FLOW, CASE_WORK_FLOW, CASES_FLOW, REFER_FLOW
 from handlers.digest import DIGEST_FLOW
 from handlers.family_tags import TAG_ACTIONS
 from handlers.feedback.flow import FEEDBACK_FLOW
@@ -55,6 +56,10 @@ def all_flows() -> list[Flow]:
         LEDGER_FLOW,
         LEDGER_CLASSIFY_FLOW,
         LEDGER_WRITE_FLOW,
+        REFER_FLOW,
+        CASES_FLOW,
+        CASE_WORK_FLOW,
+        CARE_FLOW,
         # Before the parent's free text: `意见 …` starts it (`我对…有意见` does not).
         FEEDBACK_FLOW,
         # Last: it answers a guardian's free text the flows above did not take.
@@ -72,4 +77,5 @@ def all_actions() -> list[Action]:
         *TAG_ACTIONS,
         *PARENT_MESSAGE_ACTIONS,
         *LEDGER_ACTIONS,
+        *CARE_ACTIONS,
     ]

@@ -11,6 +11,9 @@ from pathlib import Path
 import pytest
 
 from handlers.absence.states import State as AbsenceState
+from handlers.care.refer import State as ReferState
+from handlers.care.request import State as CareState
+from handlers.care.work import State as CaseWorkState
 from handlers.feedback.states import State as FeedbackState
 from handlers.flag.flow import State as FlagState
 from handlers.flow import Flow
@@ -34,11 +37,23 @@ STATES: dict[str, type[StrEnum]] = {
     "feedback": FeedbackState,
     "ledger": LedgerState,
     "ledger_classify": LedgerClassifyState,
+    "refer": ReferState,
+    "care": CareState,
+    "case_work": CaseWorkState,
 }
 
 #: Commands answered at once (no step, so no state to draw): exempt, as long as they stay so.
 ANSWERED_AT_ONCE = frozenset(
-    {"incident_ack", "incident_phoned", "pending", "quota", "digest", "notices", "calendar"}
+    {
+        "incident_ack",
+        "incident_phoned",
+        "pending",
+        "quota",
+        "digest",
+        "notices",
+        "calendar",
+        "cases",
+    }
 )
 
 

@@ -129,6 +129,25 @@ class CareCase(SQLModel, table=True):
 class CareEntryKind(StrEnum):
     CONTACT = "contact"  # 辅导/联系记录: time, place, problem, measures, effect
     SUMMARY = "summary"  # 阶段小结
+    # What happened to the case itself (a plain VARCHAR column: no schema change):
+    OPENED = "opened"  # 受理 (the intake)
+    TAKEN = "taken"  # 接手: `recorded_by` became the worker
+    ASSESSED = "assessed"  # 评估: `text` is `nature/severity`
+    # 帮扶计划: `problem` support, `measures` study, `effect` daily life, `place` who, `text`
+    # the interval in days.
+    PLANNED = "planned"
+    CLOSED = "closed"  # 结案 (the evaluation is on the case)
+
+
+ENTRY_LABELS: dict[CareEntryKind, str] = {
+    CareEntryKind.CONTACT: N_("辅导记录"),
+    CareEntryKind.SUMMARY: N_("阶段小结"),
+    CareEntryKind.OPENED: N_("受理"),
+    CareEntryKind.TAKEN: N_("接手"),
+    CareEntryKind.ASSESSED: N_("评估"),
+    CareEntryKind.PLANNED: N_("帮扶计划"),
+    CareEntryKind.CLOSED: N_("结案"),
+}
 
 
 class CareEntry(SQLModel, table=True):
