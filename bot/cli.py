@@ -203,6 +203,17 @@ def _parser() -> argparse.ArgumentParser:
     receipts.add_argument(
         "-o", "--output", type=Path, required=True, help="输出文件，例如 回执.xlsx"
     )
+    cases = export_sub.add_parser("cases", help="关爱室个案及辅导记录（.xlsx；仅关爱室老师和校长）")
+    cases.add_argument("--by", required=True, metavar="工号", help="导出人的工号（关爱室或校长）")
+    cases.add_argument(
+        "--from", dest="date_from", type=_date, metavar="日期", help="受理日期起（含；默认：不限）"
+    )
+    cases.add_argument(
+        "--to", dest="date_to", type=_date, metavar="日期", help="受理日期止（含；默认：不限）"
+    )
+    cases.add_argument(
+        "-o", "--output", type=Path, required=True, help="输出文件，例如 关爱室个案.xlsx"
+    )
 
     audit = sub.add_parser("audit", help="审计日志（谁查看或更改了什么）")
     audit_sub = audit.add_subparsers(dest="audit_command", required=True, metavar="ACTION")
@@ -384,6 +395,18 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
 
         return asyncio.run(
             run_export_receipts(settings, notice_ref=args.notice, output=args.output)
+        )
+    if command == "export" and args.export_command == "cases":
+        from bot.exports.cases import run_export_cases
+
+        return asyncio.run(
+            run_export_cases(
+                settings,
+                staff_no=args.by,
+                date_from=args.date_from,
+                date_to=args.date_to,
+                output=args.output,
+            )
         )
     if command == "export":
         from bot.exports.visits import run_export_visits

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from scheduler.base import Job
 from scheduler.jobs import (
+    care,
     digest,
     drafts,
     duties,
@@ -41,4 +42,6 @@ def all_jobs() -> list[Job]:
         drafts.CLEAR_OLD_DRAFTS,
         ledger.LEDGER_REMINDERS,
         feedback_summary.FEEDBACK_SUMMARY,
+        care.CARE_REMINDERS,
+        care.CARE_SEVERE_ALERTS,
     ]

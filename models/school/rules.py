@@ -104,6 +104,12 @@ class SchoolRules(BaseModel):
     #: teacher's notices submitted for approval. Urgent incident reports are never held back.
     messages_to_staff_per_hour: int = Field(default=20, ge=1)
 
+    # -- The care room 关爱室 (models/care/; the `care_reminders` and `care_severe_alerts` jobs) --
+    #: When care workers are reminded of the cases whose next contact is due (local time).
+    care_reminder_time: time = time(8, 0)
+    #: A severe (重) open case with no contact for this many school days is told to the principal.
+    care_severe_school_days: int = Field(default=2, ge=1)
+
     # -- The problem ledger 问题台账 and parents' feedback (models/ledger/, models/feedback/) -----
     #: A head teacher may classify the ledger items of their own class (besides 德育处).
     ledger_head_teacher_classifies: bool = False
