@@ -28,6 +28,7 @@ class LedgerSource(StrEnum):
     FEEDBACK = "feedback"  # a parent's suggestion or complaint (`models.feedback`)
     SURVEY = "survey"  # a survey answer that needs the school
     MANUAL = "manual"  # entered by staff (/ledger add)
+    CORRECTION = "correction"  # a guardian's request to correct their child's data (/mydata)
 
 
 SOURCE_LABELS: dict[LedgerSource, str] = {
@@ -37,6 +38,7 @@ SOURCE_LABELS: dict[LedgerSource, str] = {
     LedgerSource.FEEDBACK: N_("家长意见"),
     LedgerSource.SURVEY: N_("问卷"),
     LedgerSource.MANUAL: N_("教师登记"),
+    LedgerSource.CORRECTION: N_("家长申请更正信息"),
 }
 
 

@@ -126,6 +126,21 @@ class SchoolRules(BaseModel):
     feedback_summary_publish: bool = False
     feedback_summary_time: time = time(8, 0)
 
+    # -- Retention 保存期限 (models/privacy/retention.py; the monthly `retention` job) -------------
+    #: Years after a student left (`Student.left_at`) their visits' free text is blanked (the
+    #: dates, forms and categories stay for statistics).
+    retention_visits_years: int = Field(default=3, ge=1)
+    #: Years after a student left their incidents' free text is blanked.
+    retention_incidents_years: int = Field(default=3, ge=1)
+    #: Years after a student left their care cases' text is blanked.
+    retention_cases_years: int = Field(default=3, ge=1)
+    #: Years after a student left their notice receipts and delivery rows are deleted.
+    retention_receipts_years: int = Field(default=3, ge=1)
+    #: Years an audit entry is kept (from the entry's time), then deleted.
+    retention_audit_years: int = Field(default=5, ge=1)
+    #: When the monthly retention pass runs (on the 1st, local time).
+    retention_time: time = time(3, 0)
+
     def counted_forms(self) -> tuple[str, ...]:
         """The forms the routine-visit rules count: `routine_forms`, with 视频家访 beside
         上门家访 when the school counts a video visit as one."""
