@@ -34,7 +34,10 @@ CHANGING = (
 #: retention job: `roster import --replace-demo`, which deletes the demo's fictional log with
 #: every other demo record (`bot.roster.importer._clear_demo`).
 NAMES_TABLE = {Path("models/audit/tables.py"): 1}
-PURGES = {Path("bot/roster/importer.py"): 2}  # on, then off again
+PURGES = {Path("bot/roster/importer.py"): 1}  # off again, after the demo is gone
+#: Who may call the retention module's purge: its job, and the demo's replacement.
+PURGING = re.compile(r"\b(?:allow_audit_purge|purge_audit|AUDIT_PURGE_SQL)\b")
+PURGERS = {Path("scheduler/jobs/retention.py"), Path("bot/roster/importer.py")}
 
 
 def _sources() -> list[Path]:
@@ -56,6 +59,8 @@ def test_no_code_of_the_bot_updates_or_deletes_an_audit_entry() -> None:
         purges = source.count("jiafang.audit_purge")
         if purges and purges != PURGES.get(relative, 0):
             found.append(f"{relative}: sets jiafang.audit_purge")
+        if PURGING.search(source) and relative not in PURGERS:
+            found.append(f"{relative}: purges the audit log")
     assert found == []
     assert len(_sources()) > 100  # the walk did find the source
 

@@ -41,6 +41,7 @@ from models.audit.tables import TAGS_CHANGE, Entry, audit, audit_all
 from models.db.engine import Database
 from models.db.migrate import upgrade
 from models.errors import RosterError
+from models.privacy.retention import allow_audit_purge
 from models.roster.classnames import class_display
 from models.roster.head_history import record_heads
 from models.roster.rules import validate_roster
@@ -53,8 +54,7 @@ PROGRESS_THRESHOLD = 200
 
 #: Tables `--replace-demo` leaves alone: the scheduler's own state, not the school's records.
 KEPT_ON_REPLACE = frozenset({"apscheduler_jobs"})
-#: PostgreSQL: let this transaction delete audit entries (the trigger of migration 0020), and stop.
-AUDIT_PURGE_ON = "SET LOCAL jiafang.audit_purge = 'on'"
+#: PostgreSQL: this transaction deletes no more audit entries (see `allow_audit_purge`).
 AUDIT_PURGE_OFF = "SET LOCAL jiafang.audit_purge = 'off'"
 
 Link = TypeVar("Link", bound=SQLModel)
@@ -541,13 +541,11 @@ async def _clear_demo(session: AsyncSession) -> None:
     given again to real students. On PostgreSQL the log is append-only, and only a transaction
     that says it purges may delete from it (migration 0020); the import's own entries (its tag
     changes, `roster.replace_demo`) then begin the real school's log."""
-    postgresql = session.bind is not None and session.bind.dialect.name == "postgresql"
-    if postgresql:
-        await (await session.connection()).execute(text(AUDIT_PURGE_ON))
+    await allow_audit_purge(session)
     for table in reversed(SQLModel.metadata.sorted_tables):
         if table.name not in KEPT_ON_REPLACE:
             await session.exec(table.delete())
-    if postgresql:
+    if session.bind is not None and session.bind.dialect.name == "postgresql":
         await (await session.connection()).execute(text(AUDIT_PURGE_OFF))
 
 

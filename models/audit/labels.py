@@ -34,6 +34,14 @@ ACTION_LABELS: Mapping[str, str] = {
     "export.invites": "导出邀请码",
     "export.cases": "导出关爱个案",
     "export.audit": "导出审计日志",
+    "case.read": "查看关爱个案",
+    "case.change": "更改关爱个案",
+    "privacy.export": "导出一名学生的全部数据",
+    "privacy.erase": "删除（匿名化）一名学生的数据",
+    "mydata.read": "家长查看孩子的信息",
+    "mydata.correct": "家长申请更正孩子的信息",
+    "consent.agree": "家长同意个人信息说明",
+    "feedback.unknown_code": "查询不存在的反馈编号",
 }
 
 #: A subject's kind (`visit` in `visit:42`) → how the sheet names it (`家访 #42`).
@@ -45,7 +53,7 @@ SUBJECT_LABELS: Mapping[str, str] = {
     "ledger": "台账",
     "notice": "通知",
     "school": "学校",
-    "case": "个案",
+    "case": "关爱个案",
     "staff": "教职工",
     "guardian": "家长",
     "proposal": "标记调整建议",
