@@ -1,7 +1,8 @@
 """A whole school day through the real dispatcher, with the process's logging at DEBUG: no
 student's, guardian's or staff member's name, no phone number of the roster and no text anyone
 sent reaches the log. And nothing a family is shown — notices, the receipt page, /notices,
-answers to their messages and feedback, incident alerts — carries a child's special-type tags.
+/mydata, answers to their messages and feedback, incident alerts — carries a child's
+special-type tags.
 
 The day (Monday 16 November 2026, the test school): 王芳 logs a visit in one message and one step
 by step (张小明, 单亲·留守, a problem for the school), reports an incident, records an absence,
@@ -176,6 +177,7 @@ async def school_day(db: Database, clock: FakeClock) -> Day:
     await press_on(wang, forwarded, "回复家长")
     await wang.send(ANSWER)
     await mother.send("/notices")
+    await mother.send("/mydata")  # what the school keeps about her children
     day.typed += [QUESTION, ANSWER]
 
     # A parent's messages: a sick leave and a word to the teacher.
@@ -261,5 +263,6 @@ async def test_nothing_a_family_is_shown_carries_a_childs_special_type_tags(
     # The family did see the day: the notice, its answer, the incident, their feedback.
     assert "秋季研学活动通知" in shown and ANSWER in shown and TEACHER_REPLY in shown
     assert "意外伤害" in shown and "已收到您的意见" in shown and "您的通知（1 条" in shown
+    assert "张小红" in shown  # /mydata named both her children
     assert "张小明" in shown  # their child, 单亲·留守 on the roster
     assert [tag for tag in (*STUDENT_TAGS, "特殊类型", "重点家访") if tag in shown] == []
