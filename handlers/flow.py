@@ -14,7 +14,6 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from handlers.context import Context
 from handlers.i18n import N_, Translator
 from handlers.types import Inbound, Reply, Transition
-from models.roster.scope import has_whole_school_scope
 
 Step = Callable[[Inbound, Any, Context], Awaitable[Transition]]
 Starter = Callable[[Inbound, Any, Context, str], Awaitable[Transition]]
@@ -40,14 +39,6 @@ DraftDescriber = Callable[[Any, AsyncSession, Translator], Awaitable[DraftLabel 
 def is_staff(ctx: Context) -> bool:
     """The gate of the flows for the school's staff: the account is bound to a staff member."""
     return ctx.staff is not None
-
-
-def has_students(ctx: Context) -> bool:
-    """Whom the flows about one's students (visits, absences, flags) are offered to in /help: a
-    staff member who heads, teaches or coaches, or whose role covers the whole school (德育处,
-    校长). Others (关爱室 alone) may still start them and are told they have no students."""
-    staff = ctx.staff
-    return staff is not None and (bool(ctx.duties) or has_whole_school_scope(staff))
 
 
 def is_guardian(ctx: Context) -> bool:

@@ -8,8 +8,14 @@ before any step or handler runs. Handlers then apply the reach to the record in 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import replace
+
+from handlers.actions import Action as Button
+from handlers.actions import ActionHandler
 from handlers.context import Context
-from handlers.flow import Gate
+from handlers.flow import Flow, Gate
+from handlers.types import Inbound, Reply
 from models.permissions.matrix import Action, Reach, Role
 from models.permissions.matrix import reach as matrix_reach
 from models.permissions.roles import roles_of
@@ -110,3 +116,32 @@ def gate(action: Action) -> Gate:
 
     allowed.__name__ = f"permits_{action.name.lower()}"
     return allowed
+
+class Unbound(LookupError):
+    """A flow or a button the matrix does not bind (a programming error, caught by the tests)."""
+
+
+def gated_flows(flows: Sequence[Flow]) -> list[Flow]:
+    """The flows with their `allowed` gate taken from the matrix (`FLOW_ACTIONS`)."""
+    missing = [f.name for f in flows if f.name not in FLOW_ACTIONS]
+    if missing:
+        raise Unbound(f"flows without an action in the permission matrix: {missing}")
+    return [replace(flow, allowed=gate(FLOW_ACTIONS[flow.name])) for flow in flows]
+
+
+def _checked(action: Action, handle: ActionHandler) -> ActionHandler:
+    async def checked(inbound: Inbound, argument: str, ctx: Context) -> list[Reply]:
+        if not permits(ctx, action):
+            return [Reply(ctx.t._("这个按钮已失效。"))]
+        return await handle(inbound, argument, ctx)
+
+    return checked
+
+
+def gated_actions(buttons: Sequence[Button]) -> list[Button]:
+    """The buttons, each refused before its handler runs to whoever the matrix does not let do
+    its action (`BUTTON_ACTIONS`)."""
+    missing = [b.name for b in buttons if b.name not in BUTTON_ACTIONS]
+    if missing:
+        raise Unbound(f"buttons without an action in the permission matrix: {missing}")
+    return [replace(b, handle=_checked(BUTTON_ACTIONS[b.name], b.handle)) for b in buttons]

@@ -32,50 +32,55 @@ from handlers.parent_messages import (
     PARENT_REPLY_FLOW,
 )
 from handlers.pending import PENDING_FLOW
+from handlers.permissions import gated_actions, gated_flows
 from handlers.quota import QUOTA_FLOW
 from handlers.visit import VISIT_FLOW
 
 
 def all_flows() -> list[Flow]:
-    return [
-        VISIT_FLOW,
-        INCIDENT_FLOW,
-        ACK_TYPED_FLOW,
-        PHONED_TYPED_FLOW,
-        ABSENCE_FLOW,
-        FLAG_FLOW,
-        PENDING_FLOW,
-        QUOTA_FLOW,
-        CALENDAR_FLOW,
-        DIGEST_FLOW,
-        NOTICE_FLOW,
-        NOTICES_FLOW,
-        NOTICE_RETURN_FLOW,
-        NOTICE_QUESTION_FLOW,
-        NOTICE_ANSWER_FLOW,
-        LEDGER_FLOW,
-        LEDGER_CLASSIFY_FLOW,
-        LEDGER_WRITE_FLOW,
-        REFER_FLOW,
-        CASES_FLOW,
-        CASE_WORK_FLOW,
-        CARE_FLOW,
-        # Before the parent's free text: `意见 …` starts it (`我对…有意见` does not).
-        FEEDBACK_FLOW,
-        # Last: it answers a guardian's free text the flows above did not take.
-        PARENT_MESSAGE_FLOW,
-        PARENT_REPLY_FLOW,
-    ]
+    return gated_flows(
+        [
+            VISIT_FLOW,
+            INCIDENT_FLOW,
+            ACK_TYPED_FLOW,
+            PHONED_TYPED_FLOW,
+            ABSENCE_FLOW,
+            FLAG_FLOW,
+            PENDING_FLOW,
+            QUOTA_FLOW,
+            CALENDAR_FLOW,
+            DIGEST_FLOW,
+            NOTICE_FLOW,
+            NOTICES_FLOW,
+            NOTICE_RETURN_FLOW,
+            NOTICE_QUESTION_FLOW,
+            NOTICE_ANSWER_FLOW,
+            LEDGER_FLOW,
+            LEDGER_CLASSIFY_FLOW,
+            LEDGER_WRITE_FLOW,
+            REFER_FLOW,
+            CASES_FLOW,
+            CASE_WORK_FLOW,
+            CARE_FLOW,
+            # Before the parent's free text: `意见 …` starts it (`我对…有意见` does not).
+            FEEDBACK_FLOW,
+            # Last: it answers a guardian's free text the flows above did not take.
+            PARENT_MESSAGE_FLOW,
+            PARENT_REPLY_FLOW,
+        ]
+    )
 
 
 def all_actions() -> list[Action]:
     """Buttons that work outside a conversation (incident acknowledgements, receipts …)."""
-    return [
-        *INCIDENT_ACTIONS,
-        *NOTICE_ACTIONS,
-        *NOTICE_TRACKING_ACTIONS,
-        *TAG_ACTIONS,
-        *PARENT_MESSAGE_ACTIONS,
-        *LEDGER_ACTIONS,
-        *CARE_ACTIONS,
-    ]
+    return gated_actions(
+        [
+            *INCIDENT_ACTIONS,
+            *NOTICE_ACTIONS,
+            *NOTICE_TRACKING_ACTIONS,
+            *TAG_ACTIONS,
+            *PARENT_MESSAGE_ACTIONS,
+            *LEDGER_ACTIONS,
+            *CARE_ACTIONS,
+        ]
+    )

@@ -137,14 +137,16 @@ async def test_staff_an_item_is_not_for_cannot_open_or_act_on_it_even_with_forge
 ) -> None:
     dispatcher, teacher, item_id = await _visit_with_problem(db, school, clock)
     other = await chat_as(db, clock, school.staff["李强"], dispatcher)
-    for action in (b.OPEN, b.LOG, b.CLASSIFY, b.NOTE, b.CLOSE, b.REOPEN):
+    for action in (b.OPEN, b.LOG, b.NOTE, b.CLOSE, b.REOPEN):
         await other.callback(f"!{action}:{item_id}")
         assert "没有找到这条台账，或您没有查看它的权限。" in other.text
         assert "孩子情绪低落" not in other.text
+    await other.callback(f"!{b.CLASSIFY}:{item_id}")  # the matrix: only 德育处 and the principal
+    assert other.text == "这个按钮已失效。"
     await other.send(f"/ledger {item_id}")
     assert "没有找到这条台账" in other.text
     await teacher.callback(f"!{b.CLASSIFY}:{item_id}")
-    assert "这条台账由德育处分类" in teacher.text
+    assert teacher.text == "这个按钮已失效。"
     await teacher.callback(f"!{b.CLOSE}:{item_id}")
     assert "这项操作现在不适用于这条台账。" in teacher.text
     [item] = await _items(db)

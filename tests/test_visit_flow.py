@@ -483,7 +483,7 @@ async def test_restart_mid_flow_continues_where_the_teacher_was(
     )
 
 
-async def test_staff_without_students_is_told_why_and_nothing_starts(
+async def test_staff_whose_role_does_not_visit_are_told_who_may_and_nothing_starts(
     db: Database, clock: FakeClock
 ) -> None:
     ts = await seed_school(db)
@@ -492,7 +492,7 @@ async def test_staff_without_students_is_told_why_and_nothing_starts(
         session.add(care)
     user = await chat_as(db, clock, care)
     await user.send("/visit")
-    assert "名册中还没有您任教或负责的学生" in user.text
+    assert user.text == "记录家访只对班主任、任课教师、教练、德育处和校长开放。"
     assert await conversation_of(db, user) is None
 
 
@@ -501,5 +501,5 @@ async def test_guardian_cannot_start_a_visit(db: Database, clock: FakeClock) -> 
     external = await bind(db, clock, ts.guardians["刘梅"])
     parent = ChatUser(visit_dispatcher(db, clock), external)
     await parent.send("/visit")
-    assert "只对本校教师开放" in parent.text
+    assert parent.text == "记录家访只对班主任、任课教师、教练、德育处和校长开放。"
     assert await conversation_of(db, parent) is None

@@ -6,7 +6,7 @@ from handlers.absence import steps
 from handlers.absence.questions import question
 from handlers.absence.states import AbsenceDraft, State
 from handlers.draft_labels import about_student
-from handlers.flow import Flow, Step, has_students, is_staff, with_typed_labels
+from handlers.flow import Flow, Step, is_staff, with_typed_labels
 from handlers.i18n import N_
 
 STEPS: dict[State, Step] = {
@@ -29,7 +29,7 @@ ABSENCE_FLOW = Flow(
     start=steps.start,
     commands=("absence", "缺勤"),
     allowed=is_staff,
-    offered=has_students,
+    refusal=N_("记录缺勤只对班主任、任课教师、教练、德育处和校长开放。"),
     describe=N_("记录学生缺勤（病假、无故缺席）或返校"),
     describe_draft=about_student(N_("记录{name}的缺勤"), N_("记录学生缺勤")),
     draft_noun=N_("缺勤记录"),

@@ -15,7 +15,7 @@ from pydantic import BaseModel, Field
 from handlers.context import Context
 from handlers.draft_labels import about_student
 from handlers.duty_notices import open_now, planned_duty_line
-from handlers.flow import Flow, Step, has_students, is_staff, with_typed_labels
+from handlers.flow import Flow, Step, is_staff, with_typed_labels
 from handlers.hints import button_note, too_long
 from handlers.i18n import N_
 from handlers.student_picker import TEACHER_PICKER, Ask, Empty, Outcome, Picked, PickerState
@@ -278,7 +278,7 @@ FLAG_FLOW = Flow(
     start=start,
     commands=("flag", "上报"),
     allowed=is_staff,
-    offered=has_students,
+    refusal=N_("上报立即家访只对班主任、任课教师、教练、德育处和校长开放。"),
     describe=N_("上报需要立即家访的情况（家庭变故、违纪、获奖等）"),
     describe_draft=about_student(N_("上报{name}需要立即家访的情况"), N_("上报需要立即家访的情况")),
     draft_noun=N_("立即家访上报"),

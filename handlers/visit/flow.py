@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from handlers.context import Context
 from handlers.draft_labels import about_student
-from handlers.flow import Flow, Step, has_students, is_staff, with_typed_labels
+from handlers.flow import Flow, Step, is_staff, with_typed_labels
 from handlers.i18n import N_
 from handlers.types import Inbound, Transition
 from handlers.visit import steps
@@ -55,7 +55,7 @@ VISIT_FLOW = Flow(
     start=start,
     commands=("visit", "家访"),
     allowed=is_staff,
-    offered=has_students,
+    refusal=N_("记录家访只对班主任、任课教师、教练、德育处和校长开放。"),
     free_text=start_from_text,
     describe=N_("记录一次家访"),
     describe_draft=about_student(N_("记录{name}的家访"), N_("记录家访")),
