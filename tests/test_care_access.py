@@ -5,15 +5,23 @@ case answers exactly as a missing one, and nothing is changed or audited as read
 
 from __future__ import annotations
 
+import io
+
 import pytest
+from sqlmodel import select
 
 from handlers.care import buttons as b
 from handlers.dispatcher import Dispatcher
 from models.care.tables import CareEntryKind, CaseStatus
 from models.db.engine import Database
+from models.ledger.tables import LedgerItem
+from scheduler.jobs.care import CARE_REMINDERS
+from scheduler.jobs.digest import DAILY_DIGEST
 from tests.helpers.care import NOTICED, add_care_staff, audit_rows, cases, entries, refer
 from tests.helpers.clock import FakeClock
+from tests.helpers.duties import local, run_at
 from tests.helpers.factories import TestSchool
+from tests.helpers.outbox import outbox, reply_of
 from tests.helpers.visits import ChatUser, chat_as, full_dispatcher, person
 
 MISSING = 987654
@@ -139,3 +147,22 @@ async def test_the_care_room_message_opens_the_case_only_for_care_staff(
     assert "关爱室个案只有关爱室老师和校长可以查看。" in teacher.text
     await teacher.send(f"/cases {case_id}")
     assert "张小明" not in teacher.text
+
+
+async def test_nothing_of_a_case_reaches_the_digest_the_ledger_any_message_or_the_log(
+    db: Database, school: TestSchool, clock: FakeClock, private_log: io.StringIO
+) -> None:
+    dispatcher, case_id = await _worked_case(db, school, clock)
+    admin = await chat_as(db, clock, school.staff["赵敏"], dispatcher)
+    await run_at(db, school.school, DAILY_DIGEST.func, local("2026-11-17 07:30"))
+    await run_at(db, school.school, CARE_REMINDERS.func, local("2026-11-23 08:00"))
+    await admin.send("/digest")
+    await admin.send("/ledger")
+    sent = [reply_of(row).text for row in await outbox(db)]
+    assert any("张小明" in text for text in sent)  # the care room's own messages name him
+    for text in [*sent, admin.text, private_log.getvalue()]:
+        for secret in SECRETS:
+            assert secret not in text
+    async with db.session() as session:
+        assert (await session.exec(select(LedgerItem))).all() == []
+    assert f"case:{case_id}" not in private_log.getvalue()
