@@ -161,6 +161,25 @@ def _parser() -> argparse.ArgumentParser:
     ledger_reopen.add_argument("--reason", required=True, metavar="原因", help="重新打开的原因")
     ledger_reopen.add_argument("--school", help="学校名称（默认：SCHOOL_NAME）")
 
+    privacy = sub.add_parser("privacy", help="个人信息：导出或删除一名学生的全部数据（校长）")
+    privacy_sub = privacy.add_subparsers(dest="privacy_command", required=True, metavar="ACTION")
+    privacy_export = privacy_sub.add_parser("export", help="把一名学生的全部记录导出为 .xlsx")
+    privacy_export.add_argument("student", metavar="学号", help="学生的学号")
+    privacy_export.add_argument("--by", required=True, metavar="工号", help="经办人（校长）的工号")
+    privacy_export.add_argument(
+        "-o", "--output", type=Path, required=True, help="输出文件，例如 学生数据.xlsx"
+    )
+    privacy_export.add_argument("--school", help="学校名称（默认：SCHOOL_NAME）")
+    privacy_erase = privacy_sub.add_parser(
+        "erase", help="匿名化一名学生的数据（保留统计所需的日期和类别）"
+    )
+    privacy_erase.add_argument("student", metavar="学号", help="学生的学号")
+    privacy_erase.add_argument("--by", required=True, metavar="工号", help="经办人（校长）的工号")
+    privacy_erase.add_argument(
+        "--yes", action="store_true", help="不再询问，直接执行（没有终端时必须加）"
+    )
+    privacy_erase.add_argument("--school", help="学校名称（默认：SCHOOL_NAME）")
+
     export = sub.add_parser("export", help="导出记录")
     export_sub = export.add_subparsers(dest="export_command", required=True, metavar="WHAT")
     visits = export_sub.add_parser("visits", help="家访记录（.xlsx）")
@@ -371,6 +390,28 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
                 date_from=args.date_from,
                 date_to=args.date_to,
                 output=args.output,
+                school_name=args.school,
+            )
+        )
+    if command == "privacy":
+        from bot.privacy_cli import run_privacy_erase, run_privacy_export
+
+        if args.privacy_command == "export":
+            return asyncio.run(
+                run_privacy_export(
+                    settings,
+                    student_no=args.student,
+                    staff_no=args.by,
+                    output=args.output,
+                    school_name=args.school,
+                )
+            )
+        return asyncio.run(
+            run_privacy_erase(
+                settings,
+                student_no=args.student,
+                staff_no=args.by,
+                yes=args.yes,
                 school_name=args.school,
             )
         )

@@ -38,6 +38,7 @@ from handlers.going_back import (
     stored_replies,
 )
 from handlers.i18n import Translator, normalise_language, translator
+from handlers.privacy import consent
 from handlers.types import Inbound, Reply, Transition
 from models.conversations.store import (
     Conversation,
@@ -250,11 +251,13 @@ class Dispatcher:
             return Response([*notes, Reply(self._too_long_text(t))])
 
         if inbound.contact_phone is not None:
-            return Response(notes + list(await onboarding.contact_shared(inbound, ctx)))
+            bound = list(await onboarding.contact_shared(inbound, ctx))
+            return Response(notes + bound + await consent.after_binding(ctx))
 
         command = parse_command(inbound.text, self.keywords) if inbound.text else None
         if command is not None and command.name == "start":
-            return Response(notes + list(await onboarding.start(inbound, ctx, command.args)))
+            bound = list(await onboarding.start(inbound, ctx, command.args))
+            return Response(notes + bound + await consent.after_binding(ctx))
         if command is not None and command.name == "lang":
             return Response(notes + list(await commands.language(inbound, ctx, command.args)))
         if ctx.staff is None and ctx.guardian is None:
@@ -263,6 +266,11 @@ class Dispatcher:
             return Response([*notes, Reply(t._("这个文件没能收到，请重新发送一次。"))])
 
         action = parse_action(inbound.callback) if inbound.callback is not None else None
+        if ctx.guardian is not None:
+            # A guardian's consent comes before every feature (handlers.privacy.consent).
+            held = await consent.hold(inbound, ctx, command.name if command else None)
+            if held is not None:
+                return Response([*notes, *held], action=action is not None)
         if action is not None:
             # An action may start a conversation of its own (handlers.notice.converse).
             return await self._act(inbound, ctx, *action)

@@ -43,6 +43,10 @@ FLOW_ACTIONS: dict[str, Action] = {
     "feedback": Action.FEEDBACK_SEND,
     "parent_message": Action.PARENT_MESSAGE_SEND,
     "parent_reply": Action.PARENT_MESSAGE_ANSWER,
+    "mydata": Action.MYDATA_READ,
+    "mydata_correct": Action.MYDATA_CORRECT,
+    # Reading the consent wording is reading what is kept about one's child.
+    "consent": Action.MYDATA_READ,
     "refer": Action.CASE_REFER,
     "care": Action.CASE_REQUEST,
     "cases": Action.CASE_READ,
@@ -76,6 +80,9 @@ BUTTON_ACTIONS: dict[str, Action] = {
     "lgx": Action.LEDGER_WORK,
     "lgu": Action.LEDGER_WORK,
     "lga": Action.LEDGER_ADD,
+    # 同意 (a guardian's consent) and 申请更正 under /mydata.
+    "consent": Action.MYDATA_READ,
+    "mycorr": Action.MYDATA_CORRECT,
     "cso": Action.CASE_READ,
     "csh": Action.CASE_READ,
     "csk": Action.CASE_WORK,
@@ -116,6 +123,7 @@ def gate(action: Action) -> Gate:
 
     allowed.__name__ = f"permits_{action.name.lower()}"
     return allowed
+
 
 class Unbound(LookupError):
     """A flow or a button the matrix does not bind (a programming error, caught by the tests)."""

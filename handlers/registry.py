@@ -33,6 +33,8 @@ from handlers.parent_messages import (
 )
 from handlers.pending import PENDING_FLOW
 from handlers.permissions import gated_actions, gated_flows
+from handlers.privacy.consent import CONSENT_ACTIONS, CONSENT_FLOW_DEF
+from handlers.privacy.mydata import CORRECT_FLOW_DEF, MYDATA_ACTIONS, MYDATA_FLOW_DEF
 from handlers.quota import QUOTA_FLOW
 from handlers.visit import VISIT_FLOW
 
@@ -62,6 +64,9 @@ def all_flows() -> list[Flow]:
             CASES_FLOW,
             CASE_WORK_FLOW,
             CARE_FLOW,
+            MYDATA_FLOW_DEF,
+            CORRECT_FLOW_DEF,
+            CONSENT_FLOW_DEF,
             # Before the parent's free text: `意见 …` starts it (`我对…有意见` does not).
             FEEDBACK_FLOW,
             # Last: it answers a guardian's free text the flows above did not take.
@@ -81,6 +86,8 @@ def all_actions() -> list[Action]:
             *TAG_ACTIONS,
             *PARENT_MESSAGE_ACTIONS,
             *LEDGER_ACTIONS,
+            *CONSENT_ACTIONS,
+            *MYDATA_ACTIONS,
             *CARE_ACTIONS,
         ]
     )

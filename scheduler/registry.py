@@ -18,6 +18,7 @@ from scheduler.jobs import (
     notices,
     publish_notices,
     reminders,
+    retention,
 )
 
 # Other modules add one line each: an import here, e.g. `from scheduler.jobs import digest`,
@@ -42,6 +43,7 @@ def all_jobs() -> list[Job]:
         drafts.CLEAR_OLD_DRAFTS,
         ledger.LEDGER_REMINDERS,
         feedback_summary.FEEDBACK_SUMMARY,
+        retention.RETENTION,
         care.CARE_REMINDERS,
         care.CARE_SEVERE_ALERTS,
     ]

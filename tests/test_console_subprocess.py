@@ -44,10 +44,12 @@ def test_piped_run_seeds_the_demo_answers_help_and_exits_at_eof(tmp_path: Path) 
     assert (tmp_path / "jiafang.db").exists()
 
 
-#: The README's console tour: a parent joins, the head teacher writes a notice needing a receipt,
-#: 德育处 approves it from the pushed request, the parent confirms from the pushed notice.
+#: The README's console tour: a parent joins and agrees to the consent wording (1: 同意), the head
+#: teacher writes a notice needing a receipt, 德育处 approves it from the pushed request, the
+#: parent confirms from the pushed notice.
 NOTICE_TOUR = (
     "/as 20263201",
+    "1",
     "/as T02",
     "/notice",
     "1",
@@ -74,6 +76,9 @@ def test_the_console_tour_approves_a_notice_and_a_parent_confirms_it(tmp_path: P
     result = run_bot(tmp_path, "\n".join(NOTICE_TOUR) + "\n", **quiet)
     assert result.returncode == 0, result.stderr
     out = result.stdout
+    # The parent is asked for consent when she joins, and "1" agrees.
+    assert "家长知情同意" in out
+    assert "（已选：同意）\n谢谢您！已记录您的同意。" in out
     # The approval request is pushed to 德育处 with numbered buttons, and "1" approves it.
     assert "[发给 赵丽华] 【通知待审批】" in out
     assert "  1) 批准   2) 退回" in out

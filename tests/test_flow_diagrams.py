@@ -53,6 +53,7 @@ ANSWERED_AT_ONCE = frozenset(
         "notices",
         "calendar",
         "cases",
+        "mydata",
     }
 )
 

@@ -15,6 +15,10 @@ too. Confirming records the receipt exactly as the Telegram button does
 counting the guardian's questions on every channel; a repeat is not forwarded twice). Each POST is
 one transaction.
 
+A family that has not agreed to the consent wording (`handlers.privacy.consent`) first sees that
+wording with a 同意 form (`POST /n/{token}/consent`, recorded with channel "page" and audited)
+instead of the notice; 确认收到 and 有疑问 do nothing until then.
+
 The page ends with a 意见反馈 link to the family's feedback page (`bot.web.feedback_page`),
 signed for the guardian and valid for a day from when the page was shown.
 
@@ -55,7 +59,7 @@ from bot.web.pages import (
     page_template,
 )
 from bot.web.templates.common import STYLE
-from bot.web.templates.receipt_page import PAGE
+from bot.web.templates.receipt_page import CONSENT_PAGE, PAGE
 from handlers.i18n import Translator
 from handlers.notice.limits import (
     check_message_to_staff,
@@ -72,6 +76,7 @@ from handlers.notice.render import (
     format_moment,
     kind_name,
 )
+from handlers.privacy.consent import wording_lines
 from models.accounts.tables import PersonKind
 from models.limits.rules import Refusal, Verdict
 from models.notices.queries import attachments_of
@@ -83,12 +88,16 @@ from models.notices.tables import (
     NoticeKind,
     NoticeStatus,
 )
+from models.privacy.consent import AGREE_WORD, has_consented, record_consent
 from models.school.rules import DEFAULT_RULES, SchoolRules
 from models.school.tables import School
 
 log = logging.getLogger(__name__)
 
 _PAGE: Template = page_template(PAGE)
+_CONSENT: Template = page_template(CONSENT_PAGE)
+#: The channel a consent given on the page is recorded with.
+CONSENT_CHANNEL = "page"
 
 
 # -- what a token opens -----------------------------------------------------------------------
@@ -127,6 +136,7 @@ class ReceiptPage(SignedPage):
         app.router.add_get("/n/{token}/a/{attachment}", guarded(self._attachment))
         app.router.add_post("/n/{token}/confirm", guarded(self._confirm))
         app.router.add_post("/n/{token}/question", guarded(self._question))
+        app.router.add_post("/n/{token}/consent", guarded(self._consent))
 
     async def _find(self, session: AsyncSession, token: str, now: datetime) -> _Found:
         """The notice and the guardian's children in it, or `Refused` (404 / 410)."""
@@ -161,6 +171,8 @@ class ReceiptPage(SignedPage):
         now = self.now()
         async with self.db.session() as session:
             found = await self._find(session, token, now)
+            if not await has_consented(session=session, guardian_id=found.claim.guardian_id):
+                return html_answer(self._render_consent(found, token))
             attachments = await attachments_of(session=session, notice_id=found.notice.id or 0)
             held = None
             if code == Refusal.HOURLY:
@@ -175,6 +187,38 @@ class ReceiptPage(SignedPage):
             expires_at=now + timedelta(days=FEEDBACK_LINK_DAYS),
         )
         return html_answer(self._render(found, token, status, attachments, feedback))
+
+    def _render_consent(self, found: _Found, token: str) -> str:
+        """The consent wording and a 同意 form, before anything else (`handlers.privacy.consent`)."""
+        school = found.school.name if found.school is not None else ""
+        title, *paragraphs = wording_lines(found.t, school, self.rules)
+        return _CONSENT.render(
+            lang=page_lang(found.t),
+            style=STYLE,
+            token=token,
+            page_title=title,
+            school=school,
+            heading=title,
+            paragraphs=paragraphs,
+            agree_label=found.t._(AGREE_WORD),
+        )
+
+    # -- POST: 同意 ---------------------------------------------------------------------------
+
+    async def _consent(self, request: web.Request) -> web.StreamResponse:
+        """Record the family's consent (channel "page", audited), then show the notice."""
+        token = request.match_info["token"]
+        now = self.now()
+        async with self.db.session() as session:
+            found = await self._find(session, token, now)
+            await record_consent(
+                session=session,
+                school_id=found.notice.school_id,
+                guardian_id=found.claim.guardian_id,
+                channel=CONSENT_CHANNEL,
+                now=now,
+            )
+        return back_to_page(token, "agreed")
 
     # -- GET: an attachment -------------------------------------------------------------------
 
@@ -285,6 +329,8 @@ class ReceiptPage(SignedPage):
         now = self.now()
         async with self.db.session() as session:
             found = await self._find(session, token, now)
+            if not await has_consented(session=session, guardian_id=found.claim.guardian_id):
+                return back_to_page(token, "")
             if not found.notice.receipt_required:
                 return back_to_page(token, "")
             confirmation = await confirm_receipt(
@@ -311,6 +357,8 @@ class ReceiptPage(SignedPage):
             found = await self._find(session, token, now)
             if found.notice.kind not in QUESTION_KINDS:
                 raise Refused(404)
+            if not await has_consented(session=session, guardian_id=found.claim.guardian_id):
+                return back_to_page(token, "")
             status, chosen = _question_problem(found.children, text, wanted)
             if chosen is not None:
                 status, queued = await self._ask(session, found, chosen, text, now)
@@ -408,6 +456,8 @@ def _question_form(t: Translator, children: list[ChildReceipt]) -> dict[str, Any
 
 def _status_line(found: _Found, code: str) -> _Status | None:
     _ = found.t._
+    if code == "agreed":
+        return _Status(_("谢谢您！已记录您的同意。"))
     if code == "ok":
         return _Status(_("已确认收到，谢谢您！"))
     if code == "again":

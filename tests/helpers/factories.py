@@ -9,18 +9,23 @@
 | 孙丽 | T05 | head teacher of 四(1)班 |
 
 Every student has one guardian; 三(2)班 张小明 and 四(1)班 张小红 are siblings sharing their
-mother 刘梅. Some students carry special-type tags.
+mother 刘梅. Some students carry special-type tags. Every guardian has agreed to the consent
+wording (`models.privacy.consent`) unless a test asks otherwise.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from models.accounts.invites import bind_account
 from models.accounts.tables import PersonKind
 from models.db.engine import Database
+from models.privacy.consent import CONSENT_VERSION
+from models.privacy.tables import GuardianConsent
 from models.roster.tables import Guardian, Staff, Student, StudentGuardian, Teaching
 from models.school.tables import Group, GroupCoach, GroupMember, School, SchoolClass
 from tests.helpers.clock import FakeClock
@@ -147,9 +152,14 @@ async def build_school(session: AsyncSession) -> TestSchool:
     return ts
 
 
-async def seed_school(db: Database) -> TestSchool:
+async def seed_school(db: Database, *, consent: bool = True) -> TestSchool:
+    """The test school; its families have agreed to the consent wording unless `consent` is
+    False (the consent tests)."""
     async with db.session() as session:
-        return await build_school(session)
+        ts = await build_school(session)
+        if consent:
+            await agree(session, ts.school.id or 0, [g.id or 0 for g in ts.guardians.values()])
+        return ts
 
 
 async def bind(
@@ -160,8 +170,12 @@ async def bind(
     channel: str = "console",
     external_id: str | None = None,
     language: str = "zh",
+    consent: bool = True,
 ) -> str:
-    """Bind `person` to an account on `channel`; returns the account's external id."""
+    """Bind `person` to an account on `channel`; returns the account's external id. A guardian
+    has agreed to the current consent wording (`models.privacy.consent`) unless `consent` is
+    False (and `seed_school` did not record it), so the tests of guardians' features need not
+    press 同意 first."""
     kind = PersonKind.STAFF if isinstance(person, Staff) else PersonKind.GUARDIAN
     external = external_id or f"{kind.value}-{person.id}"
     async with db.session() as session:
@@ -176,4 +190,37 @@ async def bind(
             language=language,
             now=clock(),
         )
+        if consent and kind is PersonKind.GUARDIAN:
+            await agree(session, person.school_id, [person.id or 0])
     return external
+
+
+#: When the test school's families agreed to the consent wording.
+AGREED_AT = datetime(2026, 9, 1, tzinfo=UTC)
+
+
+async def agree(session: AsyncSession, school_id: int, guardian_ids: list[int]) -> None:
+    """The guardians have agreed to the current consent wording (rows written directly: no
+    audit entry, so tests counting the audit log count only what they do)."""
+    known = set(
+        (
+            await session.exec(
+                select(GuardianConsent.guardian_id).where(
+                    col(GuardianConsent.version) == CONSENT_VERSION,
+                    col(GuardianConsent.guardian_id).in_(guardian_ids),
+                )
+            )
+        ).all()
+    )
+    for guardian_id in guardian_ids:
+        if guardian_id not in known:
+            session.add(
+                GuardianConsent(
+                    school_id=school_id,
+                    guardian_id=guardian_id,
+                    version=CONSENT_VERSION,
+                    agreed_at=AGREED_AT,
+                    channel="console",
+                )
+            )
+    await session.flush()

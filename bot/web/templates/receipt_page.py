@@ -59,3 +59,24 @@ PAGE = (
 </html>
 """
 )
+
+#: Shown instead of the notice while the family has not agreed to the consent wording
+#: (`handlers.privacy.consent`): its paragraphs and a 同意 form.
+CONSENT_PAGE = (
+    HEAD
+    + """<body>
+<main>
+<section class="card">
+{% if school %}<p class="school">{{ school }}</p>{% endif %}
+<h1>{{ heading }}</h1>
+{% for paragraph in paragraphs %}<p>{{ paragraph }}</p>
+{% endfor %}
+<form method="post" action="{{ token }}/consent">
+<button type="submit" id="agree">{{ agree_label }}</button>
+</form>
+</section>
+</main>
+</body>
+</html>
+"""
+)
