@@ -73,7 +73,13 @@ async def _show(db: Database, school: School, item_id: int) -> None:
         if ids:
             query = select(col(Staff.id), col(Staff.name)).where(col(Staff.id).in_(ids))
             names = {int(i or 0): n for i, n in await session.exec(query)}
-        await audit(session=session, actor="cli", action="ledger.show", subject=f"ledger:{item_id}")
+        await audit(
+            session=session,
+            actor="cli",
+            action="ledger.show",
+            subject=f"ledger:{item_id}",
+            student_id=row.item.student_id,
+        )
     today = datetime.now(zone).date()
     print(card(t, row, today=today, zone=zone, feedback=feedback, author=author))
     print(history_text(t, item_id, lines, zone, names))

@@ -18,7 +18,9 @@ from models.audit.tables import AuditEntry
 from models.db.engine import Database
 from models.roster.tables import Staff
 from tests.helpers.cli import cli_environment, run_main
+from tests.helpers.duties import local
 from tests.helpers.factories import TestSchool
+from tests.helpers.ledger_data import manual_item
 
 __all__ = ["cli_environment"]
 
@@ -217,3 +219,12 @@ def test_known_actions_have_chinese_labels_and_unknown_ones_keep_their_code() ->
     assert all(any("\u4e00" <= ch <= "\u9fff" for ch in label) for label in ACTION_LABELS.values())
     assert subject_label("ledger:7") == "台账 #7"
     assert subject_label("odd thing") == "odd thing"
+
+
+async def test_a_ledger_item_shown_on_the_command_line_names_its_student_in_the_log(
+    db: Database, school: TestSchool, capsys: pytest.CaptureFixture[str]
+) -> None:
+    item_id = await manual_item(db, school, at=local("2026-11-16 10:00"))
+    assert await run_main("ledger", "show", str(item_id)) == 0
+    [entry] = [e for e in await _log(db) if e.action == "ledger.show"]
+    assert (entry.subject, entry.student_id) == (f"ledger:{item_id}", school.students["张小明"].id)
