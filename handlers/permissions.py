@@ -143,6 +143,7 @@ def _checked(action: Action, handle: ActionHandler) -> ActionHandler:
             return [Reply(ctx.t._("这个按钮已失效。"))]
         return await handle(inbound, argument, ctx)
 
+    checked.__wrapped__ = handle  # type: ignore[attr-defined]
     return checked
 
 
