@@ -96,7 +96,7 @@ def _spying(buttons: list[Button], pressed: list[str]) -> list[Button]:
 
         return spied
 
-    raw = [replace(b, handle=b.handle.__wrapped__) for b in buttons]
+    raw = [replace(b, handle=b.handle.__wrapped__) for b in buttons]  # type: ignore[attr-defined]
     return gated_actions([replace(b, handle=spy(b.name, b.handle)) for b in raw])  # type: ignore[arg-type]
 
 
