@@ -3,8 +3,11 @@ tests/test_permission_matrix.py)."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
+from models.permissions import table
 from models.permissions.matrix import MATRIX, Action, Reach, Role, reach
 from models.permissions.roles import roles_of
 from models.roster.duties import Duty
@@ -63,3 +66,12 @@ def test_a_persons_roles_come_from_the_roster() -> None:
     assert roles_of(left, set(), None) == {R.UNBOUND}
     assert roles_of(None, set(), parent) == {R.GUARDIAN}
     assert roles_of(None, set(), None) == {R.UNBOUND}
+
+
+def test_the_readme_shows_the_matrix_the_code_has() -> None:
+    readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+    start, end = readme.index(table.START), readme.index(table.END) + len(table.END)
+    assert readme[start:end] == table.markdown(), (
+        "README's permission table is out of date: run python -m models.permissions.table "
+        "--write README.md"
+    )
