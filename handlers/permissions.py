@@ -140,7 +140,7 @@ def gated_flows(flows: Sequence[Flow]) -> list[Flow]:
 def _checked(action: Action, handle: ActionHandler) -> ActionHandler:
     async def checked(inbound: Inbound, argument: str, ctx: Context) -> list[Reply]:
         if not permits(ctx, action):
-            return [Reply(ctx.t._("这个按钮已失效。"))]
+            return [Reply(ctx.t._("这个按钮不适用于您。"))]
         return await handle(inbound, argument, ctx)
 
     checked.__wrapped__ = handle  # type: ignore[attr-defined]

@@ -142,11 +142,11 @@ async def test_staff_an_item_is_not_for_cannot_open_or_act_on_it_even_with_forge
         assert "没有找到这条台账，或您没有查看它的权限。" in other.text
         assert "孩子情绪低落" not in other.text
     await other.callback(f"!{b.CLASSIFY}:{item_id}")  # the matrix: only 德育处 and the principal
-    assert other.text == "这个按钮已失效。"
+    assert other.text == "这个按钮不适用于您。"
     await other.send(f"/ledger {item_id}")
     assert "没有找到这条台账" in other.text
     await teacher.callback(f"!{b.CLASSIFY}:{item_id}")
-    assert teacher.text == "这个按钮已失效。"
+    assert teacher.text == "这个按钮不适用于您。"
     await teacher.callback(f"!{b.CLOSE}:{item_id}")
     assert "这项操作现在不适用于这条台账。" in teacher.text
     [item] = await _items(db)

@@ -108,7 +108,7 @@ async def test_a_teacher_cannot_approve_by_forging_the_button(
     _ts, teacher, admin = await _submitted(db, clock)
     [request] = await received(db, admin, "notice-approval:")
     await press_on(teacher, request, "批准")
-    assert teacher.text == "这个按钮已失效。"
+    assert teacher.text == "这个按钮不适用于您。"
     [notice] = await notices(db)
     assert notice.status is NoticeStatus.PENDING
     assert await notice_rows(db) == []

@@ -159,7 +159,7 @@ async def test_another_family_cannot_confirm_open_or_ask_about_a_notice_by_forgi
     assert all(r.confirmed_at is None for r in await receipts(db))
     # Staff pressing a guardian's button get nothing either.
     await press_data(_admin, f"!nok:{notice.id}")
-    assert _admin.text == "这个按钮已失效。"
+    assert _admin.text == "这个按钮不适用于您。"
 
 
 async def test_a_notice_without_receipt_has_no_confirm_button_and_refuses_one(

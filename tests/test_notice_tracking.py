@@ -144,7 +144,7 @@ async def test_a_teacher_whose_classes_are_not_in_the_notice_cannot_open_it(
     assert head.text == "没有找到这份通知，或您没有查看它的权限。"
     coach = await _user(db, clock, ts.staff["钱进"])  # no class to track: the matrix refuses
     await coach.callback(f"!nst:{notice.id}")
-    assert coach.text == "这个按钮已失效。"
+    assert coach.text == "这个按钮不适用于您。"
 
 
 async def test_a_guardian_pressing_staff_tracking_data_sees_nothing(
@@ -154,7 +154,7 @@ async def test_a_guardian_pressing_staff_tracking_data_sees_nothing(
     mother = await _user(db, clock, ts.guardians["刘梅"])
     for data in (f"!nst:{notice_id}", f"!nst:{notice_id}.1", "!nsl:0"):
         await mother.callback(data)
-        assert mother.text == "这个按钮已失效。"  # the matrix: tracking is for staff
+        assert mother.text == "这个按钮不适用于您。"  # the matrix: tracking is for staff
     await mother.callback("!nst:x")  # no button carries this: the dispatcher's stale-button answer
     assert mother.text == "这个按钮已失效。"
 

@@ -1,6 +1,6 @@
 """The whole permission matrix walked through the dispatcher: every role tries every flow it can
 start with a command and presses every button with forged callback data. A cell the matrix
-refuses answers with the flow's refusal (or, for a button, as a stale button) and runs nothing; a
+refuses answers with the flow's refusal (a button: 这个按钮不适用于您。) and runs nothing; a
 cell it allows reaches the flow or the button's handler. A flow or a button that the matrix does
 not bind fails here (and stops the bot at start)."""
 
@@ -155,7 +155,7 @@ async def test_every_role_presses_every_button_with_forged_data_and_only_the_mat
             assert ran == allowed, (button.name, player.name, player.user.text)
             if not allowed:
                 assert player.user.text in (
-                    "这个按钮已失效。",
+                    "这个按钮不适用于您。",
                     "您好！这里是学校的家校联系助手。您的账号还没有与学校名册绑定，所以暂时不能查看或记录任何信息。\n"
                     "· 老师：请打开学校发给您的邀请链接，或发送 /start 加邀请码。\n"
                     "· 家长：请点下方按钮分享本机手机号，与学校登记的号码一致即可绑定；也可以使用班主任发给您的邀请链接。",
