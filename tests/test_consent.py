@@ -62,6 +62,9 @@ async def test_every_guardian_feature_answers_with_the_consent_question_until_ag
         "/feedback",
         "/mydata",
         "/help",
+        "/care",  # asking the care room for help
+        "/drafts",
+        "/consent",
         "老师您好，孩子明天发烧想请假一天",  # a parent message
         "收到",  # confirming the notice by word
     ]
