@@ -90,7 +90,10 @@ async def test_a_conversation_ends_politely_when_its_account_is_bound_again_as_a
     with failures_logged() as log:
         await user.send("三(2)班")
     assert not log.failures
-    assert user.text == "上一项未完成的操作已放弃，没有保存。\n记录家访只对班主任、任课教师、教练、德育处和校长开放。"
+    assert (
+        user.text
+        == "上一项未完成的操作已放弃，没有保存。\n记录家访只对班主任、任课教师、教练、德育处和校长开放。"
+    )
 
 
 async def test_a_document_with_a_size_below_zero_is_asked_for_again(world: FuzzWorld) -> None:
