@@ -18,13 +18,14 @@ from typing import TYPE_CHECKING
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
-from sqlmodel import col, select
+from sqlmodel import col, delete, select
 
 from bot.web.links import LinkSigner, link_expiry
 from bot.web.routes import add_parent_pages
 from models.db.engine import Database
 from models.feedback.tables import Feedback, FeedbackAbout, FeedbackKind
 from models.ledger.tables import LedgerItem
+from models.privacy.tables import GuardianConsent
 from models.school.rules import DEFAULT_RULES, SchoolRules
 from tests.helpers.clock import FakeClock
 from tests.helpers.factories import bind, seed_school
@@ -307,4 +308,21 @@ async def test_an_expired_link_is_refused(db: Database, page: Page) -> None:
     assert response.status == 410
     assert "这个意见反馈链接已经失效" in await response.text()
     assert (await page.client.post(f"/f/{token}", data=page.form())).status == 410
+    assert await _feedback(db) == []
+
+
+async def test_a_family_that_has_not_agreed_is_asked_to_agree_first_and_nothing_is_saved(
+    db: Database, page: Page
+) -> None:
+    async with db.session() as session:
+        await session.exec(
+            delete(GuardianConsent).where(
+                col(GuardianConsent.guardian_id) == page.ts.guardians["刘梅"].id
+            )
+        )
+    token = page.token()
+    shown = await page.client.get(f"/f/{token}")
+    assert shown.status == 403
+    assert "阅读学校保存孩子信息的说明并点“同意”" in await shown.text()
+    assert (await page.client.post(f"/f/{token}", data=page.form())).status == 403
     assert await _feedback(db) == []

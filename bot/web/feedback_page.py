@@ -49,12 +49,34 @@ from handlers.feedback.sending import FeedbackRefused, send_feedback, text_probl
 from handlers.i18n import Translator, translator
 from models.feedback.queries import NewFeedback, Targets, targets_of_guardian
 from models.feedback.tables import FEEDBACK_TEXT_LIMIT, FeedbackAbout, FeedbackKind
+from models.privacy.consent import has_consented
 from models.roster.tables import Guardian
 from models.school.rules import DEFAULT_RULES, SchoolRules
 from models.school.tables import School
 
 _PAGE: Template = page_template(PAGE)
 _DONE: Template = page_template(DONE)
+
+
+class _NotAgreed(Refused):
+    """A family that has not agreed to the consent wording: like every guardian feature, the
+    form waits for 同意, which the receipt page (where this link is) asks for first."""
+
+    def __init__(self, t: Translator) -> None:
+        super().__init__(403)
+        self.t = t
+
+    def page(self) -> web.Response:
+        _ = self.t._
+        return message_answer(
+            self.t,
+            403,
+            _("请先同意"),
+            _(
+                "提交意见前，请先打开学校发来的通知页面，阅读学校保存孩子信息的说明并点“同意”，"
+                "再从页面底部打开“意见反馈”。"
+            ),
+        )
 
 
 class _Expired(Refused):
@@ -114,7 +136,8 @@ class FeedbackPage(SignedPage):
         app.router.add_post("/f/{token}", guarded(self._send))
 
     async def _find(self, session: AsyncSession, token: str) -> _Found:
-        """The guardian the token names, in its school, or `Refused` (404 / 410)."""
+        """The guardian the token names, in its school, or `Refused` (404 / 410; 403 before
+        the family agreed to the consent wording)."""
         claim = self.signer.read_feedback(token)
         if claim is None:
             raise Refused(404)
@@ -123,9 +146,11 @@ class FeedbackPage(SignedPage):
         guardian = await session.get(Guardian, claim.guardian_id)
         if guardian is None or guardian.school_id != claim.school_id:
             raise Refused(404)
+        t = await guardian_translator(session, claim.guardian_id)
+        if not await has_consented(session=session, guardian_id=claim.guardian_id):
+            raise _NotAgreed(t)
         targets = await targets_of_guardian(session, guardian_id=claim.guardian_id)
         school = await session.get(School, claim.school_id)
-        t = await guardian_translator(session, claim.guardian_id)
         return _Found(claim, guardian, school, targets, t)
 
     # -- GET: the form ------------------------------------------------------------------------
