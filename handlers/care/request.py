@@ -19,7 +19,7 @@ from handlers.parent_messages.common import CHILD_PREFIX, child_buttons, child_l
 from handlers.permissions import gate
 from handlers.types import Button, Inbound, Reply, Transition
 from models.care.rules import NOTICED_LIMIT
-from models.care.tables import CaseIntake, CaseUrgency
+from models.care.tables import CareCase, CaseIntake, CaseUrgency
 from models.notices.publishing import Child
 from models.parents.queries import children_with_relation
 from models.permissions.matrix import Action
@@ -48,6 +48,35 @@ async def _children(ctx: Context) -> list[Child]:
 async def _child(ctx: Context, student_id: int | None) -> Child | None:
     """The guardian's own child with this id (a forged id gives None)."""
     return next((c for c in await _children(ctx) if c.student.id == student_id), None)
+
+
+#: The guardian's answer after 提交 (in the chat and on the WeCom care page).
+RECEIVED = N_(
+    "已收到您的求助，状态：已受理。关爱室老师会尽快与您联系。如遇紧急情况，请直接打电话给班主任或学校。"
+)
+
+
+def text_problem(ctx: Context, text: str) -> str | None:
+    """Why `text` (already trimmed) cannot be sent as the request (empty, too long), or None."""
+    if not text:
+        return ctx.t._("请用文字写下您希望得到的帮助。")
+    if len(text) > NOTICED_LIMIT:
+        return too_long(ctx, NOTICED_LIMIT, len(text))
+    return None
+
+
+async def request_help(ctx: Context, child: Child, text: str) -> CareCase:
+    """What 提交 does, in the chat and on the WeCom care page (`bot.web.care_page`): open the
+    guardian's case for `child` (one of theirs, checked by the caller) with `text` (checked by
+    `text_problem`) in this transaction, and tell the care room."""
+    return await record_case(
+        ctx,
+        student_id=child.student.id or 0,
+        student_label=f"{child.klass.name} {child.student.name}",
+        intake=CaseIntake.GUARDIAN,
+        urgency=CaseUrgency.NORMAL,
+        noticed=text,
+    )
 
 
 async def question(state: str, draft: CareDraft, ctx: Context) -> Reply:
@@ -115,11 +144,10 @@ async def choose_child(inbound: Inbound, draft: CareDraft, ctx: Context) -> Tran
 
 
 async def write_text(inbound: Inbound, draft: CareDraft, ctx: Context) -> Transition:
-    text = (inbound.text or "").strip()
-    if inbound.callback is not None or not text:
-        return await ask(State.TEXT, draft, ctx, ctx.t._("请用文字写下您希望得到的帮助。"))
-    if len(text) > NOTICED_LIMIT:
-        return await ask(State.TEXT, draft, ctx, too_long(ctx, NOTICED_LIMIT, len(text)))
+    text = "" if inbound.callback is not None else (inbound.text or "").strip()
+    problem = text_problem(ctx, text)
+    if problem is not None:
+        return await ask(State.TEXT, draft, ctx, problem)
     draft.text = text
     return await ask(State.CONFIRM, draft, ctx)
 
@@ -133,18 +161,8 @@ async def confirm(inbound: Inbound, draft: CareDraft, ctx: Context) -> Transitio
     child = await _child(ctx, draft.student_id)
     if child is None or not draft.text:
         return Transition.end(Reply(_("这项操作已不可用，请重新开始。")))
-    case = await record_case(
-        ctx,
-        student_id=child.student.id or 0,
-        student_label=f"{child.klass.name} {child.student.name}",
-        intake=CaseIntake.GUARDIAN,
-        urgency=CaseUrgency.NORMAL,
-        noticed=draft.text,
-    )
-    text = _(
-        "已收到您的求助，状态：已受理。关爱室老师会尽快与您联系。如遇紧急情况，请直接打电话给班主任或学校。"
-    )
-    return Transition.end(Reply.with_buttons(text, stage_button(ctx, case.id or 0)))
+    case = await request_help(ctx, child, draft.text)
+    return Transition.end(Reply.with_buttons(_(RECEIVED), stage_button(ctx, case.id or 0)))
 
 
 STEPS = {State.CHILD: choose_child, State.TEXT: write_text, State.CONFIRM: confirm}
