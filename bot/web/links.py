@@ -1,16 +1,17 @@
 """Signed links to the parents' pages: one per (notice, guardian) for the receipt page, one per
 (incident, guardian) for the incident page, one per (school, guardian) for the feedback page
-(`bot.web.feedback_page`, linked from the receipt page), each expiring.
+(`bot.web.feedback_page`) and one per (school, guardian) for the care page
+(`bot.web.care_page`), both linked from the receipt page, each expiring.
 
 A token is `{subject id}.{guardian id}.{expiry}.{signature}`: the three numbers in lower-case
 hex (the expiry in Unix seconds) and the first 16 bytes of an HMAC-SHA256 over them, in
 unpadded base64url — about 40 URL-safe characters. Changing any number breaks the signature,
 so a link cannot be turned into another family's or kept alive past its expiry.
 
-The link's kind ("notice", "incident" or "feedback") is bound into the signature, not written in
-the token: a notice link does not open the incident page and an incident link does not open the
-receipt page, even when the ids happen to match (nor does either open the feedback page). Notice
-tokens are the same as before kinds.
+The link's kind ("notice", "incident", "feedback" or "care") is bound into the signature, not
+written in the token: a notice link does not open the incident page and an incident link does not
+open the receipt page, even when the ids happen to match (nor does either open the feedback or the
+care page, nor a feedback link the care page). Notice tokens are the same as before kinds.
 """
 
 from __future__ import annotations
@@ -27,18 +28,21 @@ from zoneinfo import ZoneInfo
 #: Signature length in bytes (128 bits: forging one is out of reach).
 SIGNATURE_BYTES = 16
 #: What a link opens.
-LinkKind = Literal["notice", "incident", "feedback"]
+LinkKind = Literal["notice", "incident", "feedback", "care"]
 #: Bound into every signature, so a key shared with other uses cannot mint links, and a link
 #: of one kind is no link of the other.
 _PURPOSES: dict[str, bytes] = {
     "notice": b"jiafang:receipt-link:v1:",
     "incident": b"jiafang:incident-link:v1:",
     "feedback": b"jiafang:feedback-link:v1:",
+    "care": b"jiafang:care-link:v1:",
 }
 #: How long a guardian's link to an incident works after the incident was reported.
 INCIDENT_LINK_DAYS = 7
 #: How long a link to the feedback page works after the receipt page showed it.
 FEEDBACK_LINK_DAYS = 1
+#: How long a link to the care page (关爱室求助) works after the receipt page showed it.
+CARE_LINK_DAYS = 1
 _TOKEN = re.compile(r"([0-9a-f]{1,12})\.([0-9a-f]{1,12})\.([0-9a-f]{1,12})\.([A-Za-z0-9_-]{22})")
 
 
@@ -65,6 +69,16 @@ class IncidentClaim:
 class FeedbackClaim:
     """What a valid feedback token says: this guardian of this school may write feedback until
     then."""
+
+    school_id: int
+    guardian_id: int
+    expires_at: datetime
+
+
+@dataclass(frozen=True)
+class CareClaim:
+    """What a valid care token says: this guardian of this school may ask the care room for
+    help for their children until then."""
 
     school_id: int
     guardian_id: int
@@ -172,3 +186,16 @@ class LinkSigner:
             return None
         school_id, guardian_id, expires_at = read
         return FeedbackClaim(school_id=school_id, guardian_id=guardian_id, expires_at=expires_at)
+
+    # -- care (the care page, 关爱室求助) ---------------------------------------------------------
+
+    def sign_care(self, *, school_id: int, guardian_id: int, expires_at: datetime) -> str:
+        return self._sign("care", school_id, guardian_id, expires_at)
+
+    def read_care(self, token: str) -> CareClaim | None:
+        """The claim of a genuine care token, expired or not; None if malformed or forged."""
+        read = self._read("care", token)
+        if read is None:
+            return None
+        school_id, guardian_id, expires_at = read
+        return CareClaim(school_id=school_id, guardian_id=guardian_id, expires_at=expires_at)

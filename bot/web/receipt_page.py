@@ -19,8 +19,9 @@ A family that has not agreed to the consent wording (`handlers.privacy.consent`)
 wording with a 同意 form (`POST /n/{token}/consent`, recorded with channel "page" and audited)
 instead of the notice; 确认收到 and 有疑问 do nothing until then.
 
-The page ends with a 意见反馈 link to the family's feedback page (`bot.web.feedback_page`),
-signed for the guardian and valid for a day from when the page was shown.
+The page ends with a 意见反馈 link to the family's feedback page (`bot.web.feedback_page`) and a
+关爱室求助 link to their care page (`bot.web.care_page`), each signed for the guardian and valid
+for a day from when the page was shown.
 
 What it shares with the incident page (`bot.web.incident_page`, `/i/…`) is in `bot.web.pages`;
 `bot.web.routes.add_parent_pages` mounts both. A bad link gets a polite page (404 unknown or forged, 410 expired), never a
@@ -46,7 +47,7 @@ from bot.web.attachments import (
     download_answer,
     servable,
 )
-from bot.web.links import FEEDBACK_LINK_DAYS, LinkClaim
+from bot.web.links import CARE_LINK_DAYS, FEEDBACK_LINK_DAYS, LinkClaim
 from bot.web.pages import (
     PARENT_CHANNEL,
     Refused,
@@ -186,7 +187,12 @@ class ReceiptPage(SignedPage):
             guardian_id=found.claim.guardian_id,
             expires_at=now + timedelta(days=FEEDBACK_LINK_DAYS),
         )
-        return html_answer(self._render(found, token, status, attachments, feedback))
+        care = self.signer.sign_care(
+            school_id=found.notice.school_id,
+            guardian_id=found.claim.guardian_id,
+            expires_at=now + timedelta(days=CARE_LINK_DAYS),
+        )
+        return html_answer(self._render(found, token, status, attachments, feedback, care))
 
     def _render_consent(self, found: _Found, token: str) -> str:
         """The consent wording and a 同意 form, before anything else (`handlers.privacy.consent`)."""
@@ -267,6 +273,7 @@ class ReceiptPage(SignedPage):
         status: _Status | None,
         attachments: list[NoticeAttachment],
         feedback: str,
+        care: str,
     ) -> str:
         t, notice, children = found.t, found.notice, found.children
         _ = t._
@@ -320,6 +327,10 @@ class ReceiptPage(SignedPage):
             feedback_url=f"../f/{feedback}",
             feedback_label=_("意见反馈"),
             feedback_hint=_("对学校、班级或老师有建议、投诉或表扬？可以实名或匿名告诉学校。"),
+            # The family's care page (`bot.web.care_page`), beside /n/ too.
+            care_url=f"../c/{care}",
+            care_label=_("关爱室求助"),
+            care_hint=_("孩子遇到困难，需要学校关爱室帮助？内容保密，只有关爱室老师和校长能看到。"),
         )
 
     # -- POST: 确认收到 -------------------------------------------------------------------------

@@ -1,6 +1,6 @@
 """Mounting the parents' pages on the bot's web server: the receipt page (`/n/…`), the
-incident page (`/i/…`) and the feedback page (`/f/…`, linked from the receipt page), all opened
-by signed links, never served without the web server's
+incident page (`/i/…`), the feedback page (`/f/…`) and the care page (`/c/…`, 关爱室求助), both
+linked from the receipt page, all opened by signed links, never served without the web server's
 headers and body limit (`bot.web.security`)."""
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 from aiohttp import web
 
 from bot.web.attachments import FileSource
+from bot.web.care_page import CarePage
 from bot.web.feedback_page import FeedbackPage
 from bot.web.incident_page import IncidentPage
 from bot.web.links import LinkSigner
@@ -47,3 +48,5 @@ def add_parent_pages(
         db=db, signer=signer, zone=zone, now=now, on_outbox=on_outbox, rules=rules
     )
     feedback.mount(app)  # the same flood limits as the chat's /feedback
+    care = CarePage(db=db, signer=signer, zone=zone, now=now, on_outbox=on_outbox, rules=rules)
+    care.mount(app)  # the care room is told as from the chat's /care, after quiet hours

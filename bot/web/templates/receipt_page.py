@@ -53,6 +53,8 @@ PAGE = (
 <section class="card">
 <p class="hint">{{ feedback_hint }}</p>
 <p><a href="{{ feedback_url }}" id="feedback">{{ feedback_label }}</a></p>
+<p class="hint">{{ care_hint }}</p>
+<p><a href="{{ care_url }}" id="care">{{ care_label }}</a></p>
 </section>
 </main>
 </body>
