@@ -38,6 +38,7 @@ from handlers.going_back import (
     stored_replies,
 )
 from handlers.i18n import Translator, normalise_language, translator
+from handlers.permissions import gated_actions, gated_flows
 from handlers.privacy import consent
 from handlers.types import Inbound, Reply, Transition
 from models.conversations.store import (
@@ -152,10 +153,10 @@ class Dispatcher:
     ) -> None:
         self.db = db
         if all(f.name != drafts.DRAFTS_FLOW.name for f in flows):
-            flows = [*flows, drafts.DRAFTS_FLOW]
+            flows = [*flows, *gated_flows([drafts.DRAFTS_FLOW])]
         self.flows = {f.name: f for f in flows}
         self.actions = {a.name: a for a in actions}
-        self.actions.update({a.name: a for a in drafts.actions(self.flows)})
+        self.actions.update({a.name: a for a in gated_actions(drafts.actions(self.flows))})
         self.rules = rules
         self.zone = zone
         self.school_name = school_name

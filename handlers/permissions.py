@@ -22,6 +22,7 @@ from models.permissions.roles import roles_of
 
 #: Flow name → the action it performs.
 FLOW_ACTIONS: dict[str, Action] = {
+    "drafts": Action.DRAFTS_USE,
     "visit": Action.VISIT_LOG,
     "incident": Action.INCIDENT_REPORT,
     "incident_ack": Action.INCIDENT_ACKNOWLEDGE,
@@ -55,6 +56,8 @@ FLOW_ACTIONS: dict[str, Action] = {
 
 #: Button (action) name → the action it performs.
 BUTTON_ACTIONS: dict[str, Action] = {
+    "dres": Action.DRAFTS_USE,
+    "ddel": Action.DRAFTS_USE,
     "inc-ack": Action.INCIDENT_ACKNOWLEDGE,
     "inc-call": Action.INCIDENT_FOLLOW,
     "inc-log": Action.INCIDENT_FOLLOW,
@@ -94,6 +97,38 @@ BUTTON_ACTIONS: dict[str, Action] = {
     "crs": Action.CASE_STATUS,
     "cgs": Action.CASE_REQUEST,
 }
+
+
+#: The signed pages a WeCom family opens → the action each performs for the guardian its link
+#: names (`page_allows`).
+PAGE_ACTIONS: dict[str, Action] = {
+    "receipt": Action.RECEIPT_CONFIRM,
+    "incident": Action.INCIDENT_ACKNOWLEDGE,
+    "feedback": Action.FEEDBACK_SEND,
+    "care": Action.CASE_REQUEST,
+}
+
+#: Command-line commands → their action. Those with `--by 工号` check the named member of staff
+#: against the matrix; the exports without it are run by whoever administers the server, on
+#: behalf of 德育处 (the matrix's row says whom they are for).
+COMMAND_ACTIONS: dict[str, Action] = {
+    "export visits": Action.EXPORT_VISITS,
+    "export families": Action.EXPORT_FAMILIES,
+    "export receipts": Action.EXPORT_RECEIPTS,
+    "export ledger": Action.EXPORT_LEDGER,
+    "export cases": Action.EXPORT_CASES,
+    "audit export": Action.AUDIT_EXPORT,
+    "privacy export": Action.PRIVACY_EXPORT,
+    "privacy erase": Action.PRIVACY_ERASE,
+    "ledger close": Action.LEDGER_WORK,
+    "ledger reopen": Action.LEDGER_WORK,
+}
+
+
+def page_allows(page: str) -> bool:
+    """Whether the matrix lets a guardian do what `page` does (a family's signed link names a
+    guardian; the page refuses the link, as a dead one, when it does not)."""
+    return matrix_reach({Role.GUARDIAN}, PAGE_ACTIONS[page]) > Reach.NONE
 
 
 def roles(ctx: Context) -> frozenset[Role]:

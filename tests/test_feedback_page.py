@@ -25,6 +25,7 @@ from bot.web.routes import add_parent_pages
 from models.db.engine import Database
 from models.feedback.tables import Feedback, FeedbackAbout, FeedbackKind
 from models.ledger.tables import LedgerItem
+from models.permissions.matrix import MATRIX, Action, Role
 from models.privacy.tables import GuardianConsent
 from models.school.rules import DEFAULT_RULES, SchoolRules
 from tests.helpers.clock import FakeClock
@@ -325,4 +326,14 @@ async def test_a_family_that_has_not_agreed_is_asked_to_agree_first_and_nothing_
     assert shown.status == 403
     assert "阅读学校保存孩子信息的说明并点“同意”" in await shown.text()
     assert (await page.client.post(f"/f/{token}", data=page.form())).status == 403
+    assert await _feedback(db) == []
+
+
+async def test_the_page_asks_the_permission_matrix_and_opens_nothing_it_refuses(
+    db: Database, page: Page, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delitem(MATRIX[Action.FEEDBACK_SEND], Role.GUARDIAN)
+    token = page.token()
+    assert (await page.client.get(f"/f/{token}")).status == 404
+    assert (await page.client.post(f"/f/{token}", data=page.form())).status == 404
     assert await _feedback(db) == []

@@ -50,6 +50,7 @@ from handlers.care.request import RECEIVED, request_help, text_problem
 from handlers.context import Context
 from handlers.i18n import Translator, translator
 from handlers.parent_messages.common import child_label
+from handlers.permissions import page_allows
 from models.care.rules import NOTICED_LIMIT
 from models.db.update_tx import UpdateTx
 from models.notices.publishing import Child
@@ -125,6 +126,8 @@ class CarePage(SignedPage):
     async def _find(self, session: AsyncSession, token: str) -> _Found:
         """The guardian the token names, in its school, with their active children, or
         `Refused` (404 / 410; 403 before the family agreed to the consent wording)."""
+        if not page_allows("care"):  # the permission matrix
+            raise Refused(404)
         claim = self.signer.read_care(token)
         if claim is None:
             raise Refused(404)

@@ -47,6 +47,7 @@ from bot.web.templates.feedback_page import DONE, PAGE
 from handlers.feedback.render import ANONYMOUS_EXPLAINED, kind_label, received, teacher_label
 from handlers.feedback.sending import FeedbackRefused, send_feedback, text_problem
 from handlers.i18n import Translator, translator
+from handlers.permissions import page_allows
 from models.feedback.queries import NewFeedback, Targets, targets_of_guardian
 from models.feedback.tables import FEEDBACK_TEXT_LIMIT, FeedbackAbout, FeedbackKind
 from models.privacy.consent import has_consented
@@ -138,6 +139,8 @@ class FeedbackPage(SignedPage):
     async def _find(self, session: AsyncSession, token: str) -> _Found:
         """The guardian the token names, in its school, or `Refused` (404 / 410; 403 before
         the family agreed to the consent wording)."""
+        if not page_allows("feedback"):  # the permission matrix
+            raise Refused(404)
         claim = self.signer.read_feedback(token)
         if claim is None:
             raise Refused(404)

@@ -41,6 +41,7 @@ from bot.web.templates.incident_page import PAGE
 from handlers.i18n import Translator, translator
 from handlers.incident.actions import acknowledge_for_guardian
 from handlers.incident.render import acknowledged_line, guardian_message
+from handlers.permissions import page_allows
 from models.incidents.queries import IncidentView, incident_view, is_guardian_of
 from models.roster.tables import Guardian, Staff
 from models.school.tables import School
@@ -101,6 +102,8 @@ class IncidentPage(SignedPage):
 
     async def _find(self, session: AsyncSession, token: str, now: datetime) -> _Found:
         """The incident about a child of the token's guardian, or `Refused` (404 / 410)."""
+        if not page_allows("incident"):  # the permission matrix
+            raise Refused(404)
         claim = self.signer.read_incident(token)
         if claim is None:
             raise Refused(404)

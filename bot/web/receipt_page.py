@@ -77,6 +77,7 @@ from handlers.notice.render import (
     format_moment,
     kind_name,
 )
+from handlers.permissions import page_allows
 from handlers.privacy.consent import wording_lines
 from models.accounts.tables import PersonKind
 from models.limits.rules import Refusal, Verdict
@@ -141,6 +142,8 @@ class ReceiptPage(SignedPage):
 
     async def _find(self, session: AsyncSession, token: str, now: datetime) -> _Found:
         """The notice and the guardian's children in it, or `Refused` (404 / 410)."""
+        if not page_allows("receipt"):  # the permission matrix
+            raise Refused(404)
         claim = self.signer.read(token)
         if claim is None:
             raise Refused(404)
