@@ -125,6 +125,51 @@ COMMAND_ACTIONS: dict[str, Action] = {
 }
 
 
+#: What each kind of message the bot queues for a person shows (`OutboxMessage.kind`) → the
+#: action whose reach its recipient must have (tests/test_permission_matrix_sending.py runs a
+#: school day and checks every message queued against it).
+OUTBOX_ACTIONS: dict[str, Action] = {
+    "visit_problem": Action.LEDGER_CLASSIFY,
+    "tag_proposal": Action.TAGS_DECIDE,
+    "quota_nudge": Action.QUOTA_READ,
+    "quota_month_end": Action.QUOTA_READ,
+    "quota_break_start": Action.QUOTA_READ,
+    "parent_leave": Action.PARENT_MESSAGE_SEND,
+    "parent_message": Action.PARENT_MESSAGE_ANSWER,
+    "parent_answer": Action.PARENT_MESSAGE_SEND,
+    "notice": Action.NOTICES_READ,
+    "notice_reminder": Action.RECEIPT_CONFIRM,
+    "notice_approval": Action.NOTICE_APPROVE,
+    "notice_approved": Action.NOTICE_COMPOSE,
+    "notice_returned": Action.NOTICE_COMPOSE,
+    "notice_published": Action.NOTICE_COMPOSE,
+    "notice_progress": Action.NOTICE_TRACK,
+    "notice_calls": Action.NOTICE_TRACK,
+    "notice_question": Action.NOTICE_ANSWER,
+    "notice_answer": Action.NOTICE_QUESTION,
+    "incident_family": Action.INCIDENT_ACKNOWLEDGE,
+    "incident_alert": Action.INCIDENT_FOLLOW,
+    "incident_acknowledged": Action.INCIDENT_FOLLOW,
+    "incident_not_reached": Action.INCIDENT_FOLLOW,
+    "incident_phoned": Action.INCIDENT_FOLLOW,
+    "duty_new": Action.DUTIES_READ,
+    "duty_reminder": Action.DUTIES_READ,
+    "duty_overdue": Action.DIGEST_READ,
+    "daily_digest": Action.DIGEST_READ,
+    "ledger_owner": Action.LEDGER_WORK,
+    "ledger_reminder": Action.LEDGER_WORK,
+    "feedback_new": Action.LEDGER_READ,
+    "feedback_update": Action.FEEDBACK_SEND,
+    "feedback_summary": Action.NOTICES_READ,
+    "care_new": Action.CASE_READ,
+    "care_reminder": Action.CASE_WORK,
+    "care_severe": Action.CASE_READ,
+    "draft_cleared": Action.DRAFTS_USE,
+    "deferred_reply": Action.DRAFTS_USE,
+    "conversation_timeout": Action.DRAFTS_USE,
+}
+
+
 def page_allows(page: str) -> bool:
     """Whether the matrix lets a guardian do what `page` does (a family's signed link names a
     guardian; the page refuses the link, as a dead one, when it does not)."""
