@@ -53,6 +53,13 @@ from models.school.tables import (
     Term,
     TermKind,
 )
+from models.surveys.tables import (
+    Survey,
+    SurveyAnswer,
+    SurveyForm,
+    SurveyQuestion,
+    SurveyRecipient,
+)
 from models.visits.tables import Visit, VisitCategory, VisitForm
 from models.wecom.tables import WecomCallbackApp, WecomInbox, WecomNonce, WecomToken
 
@@ -113,6 +120,11 @@ __all__ = [
     "Student",
     "StudentGuardian",
     "StudentHead",
+    "Survey",
+    "SurveyAnswer",
+    "SurveyForm",
+    "SurveyQuestion",
+    "SurveyRecipient",
     "TagProposal",
     "Teaching",
     "Term",

@@ -126,6 +126,14 @@ class SchoolRules(BaseModel):
     feedback_summary_publish: bool = False
     feedback_summary_time: time = time(8, 0)
 
+    # -- Parent surveys 问卷 and opinion week 民意访问周 (models/surveys/) -------------------------
+    #: A semester survey asks at least this share (percent) of every class's families (seed 000:
+    #: 随机选择不少于30%的学生家长).
+    survey_min_share: int = Field(default=30, ge=1, le=100)
+    #: Each opinion week asks this share (percent) of the families not yet asked this semester;
+    #: at 25 the four opinion weeks of a semester ask every family once.
+    opinion_week_share: int = Field(default=25, ge=1, le=100)
+
     # -- Retention 保存期限 (models/privacy/retention.py; the monthly `retention` job) -------------
     #: Years after a student left (`Student.left_at`) their visits' free text is blanked (the
     #: dates, forms and categories stay for statistics).
