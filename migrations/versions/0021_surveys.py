@@ -29,11 +29,12 @@ def upgrade() -> None:
         sa.Column("created_by", sa.Integer(), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("archived", sa.Boolean(), nullable=False),
-        sa.Column("template_key", sa.String(length=40), nullable=False),
+        sa.Column("template_key", sa.String(length=40), nullable=True),
         sa.ForeignKeyConstraint(["copied_from"], ["survey_form.id"]),
         sa.ForeignKeyConstraint(["created_by"], ["staff.id"]),
         sa.ForeignKeyConstraint(["school_id"], ["school.id"]),
         sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("school_id", "template_key", name="uq_survey_form_template"),
     )
     with op.batch_alter_table("survey_form", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_survey_form_school_id"), ["school_id"], unique=False)

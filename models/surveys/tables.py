@@ -85,6 +85,9 @@ class SurveyForm(SQLModel, table=True):
     """A questionnaire: a built-in template (`created_by` None) or a school's copy of one."""
 
     __tablename__ = "survey_form"
+    __table_args__ = (
+        UniqueConstraint("school_id", "template_key", name="uq_survey_form_template"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     school_id: int = Field(foreign_key="school.id", index=True)
@@ -99,8 +102,8 @@ class SurveyForm(SQLModel, table=True):
     created_at: datetime = Field(sa_type=AwareDateTime)
     #: An archived form is kept for its surveys' results but offered no more.
     archived: bool = False
-    #: Which built-in template this is ("" for a copy): `ensure_templates` writes each once.
-    template_key: str = Field(default="", max_length=40)
+    #: Which built-in template this is (None for a copy): a school has each template once.
+    template_key: str | None = Field(default=None, max_length=40)
 
 
 class SurveyQuestion(SQLModel, table=True):

@@ -1,0 +1,94 @@
+"""Reading a school's households, drawing a survey's families, and detaching anonymous answers."""
+
+from __future__ import annotations
+
+from sqlalchemy import update
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from models.roster.tables import Student, StudentGuardian
+from models.school.tables import SchoolClass
+from models.surveys.errors import SurveyRefused
+from models.surveys.sampling import Draw, Household, draw_sample, households_from
+from models.surveys.tables import (
+    Survey,
+    SurveyAnswer,
+    SurveyAudience,
+    SurveyForm,
+    SurveyRecipient,
+    SurveyStatus,
+)
+from models.text import N_
+
+
+async def households(session: AsyncSession, school_id: int) -> list[Household]:
+    """The school's households of active students, sorted by key (siblings share one)."""
+    query = (
+        select(StudentGuardian.student_id, Student.class_id, StudentGuardian.guardian_id)
+        .join(Student, col(Student.id) == col(StudentGuardian.student_id))
+        .where(Student.school_id == school_id, col(Student.active))
+    )
+    return households_from((await session.exec(query)).all())
+
+
+async def audience_classes(
+    session: AsyncSession, school_id: int, audience: SurveyAudience, ids: list[int]
+) -> list[int]:
+    """The ids of the school's classes in the audience, sorted (grades or classes not at the
+    school are ignored)."""
+    query = select(SchoolClass.id).where(SchoolClass.school_id == school_id)
+    if audience is SurveyAudience.GRADES:
+        query = query.where(col(SchoolClass.grade).in_(ids))
+    elif audience is SurveyAudience.CLASSES:
+        query = query.where(col(SchoolClass.id).in_(ids))
+    found = (await session.exec(query)).all()
+    return sorted(class_id for class_id in found if class_id is not None)
+
+
+async def draw_survey(session: AsyncSession, survey: Survey, *, minimum: int) -> Draw:
+    """Draw a draft survey's families with its recorded share and seed, write them as
+    `SurveyRecipient`s and mark the survey drawn. Refused (`SurveyRefused`) as
+    `draw_sample` refuses, and for a survey already drawn."""
+    if survey.status is not SurveyStatus.DRAFT:
+        raise SurveyRefused(N_("这份问卷已经抽过样了。"))
+    assert survey.id is not None
+    classes = await audience_classes(
+        session, survey.school_id, survey.audience, survey.audience_id_list()
+    )
+    found = await households(session, survey.school_id)
+    draw = draw_sample(found, classes, share=survey.share, seed=survey.seed, minimum=minimum)
+    session.add_all(
+        SurveyRecipient(
+            school_id=survey.school_id,
+            survey_id=survey.id,
+            household=pick.household.key,
+            guardian_id=pick.household.guardian_id,
+            student_id=pick.through.student_id,
+            class_id=pick.through.class_id,
+        )
+        for pick in draw.picks
+    )
+    survey.status = SurveyStatus.DRAWN
+    session.add(survey)
+    await session.flush()
+    return draw
+
+
+async def detach_anonymous_answers(session: AsyncSession, survey_id: int) -> int:
+    """Once a survey closes: if its form is anonymous, unlink every answer from the family that
+    gave it (`recipient_id` set to None); how many were unlinked."""
+    survey = await session.get(Survey, survey_id)
+    if survey is None:
+        return 0
+    form = await session.get(SurveyForm, survey.form_id)
+    if form is None or not form.anonymous:
+        return 0
+    statement = (
+        update(SurveyAnswer)
+        .where(
+            col(SurveyAnswer.survey_id) == survey_id, col(SurveyAnswer.recipient_id).is_not(None)
+        )
+        .values(recipient_id=None, answered_at=None)
+    )
+    result = await session.exec(statement)
+    return int(getattr(result, "rowcount", 0))
