@@ -13,6 +13,7 @@ from sqlmodel import col, func, select
 from models.db.engine import Database
 from models.surveys.errors import SurveyRefused
 from models.surveys.queries import (
+    asked_since,
     audience_classes,
     detach_anonymous_answers,
     draw_survey,
@@ -353,3 +354,43 @@ async def test_closing_a_named_survey_keeps_its_answers_linked(
             )
         ).one()
     assert linked == 3
+
+
+async def test_the_families_asked_this_semester_are_those_drawn_for_its_opinion_weeks(
+    db: Database, school: TestSchool
+) -> None:
+    semester_survey = await _survey(db, school, share=100)
+    async with db.session() as session:
+        opinion = (await ensure_templates(session, school.school.id or 0, now=NOW))[1]
+        recipients = []
+        for created_at, share in ((NOW - timedelta(days=120), 100), (NOW, 30)):
+            survey = Survey(
+                school_id=school.school.id or 0,
+                form_id=opinion.id or 0,
+                share=share,
+                seed=3,
+                deadline=created_at + timedelta(days=7),
+                created_at=created_at,
+            )
+            session.add(survey)
+            await session.flush()
+            await draw_survey(session, survey, minimum=30)
+            recipients.append(
+                {
+                    r.household
+                    for r in (
+                        await session.exec(
+                            select(SurveyRecipient).where(SurveyRecipient.survey_id == survey.id)
+                        )
+                    ).all()
+                }
+            )
+        old = await session.get(Survey, semester_survey.id)
+        assert old is not None
+        await draw_survey(session, old, minimum=30)
+        asked = await asked_since(
+            session, school.school.id or 0, FormPurpose.OPINION_WEEK, NOW - timedelta(days=30)
+        )
+    assert len(recipients[0]) == 17
+    assert asked == recipients[1]
+    assert 5 <= len(asked) < 17

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlalchemy import update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -11,6 +13,7 @@ from models.school.tables import SchoolClass
 from models.surveys.errors import SurveyRefused
 from models.surveys.sampling import Draw, Household, draw_sample, households_from
 from models.surveys.tables import (
+    FormPurpose,
     Survey,
     SurveyAnswer,
     SurveyAudience,
@@ -72,6 +75,24 @@ async def draw_survey(session: AsyncSession, survey: Survey, *, minimum: int) ->
     session.add(survey)
     await session.flush()
     return draw
+
+
+async def asked_since(
+    session: AsyncSession, school_id: int, purpose: FormPurpose, since: datetime
+) -> set[int]:
+    """The household keys drawn for the school's surveys of forms with this purpose created at
+    or after `since` (the semester's start: `rotate_opinion_week`'s `asked_this_semester`)."""
+    query = (
+        select(SurveyRecipient.household)
+        .join(Survey, col(Survey.id) == col(SurveyRecipient.survey_id))
+        .join(SurveyForm, col(SurveyForm.id) == col(Survey.form_id))
+        .where(
+            Survey.school_id == school_id,
+            SurveyForm.purpose == purpose,
+            col(Survey.created_at) >= since,
+        )
+    )
+    return set((await session.exec(query)).all())
 
 
 async def detach_anonymous_answers(session: AsyncSession, survey_id: int) -> int:
