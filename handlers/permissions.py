@@ -52,6 +52,7 @@ FLOW_ACTIONS: dict[str, Action] = {
     "care": Action.CASE_REQUEST,
     "cases": Action.CASE_READ,
     "case_work": Action.CASE_WORK,
+    "survey": Action.SURVEY_MANAGE,
 }
 
 #: Button (action) name → the action it performs.
@@ -96,6 +97,7 @@ BUTTON_ACTIONS: dict[str, Action] = {
     "csx": Action.CASE_WORK,
     "crs": Action.CASE_STATUS,
     "cgs": Action.CASE_REQUEST,
+    "svr": Action.SURVEY_RESULTS,
 }
 
 
@@ -164,6 +166,9 @@ OUTBOX_ACTIONS: dict[str, Action] = {
     "care_new": Action.CASE_READ,
     "care_reminder": Action.CASE_WORK,
     "care_severe": Action.CASE_READ,
+    # The invitation to a survey: until the answering flow binds its own action, what a guardian
+    # reaches for reading what the school sends.
+    "survey_invite": Action.NOTICES_READ,
     "draft_cleared": Action.DRAFTS_USE,
     "deferred_reply": Action.DRAFTS_USE,
     "conversation_timeout": Action.DRAFTS_USE,

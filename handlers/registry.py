@@ -36,6 +36,8 @@ from handlers.permissions import gated_actions, gated_flows
 from handlers.privacy.consent import CONSENT_ACTIONS, CONSENT_FLOW_DEF
 from handlers.privacy.mydata import CORRECT_FLOW_DEF, MYDATA_ACTIONS, MYDATA_FLOW_DEF
 from handlers.quota import QUOTA_FLOW
+from handlers.surveys.actions import SURVEY_ACTIONS
+from handlers.surveys.flow import SURVEY_FLOW
 from handlers.visit import VISIT_FLOW
 
 
@@ -64,6 +66,7 @@ def all_flows() -> list[Flow]:
             CASES_FLOW,
             CASE_WORK_FLOW,
             CARE_FLOW,
+            SURVEY_FLOW,
             MYDATA_FLOW_DEF,
             CORRECT_FLOW_DEF,
             CONSENT_FLOW_DEF,
@@ -89,5 +92,6 @@ def all_actions() -> list[Action]:
             *CONSENT_ACTIONS,
             *MYDATA_ACTIONS,
             *CARE_ACTIONS,
+            *SURVEY_ACTIONS,
         ]
     )

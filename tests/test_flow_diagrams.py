@@ -22,6 +22,7 @@ from handlers.ledger.classify_states import State as LedgerClassifyState
 from handlers.ledger.flow import State as LedgerState
 from handlers.notice.states import State as NoticeState
 from handlers.registry import all_flows
+from handlers.surveys.states import State as SurveyState
 from handlers.visit.states import State as VisitState
 
 HANDLERS = Path(__file__).parent.parent / "handlers"
@@ -40,6 +41,7 @@ STATES: dict[str, type[StrEnum]] = {
     "refer": ReferState,
     "care": CareState,
     "case_work": CaseWorkState,
+    "survey": SurveyState,
 }
 
 #: Commands answered at once (no step, so no state to draw): exempt, as long as they stay so.

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import update
+from sqlalchemy import delete, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -113,3 +113,45 @@ async def detach_anonymous_answers(session: AsyncSession, survey_id: int) -> int
     )
     result = await session.exec(statement)
     return int(getattr(result, "rowcount", 0))
+
+
+# -- setting up and sending (德育处, the principal) -------------------------------------------------
+
+
+async def discard_unsent(session: AsyncSession, school_id: int, created_by: int) -> int:
+    """Delete the surveys this person drew and never sent, with their families (a set-up left by
+    /cancel or 上一步): how many were deleted."""
+    query = select(Survey.id).where(
+        Survey.school_id == school_id,
+        Survey.created_by == created_by,
+        col(Survey.status).in_((SurveyStatus.DRAFT, SurveyStatus.DRAWN)),
+    )
+    ids = [i for i in (await session.exec(query)).all() if i is not None]
+    if ids:
+        await session.exec(delete(SurveyRecipient).where(col(SurveyRecipient.survey_id).in_(ids)))
+        await session.exec(delete(Survey).where(col(Survey.id).in_(ids)))
+    return len(ids)
+
+
+async def redraw_survey(session: AsyncSession, survey: Survey, *, seed: int, minimum: int) -> Draw:
+    """Draw a drawn, unsent survey again with a new seed: its families are deleted first, so it
+    keeps one set. Refused (`SurveyRefused`) for a survey already sent and as `draw_survey`."""
+    if survey.status is not SurveyStatus.DRAWN:
+        raise SurveyRefused(N_("这份问卷已经发出，不能重新抽样。"))
+    await session.exec(delete(SurveyRecipient).where(col(SurveyRecipient.survey_id) == survey.id))
+    survey.seed = seed
+    survey.status = SurveyStatus.DRAFT
+    return await draw_survey(session, survey, minimum=minimum)
+
+
+async def mark_sent(session: AsyncSession, survey: Survey, now: datetime) -> None:
+    """The survey is sent: its status, when, and when each family was asked."""
+    survey.status = SurveyStatus.SENT
+    survey.sent_at = now
+    session.add(survey)
+    await session.exec(
+        update(SurveyRecipient)
+        .where(col(SurveyRecipient.survey_id) == survey.id)
+        .values(asked_at=now)
+    )
+    await session.flush()
