@@ -42,6 +42,7 @@ FLOW_ACTIONS: dict[str, Action] = {
     "ledger_classify": Action.LEDGER_CLASSIFY,
     "ledger_write": Action.LEDGER_WORK,
     "feedback": Action.FEEDBACK_SEND,
+    "answer": Action.SURVEY_ANSWER,
     "parent_message": Action.PARENT_MESSAGE_SEND,
     "parent_reply": Action.PARENT_MESSAGE_ANSWER,
     "mydata": Action.MYDATA_READ,
@@ -98,6 +99,7 @@ BUTTON_ACTIONS: dict[str, Action] = {
     "crs": Action.CASE_STATUS,
     "cgs": Action.CASE_REQUEST,
     "svr": Action.SURVEY_RESULTS,
+    "svs": Action.SURVEY_ANSWER,
 }
 
 
@@ -108,6 +110,7 @@ PAGE_ACTIONS: dict[str, Action] = {
     "incident": Action.INCIDENT_ACKNOWLEDGE,
     "feedback": Action.FEEDBACK_SEND,
     "care": Action.CASE_REQUEST,
+    "survey": Action.SURVEY_ANSWER,
 }
 
 #: Command-line commands → their action. Those with `--by 工号` check the named member of staff

@@ -37,6 +37,7 @@ from handlers.privacy.consent import CONSENT_ACTIONS, CONSENT_FLOW_DEF
 from handlers.privacy.mydata import CORRECT_FLOW_DEF, MYDATA_ACTIONS, MYDATA_FLOW_DEF
 from handlers.quota import QUOTA_FLOW
 from handlers.surveys.actions import SURVEY_ACTIONS
+from handlers.surveys.answer import ANSWER_ACTIONS, ANSWER_FLOW
 from handlers.surveys.flow import SURVEY_FLOW
 from handlers.visit import VISIT_FLOW
 
@@ -72,6 +73,7 @@ def all_flows() -> list[Flow]:
             CONSENT_FLOW_DEF,
             # Before the parent's free text: `意见 …` starts it (`我对…有意见` does not).
             FEEDBACK_FLOW,
+            ANSWER_FLOW,
             # Last: it answers a guardian's free text the flows above did not take.
             PARENT_MESSAGE_FLOW,
             PARENT_REPLY_FLOW,
@@ -93,5 +95,6 @@ def all_actions() -> list[Action]:
             *MYDATA_ACTIONS,
             *CARE_ACTIONS,
             *SURVEY_ACTIONS,
+            *ANSWER_ACTIONS,
         ]
     )

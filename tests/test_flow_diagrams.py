@@ -22,6 +22,7 @@ from handlers.ledger.classify_states import State as LedgerClassifyState
 from handlers.ledger.flow import State as LedgerState
 from handlers.notice.states import State as NoticeState
 from handlers.registry import all_flows
+from handlers.surveys.answer_states import State as AnswerState
 from handlers.surveys.states import State as SurveyState
 from handlers.visit.states import State as VisitState
 
@@ -42,6 +43,7 @@ STATES: dict[str, type[StrEnum]] = {
     "care": CareState,
     "case_work": CaseWorkState,
     "survey": SurveyState,
+    "answer": AnswerState,
 }
 
 #: Commands answered at once (no step, so no state to draw): exempt, as long as they stay so.

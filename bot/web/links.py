@@ -1,7 +1,8 @@
 """Signed links to the parents' pages: one per (notice, guardian) for the receipt page, one per
 (incident, guardian) for the incident page, one per (school, guardian) for the feedback page
 (`bot.web.feedback_page`) and one per (school, guardian) for the care page
-(`bot.web.care_page`), both linked from the receipt page, each expiring.
+(`bot.web.care_page`), both linked from the receipt page, and one per (survey, guardian) for the
+survey page (`bot.web.survey_page`, valid until the survey's deadline), each expiring.
 
 A token is `{subject id}.{guardian id}.{expiry}.{signature}`: the three numbers in lower-case
 hex (the expiry in Unix seconds) and the first 16 bytes of an HMAC-SHA256 over them, in
@@ -28,7 +29,7 @@ from zoneinfo import ZoneInfo
 #: Signature length in bytes (128 bits: forging one is out of reach).
 SIGNATURE_BYTES = 16
 #: What a link opens.
-LinkKind = Literal["notice", "incident", "feedback", "care"]
+LinkKind = Literal["notice", "incident", "feedback", "care", "survey"]
 #: Bound into every signature, so a key shared with other uses cannot mint links, and a link
 #: of one kind is no link of the other.
 _PURPOSES: dict[str, bytes] = {
@@ -36,6 +37,7 @@ _PURPOSES: dict[str, bytes] = {
     "incident": b"jiafang:incident-link:v1:",
     "feedback": b"jiafang:feedback-link:v1:",
     "care": b"jiafang:care-link:v1:",
+    "survey": b"jiafang:survey-link:v1:",
 }
 #: How long a guardian's link to an incident works after the incident was reported.
 INCIDENT_LINK_DAYS = 7
@@ -81,6 +83,16 @@ class CareClaim:
     help for their children until then."""
 
     school_id: int
+    guardian_id: int
+    expires_at: datetime
+
+
+@dataclass(frozen=True)
+class SurveyClaim:
+    """What a valid survey token says: this guardian's family may answer this survey until
+    then (the survey's deadline)."""
+
+    survey_id: int
     guardian_id: int
     expires_at: datetime
 
@@ -199,3 +211,18 @@ class LinkSigner:
             return None
         school_id, guardian_id, expires_at = read
         return CareClaim(school_id=school_id, guardian_id=guardian_id, expires_at=expires_at)
+
+    # -- surveys (the survey page, 问卷) ----------------------------------------------------------
+
+    def sign_survey(self, *, survey_id: int, guardian_id: int, expires_at: datetime) -> str:
+        """The link for the guardian's family to answer the survey; `expires_at` is the
+        survey's deadline."""
+        return self._sign("survey", survey_id, guardian_id, expires_at)
+
+    def read_survey(self, token: str) -> SurveyClaim | None:
+        """The claim of a genuine survey token, expired or not; None if malformed or forged."""
+        read = self._read("survey", token)
+        if read is None:
+            return None
+        survey_id, guardian_id, expires_at = read
+        return SurveyClaim(survey_id=survey_id, guardian_id=guardian_id, expires_at=expires_at)

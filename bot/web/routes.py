@@ -1,7 +1,7 @@
 """Mounting the parents' pages on the bot's web server: the receipt page (`/n/…`), the
 incident page (`/i/…`), the feedback page (`/f/…`) and the care page (`/c/…`, 关爱室求助), both
-linked from the receipt page, all opened by signed links, never served without the web server's
-headers and body limit (`bot.web.security`)."""
+linked from the receipt page, and the survey page (`/s/…`, 问卷), all opened by signed links,
+never served without the web server's headers and body limit (`bot.web.security`)."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ from bot.web.incident_page import IncidentPage
 from bot.web.links import LinkSigner
 from bot.web.receipt_page import ReceiptPage
 from bot.web.security import secure
+from bot.web.survey_page import SurveyPage
 from models.db.columns import utcnow
 from models.db.engine import Database
 from models.school.rules import DEFAULT_RULES, SchoolRules
@@ -50,3 +51,4 @@ def add_parent_pages(
     feedback.mount(app)  # the same flood limits as the chat's /feedback
     care = CarePage(db=db, signer=signer, zone=zone, now=now, on_outbox=on_outbox, rules=rules)
     care.mount(app)  # the care room is told as from the chat's /care, after quiet hours
+    SurveyPage(db=db, signer=signer, zone=zone, now=now, on_outbox=on_outbox).mount(app)

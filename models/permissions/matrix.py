@@ -99,6 +99,7 @@ class Action(StrEnum):
     LEDGER_CLASSIFY = "ledger.classify"
     LEDGER_WORK = "ledger.work"
     FEEDBACK_SEND = "feedback.send"
+    SURVEY_ANSWER = "survey.answer"
     # parent surveys
     SURVEY_MANAGE = "survey.manage"
     SURVEY_RESULTS = "survey.results"
@@ -149,6 +150,7 @@ ACTION_LABELS: dict[Action, str] = {
     Action.LEDGER_CLASSIFY: N_("台账分类并指派"),
     Action.LEDGER_WORK: N_("台账记录进展、办结、重新打开"),
     Action.FEEDBACK_SEND: N_("提交意见、投诉、表扬"),
+    Action.SURVEY_ANSWER: N_("填写问卷"),
     Action.SURVEY_MANAGE: N_("发起问卷调查"),
     Action.SURVEY_RESULTS: N_("查看问卷结果"),
     Action.CASE_REFER: N_("转介学生到关爱室"),
@@ -224,6 +226,7 @@ MATRIX: Mapping[Action, Mapping[Role, Grant]] = {
     ),
     Action.LEDGER_WORK: _cells((R.STAFF, OWN), (_WHOLE_SCHOOL, SCHOOL)),
     Action.FEEDBACK_SEND: _cells((R.GUARDIAN, OWN)),
+    Action.SURVEY_ANSWER: _cells((R.GUARDIAN, OWN)),
     Action.SURVEY_MANAGE: _cells((_WHOLE_SCHOOL, SCHOOL)),
     Action.SURVEY_RESULTS: _cells((_WHOLE_SCHOOL, SCHOOL)),
     Action.CASE_REFER: _cells((R.STAFF, SCHOOL)),

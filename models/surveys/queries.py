@@ -18,6 +18,7 @@ from models.surveys.tables import (
     SurveyAnswer,
     SurveyAudience,
     SurveyForm,
+    SurveyQuestion,
     SurveyRecipient,
     SurveyStatus,
 )
@@ -113,6 +114,114 @@ async def detach_anonymous_answers(session: AsyncSession, survey_id: int) -> int
     )
     result = await session.exec(statement)
     return int(getattr(result, "rowcount", 0))
+
+
+# -- a family answering ------------------------------------------------------------------------
+
+#: The value stored for an optional question the family skipped (跳过, or left blank on the
+#: page): answered, with nothing to say, so resuming does not ask it again.
+SKIPPED = ""
+
+
+def is_open(survey: Survey, now: datetime) -> bool:
+    """Whether families may still answer: sent, and its deadline not reached."""
+    return survey.status is SurveyStatus.SENT and now < survey.deadline
+
+
+async def recipient_of(
+    session: AsyncSession, survey_id: int, guardian_id: int
+) -> SurveyRecipient | None:
+    """The family's row of the survey for one of its guardians: the guardian asked, or another
+    guardian of the same household; None when the survey was not sent to their family."""
+    query = select(SurveyRecipient).where(SurveyRecipient.survey_id == survey_id)
+    direct = (await session.exec(query.where(SurveyRecipient.guardian_id == guardian_id))).first()
+    if direct is not None:
+        return direct
+    survey = await session.get(Survey, survey_id)
+    if survey is None:
+        return None
+    for household in await households(session, survey.school_id):
+        if guardian_id in household.guardian_ids:
+            keyed = query.where(SurveyRecipient.household == household.key)
+            return (await session.exec(keyed)).first()
+    return None
+
+
+async def open_surveys_of(
+    session: AsyncSession, school_id: int, guardian_id: int, now: datetime
+) -> list[Survey]:
+    """The school's surveys still open at `now` that were sent to the guardian's family, by
+    deadline."""
+    query = (
+        select(Survey)
+        .where(
+            Survey.school_id == school_id,
+            Survey.status == SurveyStatus.SENT,
+            col(Survey.deadline) > now,
+        )
+        .order_by(col(Survey.deadline), col(Survey.id))
+    )
+    found = []
+    for survey in (await session.exec(query)).all():
+        if survey.id is not None and await recipient_of(session, survey.id, guardian_id):
+            found.append(survey)
+    return found
+
+
+async def answers_of(session: AsyncSession, recipient_id: int) -> dict[int, SurveyAnswer]:
+    """The family's answers so far, by question id."""
+    query = select(SurveyAnswer).where(SurveyAnswer.recipient_id == recipient_id)
+    return {a.question_id: a for a in (await session.exec(query)).all()}
+
+
+async def save_answer(
+    session: AsyncSession,
+    recipient: SurveyRecipient,
+    question: SurveyQuestion,
+    value: str,
+    *,
+    anonymous: bool,
+    now: datetime,
+) -> SurveyAnswer:
+    """Store the family's answer to the question, replacing the one it gave before (one row per
+    family and question, however often it is sent). An anonymous form's answers get no time."""
+    assert recipient.id is not None and question.id is not None
+    query = select(SurveyAnswer).where(
+        SurveyAnswer.recipient_id == recipient.id, SurveyAnswer.question_id == question.id
+    )
+    answer = (await session.exec(query)).first()
+    if answer is None:
+        answer = SurveyAnswer(
+            school_id=recipient.school_id,
+            survey_id=recipient.survey_id,
+            recipient_id=recipient.id,
+            question_id=question.id,
+            value=value,
+        )
+    answer.value = value
+    answer.answered_at = None if anonymous else now
+    session.add(answer)
+    await session.flush()
+    return answer
+
+
+def missing_required(
+    questions: list[SurveyQuestion], answers: dict[int, SurveyAnswer]
+) -> list[SurveyQuestion]:
+    """The required questions without an answer (a skipped one counts as none)."""
+    return [
+        q
+        for q in questions
+        if q.required and (q.id not in answers or answers[q.id or 0].value == SKIPPED)
+    ]
+
+
+async def submit_answers(session: AsyncSession, recipient: SurveyRecipient, now: datetime) -> None:
+    """Mark the family's answers submitted (the first submission's time is kept)."""
+    if recipient.submitted_at is None:
+        recipient.submitted_at = now
+        session.add(recipient)
+        await session.flush()
 
 
 # -- setting up and sending (德育处, the principal) -------------------------------------------------
