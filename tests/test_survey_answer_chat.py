@@ -29,6 +29,7 @@ from models.surveys.tables import (
 from models.surveys.templates import ensure_templates
 from tests.helpers.clock import FakeClock
 from tests.helpers.factories import seed_school
+from tests.helpers.outbox import outbox, reply_of
 from tests.helpers.visits import ChatUser, full_dispatcher, person
 
 if TYPE_CHECKING:
@@ -294,3 +295,19 @@ async def test_answering_an_anonymous_form_tells_staff_nothing(
         queued = (await session.exec(select(OutboxMessage))).all()
     assert queued == []
     assert all(a.answered_at is None for a in await answers(db))
+
+
+async def test_the_invitations_start_button_opens_the_first_question(
+    db: Database, clock: FakeClock
+) -> None:
+    ts, mother = await _mother(db, clock)
+    office = await person(db, clock, mother.dispatcher, ts.staff["赵敏"])
+    await office.steps("/survey", "家长问卷（情况调查和征求意见表）", "全校", "100%", "1周", "发送")
+    [invite] = [
+        row for row in await outbox(db, kind="survey_invite") if row.chat_id == mother.user_id
+    ]
+    [start] = [b for row in reply_of(invite).buttons for b in row]
+    await mother.callback(start.data)
+    assert "第 1/8 题" in mother.text
+    await mother.press("否")
+    assert [a.value for a in await answers(db)] == ["否"]
