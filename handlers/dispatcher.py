@@ -280,7 +280,10 @@ class Dispatcher:
             if command.name == "cancel":
                 if conversation is not None:
                     await turn.drop()
-                    return Response([Reply(t._("已取消，本次内容没有保存。"))])
+                    ending = self.flows.get(conversation.flow)
+                    said = ending.cancelled if ending is not None and ending.cancelled else ""
+                    text = t._(said) if said else t._("已取消，本次内容没有保存。")
+                    return Response([Reply(text)])
                 return Response([*notes, Reply(t._("现在没有进行中的操作。"))])
             if conversation is not None and self._answers_only(command, ctx):
                 # Nothing is lost: the answer, then the question in progress again.

@@ -74,6 +74,9 @@ class Flow:
     describe_draft: DraftDescriber | None = None
     #: What its draft is called in the note when an old draft is cleared (a msgid: 家访).
     draft_noun: str = ""
+    #: What /cancel says when it ends this flow's conversation (a msgid); "" for the usual
+    #: 已取消，本次内容没有保存。 (a flow that saves as it goes says what was kept).
+    cancelled: str = ""
     #: The states whose steps read 上一步 / 返回 themselves (the visit's questions); in every
     #: other state of every flow the engine goes back one step (`handlers.going_back`).
     reads_back: Collection[str] = ()

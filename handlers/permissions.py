@@ -171,7 +171,7 @@ OUTBOX_ACTIONS: dict[str, Action] = {
     "care_severe": Action.CASE_READ,
     # The invitation to a survey: until the answering flow binds its own action, what a guardian
     # reaches for reading what the school sends.
-    "survey_invite": Action.NOTICES_READ,
+    "survey_invite": Action.SURVEY_ANSWER,
     "draft_cleared": Action.DRAFTS_USE,
     "deferred_reply": Action.DRAFTS_USE,
     "conversation_timeout": Action.DRAFTS_USE,

@@ -311,3 +311,13 @@ async def test_the_invitations_start_button_opens_the_first_question(
     assert "第 1/8 题" in mother.text
     await mother.press("否")
     assert [a.value for a in await answers(db)] == ["否"]
+
+
+async def test_cancel_says_the_answers_given_are_kept(db: Database, clock: FakeClock) -> None:
+    ts, mother = await _mother(db, clock)
+    survey_id = await sent_survey(db, clock, ts)
+    await mother.callback(f"!svs:{survey_id}")
+    await mother.press(PARENT_ANSWERS[0])
+    await mother.send("/cancel")
+    assert mother.text == "已暂停填写。已回答的题目都已保存，发送 /answer 可以接着填写。"
+    assert [a.value for a in await answers(db)] == [PARENT_ANSWERS[0]]

@@ -317,6 +317,7 @@ ANSWER_FLOW = Flow(
     describe=N_("填写学校发来的问卷（每题回答都会自动保存）"),
     describe_draft=describe_draft,
     draft_noun=N_("问卷"),
+    cancelled=N_("已暂停填写。已回答的题目都已保存，发送 /answer 可以接着填写。"),
 )
 
 ANSWER_ACTIONS = [Action(ACTION, open_survey)]
