@@ -51,6 +51,7 @@ HEADERS = tuple(header for header, _width in COLUMNS)
 FETCH_SIZE = 2000
 GUARDIAN = "家长"
 COMMAND_LINE = "命令行"
+SCHEDULED = "定时任务"
 ERASED = "已删除学生"
 
 
@@ -78,12 +79,15 @@ async def exporter(db: Database, school: School, staff_no: str) -> Staff:
 
 
 def actor_label(actor: str, staff: Mapping[int, tuple[str, str]]) -> str:
-    """`staff:7` → `王芳（T01）`; any guardian → 家长; `cli` → 命令行; else as written."""
+    """`staff:7` → `王芳（T01）`; any guardian → 家长; `cli` → 命令行; `job` → 定时任务; else as
+    written."""
     kind, _sep, ref = actor.partition(":")
     if kind == "guardian":
         return GUARDIAN
     if actor == "cli":
         return COMMAND_LINE
+    if actor == "job":
+        return SCHEDULED
     if kind == "staff" and ref.isdigit() and int(ref) in staff:
         name, staff_no = staff[int(ref)]
         return f"{name}（{staff_no}）"

@@ -19,6 +19,7 @@ from scheduler.jobs import (
     publish_notices,
     reminders,
     retention,
+    surveys,
 )
 
 # Other modules add one line each: an import here, e.g. `from scheduler.jobs import digest`,
@@ -46,4 +47,5 @@ def all_jobs() -> list[Job]:
         retention.RETENTION,
         care.CARE_REMINDERS,
         care.CARE_SEVERE_ALERTS,
+        surveys.CLOSE_DUE_SURVEYS,
     ]

@@ -12,7 +12,7 @@ import pytest
 from openpyxl import load_workbook
 from sqlmodel import col, select
 
-from bot.audit_cli import HEADERS
+from bot.audit_cli import HEADERS, actor_label
 from models.audit.labels import ACTION_LABELS, action_label, subject_label
 from models.audit.tables import AuditEntry
 from models.db.engine import Database
@@ -228,3 +228,10 @@ async def test_a_ledger_item_shown_on_the_command_line_names_its_student_in_the_
     assert await run_main("ledger", "show", str(item_id)) == 0
     [entry] = [e for e in await _log(db) if e.action == "ledger.show"]
     assert (entry.subject, entry.student_id) == (f"ledger:{item_id}", school.students["张小明"].id)
+
+
+def test_an_entry_written_by_a_scheduled_job_names_it_as_such() -> None:
+    assert actor_label("job", {}) == "定时任务"
+    assert actor_label("cli", {}) == "命令行"
+    assert actor_label("guardian:3", {7: ("王芳", "T01")}) == "家长"
+    assert actor_label("staff:7", {7: ("王芳", "T01")}) == "王芳（T01）"

@@ -42,6 +42,8 @@ ACTION_LABELS: Mapping[str, str] = {
     "mydata.correct": "家长申请更正孩子的信息",
     "consent.agree": "家长同意个人信息说明",
     "feedback.unknown_code": "查询不存在的反馈编号",
+    "survey.send": "发出问卷",
+    "survey.close": "问卷截止关闭",
 }
 
 #: A subject's kind (`visit` in `visit:42`) → how the sheet names it (`家访 #42`).
