@@ -27,6 +27,7 @@ from bot.web.routes import add_parent_pages
 from handlers.actions import action_button
 from handlers.incident.buttons import ACK
 from handlers.notice.render import CONFIRM
+from handlers.surveys.answer import ACTION as START_SURVEY
 from handlers.types import Button, Reply
 from models.db.engine import Database
 from models.outbox.outcomes import FailureReason
@@ -40,6 +41,7 @@ from tests.helpers.outbox import outbox
 from tests.helpers.receipts import ZONE, published_notice
 from tests.helpers.servers import wecom_config
 from tests.helpers.visits import full_dispatcher, person
+from tests.test_survey_answer_chat import DEADLINE, sent_survey
 
 if TYPE_CHECKING:
     from tests.helpers.factories import TestSchool
@@ -269,3 +271,31 @@ def test_the_incident_is_found_by_its_acknowledge_button() -> None:
     assert incident_of(reply) == 42 and notice_of(reply) is None
     assert incident_of(Reply.with_buttons("x", [[action_button("确认收到", CONFIRM, 42)]])) is None
     assert incident_of(Reply("没有按钮")) is None
+
+
+async def test_a_survey_invitation_reaches_the_parent_as_a_link_to_the_whole_form(
+    db: Database, clock: FakeClock, wecom_server_with_a_family: WecomServer
+) -> None:
+    ts = await _family_on_wecom(db, clock)
+    survey_id = await sent_survey(db, clock, ts)
+    invite = Reply.with_buttons(
+        "学校邀请您填写《家长问卷》，约 3 分钟。",
+        [[action_button("开始填写", START_SURVEY, survey_id)]],
+    )
+    channel = channel_for(db, wecom_server_with_a_family, clock)
+    await channel.send(MOTHER, invite)
+    [body] = _sent(wecom_server_with_a_family)
+    assert body["msgtype"] == "news"
+    [article] = body["news"]["articles"]
+    assert article["url"].startswith(f"{PUBLIC}/s/")
+    token = urlsplit(article["url"]).path.removeprefix("/s/")
+    claim = LinkSigner(SECRET).read_survey(token)
+    assert claim is not None
+    assert (claim.survey_id, claim.guardian_id) == (survey_id, ts.guardians["刘梅"].id)
+    assert claim.expires_at == clock() + DEADLINE
+    app = web.Application()
+    add_parent_pages(app, db=db, signer=LinkSigner(SECRET), zone=ZONE, now=clock)
+    async with TestClient(TestServer(app)) as client:
+        page = await client.get(urlsplit(article["url"]).path)
+        assert page.status == 200
+        assert "作业" in await page.text()

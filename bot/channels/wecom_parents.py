@@ -31,6 +31,7 @@ from handlers.actions import parse_action
 from handlers.i18n import translator
 from handlers.incident.buttons import ACK
 from handlers.notice.render import CONFIRM, QUESTION, SHOW, title_line
+from handlers.surveys.answer import ACTION as START_SURVEY
 from handlers.types import Reply
 from models.accounts.tables import ChannelAccount, PersonKind
 from models.db.engine import Database
@@ -38,11 +39,14 @@ from models.incidents.queries import incident_view, is_guardian_of
 from models.notices.tables import Notice
 from models.outbox.outcomes import FailureReason
 from models.school.tables import School
+from models.surveys.tables import Survey, SurveyForm
 
 #: Actions whose buttons mean "this message is a notice to a guardian".
 NOTICE_ACTIONS = frozenset({CONFIRM, QUESTION, SHOW})
 #: The action whose button means "this message asks a guardian to acknowledge an incident".
 INCIDENT_ACTIONS = frozenset({ACK})
+#: The action whose button (开始填写) means "this message invites a family to a survey".
+SURVEY_ACTIONS = frozenset({START_SURVEY})
 #: The zone of a school without one (never happens: the column has this default).
 DEFAULT_ZONE = "Asia/Shanghai"
 #: Characters of the text shown under the article's title.
@@ -70,6 +74,11 @@ def notice_of(reply: Reply) -> int | None:
 def incident_of(reply: Reply) -> int | None:
     """The id of the incident whose 已知悉 button the reply carries, if any."""
     return _subject_of(reply, INCIDENT_ACTIONS)
+
+
+def survey_of(reply: Reply) -> int | None:
+    """The id of the survey whose 开始填写 button the reply carries, if any."""
+    return _subject_of(reply, SURVEY_ACTIONS)
 
 
 _SPACES = re.compile(r"\s+")
@@ -105,11 +114,14 @@ class WecomParentChannel:
     async def send(self, chat_id: str, reply: Reply) -> str | None:
         notice_id = notice_of(reply)
         incident_id = incident_of(reply) if notice_id is None else None
+        survey_id = survey_of(reply) if notice_id is None and incident_id is None else None
         article: dict[str, object] | None = None
         if notice_id:
             article = await self._article(chat_id, notice_id, reply)
         elif incident_id:
             article = await self._incident_article(chat_id, incident_id, reply)
+        elif survey_id:
+            article = await self._survey_article(chat_id, survey_id, reply)
         try:
             if article is not None:
                 result = await self.api.send_school_notice(
@@ -168,6 +180,26 @@ class WecomParentChannel:
             title=incident_title(translator(account.language), view),
             description=incident_description(reply.text),
             url=f"{self.public_base_url}/i/{token}",
+        )
+
+    async def _survey_article(
+        self, chat_id: str, survey_id: int, reply: Reply
+    ) -> dict[str, object] | None:
+        """The link card to the family's survey page (valid until the deadline); None when the
+        survey is gone or of another school (the text goes as it is)."""
+        async with self.db.session() as session:
+            account = await self._account(session, chat_id)
+            survey = await session.get(Survey, survey_id)
+            if survey is None or survey.school_id != account.school_id:
+                return None
+            form = await session.get(SurveyForm, survey.form_id)
+        token = self.signer.sign_survey(
+            survey_id=survey_id, guardian_id=account.person_id, expires_at=survey.deadline
+        )
+        return news_article(
+            title=form.name if form is not None else translator(account.language)._("问卷"),
+            description=description_of(reply.text),
+            url=f"{self.public_base_url}/s/{token}",
         )
 
     async def _article(
