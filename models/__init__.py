@@ -56,6 +56,7 @@ from models.school.tables import (
 from models.surveys.tables import (
     Survey,
     SurveyAnswer,
+    SurveyFinding,
     SurveyForm,
     SurveyQuestion,
     SurveyRecipient,
@@ -122,6 +123,7 @@ __all__ = [
     "StudentHead",
     "Survey",
     "SurveyAnswer",
+    "SurveyFinding",
     "SurveyForm",
     "SurveyQuestion",
     "SurveyRecipient",

@@ -133,6 +133,9 @@ class SchoolRules(BaseModel):
     #: Each opinion week asks this share (percent) of the families not yet asked this semester;
     #: at 25 the four opinion weeks of a semester ask every family once.
     opinion_week_share: int = Field(default=25, ge=1, le=100)
+    #: A family with at least this many 不满意 answers (on the questions that count) has low
+    #: satisfaction: a named form's family gets a key visit from the head teacher (DOMAIN.md).
+    survey_low_satisfaction_threshold: int = Field(default=2, ge=1)
 
     # -- Retention 保存期限 (models/privacy/retention.py; the monthly `retention` job) -------------
     #: Years after a student left (`Student.left_at`) their visits' free text is blanked (the

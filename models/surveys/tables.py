@@ -233,3 +233,38 @@ class SurveyAnswer(SQLModel, table=True):
     value: str = Field(max_length=ANSWER_LIMIT)
     #: When last changed; never set for an anonymous form.
     answered_at: datetime | None = Field(default=None, sa_type=AwareDateTime)
+
+
+class FindingKind(StrEnum):
+    MISCONDUCT = "misconduct"  # a 是 to a misconduct question (体罚, 有偿家教, 违规收费, 迟到拖堂)
+    LOW_SATISFACTION = "low_satisfaction"  # at least the threshold's 不满意 answers
+
+
+class SurveyFinding(SQLModel, table=True):
+    """Something a survey found that the school must follow (`models.surveys.findings`): the
+    cause of a ledger item (`LedgerSource.SURVEY`) and, for a named family's low satisfaction,
+    of a key-visit duty.
+
+    A named form's finding is one family's (its student set) and is made when the family
+    submits; an anonymous form's is a class's (`count` families; class None: the classes with
+    too few answers together) and is made only when the survey closes.
+    """
+
+    __tablename__ = "survey_finding"
+    __table_args__ = (UniqueConstraint("survey_id", "key", name="uq_survey_finding_key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    school_id: int = Field(foreign_key="school.id", index=True)
+    survey_id: int = Field(foreign_key="survey.id", index=True)
+    kind: FindingKind = Field(sa_type=str_enum(FindingKind))
+    #: The class; None for the school-wide finding of an anonymous form's small classes.
+    class_id: int | None = Field(default=None, foreign_key="school_class.id")
+    #: The student the family was drawn through; None for an anonymous form.
+    student_id: int | None = Field(default=None, foreign_key="student.id")
+    #: The misconduct question answered 是; None for low satisfaction.
+    question_id: int | None = Field(default=None, foreign_key="survey_question.id")
+    #: How many families (1 for a named family's finding).
+    count: int = 1
+    #: (kind, class, student, question) in one string: unique per survey whatever is None.
+    key: str = Field(max_length=100)
+    created_at: datetime = Field(sa_type=AwareDateTime)
