@@ -51,4 +51,5 @@ def add_parent_pages(
     feedback.mount(app)  # the same flood limits as the chat's /feedback
     care = CarePage(db=db, signer=signer, zone=zone, now=now, on_outbox=on_outbox, rules=rules)
     care.mount(app)  # the care room is told as from the chat's /care, after quiet hours
-    SurveyPage(db=db, signer=signer, zone=zone, now=now, on_outbox=on_outbox).mount(app)
+    surveys = SurveyPage(db=db, signer=signer, zone=zone, now=now, on_outbox=on_outbox, rules=rules)
+    surveys.mount(app)  # a submission's low satisfaction is judged by the school's threshold

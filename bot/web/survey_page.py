@@ -54,6 +54,7 @@ from handlers.surveys.answer_sheet import (
 )
 from models.privacy.consent import has_consented
 from models.roster.tables import Guardian
+from models.school.rules import DEFAULT_RULES, SchoolRules
 from models.school.tables import School
 from models.surveys.queries import SKIPPED, save_answer, submit_answers
 from models.surveys.tables import ANSWER_LIMIT, QuestionKind, SurveyQuestion
@@ -112,7 +113,12 @@ def _read(form: MultiDictProxy[Any], sheet: Sheet) -> _Sent:
 
 
 class SurveyPage(SignedPage):
-    """The survey page under `/s/`."""
+    """The survey page under `/s/`; `rules` give the low-satisfaction threshold a submission is
+    judged by."""
+
+    def __init__(self, *, rules: SchoolRules = DEFAULT_RULES, **page: Any) -> None:
+        super().__init__(**page)
+        self.rules = rules
 
     def mount(self, app: web.Application) -> None:
         app.router.add_get("/s/{token}", guarded(self._show))
@@ -205,7 +211,7 @@ class SurveyPage(SignedPage):
                     anonymous=sheet.form.anonymous,
                     now=now,
                 )
-            await submit_answers(session, sheet.recipient, now)
+            await submit_answers(session, sheet.recipient, now, rules=self.rules)
         t = found.t
         return html_answer(
             _DONE.render(

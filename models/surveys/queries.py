@@ -9,8 +9,10 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from models.roster.tables import Student, StudentGuardian
+from models.school.rules import DEFAULT_RULES, SchoolRules
 from models.school.tables import SchoolClass
 from models.surveys.errors import SurveyRefused
+from models.surveys.findings import record_family_findings
 from models.surveys.sampling import Draw, Household, draw_sample, households_from
 from models.surveys.tables import (
     FormPurpose,
@@ -216,12 +218,21 @@ def missing_required(
     ]
 
 
-async def submit_answers(session: AsyncSession, recipient: SurveyRecipient, now: datetime) -> None:
-    """Mark the family's answers submitted (the first submission's time is kept)."""
+async def submit_answers(
+    session: AsyncSession,
+    recipient: SurveyRecipient,
+    now: datetime,
+    *,
+    rules: SchoolRules = DEFAULT_RULES,
+) -> None:
+    """Mark the family's answers submitted (the first submission's time is kept) and, on a named
+    form, act on them (`models.surveys.findings.record_family_findings`), in the caller's
+    transaction."""
     if recipient.submitted_at is None:
         recipient.submitted_at = now
         session.add(recipient)
         await session.flush()
+    await record_family_findings(session, recipient, now=now, rules=rules)
 
 
 # -- setting up and sending (德育处, the principal) -------------------------------------------------
