@@ -170,7 +170,7 @@ async def test_a_named_family_submitting_again_adds_no_second_item(
     assert len(await _findings(db)) == 1
 
 
-async def test_a_named_family_with_low_satisfaction_gets_a_key_visit_from_its_head_teacher(
+async def test_a_named_family_with_low_satisfaction_is_in_the_ledger_with_a_key_visit_due(
     db: Database, clock: FakeClock
 ) -> None:
     ts, mother = await _mother(db, clock)
@@ -198,10 +198,16 @@ async def test_a_named_family_with_low_satisfaction_gets_a_key_visit_from_its_he
         f"survey:{finding.id}",
     )
     assert duty.due_at == clock() + timedelta(days=7)
-    assert await _items(db) == []
+    [item] = await _items(db)
+    assert (item.source_id, item.student_id, item.description) == (
+        finding.id,
+        recipient.student_id,
+        "问卷《民意访问周满意度调查》：家长满意度低，已安排班主任重点家访",
+    )
 
     await _answer(db, clock, recipient.id or 0, ("不满意", "不满意", "不满意", "不满意"))
     assert len(await _duties(db)) == 1  # once per survey and family
+    assert len(await _items(db)) == 1
 
 
 async def test_a_named_family_below_the_threshold_gets_no_key_visit(

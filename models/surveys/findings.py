@@ -123,8 +123,8 @@ async def record_family_findings(
     rules: SchoolRules = DEFAULT_RULES,
 ) -> None:
     """A named form's family submitted: its misconduct 是 answers into the ledger, its low
-    satisfaction into a key-visit duty for the head teacher; nothing for an anonymous form, and
-    nothing again for what an earlier submission found."""
+    satisfaction into the ledger and a key-visit duty for the head teacher; nothing for an
+    anonymous form, and nothing again for what an earlier submission found."""
     survey = await session.get(Survey, recipient.survey_id)
     form = await session.get(SurveyForm, survey.form_id) if survey is not None else None
     if survey is None or form is None or form.anonymous or recipient.id is None:
@@ -155,6 +155,21 @@ async def record_family_findings(
         return
     found = _Found(FindingKind.LOW_SATISFACTION, recipient.class_id, recipient.student_id, None, 1)
     finding_id = await _claim(session, survey, found, now)
+    # Every problem a survey finds is in the ledger (DOMAIN.md); the key visit is how it is met.
+    await record_items(
+        session,
+        [
+            NewItem(
+                school_id=survey.school_id,
+                source=LedgerSource.SURVEY,
+                source_id=finding_id,
+                student_id=recipient.student_id,
+                description=f"问卷《{form.name}》：家长满意度低，已安排班主任重点家访",
+                class_id=recipient.class_id,
+            )
+        ],
+        now=now,
+    )
     teacher_id = await _head_teacher_of(session, recipient)
     if teacher_id is None:
         return
