@@ -36,7 +36,7 @@ from sqlmodel.sql.expression import Select, SelectOfScalar
 from handlers.context import Context
 from handlers.hints import choose_hint, invalid
 from handlers.i18n import N_
-from handlers.types import Button, Inbound, Reply
+from handlers.types import Button, Inbound, Reply, callback_rest
 from models.roster.classnames import parse_class_name
 from models.roster.scope import ROSTER_READS, Scope, scope_of, whole_school_scope
 from models.roster.tables import Staff, Student
@@ -305,10 +305,6 @@ def _number(text: str | None) -> int | None:
     return int(text) if ok and text is not None else None
 
 
-def _suffix(data: str, prefix: str) -> str | None:
-    return data[len(prefix) :] if data.startswith(prefix) else None
-
-
 def _rows(buttons: Sequence[Button], width: int) -> list[list[Button]]:
     return [list(buttons[i : i + width]) for i in range(0, len(buttons), width)]
 
@@ -518,32 +514,32 @@ class StudentPicker:
         if data == ALL_GRADES:
             state.reset()
             return Ask()
-        grade = _number(_suffix(data, GRADE))
+        grade = _number(callback_rest(data, GRADE))
         if grade is not None:
             if grade not in {k.grade for k in await self._classes(ctx)}:
                 return Ask((invalid(ctx),))
             state.reset()
             state.grade = grade
             return Ask()
-        group_id = _number(_suffix(data, TEAM))
+        group_id = _number(callback_rest(data, TEAM))
         if group_id is not None:
             if group_id not in {g.id for g in await self._teams(ctx)}:
                 return Ask((invalid(ctx),))
             state.reset()
             state.group_id = group_id
             return Ask()
-        class_id = _number(_suffix(data, CLASS))
+        class_id = _number(callback_rest(data, CLASS))
         if class_id is not None:
             if class_id not in {k.id for k in await self._classes(ctx)}:
                 return Ask((invalid(ctx),))
             state.reset()
             state.class_id = class_id
             return Ask()
-        page = _number(_suffix(data, PAGE))
+        page = _number(callback_rest(data, PAGE))
         if page is not None and (state.class_id is not None or state.group_id is not None):
             state.page = page
             return Ask()
-        student_id = _number(_suffix(data, STUDENT))
+        student_id = _number(callback_rest(data, STUDENT))
         if student_id is None:
             return Ask((invalid(ctx),))
         found = await self.pupil(ctx, student_id)

@@ -145,6 +145,12 @@ class Reply:
         )
 
 
+def callback_rest(data: str | None, prefix: str) -> str | None:
+    """What a button's callback data holds after `prefix` (`kind:illness` → `illness`); None
+    when there is no callback or it is another button's."""
+    return data[len(prefix) :] if data is not None and data.startswith(prefix) else None
+
+
 @dataclass(frozen=True)
 class Inbound:
     """One thing a user did: sent text or a photo, pressed a button, or shared their contact."""

@@ -22,7 +22,7 @@ from handlers.hints import button_note, too_long
 from handlers.i18n import N_
 from handlers.permissions import gate, permits
 from handlers.student_picker import SCHOOL_PICKER, Empty, Picked, PickerState
-from handlers.types import Button, Inbound, Reply, Transition
+from handlers.types import Button, Inbound, Reply, Transition, callback_rest
 from models.care.rules import NOTICED_LIMIT
 from models.care.tables import INTAKE_LABELS, CaseIntake, CaseUrgency
 from models.permissions.matrix import Action
@@ -143,12 +143,8 @@ async def choose_student(inbound: Inbound, draft: ReferDraft, ctx: Context) -> T
     return await ask(State.STUDENT, draft, ctx, *outcome.notes)
 
 
-def _suffix(data: str | None, prefix: str) -> str | None:
-    return data[len(prefix) :] if data is not None and data.startswith(prefix) else None
-
-
 async def choose_intake(inbound: Inbound, draft: ReferDraft, ctx: Context) -> Transition:
-    value = _suffix(inbound.callback, INTAKE)
+    value = callback_rest(inbound.callback, INTAKE)
     offered = {CaseIntake.REFERRAL.value, CaseIntake.SELF.value}
     if value not in offered or not records_own_requests(ctx):
         return await ask(State.INTAKE, draft, ctx, button_note(inbound, ctx))
@@ -167,7 +163,7 @@ async def tell_noticed(inbound: Inbound, draft: ReferDraft, ctx: Context) -> Tra
 
 
 async def choose_urgency(inbound: Inbound, draft: ReferDraft, ctx: Context) -> Transition:
-    value = _suffix(inbound.callback, URGENCY)
+    value = callback_rest(inbound.callback, URGENCY)
     if value not in {u.value for u in CaseUrgency}:
         return await ask(State.URGENCY, draft, ctx, button_note(inbound, ctx))
     draft.urgency = CaseUrgency(value)

@@ -23,7 +23,7 @@ from handlers.i18n import N_
 from handlers.notice.converse import begin
 from handlers.notice.when import parse_typed
 from handlers.permissions import gate
-from handlers.types import Button, Inbound, Reply, Transition
+from handlers.types import Button, Inbound, Reply, Transition, callback_rest
 from models.care.handling import (
     CaseRefused,
     Contact,
@@ -287,17 +287,13 @@ async def take_case(inbound: Inbound, argument: str, ctx: Context) -> list[Reply
 # -- the steps ---------------------------------------------------------------------------------
 
 
-def _suffix(data: str | None, prefix: str) -> str | None:
-    return data[len(prefix) :] if data is not None and data.startswith(prefix) else None
-
-
 async def _done(draft: WorkDraft, ctx: Context, note: str) -> Transition:
     refreshed = await find_case(ctx, draft.case_id)
     return Transition.end(await card_reply(ctx, refreshed, note) if refreshed else Reply(note))
 
 
 async def choose_nature(inbound: Inbound, draft: WorkDraft, ctx: Context) -> Transition:
-    value = _suffix(inbound.callback, NATURE)
+    value = callback_rest(inbound.callback, NATURE)
     if value not in {n.value for n in CaseNature}:
         return await ask(State.NATURE, draft, ctx, button_note(inbound, ctx))
     draft.nature = CaseNature(value)
@@ -305,7 +301,7 @@ async def choose_nature(inbound: Inbound, draft: WorkDraft, ctx: Context) -> Tra
 
 
 async def choose_severity(inbound: Inbound, draft: WorkDraft, ctx: Context) -> Transition:
-    value = _suffix(inbound.callback, SEVERITY)
+    value = callback_rest(inbound.callback, SEVERITY)
     if value not in {s.value for s in CaseSeverity} or draft.nature is None:
         return await ask(State.SEVERITY, draft, ctx, button_note(inbound, ctx))
     found = await _found(draft, ctx)
@@ -326,7 +322,7 @@ async def choose_severity(inbound: Inbound, draft: WorkDraft, ctx: Context) -> T
 
 
 async def choose_every(inbound: Inbound, draft: WorkDraft, ctx: Context) -> Transition:
-    value = _suffix(inbound.callback, EVERY)
+    value = callback_rest(inbound.callback, EVERY)
     if value is None or not value.isdigit() or int(value) not in PLAN_EVERY_CHOICES:
         return await ask(State.EVERY, draft, ctx, button_note(inbound, ctx))
     found = await _found(draft, ctx)

@@ -14,13 +14,9 @@ from handlers.feedback.questions import ask, proceed, targets
 from handlers.feedback.states import State
 from handlers.feedback.submit import submit
 from handlers.hints import button_note, invalid, too_long
-from handlers.types import Inbound, Transition
+from handlers.types import Inbound, Transition, callback_rest
 from models.feedback.tables import FEEDBACK_TEXT_LIMIT, FeedbackAbout, FeedbackKind
 from models.notices.queries import FILE_SIZE_LIMIT
-
-
-def _suffix(data: str | None, prefix: str) -> str | None:
-    return data[len(prefix) :] if data is not None and data.startswith(prefix) else None
 
 
 def _number(value: str | None) -> int | None:
@@ -34,7 +30,7 @@ async def _button_only(
 
 
 async def choose_kind(inbound: Inbound, draft: FeedbackDraft, ctx: Context) -> Transition:
-    value = _suffix(inbound.callback, q.KIND)
+    value = callback_rest(inbound.callback, q.KIND)
     if value not in {k.value for k in FeedbackKind}:
         return await _button_only(State.KIND, inbound, draft, ctx)
     draft.kind = FeedbackKind(value)
@@ -52,7 +48,7 @@ async def choose_about(inbound: Inbound, draft: FeedbackDraft, ctx: Context) -> 
         draft.forget_about()
         draft.about = FeedbackAbout.TEACHER
         return await proceed(draft, ctx)
-    klass = found.class_named(_number(_suffix(data, q.ABOUT_CLASS)))
+    klass = found.class_named(_number(callback_rest(data, q.ABOUT_CLASS)))
     if klass is None:
         return await _button_only(State.ABOUT, inbound, draft, ctx)
     draft.forget_about()
@@ -62,7 +58,7 @@ async def choose_about(inbound: Inbound, draft: FeedbackDraft, ctx: Context) -> 
 
 async def choose_teacher(inbound: Inbound, draft: FeedbackDraft, ctx: Context) -> Transition:
     found = await targets(ctx)
-    teacher = found.teacher_named(_number(_suffix(inbound.callback, q.TEACHER)))
+    teacher = found.teacher_named(_number(callback_rest(inbound.callback, q.TEACHER)))
     if teacher is None:
         return await _button_only(State.TEACHER, inbound, draft, ctx)
     draft.about_staff_id = teacher.staff_id
@@ -119,7 +115,7 @@ async def edit(inbound: Inbound, draft: FeedbackDraft, ctx: Context) -> Transiti
     if data == q.NO_PHOTO and draft.photo:
         draft.photo, draft.photo_channel = None, ""
         return await ask(State.CONFIRM, draft, ctx, ctx.t._("已删除照片。"))
-    value = _suffix(data, q.FIELD)
+    value = callback_rest(data, q.FIELD)
     field = State(value) if value in {s.value for s in q.EDITABLE} else None
     if field is None:
         return await _button_only(State.EDIT, inbound, draft, ctx)

@@ -15,12 +15,8 @@ from handlers.incident.render import WHERE_CHOICES
 from handlers.incident.report import report
 from handlers.incident.states import State
 from handlers.student_picker import Empty, Picked
-from handlers.types import Inbound, Reply, Transition
+from handlers.types import Inbound, Reply, Transition, callback_rest
 from models.incidents.tables import IncidentKind
-
-
-def _suffix(data: str | None, prefix: str) -> str | None:
-    return data[len(prefix) :] if data is not None and data.startswith(prefix) else None
 
 
 async def _button_only(
@@ -48,7 +44,7 @@ async def choose_student(inbound: Inbound, draft: IncidentDraft, ctx: Context) -
 
 
 async def choose_kind(inbound: Inbound, draft: IncidentDraft, ctx: Context) -> Transition:
-    value = _suffix(inbound.callback, q.KIND)
+    value = callback_rest(inbound.callback, q.KIND)
     if value not in {k.value for k in IncidentKind}:
         return await _button_only(State.KIND, inbound, draft, ctx)
     draft.kind = IncidentKind(value)
@@ -73,7 +69,7 @@ async def tell_what(inbound: Inbound, draft: IncidentDraft, ctx: Context) -> Tra
 async def tell_where_now(inbound: Inbound, draft: IncidentDraft, ctx: Context) -> Transition:
     _ = ctx.t._
     if inbound.callback is not None:
-        index = _suffix(inbound.callback, q.WHERE)
+        index = callback_rest(inbound.callback, q.WHERE)
         if index is None or not index.isdigit() or int(index) >= len(WHERE_CHOICES):
             return await ask(State.WHERE_NOW, draft, ctx, invalid(ctx))
         draft.where_now = WHERE_CHOICES[int(index)]
@@ -99,7 +95,7 @@ async def edit(inbound: Inbound, draft: IncidentDraft, ctx: Context) -> Transiti
     if data == q.NO_PHOTO and draft.photo:
         draft.photo, draft.photo_channel = None, ""
         return await ask(State.CONFIRM, draft, ctx, ctx.t._("已删除照片。"))
-    value = _suffix(data, q.FIELD)
+    value = callback_rest(data, q.FIELD)
     field = State(value) if value in {s.value for s in q.EDITABLE} else None
     if field is None:
         return await _button_only(State.EDIT, inbound, draft, ctx)

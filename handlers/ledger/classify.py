@@ -22,7 +22,7 @@ from handlers.ledger.render import day_label, short
 from handlers.ledger.show import card_reply, not_found
 from handlers.notice.converse import begin, tell
 from handlers.notice.when import parse_typed
-from handlers.types import Button, Inbound, Reply, Transition
+from handlers.types import Button, Inbound, Reply, Transition, callback_rest
 from models.accounts.tables import PersonKind
 from models.ledger.handling import Classification, LedgerRefused, classify
 from models.ledger.rules import FOLLOW_EVERY_CHOICES, due_date_problem
@@ -238,12 +238,8 @@ async def _start(inbound: Inbound, draft: ClassifyDraft, ctx: Context, args: str
 # -- steps -----------------------------------------------------------------------------------
 
 
-def _suffix(data: str | None, prefix: str) -> str | None:
-    return data[len(prefix) :] if data is not None and data.startswith(prefix) else None
-
-
 async def choose_kind(inbound: Inbound, draft: ClassifyDraft, ctx: Context) -> Transition:
-    value = _suffix(inbound.callback, KIND)
+    value = callback_rest(inbound.callback, KIND)
     if value not in {k.value for k in LedgerKind}:
         return await ask(State.KIND, draft, ctx, button_note(inbound, ctx))
     draft.kind = LedgerKind(value)
@@ -252,7 +248,7 @@ async def choose_kind(inbound: Inbound, draft: ClassifyDraft, ctx: Context) -> T
 
 async def choose_owner(inbound: Inbound, draft: ClassifyDraft, ctx: Context) -> Transition:
     if inbound.callback is not None:
-        value = _suffix(inbound.callback, OWNER)
+        value = callback_rest(inbound.callback, OWNER)
         staff_id = int(value) if value is not None and value.isdigit() else None
         owner = await _staff_member(ctx, staff_id)
         if owner is None:
@@ -276,7 +272,7 @@ async def choose_due(inbound: Inbound, draft: ClassifyDraft, ctx: Context) -> Tr
     _ = ctx.t._
     day: date | None
     if inbound.callback is not None:
-        value = _suffix(inbound.callback, DUE)
+        value = callback_rest(inbound.callback, DUE)
         offered = {str(days) for days, _label in DUE_CHOICES}
         if value not in offered:
             return await ask(State.DUE, draft, ctx, invalid(ctx))
@@ -295,7 +291,7 @@ async def choose_due(inbound: Inbound, draft: ClassifyDraft, ctx: Context) -> Tr
 
 
 async def choose_interval(inbound: Inbound, draft: ClassifyDraft, ctx: Context) -> Transition:
-    value = _suffix(inbound.callback, EVERY)
+    value = callback_rest(inbound.callback, EVERY)
     if value is None or not value.isdigit() or int(value) not in FOLLOW_EVERY_CHOICES:
         return await ask(State.INTERVAL, draft, ctx, button_note(inbound, ctx))
     draft.follow_every_days = int(value)

@@ -19,7 +19,7 @@ from handlers.notice.submit import submit
 from handlers.notice.timing import Field, problems_with, time_problems
 from handlers.notice.when import local_moment, parse_typed
 from handlers.student_picker import Ask, Empty, Picked
-from handlers.types import Inbound, Transition
+from handlers.types import Inbound, Transition, callback_rest
 from models.notices.queries import (
     BODY_LIMIT,
     FILE_SIZE_LIMIT,
@@ -34,10 +34,6 @@ DEADLINE_TIME = time(18, 0)
 PUBLISH_TIME = time(8, 0)
 #: Longest text read as a date or time.
 WHEN_LIMIT = 40
-
-
-def _suffix(data: str | None, prefix: str) -> str | None:
-    return data[len(prefix) :] if data is not None and data.startswith(prefix) else None
 
 
 def _number(text: str | None) -> int | None:
@@ -80,7 +76,7 @@ def unreadable_time(ctx: Context) -> str:
 
 
 async def choose_kind(inbound: Inbound, draft: NoticeDraft, ctx: Context) -> Transition:
-    value = _suffix(inbound.callback, q.KIND)
+    value = callback_rest(inbound.callback, q.KIND)
     if value not in {k.value for k in NoticeKind}:
         return await _button_only(State.KIND, inbound, draft, ctx)
     draft.kind = NoticeKind(value)
@@ -210,7 +206,7 @@ async def toggle(state: State, inbound: Inbound, draft: NoticeDraft, ctx: Contex
             note = ctx.t._("请至少选择一项，再点“完成”。")
             return await q.ask(state, draft, ctx, note)
         return await _complete_audience(draft, ctx)
-    value = _number(_suffix(data, q.TOGGLE))
+    value = _number(callback_rest(data, q.TOGGLE))
     if value is None:
         return await _button_only(state, inbound, draft, ctx)
     classes = await q.sendable_classes(ctx)
@@ -308,7 +304,7 @@ async def _choose_moment(
 
 
 async def choose_deadline(inbound: Inbound, draft: NoticeDraft, ctx: Context) -> Transition:
-    days = _number(_suffix(inbound.callback, q.DEADLINE_IN))
+    days = _number(callback_rest(inbound.callback, q.DEADLINE_IN))
     return await _choose_moment(
         inbound,
         draft,
@@ -335,7 +331,7 @@ async def choose_publish(inbound: Inbound, draft: NoticeDraft, ctx: Context) -> 
 
 
 async def choose_publish_at(inbound: Inbound, draft: NoticeDraft, ctx: Context) -> Transition:
-    days = _number(_suffix(inbound.callback, q.PUBLISH_IN))
+    days = _number(callback_rest(inbound.callback, q.PUBLISH_IN))
     return await _choose_moment(
         inbound,
         draft,
@@ -348,7 +344,7 @@ async def choose_publish_at(inbound: Inbound, draft: NoticeDraft, ctx: Context) 
 
 
 async def choose_display(inbound: Inbound, draft: NoticeDraft, ctx: Context) -> Transition:
-    days = _number(_suffix(inbound.callback, q.DISPLAY_FOR))
+    days = _number(callback_rest(inbound.callback, q.DISPLAY_FOR))
     if days is not None and days in {d for d, _ in q.DISPLAY_CHOICES}:
         day = q.publish_day(draft, ctx) + timedelta(days=days)
     elif inbound.callback is None and (inbound.text or "").strip():
@@ -379,7 +375,7 @@ summary = q.SUMMARY.step(state=State.SUMMARY, edit=State.EDIT, save=submit, ask=
 async def edit(inbound: Inbound, draft: NoticeDraft, ctx: Context) -> Transition:
     if inbound.callback == q.BACK:
         return await q.ask(State.SUMMARY, draft, ctx)
-    value = _suffix(inbound.callback, q.FIELD)
+    value = callback_rest(inbound.callback, q.FIELD)
     field = State(value) if value in {s.value for s in FIELD_NAMES} else None
     if field is None:
         return await _button_only(State.EDIT, inbound, draft, ctx)

@@ -18,7 +18,7 @@ from handlers.surveys import questions as q
 from handlers.surveys.listing import listing_lines, results_listing
 from handlers.surveys.send import send_survey
 from handlers.surveys.states import State, SurveyDraft
-from handlers.types import Inbound, Reply, Transition
+from handlers.types import Inbound, Reply, Transition, callback_rest
 from models.surveys.errors import SurveyRefused
 from models.surveys.queries import audience_classes, discard_unsent, draw_survey, redraw_survey
 from models.surveys.sampling import check_share, new_seed
@@ -28,10 +28,6 @@ from models.surveys.templates import ensure_templates
 FLOW = "survey"
 RESULT_WORDS = ("results", "结果")
 _SHARE = re.compile(r"^(\d{1,3})\s*[%％]?$")
-
-
-def _suffix(data: str | None, prefix: str) -> str | None:
-    return data[len(prefix) :] if data is not None and data.startswith(prefix) else None
 
 
 def _number(text: str | None) -> int | None:
@@ -59,7 +55,7 @@ async def start(inbound: Inbound, draft: SurveyDraft, ctx: Context, args: str) -
 
 
 async def choose_form(inbound: Inbound, draft: SurveyDraft, ctx: Context) -> Transition:
-    value = _number(_suffix(inbound.callback, q.FORM))
+    value = _number(callback_rest(inbound.callback, q.FORM))
     form = await q.form_of(ctx, value) if value is not None else None
     if form is None:
         return await q.ask(State.FORM, draft, ctx, button_note(inbound, ctx))
@@ -103,7 +99,7 @@ async def _toggle(state: State, inbound: Inbound, draft: SurveyDraft, ctx: Conte
         if not draft.audience_ids:
             return await q.ask(state, draft, ctx, ctx.t._("请至少选择一项，再点“完成”。"))
         return await _complete_audience(draft, ctx)
-    value = _number(_suffix(data, q.TOGGLE))
+    value = _number(callback_rest(data, q.TOGGLE))
     if value is None:
         return await q.ask(state, draft, ctx, button_note(inbound, ctx))
     classes = await q.classes_of(ctx)
@@ -130,7 +126,7 @@ async def choose_classes(inbound: Inbound, draft: SurveyDraft, ctx: Context) -> 
 
 async def choose_share(inbound: Inbound, draft: SurveyDraft, ctx: Context) -> Transition:
     if inbound.callback is not None:
-        share = _number(_suffix(inbound.callback, q.SHARE))
+        share = _number(callback_rest(inbound.callback, q.SHARE))
         if share not in q.share_choices(ctx):
             return await q.ask(State.SHARE, draft, ctx, invalid(ctx))
     else:
@@ -159,7 +155,7 @@ def _deadline_problem(ctx: Context, moment: datetime) -> str | None:
 
 async def choose_deadline(inbound: Inbound, draft: SurveyDraft, ctx: Context) -> Transition:
     if inbound.callback is not None:
-        days = _number(_suffix(inbound.callback, q.DEADLINE))
+        days = _number(callback_rest(inbound.callback, q.DEADLINE))
         if days not in {d for d, _label in q.DEADLINE_CHOICES}:
             return await q.ask(State.DEADLINE, draft, ctx, invalid(ctx))
         moment = q.deadline_of(ctx, days or 0)

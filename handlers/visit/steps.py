@@ -14,7 +14,7 @@ from handlers.context import Context
 from handlers.flow import Step
 from handlers.hints import button_note, invalid, too_long
 from handlers.student_picker import TEACHER_PICKER, Empty, Outcome, Picked
-from handlers.types import Inbound, Reply, Transition
+from handlers.types import Inbound, Reply, Transition, callback_rest
 from handlers.visit import questions as q
 from handlers.visit.draft import VisitDraft
 from handlers.visit.labels import MET_CHOICES
@@ -37,10 +37,6 @@ from models.visits.tables import VisitCategory, VisitForm
 
 #: Longest text taken as a typed date.
 DATE_LIMIT = 50
-
-
-def _suffix(data: str | None, prefix: str) -> str | None:
-    return data[len(prefix) :] if data is not None and data.startswith(prefix) else None
 
 
 async def _button_only(
@@ -106,7 +102,7 @@ async def confirm_student(inbound: Inbound, draft: VisitDraft, ctx: Context) -> 
 
 
 async def choose_form(inbound: Inbound, draft: VisitDraft, ctx: Context) -> Transition:
-    value = _suffix(inbound.callback, q.FORM)
+    value = callback_rest(inbound.callback, q.FORM)
     if value not in {f.value for f in VisitForm}:
         return await _button_only(State.FORM, inbound, draft, ctx)
     draft.form = VisitForm(value)
@@ -114,7 +110,7 @@ async def choose_form(inbound: Inbound, draft: VisitDraft, ctx: Context) -> Tran
 
 
 async def choose_category(inbound: Inbound, draft: VisitDraft, ctx: Context) -> Transition:
-    value = _suffix(inbound.callback, q.CATEGORY)
+    value = callback_rest(inbound.callback, q.CATEGORY)
     if value not in {c.value for c in VisitCategory}:
         return await _button_only(State.CATEGORY, inbound, draft, ctx)
     draft.category = VisitCategory(value)
@@ -179,7 +175,7 @@ async def choose_met(inbound: Inbound, draft: VisitDraft, ctx: Context) -> Trans
             State.MET, Reply(_("请直接输入见到的是谁，例如：舅舅、姑姑、监护人。"))
         )
     if data is not None:
-        who = _suffix(data, q.MET)
+        who = callback_rest(data, q.MET)
         if who not in MET_CHOICES:
             return await ask(State.MET, draft, ctx, invalid(ctx))
         draft.met = who
@@ -266,7 +262,7 @@ async def answer_family_form(inbound: Inbound, draft: VisitDraft, ctx: Context) 
                 low=spec.number.start, high=spec.number.stop - 1
             )
         else:
-            answer = _suffix(data, q.FAMILY_ANSWER)
+            answer = callback_rest(data, q.FAMILY_ANSWER)
             value = parse_answer(spec, answer) if answer is not None else None
             note = button_note(inbound, ctx)
         if value is None:
@@ -304,7 +300,7 @@ async def duplicate(inbound: Inbound, draft: VisitDraft, ctx: Context) -> Transi
 async def edit(inbound: Inbound, draft: VisitDraft, ctx: Context) -> Transition:
     if inbound.callback == q.BACK:
         return await ask(State.SUMMARY, draft, ctx)
-    value = _suffix(inbound.callback, q.FIELD)
+    value = callback_rest(inbound.callback, q.FIELD)
     field = State(value) if value in {s.value for s in q.EDITABLE} else None
     if field is None:
         return await _button_only(State.EDIT, inbound, draft, ctx)
