@@ -35,6 +35,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.web.links import CareClaim
 from bot.web.pages import (
     PARENT_CHANNEL,
+    Answered,
     Refused,
     SignedPage,
     guarded,
@@ -62,44 +63,6 @@ from models.school.tables import School
 
 _PAGE: Template = page_template(PAGE)
 _DONE: Template = page_template(DONE)
-
-
-class _NotAgreed(Refused):
-    """A family that has not agreed to the consent wording: like every guardian feature, the
-    form waits for 同意, which the receipt page (where this link is) asks for first."""
-
-    def __init__(self, t: Translator) -> None:
-        super().__init__(403)
-        self.t = t
-
-    def page(self) -> web.Response:
-        _ = self.t._
-        return message_answer(
-            self.t,
-            403,
-            _("请先同意"),
-            _(
-                "向关爱室求助前，请先打开学校发来的通知页面，阅读学校保存孩子信息的说明并点“同意”，"
-                "再从页面底部打开“关爱室求助”。"
-            ),
-        )
-
-
-class _Expired(Refused):
-    """A care link past its day."""
-
-    def __init__(self) -> None:
-        super().__init__(410)
-
-    def page(self) -> web.Response:
-        t = translator("zh")
-        _ = t._
-        return message_answer(
-            t,
-            410,
-            _("链接已过期"),
-            _("这个关爱室求助链接已经失效。请从学校发来的通知页面重新打开“关爱室求助”。"),
-        )
 
 
 @dataclass(frozen=True)
@@ -132,14 +95,28 @@ class CarePage(SignedPage):
         if claim is None:
             raise Refused(404)
         if self.now() >= claim.expires_at:
-            raise _Expired()
+            zh = translator("zh")
+            raise Answered(
+                410,
+                zh,
+                zh._("链接已过期"),
+                zh._("这个关爱室求助链接已经失效。请从学校发来的通知页面重新打开“关爱室求助”。"),
+            )
         guardian = await session.get(Guardian, claim.guardian_id)
         school = await session.get(School, claim.school_id)
         if guardian is None or school is None or guardian.school_id != claim.school_id:
             raise Refused(404)
         t = await guardian_translator(session, claim.guardian_id)
         if not await has_consented(session=session, guardian_id=claim.guardian_id):
-            raise _NotAgreed(t)
+            raise Answered(
+                403,
+                t,
+                t._("请先同意"),
+                t._(
+                    "向关爱室求助前，请先打开学校发来的通知页面，阅读学校保存孩子信息的说明并点“同意”，"
+                    "再从页面底部打开“关爱室求助”。"
+                ),
+            )
         children = await children_with_relation(session=session, guardian_id=claim.guardian_id)
         return _Found(claim, guardian, school, children, t)
 

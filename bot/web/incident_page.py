@@ -26,13 +26,13 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.web.links import IncidentClaim
 from bot.web.pages import (
+    Answered,
     Refused,
     SignedPage,
     back_to_page,
     guarded,
     guardian_translator,
     html_answer,
-    message_answer,
     page_lang,
     page_template,
 )
@@ -66,23 +66,6 @@ def incident_description(text: str, limit: int = DESCRIPTION_LENGTH) -> str:
     return flat if len(flat) <= limit else flat[: limit - 1] + "…"
 
 
-class _Expired(Refused):
-    """An incident link past its seven days."""
-
-    def __init__(self) -> None:
-        super().__init__(410)
-
-    def page(self) -> web.Response:
-        t = translator("zh")
-        _ = t._
-        return message_answer(
-            t,
-            410,
-            _("链接已过期"),
-            _("这个链接已超过 7 天，已经失效。如需了解孩子的情况，请联系班主任。"),
-        )
-
-
 @dataclass(frozen=True)
 class _Found:
     claim: IncidentClaim
@@ -108,7 +91,13 @@ class IncidentPage(SignedPage):
         if claim is None:
             raise Refused(404)
         if now >= claim.expires_at:
-            raise _Expired()
+            zh = translator("zh")
+            raise Answered(
+                410,
+                zh,
+                zh._("链接已过期"),
+                zh._("这个链接已超过 7 天，已经失效。如需了解孩子的情况，请联系班主任。"),
+            )
         guardian = await session.get(Guardian, claim.guardian_id)
         if guardian is None:
             raise Refused(404)

@@ -91,6 +91,18 @@ class Refused(Exception):
         )
 
 
+class Answered(Refused):
+    """A refusal with its page's own words (already translated): a link past its time, a
+    family that has not agreed to the consent wording, a survey closed."""
+
+    def __init__(self, status: int, t: Translator, heading: str, text: str) -> None:
+        super().__init__(status)
+        self.t, self.heading, self.text = t, heading, text
+
+    def page(self) -> web.Response:
+        return message_answer(self.t, self.status, self.heading, self.text)
+
+
 def guarded(handler: Handler) -> Handler:
     @functools.wraps(handler)
     async def run(request: web.Request) -> web.StreamResponse:

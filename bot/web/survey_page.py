@@ -29,12 +29,12 @@ from multidict import MultiDictProxy
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.web.pages import (
+    Answered,
     Refused,
     SignedPage,
     guarded,
     guardian_translator,
     html_answer,
-    message_answer,
     page_lang,
     page_template,
 )
@@ -61,38 +61,6 @@ from models.surveys.tables import ANSWER_LIMIT, QuestionKind, SurveyQuestion
 
 _PAGE: Template = page_template(PAGE)
 _DONE: Template = page_template(DONE)
-
-
-class _NotAgreed(Refused):
-    """A family that has not agreed to the consent wording: like every guardian feature, the
-    survey waits for 同意."""
-
-    def __init__(self, t: Translator) -> None:
-        super().__init__(403)
-        self.t = t
-
-    def page(self) -> web.Response:
-        _ = self.t._
-        return message_answer(
-            self.t,
-            403,
-            _("请先同意"),
-            _(
-                "填写问卷前，请先打开学校发来的通知页面，阅读学校保存孩子信息的说明并点“同意”，"
-                "再打开这个问卷链接。"
-            ),
-        )
-
-
-class _Closed(Refused):
-    """A survey past its deadline or closed: 410, politely."""
-
-    def __init__(self, t: Translator, text: str) -> None:
-        super().__init__(410)
-        self.t, self.text = t, text
-
-    def page(self) -> web.Response:
-        return message_answer(self.t, 410, self.t._("问卷已截止"), self.text)
 
 
 @dataclass(frozen=True)
@@ -148,11 +116,21 @@ class SurveyPage(SignedPage):
         except SheetNotFound:
             raise Refused(404) from None
         except SheetClosed as closed:
-            raise _Closed(t, closed_text(t, closed.survey, self.zone)) from None
+            raise Answered(
+                410, t, t._("问卷已截止"), closed_text(t, closed.survey, self.zone)
+            ) from None
         if now >= claim.expires_at:
-            raise _Closed(t, closed_text(t, sheet.survey, self.zone))
+            raise Answered(410, t, t._("问卷已截止"), closed_text(t, sheet.survey, self.zone))
         if not await has_consented(session=session, guardian_id=claim.guardian_id):
-            raise _NotAgreed(t)
+            raise Answered(
+                403,
+                t,
+                t._("请先同意"),
+                t._(
+                    "填写问卷前，请先打开学校发来的通知页面，阅读学校保存孩子信息的说明并点“同意”，"
+                    "再打开这个问卷链接。"
+                ),
+            )
         return _Found(sheet, await session.get(School, guardian.school_id), t)
 
     # -- GET: the form ------------------------------------------------------------------------
