@@ -8,8 +8,10 @@ before any step or handler runs. Handlers then apply the reach to the record in 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import functools
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
+from types import MappingProxyType
 
 from handlers.actions import Action as Button
 from handlers.actions import ActionHandler
@@ -19,6 +21,7 @@ from handlers.types import Inbound, Reply
 from models.permissions.matrix import Action, Reach, Role
 from models.permissions.matrix import reach as matrix_reach
 from models.permissions.roles import roles_of
+from models.school.rules import SchoolRules
 
 #: Flow name → the action it performs.
 FLOW_ACTIONS: dict[str, Action] = {
@@ -189,14 +192,17 @@ def roles(ctx: Context) -> frozenset[Role]:
     return roles_of(ctx.staff, ctx.duties, ctx.guardian)
 
 
-def _settings(ctx: Context) -> dict[str, bool]:
-    return {
-        name: value for name, value in ctx.rules.model_dump().items() if isinstance(value, bool)
-    }
+@functools.lru_cache(maxsize=8)
+def _settings(rules: SchoolRules) -> Mapping[str, bool]:
+    """The school's yes/no settings a matrix cell may depend on: read once per rules object (a
+    school's rules are frozen), not on every check."""
+    return MappingProxyType(
+        {name: value for name, value in rules.model_dump().items() if isinstance(value, bool)}
+    )
 
 
 def reach(ctx: Context, action: Action) -> Reach:
-    return matrix_reach(roles(ctx), action, _settings(ctx))
+    return matrix_reach(roles(ctx), action, _settings(ctx.rules))
 
 
 def permits(ctx: Context, action: Action) -> bool:
