@@ -16,7 +16,7 @@ from bot.command_line import school_or_say
 from bot.settings import Settings
 from handlers.feedback.author_updates import tell_author
 from handlers.i18n import translator
-from handlers.ledger.render import card, history_text, owners_named
+from handlers.ledger.render import card, history_text
 from models.audit.tables import audit
 from models.db.engine import Database
 from models.db.migrate import upgrade
@@ -25,7 +25,7 @@ from models.feedback.queries import author_of, feedback_of_item
 from models.ledger.access import may_work_on
 from models.ledger.handling import LedgerRefused, close, reopen
 from models.ledger.tables import OUTCOME_LABELS, LedgerEventKind, LedgerOutcome
-from models.ledger.views import history_of, item_row
+from models.ledger.views import history_of, item_row, owner_names
 from models.roster.tables import Staff
 from models.school.tables import School
 
@@ -68,11 +68,7 @@ async def _show(db: Database, school: School, item_id: int) -> None:
         feedback = await feedback_of_item(session, row.item)
         author = await author_of(session, feedback) if feedback is not None else None
         lines = await history_of(session, item_id)
-        ids = owners_named(lines)
-        names: dict[int, str] = {}
-        if ids:
-            query = select(col(Staff.id), col(Staff.name)).where(col(Staff.id).in_(ids))
-            names = {int(i or 0): n for i, n in await session.exec(query)}
+        names = await owner_names(session, lines)
         await audit(
             session=session,
             actor="cli",

@@ -151,12 +151,6 @@ def _classified(t: Translator, note: str, names: Mapping[int, str]) -> str:
     return "，".join(parts)
 
 
-def owners_named(lines: list[HistoryLine]) -> set[int]:
-    """The owners the history's classifications name (to read their names in one query)."""
-    found = (decode_classified(line.event.note) for line in lines)
-    return {plan.owner_id for plan in found if plan is not None}
-
-
 def history_text(
     t: Translator,
     item_id: int,

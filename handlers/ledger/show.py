@@ -3,8 +3,6 @@ open items, and 德育处's view of the school."""
 
 from __future__ import annotations
 
-from sqlmodel import col, select
-
 from handlers.actions import action_button
 from handlers.context import Context
 from handlers.ledger import buttons as b
@@ -15,7 +13,6 @@ from handlers.ledger.render import (
     entry,
     entry_button_label,
     history_text,
-    owners_named,
 )
 from handlers.ledger.source import source_details
 from handlers.types import Button, Reply
@@ -26,6 +23,7 @@ from models.ledger.views import (
     history_of,
     needing_attention,
     open_items_of,
+    owner_names,
 )
 from models.roster.tables import Staff
 
@@ -83,11 +81,7 @@ async def show_history(ctx: Context, argument: str | int) -> list[Reply]:
         return [not_found(ctx)]
     item_id = found.item.id or 0
     lines = await history_of(ctx.session, item_id)
-    ids = owners_named(lines)
-    names: dict[int, str] = {}
-    if ids:
-        query = select(col(Staff.id), col(Staff.name)).where(col(Staff.id).in_(ids))
-        names = {staff_id or 0: name for staff_id, name in await ctx.session.exec(query)}
+    names = await owner_names(ctx.session, lines)
     text = history_text(ctx.t, item_id, lines, ctx.zone, names)
     back = [[action_button(ctx.t._("返回台账 #{id}").format(id=item_id), b.OPEN, item_id)]]
     return [Reply.with_buttons(text, back)]

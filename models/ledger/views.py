@@ -16,6 +16,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from models.ledger.access import visible_to
+from models.ledger.handling import decode_classified
 from models.ledger.tables import LedgerEvent, LedgerItem, LedgerSource, LedgerStatus
 from models.roster.tables import Staff, Student
 from models.school.tables import SchoolClass
@@ -157,6 +158,16 @@ async def history_of(session: AsyncSession, item_id: int) -> list[HistoryLine]:
         .order_by(col(LedgerEvent.at), col(LedgerEvent.id))
     )
     return [HistoryLine(event, str(name or "")) for event, name in (await session.exec(query))]
+
+
+async def owner_names(session: AsyncSession, lines: list[HistoryLine]) -> dict[int, str]:
+    """The names of the owners the history's classifications name (one query, none if none)."""
+    plans = (decode_classified(line.event.note) for line in lines)
+    ids = {plan.owner_id for plan in plans if plan is not None}
+    if not ids:
+        return {}
+    query = select(col(Staff.id), col(Staff.name)).where(col(Staff.id).in_(ids))
+    return {int(staff_id or 0): name for staff_id, name in await session.exec(query)}
 
 
 @dataclass(frozen=True)
