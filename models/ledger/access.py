@@ -12,15 +12,12 @@ in "not found" like an id that does not exist.
 
 from __future__ import annotations
 
-from typing import Any
-
-from sqlalchemy import ColumnElement, false, or_
-from sqlmodel import col, select
+from sqlalchemy import ColumnElement, or_
+from sqlmodel import col
 
 from models.ledger.tables import LedgerItem
 from models.roster.scope import has_whole_school_scope, scoped_students
 from models.roster.tables import Staff, Student
-from models.school.tables import SchoolClass
 
 
 def visible_to(staff: Staff) -> ColumnElement[bool]:
@@ -57,10 +54,3 @@ def may_work_on(staff: Staff, item: LedgerItem) -> bool:
 
 def may_reopen(staff: Staff, item: LedgerItem) -> bool:
     return may_work_on(staff, item)
-
-
-def headed_classes(staff: Staff) -> Any:
-    """A SELECT of the ids of the classes `staff` heads."""
-    if staff.id is None:
-        return select(col(SchoolClass.id)).where(false())
-    return select(col(SchoolClass.id)).where(col(SchoolClass.head_teacher_id) == staff.id)
