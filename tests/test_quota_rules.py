@@ -27,6 +27,7 @@ from models.quota.rules import (
     newly_taken_over,
     prorated,
     quota_role,
+    semester_midpoint,
 )
 from models.school.rules import SchoolRules
 from models.school.tables import Term, TermKind
@@ -302,3 +303,17 @@ def test_a_school_sets_its_quotas_and_reminder_times_through_the_environment(
     rules = Settings(_env_file=None).rules
     assert (rules.monthly_visits_head_teacher, rules.monthly_visits_subject_teacher) == (12, 3)
     assert (rules.weekly_nudge_day, rules.break_start_time) == ("fri", time(9, 30))
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "middle"),
+    [
+        (date(2026, 9, 1), date(2027, 1, 20), date(2026, 11, 10)),
+        (date(2027, 2, 20), date(2027, 7, 10), date(2027, 5, 1)),
+        (date(2026, 9, 1), date(2026, 9, 2), date(2026, 9, 1)),
+        (date(2026, 9, 1), date(2026, 9, 1), date(2026, 9, 1)),
+    ],
+)
+def test_a_semesters_midpoint_is_its_middle_day(start: date, end: date, middle: date) -> None:
+    term = Term(school_id=1, kind=TermKind.SEMESTER, name="学期", start_date=start, end_date=end)
+    assert semester_midpoint(term) == middle

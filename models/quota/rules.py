@@ -296,3 +296,10 @@ def semester_on(day: date, terms: Iterable[Term]) -> Term | None:
         if term.kind == TermKind.SEMESTER and term.start_date <= day <= term.end_date:
             return term
     return None
+
+
+def semester_midpoint(term: Term) -> date:
+    """The semester's middle day (the earlier of two): the day the semester's survey and parent
+    meeting rules are checked (seed 000 §二.5–6: by then a class should have its meetings planned
+    and the school its survey under way)."""
+    return term.start_date + timedelta(days=(term.end_date - term.start_date).days // 2)
