@@ -4,7 +4,6 @@ with its caption, the family's 已知悉 edited in place, and the timeout job's 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from typing import Any
 
 import pytest
@@ -26,17 +25,6 @@ HEAD = TgUser(5202, "芳")
 MOTHER = TgUser(5203, "梅")
 
 
-@dataclass
-class IncidentHarness(TelegramHarness):
-    """The harness with the real action buttons (已知悉 …) registered, as `bot.runner` does."""
-
-    async def start(self) -> IncidentHarness:
-        await super().start()
-        assert self.dispatcher is not None
-        self.dispatcher.actions = {a.name: a for a in all_actions()}
-        return self
-
-
 def photo_update(user: TgUser, update_id: int, caption: str | None) -> dict[str, Any]:
     sizes = [
         {"file_id": f"small-{update_id}", "file_unique_id": "s", "width": 90, "height": 60},
@@ -55,7 +43,7 @@ def photo_update(user: TgUser, update_id: int, caption: str | None) -> dict[str,
 
 
 @pytest.fixture
-async def tg(db: Database, clock: FakeClock) -> AsyncIterator[IncidentHarness]:
+async def tg(db: Database, clock: FakeClock) -> AsyncIterator[TelegramHarness]:
     school = await seed_school(db)
     for user, who in (
         (COACH, school.staff["钱进"]),
@@ -63,7 +51,7 @@ async def tg(db: Database, clock: FakeClock) -> AsyncIterator[IncidentHarness]:
         (MOTHER, school.guardians["刘梅"]),
     ):
         await bind(db, clock, who, channel="telegram", external_id=str(user.id))
-    harness = await IncidentHarness(db, clock, all_flows()).start()
+    harness = await TelegramHarness(db, clock, all_flows(), all_actions()).start()
     yield harness
     await harness.stop()
 
@@ -76,7 +64,7 @@ def test_a_private_photo_becomes_an_inbound_with_the_largest_size_and_its_captio
 
 
 async def test_an_incident_with_a_photo_reaches_the_family_who_acknowledge_it(
-    tg: IncidentHarness, db: Database
+    tg: TelegramHarness, db: Database
 ) -> None:
     await tg.steps(COACH, "/incident 张小明", "意外伤害")
     await tg.feed(photo_update(COACH, 501, "课间在操场摔倒，膝盖擦伤"))
@@ -108,7 +96,7 @@ async def test_an_incident_with_a_photo_reaches_the_family_who_acknowledge_it(
 
 
 async def test_without_acknowledgement_the_staff_get_the_call_list_and_record_the_call(
-    tg: IncidentHarness, db: Database, clock: FakeClock
+    tg: TelegramHarness, db: Database, clock: FakeClock
 ) -> None:
     await tg.steps(COACH, "/incident 张小明", "突发疾病", ">午饭后呕吐", "家长来接", "确认上报")
     await tg.settle()

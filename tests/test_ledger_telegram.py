@@ -5,7 +5,6 @@ close, and the parent told at each step."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 
 import pytest
 
@@ -21,19 +20,8 @@ OFFICE = TgUser(5302, "敏")
 HEAD = TgUser(5303, "芳")
 
 
-@dataclass
-class LedgerHarness(TelegramHarness):
-    """The harness with the real action buttons registered, as `bot.runner` does."""
-
-    async def start(self) -> LedgerHarness:
-        await super().start()
-        assert self.dispatcher is not None
-        self.dispatcher.actions = {a.name: a for a in all_actions()}
-        return self
-
-
 @pytest.fixture
-async def tg(db: Database, clock: FakeClock) -> AsyncIterator[LedgerHarness]:
+async def tg(db: Database, clock: FakeClock) -> AsyncIterator[TelegramHarness]:
     school = await seed_school(db)
     for user, who in (
         (MOTHER, school.guardians["刘梅"]),
@@ -41,13 +29,13 @@ async def tg(db: Database, clock: FakeClock) -> AsyncIterator[LedgerHarness]:
         (HEAD, school.staff["王芳"]),
     ):
         await bind(db, clock, who, channel="telegram", external_id=str(user.id))
-    harness = await LedgerHarness(db, clock, all_flows()).start()
+    harness = await TelegramHarness(db, clock, all_flows(), all_actions()).start()
     yield harness
     await harness.stop()
 
 
 async def test_a_named_complaint_is_classified_followed_and_closed_with_the_parent_told(
-    tg: LedgerHarness,
+    tg: TelegramHarness,
 ) -> None:
     await tg.steps(MOTHER, "/feedback", "投诉", "三(2)班", ">放学后教室门口常有同学推挤", "实名")
     texts = await tg.press_label(MOTHER, "提交")

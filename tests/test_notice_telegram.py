@@ -5,7 +5,6 @@ the file and one message naming both children, and 确认收到 edits that messa
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from typing import Any
 
 import pytest
@@ -23,17 +22,6 @@ from tests.helpers.notices import receipts
 HEAD = TgUser(6201, "芳")
 ADMIN = TgUser(6202, "敏")
 MOTHER = TgUser(6203, "梅")
-
-
-@dataclass
-class NoticeHarness(TelegramHarness):
-    """The harness with the real action buttons registered, as `bot.runner` does."""
-
-    async def start(self) -> NoticeHarness:
-        await super().start()
-        assert self.dispatcher is not None
-        self.dispatcher.actions = {a.name: a for a in all_actions()}
-        return self
 
 
 def document_update(user: TgUser, update_id: int, name: str, size: int) -> dict[str, Any]:
@@ -55,7 +43,7 @@ def document_update(user: TgUser, update_id: int, name: str, size: int) -> dict[
 
 
 @pytest.fixture
-async def tg(db: Database, clock: FakeClock) -> AsyncIterator[NoticeHarness]:
+async def tg(db: Database, clock: FakeClock) -> AsyncIterator[TelegramHarness]:
     school = await seed_school(db)
     for user, who in (
         (HEAD, school.staff["王芳"]),
@@ -63,7 +51,7 @@ async def tg(db: Database, clock: FakeClock) -> AsyncIterator[NoticeHarness]:
         (MOTHER, school.guardians["刘梅"]),
     ):
         await bind(db, clock, who, channel="telegram", external_id=str(user.id))
-    harness = await NoticeHarness(db, clock, all_flows()).start()
+    harness = await TelegramHarness(db, clock, all_flows(), all_actions()).start()
     yield harness
     await harness.stop()
 
@@ -82,7 +70,7 @@ def test_a_private_document_becomes_an_inbound_with_its_name_and_size() -> None:
 
 
 async def test_a_notice_with_a_document_is_approved_delivered_and_confirmed(
-    tg: NoticeHarness, db: Database
+    tg: TelegramHarness, db: Database
 ) -> None:
     await tg.steps(HEAD, "/notice", "收费", ">校服费", ">请于周五前交校服费 120 元。")
     await tg.feed(document_update(HEAD, 601, "全文.pdf", 21 * 1024 * 1024))

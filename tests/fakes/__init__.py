@@ -20,6 +20,7 @@ from telegram.ext import Application
 from bot.channels.telegram import WORKER, build_application
 from bot.delivery.worker import DeliveryWorker
 from bot.settings import Settings
+from handlers.actions import Action
 from handlers.dispatcher import Dispatcher
 from handlers.flow import Flow
 from models.db.engine import Database
@@ -37,6 +38,9 @@ class TelegramHarness:
     db: Database
     clock: FakeClock
     flows: Sequence[Flow]
+    #: The buttons answered outside a conversation (`handlers.registry.all_actions()`, as
+    #: `bot.runner` registers them); none by default.
+    actions: Sequence[Action] = ()
     api: FakeBotApi = field(default_factory=FakeBotApi)
     updates: UpdateFactory = field(default_factory=UpdateFactory)
     app: Application[Any, Any, Any, Any, Any, Any] | None = None
@@ -45,7 +49,11 @@ class TelegramHarness:
     async def start(self) -> TelegramHarness:
         """Build and initialise a fresh Application + Dispatcher (again: a restart)."""
         self.dispatcher = Dispatcher(
-            self.db, self.flows, zone=ZoneInfo("Asia/Shanghai"), clock=self.clock
+            self.db,
+            self.flows,
+            zone=ZoneInfo("Asia/Shanghai"),
+            clock=self.clock,
+            actions=self.actions,
         )
         settings = Settings(_env_file=None, telegram_bot_token=TEST_TOKEN)
         request = FakeTelegramRequest(self.api)
