@@ -52,11 +52,12 @@ from handlers.surveys.answer_sheet import (
     open_sheet,
     option_label,
 )
+from handlers.surveys.submitting import submit_sheet
 from models.privacy.consent import has_consented
 from models.roster.tables import Guardian
 from models.school.rules import DEFAULT_RULES, SchoolRules
 from models.school.tables import School
-from models.surveys.queries import SKIPPED, save_answer, submit_answers
+from models.surveys.queries import SKIPPED, save_answer
 from models.surveys.tables import ANSWER_LIMIT, QuestionKind, SurveyQuestion
 
 _PAGE: Template = page_template(PAGE)
@@ -189,7 +190,16 @@ class SurveyPage(SignedPage):
                     anonymous=sheet.form.anonymous,
                     now=now,
                 )
-            await submit_answers(session, sheet.recipient, now, rules=self.rules)
+            queued = await submit_sheet(
+                session,
+                sheet.recipient,
+                school_id=sheet.survey.school_id,
+                now=now,
+                zone=self.zone,
+                rules=self.rules,
+            )
+        if queued and self.on_outbox is not None:
+            self.on_outbox()
         t = found.t
         return html_answer(
             _DONE.render(

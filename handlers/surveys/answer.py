@@ -33,13 +33,13 @@ from handlers.surveys.answer_sheet import (
     reopen_sheet,
 )
 from handlers.surveys.answer_states import AnswerDraft, State
+from handlers.surveys.submitting import submit_sheet
 from handlers.types import Button, Inbound, Reply, Transition
 from models.surveys.queries import (
     SKIPPED,
     missing_required,
     open_surveys_of,
     save_answer,
-    submit_answers,
 )
 from models.surveys.tables import ANSWER_LIMIT, QuestionKind, SurveyQuestion
 
@@ -280,7 +280,14 @@ async def summary(inbound: Inbound, draft: AnswerDraft, ctx: Context) -> Transit
         draft.question_id, draft.changing = missing[0].id or 0, False
         return _ask(sheet, draft, ctx, _("这一题必须回答，请先回答。"))
     again = sheet.recipient.submitted_at is not None
-    await submit_answers(ctx.session, sheet.recipient, ctx.now, rules=ctx.rules)
+    ctx.queued += await submit_sheet(
+        ctx.session,
+        sheet.recipient,
+        school_id=ctx.school.id or 0,
+        now=ctx.now,
+        zone=ctx.zone,
+        rules=ctx.rules,
+    )
     if again:
         return Transition.end(Reply(_("好的，您的回答已保存。谢谢！")))
     return Transition.end(Reply(_("问卷已提交，谢谢您的参与！截止前如需修改，发送 /answer 即可。")))

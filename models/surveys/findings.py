@@ -28,7 +28,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from models.db.columns import insert_ignoring_duplicates
 from models.duties.queries import open_duty
-from models.duties.tables import DutyTrigger
+from models.duties.tables import Duty, DutyTrigger
 from models.ledger.queries import NewItem, record_items
 from models.ledger.tables import LedgerSource
 from models.roster.tables import Student
@@ -121,14 +121,15 @@ async def record_family_findings(
     *,
     now: datetime,
     rules: SchoolRules = DEFAULT_RULES,
-) -> None:
+) -> Duty | None:
     """A named form's family submitted: its misconduct 是 answers into the ledger, its low
     satisfaction into the ledger and a key-visit duty for the head teacher; nothing for an
-    anonymous form, and nothing again for what an earlier submission found."""
+    anonymous form, and nothing again for what an earlier submission found. Returns the
+    key-visit duty opened now (its teacher is to be told), if any."""
     survey = await session.get(Survey, recipient.survey_id)
     form = await session.get(SurveyForm, survey.form_id) if survey is not None else None
     if survey is None or form is None or form.anonymous or recipient.id is None:
-        return
+        return None
     questions = await _questions(session, form.id or 0)
     query = select(SurveyAnswer).where(SurveyAnswer.recipient_id == recipient.id)
     answers = {a.question_id: a.value for a in (await session.exec(query)).all()}
@@ -152,7 +153,7 @@ async def record_family_findings(
     await record_items(session, items, now=now)
     counting = {q.id or 0 for q in questions if q.counts_satisfaction}
     if not _is_low(answers, counting, rules.survey_low_satisfaction_threshold):
-        return
+        return None
     found = _Found(FindingKind.LOW_SATISFACTION, recipient.class_id, recipient.student_id, None, 1)
     finding_id = await _claim(session, survey, found, now)
     # Every problem a survey finds is in the ledger (DOMAIN.md); the key visit is how it is met.
@@ -172,8 +173,8 @@ async def record_family_findings(
     )
     teacher_id = await _head_teacher_of(session, recipient)
     if teacher_id is None:
-        return
-    await open_duty(
+        return None
+    return await open_duty(
         session=session,
         school_id=survey.school_id,
         student_id=recipient.student_id,

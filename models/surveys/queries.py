@@ -8,6 +8,7 @@ from sqlalchemy import delete, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from models.duties.tables import Duty
 from models.roster.tables import Student, StudentGuardian
 from models.school.rules import DEFAULT_RULES, SchoolRules
 from models.school.tables import SchoolClass
@@ -224,15 +225,15 @@ async def submit_answers(
     now: datetime,
     *,
     rules: SchoolRules = DEFAULT_RULES,
-) -> None:
+) -> Duty | None:
     """Mark the family's answers submitted (the first submission's time is kept) and, on a named
     form, act on them (`models.surveys.findings.record_family_findings`), in the caller's
-    transaction."""
+    transaction. Returns the key-visit duty opened now, if any."""
     if recipient.submitted_at is None:
         recipient.submitted_at = now
         session.add(recipient)
         await session.flush()
-    await record_family_findings(session, recipient, now=now, rules=rules)
+    return await record_family_findings(session, recipient, now=now, rules=rules)
 
 
 # -- setting up and sending (德育处, the principal) -------------------------------------------------
