@@ -67,6 +67,9 @@ BUTTON_ACTIONS: dict[str, Action] = {
     "inc-call": Action.INCIDENT_FOLLOW,
     "inc-log": Action.INCIDENT_FOLLOW,
     "nok": Action.RECEIPT_CONFIRM,
+    # 确认参加 / 不能参加 on a meeting's notice: its receipt, with the family's answer.
+    "nma": Action.RECEIPT_CONFIRM,
+    "nmd": Action.RECEIPT_CONFIRM,
     "nq": Action.NOTICE_QUESTION,
     "nshow": Action.NOTICES_READ,
     "nqa": Action.NOTICE_ANSWER,

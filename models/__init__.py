@@ -20,6 +20,7 @@ from models.ledger.tables import (
     LedgerSource,
     LedgerStatus,
 )
+from models.meetings.tables import CommitteeMember, Meeting, MeetingAttendance
 from models.notices.tables import (
     Notice,
     NoticeAttachment,
@@ -73,6 +74,7 @@ __all__ = [
     "CareCase",
     "CareEntry",
     "ChannelAccount",
+    "CommitteeMember",
     "Conversation",
     "Draft",
     "Duty",
@@ -101,6 +103,8 @@ __all__ = [
     "LedgerSource",
     "LedgerStatus",
     "Media",
+    "Meeting",
+    "MeetingAttendance",
     "Notice",
     "NoticeAttachment",
     "NoticeChase",

@@ -9,7 +9,10 @@ back to the page with a status line (POST-redirect-GET: reloading never acts twi
 The token (`bot.web.links`) names the notice and the guardian and is signed, so it opens only that
 family's copy; it expires with the notice's display window, and an archived notice is closed
 too. Confirming records the receipt exactly as the Telegram button does
-(`models.notices.receipts.confirm_receipt`, channel "wecom-parent"); a question goes through the same
+(`models.notices.receipts.confirm_receipt`, channel "wecom-parent"). A meeting's notice
+(`NoticeKind.MEETING`) shows 确认参加 / 不能参加 instead (`POST /n/{token}/attend`, `/decline`):
+either answer is the family's receipt, recorded with the answer as the chat's buttons record it;
+once answered the page offers the other answer, for a family whose plans changed. A question goes through the same
 `handlers.notice.receipt.forward_question` as the Telegram flow, after the same flood limits
 (`handlers.notice.limits`: `RULES__QUESTIONS_PER_NOTICE`, `RULES__MESSAGES_TO_STAFF_PER_HOUR`,
 counting the guardian's questions on every channel; a repeat is not forwarded twice). Each POST is
@@ -73,9 +76,9 @@ from handlers.notice.render import (
     attachment_name_and_size,
     attachment_names,
     children_names,
-    confirmed_line,
     format_moment,
     kind_name,
+    receipt_done_line,
 )
 from handlers.permissions import page_allows
 from handlers.privacy.consent import wording_lines
@@ -89,6 +92,7 @@ from models.notices.tables import (
     NoticeAttachment,
     NoticeKind,
     NoticeStatus,
+    ReceiptAnswer,
 )
 from models.privacy.consent import AGREE_WORD, has_consented, record_consent
 from models.school.rules import DEFAULT_RULES, SchoolRules
@@ -137,6 +141,8 @@ class ReceiptPage(SignedPage):
         app.router.add_get("/n/{token}", guarded(self._show))
         app.router.add_get("/n/{token}/a/{attachment}", guarded(self._attachment))
         app.router.add_post("/n/{token}/confirm", guarded(self._confirm))
+        app.router.add_post("/n/{token}/attend", guarded(self._attend))
+        app.router.add_post("/n/{token}/decline", guarded(self._decline))
         app.router.add_post("/n/{token}/question", guarded(self._question))
         app.router.add_post("/n/{token}/consent", guarded(self._consent))
 
@@ -291,15 +297,20 @@ class ReceiptPage(SignedPage):
             if notice.kind is NoticeKind.OTHER
             else _("{kind}通知").format(kind=kind_name(t, notice.kind))
         )
+        meeting = notice.kind is NoticeKind.MEETING
         deadline = ""
         if notice.receipt_required and notice.receipt_deadline is not None:
-            deadline = _("请于 {deadline} 前确认收到。").format(
-                deadline=format_moment(t, notice.receipt_deadline, self.zone)
+            wording = (
+                _("请于 {deadline} 前回复是否参加。")
+                if meeting
+                else _("请于 {deadline} 前确认收到。")
             )
+            deadline = wording.format(deadline=format_moment(t, notice.receipt_deadline, self.zone))
         confirmed = ""
         if all_confirmed(children):
             moment = max(c.confirmed_at for c in children if c.confirmed_at is not None)
-            confirmed = confirmed_line(t, moment, self.zone)
+            answers = [c.answer for c in children]
+            confirmed = receipt_done_line(t, notice, answers, moment, self.zone)
         return _PAGE.render(
             lang=page_lang(t),
             style=STYLE,
@@ -325,6 +336,7 @@ class ReceiptPage(SignedPage):
             receipt_required=notice.receipt_required,
             confirmed=confirmed,
             confirm_label=_("确认收到"),
+            answers=_answer_forms(t, children) if meeting else [],
             question=_question_form(t, children) if notice.kind in QUESTION_KINDS else None,
             # The family's feedback page (`bot.web.feedback_page`), beside /n/ on the server.
             feedback_url=f"../f/{feedback}",
@@ -357,6 +369,39 @@ class ReceiptPage(SignedPage):
             if confirmation is None:
                 raise Refused(404)
         return back_to_page(token, "ok" if confirmation.recorded else "again")
+
+    # -- POST: 确认参加 / 不能参加 (a meeting's notice) --------------------------------------------
+
+    async def _attend(self, request: web.Request) -> web.StreamResponse:
+        return await self._answer(request, ReceiptAnswer.ATTEND)
+
+    async def _decline(self, request: web.Request) -> web.StreamResponse:
+        return await self._answer(request, ReceiptAnswer.DECLINE)
+
+    async def _answer(self, request: web.Request, answer: ReceiptAnswer) -> web.StreamResponse:
+        """The family's answer to a meeting's notice: its receipt, as the chat's buttons record
+        it (`confirm_receipt` with the answer); a meeting's page only."""
+        token = request.match_info["token"]
+        now = self.now()
+        async with self.db.session() as session:
+            found = await self._find(session, token, now)
+            if found.notice.kind is not NoticeKind.MEETING:
+                raise Refused(404)
+            if not await has_consented(session=session, guardian_id=found.claim.guardian_id):
+                return back_to_page(token, "")
+            confirmation = await confirm_receipt(
+                session=session,
+                notice_id=found.notice.id or 0,
+                guardian_id=found.claim.guardian_id,
+                channel=PARENT_CHANNEL,
+                now=now,
+                answer=answer,
+            )
+            if confirmation is None:
+                raise Refused(404)
+        if not confirmation.recorded:
+            return back_to_page(token, "again")
+        return back_to_page(token, answer.value)
 
     # -- POST: 有疑问 ---------------------------------------------------------------------------
 
@@ -468,8 +513,27 @@ def _question_form(t: Translator, children: list[ChildReceipt]) -> dict[str, Any
     }
 
 
+def _answer_forms(t: Translator, children: list[ChildReceipt]) -> list[dict[str, Any]]:
+    """A meeting's buttons: both answers before any, then the other one (to change it)."""
+    given = next((c.answer for c in children if c.answer), "")
+    if given == ReceiptAnswer.ATTEND:
+        return [{"action": "decline", "label": t._("改为不能参加"), "secondary": True}]
+    if given == ReceiptAnswer.DECLINE:
+        return [{"action": "attend", "label": t._("改为参加"), "secondary": True}]
+    return [
+        {"action": "attend", "label": t._("确认参加"), "secondary": False},
+        {"action": "decline", "label": t._("不能参加"), "secondary": True},
+    ]
+
+
 def _status_line(found: _Found, code: str) -> _Status | None:
     _ = found.t._
+    if code == "attend":
+        return _Status(_("已回复：确认参加。谢谢您！"))
+    if code == "decline":
+        return _Status(_("已回复：不能参加。谢谢您告知！"))
+    if code == "again" and found.notice.kind is NoticeKind.MEETING:
+        return _Status(_("您已经回复过了，无需再次回复。"))
     if code == "agreed":
         return _Status(_("谢谢您！已记录您的同意。"))
     if code == "ok":

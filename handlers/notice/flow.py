@@ -10,7 +10,17 @@ from handlers.i18n import N_
 from handlers.notice import answer, approval, receipt, redo
 from handlers.notice import questions as q
 from handlers.notice.draft import NoticeDraft
-from handlers.notice.render import ANSWER, APPROVE, CONFIRM, QUESTION, REDO, RETURN, SHOW
+from handlers.notice.render import (
+    ANSWER,
+    APPROVE,
+    ATTEND,
+    CONFIRM,
+    DECLINE,
+    QUESTION,
+    REDO,
+    RETURN,
+    SHOW,
+)
 from handlers.notice.steps import STEPS
 from handlers.types import Inbound, Reply, Transition
 from models.roster.duties import Duty
@@ -44,6 +54,8 @@ NOTICE_FLOW = Flow(
 #: Buttons on notice messages that work outside any conversation.
 NOTICE_ACTIONS: tuple[Action, ...] = (
     Action(CONFIRM, receipt.confirm),
+    Action(ATTEND, receipt.attend),
+    Action(DECLINE, receipt.decline),
     Action(QUESTION, receipt.ask_question),
     Action(SHOW, receipt.show),
     Action(ANSWER, answer.ask_answer),

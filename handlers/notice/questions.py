@@ -34,7 +34,7 @@ from handlers.student_picker import SCHOOL_PICKER, StudentPicker
 from handlers.summary import Summary
 from handlers.types import Button, Reply, Transition
 from models.notices.queries import BODY_LIMIT, MAX_ATTACHMENTS, TITLE_LIMIT
-from models.notices.tables import AttachmentKind, AudienceKind, NoticeKind
+from models.notices.tables import COMPOSE_KINDS, AttachmentKind, AudienceKind, NoticeKind
 from models.roster.scope import Scope, has_whole_school_scope
 from models.roster.tables import Staff, Student
 from models.school.tables import SchoolClass
@@ -170,7 +170,7 @@ QuestionBuilder = Callable[[NoticeDraft, Context], Awaitable[Question]]
 
 
 async def _kind(draft: NoticeDraft, ctx: Context) -> Question:
-    buttons = [Button(ctx.t._(label), f"{KIND}{kind.value}") for kind, label in KIND_NAMES.items()]
+    buttons = [Button(ctx.t._(KIND_NAMES[kind]), f"{KIND}{kind.value}") for kind in COMPOSE_KINDS]
     return ctx.t._("请选择通知类型："), rows(buttons, 3)
 
 

@@ -29,9 +29,9 @@ from handlers.notice.converse import begin, refused_text
 from handlers.notice.limits import check_question, question_refusal, record_refusal
 from handlers.notice.render import (
     ANSWER,
-    confirmed_line,
     guardian_buttons,
     guardian_text,
+    receipt_done_line,
     title_line,
 )
 from handlers.notify import notify_people
@@ -45,7 +45,7 @@ from models.notices.receipts import (
     receipts_of_guardian,
     record_question,
 )
-from models.notices.tables import QUESTION_KINDS, Notice, NoticeQuestion
+from models.notices.tables import QUESTION_KINDS, Notice, NoticeQuestion, ReceiptAnswer
 from models.roster.queries import staff_with_role
 from models.roster.tables import StaffRole
 
@@ -94,8 +94,15 @@ async def notice_text(ctx: Context, notice: Notice, children: list[ChildReceipt]
     )
     times = [c.confirmed_at for c in children]
     if notice.receipt_required and times and all(t is not None for t in times):
-        text += "\n\n" + confirmed_line(ctx.t, max(t for t in times if t is not None), ctx.zone)
+        moment = max(t for t in times if t is not None)
+        answers = [c.answer for c in children]
+        text += "\n\n" + receipt_done_line(ctx.t, notice, answers, moment, ctx.zone)
     return text
+
+
+def family_answer(children: list[ChildReceipt]) -> str:
+    """A meeting's notice: the answer the family gave ("" before any)."""
+    return next((c.answer for c in children if c.answer), "")
 
 
 def all_confirmed(children: list[ChildReceipt]) -> bool:
@@ -106,6 +113,22 @@ def all_confirmed(children: list[ChildReceipt]) -> bool:
 
 
 async def confirm(inbound: Inbound, argument: str, ctx: Context) -> list[Reply]:
+    return await _record(inbound, argument, ctx, None)
+
+
+async def attend(inbound: Inbound, argument: str, ctx: Context) -> list[Reply]:
+    """确认参加 on a meeting's notice: the family's receipt, with its answer."""
+    return await _record(inbound, argument, ctx, ReceiptAnswer.ATTEND)
+
+
+async def decline(inbound: Inbound, argument: str, ctx: Context) -> list[Reply]:
+    """不能参加 on a meeting's notice: a receipt too (the family answered)."""
+    return await _record(inbound, argument, ctx, ReceiptAnswer.DECLINE)
+
+
+async def _record(
+    inbound: Inbound, argument: str, ctx: Context, answer: ReceiptAnswer | None
+) -> list[Reply]:
     notice_id = _notice_id(argument)
     if ctx.guardian is None or notice_id is None:
         return [gone(ctx)]
@@ -120,11 +143,14 @@ async def confirm(inbound: Inbound, argument: str, ctx: Context) -> list[Reply]:
         guardian_id=ctx.guardian.id or 0,
         channel=inbound.channel,
         now=ctx.now,
+        answer=answer,
     )
     if confirmation is None:
         return [gone(ctx)]
     text = await notice_text(ctx, notice, confirmation.children)
-    buttons = guardian_buttons(ctx.t, notice, confirmed=True)
+    buttons = guardian_buttons(
+        ctx.t, notice, confirmed=True, answer=family_answer(confirmation.children)
+    )
     return [Reply.with_buttons(text, buttons, edit=True)]
 
 
@@ -137,7 +163,9 @@ async def show(inbound: Inbound, argument: str, ctx: Context) -> list[Reply]:
         return [gone(ctx)]
     notice, children = found
     text = await notice_text(ctx, notice, children)
-    buttons = guardian_buttons(ctx.t, notice, confirmed=all_confirmed(children))
+    buttons = guardian_buttons(
+        ctx.t, notice, confirmed=all_confirmed(children), answer=family_answer(children)
+    )
     return [Reply.with_buttons(text, buttons)]
 
 

@@ -10,7 +10,7 @@ from handlers.notice.converse import begin
 from handlers.notice.draft import FileDraft, NoticeDraft
 from handlers.types import Inbound, Reply
 from models.notices.queries import attachments_of, get_notice
-from models.notices.tables import Notice, NoticeStatus
+from models.notices.tables import Notice, NoticeKind, NoticeStatus
 
 FLOW = "notice"
 
@@ -60,6 +60,8 @@ async def redo(inbound: Inbound, argument: str, ctx: Context) -> list[Reply]:
         return gone
     if notice.status is not NoticeStatus.RETURNED:
         return gone
+    if notice.kind is NoticeKind.MEETING:
+        return [Reply(ctx.t._("会议通知被退回后，请发送 /meeting 重新安排这次会议。"))]
     draft = await draft_from(ctx, notice)
     note = ctx.t._("已载入被退回的通知《{title}》，请修改后提交（会作为一条新通知送审）。")
     transition = await q.proceed(draft, ctx, note.format(title=notice.title))

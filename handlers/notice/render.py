@@ -27,12 +27,15 @@ from models.notices.tables import (
     Notice,
     NoticeAttachment,
     NoticeKind,
+    ReceiptAnswer,
 )
 from models.roster.tables import Staff, Student
 from models.school.tables import SchoolClass
 
 #: Action names of the buttons on notice messages (`handlers.actions`).
 CONFIRM, QUESTION, SHOW, ANSWER = "nok", "nq", "nshow", "nqa"
+#: A meeting's notice: 确认参加 / 不能参加 (`models.notices.tables.ReceiptAnswer`).
+ATTEND, DECLINE = "nma", "nmd"
 APPROVE, RETURN, REDO = "napp", "nret", "nredo"
 #: Students named in an audience before "等 N 名学生".
 NAMES_SHOWN = 8
@@ -197,7 +200,17 @@ def guardian_text(
     ]
     if attachments:
         lines += ["", _("附件：{names}").format(names="、".join(attachment_names(t, attachments)))]
-    if notice.receipt_required:
+    if notice.receipt_required and notice.kind is NoticeKind.MEETING:
+        lines.append("")
+        if notice.receipt_deadline is not None:
+            lines.append(
+                _("请于 {deadline} 前点“确认参加”或“不能参加”回复。").format(
+                    deadline=format_moment(t, notice.receipt_deadline, zone)
+                )
+            )
+        else:
+            lines.append(_("请点“确认参加”或“不能参加”回复。"))
+    elif notice.receipt_required:
         lines.append("")
         if notice.receipt_deadline is not None:
             lines.append(
@@ -215,10 +228,25 @@ def guardian_text(
 
 
 def guardian_buttons(
-    t: Translator, notice: Notice, *, confirmed: bool = False
+    t: Translator, notice: Notice, *, confirmed: bool = False, answer: str = ""
 ) -> list[list[Button]]:
-    """确认收到 (unless confirmed or no receipt is asked) and 有疑问 (fee and outing notices)."""
+    """确认收到 (unless confirmed or no receipt is asked) and 有疑问 (fee and outing notices).
+
+    A meeting's notice asks 确认参加 / 不能参加; once answered (`answer`), it offers the other
+    answer (改为不能参加 / 改为参加), for a family whose plans changed."""
     row: list[Button] = []
+    if notice.kind is NoticeKind.MEETING and notice.receipt_required:
+        notice_id = notice.id or 0
+        if not confirmed or answer not in (ReceiptAnswer.ATTEND, ReceiptAnswer.DECLINE):
+            row += [
+                action_button(t._("确认参加"), ATTEND, notice_id),
+                action_button(t._("不能参加"), DECLINE, notice_id),
+            ]
+        elif answer == ReceiptAnswer.ATTEND:
+            row.append(action_button(t._("改为不能参加"), DECLINE, notice_id))
+        else:
+            row.append(action_button(t._("改为参加"), ATTEND, notice_id))
+        return [row]
     if notice.receipt_required and not confirmed:
         row.append(action_button(t._("确认收到"), CONFIRM, notice.id or 0))
     if notice.kind in QUESTION_KINDS:
@@ -228,6 +256,23 @@ def guardian_buttons(
 
 def confirmed_line(t: Translator, moment: datetime, zone: ZoneInfo) -> str:
     return t._("✓ 已确认收到（{time}）").format(time=format_clock(moment, zone))
+
+
+def answered_line(t: Translator, answer: str, moment: datetime, zone: ZoneInfo) -> str:
+    """A meeting's notice once answered: `✓ 已回复：确认参加（11月16日 10:05）`."""
+    if answer == ReceiptAnswer.DECLINE:
+        return t._("✓ 已回复：不能参加（{time}）").format(time=format_clock(moment, zone))
+    return t._("✓ 已回复：确认参加（{time}）").format(time=format_clock(moment, zone))
+
+
+def receipt_done_line(
+    t: Translator, notice: Notice, answers: Sequence[str], moment: datetime, zone: ZoneInfo
+) -> str:
+    """The line under a confirmed notice: 已确认收到, or a meeting's answer (the family's
+    children share one answer; the first one's is shown)."""
+    if notice.kind is NoticeKind.MEETING:
+        return answered_line(t, answers[0] if answers else "", moment, zone)
+    return confirmed_line(t, moment, zone)
 
 
 def guardian_files(attachments: Sequence[NoticeAttachment]) -> tuple[FileRef, ...]:

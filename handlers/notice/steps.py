@@ -27,7 +27,7 @@ from models.notices.queries import (
     TITLE_LIMIT,
     audience_size,
 )
-from models.notices.tables import AttachmentKind, AudienceKind, NoticeKind
+from models.notices.tables import COMPOSE_KINDS, AttachmentKind, AudienceKind, NoticeKind
 
 #: A deadline typed without a time is at 18:00; a publication at 8:00.
 DEADLINE_TIME = time(18, 0)
@@ -77,7 +77,8 @@ def unreadable_time(ctx: Context) -> str:
 
 async def choose_kind(inbound: Inbound, draft: NoticeDraft, ctx: Context) -> Transition:
     value = callback_rest(inbound.callback, q.KIND)
-    if value not in {k.value for k in NoticeKind}:
+    # A meeting's notice is written by /meeting (its time, place and agenda), never here.
+    if value not in {k.value for k in COMPOSE_KINDS}:
         return await _button_only(State.KIND, inbound, draft, ctx)
     draft.kind = NoticeKind(value)
     return await q.proceed(draft, ctx)

@@ -13,9 +13,11 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from models.notices.publishing import Child
 from models.notices.tables import (
     Notice,
+    NoticeKind,
     NoticeQuestion,
     NoticeReceipt,
     NoticeStatus,
+    ReceiptAnswer,
 )
 from models.roster.tables import Student, StudentGuardian
 from models.school.tables import SchoolClass
@@ -28,6 +30,8 @@ class ChildReceipt:
     child: Child
     confirmed_at: datetime | None
     confirmed_by: int | None
+    #: A meeting's notice: the family's answer (`ReceiptAnswer` value), "" otherwise.
+    answer: str = ""
 
 
 async def receipts_of_guardian(
@@ -43,7 +47,7 @@ async def receipts_of_guardian(
         .order_by(col(SchoolClass.grade), col(SchoolClass.number), col(Student.student_no))
     )
     return [
-        ChildReceipt(Child(s, k, link.relation), r.confirmed_at, r.confirmed_by)
+        ChildReceipt(Child(s, k, link.relation), r.confirmed_at, r.confirmed_by, r.answer)
         for r, s, k, link in (await session.exec(query)).all()
     ]
 
@@ -52,7 +56,8 @@ async def receipts_of_guardian(
 class Confirmation:
     notice: Notice
     children: list[ChildReceipt]
-    #: Receipts this press recorded (0: pressed again, or the other guardian was first).
+    #: Receipts this press recorded or changed (0: pressed again, or the other guardian was
+    #: first with the same answer).
     recorded: int
 
     @property
@@ -65,23 +70,42 @@ class Confirmation:
 
 
 async def confirm_receipt(
-    *, session: AsyncSession, notice_id: int, guardian_id: int, channel: str, now: datetime
+    *,
+    session: AsyncSession,
+    notice_id: int,
+    guardian_id: int,
+    channel: str,
+    now: datetime,
+    answer: ReceiptAnswer | None = None,
 ) -> Confirmation | None:
     """确认收到: record the receipt of each of the guardian's children in the notice that is
     not confirmed yet (by either guardian). None when the guardian has no child in it (a forged
-    press) or the notice was never published."""
+    press) or the notice was never published.
+
+    A meeting's notice is answered instead (`answer`: 确认参加 or 不能参加; required for a
+    meeting's notice, refused for any other): an open receipt is recorded with the answer, and
+    an answered one takes the new answer if it differs (the family changed its mind; its
+    `confirmed_at` stays the first). The same answer again changes nothing."""
     notice = await session.get(Notice, notice_id)
     if notice is None or notice.status not in (NoticeStatus.PUBLISHED, NoticeStatus.ARCHIVED):
+        return None
+    if (answer is not None) != (notice.kind is NoticeKind.MEETING):
         return None
     children = await receipts_of_guardian(
         session=session, notice_id=notice_id, guardian_id=guardian_id
     )
     if not children:
         return None
+    value = answer.value if answer is not None else ""
     open_ids = [c.child.student.id for c in children if c.confirmed_at is None]
+    changed_ids = [
+        c.child.student.id
+        for c in children
+        if c.confirmed_at is not None and answer is not None and c.answer != value
+    ]
     recorded = 0
+    table: Table = NoticeReceipt.__table__  # type: ignore[attr-defined]
     if open_ids:
-        table: Table = NoticeReceipt.__table__  # type: ignore[attr-defined]
         result = await session.exec(
             update(table)
             .where(
@@ -89,9 +113,21 @@ async def confirm_receipt(
                 table.c["student_id"].in_(open_ids),
                 table.c["confirmed_at"].is_(None),
             )
-            .values(confirmed_at=now, confirmed_by=guardian_id, channel=channel)
+            .values(confirmed_at=now, confirmed_by=guardian_id, channel=channel, answer=value)
         )
         recorded = int(getattr(result, "rowcount", 0) or 0)
+    if changed_ids:
+        result = await session.exec(
+            update(table)
+            .where(
+                table.c["notice_id"] == notice_id,
+                table.c["student_id"].in_(changed_ids),
+                table.c["answer"] != value,
+            )
+            .values(answer=value)
+        )
+        recorded += int(getattr(result, "rowcount", 0) or 0)
+    if recorded:
         children = await receipts_of_guardian(
             session=session, notice_id=notice_id, guardian_id=guardian_id
         )
@@ -125,7 +161,10 @@ async def notices_of_guardian(
     for receipt, student, klass, link in (await session.exec(query)).all():
         children.setdefault(receipt.notice_id, []).append(
             ChildReceipt(
-                Child(student, klass, link.relation), receipt.confirmed_at, receipt.confirmed_by
+                Child(student, klass, link.relation),
+                receipt.confirmed_at,
+                receipt.confirmed_by,
+                receipt.answer,
             )
         )
     if not children:

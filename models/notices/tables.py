@@ -11,6 +11,10 @@ notice row is ever a draft.) An admin's own notice is approved by that admin at 
 is allocated when the notice is approved (`NoticeCounter`, one row per school and year), so the
 published notices of a year are numbered without gaps: `〔2026〕第012号`.
 
+A meeting's notice (`NoticeKind.MEETING`, written by /meeting, `models.meetings`) asks the
+families 确认参加 or 不能参加 instead of 确认收到: either answer is the receipt (`confirmed_at`),
+and `NoticeReceipt.answer` says which.
+
 Publishing writes, in one transaction: one `NoticeReceipt` per student of the audience (reached
 when either guardian confirms), one `NoticeDelivery` per (guardian, channel) naming the students
 it covers — a guardian with no bound account gets one row with `channel == ""` (unreachable) —
@@ -36,6 +40,9 @@ class NoticeKind(StrEnum):
     FEE = "fee"  # 收费
     EMERGENCY = "emergency"  # 紧急
     OTHER = "other"  # 其他
+    #: A parent meeting's announcement (`models.meetings`): written by /meeting only; its
+    #: receipts carry the family's answer, 确认参加 or 不能参加.
+    MEETING = "meeting"  # 会议
 
 
 NOTICE_KIND_LABELS: dict[NoticeKind, str] = {
@@ -45,13 +52,30 @@ NOTICE_KIND_LABELS: dict[NoticeKind, str] = {
     NoticeKind.FEE: N_("收费"),
     NoticeKind.EMERGENCY: N_("紧急"),
     NoticeKind.OTHER: N_("其他"),
+    NoticeKind.MEETING: N_("会议"),
 }
+
+#: The kinds /notice offers (a meeting's notice is written by /meeting).
+COMPOSE_KINDS: tuple[NoticeKind, ...] = tuple(k for k in NoticeKind if k is not NoticeKind.MEETING)
 
 #: The longest title a notice may have (characters).
 TITLE_MAX = 60
 
 #: Kinds whose message also carries 有疑问 (a question forwarded to the head teacher).
 QUESTION_KINDS = frozenset({NoticeKind.FEE, NoticeKind.OUTING})
+
+
+class ReceiptAnswer(StrEnum):
+    """What a family answered to a meeting's notice (a receipt either way)."""
+
+    ATTEND = "attend"  # 确认参加
+    DECLINE = "decline"  # 不能参加
+
+
+RECEIPT_ANSWER_LABELS: dict[ReceiptAnswer, str] = {
+    ReceiptAnswer.ATTEND: N_("确认参加"),
+    ReceiptAnswer.DECLINE: N_("不能参加"),
+}
 
 
 class NoticeStatus(StrEnum):
@@ -173,6 +197,9 @@ class NoticeReceipt(SQLModel, table=True):
     confirmed_by: int | None = Field(default=None, foreign_key="guardian.id")
     #: The channel the confirmation came through ("telegram", "console" …).
     channel: str = Field(default="", max_length=16)
+    #: A meeting's notice: the family's answer, `ReceiptAnswer` ("" for any other notice). The
+    #: latest answer counts; `confirmed_at` stays the first.
+    answer: str = Field(default="", max_length=16)
 
 
 class NoticeDelivery(SQLModel, table=True):

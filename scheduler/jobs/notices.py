@@ -43,7 +43,7 @@ from handlers.types import Reply
 from models.accounts.tables import PersonKind
 from models.db.columns import insert_ignoring_duplicates
 from models.notices.publishing import families_of
-from models.notices.tables import Notice
+from models.notices.tables import Notice, NoticeKind
 from models.notices.tracking import (
     REACH_LABELS,
     ChaseStage,
@@ -149,7 +149,14 @@ async def _run_stage(jc: JobContext, notice: Notice, stage: ChaseStage, send: bo
 # -- reminders to guardians ------------------------------------------------------------------------
 
 
-def reminder_lead(t: Translator, stage: ChaseStage) -> str:
+def reminder_lead(t: Translator, stage: ChaseStage, notice: Notice | None = None) -> str:
+    if notice is not None and notice.kind is NoticeKind.MEETING:
+        if stage is ChaseStage.HALF:
+            return t._("【提醒】您还没有回复是否参加下面这次会议，请点“确认参加”或“不能参加”。")
+        return t._(
+            "【提醒】下面这次会议的回复已到截止时间，您还没有回复。请尽快点“确认参加”或“不能参加”；"
+            "如有困难，请联系班主任。"
+        )
     if stage is ChaseStage.HALF:
         return t._("【提醒】您还没有确认收到下面这份通知，请阅读后点“确认收到”。")
     return t._(
@@ -168,7 +175,7 @@ async def _remind(jc: JobContext, notice: Notice, stage: ChaseStage) -> int:
             t = translator(account.language)
             text = "\n\n".join(
                 [
-                    reminder_lead(t, stage),
+                    reminder_lead(t, stage, notice),
                     guardian_text(
                         t, notice, family.children, zone=jc.zone, school_name=jc.school.name
                     ),

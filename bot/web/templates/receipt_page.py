@@ -25,7 +25,13 @@ PAGE = (
 <section class="card">
 {% if confirmed %}
 <p class="done" id="confirmed">{{ confirmed }}</p>
-{% else %}
+{% endif %}
+{% if answers %}
+{% for answer in answers %}<form method="post" action="{{ token }}/{{ answer.action }}">
+<button type="submit" id="{{ answer.action }}"{% if answer.secondary %} class="secondary"{% endif %}>{{ answer.label }}</button>
+</form>
+{% endfor %}
+{% elif not confirmed %}
 <form method="post" action="{{ token }}/confirm">
 <button type="submit" id="confirm">{{ confirm_label }}</button>
 </form>
