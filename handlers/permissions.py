@@ -57,6 +57,7 @@ FLOW_ACTIONS: dict[str, Action] = {
     "cases": Action.CASE_READ,
     "case_work": Action.CASE_WORK,
     "survey": Action.SURVEY_MANAGE,
+    "survey_form": Action.SURVEY_MANAGE,
 }
 
 #: Button (action) name → the action it performs.
@@ -106,6 +107,10 @@ BUTTON_ACTIONS: dict[str, Action] = {
     "cgs": Action.CASE_REQUEST,
     "svr": Action.SURVEY_RESULTS,
     "svs": Action.SURVEY_ANSWER,
+    # /survey new: start a form from another, list the school's forms to retire, retire one.
+    "sfb": Action.SURVEY_MANAGE,
+    "sfh": Action.SURVEY_MANAGE,
+    "sfx": Action.SURVEY_MANAGE,
 }
 
 

@@ -39,6 +39,8 @@ from handlers.quota import QUOTA_FLOW
 from handlers.surveys.actions import SURVEY_ACTIONS
 from handlers.surveys.answer import ANSWER_ACTIONS, ANSWER_FLOW
 from handlers.surveys.flow import SURVEY_FLOW
+from handlers.surveys.form_flow import SURVEY_FORM_FLOW
+from handlers.surveys.form_menu import FORM_ACTIONS
 from handlers.visit import VISIT_FLOW
 
 
@@ -68,6 +70,7 @@ def all_flows() -> list[Flow]:
             CASE_WORK_FLOW,
             CARE_FLOW,
             SURVEY_FLOW,
+            SURVEY_FORM_FLOW,
             MYDATA_FLOW_DEF,
             CORRECT_FLOW_DEF,
             CONSENT_FLOW_DEF,
@@ -95,6 +98,7 @@ def all_actions() -> list[Action]:
             *MYDATA_ACTIONS,
             *CARE_ACTIONS,
             *SURVEY_ACTIONS,
+            *FORM_ACTIONS,
             *ANSWER_ACTIONS,
         ]
     )

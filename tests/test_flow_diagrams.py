@@ -23,6 +23,7 @@ from handlers.ledger.flow import State as LedgerState
 from handlers.notice.states import State as NoticeState
 from handlers.registry import all_flows
 from handlers.surveys.answer_states import State as AnswerState
+from handlers.surveys.form_states import State as SurveyFormState
 from handlers.surveys.states import State as SurveyState
 from handlers.visit.states import State as VisitState
 
@@ -44,6 +45,7 @@ STATES: dict[str, type[StrEnum]] = {
     "case_work": CaseWorkState,
     "survey": SurveyState,
     "answer": AnswerState,
+    "survey_form": SurveyFormState,
 }
 
 #: Commands answered at once (no step, so no state to draw): exempt, as long as they stay so.

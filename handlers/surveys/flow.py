@@ -15,6 +15,7 @@ from handlers.hints import button_note, invalid
 from handlers.i18n import N_
 from handlers.notice.when import local_moment, parse_typed
 from handlers.surveys import questions as q
+from handlers.surveys.form_menu import NEW_WORDS, new_form_menu
 from handlers.surveys.listing import listing_lines, results_listing
 from handlers.surveys.send import send_survey
 from handlers.surveys.states import State, SurveyDraft
@@ -41,9 +42,12 @@ def _refused(ctx: Context, refused: SurveyRefused) -> str:
 
 async def start(inbound: Inbound, draft: SurveyDraft, ctx: Context, args: str) -> Transition:
     """`/survey`: the surveys so far, then the forms to choose from; `/survey results`: the
-    surveys with their results buttons only."""
+    surveys with their results buttons only; `/survey new`: the forms a new one may start from
+    (`handlers.surveys.form_menu`)."""
     if args.strip().lower() in RESULT_WORDS:
         return Transition.end(await results_listing(ctx))
+    if args.strip().lower() in NEW_WORDS:
+        return Transition.end(await new_form_menu(ctx))
     await ensure_templates(ctx.session, ctx.school.id or 0, now=ctx.now)
     listed = await listing_lines(ctx)
     if not await q.forms_of(ctx):
@@ -269,6 +273,9 @@ SURVEY_FLOW = Flow(
     commands=("survey", "问卷"),
     allowed=lambda ctx: ctx.staff is not None,
     refusal=N_("问卷调查由德育处和校长发起。"),
-    describe=N_("问卷调查：抽取家庭发出家长问卷，查看回收情况（/survey results 查看结果）"),
+    describe=N_(
+        "问卷调查：抽取家庭发出家长问卷，查看回收情况（/survey results 查看结果，"
+        "/survey new 新建问卷）"
+    ),
     draft_noun=N_("问卷抽样"),
 )
