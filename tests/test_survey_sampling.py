@@ -7,16 +7,9 @@ from collections.abc import Sequence
 
 import pytest
 
+from models.families.households import Child, Household, households_from, within
 from models.surveys.errors import SurveyRefused
-from models.surveys.sampling import (
-    Child,
-    Household,
-    draw_sample,
-    households_from,
-    quota,
-    rotate_opinion_week,
-    within,
-)
+from models.surveys.sampling import draw_sample, quota, rotate_opinion_week
 
 MINIMUM = 30
 

@@ -9,12 +9,13 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from models.duties.tables import Duty
+from models.families.households import Household, households_from
 from models.roster.tables import Student, StudentGuardian
 from models.school.rules import DEFAULT_RULES, SchoolRules
 from models.school.tables import SchoolClass
 from models.surveys.errors import SurveyRefused
 from models.surveys.findings import record_family_findings
-from models.surveys.sampling import Draw, Household, draw_sample, households_from
+from models.surveys.sampling import Draw, draw_sample
 from models.surveys.tables import (
     FormPurpose,
     Survey,
