@@ -16,6 +16,7 @@ from scheduler.jobs import (
     incidents,
     ledger,
     notices,
+    opinion_week,
     publish_notices,
     reminders,
     retention,
@@ -48,4 +49,5 @@ def all_jobs() -> list[Job]:
         care.CARE_REMINDERS,
         care.CARE_SEVERE_ALERTS,
         surveys.CLOSE_DUE_SURVEYS,
+        opinion_week.OPINION_WEEK,
     ]

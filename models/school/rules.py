@@ -133,6 +133,12 @@ class SchoolRules(BaseModel):
     #: Each opinion week asks this share (percent) of the families not yet asked this semester;
     #: at 25 the four opinion weeks of a semester ask every family once.
     opinion_week_share: int = Field(default=25, ge=1, le=100)
+    #: When the opinion week's survey goes out on the first school day of the month's last
+    #: school week (local time, in waking hours; the job `opinion_week`).
+    opinion_week_time: time = time(9, 0)
+    #: When the semester rule is checked each day from the semester's midpoint (the job
+    #: `survey_semester_check`: 德育处 is reminded once when the surveys reached too few families).
+    survey_check_time: time = time(8, 0)
     #: A family with at least this many 不满意 answers (on the questions that count) has low
     #: satisfaction: a named form's family gets a key visit from the head teacher (DOMAIN.md).
     survey_low_satisfaction_threshold: int = Field(default=2, ge=1)
