@@ -147,6 +147,7 @@ COMMAND_ACTIONS: dict[str, Action] = {
 OUTBOX_ACTIONS: dict[str, Action] = {
     "visit_problem": Action.LEDGER_CLASSIFY,
     "tag_proposal": Action.TAGS_DECIDE,
+    "export survey": Action.SURVEY_RESULTS,
     "quota_nudge": Action.QUOTA_READ,
     "quota_month_end": Action.QUOTA_READ,
     "quota_break_start": Action.QUOTA_READ,

@@ -100,6 +100,19 @@ def test_a_bad_path_or_argument_is_one_line_of_chinese_and_status_two(
     lines = done.stderr.splitlines()
     assert done.returncode == 2, done.stderr
     assert len(lines) == 1, done.stderr
+    "export survey: a number that is no number": [
+        *("export", "survey", "十二", "--by", "A01", "-o", "s.xlsx")
+    ],
+    "export survey: a survey that does not exist": [
+        *("export", "survey", "999", "--by", "A01", "-o", "s.xlsx")
+    ],
+    "export survey: a 工号 not on the roster": [
+        *("export", "survey", "1", "--by", "NOBODY", "-o", "s.xlsx")
+    ],
+    "export survey: without --by": ["export", "survey", "1", "-o", "s.xlsx"],
+    "export survey: a .csv name for a workbook": [
+        *("export", "survey", "1", "--by", "A01", "-o", "s.csv")
+    ],
     assert lines[0].startswith("错误：")
     assert "Traceback" not in done.stderr
 

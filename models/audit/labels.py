@@ -33,6 +33,7 @@ ACTION_LABELS: Mapping[str, str] = {
     "export.ledger": "导出问题台账",
     "export.invites": "导出邀请码",
     "export.cases": "导出关爱个案",
+    "export.survey": "导出问卷结果",
     "export.audit": "导出审计日志",
     "case.read": "查看关爱个案",
     "case.change": "更改关爱个案",
