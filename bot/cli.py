@@ -233,6 +233,16 @@ def _parser() -> argparse.ArgumentParser:
     cases.add_argument(
         "-o", "--output", type=Path, required=True, help="输出文件，例如 关爱室个案.xlsx"
     )
+    survey_results = export_sub.add_parser(
+        "survey", help="一次问卷的结果（.xlsx；仅德育处和校长）"
+    )
+    survey_results.add_argument("survey", metavar="编号", help="问卷编号，例如 12")
+    survey_results.add_argument(
+        "--by", required=True, metavar="工号", help="导出人的工号（德育处或校长）"
+    )
+    survey_results.add_argument(
+        "-o", "--output", type=Path, required=True, help="输出文件，例如 问卷结果.xlsx"
+    )
 
     audit = sub.add_parser("audit", help="审计日志（谁查看或更改了什么）")
     audit_sub = audit.add_subparsers(dest="audit_command", required=True, metavar="ACTION")
@@ -254,14 +264,6 @@ def _parser() -> argparse.ArgumentParser:
 def _db_upgrade(settings: Settings) -> int:
     from models.db.migrate import upgrade
 
-    survey_results = export_sub.add_parser("survey", help="一次问卷的结果（.xlsx；仅德育处和校长）")
-    survey_results.add_argument("survey", metavar="编号", help="问卷编号，例如 12")
-    survey_results.add_argument(
-        "--by", required=True, metavar="工号", help="导出人的工号（德育处或校长）"
-    )
-    survey_results.add_argument(
-        "-o", "--output", type=Path, required=True, help="输出文件，例如 问卷结果.xlsx"
-    )
     upgrade(settings.database_url)
     print("数据库已是最新结构。")
     return 0
@@ -457,6 +459,14 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
                 output=args.output,
             )
         )
+    if command == "export" and args.export_command == "survey":
+        from bot.exports.survey import run_export_survey
+
+        return asyncio.run(
+            run_export_survey(
+                settings, survey_ref=args.survey, staff_no=args.by, output=args.output
+            )
+        )
     if command == "export":
         from bot.exports.visits import run_export_visits
 
@@ -490,11 +500,3 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         return 130
-    if command == "export" and args.export_command == "survey":
-        from bot.exports.survey import run_export_survey
-
-        return asyncio.run(
-            run_export_survey(
-                settings, survey_ref=args.survey, staff_no=args.by, output=args.output
-            )
-        )

@@ -133,6 +133,7 @@ COMMAND_ACTIONS: dict[str, Action] = {
     "export receipts": Action.EXPORT_RECEIPTS,
     "export ledger": Action.EXPORT_LEDGER,
     "export cases": Action.EXPORT_CASES,
+    "export survey": Action.SURVEY_RESULTS,
     "audit export": Action.AUDIT_EXPORT,
     "privacy export": Action.PRIVACY_EXPORT,
     "privacy erase": Action.PRIVACY_ERASE,
@@ -147,7 +148,6 @@ COMMAND_ACTIONS: dict[str, Action] = {
 OUTBOX_ACTIONS: dict[str, Action] = {
     "visit_problem": Action.LEDGER_CLASSIFY,
     "tag_proposal": Action.TAGS_DECIDE,
-    "export survey": Action.SURVEY_RESULTS,
     "quota_nudge": Action.QUOTA_READ,
     "quota_month_end": Action.QUOTA_READ,
     "quota_break_start": Action.QUOTA_READ,

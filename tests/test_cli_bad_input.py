@@ -82,6 +82,19 @@ CASES = {
     "export receipts: a 文号 that does not exist": [
         *("export", "receipts", "〔1999〕第999号", "-o", "r.xlsx")
     ],
+    "export survey: a number that is no number": [
+        *("export", "survey", "十二", "--by", "A01", "-o", "s.xlsx")
+    ],
+    "export survey: a survey that does not exist": [
+        *("export", "survey", "999", "--by", "A01", "-o", "s.xlsx")
+    ],
+    "export survey: a 工号 not on the roster": [
+        *("export", "survey", "1", "--by", "NOBODY", "-o", "s.xlsx")
+    ],
+    "export survey: without --by": ["export", "survey", "1", "-o", "s.xlsx"],
+    "export survey: a .csv name for a workbook": [
+        *("export", "survey", "1", "--by", "A01", "-o", "s.csv")
+    ],
     "jobs run: an unknown job": ["jobs", "run", "no_such_job"],
     "jobs run: a slot in the future": ["jobs", "run", "daily_digest", "--now", "2099-01-01T08:00"],
     "jobs list: a moment that is no time": ["jobs", "list", "--now", "tomorrow"],
@@ -100,19 +113,6 @@ def test_a_bad_path_or_argument_is_one_line_of_chinese_and_status_two(
     lines = done.stderr.splitlines()
     assert done.returncode == 2, done.stderr
     assert len(lines) == 1, done.stderr
-    "export survey: a number that is no number": [
-        *("export", "survey", "十二", "--by", "A01", "-o", "s.xlsx")
-    ],
-    "export survey: a survey that does not exist": [
-        *("export", "survey", "999", "--by", "A01", "-o", "s.xlsx")
-    ],
-    "export survey: a 工号 not on the roster": [
-        *("export", "survey", "1", "--by", "NOBODY", "-o", "s.xlsx")
-    ],
-    "export survey: without --by": ["export", "survey", "1", "-o", "s.xlsx"],
-    "export survey: a .csv name for a workbook": [
-        *("export", "survey", "1", "--by", "A01", "-o", "s.csv")
-    ],
     assert lines[0].startswith("错误：")
     assert "Traceback" not in done.stderr
 
