@@ -184,6 +184,10 @@ OUTBOX_ACTIONS: dict[str, Action] = {
     # The invitation to a survey: until the answering flow binds its own action, what a guardian
     # reaches for reading what the school sends.
     "survey_invite": Action.SURVEY_ANSWER,
+    # Halfway to a survey's deadline, a family that has not submitted (its 开始填写 button).
+    "survey_reminder": Action.SURVEY_ANSWER,
+    # The semester's surveys reached too few families by its midpoint: 德育处 is to send one.
+    "survey_semester_check": Action.SURVEY_MANAGE,
     "draft_cleared": Action.DRAFTS_USE,
     "deferred_reply": Action.DRAFTS_USE,
     "conversation_timeout": Action.DRAFTS_USE,

@@ -20,6 +20,7 @@ from scheduler.jobs import (
     publish_notices,
     reminders,
     retention,
+    survey_checks,
     surveys,
 )
 
@@ -50,4 +51,6 @@ def all_jobs() -> list[Job]:
         care.CARE_SEVERE_ALERTS,
         surveys.CLOSE_DUE_SURVEYS,
         opinion_week.OPINION_WEEK,
+        survey_checks.SURVEY_REMINDERS,
+        survey_checks.SURVEY_SEMESTER_CHECK,
     ]
