@@ -97,6 +97,27 @@ def _parser() -> argparse.ArgumentParser:
     calendar_show.add_argument("--school", help="学校名称（默认：SCHOOL_NAME）")
     calendar_show.add_argument("--today", type=_date, help="显示这一天所在学年的校历（默认：今天）")
 
+    survey = sub.add_parser("survey", help="问卷：从表格导入问卷，列出本校问卷")
+    survey_sub = survey.add_subparsers(dest="survey_command", required=True, metavar="ACTION")
+    survey_import = survey_sub.add_parser(
+        "import", help="从 .xlsx（工作表“问卷”）或 .csv 文件导入一份问卷（德育处或校长）"
+    )
+    survey_import.add_argument("file", type=Path, help="问卷.xlsx 或 问卷.csv")
+    survey_import.add_argument("--name", required=True, metavar="名称", help="问卷名称")
+    survey_import.add_argument(
+        "--anonymous", action="store_true", help="匿名问卷（不加时为实名问卷）"
+    )
+    survey_import.add_argument(
+        "--purpose",
+        choices=["semester", "opinion_week", "other"],
+        default="other",
+        help="semester 学期问卷 / opinion_week 民意访问周 / other 其他问卷（默认）",
+    )
+    survey_import.add_argument("--by", required=True, metavar="工号", help="导入人的工号")
+    survey_import.add_argument("--school", help="学校名称（默认：SCHOOL_NAME）")
+    survey_forms = survey_sub.add_parser("forms", help="列出本校的问卷（编号、名称、用途、题数）")
+    survey_forms.add_argument("--school", help="学校名称（默认：SCHOOL_NAME）")
+
     invites = sub.add_parser("invites", help="打印一次性邀请码和 Telegram 链接")
     invites.add_argument(
         "--format", choices=["table", "csv"], default="table", help="表格（默认）或 CSV"
@@ -335,6 +356,22 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         if args.calendar_command == "import":
             return asyncio.run(run_calendar_import(settings, args.file, school_name=args.school))
         return asyncio.run(run_calendar_show(settings, school_name=args.school, today=args.today))
+    if command == "survey":
+        from bot.surveys_cli import run_survey_forms, run_survey_import
+
+        if args.survey_command == "forms":
+            return asyncio.run(run_survey_forms(settings, school_name=args.school))
+        return asyncio.run(
+            run_survey_import(
+                settings,
+                args.file,
+                name=args.name,
+                purpose=args.purpose,
+                anonymous=args.anonymous,
+                staff_no=args.by,
+                school_name=args.school,
+            )
+        )
     if command == "invites":
         from bot.roster.invites import print_invites
 

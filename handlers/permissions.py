@@ -139,6 +139,8 @@ COMMAND_ACTIONS: dict[str, Action] = {
     "privacy erase": Action.PRIVACY_ERASE,
     "ledger close": Action.LEDGER_WORK,
     "ledger reopen": Action.LEDGER_WORK,
+    "survey import": Action.SURVEY_MANAGE,
+    "survey forms": Action.SURVEY_MANAGE,
 }
 
 

@@ -40,6 +40,7 @@ def demo_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[dict[st
     assert _bot(["demo"], env, folder).returncode == 0
     (folder / "roster.xls").write_bytes(b"not a workbook")
     (folder / "broken.xlsx").write_bytes(b"not a workbook")
+    (folder / "问卷.csv").write_text("题目,题型\n您满意吗？,满意度\n", encoding="utf-8")
     yield env, folder
 
 
@@ -52,6 +53,23 @@ CASES = {
     "calendar import: a missing file": ["calendar", "import", "/nowhere/校历.xlsx"],
     "calendar import: a file of another type": ["calendar", "import", "roster.xls"],
     "calendar show: an impossible date": ["calendar", "show", "--today", "2026-02-30"],
+    "survey import: a missing file": [
+        *("survey", "import", "/nowhere/问卷.xlsx", "--name", "期中问卷", "--by", "T03")
+    ],
+    "survey import: a file of another type": [
+        *("survey", "import", "roster.xls", "--name", "期中问卷", "--by", "T03")
+    ],
+    "survey import: a file that is no workbook": [
+        *("survey", "import", "broken.xlsx", "--name", "期中问卷", "--by", "T03")
+    ],
+    "survey import: a purpose that does not exist": [
+        *("survey", "import", "问卷.csv", "--name", "期中问卷", "--by", "T03"),
+        *("--purpose", "monthly"),
+    ],
+    "survey import: without --by": ["survey", "import", "问卷.csv", "--name", "期中问卷"],
+    "survey import: a 工号 not on the roster": [
+        *("survey", "import", "问卷.csv", "--name", "期中问卷", "--by", "X999")
+    ],
     "invites: into a folder that does not exist": ["invites", "-o", "/nowhere/invites.csv"],
     "invites: an unknown role": ["invites", "--role", "principal"],
     "export visits: an impossible date": [
