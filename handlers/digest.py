@@ -1,7 +1,8 @@
 """德育处's daily digest as a message: its text, its chart, and `/digest` (日报) on demand.
 
 The text leads with what needs someone to act (overdue immediate visits, guardians not reached,
-problems found on visits, teachers behind pace, the problem ledger's counts), then yesterday's visits, then the month by class.
+problems found on visits, teachers behind pace, the problem ledger's counts, each open survey's
+response rate), then yesterday's visits, then the month by class.
 Student names appear only in the first part, where someone must act on them; a problem's content
 never appears (only that there is one, and whether it needs the school).
 """
@@ -26,6 +27,7 @@ from handlers.types import Attachment, Inbound, Reply, Transition
 from models.db.columns import insert_ignoring_duplicates, utcnow
 from models.digest.ledger import LedgerLine
 from models.digest.queries import DigestFigures, TeacherPace, gather_digest
+from models.digest.surveys import OpenSurvey
 from models.duties.tables import TRIGGER_LABELS
 from models.incidents.tables import INCIDENT_KIND_LABELS
 from models.outbox.media import Media
@@ -130,6 +132,7 @@ def digest_text(figures: DigestFigures, t: Translator, zone: ZoneInfo) -> str:
         lines += _more(len(f.behind) - MAX_NAMES, t, people=True)
     if not f.ledger.empty:
         lines.append(ledger_line_text(f.ledger, t))
+    lines += [survey_line_text(survey, t, zone) for survey in f.surveys]
 
     lines += [
         "",
@@ -207,6 +210,20 @@ def ledger_line_text(line: LedgerLine, t: Translator) -> str:
             )
         )
     return t._("· 台账：{parts}").format(parts=t._("，").join(parts))
+
+
+def survey_line_text(survey: OpenSurvey, t: Translator, zone: ZoneInfo) -> str:
+    """`· 问卷 #12 学期问卷：已提交 120/300（40%），12月10日截止`."""
+    return t._(
+        "· 问卷 #{id} {form}：已提交 {submitted}/{drawn}（{percent}%），{deadline}截止"
+    ).format(
+        id=survey.survey_id,
+        form=survey.form_name,
+        submitted=survey.submitted,
+        drawn=survey.drawn,
+        percent=survey.percent,
+        deadline=month_day(survey.deadline.astimezone(zone).date(), t),
+    )
 
 
 def _pace_parts(pace: TeacherPace, t: Translator) -> list[str]:

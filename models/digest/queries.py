@@ -10,6 +10,7 @@ The digest of day D reports:
 * D − 1 ("yesterday", the last whole day): the visits with that visit date, by form and category;
 * the problem ledger at the moment it is built (`models.digest.ledger`): items new in the last
   24 hours, overdue, unclassified too long, complaints without an owner too long;
+* the surveys open at the moment it is built (`models.digest.surveys`): each one's response rate;
 * the month of D − 1, through D − 1: each class's completion, i.e. the visits its head teacher
   logged on the month's term days (any student, any form) against the head teacher's target for
   the month (pro-rated when part of the month is a break). On the 1st the digest therefore closes
@@ -27,6 +28,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from models.digest.ledger import EMPTY_LINE, LedgerLine, ledger_line
+from models.digest.surveys import OpenSurvey, open_surveys
 from models.duties.queries import overdue_duties
 from models.duties.tables import DutyTrigger
 from models.incidents.tables import Incident, IncidentKind
@@ -39,10 +41,11 @@ from models.school.tables import SchoolClass
 from models.visits.tables import Visit, VisitCategory, VisitForm
 
 #: How many SQL statements `gather_digest` runs in a fresh session (a test holds it to this
-#: number): four of its own, the ledger line's three (`models.digest.ledger.STATEMENTS`) and
+#: number): four of its own, the ledger line's three (`models.digest.ledger.STATEMENTS`), the
+#: open surveys' one (`models.digest.surveys.STATEMENTS`) and
 #: `models.quota.standing.school_standing`'s nine (ten on a day of the summer break, fewer for a
 #: school with no head teacher).
-QUERIES = 16
+QUERIES = 17
 
 
 @dataclass(frozen=True)
@@ -151,6 +154,8 @@ class DigestFigures:
     routine_forms: tuple[str, ...] = ("home",)
     #: The problem ledger's line (omitted when all its counts are zero).
     ledger: LedgerLine = EMPTY_LINE
+    #: The surveys open when the digest was built, by deadline.
+    surveys: list[OpenSurvey] = field(default_factory=list)
 
     @property
     def month_first(self) -> date:
@@ -201,6 +206,7 @@ async def gather_digest(
     problems = await _problems_logged(session, school_id, *local_day_bounds(day, zone))
     by_form, by_category = await _visits_on(session, school_id, day)
     ledger = await ledger_line(session, school_id=school_id, now=now, zone=zone, rules=rules)
+    surveys = await open_surveys(session, school_id, now)
     standing = await school_standing(
         session=session, school_id=school_id, day=day, rules=rules, day_complete=True
     )
@@ -231,6 +237,7 @@ async def gather_digest(
         has_calendar=standing.has_calendar,
         routine_forms=rules.counted_forms(),
         ledger=ledger,
+        surveys=surveys,
     )
 
 
