@@ -143,7 +143,7 @@ async def test_a_name_the_school_already_has_is_refused_and_another_asked(
     db: Database, school: TestSchool, clock: FakeClock
 ) -> None:
     admin = await _admin(db, clock, school)
-    await admin.send("/survey new")
+    await admin.send("/survey 新建")
     await admin.steps(PARENT_FORM.name, f">{PARENT_FORM.name}")
     assert f"本校已有名为“{PARENT_FORM.name}”的问卷" in admin.text
     assert "请输入新问卷的名称" in admin.text
@@ -241,6 +241,9 @@ async def test_a_school_at_its_limit_of_forms_is_told_to_retire_one(
     await admin.press("保存问卷")
     assert f"本校在用的问卷已有 {ACTIVE_FORMS_LIMIT} 份，请先停用不再使用的问卷。" in admin.text
     assert await _named_count(db, NEW) == 0
+    await admin.send("/cancel")
+    await admin.send("/survey")  # every form in use is offered
+    assert [f"问卷{n}" for n in range(ACTIVE_FORMS_LIMIT - 2)] == admin.labels[2:]
 
 
 async def test_an_idle_edit_is_kept_as_a_draft_and_resumed_with_its_questions(
