@@ -229,11 +229,6 @@ NOT_TEACHING = "{teacher}不在{klass}任教，仍按表中分配。"
             [(5, Column.TEACHER, NOT_TEACHING, {"teacher": "赵敏", "klass": "四(1)班"})],
             id="a teacher of no class is a warning",
         ),
-        pytest.param(
-            [*CLEAN[:3], row(5, (4, 1), "孙丽", leader="刘义")],
-            [(5, Column.LEADER, "教师名单中没有校领导“{leader}”。", {"leader": "刘义"})],
-            id="an unknown leader is a warning",
-        ),
     ],
 )
 def test_every_problem_of_an_imported_table_is_named_by_row_and_column(

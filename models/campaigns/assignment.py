@@ -379,14 +379,6 @@ class _Checker:
                     klass=class_name(row.klass),
                 )
                 continue
-            if row.leader and row.leader not in self.index.teachers:
-                self.report(
-                    row,
-                    Column.LEADER,
-                    N_("教师名单中没有校领导“{leader}”。"),
-                    warning=True,
-                    leader=row.leader,
-                )
             teacher = self.teacher(row, klass)
             self.covers.append(_Cover(row, klass.class_id, teacher, self.students(row, klass)))
         self.result = self.households()
@@ -456,7 +448,7 @@ def check_assignment(rows: Iterable[AssignmentRow], roster: AssignmentRoster) ->
     two teachers share, an unknown 学号, a student of another class, a name not in the class or
     shared in it, a bad 学号 range, a student in two rows (assigned twice), siblings in rows of two
     teachers (split), a household in no row (unassigned). Warnings: a teacher who does not teach
-    the class (the seed assigns 处室 staff to classes too), a leader not on the staff list."""
+    the class (the seed assigns 处室 staff to classes too). The leader (校领导) is kept as typed."""
     checker = _Checker(roster)
     checker.run(rows)
     return checker.problems
