@@ -58,6 +58,10 @@ FLOW_ACTIONS: dict[str, Action] = {
     "case_work": Action.CASE_WORK,
     "survey": Action.SURVEY_MANAGE,
     "survey_form": Action.SURVEY_MANAGE,
+    "meeting": Action.MEETING_PLAN,
+    "meeting_attendance": Action.MEETING_RECORD,
+    "meeting_minutes": Action.MEETING_RECORD,
+    "committee": Action.COMMITTEE_MANAGE,
 }
 
 #: Button (action) name → the action it performs.
@@ -107,6 +111,16 @@ BUTTON_ACTIONS: dict[str, Action] = {
     "cgs": Action.CASE_REQUEST,
     "svr": Action.SURVEY_RESULTS,
     "svs": Action.SURVEY_ANSWER,
+    # /meeting: 安排新会议, the buttons under a meeting, the committee's members.
+    "mnew": Action.MEETING_PLAN,
+    "mat": Action.MEETING_RECORD,
+    "mmin": Action.MEETING_RECORD,
+    "mend": Action.MEETING_RECORD,
+    "mcx": Action.MEETING_RECORD,
+    "mcy": Action.MEETING_RECORD,
+    "mcm": Action.COMMITTEE_MANAGE,
+    "mca": Action.COMMITTEE_MANAGE,
+    "mcr": Action.COMMITTEE_MANAGE,
     # /survey new: start a form from another, list the school's forms to retire, retire one.
     "sfb": Action.SURVEY_MANAGE,
     "sfh": Action.SURVEY_MANAGE,
@@ -190,6 +204,10 @@ OUTBOX_ACTIONS: dict[str, Action] = {
     "survey_reminder": Action.SURVEY_ANSWER,
     # The semester's surveys reached too few families by its midpoint: 德育处 is to send one.
     "survey_semester_check": Action.SURVEY_MANAGE,
+    # A class meeting's subject teachers are told of it; a cancelled meeting's families and
+    # teachers are told (each reads what the school sends them).
+    "meeting_teachers": Action.NOTICES_READ,
+    "meeting_cancelled": Action.NOTICES_READ,
     "draft_cleared": Action.DRAFTS_USE,
     "deferred_reply": Action.DRAFTS_USE,
     "conversation_timeout": Action.DRAFTS_USE,

@@ -20,6 +20,7 @@ from handlers.ledger import (
     LEDGER_FLOW,
     LEDGER_WRITE_FLOW,
 )
+from handlers.meetings.flow import MEETING_ACTIONS, MEETING_FLOWS
 from handlers.notice.answer import NOTICE_ANSWER_FLOW
 from handlers.notice.approval import NOTICE_RETURN_FLOW
 from handlers.notice.flow import NOTICE_ACTIONS, NOTICE_FLOW
@@ -71,6 +72,7 @@ def all_flows() -> list[Flow]:
             CARE_FLOW,
             SURVEY_FLOW,
             SURVEY_FORM_FLOW,
+            *MEETING_FLOWS,
             MYDATA_FLOW_DEF,
             CORRECT_FLOW_DEF,
             CONSENT_FLOW_DEF,
@@ -100,5 +102,6 @@ def all_actions() -> list[Action]:
             *SURVEY_ACTIONS,
             *FORM_ACTIONS,
             *ANSWER_ACTIONS,
+            *MEETING_ACTIONS,
         ]
     )

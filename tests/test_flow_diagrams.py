@@ -20,6 +20,9 @@ from handlers.flow import Flow
 from handlers.incident.states import State as IncidentState
 from handlers.ledger.classify_states import State as LedgerClassifyState
 from handlers.ledger.flow import State as LedgerState
+from handlers.meetings.committee import State as CommitteeState
+from handlers.meetings.record import AttendanceState, MinutesState
+from handlers.meetings.states import State as MeetingState
 from handlers.notice.states import State as NoticeState
 from handlers.registry import all_flows
 from handlers.surveys.answer_states import State as AnswerState
@@ -46,6 +49,10 @@ STATES: dict[str, type[StrEnum]] = {
     "survey": SurveyState,
     "answer": AnswerState,
     "survey_form": SurveyFormState,
+    "meeting": MeetingState,
+    "meeting_attendance": AttendanceState,
+    "meeting_minutes": MinutesState,
+    "committee": CommitteeState,
 }
 
 #: Commands answered at once (no step, so no state to draw): exempt, as long as they stay so.

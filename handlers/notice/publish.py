@@ -2,7 +2,8 @@
 outbox row per (notice, guardian, channel), each message in the guardian's language.
 
 Called at approval (publish now), at submit (an admin's own notice) and by the job
-`publish_due_notices` (`scheduler.jobs.publish_notices`) for notices whose time has come.
+`publish_due_notices` (`scheduler.jobs.publish_notices`) for notices whose time has come. A
+meeting's notice also tells the class's subject teachers (`handlers.meetings.announce`).
 Messages to parents wait for the end of quiet hours, except emergency notices.
 """
 
@@ -17,6 +18,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from handlers.context import Context
 from handlers.i18n import Translator, translator
+from handlers.meetings.announce import tell_teachers
 from handlers.notice.render import (
     guardian_buttons,
     guardian_files,
@@ -72,13 +74,19 @@ async def publish(
         files = guardian_files([a for a in attachments if a.channel == account.channel])
         return replace(reply, files=files).to_dict()
 
-    return await publish_notice(
+    publication = await publish_notice(
         session=session,
         notice_id=notice_id,
         now=now,
         due_at=delivery_moment(notice, now, zone=zone, rules=rules),
         render=render,
     )
+    if publication is not None and notice.kind is NoticeKind.MEETING:
+        # A class meeting's subject teachers meet the parents there: told once, now.
+        publication.queued += await tell_teachers(
+            session=session, notice=publication.notice, now=now, zone=zone, rules=rules
+        )
+    return publication
 
 
 async def publish_now(ctx: Context, notice_id: int) -> Publication | None:

@@ -103,6 +103,10 @@ class Action(StrEnum):
     # parent surveys
     SURVEY_MANAGE = "survey.manage"
     SURVEY_RESULTS = "survey.results"
+    # parent meetings 家长会 and the parent committee
+    MEETING_PLAN = "meeting.plan"
+    MEETING_RECORD = "meeting.record"
+    COMMITTEE_MANAGE = "committee.manage"
     # the care room
     CASE_REFER = "case.refer"
     CASE_REQUEST = "case.request"
@@ -153,6 +157,9 @@ ACTION_LABELS: dict[Action, str] = {
     Action.SURVEY_ANSWER: N_("填写问卷"),
     Action.SURVEY_MANAGE: N_("发起问卷调查"),
     Action.SURVEY_RESULTS: N_("查看问卷结果"),
+    Action.MEETING_PLAN: N_("安排家长会"),
+    Action.MEETING_RECORD: N_("记录家长会出席和纪要、结束或取消会议"),
+    Action.COMMITTEE_MANAGE: N_("管理家长委员会成员"),
     Action.CASE_REFER: N_("转介学生到关爱室"),
     Action.CASE_REQUEST: N_("向关爱室求助"),
     Action.CASE_STATUS: N_("查看转介进展（仅状态）"),
@@ -229,6 +236,9 @@ MATRIX: Mapping[Action, Mapping[Role, Grant]] = {
     Action.SURVEY_ANSWER: _cells((R.GUARDIAN, OWN)),
     Action.SURVEY_MANAGE: _cells((_WHOLE_SCHOOL, SCHOOL)),
     Action.SURVEY_RESULTS: _cells((_WHOLE_SCHOOL, SCHOOL)),
+    Action.MEETING_PLAN: _cells((R.HEAD_TEACHER, SCOPE), (_WHOLE_SCHOOL, SCHOOL)),
+    Action.MEETING_RECORD: _cells((R.HEAD_TEACHER, OWN), (_WHOLE_SCHOOL, SCHOOL)),
+    Action.COMMITTEE_MANAGE: _cells((_WHOLE_SCHOOL, SCHOOL)),
     Action.CASE_REFER: _cells((R.STAFF, SCHOOL)),
     Action.CASE_REQUEST: _cells((R.GUARDIAN, OWN)),
     Action.CASE_STATUS: _cells((R.STAFF, OWN)),
