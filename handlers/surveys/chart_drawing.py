@@ -18,8 +18,21 @@ from dataclasses import dataclass
 
 from handlers.chart_drawing import _LOCK, _sized, cjk_font
 
-#: One colour per option, best first (满意 green … 不满意 red); more options cycle.
-COLOURS = ("#2e7d32", "#9ccc65", "#ef6c00", "#c62828", "#1565c0", "#6a1b9a", "#00838f", "#8d6e63")
+#: One colour per option: three options are a satisfaction scale, best first (满意 green …
+#: 不满意 red); two (是 / 否) are told apart without judging; more options cycle.
+THREE = ("#2e7d32", "#9ccc65", "#c62828")
+TWO = ("#1565c0", "#90a4ae")
+COLOURS = ("#1565c0", "#ef6c00", "#2e7d32", "#6a1b9a", "#00838f", "#8d6e63", "#c62828", "#9ccc65")
+
+
+def colours(count: int) -> tuple[str, ...]:
+    if count == 2:
+        return TWO
+    if count == 3:
+        return THREE
+    return COLOURS
+
+
 #: A segment narrower than this (percent) has no label inside it.
 LABEL_MIN_PERCENT = 7
 
@@ -58,9 +71,10 @@ def draw(spec: QuestionChart) -> bytes | None:
         positions = list(range(count))
         left = [0.0] * count
         shares = [percents(row) for row in spec.counts]
+        palette = colours(len(spec.options))
         for index, option in enumerate(spec.options):
             widths = [share[index] for share in shares]
-            colour = COLOURS[index % len(COLOURS)]
+            colour = palette[index % len(palette)]
             bars = axes.barh(positions, widths, left=left, color=colour, height=0.66, label=option)
             for bar, width, row in zip(bars, widths, spec.counts, strict=True):
                 if width >= LABEL_MIN_PERCENT:
