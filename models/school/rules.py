@@ -13,6 +13,36 @@ from zoneinfo import ZoneInfo
 from pydantic import BaseModel, ConfigDict, Field
 
 
+class EvaluationWeights(BaseModel):
+    """The weights of a teacher's evaluation score 考评 (`models.campaigns.evaluation`): each part
+    is scored 0–1 and the score is their weighted mean ×100; a part with no target for the
+    teacher (no duty due, no campaign household, a coach's visit quota) is left out and the
+    other weights count in proportion. The defaults (summing to 100) follow seed 000's closing
+    words — quota compliance (the first four, 55), records filed on time (10), immediate visits
+    on time (15), the class's coverage (10) — and the campaign and the ledger (5 each)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    #: Routine visits against the monthly quota, month by month.
+    routine_visits: float = Field(default=20.0, ge=0)
+    #: Parent contacts against the monthly 8, month by month.
+    parent_contacts: float = Field(default=15.0, ge=0)
+    #: Key visits to the special-type students.
+    key_visits: float = Field(default=10.0, ge=0)
+    #: The break's visit quota.
+    break_visits: float = Field(default=10.0, ge=0)
+    #: Immediate-visit duties: on time 1, late ½, missed 0.
+    duties: float = Field(default=15.0, ge=0)
+    #: Visits logged within `late_filing_days` of the visit.
+    records_on_time: float = Field(default=10.0, ge=0)
+    #: The class's yearly coverage 遍访 (head teachers).
+    class_coverage: float = Field(default=10.0, ge=0)
+    #: The campaign households assigned to the teacher and visited by them.
+    campaign: float = Field(default=5.0, ge=0)
+    #: Ledger items owned and closed.
+    ledger: float = Field(default=5.0, ge=0)
+
+
 class SchoolRules(BaseModel):
     model_config = ConfigDict(frozen=True)
 
@@ -157,6 +187,11 @@ class SchoolRules(BaseModel):
     retention_audit_years: int = Field(default=5, ge=1)
     #: When the monthly retention pass runs (on the 1st, local time).
     retention_time: time = time(3, 0)
+
+    # -- Teachers' evaluation 考评 (models/campaigns/evaluation.py) --------------------------------
+    #: The weights of the score (see `EvaluationWeights`); a visit logged more than
+    #: `late_filing_days` after it took place is a record filed late.
+    evaluation_weights: EvaluationWeights = EvaluationWeights()
 
     def counted_forms(self) -> tuple[str, ...]:
         """The forms the routine-visit rules count: `routine_forms`, with 视频家访 beside
