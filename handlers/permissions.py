@@ -208,6 +208,9 @@ OUTBOX_ACTIONS: dict[str, Action] = {
     # teachers are told (each reads what the school sends them).
     "meeting_teachers": Action.NOTICES_READ,
     "meeting_cancelled": Action.NOTICES_READ,
+    # From the semester's midpoint: a class short of parent meetings (its head teacher), too few
+    # committee meetings (德育处).
+    "meeting_midpoint": Action.MEETING_PLAN,
     "draft_cleared": Action.DRAFTS_USE,
     "deferred_reply": Action.DRAFTS_USE,
     "conversation_timeout": Action.DRAFTS_USE,

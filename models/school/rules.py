@@ -173,6 +173,16 @@ class SchoolRules(BaseModel):
     #: satisfaction: a named form's family gets a key visit from the head teacher (DOMAIN.md).
     survey_low_satisfaction_threshold: int = Field(default=2, ge=1)
 
+    # -- Parent meetings 家长会 (models/meetings/; the daily `meeting_midpoint_check`) -----------
+    #: Parent meetings each class holds per semester (DOMAIN.md: two); a class with fewer planned
+    #: by the semester's midpoint reminds its head teacher, once a semester.
+    meetings_per_class_semester: int = Field(default=2, ge=1)
+    #: Parent-committee meetings per semester (DOMAIN.md: one, with minutes); fewer planned by the
+    #: midpoint reminds 德育处, once a semester.
+    committee_meetings_semester: int = Field(default=1, ge=1)
+    #: When the midpoint check runs each day (local time).
+    meeting_check_time: time = time(8, 0)
+
     # -- Retention 保存期限 (models/privacy/retention.py; the monthly `retention` job) -------------
     #: Years after a student left (`Student.left_at`) their visits' free text is blanked (the
     #: dates, forms and categories stay for statistics).
