@@ -196,10 +196,7 @@ async def _committee_refusal(ctx: Context) -> str | None:
     ids = await committee_student_ids(session=ctx.session, school_id=ctx.school.id or 0)
     if ids:
         return None
-    return ctx.t._(
-        "家长委员会还没有成员，无法通知。请先在 /meeting 的“家委会成员”里添加成员"
-        "（或用命令 python -m bot committee add 学号 --by 工号）。"
-    )
+    return ctx.t._("家长委员会还没有成员，无法通知。请先在 /meeting 的“家委会成员”里添加成员。")
 
 
 async def choose_kind(inbound: Inbound, draft: PlanDraft, ctx: Context) -> Transition:
