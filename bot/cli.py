@@ -254,9 +254,7 @@ def _parser() -> argparse.ArgumentParser:
     cases.add_argument(
         "-o", "--output", type=Path, required=True, help="输出文件，例如 关爱室个案.xlsx"
     )
-    survey_results = export_sub.add_parser(
-        "survey", help="一次问卷的结果（.xlsx；仅德育处和校长）"
-    )
+    survey_results = export_sub.add_parser("survey", help="一次问卷的结果（.xlsx；仅德育处和校长）")
     survey_results.add_argument("survey", metavar="编号", help="问卷编号，例如 12")
     survey_results.add_argument(
         "--by", required=True, metavar="工号", help="导出人的工号（德育处或校长）"

@@ -36,7 +36,7 @@ FLOW = "survey_form"
 #: Problems listed at most when saving is refused (the rest follow once these are fixed).
 PROBLEMS_SHOWN = 5
 #: `删除3`, `修改第2题`, `上移 4` typed on the editing screen.
-_TYPED_PICK = re.compile(r"^(修改|删除|上移)\s*第?\s*(\d{1,2})\s*题?$")
+_TYPED_PICK = re.compile(r"^(修改|删除|上移)\s*(?:第\s*)?(\d{1,2})\s*题?$")
 _PICK_WORDS = {"修改": Pick.CHANGE, "删除": Pick.DELETE, "上移": Pick.UP}
 
 
