@@ -3,6 +3,7 @@
 from models.absences.tables import Absence, AbsenceKind, Flag
 from models.accounts.tables import ChannelAccount, Invite, PersonKind
 from models.audit.tables import AuditEntry
+from models.campaigns.tables import Campaign, CampaignAssignment
 from models.care.tables import CareCase, CareEntry
 from models.conversations.store import Conversation, InboundSeen
 from models.drafts.tables import Draft
@@ -71,6 +72,8 @@ __all__ = [
     "AuditEntry",
     "CalendarDay",
     "CalendarDayKind",
+    "Campaign",
+    "CampaignAssignment",
     "CareCase",
     "CareEntry",
     "ChannelAccount",

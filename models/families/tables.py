@@ -70,6 +70,12 @@ class FamilyProfile(SQLModel, table=True):
     housing: Housing | None = Field(default=None, sa_type=str_enum(Housing))
     #: Both parents (or the only one) work away from home: the child is left behind 留守.
     parents_away: bool | None = None
+    #: The 大走访 form's further questions (附2; `models.campaigns.rules.EXTRA_FIELDS` holds their
+    #: values and labels): 家庭结构, 经济状况, 父亲职业, 母亲职业.
+    family_structure: str | None = Field(default=None, max_length=20)
+    economy: str | None = Field(default=None, max_length=20)
+    father_work: str | None = Field(default=None, max_length=20)
+    mother_work: str | None = Field(default=None, max_length=20)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=AwareDateTime)
     #: The visit that recorded it last.
     visit_id: int | None = Field(default=None, foreign_key="visit.id")
