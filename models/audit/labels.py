@@ -45,6 +45,9 @@ ACTION_LABELS: Mapping[str, str] = {
     "feedback.unknown_code": "查询不存在的反馈编号",
     "survey.send": "发出问卷",
     "survey.close": "问卷截止关闭",
+    "campaign.create": "新建大走访",
+    "campaign.assign": "写入大走访包保表",
+    "campaign.move": "调整大走访责任教师",
 }
 
 #: A subject's kind (`visit` in `visit:42`) → how the sheet names it (`家访 #42`).
@@ -65,6 +68,7 @@ SUBJECT_LABELS: Mapping[str, str] = {
     "console": "控制台账号",
     "feedback": "意见反馈",
     "parent_message": "家长留言",
+    "campaign": "大走访",
 }
 
 
