@@ -118,6 +118,26 @@ def _parser() -> argparse.ArgumentParser:
     survey_forms = survey_sub.add_parser("forms", help="列出本校的问卷（编号、名称、用途、题数）")
     survey_forms.add_argument("--school", help="学校名称（默认：SCHOOL_NAME）")
 
+    committee = sub.add_parser("committee", help="家长委员会：添加、移除、列出成员")
+    committee_sub = committee.add_subparsers(
+        dest="committee_command", required=True, metavar="ACTION"
+    )
+    for action, helptext, verb in (
+        ("add", "把一名学生的家长加入家委会（德育处或校长）", "加入"),
+        ("remove", "把一名学生的家长移出家委会（德育处或校长）", "移除"),
+    ):
+        change = committee_sub.add_parser(action, help=helptext)
+        change.add_argument("student", metavar="学号", help="学生的学号（成员是这个学生的家长）")
+        change.add_argument(
+            "--guardian",
+            metavar="姓名或手机号后四位",
+            help=f"学生有几位家长时，写明{verb}哪一位",
+        )
+        change.add_argument("--by", required=True, metavar="工号", help="经办人的工号")
+        change.add_argument("--school", help="学校名称（默认：SCHOOL_NAME）")
+    committee_list = committee_sub.add_parser("list", help="列出家委会成员")
+    committee_list.add_argument("--school", help="学校名称（默认：SCHOOL_NAME）")
+
     invites = sub.add_parser("invites", help="打印一次性邀请码和 Telegram 链接")
     invites.add_argument(
         "--format", choices=["table", "csv"], default="table", help="表格（默认）或 CSV"
@@ -262,6 +282,22 @@ def _parser() -> argparse.ArgumentParser:
     survey_results.add_argument(
         "-o", "--output", type=Path, required=True, help="输出文件，例如 问卷结果.xlsx"
     )
+    meetings = export_sub.add_parser(
+        "meetings", help="一个学期的家长会：回复、出席和纪要（.xlsx；仅德育处和校长）"
+    )
+    meetings.add_argument(
+        "--semester",
+        nargs="?",
+        metavar="学期",
+        help="学期名称或学期中的一天（如开始日期 2026-09-01）；默认：今天所在的学期",
+    )
+    meetings.add_argument(
+        "--by", required=True, metavar="工号", help="导出人的工号（德育处或校长）"
+    )
+    meetings.add_argument(
+        "-o", "--output", type=Path, required=True, help="输出文件，例如 家长会.xlsx"
+    )
+    meetings.add_argument("--school", help="学校名称（默认：SCHOOL_NAME）")
 
     audit = sub.add_parser("audit", help="审计日志（谁查看或更改了什么）")
     audit_sub = audit.add_subparsers(dest="audit_command", required=True, metavar="ACTION")
@@ -366,6 +402,25 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
                 name=args.name,
                 purpose=args.purpose,
                 anonymous=args.anonymous,
+                staff_no=args.by,
+                school_name=args.school,
+            )
+        )
+    if command == "committee":
+        from bot.meetings_cli import (
+            run_committee_add,
+            run_committee_list,
+            run_committee_remove,
+        )
+
+        if args.committee_command == "list":
+            return asyncio.run(run_committee_list(settings, school_name=args.school))
+        change = run_committee_add if args.committee_command == "add" else run_committee_remove
+        return asyncio.run(
+            change(
+                settings,
+                student_no=args.student,
+                guardian=args.guardian,
                 staff_no=args.by,
                 school_name=args.school,
             )
@@ -500,6 +555,18 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         return asyncio.run(
             run_export_survey(
                 settings, survey_ref=args.survey, staff_no=args.by, output=args.output
+            )
+        )
+    if command == "export" and args.export_command == "meetings":
+        from bot.exports.meetings import run_export_meetings
+
+        return asyncio.run(
+            run_export_meetings(
+                settings,
+                semester=args.semester,
+                staff_no=args.by,
+                output=args.output,
+                school_name=args.school,
             )
         )
     if command == "export":

@@ -113,6 +113,31 @@ CASES = {
     "export survey: a .csv name for a workbook": [
         *("export", "survey", "1", "--by", "A01", "-o", "s.csv")
     ],
+    "export meetings: without --by": ["export", "meetings", "-o", "m.xlsx"],
+    "export meetings: a semester the calendar does not have": [
+        *("export", "meetings", "--semester", "1999秋季学期", "--by", "A01", "-o", "m.xlsx")
+    ],
+    "export meetings: a 工号 not on the roster": [
+        *("export", "meetings", "--by", "NOBODY", "-o", "m.xlsx")
+    ],
+    "export meetings: a 工号 that may not export": [
+        *("export", "meetings", "--by", "T01", "-o", "m.xlsx")
+    ],
+    "export meetings: a .csv name for a workbook": [
+        *("export", "meetings", "--by", "A01", "-o", "m.csv")
+    ],
+    "committee add: without --by": ["committee", "add", "20263101"],
+    "committee add: a 学号 not on the roster": ["committee", "add", "S999", "--by", "A01"],
+    "committee add: a 工号 that may not change the committee": [
+        *("committee", "add", "20263101", "--by", "T01")
+    ],
+    "committee add: a guardian the student does not have": [
+        *("committee", "add", "20263101", "--guardian", "无名氏", "--by", "A01")
+    ],
+    "committee remove: a family not on the committee": [
+        *("committee", "remove", "20263101", "--by", "A01")
+    ],
+    "committee: an unknown action": ["committee", "clear"],
     "jobs run: an unknown job": ["jobs", "run", "no_such_job"],
     "jobs run: a slot in the future": ["jobs", "run", "daily_digest", "--now", "2099-01-01T08:00"],
     "jobs list: a moment that is no time": ["jobs", "list", "--now", "tomorrow"],

@@ -91,10 +91,13 @@ async def open_add(inbound: Inbound, argument: str, ctx: Context) -> list[Reply]
 
 async def remove(inbound: Inbound, argument: str, ctx: Context) -> list[Reply]:
     member_id = record_id(argument)
-    if not whole_school(ctx) or member_id is None:
+    if not whole_school(ctx) or member_id is None or ctx.staff is None:
         return [gone(ctx)]
     removed = await remove_member(
-        session=ctx.session, school_id=ctx.school.id or 0, member_id=member_id
+        session=ctx.session,
+        school_id=ctx.school.id or 0,
+        member_id=member_id,
+        by=ctx.staff.id or 0,
     )
     note = ctx.t._("已移除。") if removed else ctx.t._("这位成员已经不在家委会中。")
     return [await members_reply(ctx, note)]

@@ -34,6 +34,7 @@ ACTION_LABELS: Mapping[str, str] = {
     "export.invites": "导出邀请码",
     "export.cases": "导出关爱个案",
     "export.survey": "导出问卷结果",
+    "export.meetings": "导出家长会记录",
     "export.audit": "导出审计日志",
     "case.read": "查看关爱个案",
     "case.change": "更改关爱个案",
@@ -48,6 +49,8 @@ ACTION_LABELS: Mapping[str, str] = {
     "campaign.create": "新建大走访",
     "campaign.assign": "写入大走访包保表",
     "campaign.move": "调整大走访责任教师",
+    "committee.add": "加入家长委员会",
+    "committee.remove": "移出家长委员会",
 }
 
 #: A subject's kind (`visit` in `visit:42`) → how the sheet names it (`家访 #42`).

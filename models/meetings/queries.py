@@ -16,6 +16,7 @@ from sqlalchemy import Table, delete, or_, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from models.audit.tables import audit
 from models.meetings.tables import (
     CommitteeMember,
     Meeting,
@@ -127,16 +128,51 @@ async def add_member(
     )
     session.add(member)
     await session.flush()
+    await audit(
+        session=session,
+        actor=f"staff:{by}",
+        action="committee.add",
+        subject=f"guardian:{guardian_id}",
+        student_id=student_id,
+    )
     return member
 
 
-async def remove_member(*, session: AsyncSession, school_id: int, member_id: int) -> bool:
+async def remove_member(*, session: AsyncSession, school_id: int, member_id: int, by: int) -> bool:
     """Take a member off the committee; False when there was no such member."""
+    member = await session.get(CommitteeMember, member_id)
+    if member is None or member.school_id != school_id:
+        return False
+    guardian_id, student_id = member.guardian_id, member.student_id
     table: Table = CommitteeMember.__table__  # type: ignore[attr-defined]
     result = await session.exec(
         delete(table).where(table.c["id"] == member_id, table.c["school_id"] == school_id)
     )
-    return bool(getattr(result, "rowcount", 0))
+    if not getattr(result, "rowcount", 0):
+        return False
+    await audit(
+        session=session,
+        actor=f"staff:{by}",
+        action="committee.remove",
+        subject=f"guardian:{guardian_id}",
+        student_id=student_id,
+    )
+    return True
+
+
+async def members_among(
+    *, session: AsyncSession, school_id: int, guardian_ids: Collection[int]
+) -> list[CommitteeMember]:
+    """The committee members among these guardians (a student's parents), by id."""
+    query = (
+        select(CommitteeMember)
+        .where(
+            CommitteeMember.school_id == school_id,
+            col(CommitteeMember.guardian_id).in_(list(guardian_ids)),
+        )
+        .order_by(col(CommitteeMember.id))
+    )
+    return list((await session.exec(query)).all())
 
 
 async def committee_student_ids(*, session: AsyncSession, school_id: int) -> list[int]:

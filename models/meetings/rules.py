@@ -4,13 +4,14 @@ semester per class, one committee meeting per semester, with minutes)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime, time, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
 from models.meetings.tables import MeetingKind
 from models.notices.tables import TITLE_MAX
+from models.roster.tables import Guardian
 
 #: A meeting further ahead than this is taken for a mistyped year (as a notice's times).
 MAX_AHEAD = timedelta(days=183)
@@ -66,3 +67,17 @@ def audience_label(kind: MeetingKind, class_name: str | None) -> str:
     if kind is MeetingKind.COMMITTEE:
         return "家长委员会会议"
     return "全校家长会"
+
+
+def matching_guardians(guardians: Sequence[Guardian], hint: str | None) -> list[Guardian]:
+    """The guardians a hint names (`--guardian` on the command line): every one without a hint,
+    else those of that name or whose phone number ends in those digits (手机号后四位)."""
+    wanted = (hint or "").strip()
+    if not wanted:
+        return list(guardians)
+    by_name = [g for g in guardians if g.name == wanted]
+    if by_name:
+        return by_name
+    if wanted.isdigit():
+        return [g for g in guardians if g.phone.endswith(wanted)]
+    return []
