@@ -30,7 +30,7 @@ from bot.web.links import LinkSigner, incident_link_expiry, link_expiry
 from handlers.actions import parse_action
 from handlers.i18n import translator
 from handlers.incident.buttons import ACK
-from handlers.notice.render import CONFIRM, QUESTION, SHOW, title_line
+from handlers.notice.render import ATTEND, CONFIRM, DECLINE, QUESTION, SHOW, title_line
 from handlers.surveys.answer import ACTION as START_SURVEY
 from handlers.types import Reply
 from models.accounts.tables import ChannelAccount, PersonKind
@@ -41,8 +41,9 @@ from models.outbox.outcomes import FailureReason
 from models.school.tables import School
 from models.surveys.tables import Survey, SurveyForm
 
-#: Actions whose buttons mean "this message is a notice to a guardian".
-NOTICE_ACTIONS = frozenset({CONFIRM, QUESTION, SHOW})
+#: Actions whose buttons mean "this message is a notice to a guardian" (a meeting's notice
+#: carries 确认参加 / 不能参加 instead of 确认收到).
+NOTICE_ACTIONS = frozenset({CONFIRM, QUESTION, SHOW, ATTEND, DECLINE})
 #: The action whose button means "this message asks a guardian to acknowledge an incident".
 INCIDENT_ACTIONS = frozenset({ACK})
 #: The action whose button (开始填写) means "this message invites a family to a survey".
