@@ -48,7 +48,7 @@ from models.text import N_
 _REQUIRED = (Column.CLASS, Column.TEACHER)
 _FILLED_DOWN = (Column.LEADER, Column.GRADE)
 _ITEM_SEPARATORS = re.compile(r"[、,，;；\s]+")
-_AROUND_DASH = re.compile(r"\s*(-|~|—|–|至|到)\s*")
+_AROUND_DASH = re.compile(r"(?<!\s)\s*(-|~|—|–|至|到)\s*")
 _GRADE = re.compile(r"^(\d|[一二三四五六])(?:年级)?$")
 _NUMBER = re.compile(r"^\(?(\d{1,2})\)?班?$")
 _TITLES = "校领导、年级、班级、责任教师、学生"
