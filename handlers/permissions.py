@@ -62,6 +62,8 @@ FLOW_ACTIONS: dict[str, Action] = {
     "meeting_attendance": Action.MEETING_RECORD,
     "meeting_minutes": Action.MEETING_RECORD,
     "committee": Action.COMMITTEE_MANAGE,
+    # /campaign: 德育处 and the principal set campaigns up; a teacher sees their own households.
+    "campaign": Action.CAMPAIGN_VIEW,
 }
 
 #: Button (action) name → the action it performs.
@@ -125,6 +127,10 @@ BUTTON_ACTIONS: dict[str, Action] = {
     "sfb": Action.SURVEY_MANAGE,
     "sfh": Action.SURVEY_MANAGE,
     "sfx": Action.SURVEY_MANAGE,
+    # /campaign: a campaign's overview, 新建大走访, 自动分配包保表 while it has no table.
+    "cpv": Action.CAMPAIGN_MANAGE,
+    "cpn": Action.CAMPAIGN_MANAGE,
+    "cpg": Action.CAMPAIGN_MANAGE,
 }
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from handlers.absence import ABSENCE_FLOW
 from handlers.actions import Action
 from handlers.calendar import CALENDAR_FLOW
+from handlers.campaigns.flow import CAMPAIGN_ACTIONS, CAMPAIGN_FLOW
 from handlers.care import CARE_ACTIONS, CARE_FLOW, CASE_WORK_FLOW, CASES_FLOW, REFER_FLOW
 from handlers.digest import DIGEST_FLOW
 from handlers.family_tags import TAG_ACTIONS
@@ -73,6 +74,7 @@ def all_flows() -> list[Flow]:
             SURVEY_FLOW,
             SURVEY_FORM_FLOW,
             *MEETING_FLOWS,
+            CAMPAIGN_FLOW,
             MYDATA_FLOW_DEF,
             CORRECT_FLOW_DEF,
             CONSENT_FLOW_DEF,
@@ -103,5 +105,6 @@ def all_actions() -> list[Action]:
             *FORM_ACTIONS,
             *ANSWER_ACTIONS,
             *MEETING_ACTIONS,
+            *CAMPAIGN_ACTIONS,
         ]
     )

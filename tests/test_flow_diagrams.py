@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from handlers.absence.states import State as AbsenceState
+from handlers.campaigns.states import State as CampaignState
 from handlers.care.refer import State as ReferState
 from handlers.care.request import State as CareState
 from handlers.care.work import State as CaseWorkState
@@ -53,6 +54,7 @@ STATES: dict[str, type[StrEnum]] = {
     "meeting_attendance": AttendanceState,
     "meeting_minutes": MinutesState,
     "committee": CommitteeState,
+    "campaign": CampaignState,
 }
 
 #: Commands answered at once (no step, so no state to draw): exempt, as long as they stay so.

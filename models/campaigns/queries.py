@@ -119,17 +119,37 @@ async def running_campaigns(session: AsyncSession, school_id: int, day: date) ->
     return list((await session.exec(query)).all())
 
 
-async def campaign_for_student(
-    session: AsyncSession, school_id: int, student_id: int, day: date
-) -> Campaign | None:
-    """The running campaign whose scope covers the student's grade (the newest when several
-    do); None when none does or the student is not an active student of the school."""
+async def open_campaigns(session: AsyncSession, school_id: int, day: date) -> list[Campaign]:
+    """The campaigns running on `day` or still to come (not cancelled), newest first: those
+    whose 包保表 may still be set up or changed."""
+    query = (
+        select(Campaign)
+        .where(
+            Campaign.school_id == school_id,
+            col(Campaign.end_date) >= day,
+            col(Campaign.cancelled_at).is_(None),
+        )
+        .order_by(col(Campaign.start_date).desc(), col(Campaign.id).desc())
+    )
+    return list((await session.exec(query)).all())
+
+
+async def student_grade(session: AsyncSession, school_id: int, student_id: int) -> int | None:
+    """The grade of an active student of the school (None otherwise)."""
     query = (
         select(SchoolClass.grade)
         .join(Student, col(Student.class_id) == col(SchoolClass.id))
         .where(Student.id == student_id, Student.school_id == school_id, col(Student.active))
     )
-    grade = (await session.exec(query)).first()
+    return (await session.exec(query)).first()
+
+
+async def campaign_for_student(
+    session: AsyncSession, school_id: int, student_id: int, day: date
+) -> Campaign | None:
+    """The running campaign whose scope covers the student's grade (the newest when several
+    do); None when none does or the student is not an active student of the school."""
+    grade = await student_grade(session, school_id, student_id)
     if grade is None:
         return None
     for campaign in await running_campaigns(session, school_id, day):

@@ -107,6 +107,9 @@ class Action(StrEnum):
     MEETING_PLAN = "meeting.plan"
     MEETING_RECORD = "meeting.record"
     COMMITTEE_MANAGE = "committee.manage"
+    # the 大走访 campaign
+    CAMPAIGN_MANAGE = "campaign.manage"
+    CAMPAIGN_VIEW = "campaign.view"
     # the care room
     CASE_REFER = "case.refer"
     CASE_REQUEST = "case.request"
@@ -161,6 +164,8 @@ ACTION_LABELS: dict[Action, str] = {
     Action.MEETING_PLAN: N_("安排家长会"),
     Action.MEETING_RECORD: N_("记录家长会出席和纪要、结束或取消会议"),
     Action.COMMITTEE_MANAGE: N_("管理家长委员会成员"),
+    Action.CAMPAIGN_MANAGE: N_("新建大走访、分配和调整包保表"),
+    Action.CAMPAIGN_VIEW: N_("查看大走访（教师：自己包保的家庭）"),
     Action.CASE_REFER: N_("转介学生到关爱室"),
     Action.CASE_REQUEST: N_("向关爱室求助"),
     Action.CASE_STATUS: N_("查看转介进展（仅状态）"),
@@ -241,6 +246,8 @@ MATRIX: Mapping[Action, Mapping[Role, Grant]] = {
     Action.MEETING_PLAN: _cells((R.HEAD_TEACHER, SCOPE), (_WHOLE_SCHOOL, SCHOOL)),
     Action.MEETING_RECORD: _cells((R.HEAD_TEACHER, OWN), (_WHOLE_SCHOOL, SCHOOL)),
     Action.COMMITTEE_MANAGE: _cells((_WHOLE_SCHOOL, SCHOOL)),
+    Action.CAMPAIGN_MANAGE: _cells((_WHOLE_SCHOOL, SCHOOL)),
+    Action.CAMPAIGN_VIEW: _cells((R.STAFF, OWN), (_WHOLE_SCHOOL, SCHOOL)),
     Action.CASE_REFER: _cells((R.STAFF, SCHOOL)),
     Action.CASE_REQUEST: _cells((R.GUARDIAN, OWN)),
     Action.CASE_STATUS: _cells((R.STAFF, OWN)),
