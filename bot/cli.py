@@ -10,6 +10,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any, NoReturn
 
+from bot.campaign_cli import add_campaign_parser, add_export_parser
 from bot.command_line import DATABASE_ERRORS, database_problem
 from bot.private_logging import configure_logging
 from bot.settings import Settings, get_settings
@@ -137,6 +138,8 @@ def _parser() -> argparse.ArgumentParser:
         change.add_argument("--school", help="学校名称（默认：SCHOOL_NAME）")
     committee_list = committee_sub.add_parser("list", help="列出家委会成员")
     committee_list.add_argument("--school", help="学校名称（默认：SCHOOL_NAME）")
+
+    add_campaign_parser(sub, _date)
 
     invites = sub.add_parser("invites", help="打印一次性邀请码和 Telegram 链接")
     invites.add_argument(
@@ -298,6 +301,7 @@ def _parser() -> argparse.ArgumentParser:
         "-o", "--output", type=Path, required=True, help="输出文件，例如 家长会.xlsx"
     )
     meetings.add_argument("--school", help="学校名称（默认：SCHOOL_NAME）")
+    add_export_parser(export_sub)
 
     audit = sub.add_parser("audit", help="审计日志（谁查看或更改了什么）")
     audit_sub = audit.add_subparsers(dest="audit_command", required=True, metavar="ACTION")
@@ -515,6 +519,10 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
                 school_name=args.school,
             )
         )
+    if command == "campaign" or (command == "export" and args.export_command == "campaign"):
+        from bot.campaign_cli import dispatch
+
+        return dispatch(args, settings)
     if command == "export" and args.export_command == "ledger":
         from bot.exports.ledger import run_export_ledger
 

@@ -165,6 +165,12 @@ COMMAND_ACTIONS: dict[str, Action] = {
     "ledger reopen": Action.LEDGER_WORK,
     "survey import": Action.SURVEY_MANAGE,
     "survey forms": Action.SURVEY_MANAGE,
+    "campaign new": Action.CAMPAIGN_MANAGE,
+    "campaign list": Action.CAMPAIGN_MANAGE,
+    "campaign generate": Action.CAMPAIGN_MANAGE,
+    "campaign assign": Action.CAMPAIGN_MANAGE,
+    "campaign move": Action.CAMPAIGN_MANAGE,
+    "export campaign": Action.CAMPAIGN_MANAGE,
 }
 
 

@@ -138,6 +138,29 @@ CASES = {
         *("committee", "remove", "20263101", "--by", "A01")
     ],
     "committee: an unknown action": ["committee", "clear"],
+    "campaign new: an end before the start": [
+        *("campaign", "new", "--name", "秋季", "--from", "2026-11-30", "--to", "2026-11-01"),
+        *("--by", "A01"),
+    ],
+    "campaign new: a 工号 that may not": [
+        *("campaign", "new", "--name", "秋季", "--from", "2026-11-01", "--to", "2026-11-30"),
+        *("--by", "T01"),
+    ],
+    "campaign new: grades that are no grades": [
+        *("campaign", "new", "--name", "秋季", "--from", "2026-11-01", "--to", "2026-11-30"),
+        *("--grades", "高年级", "--by", "A01"),
+    ],
+    "campaign generate: a campaign that does not exist": [
+        *("campaign", "generate", "99", "--by", "A01")
+    ],
+    "campaign generate: an id that is no number": ["campaign", "generate", "一", "--by", "A01"],
+    "campaign assign: without --by": ["campaign", "assign", "1", "包保表.xlsx"],
+    "campaign move: a campaign that does not exist": [
+        *("campaign", "move", "99", "S1", "T01", "--by", "NOBODY")
+    ],
+    "export campaign: a .csv name for a workbook": [
+        *("export", "campaign", "1", "--by", "A01", "-o", "c.csv")
+    ],
     "jobs run: an unknown job": ["jobs", "run", "no_such_job"],
     "jobs run: a slot in the future": ["jobs", "run", "daily_digest", "--now", "2099-01-01T08:00"],
     "jobs list: a moment that is no time": ["jobs", "list", "--now", "tomorrow"],

@@ -288,7 +288,7 @@ class _Checker:
         ranged = _RANGE.match(item)
         if ranged is not None:
             return self.range(row, klass, item, ranged[1], ranged[2])
-        if item.isdecimal():
+        if item.isdecimal() or item in self.index.by_no:  # a 学号 (some schools add letters)
             pupil = self.index.by_no.get(item)
             if pupil is None:
                 self.report(row, Column.STUDENTS, N_("没有学号为 {no} 的学生。"), no=item)
