@@ -277,6 +277,23 @@ def _parser() -> argparse.ArgumentParser:
     cases.add_argument(
         "-o", "--output", type=Path, required=True, help="输出文件，例如 关爱室个案.xlsx"
     )
+    evaluation = export_sub.add_parser(
+        "evaluation",
+        help="教师家访工作考核：总表、逐月和立即家访（.xlsx；德育处和校长，教师仅本人）",
+    )
+    evaluation.add_argument(
+        "--semester",
+        nargs="?",
+        metavar="学期",
+        help="学期名称或学期中的一天（如开始日期 2026-09-01）；默认：今天所在的学期",
+    )
+    evaluation.add_argument("--year", action="store_true", help="整个学年（该学期所在的学年）")
+    evaluation.add_argument("--teacher", metavar="工号", help="只导出这位教师（默认：全体教师）")
+    evaluation.add_argument("--by", required=True, metavar="工号", help="导出人的工号")
+    evaluation.add_argument(
+        "-o", "--output", type=Path, required=True, help="输出文件，例如 家访考核.xlsx"
+    )
+    evaluation.add_argument("--school", help="学校名称（默认：SCHOOL_NAME）")
     survey_results = export_sub.add_parser("survey", help="一次问卷的结果（.xlsx；仅德育处和校长）")
     survey_results.add_argument("survey", metavar="编号", help="问卷编号，例如 12")
     survey_results.add_argument(
@@ -544,6 +561,20 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
 
         return asyncio.run(
             run_export_receipts(settings, notice_ref=args.notice, output=args.output)
+        )
+    if command == "export" and args.export_command == "evaluation":
+        from bot.exports.evaluation import run_export_evaluation
+
+        return asyncio.run(
+            run_export_evaluation(
+                settings,
+                semester=args.semester,
+                year=args.year,
+                teacher_no=args.teacher,
+                staff_no=args.by,
+                output=args.output,
+                school_name=args.school,
+            )
         )
     if command == "export" and args.export_command == "cases":
         from bot.exports.cases import run_export_cases

@@ -34,6 +34,7 @@ FLOW_ACTIONS: dict[str, Action] = {
     "flag": Action.FLAG_RAISE,
     "pending": Action.DUTIES_READ,
     "quota": Action.QUOTA_READ,
+    "evaluation": Action.EVALUATION_VIEW,
     "calendar": Action.CALENDAR_READ,
     "digest": Action.DIGEST_READ,
     "notice": Action.NOTICE_COMPOSE,
@@ -70,6 +71,11 @@ FLOW_ACTIONS: dict[str, Action] = {
 BUTTON_ACTIONS: dict[str, Action] = {
     "dres": Action.DRAFTS_USE,
     "ddel": Action.DRAFTS_USE,
+    # /evaluation: a teacher's figures (a semester, a school year), a class's chart.
+    "evt": Action.EVALUATION_VIEW,
+    "evy": Action.EVALUATION_VIEW,
+    "evc": Action.EVALUATION_VIEW,
+    "evk": Action.EVALUATION_VIEW,
     "inc-ack": Action.INCIDENT_ACKNOWLEDGE,
     "inc-call": Action.INCIDENT_FOLLOW,
     "inc-log": Action.INCIDENT_FOLLOW,
@@ -153,6 +159,7 @@ COMMAND_ACTIONS: dict[str, Action] = {
     "export receipts": Action.EXPORT_RECEIPTS,
     "export ledger": Action.EXPORT_LEDGER,
     "export cases": Action.EXPORT_CASES,
+    "export evaluation": Action.EVALUATION_VIEW,
     "export survey": Action.SURVEY_RESULTS,
     "export meetings": Action.EXPORT_MEETINGS,
     "committee add": Action.COMMITTEE_MANAGE,

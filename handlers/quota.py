@@ -14,6 +14,7 @@ from pydantic import BaseModel
 
 from handlers.calendar import no_calendar_text
 from handlers.context import Context
+from handlers.evaluation.buttons import my_evaluation
 from handlers.flow import Flow, is_staff
 from handlers.i18n import N_, Translator
 from handlers.types import Inbound, Reply, Transition
@@ -292,6 +293,8 @@ async def start(inbound: Inbound, draft: QuotaDraft, ctx: Context, args: str) ->
     text = "\n\n".join(parts)
     if not school.has_calendar:
         text = no_calendar_text(ctx.t, ctx.today) + "\n\n" + text
+    if own is not None:  # the teacher's own figures this semester (/evaluation)
+        return Transition.end(Reply.with_buttons(text, [[my_evaluation(ctx.t, own.staff_id)]]))
     return Transition.end(Reply(text))
 
 

@@ -8,6 +8,7 @@ from handlers.calendar import CALENDAR_FLOW
 from handlers.campaigns.flow import CAMPAIGN_ACTIONS, CAMPAIGN_FLOW
 from handlers.care import CARE_ACTIONS, CARE_FLOW, CASE_WORK_FLOW, CASES_FLOW, REFER_FLOW
 from handlers.digest import DIGEST_FLOW
+from handlers.evaluation.flow import EVALUATION_ACTIONS, EVALUATION_FLOW
 from handlers.family_tags import TAG_ACTIONS
 from handlers.feedback.flow import FEEDBACK_FLOW
 from handlers.flag import FLAG_FLOW
@@ -57,6 +58,7 @@ def all_flows() -> list[Flow]:
             FLAG_FLOW,
             PENDING_FLOW,
             QUOTA_FLOW,
+            EVALUATION_FLOW,
             CALENDAR_FLOW,
             DIGEST_FLOW,
             NOTICE_FLOW,
@@ -102,6 +104,7 @@ def all_actions() -> list[Action]:
             *MYDATA_ACTIONS,
             *CARE_ACTIONS,
             *SURVEY_ACTIONS,
+            *EVALUATION_ACTIONS,
             *FORM_ACTIONS,
             *ANSWER_ACTIONS,
             *MEETING_ACTIONS,

@@ -126,6 +126,19 @@ CASES = {
     "export meetings: a .csv name for a workbook": [
         *("export", "meetings", "--by", "A01", "-o", "m.csv")
     ],
+    "export evaluation: without --by": ["export", "evaluation", "-o", "e.xlsx"],
+    "export evaluation: a semester the calendar does not have": [
+        *("export", "evaluation", "--semester", "1999秋季学期", "--by", "A01", "-o", "e.xlsx")
+    ],
+    "export evaluation: a 工号 not on the roster": [
+        *("export", "evaluation", "--by", "NOBODY", "-o", "e.xlsx")
+    ],
+    "export evaluation: a teacher asking for another's figures": [
+        *("export", "evaluation", "--teacher", "T02", "--by", "T01", "-o", "e.xlsx")
+    ],
+    "export evaluation: a .csv name for a workbook": [
+        *("export", "evaluation", "--by", "A01", "-o", "e.csv")
+    ],
     "committee add: without --by": ["committee", "add", "20263101"],
     "committee add: a 学号 not on the roster": ["committee", "add", "S999", "--by", "A01"],
     "committee add: a 工号 that may not change the committee": [

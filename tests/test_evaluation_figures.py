@@ -26,10 +26,7 @@ from datetime import UTC, date, datetime, timedelta
 from fractions import Fraction
 
 from models.campaigns.evaluation import Part
-from models.campaigns.rules import CampaignScope, VisitRule
-from models.campaigns.tables import AssignmentSource, Campaign, CampaignAssignment
 from models.db.engine import Database
-from models.duties.tables import Duty, DutyTrigger
 from models.evaluation.period import choose_period
 from models.evaluation.queries import (
     STATEMENTS,
@@ -38,117 +35,13 @@ from models.evaluation.queries import (
     evaluation_report,
     school_terms,
 )
-from models.ledger.tables import LedgerItem, LedgerSource, LedgerStatus
 from models.quota.rules import QuotaRole, Tally
 from models.school.rules import DEFAULT_RULES
-from models.visits.tables import VisitCategory, VisitForm
 from tests.helpers import factories
+from tests.helpers.evaluation import EVALUATED, build_semester
 from tests.helpers.factories import seed_school
 from tests.helpers.quota import YEAR_2026, add_terms, add_visits
 from tests.helpers.statements import counting_selects
-
-EVALUATED = datetime(2027, 3, 1, 2, 0, tzinfo=UTC)  # 10:00 in Shanghai
-CLASS = ["张小明", "李娜", "王磊", "刘洋", "陈静"]  # 杨帆 is never visited
-
-
-def at(year: int, month: int, day: int, hour: int) -> datetime:
-    """A Shanghai hour, in UTC."""
-    return datetime(year, month, day, hour, tzinfo=UTC) - timedelta(hours=8)
-
-
-async def build_semester(db: Database) -> factories.TestSchool:
-    ts = await seed_school(db)
-    await add_terms(db, ts, *YEAR_2026)
-    await add_visits(db, ts, "王芳", CLASS * 2, day=date(2026, 9, 10))
-    await add_visits(db, ts, "王芳", ["李娜", "王磊", "刘洋", "陈静"] * 2, day=date(2026, 10, 8))
-    await add_visits(
-        db, ts, "王芳", ["张小明"], day=date(2026, 10, 9), form=VisitForm.PHONE, filed_days_late=10
-    )
-    await add_visits(
-        db, ts, "王芳", ["张小明"], day=date(2026, 10, 9), form=VisitForm.PHONE, filed_days_late=8
-    )
-    await add_visits(db, ts, "李强", ["张小明"], day=date(2026, 10, 12))
-    await add_visits(
-        db, ts, "王芳", ["李娜", "刘洋", "陈静", "张小明"] * 2 + ["刘洋"], day=date(2026, 12, 3)
-    )
-    await add_visits(
-        db,
-        ts,
-        "王芳",
-        ["王磊"],
-        day=date(2026, 12, 4),
-        category=VisitCategory.KEY,
-        filed_days_late=7,
-    )
-    await add_visits(db, ts, "王芳", ["李娜", "刘洋", "陈静", "李娜"], day=date(2027, 1, 10))
-    await add_visits(db, ts, "王芳", ["张小明", "李娜", "刘洋"], day=date(2027, 2, 1))
-    await add_visits(db, ts, "钱进", ["赵刚"] * 8, day=date(2026, 9, 20), form=VisitForm.PHONE)
-    school_id, teacher = ts.school.id or 0, ts.staff["王芳"].id or 0
-    async with db.session() as session:
-        for n, (due, done) in enumerate(
-            [
-                (at(2026, 10, 10, 10), at(2026, 10, 10, 9)),
-                (at(2026, 11, 5, 10), at(2026, 11, 6, 10)),
-                (at(2026, 12, 1, 10), at(2026, 12, 1, 16)),
-                (at(2027, 1, 5, 10), None),
-                (at(2027, 3, 10, 10), None),
-            ]
-        ):
-            session.add(
-                Duty(
-                    school_id=school_id,
-                    student_id=ts.students["王磊"].id or 0,
-                    teacher_id=teacher,
-                    trigger=DutyTrigger.SICK_ABSENCE,
-                    source_key=f"test:{n}",
-                    triggered_at=due - timedelta(hours=24),
-                    due_at=due,
-                    done_at=done,
-                )
-            )
-        for n, (created, closed) in enumerate(
-            [
-                (at(2026, 10, 1, 9), at(2026, 10, 20, 9)),
-                (at(2026, 12, 1, 9), at(2027, 1, 5, 9)),
-                (at(2027, 1, 10, 9), None),
-                (at(2026, 8, 20, 9), at(2026, 8, 25, 9)),
-            ]
-        ):
-            session.add(
-                LedgerItem(
-                    school_id=school_id,
-                    source=LedgerSource.MANUAL,
-                    source_id=n + 1,
-                    description="作业经常不能按时完成",
-                    created_at=created,
-                    status=LedgerStatus.CLOSED if closed else LedgerStatus.ACTIVE,
-                    owner_id=teacher,
-                    closed_at=closed,
-                )
-            )
-        campaign = Campaign(
-            school_id=school_id,
-            name="十月大走访",
-            start_date=date(2026, 10, 1),
-            end_date=date(2026, 10, 31),
-            scope=CampaignScope.SCHOOL,
-            visit_rule=VisitRule.IN_PERSON,
-        )
-        session.add(campaign)
-        await session.flush()
-        for name in ("张小明", "李娜", "王磊"):
-            session.add(
-                CampaignAssignment(
-                    school_id=school_id,
-                    campaign_id=campaign.id or 0,
-                    student_id=ts.students[name].id or 0,
-                    household=0,
-                    class_id=ts.classes["三(2)班"].id or 0,
-                    teacher_id=teacher,
-                    source=AssignmentSource.GENERATED,
-                )
-            )
-    return ts
 
 
 async def report_of(

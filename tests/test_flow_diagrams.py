@@ -64,6 +64,7 @@ ANSWERED_AT_ONCE = frozenset(
         "incident_phoned",
         "pending",
         "quota",
+        "evaluation",
         "digest",
         "notices",
         "calendar",

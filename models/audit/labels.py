@@ -34,6 +34,7 @@ ACTION_LABELS: Mapping[str, str] = {
     "export.invites": "导出邀请码",
     "export.cases": "导出关爱个案",
     "export.survey": "导出问卷结果",
+    "export.evaluation": "导出家访工作考核",
     "export.meetings": "导出家长会记录",
     "export.audit": "导出审计日志",
     "case.read": "查看关爱个案",

@@ -73,6 +73,8 @@ class Action(StrEnum):
     FLAG_RAISE = "flag.raise"
     DUTIES_READ = "duties.read"
     QUOTA_READ = "quota.read"
+    #: Teachers' evaluation 家访工作考核 (`/evaluation`, `export evaluation`).
+    EVALUATION_VIEW = "evaluation.view"
     CALENDAR_READ = "calendar.read"
     DRAFTS_USE = "drafts.use"
     TAGS_DECIDE = "tags.decide"
@@ -137,6 +139,7 @@ ACTION_LABELS: dict[Action, str] = {
     Action.FLAG_RAISE: N_("上报需立即家访的情况"),
     Action.DUTIES_READ: N_("查看立即家访任务"),
     Action.QUOTA_READ: N_("查看家访指标"),
+    Action.EVALUATION_VIEW: N_("查看家访工作考核（教师：本人的）"),
     Action.CALENDAR_READ: N_("查看校历"),
     Action.DRAFTS_USE: N_("草稿"),
     Action.TAGS_DECIDE: N_("确认学生特殊类型标记"),
@@ -215,6 +218,7 @@ MATRIX: Mapping[Action, Mapping[Role, Grant]] = {
     Action.FLAG_RAISE: _cells((_TEACHING, SCOPE), (_WHOLE_SCHOOL, SCHOOL)),
     Action.DUTIES_READ: _cells((R.STAFF, OWN)),
     Action.QUOTA_READ: _cells((R.STAFF, OWN), (_WHOLE_SCHOOL, SCHOOL)),
+    Action.EVALUATION_VIEW: _cells((_TEACHING, OWN), (_WHOLE_SCHOOL, SCHOOL)),
     Action.CALENDAR_READ: _cells((R.STAFF, SCHOOL)),
     Action.DRAFTS_USE: _cells((R.STAFF, OWN), (R.GUARDIAN, OWN)),
     Action.TAGS_DECIDE: _cells((_WHOLE_SCHOOL, SCHOOL)),
