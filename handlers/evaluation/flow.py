@@ -6,7 +6,7 @@
   sends the class's chart, its teachers' scores as bars (`handlers.evaluation.chart`).
   `/evaluation 王芳` (or a 工号) opens a teacher, `/evaluation 三(2)班` a class.
 - A teacher (their own reach): their own figures; another teacher's button or name is refused.
-  `/quota` carries a 我的考核 button to it (`!evt:<own id>.0`).
+  `/quota` carries a 我的家访考核 button to it (`!evt:<own id>.0`).
 - The period: the semester today falls in (in a break, the one just ended), or one named by its
   name or a date in it; `学年` for the school year. Semester 0 / year 0 in a button: the default.
 
