@@ -1,4 +1,5 @@
-"""Drawing the digest's chart in a child process.
+"""Drawing the digest's chart (and any bar-per-class `ChartSpec`: the 大走访's 入户率,
+`draw_in_child`) in a child process.
 
 matplotlib and the CJK font take about 50 MB once a chart is drawn, and a process keeps that
 memory for good: for a chart drawn once a morning (and on `/digest`), the bot would carry it all
@@ -17,6 +18,7 @@ import pickle
 import sys
 
 from handlers.chart import chart_spec
+from handlers.chart_drawing import ChartSpec
 from handlers.i18n import Translator
 from models.digest.queries import DigestFigures
 
@@ -34,6 +36,13 @@ async def draw_completion_chart(figures: DigestFigures, t: Translator) -> bytes 
     spec = chart_spec(figures, t)
     if spec is None:
         return None
+    return await draw_in_child(spec, what="digest chart")
+
+
+async def draw_in_child(spec: ChartSpec, *, what: str) -> bytes | None:
+    """The PNG of a bar-per-class `ChartSpec` (the digest's, the campaign's coverage), drawn
+    in a child process; None without a CJK font or when the child failed or took too long
+    (logged as `what`, without the chart's words)."""
     request = pickle.dumps(spec)
     child = await asyncio.create_subprocess_exec(
         sys.executable,
@@ -48,9 +57,9 @@ async def draw_completion_chart(figures: DigestFigures, t: Translator) -> bytes 
     except TimeoutError:
         child.kill()
         await child.wait()
-        log.warning("digest chart: not drawn within %.0f s; sent without it", CHART_TIMEOUT_SECONDS)
+        log.warning("%s: not drawn within %.0f s; sent without it", what, CHART_TIMEOUT_SECONDS)
         return None
     if child.returncode != 0:
-        log.warning("digest chart: the drawing process failed (status %s)", child.returncode)
+        log.warning("%s: the drawing process failed (status %s)", what, child.returncode)
         return None
     return png or None

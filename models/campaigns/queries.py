@@ -44,6 +44,8 @@ from models.campaigns.assignment import (
     home_class,
 )
 from models.campaigns.coverage import CampaignVisit, counted_visits, household_keys
+from models.campaigns.figures import CampaignFigures, ClassInfo, campaign_figures_from
+from models.campaigns.figures import Pupil as FigurePupil
 from models.campaigns.rules import CampaignRefused, CampaignScope, CampaignSpec
 from models.campaigns.tables import (
     LEADER_LIMIT,
@@ -625,3 +627,74 @@ async def staff_names(session: AsyncSession, school_id: int) -> dict[int, str]:
     """Staff id → name for the whole school (inactive staff too: old visits name them)."""
     query = select(Staff.id, Staff.name).where(Staff.school_id == school_id)
     return {sid: name for sid, name in (await session.exec(query)).all() if sid is not None}
+
+
+# -- the views' figures --------------------------------------------------------------------------
+
+#: The statements `campaign_figures` runs whatever the school's size: the campaign's classes,
+#: the school's students with their guardians (households, names, tags), the 包保表's rows, the
+#: visits between the campaign's days, the staff's names.
+FIGURES_STATEMENTS = 5
+
+
+async def campaign_figures(
+    session: AsyncSession,
+    campaign: Campaign,
+    *,
+    today: date,
+    home_forms: Iterable[str] = ("home",),
+) -> CampaignFigures:
+    """Everything `/campaign`'s views show of the campaign on `today`
+    (`models.campaigns.figures`), in `FIGURES_STATEMENTS` statements (one fewer before its
+    first day: no visits to read); `home_forms` is `SchoolRules.home_forms()`. Left-behind
+    contacts are those of `today`'s month (of the last day's once the campaign is over)."""
+    found = await _classes(session, campaign)
+    classes = [ClassInfo(k.id, k.grade, k.number, k.name) for k in found if k.id is not None]
+    class_ids = {k.class_id for k in classes}
+    links_query = (
+        sa_select(
+            col(StudentGuardian.student_id),
+            col(Student.class_id),
+            col(StudentGuardian.guardian_id),
+            col(Student.student_no),
+            col(Student.name),
+            col(Student.tags),
+        )
+        .join(Student, col(Student.id) == col(StudentGuardian.student_id))
+        .where(col(Student.school_id) == campaign.school_id, col(Student.active))
+    )
+    links: list[tuple[int, int, int]] = []
+    pupils: dict[int, FigurePupil] = {}
+    connection = await session.connection()
+    for student_id, class_id, guardian_id, student_no, name, tags in (
+        await connection.execute(links_query)
+    ).all():
+        links.append((student_id, class_id, guardian_id))
+        if class_id in class_ids:
+            pupils[student_id] = FigurePupil(
+                student_id, student_no, name, class_id, tuple(t for t in tags.split(",") if t)
+            )
+    households = within(households_from(links), class_ids)
+    assignment = assignment_from(await _rows(session, campaign), households)
+    last = min(today, campaign.end_date)
+    visits = await campaign_visits(session, campaign, until=last, households=households)
+    staff_query = select(Staff.id, Staff.name, Staff.active).where(
+        Staff.school_id == campaign.school_id
+    )
+    staff = [
+        (sid, name, bool(active))
+        for sid, name, active in (await session.exec(staff_query)).all()
+        if sid is not None
+    ]
+    return campaign_figures_from(
+        campaign_id=campaign.id or 0,
+        today=today,
+        month=max(last, campaign.start_date),
+        classes=classes,
+        pupils=pupils,
+        households=households,
+        assignment=assignment,
+        visits=visits,
+        counted=counted_visits(visits, spec_of(campaign), home_forms),
+        staff=staff,
+    )
