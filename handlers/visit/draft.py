@@ -42,6 +42,12 @@ class VisitDraft(PickerState):
     family_form_open: bool = False
     family_form_at: int = 0
     family_known: dict[str, int | str | bool] = Field(default_factory=dict)
+    #: The fields the open form asks, in order (empty: the form's own, `FAMILY_FIELDS`): the
+    #: 大走访's 附2 questions, or the whole form with them (`handlers.visit.campaign`).
+    family_form_fields: list[str] = Field(default_factory=list)
+    #: Whether a running 大走访 covering the student was looked for once the household section
+    #: was reached (its questions are asked once), or its questions were opened from the summary.
+    campaign_checked: bool = False
     #: Started from one message: the optional sections are not asked (they can be edited).
     quick: bool = False
     #: A one-message log named this student not quite right (`guess_written`): proposed.
@@ -50,12 +56,15 @@ class VisitDraft(PickerState):
     #: The teacher confirmed saving a visit like one already recorded (same student, date
     #: and form): a second visit, counted as such.
     repeat_confirmed: bool = False
+    #: The teacher chose 仍要记录 for a household another teacher visited first in the 大走访.
+    double_confirmed: bool = False
 
     def set_date(self, day: date, *, today: date, limit: int) -> None:
         """The visit date, and whether it is late enough to need a reason (a date moved within
         the limit needs none, and a reason given for another date is asked again)."""
         if day != self.visit_date:
             self.late_reason = None
+            self.double_confirmed = False
         self.visit_date = day
         back = (today - day).days
         self.late_days = back if back > limit else 0
@@ -66,3 +75,5 @@ class VisitDraft(PickerState):
         self.student_id = None
         self.guess_id = None
         self.guess_written = ""
+        self.campaign_checked = False
+        self.double_confirmed = False

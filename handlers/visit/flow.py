@@ -40,6 +40,7 @@ _STEPS: dict[State, Step] = {
     State.SUMMARY: steps.summary,
     State.EDIT: steps.edit,
     State.DUPLICATE: steps.duplicate,
+    State.DOUBLE_VISIT: steps.double_visit,
 }
 #: Every step but the picker's reads 返回 / 跳过 / 取消 as moves, never as an answer.
 STEPS: dict[State, Step] = {

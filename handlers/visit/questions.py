@@ -14,6 +14,14 @@ from handlers.i18n import N_
 from handlers.student_picker import TEACHER_PICKER, Empty
 from handlers.summary import Summary
 from handlers.types import Button, Reply, Transition
+from handlers.visit.campaign import (
+    ask_campaign_form,
+    campaign_form_due,
+    campaign_of,
+    double_text,
+    form_fields,
+    summary_extras,
+)
 from handlers.visit.draft import VisitDraft
 from handlers.visit.labels import (
     CATEGORY_NAMES,
@@ -32,8 +40,7 @@ from handlers.visit.render import (
 from handlers.visit.states import SECTIONS, TEXT_STATES, State, next_state
 from models.audit.tables import tags_read
 from models.duties.queries import open_duties_for_student
-from models.families.rules import FIELDS as FAMILY_FIELDS
-from models.families.rules import label_of
+from models.families.rules import CAMPAIGN_FIELDS, label_of
 from models.roster.tables import Staff
 from models.visits.queries import (
     DateProblem,
@@ -62,6 +69,8 @@ FIELD, BACK = "field:", "back"
 #: 是 / 不是 for a proposed student; 仍要保存 / 不保存 for a visit like one already recorded.
 GUESS_YES, GUESS_NO = "guess:yes", "guess:no"
 REPEAT_SAVE, REPEAT_DROP = "repeat:save", "repeat:drop"
+#: 仍要记录 / 返回修改 for a household another teacher visited first in the 大走访.
+DOUBLE_SAVE, DOUBLE_BACK = "double:save", "double:back"
 #: The household form: open it (from 家庭情况), answer a field, skip it, or end the form.
 FAMILY_OPEN, FAMILY_ANSWER, FAMILY_SKIP, FAMILY_DONE = "ff:open", "ff:", "ff:-skip", "ff:-done"
 
@@ -117,7 +126,10 @@ async def ask(state: State, draft: VisitDraft, ctx: Context, *notes: str) -> Tra
 
 
 async def proceed(draft: VisitDraft, ctx: Context, *notes: str) -> Transition:
-    """Ask the next question the draft needs; a teacher with one class never picks the class."""
+    """Ask the next question the draft needs; a teacher with one class never picks the class.
+    Past the household section, a 大走访 covering the student asks its questions (once)."""
+    if campaign_form_due(draft):
+        await ask_campaign_form(draft, ctx)
     if next_state(draft) is State.CLASS:
         opened = await TEACHER_PICKER.begin(draft, ctx)
         if isinstance(opened, Empty):
@@ -280,14 +292,26 @@ def _text_question(state: State) -> QuestionBuilder:
 
 
 async def _family_form(draft: VisitDraft, ctx: Context) -> Question:
-    """One field of the household form, with what was recorded before."""
+    """One field of the household form, with what was recorded before; the 大走访's questions
+    say so before the first."""
     _ = ctx.t._
-    spec = FAMILY_FIELDS[min(draft.family_form_at, len(FAMILY_FIELDS) - 1)]
-    lines = [
+    fields = form_fields(draft)
+    spec = fields[min(draft.family_form_at, len(fields) - 1)]
+    lines = []
+    if draft.family_form_at == 0 and fields == CAMPAIGN_FIELDS:
+        campaign = await campaign_of(draft, ctx)
+        if campaign is not None:
+            lines.append(
+                _(
+                    "这位学生在大走访「{name}」范围内，请补充家庭情况（附2）；"
+                    "与上次登记相同可点“不变”，都不变可点“结束填写”。"
+                ).format(name=campaign.name)
+            )
+    lines.append(
         _("家庭情况表（{at}/{count}）{question}").format(
-            at=draft.family_form_at + 1, count=len(FAMILY_FIELDS), question=_(spec.question)
+            at=draft.family_form_at + 1, count=len(fields), question=_(spec.question)
         )
-    ]
+    )
     known = draft.family_known.get(spec.field.value)
     if known is not None:
         lines.append(_("上次登记：{value}").format(value=_(label_of(spec, known))))
@@ -307,7 +331,11 @@ async def _needs_school(draft: VisitDraft, ctx: Context) -> Question:
 
 async def _summary(draft: VisitDraft, ctx: Context) -> Question:
     card = summary_card(ctx.t, draft, await TEACHER_PICKER.pupil(ctx, draft.student_id))
-    return card, [SUMMARY.buttons(ctx)]
+    lines, extra = await summary_extras(draft, ctx)
+    buttons = [SUMMARY.buttons(ctx)]
+    if extra:
+        buttons.append(extra)
+    return "\n".join([card, *lines]), buttons
 
 
 async def _edit(draft: VisitDraft, ctx: Context) -> Question:
@@ -366,11 +394,19 @@ async def _duplicate(draft: VisitDraft, ctx: Context) -> Question:
     return text, [[Button(_("仍要保存"), REPEAT_SAVE), Button(_("不保存"), REPEAT_DROP)]]
 
 
+async def _double_visit(draft: VisitDraft, ctx: Context) -> Question:
+    _ = ctx.t._
+    text = await double_text(draft, ctx) or _("要保存这条家访记录吗？")
+    text += "\n" + _("同一户在大走访中只算一次入户；确实需要再去一次才选“仍要记录”。")
+    return text, [[Button(_("仍要记录"), DOUBLE_SAVE), Button(_("返回修改"), DOUBLE_BACK)]]
+
+
 _QUESTIONS: dict[State, QuestionBuilder] = {
     State.CLASS: _student,
     State.STUDENT: _student,
     State.CONFIRM_STUDENT: _confirm_student,
     State.DUPLICATE: _duplicate,
+    State.DOUBLE_VISIT: _double_visit,
     State.FORM: _form,
     State.CATEGORY: _category,
     State.DATE: _date,

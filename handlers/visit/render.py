@@ -10,8 +10,7 @@ from handlers.student_picker import Pupil
 from handlers.visit.draft import VisitDraft
 from handlers.visit.labels import CATEGORY_NAMES, FIELD_NAMES, FORM_NAMES
 from handlers.visit.states import SECTIONS, State
-from models.families.rules import FIELDS as FAMILY_FIELDS
-from models.families.rules import label_of
+from models.families.rules import EXTENDED_FIELDS, label_of
 from models.roster.tables import Staff
 from models.visits.message_rules import MET_SEPARATOR
 from models.visits.tables import Visit
@@ -43,7 +42,7 @@ def family_line(t: Translator, answers: Mapping[str, int | str | bool]) -> str:
         t._("{name} {value}").format(
             name=t._(spec.name), value=t._(label_of(spec, answers[spec.field.value]))
         )
-        for spec in FAMILY_FIELDS
+        for spec in EXTENDED_FIELDS
         if spec.field.value in answers
     ]
     return t._("{field}：{value}").format(

@@ -13,6 +13,7 @@ from handlers.ledger.buttons import open_button
 from handlers.quota import visits_name
 from handlers.student_picker import TEACHER_PICKER, Pupil
 from handlers.types import Button, Reply, Transition
+from handlers.visit.campaign import double_text
 from handlers.visit.draft import VisitDraft
 from handlers.visit.questions import ask, date_note, duplicate_text, proceed, staff_of
 from handlers.visit.render import problem_alert
@@ -55,6 +56,14 @@ async def save(draft: VisitDraft, ctx: Context) -> Transition:
     if not draft.repeat_confirmed and await duplicate_text(draft, ctx) is not None:
         # Counted once unless the teacher says it was another visit (DUPLICATE's step).
         return await ask(State.DUPLICATE, draft, ctx)
+    if (
+        not draft.double_confirmed
+        and not draft.repeat_confirmed
+        and await double_text(draft, ctx) is not None
+    ):
+        # Another teacher visited the household first in the 大走访 (DOUBLE_VISIT's step); a
+        # visit confirmed as another one the same day was asked already.
+        return await ask(State.DOUBLE_VISIT, draft, ctx)
     visit = await save_visit(
         session=ctx.session,
         visit=VisitCreate(

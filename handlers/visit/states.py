@@ -33,6 +33,9 @@ class State(StrEnum):
     EDIT = "edit"
     #: 保存 of a visit like one already recorded (student, date, form): save another?
     DUPLICATE = "duplicate"
+    #: 保存 of a visit to a household another teacher visited first in the running 大走访:
+    #: record it anyway?
+    DOUBLE_VISIT = "double_visit"
 
 
 #: The record's free-text sections, asked in this order; each state's value is the draft field.

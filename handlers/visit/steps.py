@@ -16,14 +16,18 @@ from handlers.hints import button_note, invalid, too_long
 from handlers.student_picker import TEACHER_PICKER, Empty, Outcome, Picked
 from handlers.types import Inbound, Reply, Transition, callback_rest
 from handlers.visit import questions as q
+from handlers.visit.campaign import (
+    CAMPAIGN_FORM,
+    form_fields,
+    open_campaign_form,
+    open_household_form,
+)
 from handlers.visit.draft import VisitDraft
 from handlers.visit.labels import MET_CHOICES
 from handlers.visit.questions import ask, date_note, proceed
 from handlers.visit.render import field_line
 from handlers.visit.save import save
 from handlers.visit.states import SECTIONS, State, next_state, question_order
-from models.families.queries import profile_of
-from models.families.rules import FIELDS as FAMILY_FIELDS
 from models.families.rules import parse_answer
 from models.visits.message_rules import (
     Navigation,
@@ -231,26 +235,17 @@ def text_step(state: State) -> Step:
 
 
 async def open_family_form(draft: VisitDraft, ctx: Context) -> Transition:
-    """Open the household form at its first field, showing what was recorded before."""
-    known = await profile_of(session=ctx.session, student_id=draft.student_id or 0)
-    draft.family_known = (
-        {}
-        if known is None
-        else {
-            spec.field.value: value
-            for spec in FAMILY_FIELDS
-            if (value := getattr(known, spec.field.value)) is not None
-        }
-    )
-    draft.family_form_open = True
-    draft.family_form_at = 0
+    """Open the household form at its first field, showing what was recorded before (with the
+    大走访's questions while one covers the student)."""
+    await open_household_form(draft, ctx)
     return await proceed(draft, ctx)
 
 
 async def answer_family_form(inbound: Inbound, draft: VisitDraft, ctx: Context) -> Transition:
     """One field of the household form: a button, a typed number, 跳过 / 不变, or 结束填写."""
     _ = ctx.t._
-    spec = FAMILY_FIELDS[min(draft.family_form_at, len(FAMILY_FIELDS) - 1)]
+    fields = form_fields(draft)
+    spec = fields[min(draft.family_form_at, len(fields) - 1)]
     data = inbound.callback
     if data == q.FAMILY_DONE:
         draft.family_form_open = False
@@ -269,7 +264,7 @@ async def answer_family_form(inbound: Inbound, draft: VisitDraft, ctx: Context) 
             return await ask(State.FAMILY_FORM, draft, ctx, note)
         draft.family_form[spec.field.value] = value
     draft.family_form_at += 1
-    if draft.family_form_at >= len(FAMILY_FIELDS):
+    if draft.family_form_at >= len(fields):
         draft.family_form_open = False
     return await proceed(draft, ctx)
 
@@ -284,7 +279,16 @@ async def choose_needs_school(inbound: Inbound, draft: VisitDraft, ctx: Context)
 # -- summary and editing ---------------------------------------------------------------------
 
 
-summary = q.SUMMARY.step(state=State.SUMMARY, edit=State.EDIT, save=save, ask=ask)
+_summary = q.SUMMARY.step(state=State.SUMMARY, edit=State.EDIT, save=save, ask=ask)
+
+
+async def summary(inbound: Inbound, draft: VisitDraft, ctx: Context) -> Transition:
+    """保存 / 修改 / 取消, and 补充家庭情况 (the 大走访's questions) when the card offers it."""
+    if inbound.callback == CAMPAIGN_FORM:
+        if await open_campaign_form(draft, ctx):
+            return await proceed(draft, ctx)
+        return await ask(State.SUMMARY, draft, ctx, invalid(ctx))
+    return await _summary(inbound, draft, ctx)
 
 
 async def duplicate(inbound: Inbound, draft: VisitDraft, ctx: Context) -> Transition:
@@ -295,6 +299,17 @@ async def duplicate(inbound: Inbound, draft: VisitDraft, ctx: Context) -> Transi
     if inbound.callback == q.REPEAT_DROP:
         return Transition.end(Reply(ctx.t._("好的，这条家访记录没有保存，不会重复计数。")))
     return await _button_only(State.DUPLICATE, inbound, draft, ctx)
+
+
+async def double_visit(inbound: Inbound, draft: VisitDraft, ctx: Context) -> Transition:
+    """仍要记录: saved (the household still counts once); 返回修改: nothing saved yet, the
+    fields to change are offered."""
+    if inbound.callback == q.DOUBLE_SAVE:
+        draft.double_confirmed = True
+        return await save(draft, ctx)
+    if inbound.callback == q.DOUBLE_BACK:
+        return await ask(State.EDIT, draft, ctx, ctx.t._("好的，还没有保存。"))
+    return await _button_only(State.DOUBLE_VISIT, inbound, draft, ctx)
 
 
 async def edit(inbound: Inbound, draft: VisitDraft, ctx: Context) -> Transition:
@@ -369,7 +384,9 @@ async def go_back(state: State, draft: VisitDraft, ctx: Context) -> Transition:
         return await ask(State.FAMILY, draft, ctx, note)
     order = question_order(draft)
     complete = next_state(draft) is State.SUMMARY
-    if state in (State.EDIT, State.DUPLICATE) or (complete and state not in (State.SUMMARY,)):
+    if state in (State.EDIT, State.DUPLICATE, State.DOUBLE_VISIT) or (
+        complete and state not in (State.SUMMARY,)
+    ):
         return await ask(State.SUMMARY, draft, ctx, note)
     if state is State.SUMMARY:
         return await ask(order[-1], draft, ctx, note)

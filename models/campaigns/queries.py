@@ -43,7 +43,14 @@ from models.campaigns.assignment import (
     generate_assignment,
     home_class,
 )
-from models.campaigns.coverage import CampaignVisit, counted_visits, household_keys
+from models.campaigns.coverage import (
+    CampaignVisit,
+    Caution,
+    cautions,
+    counted_visits,
+    household_keys,
+    left_behind_contacts,
+)
 from models.campaigns.figures import CampaignFigures, ClassInfo, campaign_figures_from
 from models.campaigns.figures import Pupil as FigurePupil
 from models.campaigns.rules import CampaignRefused, CampaignScope, CampaignSpec
@@ -54,7 +61,9 @@ from models.campaigns.tables import (
     CampaignAssignment,
 )
 from models.families.households import Household, households_from, within
+from models.quota.rules import LEFT_BEHIND_TAG, is_left_behind
 from models.roster.tables import Staff, Student, StudentGuardian, Teaching
+from models.school.calendar import month_bounds
 from models.school.tables import SchoolClass
 from models.text import N_
 from models.visits.tables import Visit
@@ -698,3 +707,108 @@ async def campaign_figures(
         counted=counted_visits(visits, spec_of(campaign), home_forms),
         staff=staff,
     )
+
+
+# -- before saving a visit, and the left-behind households' month -------------------------------
+
+
+async def visit_cautions(
+    session: AsyncSession,
+    campaign: Campaign,
+    student_id: int,
+    teacher_id: int,
+    home_forms: Iterable[str],
+) -> list[Caution]:
+    """What to tell `teacher_id` before saving a visit to the student's household
+    (`models.campaigns.coverage.cautions`: who visited it first in the campaign, by its rule,
+    when that is another teacher; whose household it is, when a colleague's). Nothing for a
+    student outside the campaign's households. Six statements at most."""
+    households = await campaign_households(session, campaign)
+    key = household_keys(households).get(student_id)
+    if key is None:
+        return []
+    visits = await counted_campaign_visits(session, campaign, home_forms, households=households)
+    responsible = await responsible_for(session, campaign, student_id)
+    names = await staff_names(session, campaign.school_id)
+    return cautions(
+        key,
+        teacher_id,
+        visits,
+        responsible=responsible[0] if responsible is not None else None,
+        names=names,
+    )
+
+
+@dataclass(frozen=True)
+class LeftBehindChild:
+    student_id: int
+    name: str
+    class_name: str
+
+
+@dataclass(frozen=True)
+class LeftBehindHousehold:
+    """A campaign household with a child tagged 留守 (`models.quota.rules.is_left_behind`)."""
+
+    key: int
+    children: tuple[LeftBehindChild, ...]
+    #: Any teacher had a visit of any form with it dated in the month (`left_behind_contacts`).
+    contacted: bool
+
+
+async def left_behind_month(
+    session: AsyncSession,
+    campaign: Campaign,
+    day: date,
+    *,
+    households: Sequence[Household] | None = None,
+) -> list[LeftBehindHousehold]:
+    """The campaign's left-behind households, by key, and whether each was contacted in `day`'s
+    calendar month up to `day` (visits of any form, before the campaign's first day too: the
+    parents were reached). Two statements (four without `households`)."""
+    if households is None:
+        households = await campaign_households(session, campaign)
+    class_ids = {c.class_id for h in households for c in h.children}
+    if not class_ids:
+        return []
+    query = (
+        select(Student.id, Student.name, SchoolClass.name, Student.tags)
+        .join(SchoolClass, col(SchoolClass.id) == col(Student.class_id))
+        .where(
+            Student.school_id == campaign.school_id,
+            col(Student.active),
+            col(Student.class_id).in_(class_ids),
+            col(Student.tags).contains(LEFT_BEHIND_TAG),
+        )
+        .order_by(col(SchoolClass.grade), col(SchoolClass.number), col(Student.student_no))
+    )
+    key_of = household_keys(households)
+    children: dict[int, list[LeftBehindChild]] = {}
+    for sid, name, class_name, tags in (await session.exec(query)).all():
+        key = key_of.get(sid or 0)
+        if key is not None and sid is not None and is_left_behind(tags.split(",")):
+            children.setdefault(key, []).append(LeftBehindChild(sid, name, class_name))
+    if not children:
+        return []
+    first, _following = month_bounds(day)
+    visits_query = sa_select(
+        col(Visit.id), col(Visit.student_id), col(Visit.teacher_id), col(Visit.visit_date)
+    ).where(
+        col(Visit.school_id) == campaign.school_id,
+        col(Visit.visit_date) >= first,
+        col(Visit.visit_date) <= day,
+        col(Visit.student_id).in_(
+            [c.student_id for h in households if h.key in children for c in h.children]
+        ),
+    )
+    connection = await session.connection()
+    visits = [
+        CampaignVisit(visit_id, key_of[student], teacher, visit_day, "")
+        for visit_id, student, teacher, visit_day in (await connection.execute(visits_query)).all()
+        if student in key_of and visit_id is not None
+    ]
+    contacted = left_behind_contacts(children, visits, day)
+    return [
+        LeftBehindHousehold(key, tuple(found), contacted[key])
+        for key, found in sorted(children.items())
+    ]

@@ -1,5 +1,11 @@
 """The household form's fields (seed 003 附2: 家庭总人口__人,共有__名学生; 家长就业情况; 在家照顾学生
-人员; 住房条件), and when a visit's answer proposes a change of the 留守 tag (pure rules)."""
+人员; 住房条件), and when a visit's answer proposes a change of the 留守 tag (pure rules).
+
+While a 大走访 campaign covers a student, the form gains the campaign's extra questions
+(`models.campaigns.rules.EXTRA_FIELDS`: 家庭结构, 经济状况, 父亲职业, 母亲职业; 住房 and 在家照看人
+are the form's own `HOUSING` and `CARER`): `CAMPAIGN_FIELDS` in the 附2 order, `EXTENDED_FIELDS`
+for the whole form, each stored on `FamilyProfile` under the field's name.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 
+from models.campaigns.rules import EXTRA_FIELDS
 from models.families.tables import (
     CARER_LABELS,
     HOUSING_LABELS,
@@ -30,6 +37,11 @@ class FamilyField(StrEnum):
     CARER = "carer"
     HOUSING = "housing"
     PARENTS_AWAY = "parents_away"
+    # The 大走访 campaign's own questions (`models.campaigns.rules.ExtraField`).
+    FAMILY_STRUCTURE = "family_structure"
+    ECONOMY = "economy"
+    FATHER_WORK = "father_work"
+    MOTHER_WORK = "mother_work"
 
 
 @dataclass(frozen=True)
@@ -86,7 +98,21 @@ FIELDS: tuple[FieldSpec, ...] = (
         (("yes", N_("是")), ("no", N_("否"))),
     ),
 )
-SPECS: dict[FamilyField, FieldSpec] = {spec.field: spec for spec in FIELDS}
+_BASE: dict[FamilyField, FieldSpec] = {spec.field: spec for spec in FIELDS}
+#: The campaign's extra questions as the form's fields, in the 附2 order: those the form already
+#: has (住房条件, 在家照顾) are its own; the others carry the campaign's options.
+CAMPAIGN_FIELDS: tuple[FieldSpec, ...] = tuple(
+    _BASE.get(FamilyField(extra.field.value))
+    or FieldSpec(FamilyField(extra.field.value), extra.question, extra.name, extra.options)
+    for extra in EXTRA_FIELDS
+)
+#: The whole form while a campaign covers the student: its own fields, then the campaign's new
+#: ones.
+EXTENDED_FIELDS: tuple[FieldSpec, ...] = (
+    *FIELDS,
+    *(spec for spec in CAMPAIGN_FIELDS if spec.field not in _BASE),
+)
+SPECS: dict[FamilyField, FieldSpec] = {spec.field: spec for spec in EXTENDED_FIELDS}
 
 Answers = dict[str, int | str | bool]
 
@@ -105,10 +131,9 @@ def parse_answer(spec: FieldSpec, value: str) -> int | str | bool | None:
         FamilyField.CARER: Carer,
         FamilyField.HOUSING: Housing,
     }
-    kind = kinds[spec.field]
-    if value in {member.value for member in kind}:
-        return value
-    return None
+    kind = kinds.get(spec.field)
+    allowed = {m.value for m in kind} if kind is not None else {v for v, _label in spec.choices}
+    return value if value in allowed else None
 
 
 def label_of(spec: FieldSpec, value: int | str | bool) -> str:
