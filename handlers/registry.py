@@ -6,6 +6,7 @@ from handlers.absence import ABSENCE_FLOW
 from handlers.actions import Action
 from handlers.calendar import CALENDAR_FLOW
 from handlers.campaigns.flow import CAMPAIGN_ACTIONS, CAMPAIGN_FLOW
+from handlers.campaigns.views import VIEW_ACTIONS as CAMPAIGN_VIEW_ACTIONS
 from handlers.care import CARE_ACTIONS, CARE_FLOW, CASE_WORK_FLOW, CASES_FLOW, REFER_FLOW
 from handlers.digest import DIGEST_FLOW
 from handlers.evaluation.flow import EVALUATION_ACTIONS, EVALUATION_FLOW
@@ -109,5 +110,6 @@ def all_actions() -> list[Action]:
             *ANSWER_ACTIONS,
             *MEETING_ACTIONS,
             *CAMPAIGN_ACTIONS,
+            *CAMPAIGN_VIEW_ACTIONS,
         ]
     )

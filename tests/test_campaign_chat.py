@@ -194,7 +194,7 @@ async def test_a_teacher_sees_their_own_households_and_may_not_create_one(
     teacher = await person(db, clock, admin.dispatcher, ts.staff["李强"])
     await teacher.send("/campaign")
     assert "您包保 3 户" in teacher.text
-    assert "李华；周杰；吴迪" in teacher.text
+    assert "1. 三(1)班 李华 — 未访" in teacher.text
     await teacher.send("/campaign new")
     assert "您包保 3 户" in teacher.text  # the same view: no creating
     assert len(await campaigns(db)) == 1

@@ -22,7 +22,7 @@ from sqlmodel import col, select
 
 from handlers.actions import Action as ButtonAction
 from handlers.actions import record_id
-from handlers.campaigns import overview
+from handlers.campaigns import overview, views
 from handlers.campaigns import questions as q
 from handlers.campaigns.states import CampaignDraft, State
 from handlers.context import Context
@@ -62,7 +62,7 @@ def _gone(ctx: Context) -> Transition:
 async def start(inbound: Inbound, draft: CampaignDraft, ctx: Context, args: str) -> Transition:
     words = args.split()
     if not may_manage(ctx):
-        return Transition.end(await overview.teacher_summary(ctx))
+        return Transition.end(*await views.teacher_view(ctx))
     if not words:
         return Transition.end(await overview.campaign_list(ctx))
     if words[0].lower() in NEW_WORDS:

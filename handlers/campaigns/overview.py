@@ -10,15 +10,18 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Mapping
+from dataclasses import replace
 from datetime import date
 
 from handlers.actions import action_button
+from handlers.campaigns import views
 from handlers.context import Context
 from handlers.i18n import N_
 from handlers.notice.render import format_day, grade_name
 from handlers.types import Button, Reply
 from models.campaigns import queries
 from models.campaigns.assignment import Assignment, AssignmentRoster
+from models.campaigns.figures import CampaignFigures
 from models.campaigns.rules import VISIT_RULE_LABELS, CampaignScope
 from models.campaigns.tables import Campaign
 
@@ -110,13 +113,17 @@ def class_lines(
     return lines
 
 
-async def campaign_overview(ctx: Context, campaign: Campaign) -> list[Reply]:
-    """One campaign for 德育处 and the principal: its days and state, rule, households, and the
-    包保表's households per teacher (with 自动分配包保表 while it has none)."""
+async def campaign_overview(
+    ctx: Context, campaign: Campaign, *, figures: CampaignFigures | None = None
+) -> list[Reply]:
+    """One campaign for 德育处, the principal and its leaders: its days and state, rule,
+    households and the 包保表's households per teacher (with 自动分配包保表 while it has none),
+    then its figures (`views.figure_replies`: 入户率 by school, grade, class and leader with the
+    chart, households not yet visited per class, double visits, left-behind contacts). Pass
+    `figures` when already read."""
     _ = ctx.t._
-    households = await queries.campaign_households(ctx.session, campaign)
-    assignment = await queries.assignment_of(ctx.session, campaign, households=households)
-    names = await queries.staff_names(ctx.session, campaign.school_id)
+    if figures is None:
+        figures = await views.figures_of(ctx, campaign)
     lines = [
         _("大走访“{name}”（#{id}）").format(name=campaign.name, id=campaign.id),
         _("时间：{days}（{state}）").format(
@@ -124,25 +131,29 @@ async def campaign_overview(ctx: Context, campaign: Campaign) -> list[Reply]:
             state=_(_STATES[campaign_state(campaign, ctx.today)]),
         ),
         *rule_lines(ctx, campaign),
-        _("家庭：{count} 户").format(count=len(households)),
+        _("家庭：{count} 户").format(count=len(figures.households)),
     ]
+    counts = Counter(h.teacher_id for h in figures.households if h.teacher_id is not None)
+    unassigned = sum(1 for h in figures.households if h.teacher_id is None)
     buttons: list[list[Button]] = []
-    if not assignment.responsible:
+    if not counts:
         lines.append(_("包保表：还没有分配。"))
         buttons.append([action_button(_("自动分配包保表"), GENERATE, campaign.id or 0)])
     else:
         lines.append(
             _("包保表：已分配 {assigned} 户，未分配 {unassigned} 户").format(
-                assigned=len(assignment.responsible), unassigned=len(assignment.unassigned)
+                assigned=sum(counts.values()), unassigned=unassigned
             )
         )
-        counts = Counter(r.teacher_id for r in assignment.responsible)
         per_teacher = "、".join(
-            _("{teacher} {count} 户").format(teacher=names.get(teacher, "?"), count=count)
+            _("{teacher} {count} 户").format(teacher=figures.names.get(teacher, "?"), count=count)
             for teacher, count in sorted(counts.items(), key=lambda tc: (-tc[1], tc[0]))
         )
         lines.append(_("责任教师：{teachers}").format(teachers=per_teacher))
-    return [Reply.with_buttons("\n".join(lines), buttons)]
+    first, *rest = await views.figure_replies(ctx, campaign, figures, lines)
+    if buttons:
+        first = replace(first, buttons=tuple(tuple(row) for row in buttons))
+    return [first, *rest]
 
 
 async def campaign_list(ctx: Context) -> Reply:
