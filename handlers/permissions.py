@@ -240,6 +240,9 @@ OUTBOX_ACTIONS: dict[str, Action] = {
     # From the semester's midpoint: a class short of parent meetings (its head teacher), too few
     # committee meetings (德育处).
     "meeting_midpoint": Action.MEETING_PLAN,
+    # The 大走访's last week of the month: a responsible teacher's left-behind households not
+    # contacted yet (what they see of the campaign: their own households).
+    "campaign_left_behind": Action.CAMPAIGN_VIEW,
     "draft_cleared": Action.DRAFTS_USE,
     "deferred_reply": Action.DRAFTS_USE,
     "conversation_timeout": Action.DRAFTS_USE,

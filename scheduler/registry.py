@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from scheduler.base import Job
 from scheduler.jobs import (
+    campaigns,
     care,
     digest,
     drafts,
@@ -55,4 +56,5 @@ def all_jobs() -> list[Job]:
         opinion_week.OPINION_WEEK,
         survey_checks.SURVEY_REMINDERS,
         survey_checks.SURVEY_SEMESTER_CHECK,
+        campaigns.CAMPAIGN_LEFT_BEHIND_REMINDERS,
     ]

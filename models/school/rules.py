@@ -198,6 +198,12 @@ class SchoolRules(BaseModel):
     #: When the monthly retention pass runs (on the 1st, local time).
     retention_time: time = time(3, 0)
 
+    # -- The 大走访 campaign (models/campaigns/; the daily `campaign_left_behind_reminders`) -----
+    #: When the left-behind households' reminder runs each day (local time): from the first of
+    #: the month's last seven days, a responsible teacher whose 留守 households had no contact
+    #: this month is reminded once.
+    campaign_reminder_time: time = time(8, 0)
+
     # -- Teachers' evaluation 考评 (models/campaigns/evaluation.py) --------------------------------
     #: The weights of the score (see `EvaluationWeights`); a visit logged more than
     #: `late_filing_days` after it took place is a record filed late.
