@@ -1,23 +1,139 @@
-"""The running process's counters: things worth an operator's attention that are not errors of
-one person's message (updates skipped as unreadable, messages held back by a limit).
+"""The running process's metrics, in Prometheus's model (`prometheus-client`), served as text at
+`GET /metrics` (`bot.ops.routes`).
 
-Counters are per process and start at zero. Whoever counts also writes a WARNING line with the
-running total (without personal data), so a log search finds them across restarts and workers.
+Counters are per process and start at zero; every worker process serves its own `/metrics`, and
+Prometheus tells them apart by the `instance` it scraped (sum the counters across instances). The
+outbox gauges are read from the database when scraped, so every process reports the same
+district-wide figure (take the `max` across instances, not the sum).
+
+No label holds personal data: channels, job names, outcomes, logger names and fixed event names.
+
+`count` / `snapshot` keep the older per-process event counters (`telegram_updates_skipped`);
+whoever counts also writes a WARNING line with the running total, so a log search finds them
+across restarts and workers.
 """
 
 from __future__ import annotations
 
-from collections import Counter
+import logging
 
-_counters: Counter[str] = Counter()
+from prometheus_client import CollectorRegistry, Counter, Gauge, ProcessCollector, generate_latest
+
+#: Every metric of the bot. Its own registry, so `/metrics` serves exactly these (plus the
+#: process's CPU, memory and open files, registered below) and tests can read them back.
+REGISTRY = CollectorRegistry(auto_describe=True)
+
+UPDATES = Counter(
+    "jiafang_updates",
+    "Updates (messages, button presses) the dispatcher handled, by channel and outcome "
+    "(ok, error: the person was shown an error reference, no_school: no roster yet)",
+    ["channel", "outcome"],
+    registry=REGISTRY,
+)
+ERRORS = Counter(
+    "jiafang_errors",
+    "Log records at ERROR or above, by logger (the log line carries the error reference)",
+    ["logger"],
+    registry=REGISTRY,
+)
+SENDS = Counter(
+    "jiafang_outbox_sends",
+    "Outbox rows the delivery worker tried to send, by channel and outcome "
+    "(sent, retry, failed, unknown)",
+    ["channel", "outcome"],
+    registry=REGISTRY,
+)
+RATE_LIMITED = Counter(
+    "jiafang_rate_limited",
+    "Calls the messenger refused for going too fast (Telegram's 429, WeCom's 45009), by channel",
+    ["channel"],
+    registry=REGISTRY,
+)
+JOB_RUNS = Counter(
+    "jiafang_job_runs",
+    "Scheduled job slots this process fired, by job and outcome (done, skipped, failed, error)",
+    ["job", "outcome"],
+    registry=REGISTRY,
+)
+EVENTS = Counter(
+    "jiafang_events",
+    "Things worth an operator's attention that are not one person's error, by name "
+    "(e.g. telegram_updates_skipped)",
+    ["name"],
+    registry=REGISTRY,
+)
+OUTBOX_PENDING = Gauge(
+    "jiafang_outbox_pending",
+    "Outbox rows waiting to be sent and already due (read from the database when scraped)",
+    registry=REGISTRY,
+)
+OUTBOX_LAG = Gauge(
+    "jiafang_outbox_oldest_due_seconds",
+    "How long the oldest due, unsent outbox row has waited, in seconds (0 when none)",
+    registry=REGISTRY,
+)
+
+
+DATABASE_UP = Gauge(
+    "jiafang_database_up",
+    "Whether the last scrape could read the outbox from the database (1) or not (0)",
+    registry=REGISTRY,
+)
+ProcessCollector(registry=REGISTRY)
+
+
+# -- counting -------------------------------------------------------------------------------------
 
 
 def count(name: str, by: int = 1) -> int:
-    """Add `by` to the counter `name`; the new total."""
-    _counters[name] += by
-    return _counters[name]
+    """Add `by` to the event counter `name`; the new total in this process."""
+    EVENTS.labels(name=name).inc(by)
+    return int(value("jiafang_events_total", {"name": name}))
 
 
 def snapshot() -> dict[str, int]:
-    """Every counter and its total so far."""
-    return dict(_counters)
+    """Every event counter and its total so far."""
+    return {
+        sample.labels["name"]: int(sample.value)
+        for metric in EVENTS.collect()
+        for sample in metric.samples
+        if sample.name.endswith("_total")
+    }
+
+
+def update_handled(channel: str, outcome: str) -> None:
+    """The dispatcher's hook (`Dispatcher.on_handled`)."""
+    UPDATES.labels(channel=channel, outcome=outcome).inc()
+
+
+def sent(channel: str, outcome: str) -> None:
+    SENDS.labels(channel=channel, outcome=outcome).inc()
+
+
+def rate_limited(channel: str) -> None:
+    RATE_LIMITED.labels(channel=channel).inc()
+
+
+def job_ran(job: str, outcome: str) -> None:
+    JOB_RUNS.labels(job=job, outcome=outcome).inc()
+
+
+def value(sample: str, labels: dict[str, str] | None = None) -> float:
+    """A sample's current value in this process (0 when it was never counted)."""
+    found = REGISTRY.get_sample_value(sample, labels or {})
+    return found or 0.0
+
+
+def exposition() -> bytes:
+    """The text Prometheus scrapes (its format 0.0.4)."""
+    return generate_latest(REGISTRY)
+
+
+class ErrorCounter(logging.Handler):
+    """Counts ERROR and CRITICAL records by logger; writes nothing (`configure_logging` adds it)."""
+
+    def __init__(self) -> None:
+        super().__init__(level=logging.ERROR)
+
+    def emit(self, record: logging.LogRecord) -> None:
+        ERRORS.labels(logger=record.name).inc()

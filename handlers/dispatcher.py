@@ -171,12 +171,16 @@ class Dispatcher:
         self.conversations = ConversationStore()
         #: Called after anything was queued in the outbox (the delivery worker's wake-up).
         self.on_outbox: Callable[[], None] | None = None
+        #: Called with (channel, outcome) once an update is handled: "ok", "error" (the person
+        #: was shown an error reference) or "no_school" (e.g. the bot's metrics).
+        self.on_handled: Callable[[str, str], None] | None = None
 
     # -- entry point -------------------------------------------------------------------------
 
     async def handle(self, inbound: Inbound) -> Response:
         now = self.clock()
         inbound = without_controls(inbound)
+        outcome = "ok"
         try:
             try:
                 response = await self._handle(inbound, now, cached=True)
@@ -185,11 +189,13 @@ class Dispatcher:
                 self.conversations.forget(inbound.channel, inbound.user_id)
                 response = await self._handle(inbound, now, cached=False)
         except onboarding.NoSchool:
+            outcome = "no_school"
             t = translator(normalise_language(inbound.language_hint))
             response = Response(
                 [Reply(t._("学校名册尚未导入，暂时无法使用。请联系学校管理员先导入名册。"))]
             )
         except Exception as error:
+            outcome = "error"
             self.conversations.forget(inbound.channel, inbound.user_id)
             # No personal data in the log: the error's type, where it happened and a reference
             # the sender is shown too (bot.private_logging withholds the error's message).
@@ -216,6 +222,8 @@ class Dispatcher:
             )
         if response.queued and self.on_outbox is not None:
             self.on_outbox()
+        if self.on_handled is not None:
+            self.on_handled(inbound.channel, outcome)
         return response
 
     async def _handle(self, inbound: Inbound, now: datetime, *, cached: bool) -> Response:

@@ -162,6 +162,9 @@ class JobScheduler:
         )
         self._running: set[asyncio.Task[Any]] = set()
         self._pruned_at: datetime | None = None
+        #: Called with (job, outcome) after each slot fired: "done", "skipped", "failed" (the
+        #: job's transaction rolled back) or "error" (it could not be run), e.g. the metrics.
+        self.on_run: Callable[[str, str], None] | None = None
 
     # -- running a slot ---------------------------------------------------------------------------
 
@@ -180,13 +183,22 @@ class JobScheduler:
                     return None
             as_of = slot if timedelta(0) <= now - slot <= ON_TIME else now
             job = find_job(self.jobs, name)
-            return await run_job(self.db, self.config, job, slot=slot, now=as_of, wake=self.wake)
+            outcome = await run_job(
+                self.db, self.config, job, slot=slot, now=as_of, wake=self.wake
+            )
+            self._ran(name, outcome.status.value)
+            return outcome
         except Exception:
             log.exception("job %s could not be run", name)
+            self._ran(name, "error")
             return None
         finally:
             if task is not None:
                 self._running.discard(task)
+
+    def _ran(self, name: str, outcome: str) -> None:
+        if self.on_run is not None:
+            self.on_run(name, outcome)
 
     async def _prune(self, now: datetime) -> None:
         if self._pruned_at is not None and now - self._pruned_at < PRUNE_EVERY:

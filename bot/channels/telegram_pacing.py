@@ -28,6 +28,8 @@ from telegram.error import RetryAfter
 from telegram.ext import BaseRateLimiter
 from telegram.warnings import PTBDeprecationWarning
 
+from bot import metrics
+from bot.channels.telegram_render import CHANNEL
 from bot.delivery.pacing import RateLimiter, Throttled, pace_delivery_piece
 
 #: Telegram's limits (Bot FAQ): about 30 messages a second from a bot, one a second in a chat.
@@ -105,5 +107,6 @@ class TelegramRateLimiter(BaseRateLimiter[None]):
         try:
             return await callback(*args, **kwargs)
         except RetryAfter as exc:
+            metrics.rate_limited(CHANNEL)
             self.limiter.throttled(chat, retry_after_seconds(exc), spaced=spaced)
             raise

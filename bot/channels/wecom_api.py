@@ -28,6 +28,7 @@ from sqlmodel import select
 from wechatpy.enterprise import WeChatClient
 from wechatpy.exceptions import WeChatClientException
 
+from bot import metrics
 from models.db.columns import utcnow
 from models.db.engine import Database
 from models.wecom.tables import WecomToken
@@ -43,6 +44,8 @@ WECOM_BASE_URL = "https://qyapi.weixin.qq.com/cgi-bin/"
 TOKEN_ERRORS = frozenset({40014, 42001})
 #: Worth another try a little later: system busy (-1), frequency limit (45009).
 BUSY_ERRORS = frozenset({-1, 45009})
+#: WeCom's "too many calls" answer (its 429).
+FREQUENCY_LIMIT = 45009
 #: Template cards that return a `response_code` for later updates.
 INTERACTIVE_CARDS = frozenset({"button_interaction", "vote_interaction", "multiple_interaction"})
 
@@ -381,6 +384,8 @@ class WecomApi:
                     token = await self._refresh(stale=token)
                     refreshed = True
                     continue
+                if error.errcode == FREQUENCY_LIMIT:
+                    metrics.rate_limited("wecom")
                 delay = next(delays, None) if error.errcode in BUSY_ERRORS else None
                 if delay is None:
                     raise

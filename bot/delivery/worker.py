@@ -64,6 +64,7 @@ from sqlalchemy import select as sa_select
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import col, select
 
+from bot import metrics
 from bot.channels.base import (
     Channel,
     PermanentSendError,
@@ -466,6 +467,7 @@ class DeliveryWorker:
         else:
             ref = ref[:64] if isinstance(ref, str) else ""
             await self._run_fenced(_MARK_SENT, claim, at=self.clock(), ref=ref)
+            metrics.sent(claim.channel, "sent")
 
     async def _with_media(self, reply: Reply) -> Reply:
         """The reply with its picture's bytes, read from the media table (the outbox row holds
@@ -499,6 +501,7 @@ class DeliveryWorker:
                 error = _short(exc)
                 wait = timedelta(seconds=exc.retry_after) if exc.retry_after else backoff(attempts)
                 due_at = now + wait
+            metrics.sent(claim.channel, "retry" if status is OutboxStatus.PENDING else "failed")
             log.info(
                 "outbox row %d: retryable error (%s), attempt %d",
                 claim.id,
@@ -518,5 +521,6 @@ class DeliveryWorker:
             status, error = OutboxStatus.FAILED, f"{exc.reason.value}: {_short(exc)}"
         else:
             status, error = OutboxStatus.UNKNOWN, _short(exc)
+        metrics.sent(claim.channel, status.value)
         log.warning("outbox row %d: %s (%s)", claim.id, status.value, type(exc).__name__)
         await self._update_claimed(claim, status=status, lease_until=None, error=error[:500])
