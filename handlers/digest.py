@@ -2,7 +2,7 @@
 
 The text leads with what needs someone to act (overdue immediate visits, guardians not reached,
 problems found on visits, teachers behind pace, the problem ledger's counts, each open survey's
-response rate), then yesterday's visits, then the month by class.
+response rate, each running 大走访's coverage), then yesterday's visits, then the month by class.
 Student names appear only in the first part, where someone must act on them; a problem's content
 never appears (only that there is one, and whether it needs the school).
 """
@@ -25,6 +25,7 @@ from handlers.i18n import N_, Translator
 from handlers.quota import visits_name
 from handlers.types import Attachment, Inbound, Reply, Transition
 from models.db.columns import insert_ignoring_duplicates, utcnow
+from models.digest.campaign import CampaignLine
 from models.digest.ledger import LedgerLine
 from models.digest.queries import DigestFigures, TeacherPace, gather_digest
 from models.digest.surveys import OpenSurvey
@@ -133,6 +134,7 @@ def digest_text(figures: DigestFigures, t: Translator, zone: ZoneInfo) -> str:
     if not f.ledger.empty:
         lines.append(ledger_line_text(f.ledger, t))
     lines += [survey_line_text(survey, t, zone) for survey in f.surveys]
+    lines += [campaign_line_text(line, t) for line in f.campaigns]
 
     lines += [
         "",
@@ -187,6 +189,20 @@ def digest_text(figures: DigestFigures, t: Translator, zone: ZoneInfo) -> str:
     if not f.in_term:
         lines.append(_("本月没有上课日，不计每月指标。"))
     return "\n".join(lines)
+
+
+def campaign_line_text(line: CampaignLine, t: Translator) -> str:
+    """`· 大走访「秋季大走访」：入户 120/300（40%），重复家访 2 户，留守家庭本月未联系 5 户`."""
+    _ = t._
+    visited = _("入户 {visited}/{households}").format(
+        visited=line.visited, households=line.households
+    )
+    if line.percent is not None:
+        visited += _("（{percent}%）").format(percent=line.percent)
+    parts = [visited, _("重复家访 {count} 户").format(count=line.doubles)]
+    if line.left_behind_waiting is not None:
+        parts.append(_("留守家庭本月未联系 {count} 户").format(count=line.left_behind_waiting))
+    return _("· 大走访「{name}」：{parts}").format(name=line.name, parts=_("，").join(parts))
 
 
 def ledger_line_text(line: LedgerLine, t: Translator) -> str:

@@ -11,6 +11,8 @@ The digest of day D reports:
 * the problem ledger at the moment it is built (`models.digest.ledger`): items new in the last
   24 hours, overdue, unclassified too long, complaints without an owner too long;
 * the surveys open at the moment it is built (`models.digest.surveys`): each one's response rate;
+* the 大走访 campaigns running on D (`models.digest.campaign`): 入户, double visits and the
+  left-behind households not contacted this month, as of D;
 * the month of D − 1, through D − 1: each class's completion, i.e. the visits its head teacher
   logged on the month's term days (any student, any form) against the head teacher's target for
   the month (pro-rated when part of the month is a break). On the 1st the digest therefore closes
@@ -27,6 +29,7 @@ from sqlalchemy import func, or_
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from models.digest.campaign import CampaignLine, campaign_lines
 from models.digest.ledger import EMPTY_LINE, LedgerLine, ledger_line
 from models.digest.surveys import OpenSurvey, open_surveys
 from models.duties.queries import overdue_duties
@@ -42,10 +45,13 @@ from models.visits.tables import Visit, VisitCategory, VisitForm
 
 #: How many SQL statements `gather_digest` runs in a fresh session (a test holds it to this
 #: number): four of its own, the ledger line's three (`models.digest.ledger.STATEMENTS`), the
-#: open surveys' one (`models.digest.surveys.STATEMENTS`) and
+#: open surveys' one (`models.digest.surveys.STATEMENTS`), the campaigns' one (three while a
+#: campaign runs: `models.digest.campaign.STATEMENTS`) and
 #: `models.quota.standing.school_standing`'s nine (ten on a day of the summer break, fewer for a
 #: school with no head teacher).
-QUERIES = 17
+QUERIES = 18
+#: Statements the campaign line adds on a day a 大走访 runs.
+CAMPAIGN_QUERIES = 2
 
 
 @dataclass(frozen=True)
@@ -156,6 +162,8 @@ class DigestFigures:
     ledger: LedgerLine = EMPTY_LINE
     #: The surveys open when the digest was built, by deadline.
     surveys: list[OpenSurvey] = field(default_factory=list)
+    #: The 大走访 campaigns running on the digest's morning, newest first.
+    campaigns: list[CampaignLine] = field(default_factory=list)
 
     @property
     def month_first(self) -> date:
@@ -207,6 +215,7 @@ async def gather_digest(
     by_form, by_category = await _visits_on(session, school_id, day)
     ledger = await ledger_line(session, school_id=school_id, now=now, zone=zone, rules=rules)
     surveys = await open_surveys(session, school_id, now)
+    campaigns = await campaign_lines(session, school_id, today, rules.home_forms())
     standing = await school_standing(
         session=session, school_id=school_id, day=day, rules=rules, day_complete=True
     )
@@ -238,6 +247,7 @@ async def gather_digest(
         routine_forms=rules.counted_forms(),
         ledger=ledger,
         surveys=surveys,
+        campaigns=campaigns,
     )
 
 
