@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 from sqlmodel import select
 
+from bot import metrics
 from bot.gc_tuning import tune_after_startup
 from bot.settings import Settings
 from handlers.dispatcher import Dispatcher
@@ -50,7 +51,7 @@ WEB_RUNNER = "web_runner"
 
 def build_dispatcher(settings: Settings, db: Database, clock: Clock = utcnow) -> Dispatcher:
     """The conversation engine with every flow, configured from `settings` (for any channel)."""
-    return Dispatcher(
+    dispatcher = Dispatcher(
         db,
         all_flows(),
         zone=settings.zone,
@@ -61,6 +62,8 @@ def build_dispatcher(settings: Settings, db: Database, clock: Clock = utcnow) ->
         actions=all_actions(),
         rules=settings.rules,
     )
+    dispatcher.on_handled = metrics.update_handled
+    return dispatcher
 
 
 async def deliver_due(worker: DeliveryWorker) -> None:
@@ -83,12 +86,36 @@ def build_job_scheduler(
     from scheduler.run import RunConfig
     from scheduler.service import build_scheduler
 
-    return build_scheduler(
+    jobs = build_scheduler(
         db,
         RunConfig.from_settings(settings),
         wake=worker.wake if worker is not None else None,
         clock=clock,
     )
+    jobs.on_run = metrics.job_ran
+    return jobs
+
+
+def with_ops(
+    settings: Settings, db: Database, app: web.Application | None = None, clock: Clock = utcnow
+) -> web.Application:
+    """`app` (a new web server application when None) with `/healthz` and `/metrics`."""
+    from bot.ops.routes import add_ops_routes
+    from bot.web.security import web_application
+    from models.db.migrate import head_revision
+    from scheduler.registry import all_jobs
+
+    if app is None:
+        app = web_application(max_body_bytes=settings.web_max_body_bytes)
+    add_ops_routes(
+        app,
+        db=db,
+        head=head_revision(),
+        jobs=[job.name for job in all_jobs()],
+        lag_threshold=settings.health_outbox_lag_seconds,
+        now=clock,
+    )
+    return app
 
 
 def with_job_scheduler(application: Any, settings: Settings, db: Database, clock: Clock) -> None:
@@ -236,7 +263,10 @@ async def run_console(
         console = ConsoleChannel(
             dispatcher, stdin=stdin, stdout=stdout, language=settings.default_language
         )
-        async with serving(settings, db, dispatcher, {console.name: console}, clock) as running:
+        async with (
+            serving(settings, db, dispatcher, {console.name: console}, clock) as running,
+            _ops_server(settings, db, clock),
+        ):
             console.flush = lambda: deliver_due(running.worker)
             # The demo's admins get their console accounts first, so that what a job caught up
             # at start sends them (the morning digest) is printed too.
@@ -246,6 +276,23 @@ async def run_console(
     finally:
         await db.dispose()
     return 0
+
+
+@contextlib.asynccontextmanager
+async def _ops_server(settings: Settings, db: Database, clock: Clock) -> AsyncIterator[None]:
+    """The web server with `/healthz` and `/metrics` alone, when WEB_PORT is given."""
+    if not settings.web_server_requested:
+        yield
+        return
+    from bot.wecom_service import start_web
+
+    runner = await start_web(
+        with_ops(settings, db, clock=clock), settings.web_host, settings.web_port
+    )
+    try:
+        yield
+    finally:
+        await runner.cleanup()
 
 
 def with_web_server(application: Any, app: web.Application, settings: Settings) -> None:
@@ -276,6 +323,7 @@ async def run_wecom(
     try:
         dispatcher = build_dispatcher(settings, db, clock)
         service = build_wecom(settings, db, dispatcher, clock=clock)
+        with_ops(settings, db, service.web_app, clock)
         if stop is None:
             stop = asyncio.Event()
             loop = asyncio.get_running_loop()
@@ -321,7 +369,9 @@ def run(settings: Settings) -> int:
         )
         with_job_scheduler(application, settings, db, dispatcher.clock)
         if service is not None:
-            with_web_server(application, service.web_app, settings)
+            with_web_server(application, with_ops(settings, db, service.web_app), settings)
+        elif settings.web_server_requested:
+            with_web_server(application, with_ops(settings, db), settings)
         chain_lifecycle(application, _tuned)
         log.info("Telegram bot starting (polling)%s", " with WeCom" if service else "")
         # Pending updates are kept across a restart: what people sent while the bot was down is

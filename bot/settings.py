@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import Literal
 from zoneinfo import ZoneInfo
 
 from pydantic import Field, SecretStr, field_validator
@@ -59,6 +60,11 @@ class Settings(BaseSettings):
     invite_ttl_days: int = 30
     conversation_timeout_minutes: int = 30
     log_level: str = "INFO"
+    #: Log lines as text (the default) or one JSON object per line (LOG_FORMAT=json); the same
+    #: privacy rules either way (`bot.private_logging`).
+    log_format: Literal["text", "json"] = "text"
+    #: `/healthz` says `degraded` once the oldest due outbox message has waited this long.
+    health_outbox_lag_seconds: float = Field(default=300.0, gt=0)
     #: The school's rules (quotas, quiet hours, deadlines); e.g. RULES__QUIET_START=21:30.
     rules: SchoolRules = SchoolRules()
 
@@ -74,6 +80,12 @@ class Settings(BaseSettings):
     @property
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
+
+    @property
+    def web_server_requested(self) -> bool:
+        """WEB_PORT given (in the environment or `.env`): the web server, with `/healthz` and
+        `/metrics`, runs whatever the channels; otherwise only with WeCom, as before."""
+        return "web_port" in self.model_fields_set
 
     @property
     def wecom_configured(self) -> bool:

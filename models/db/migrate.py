@@ -21,3 +21,13 @@ def alembic_config(database_url: str) -> Config:
 def upgrade(database_url: str, revision: str = "head") -> None:
     """Bring the database at `database_url` up to `revision` (blocking; call off the loop)."""
     command.upgrade(alembic_config(database_url), revision)
+
+
+def head_revision() -> str:
+    """The revision the code expects the database at (the newest migration's id)."""
+    from alembic.script import ScriptDirectory
+
+    head = ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
+    if head is None:
+        raise RuntimeError("no migrations found")
+    return head

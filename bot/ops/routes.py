@@ -1,0 +1,70 @@
+"""`GET /healthz` and `GET /metrics` on the bot's web server (the same aiohttp application as
+WeCom's callback and the parents' pages).
+
+`/healthz` answers JSON (`bot.ops.health`): 200 when `ok` or `degraded`, 503 when `down`.
+`/metrics` answers Prometheus's text format (`bot.metrics`), its outbox gauges read from the
+database first (one statement). Neither holds personal data; keep both on the operators' network
+all the same (the reverse proxy in front of the bot need only pass `/wecom/` and the parents'
+pages).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable, Sequence
+from datetime import datetime
+
+from aiohttp import web
+from prometheus_client import CONTENT_TYPE_LATEST
+
+from bot import metrics
+from bot.ops.health import check_health, read_outbox_lag
+from models.db.columns import utcnow
+from models.db.engine import Database
+
+log = logging.getLogger(__name__)
+
+HEALTH_PATH = "/healthz"
+METRICS_PATH = "/metrics"
+
+
+def add_ops_routes(
+    app: web.Application,
+    *,
+    db: Database,
+    head: str,
+    jobs: Sequence[str],
+    lag_threshold: float,
+    now: Callable[[], datetime] = utcnow,
+) -> None:
+    """Serve `/healthz` and `/metrics` on `app`; `head` is the migration the code expects,
+    `jobs` the scheduled jobs whose latest slots are shown."""
+
+    async def healthz(request: web.Request) -> web.Response:
+        health = await check_health(
+            db, now=now(), head=head, jobs=jobs, lag_threshold=lag_threshold
+        )
+        return web.Response(
+            text=json.dumps(health.body, ensure_ascii=False),
+            status=health.http_status,
+            content_type="application/json",
+            charset="utf-8",
+        )
+
+    async def scrape(request: web.Request) -> web.Response:
+        try:
+            lag = await read_outbox_lag(db, now())
+        except Exception as error:
+            log.warning("metrics: the outbox could not be read (%s)", type(error).__name__)
+            metrics.DATABASE_UP.set(0)
+        else:
+            metrics.DATABASE_UP.set(1)
+            metrics.OUTBOX_PENDING.set(lag.pending)
+            metrics.OUTBOX_LAG.set(lag.oldest_due_seconds)
+        return web.Response(
+            body=metrics.exposition(), headers={"Content-Type": CONTENT_TYPE_LATEST}
+        )
+
+    app.router.add_get(HEALTH_PATH, healthz)
+    app.router.add_get(METRICS_PATH, scrape)
