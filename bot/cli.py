@@ -628,7 +628,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         settings = get_settings()
         # No personal data in any line: see bot.private_logging.
-        configure_logging(settings.log_level)
+        configure_logging(settings.log_level, json_lines=settings.log_format == "json")
         return _dispatch(args, settings)
     except JiafangError as exc:
         print(f"错误：{exc}", file=sys.stderr)

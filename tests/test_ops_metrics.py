@@ -1,0 +1,159 @@
+"""`GET /metrics`: Prometheus's text format (read back with prometheus_client's own parser), its
+figures the ones the bot just lived through — an update handled, a message sent, a 429 from the
+Bot API, a job run, an error logged — and the outbox's gauges read from the database."""
+
+from __future__ import annotations
+
+import io
+import logging
+from datetime import timedelta
+
+from aiohttp.test_utils import TestClient, TestServer
+from prometheus_client.parser import text_string_to_metric_families
+
+from bot import metrics
+from bot.delivery.worker import DeliveryWorker
+from bot.runner import build_dispatcher, build_job_scheduler, with_ops
+from bot.settings import Settings
+from handlers.types import Inbound, Reply
+from models.db.engine import Database
+from models.outbox.tables import OutboxStatus, enqueue
+from scheduler.registry import all_jobs
+from tests.fakes.telegram_request import Failure, FakeBotApi
+from tests.helpers.clock import FakeClock
+from tests.helpers.factories import seed_school
+from tests.helpers.outbox import outbox_row
+from tests.helpers.telegram_line import telegram
+
+Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
+
+FAMILIES = {
+    "jiafang_updates",
+    "jiafang_errors",
+    "jiafang_outbox_sends",
+    "jiafang_rate_limited",
+    "jiafang_job_runs",
+    "jiafang_events",
+    "jiafang_outbox_pending",
+    "jiafang_outbox_oldest_due_seconds",
+    "jiafang_database_up",
+}
+
+
+async def _scrape(db: Database, clock: FakeClock) -> tuple[set[str], Samples]:
+    """The families and every sample of one scrape, parsed as Prometheus would."""
+    app = with_ops(Settings(_env_file=None), db, clock=clock)
+    async with TestClient(TestServer(app)) as client:
+        answer = await client.get("/metrics")
+        assert answer.status == 200
+        assert answer.headers["Content-Type"].startswith("text/plain; version=")
+        text = await answer.text()
+    families = list(text_string_to_metric_families(text))
+    samples = {
+        (sample.name, frozenset(sample.labels.items())): sample.value
+        for family in families
+        for sample in family.samples
+    }
+    return {family.name for family in families}, samples
+
+
+def _delta(before: Samples, after: Samples, name: str, **labels: str) -> float:
+    key = (name, frozenset(labels.items()))
+    return after.get(key, 0.0) - before.get(key, 0.0)
+
+
+async def _queue(db: Database, key: str, chat: str, channel: str, due_at: object) -> None:
+    async with db.session() as session:
+        await enqueue(
+            session=session,
+            key=key,
+            kind="test",
+            channel=channel,
+            chat_id=chat,
+            payload=Reply(f"通知 {key}").to_dict(),
+            due_at=due_at,  # type: ignore[arg-type]
+        )
+
+
+async def test_every_family_is_served_in_prometheus_text_format(
+    db: Database, clock: FakeClock
+) -> None:
+    families, samples = await _scrape(db, clock)
+    assert families >= FAMILIES
+    assert samples[("jiafang_database_up", frozenset())] == 1.0
+    assert samples[("jiafang_outbox_pending", frozenset())] == 0.0
+
+
+async def test_an_update_handled_is_counted_by_channel_and_outcome(
+    db: Database, clock: FakeClock
+) -> None:
+    await seed_school(db)
+    dispatcher = build_dispatcher(Settings(_env_file=None), db, clock)
+    _families, before = await _scrape(db, clock)
+
+    await dispatcher.handle(Inbound(channel="console", user_id="u1", chat_id="u1", text="/help"))
+    await dispatcher.handle(Inbound(channel="console", user_id="u1", chat_id="u1", text="/start"))
+
+    _families, after = await _scrape(db, clock)
+    assert _delta(before, after, "jiafang_updates_total", channel="console", outcome="ok") == 2
+    assert _delta(before, after, "jiafang_updates_total", channel="console", outcome="error") == 0
+
+
+async def test_a_send_and_a_429_from_the_bot_api_are_counted_and_the_gauges_read_the_outbox(
+    db: Database, clock: FakeClock
+) -> None:
+    api = FakeBotApi()
+    api.fail("sendMessage", Failure.RETRY_AFTER, retry_after=7, after=1)
+    await _queue(db, "first", "6001", "telegram", clock())
+    await _queue(db, "second", "6002", "telegram", clock())
+    await _queue(db, "waiting", "wx1", "wecom", clock() - timedelta(minutes=2))  # nobody sends it
+    _families, before = await _scrape(db, clock)
+
+    async with telegram(api) as line:
+        worker = DeliveryWorker(db, {"telegram": line.channel}, clock)
+        await worker.run_once()
+
+    statuses = sorted([(await outbox_row(db, k)).status for k in ("first", "second")])
+    assert statuses == [OutboxStatus.PENDING, OutboxStatus.SENT]
+    _families, after = await _scrape(db, clock)
+    sends = "jiafang_outbox_sends_total"
+    assert _delta(before, after, sends, channel="telegram", outcome="sent") == 1
+    assert _delta(before, after, sends, channel="telegram", outcome="retry") == 1
+    assert _delta(before, after, "jiafang_rate_limited_total", channel="telegram") == 1
+    # The retried row waits for its 7 s; the WeCom row has waited two minutes.
+    assert after[("jiafang_outbox_pending", frozenset())] == 1.0
+    assert after[("jiafang_outbox_oldest_due_seconds", frozenset())] == 120.0
+
+
+async def test_a_job_run_is_counted_by_job_and_outcome(db: Database, clock: FakeClock) -> None:
+    await seed_school(db)
+    jobs = build_job_scheduler(Settings(_env_file=None), db, None, clock)
+    name = all_jobs()[0].name
+    _families, before = await _scrape(db, clock)
+
+    outcome = await jobs.fire(name, slot=clock())
+    again = await jobs.fire(name, slot=clock())
+
+    assert outcome is not None and again is not None
+    _families, after = await _scrape(db, clock)
+    runs = "jiafang_job_runs_total"
+    assert _delta(before, after, runs, job=name, outcome=outcome.status.value) == 1
+    assert _delta(before, after, runs, job=name, outcome="skipped") == 1  # the slot ran once
+
+
+async def test_an_error_logged_is_counted_by_logger(
+    db: Database, clock: FakeClock, private_log: io.StringIO
+) -> None:
+    _families, before = await _scrape(db, clock)
+
+    logging.getLogger("bot.example").error("something failed, ref %s", "ab12cd34")
+
+    _families, after = await _scrape(db, clock)
+    assert _delta(before, after, "jiafang_errors_total", logger="bot.example") == 1
+
+
+def test_the_older_event_counters_keep_their_api() -> None:
+    before = metrics.snapshot().get("test_event", 0)
+    assert metrics.count("test_event") == before + 1
+    assert metrics.count("test_event", 2) == before + 3
+    assert metrics.snapshot()["test_event"] == before + 3
