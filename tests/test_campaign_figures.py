@@ -15,6 +15,7 @@ from handlers.i18n import translator
 from models.campaigns import queries
 from models.campaigns.coverage import Rate
 from models.campaigns.figures import CampaignFigures, HouseholdLine, leader_staff
+from models.campaigns.rules import VisitRule
 from models.campaigns.tables import Campaign
 from models.db.engine import Database
 from models.visits.tables import VisitForm
@@ -102,6 +103,17 @@ async def test_a_teachers_households_come_most_due_first(db: Database, school: T
     sun = figures.of_teacher(school.staff["孙丽"].id or 0)
     assert _names(figures, sun)[-2:] == ["张小红、张小明", "赵刚"]
     assert figures.progress[school.staff["李强"].id or 0] == Rate(1, 3)
+
+
+async def test_under_the_any_form_rule_a_phone_call_ticks_the_household(
+    db: Database, school: TestSchool
+) -> None:
+    campaign = await november_campaign(db, school, rule=VisitRule.ANY_FORM)
+    figures = await _figures(db, campaign)
+    assert figures.coverage.school == Rate(5, 17)  # 周杰's phone call counts
+    assert figures.counted == 8
+    zhou = [h for h in figures.households if h.children[0].name == "周杰"]
+    assert [h.first.form if h.first else None for h in zhou] == ["phone"]
 
 
 async def test_unvisited_households_per_class_agree_with_the_coverage(

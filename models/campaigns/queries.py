@@ -53,7 +53,7 @@ from models.campaigns.coverage import (
 )
 from models.campaigns.figures import CampaignFigures, ClassInfo, campaign_figures_from
 from models.campaigns.figures import Pupil as FigurePupil
-from models.campaigns.rules import CampaignRefused, CampaignScope, CampaignSpec
+from models.campaigns.rules import CampaignRefused, CampaignScope, CampaignSpec, VisitRule
 from models.campaigns.tables import (
     LEADER_LIMIT,
     AssignmentSource,
@@ -646,6 +646,79 @@ async def staff_names(session: AsyncSession, school_id: int) -> dict[int, str]:
 FIGURES_STATEMENTS = 5
 
 
+async def _light_assignment(
+    session: AsyncSession, campaign: Campaign, households: Sequence[Household]
+) -> Assignment:
+    """`assignment_of` for big tables: the rows' columns only, no ORM objects (building a few
+    thousand costs more than reading them); the same matching as `assignment_from`."""
+    query = (
+        sa_select(
+            col(CampaignAssignment.id),
+            col(CampaignAssignment.student_id),
+            col(CampaignAssignment.teacher_id),
+            col(CampaignAssignment.class_id),
+            col(CampaignAssignment.leader),
+        )
+        .where(col(CampaignAssignment.campaign_id) == campaign.id)
+        .order_by(col(CampaignAssignment.id))
+    )
+    key_of = household_keys(households)
+    chosen: dict[int, Responsible] = {}
+    connection = await session.connection()
+    for _id, student_id, teacher_id, class_id, leader in (await connection.execute(query)).all():
+        key = key_of.get(student_id)
+        if key is not None and key not in chosen:
+            chosen[key] = Responsible(key, teacher_id, class_id, leader)
+    responsible = tuple(chosen[key] for key in sorted(chosen))
+    unassigned = tuple(h.key for h in households if h.key not in chosen)
+    return Assignment(responsible, unassigned)
+
+
+async def _figure_visits(
+    session: AsyncSession,
+    campaign: Campaign,
+    households: Sequence[Household],
+    last: date,
+    month: date,
+    home_forms: tuple[str, ...],
+) -> list[CampaignVisit]:
+    """`campaign_visits` up to `last`, less what the figures never look at: under the in-person
+    rule, visits of other forms before `month` (they neither tick a household nor contact a
+    left-behind one this month). One statement, none before the first day."""
+    key_of = household_keys(households)
+    if last < campaign.start_date or not key_of:
+        return []
+    query = (
+        sa_select(
+            col(Visit.id),
+            col(Visit.student_id),
+            col(Visit.teacher_id),
+            col(Visit.visit_date),
+            col(Visit.form),
+        )
+        .join(Student, col(Student.id) == col(Visit.student_id))
+        .where(
+            col(Visit.school_id) == campaign.school_id,
+            col(Visit.visit_date) >= campaign.start_date,
+            col(Visit.visit_date) <= last,
+            col(Student.active),
+            col(Student.class_id).in_({c.class_id for h in households for c in h.children}),
+        )
+    )
+    if campaign.visit_rule is not VisitRule.ANY_FORM:
+        first_of_month, _following = month_bounds(month)
+        query = query.where(
+            col(Visit.form).in_(home_forms) | (col(Visit.visit_date) >= first_of_month)
+        )
+    found = []
+    connection = await session.connection()
+    for visit_id, student, teacher, day, form in (await connection.execute(query)).all():
+        key = key_of.get(student)
+        if key is not None and visit_id is not None:
+            found.append(CampaignVisit(visit_id, key, teacher, day, str(form)))
+    return found
+
+
 async def campaign_figures(
     session: AsyncSession,
     campaign: Campaign,
@@ -684,9 +757,11 @@ async def campaign_figures(
                 student_id, student_no, name, class_id, tuple(t for t in tags.split(",") if t)
             )
     households = within(households_from(links), class_ids)
-    assignment = assignment_from(await _rows(session, campaign), households)
+    assignment = await _light_assignment(session, campaign, households)
     last = min(today, campaign.end_date)
-    visits = await campaign_visits(session, campaign, until=last, households=households)
+    month = max(last, campaign.start_date)
+    forms = tuple(home_forms)
+    visits = await _figure_visits(session, campaign, households, last, month, forms)
     staff_query = select(Staff.id, Staff.name, Staff.active).where(
         Staff.school_id == campaign.school_id
     )
@@ -698,13 +773,13 @@ async def campaign_figures(
     return campaign_figures_from(
         campaign_id=campaign.id or 0,
         today=today,
-        month=max(last, campaign.start_date),
+        month=month,
         classes=classes,
         pupils=pupils,
         households=households,
         assignment=assignment,
         visits=visits,
-        counted=counted_visits(visits, spec_of(campaign), home_forms),
+        counted=counted_visits(visits, spec_of(campaign), forms),
         staff=staff,
     )
 

@@ -72,11 +72,15 @@ async def add_visit(
         return visit.id or 0
 
 
-async def november_campaign(db: Database, ts: TestSchool, *, visits: bool = True) -> Campaign:
+async def november_campaign(
+    db: Database,
+    ts: TestSchool,
+    *,
+    visits: bool = True,
+    rule: VisitRule = VisitRule.IN_PERSON,
+) -> Campaign:
     """The campaign, its 包保表 with leaders, 杨帆 tagged 留守 and (unless not) the visits."""
-    spec = check_campaign(
-        "秋季大走访", date(2026, 11, 1), date(2026, 11, 30), visit_rule=VisitRule.IN_PERSON
-    )
+    spec = check_campaign("秋季大走访", date(2026, 11, 1), date(2026, 11, 30), visit_rule=rule)
     leaders = {
         ts.classes["三(1)班"].id or 0: "钱进",
         ts.classes["三(2)班"].id or 0: "钱进",
