@@ -137,6 +137,9 @@ BUTTON_ACTIONS: dict[str, Action] = {
     "cpv": Action.CAMPAIGN_MANAGE,
     "cpn": Action.CAMPAIGN_MANAGE,
     "cpg": Action.CAMPAIGN_MANAGE,
+    # 停止大走访 and its 确认停止.
+    "cpx": Action.CAMPAIGN_MANAGE,
+    "cpy": Action.CAMPAIGN_MANAGE,
     # /campaign for a teacher: 更多 (their own households' next page), a class's households not
     # yet visited (德育处, the principal, the campaign's leaders: checked when pressed), and
     # 家访 (starts /visit for a household of theirs).

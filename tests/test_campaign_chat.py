@@ -99,8 +99,8 @@ async def test_a_start_more_than_a_year_ahead_and_a_taken_name_are_asked_again(
     await admin.press("任何形式")
     await admin.press("否")
     await admin.press("确认创建")
-    await admin.press("稍后导入")
     assert "jiafang campaign assign 1 包保表.xlsx --by 工号" in admin.text
+    assert admin.labels == ["自动分配包保表"]
     await admin.send("/campaign new")
     await admin.send("秋季大走访")
     assert "已有名为“秋季大走访”的大走访，请换一个名称。" in admin.text
@@ -134,7 +134,6 @@ async def test_the_list_opens_an_overview_and_a_household_is_moved_after_confirm
     await admin.press("仅上门家访")
     await admin.press("是")
     await admin.press("确认创建")
-    await admin.press("稍后导入")
     await admin.send("/campaign")
     assert "秋季大走访（#1）" in admin.text and "进行中" in admin.text
     await admin.press("秋季大走访")
@@ -198,3 +197,39 @@ async def test_a_teacher_sees_their_own_households_and_may_not_create_one(
     await teacher.send("/campaign new")
     assert "您包保 3 户" in teacher.text  # the same view: no creating
     assert len(await campaigns(db)) == 1
+
+
+async def test_a_running_campaign_is_stopped_after_confirming_and_then_runs_no_more(
+    db: Database, clock: FakeClock
+) -> None:
+    ts, admin = await _admin(db, clock)
+    await admin.send("/campaign new")
+    await admin.steps(">秋季大走访", ">11月1日", ">11月30日")
+    await admin.press("全校")
+    await admin.press("仅上门家访")
+    await admin.press("是")
+    await admin.press("确认创建")
+    await admin.press("自动分配包保表")
+    await admin.send("/campaign")
+    await admin.press("秋季大走访")
+    assert "停止大走访" in admin.labels
+    await admin.press("停止大走访")
+    assert "停止后不再统计入户率" in admin.text
+    [campaign] = await campaigns(db)
+    assert campaign.cancelled_at is None  # asked, not done
+    await admin.press("确认停止")
+    assert "大走访“秋季大走访”已停止。" in admin.text
+    [campaign] = await campaigns(db)
+    assert campaign.cancelled_at == clock()
+    assert len(await rows(db)) == 17  # the 包保表 stays
+    await admin.callback(f"!cpy:{campaign.id}")  # pressed again (a redelivery)
+    assert "已经结束或停止" in admin.text
+    async with db.session() as session:
+        entries = (await session.exec(select(AuditEntry))).all()
+    assert [e.action for e in entries].count("campaign.stop") == 1
+
+    await admin.send("/campaign")
+    assert "已停止" in admin.text
+    teacher = await person(db, clock, admin.dispatcher, ts.staff["李强"])
+    await teacher.send("/campaign")
+    assert "您包保" not in teacher.text

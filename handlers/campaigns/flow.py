@@ -21,7 +21,7 @@ from __future__ import annotations
 from sqlmodel import col, select
 
 from handlers.actions import Action as ButtonAction
-from handlers.actions import record_id
+from handlers.actions import action_button, record_id
 from handlers.campaigns import overview, views
 from handlers.campaigns import questions as q
 from handlers.campaigns.states import CampaignDraft, State
@@ -199,9 +199,26 @@ async def confirm(inbound: Inbound, draft: CampaignDraft, ctx: Context) -> Trans
     except CampaignRefused as refused:
         draft.name = None
         return await q.ask(State.NAME, draft, ctx, q.refusal(ctx, refused))
-    draft.campaign_id = campaign.id
-    note = ctx.t._("已创建大走访“{name}”（#{id}）。").format(name=campaign.name, id=campaign.id)
-    return await q.ask(State.GENERATE, draft, ctx, note)
+    return Transition.end(created_reply(ctx, campaign))
+
+
+def created_reply(ctx: Context, campaign: Campaign) -> Reply:
+    """The campaign is saved and the conversation over; the 包保表 is generated with a button
+    (`overview.GENERATE`, refused once a table exists) or imported from the command line."""
+    _ = ctx.t._
+    lines = [
+        _("已创建大走访“{name}”（#{id}）。").format(name=campaign.name, id=campaign.id),
+        _(
+            "现在自动分配包保表吗？每个班的家庭按学号分给本班老师（班主任在前），"
+            "兄弟姐妹一家只分一次。"
+        ),
+        _(
+            "也可以从命令行导入学校自己的包保表：jiafang campaign assign {id} 包保表.xlsx --by 工号"
+            "（标题：校领导、年级、班级、责任教师、学生）。"
+        ).format(id=campaign.id),
+    ]
+    button = action_button(_("自动分配包保表"), overview.GENERATE, campaign.id or 0)
+    return Reply.with_buttons("\n".join(lines), [[button]])
 
 
 async def _campaign(ctx: Context, campaign_id: int | None) -> Campaign | None:
@@ -232,21 +249,6 @@ async def generate_table(ctx: Context, campaign: Campaign) -> Reply:
         ),
     ]
     return Reply("\n".join(lines))
-
-
-async def choose_generate(inbound: Inbound, draft: CampaignDraft, ctx: Context) -> Transition:
-    if inbound.callback not in (q.GENERATE, q.LATER):
-        return await q.ask(State.GENERATE, draft, ctx, button_note(inbound, ctx))
-    campaign = await _campaign(ctx, draft.campaign_id)
-    if campaign is None or not may_manage(ctx):
-        return _gone(ctx)
-    if inbound.callback == q.LATER:
-        text = ctx.t._(
-            "好的。包保表可以从命令行导入：jiafang campaign assign {id} 包保表.xlsx --by 工号"
-            "（标题：校领导、年级、班级、责任教师、学生）。"
-        ).format(id=campaign.id)
-        return Transition.end(Reply(text))
-    return Transition.end(await generate_table(ctx, campaign))
 
 
 # -- moving a household -------------------------------------------------------------------------
@@ -369,7 +371,6 @@ STEPS = {
     State.RULE: choose_rule,
     State.LEFT_BEHIND: choose_left_behind,
     State.CONFIRM: confirm,
-    State.GENERATE: choose_generate,
     State.MOVE: confirm_move,
 }
 
@@ -385,8 +386,41 @@ CAMPAIGN_FLOW = Flow(
     draft_noun=N_("大走访"),
 )
 
+
+async def ask_stop(inbound: Inbound, argument: str, ctx: Context) -> list[Reply]:
+    """停止大走访 under a running or upcoming campaign's overview: asks to confirm."""
+    _ = ctx.t._
+    campaign = await _campaign(ctx, record_id(argument))
+    if campaign is None or overview.campaign_state(campaign, ctx.today) in ("ended", "cancelled"):
+        return [Reply(_("这次大走访已经结束或停止了。"))]
+    text = _(
+        "停止大走访“{name}”吗？停止后不再统计入户率、不再提醒留守家庭联系，"
+        "已记录的家访和包保表都会保留。"
+    ).format(name=campaign.name)
+    return [
+        Reply.with_buttons(
+            text, [[action_button(_("确认停止"), overview.STOPPED, campaign.id or 0)]]
+        )
+    ]
+
+
+async def stop(inbound: Inbound, argument: str, ctx: Context) -> list[Reply]:
+    """确认停止: the campaign counts as ended from today (pressed twice: said once)."""
+    _ = ctx.t._
+    campaign = await _campaign(ctx, record_id(argument))
+    if campaign is None:
+        return [Reply(_("找不到这次大走访。"))]
+    if not await queries.stop_campaign(
+        ctx.session, campaign, by=ctx.staff.id if ctx.staff else None, now=ctx.now
+    ):
+        return [Reply(_("这次大走访已经结束或停止了。"))]
+    return [Reply(_("大走访“{name}”已停止。").format(name=campaign.name))]
+
+
 CAMPAIGN_ACTIONS: tuple[ButtonAction, ...] = (
     ButtonAction(overview.OVERVIEW, show_overview),
     ButtonAction(overview.NEW, open_new),
     ButtonAction(overview.GENERATE, generate_now),
+    ButtonAction(overview.STOP, ask_stop),
+    ButtonAction(overview.STOPPED, stop),
 )

@@ -18,17 +18,21 @@ from handlers.campaigns import views
 from handlers.context import Context
 from handlers.i18n import N_
 from handlers.notice.render import format_day, grade_name
+from handlers.permissions import permits
 from handlers.types import Button, Reply
 from models.campaigns import queries
 from models.campaigns.assignment import Assignment, AssignmentRoster
 from models.campaigns.figures import CampaignFigures
 from models.campaigns.rules import VISIT_RULE_LABELS, CampaignScope
 from models.campaigns.tables import Campaign
+from models.permissions.matrix import Action
 
 #: Action names of the campaign's buttons (`handlers.actions`).
 OVERVIEW = "cpv"  # a campaign's overview (argument: its id)
 NEW = "cpn"  # 新建大走访 (argument 0)
 GENERATE = "cpg"  # 自动分配包保表 for a campaign with no table yet (argument: its id)
+STOP = "cpx"  # 停止大走访: asks to confirm (argument: its id)
+STOPPED = "cpy"  # 确认停止 (argument: its id)
 
 #: Campaigns listed with a button at most.
 LISTED = 10
@@ -37,7 +41,7 @@ _STATES = {
     "upcoming": N_("未开始"),
     "running": N_("进行中"),
     "ended": N_("已结束"),
-    "cancelled": N_("已取消"),
+    "cancelled": N_("已停止"),
 }
 
 
@@ -150,9 +154,13 @@ async def campaign_overview(
             for teacher, count in sorted(counts.items(), key=lambda tc: (-tc[1], tc[0]))
         )
         lines.append(_("责任教师：{teachers}").format(teachers=per_teacher))
+    if campaign_state(campaign, ctx.today) in ("running", "upcoming") and permits(
+        ctx, Action.CAMPAIGN_MANAGE
+    ):
+        buttons.append([action_button(_("停止大走访"), STOP, campaign.id or 0)])
     first, *rest = await views.figure_replies(ctx, campaign, figures, lines)
     if buttons:
-        first = replace(first, buttons=tuple(tuple(row) for row in buttons))
+        first = replace(first, buttons=(*first.buttons, *(tuple(row) for row in buttons)))
     return [first, *rest]
 
 
@@ -177,33 +185,3 @@ async def campaign_list(ctx: Context) -> Reply:
             buttons.append([action_button(campaign.name, OVERVIEW, campaign.id or 0)])
     lines.append(_("点名称查看详情；调整包保教师：/campaign 调整 学号 工号"))
     return Reply.with_buttons("\n".join(lines), [*buttons, new])
-
-
-async def teacher_summary(ctx: Context) -> Reply:
-    """A teacher's households in the running campaigns (how many, whose children)."""
-    _ = ctx.t._
-    staff = ctx.staff
-    running = await queries.running_campaigns(ctx.session, ctx.school.id or 0, ctx.today)
-    if staff is None or not running:
-        return Reply(_("目前没有进行中的大走访。"))
-    lines = []
-    for campaign in running:
-        found = await queries.campaign_roster(ctx.session, campaign)
-        assignment = await queries.assignment_of(
-            ctx.session, campaign, households=found.roster.households
-        )
-        mine = set(assignment.of_teacher(staff.id or 0))
-        pupils = {p.student_id: p.name for p in found.roster.pupils}
-        families = [
-            "、".join(pupils.get(c.student_id, "?") for c in h.children)
-            for h in found.roster.households
-            if h.key in mine
-        ]
-        lines.append(
-            _("大走访“{name}”（{days}）：您包保 {count} 户。").format(
-                name=campaign.name, days=days_text(ctx, campaign), count=len(families)
-            )
-        )
-        if families:
-            lines.append("；".join(families))
-    return Reply("\n".join(lines))

@@ -31,7 +31,6 @@ TOGGLE, DONE = "pick:", "done"
 RULE = "rule:"
 YES, NO = "lb:yes", "lb:no"
 CREATE, CANCEL = "create", "cancel"
-GENERATE, LATER = "generate", "later"
 MOVE = "move"
 
 #: The furthest ahead a campaign may start.
@@ -158,15 +157,6 @@ async def _confirm(draft: CampaignDraft, ctx: Context) -> Question:
     return "\n".join(await summary_lines(draft, ctx)), [buttons]
 
 
-async def _generate(draft: CampaignDraft, ctx: Context) -> Question:
-    _ = ctx.t._
-    text = _(
-        "现在自动分配包保表吗？每个班的家庭按学号分给本班老师（班主任在前），"
-        "兄弟姐妹一家只分一次。也可以稍后从命令行导入学校自己的包保表。"
-    )
-    return text, [[Button(_("自动分配包保表"), GENERATE), Button(_("稍后导入"), LATER)]]
-
-
 async def move_text(draft: CampaignDraft, ctx: Context) -> str:
     """把…一家交给…老师包保？ with the teacher it has now."""
     _ = ctx.t._
@@ -198,7 +188,6 @@ _QUESTIONS: dict[State, Callable[[CampaignDraft, Context], Awaitable[Question]]]
     State.RULE: _rule,
     State.LEFT_BEHIND: _left_behind,
     State.CONFIRM: _confirm,
-    State.GENERATE: _generate,
     State.MOVE: _move,
 }
 

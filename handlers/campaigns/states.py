@@ -21,7 +21,6 @@ class State(StrEnum):
     LEFT_BEHIND = "left_behind"
     CONFIRM = "confirm"
     #: The campaign is saved: 自动分配包保表, or later (an imported table).
-    GENERATE = "generate"
     #: `/campaign 调整 学号 工号`: the move, confirmed or not.
     MOVE = "move"
 
@@ -35,7 +34,7 @@ class CampaignDraft(BaseModel):
     grades_done: bool = False
     visit_rule: VisitRule | None = None
     left_behind_monthly: bool | None = None
-    #: The campaign saved (GENERATE) or the campaign of a move (MOVE).
+    #: The campaign of a move (MOVE).
     campaign_id: int | None = None
     #: A move: the student whose household moves, and the teacher who takes it.
     student_id: int | None = None

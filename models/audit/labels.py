@@ -50,6 +50,7 @@ ACTION_LABELS: Mapping[str, str] = {
     "campaign.create": "新建大走访",
     "campaign.assign": "写入大走访包保表",
     "campaign.move": "调整大走访责任教师",
+    "campaign.stop": "停止大走访",
     "export.campaign": "导出大走访",
     "committee.add": "加入家长委员会",
     "committee.remove": "移出家长委员会",

@@ -27,7 +27,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import delete, insert
+from sqlalchemy import delete, insert, update
 from sqlalchemy import select as sa_select
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -72,6 +72,7 @@ from models.visits.tables import Visit
 AUDIT_CREATE = "campaign.create"
 AUDIT_ASSIGN = "campaign.assign"
 AUDIT_MOVE = "campaign.move"
+AUDIT_STOP = "campaign.stop"
 
 _INSERT_ROWS = insert(CampaignAssignment.__table__)  # type: ignore[attr-defined]
 
@@ -222,6 +223,30 @@ async def create_campaign(
         detail=f"{spec.name} {spec.start.isoformat()}–{spec.end.isoformat()}",
     )
     return campaign
+
+
+async def stop_campaign(
+    session: AsyncSession, campaign: Campaign, *, by: int | None, now: datetime
+) -> bool:
+    """Stop a campaign now (audited): from then on it is not running, so it counts no visits, is
+    on no digest and reminds no one; its 包保表 and the visits stay. False when it was stopped
+    already (a repeated press writes nothing)."""
+    stopped = await session.exec(
+        update(Campaign)
+        .where(col(Campaign.id) == campaign.id, col(Campaign.cancelled_at).is_(None))
+        .values(cancelled_at=now)
+    )
+    if stopped.rowcount != 1:
+        return False
+    campaign.cancelled_at = now
+    await audit(
+        session=session,
+        actor=f"staff:{by}" if by is not None else "cli",
+        action=AUDIT_STOP,
+        subject=_subject(campaign),
+        detail=campaign.name,
+    )
+    return True
 
 
 # -- the roster ----------------------------------------------------------------------------------
