@@ -183,9 +183,7 @@ class JobScheduler:
                     return None
             as_of = slot if timedelta(0) <= now - slot <= ON_TIME else now
             job = find_job(self.jobs, name)
-            outcome = await run_job(
-                self.db, self.config, job, slot=slot, now=as_of, wake=self.wake
-            )
+            outcome = await run_job(self.db, self.config, job, slot=slot, now=as_of, wake=self.wake)
             self._ran(name, outcome.status.value)
             return outcome
         except Exception:
