@@ -17,7 +17,17 @@ from __future__ import annotations
 
 import logging
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, ProcessCollector, generate_latest
+from prometheus_client import (
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    ProcessCollector,
+    disable_created_metrics,
+    generate_latest,
+)
+
+#: No `*_created` sample beside every counter (the process's start time, again and again).
+disable_created_metrics()  # type: ignore[no-untyped-call]
 
 #: Every metric of the bot. Its own registry, so `/metrics` serves exactly these (plus the
 #: process's CPU, memory and open files, registered below) and tests can read them back.
