@@ -1,6 +1,6 @@
 """`GET /metrics`: Prometheus's text format (read back with prometheus_client's own parser), its
 figures the ones the bot just lived through — an update handled, a message sent, a 429 from the
-Bot API, a job run, an error logged — and the outbox's gauges read from the database."""
+Bot API or WeCom, a job run, an error logged — and the outbox's gauges read from the database."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from aiohttp.test_utils import TestClient, TestServer
 from prometheus_client.parser import text_string_to_metric_families
 
 from bot import metrics
+from bot.channels.wecom_api import WecomApi
 from bot.delivery.worker import DeliveryWorker
 from bot.runner import build_dispatcher, build_job_scheduler, with_ops
 from bot.settings import Settings
@@ -20,9 +21,11 @@ from models.db.engine import Database
 from models.outbox.tables import OutboxStatus, enqueue
 from scheduler.registry import all_jobs
 from tests.fakes.telegram_request import Failure, FakeBotApi
+from tests.fakes.wecom_server import WecomServer
 from tests.helpers.clock import FakeClock
 from tests.helpers.factories import seed_school
 from tests.helpers.outbox import outbox_row
+from tests.helpers.servers import wecom_config
 from tests.helpers.telegram_line import telegram
 
 Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
@@ -157,3 +160,18 @@ def test_the_older_event_counters_keep_their_api() -> None:
     assert metrics.count("test_event") == before + 1
     assert metrics.count("test_event", 2) == before + 3
     assert metrics.snapshot()["test_event"] == before + 3
+
+
+async def test_wecoms_frequency_limit_is_counted_but_a_busy_answer_is_not(
+    db: Database, wecom_server: WecomServer, clock: FakeClock
+) -> None:
+    before = metrics.value("jiafang_rate_limited_total", {"channel": "wecom"})
+    wecom_server.fail_next(45009, times=2)
+    wecom_server.fail_next(-1, times=1)
+    api = WecomApi(db, wecom_config(wecom_server, retry_delays=(0.0, 0.0, 0.0)), now=clock)
+
+    await api.send_text("zhangsan", "您好")
+    await api.send_text("lisi", "您好")
+
+    assert len(wecom_server.delivered) == 2
+    assert metrics.value("jiafang_rate_limited_total", {"channel": "wecom"}) == before + 2
