@@ -44,6 +44,7 @@ from models.roster.tables import (
     StudentHead,
     Teaching,
 )
+from models.school.config import SchoolConfig
 from models.school.tables import (
     CalendarDay,
     CalendarDayKind,
@@ -123,6 +124,7 @@ __all__ = [
     "RetentionRun",
     "School",
     "SchoolClass",
+    "SchoolConfig",
     "Staff",
     "StaffRole",
     "Student",
