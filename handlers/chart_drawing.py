@@ -44,6 +44,22 @@ class ChartSpec:
     title: str
 
 
+@dataclass(frozen=True)
+class GroupedChartSpec:
+    """Several bars per name side by side (the district view: each school's rates); a value
+    of None is no bar (nothing to count)."""
+
+    names: tuple[str, ...]
+    #: (the series' label in the legend, its percent for each name).
+    series: tuple[tuple[str, tuple[int | None, ...]], ...]
+    y_label: str
+    title: str
+
+
+#: The series' colours, in order.
+SERIES_COLOURS = ("#1565c0", "#2e7d32", "#ef6c00", "#6a1b9a")
+
+
 #: Families tried in this order: the bundled font first, then common system ones.
 CJK_FAMILIES = (
     "Noto Sans CJK SC",
@@ -102,11 +118,15 @@ def _has_package(name: str) -> bool:
     return True
 
 
-def draw(spec: ChartSpec) -> bytes | None:
+def draw(spec: ChartSpec | GroupedChartSpec) -> bytes | None:
     """The PNG of `spec`, or None without a CJK font or bars."""
     font = cjk_font()
     if font is None or not spec.names:
         return None
+    if isinstance(spec, GroupedChartSpec) or hasattr(spec, "series"):
+        # (the child runs this module as __main__: the spec it unpickles is of the class
+        # imported as handlers.chart_drawing, not of this module's own)
+        return _draw_grouped(spec, font)  # type: ignore[arg-type]
     from matplotlib.figure import Figure
 
     count = len(spec.names)
@@ -154,6 +174,53 @@ def draw(spec: ChartSpec) -> bytes | None:
                 )
         for label in axes.get_yticklabels():
             label.set_fontproperties(_sized(font, 9))
+        axes.spines[["top", "right"]].set_visible(False)
+        buffer = io.BytesIO()
+        figure.savefig(buffer, format="png")
+    return buffer.getvalue()
+
+
+def _draw_grouped(spec: GroupedChartSpec, font: FontProperties) -> bytes:
+    from matplotlib.figure import Figure
+
+    count, groups = len(spec.names), max(1, len(spec.series))
+    width = 0.8 / groups
+    with _LOCK:
+        figure = Figure(
+            figsize=(min(24.0, max(7.0, 0.25 * count * groups + 1.5)), 4.8),
+            dpi=100,
+            layout="constrained",
+        )
+        axes = figure.add_subplot()
+        for index, (label, values) in enumerate(spec.series):
+            offset = (index - (groups - 1) / 2) * width
+            axes.bar(
+                [n + offset for n in range(count)],
+                [v if v is not None else 0 for v in values],
+                width=width,
+                color=SERIES_COLOURS[index % len(SERIES_COLOURS)],
+                label=label,
+            )
+        axes.axhline(100, color="#555555", linewidth=1, linestyle="--")
+        axes.legend(
+            loc="lower right",
+            bbox_to_anchor=(1.0, 1.0),
+            ncol=groups,
+            frameon=False,
+            prop=_sized(font, 9),
+        )
+        axes.set_xticks(range(count))
+        axes.set_xticklabels(
+            spec.names,
+            fontproperties=_sized(font, 9 if count > 8 else 10),
+            rotation=90 if count > 8 else 0,
+        )
+        axes.set_xlim(-0.6, count - 0.4)
+        axes.set_ylim(0, 110)
+        axes.set_ylabel(spec.y_label, fontproperties=_sized(font, 10))
+        axes.set_title(spec.title, fontproperties=_sized(font, 13), loc="left", pad=10)
+        for tick in axes.get_yticklabels():
+            tick.set_fontproperties(_sized(font, 9))
         axes.spines[["top", "right"]].set_visible(False)
         buffer = io.BytesIO()
         figure.savefig(buffer, format="png")

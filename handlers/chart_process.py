@@ -18,7 +18,7 @@ import pickle
 import sys
 
 from handlers.chart import chart_spec
-from handlers.chart_drawing import ChartSpec
+from handlers.chart_drawing import ChartSpec, GroupedChartSpec
 from handlers.i18n import Translator
 from models.digest.queries import DigestFigures
 
@@ -39,8 +39,9 @@ async def draw_completion_chart(figures: DigestFigures, t: Translator) -> bytes 
     return await draw_in_child(spec, what="digest chart")
 
 
-async def draw_in_child(spec: ChartSpec, *, what: str) -> bytes | None:
-    """The PNG of a bar-per-class `ChartSpec` (the digest's, the campaign's coverage), drawn
+async def draw_in_child(spec: ChartSpec | GroupedChartSpec, *, what: str) -> bytes | None:
+    """The PNG of a bar-per-class `ChartSpec` (the digest's, the campaign's coverage) or a
+    `GroupedChartSpec` (the district view's rates per school), drawn
     in a child process; None without a CJK font or when the child failed or took too long
     (logged as `what`, without the chart's words)."""
     request = pickle.dumps(spec)

@@ -1,0 +1,145 @@
+"""The district digest (区域家访合规日报): every school's compliance side by side, as text and as
+a chart, from `models.district.compliance.DistrictReport`.
+
+The text gives the district's totals first, then one line per school, the school most in need
+of attention first (`SchoolCompliance.concern`), then what each figure means. It holds counts
+and school names only: no child's, guardian's or teacher's name is ever read into it. The chart
+shows each school's month quota, 入户率 and receipt rate as bars side by side, drawn in a
+child process (`handlers.chart_process.draw_in_child`) like the school digest's.
+
+Who receives it comes later (a district role); for now the operator prints it with
+`python -m bot district digest`.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from handlers.chart_drawing import GroupedChartSpec
+from handlers.chart_process import draw_in_child
+from handlers.i18n import Translator
+from models.district.compliance import DistrictReport, SchoolCompliance
+
+
+def _day(report_day: date, t: Translator) -> str:
+    return t._("{month}月{day}日").format(month=report_day.month, day=report_day.day)
+
+
+def _rate(part: int, whole: int, rate: int | None, t: Translator) -> str:
+    """`16/23（70%）`, or `—` when there is nothing to count."""
+    if rate is None:
+        return "—"
+    return t._("{part}/{whole}（{percent}%）").format(
+        part=f"{part:,}", whole=f"{whole:,}", percent=rate
+    )
+
+
+def _short(rate: int | None) -> str:
+    return "—" if rate is None else f"{rate}%"
+
+
+def _exceptions(s: SchoolCompliance, t: Translator) -> list[str]:
+    """The school's exceptions that are not zero."""
+    parts = []
+    if s.unreached_incidents:
+        parts.append(t._("突发事件未联系上家长 {count} 起").format(count=s.unreached_incidents))
+    if s.overdue_duties:
+        parts.append(t._("立即家访逾期 {count} 项").format(count=s.overdue_duties))
+    if s.ledger_overdue:
+        parts.append(t._("台账逾期 {count} 条").format(count=s.ledger_overdue))
+    return parts
+
+
+def school_line(rank: int, s: SchoolCompliance, t: Translator) -> str:
+    """`1. 第一小学：突发事件未联系上家长 1 起 · …；指标 85% · 按进度 1/2 人 · 入户 75% · 回执 75%`."""
+    _ = t._
+    figures = [
+        _("指标 {percent}").format(percent=_short(s.quota_percent))
+        if s.in_term
+        else _("本月无上课日"),
+        _("按进度 {on_pace}/{teachers} 人").format(on_pace=s.on_pace, teachers=s.teachers),
+        _("入户 {percent}").format(percent=_short(s.coverage_percent)),
+        _("回执 {percent}").format(percent=_short(s.receipt_percent)),
+    ]
+    text = " · ".join(figures)
+    exceptions = _exceptions(s, t)
+    if exceptions:
+        text = " · ".join(exceptions) + _("；") + text
+    if not s.has_calendar:
+        text += _("（未导入本学年校历）")
+    return _("{rank}. {school}：{figures}").format(rank=rank, school=s.name, figures=text)
+
+
+def district_digest_text(t: Translator, report: DistrictReport) -> str:
+    """The district digest's text (Chinese by default; English with `t` English)."""
+    _ = t._
+    total = report.totals
+    lines = [
+        _("区域家访合规日报 · {date}").format(date=_day(report.today, t)),
+        _("全区 {schools} 所学校 · 在校学生 {students} 人 · 教职工 {staff} 人").format(
+            schools=len(report.schools), students=f"{total.students:,}", staff=f"{total.staff:,}"
+        ),
+        "",
+        _("【全区】"),
+        _("· 本月家访指标（{first}至{last}）：完成 {quota}；按进度的教师 {pace}").format(
+            first=_day(report.month_first, t),
+            last=_day(report.day, t),
+            quota=_rate(total.visits_met, total.visits_target, total.quota_percent, t),
+            pace=_rate(total.on_pace, total.teachers, total.pace_percent, t),
+        ),
+        _("· 本学年入户率：{rate}").format(
+            rate=_rate(total.homes_visited, total.students, total.coverage_percent, t)
+        ),
+        _(
+            "· 立即家访逾期 {duties} 项 · 突发事件未联系上家长 {incidents} 起 · 台账逾期 {ledger} 条"
+        ).format(
+            duties=total.overdue_duties,
+            incidents=total.unreached_incidents,
+            ledger=total.ledger_overdue,
+        ),
+        _("· 近 30 天通知回执：{rate}，共 {notices} 则通知").format(
+            rate=_rate(total.confirmed, total.receipts, total.receipt_percent, t),
+            notices=total.notices,
+        ),
+        "",
+        _("【各校】需要关注的学校在前"),
+    ]
+    lines += [school_line(rank, s, t) for rank, s in enumerate(report.schools, start=1)]
+    lines += [
+        "",
+        _(
+            "指标 = 有家访指标的教师本月常规家访（每人计至本人指标为止）/ 本月指标之和；"
+            "按进度 = 家访和联系家长都不落后于本月进度的教师 / 有指标的教师；"
+            "入户 = 本学年有老师上门家访过的在校学生 / 在校学生；"
+            "回执 = 近 30 天发布、要求回执的通知中已确认的回执 / 全部回执。"
+        ),
+        _("本日报只含统计数字，不含任何学生、家长或教师的姓名。"),
+    ]
+    return "\n".join(lines)
+
+
+def district_chart_spec(t: Translator, report: DistrictReport) -> GroupedChartSpec | None:
+    """Each school's quota, 入户率 and receipt rate as bars side by side; None without schools."""
+    if not report.schools:
+        return None
+    _ = t._
+    schools = report.schools
+    return GroupedChartSpec(
+        names=tuple(s.name for s in schools),
+        series=(
+            (_("本月指标完成率"), tuple(s.quota_percent for s in schools)),
+            (_("本学年入户率"), tuple(s.coverage_percent for s in schools)),
+            (_("近30天回执率"), tuple(s.receipt_percent for s in schools)),
+        ),
+        y_label=_("百分比（%）"),
+        title=_("各校家访合规情况（{date}）").format(date=_day(report.today, t)),
+    )
+
+
+async def draw_district_chart(t: Translator, report: DistrictReport) -> bytes | None:
+    """The chart's PNG, drawn in a child process; None without schools, a CJK font, or when
+    the child failed."""
+    spec = district_chart_spec(t, report)
+    if spec is None:
+        return None
+    return await draw_in_child(spec, what="district chart")
