@@ -13,6 +13,7 @@ from typing import Any, NoReturn
 from bot.campaign_cli import add_campaign_parser, add_export_parser
 from bot.command_line import DATABASE_ERRORS, database_problem
 from bot.private_logging import configure_logging
+from bot.school_cli import add_school_parser
 from bot.settings import Settings, get_settings
 from models.errors import ConfigError, JiafangError
 
@@ -140,6 +141,7 @@ def _parser() -> argparse.ArgumentParser:
     committee_list.add_argument("--school", help="学校名称（默认：SCHOOL_NAME）")
 
     add_campaign_parser(sub, _date)
+    add_school_parser(sub)
 
     invites = sub.add_parser("invites", help="打印一次性邀请码和 Telegram 链接")
     invites.add_argument(
@@ -536,6 +538,10 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
                 school_name=args.school,
             )
         )
+    if command == "school":
+        from bot.school_cli import dispatch as school_dispatch
+
+        return school_dispatch(args, settings)
     if command == "campaign" or (command == "export" and args.export_command == "campaign"):
         from bot.campaign_cli import dispatch
 

@@ -24,6 +24,7 @@ from sqlmodel import select
 
 from bot import metrics
 from bot.gc_tuning import tune_after_startup
+from bot.schools import settings_for_school
 from bot.settings import Settings
 from handlers.dispatcher import Dispatcher
 from handlers.registry import all_actions, all_flows
@@ -233,6 +234,14 @@ async def calendar_warning(settings: Settings, db: Database, *, now: datetime) -
     return no_calendar_text(translator("zh"), today)
 
 
+async def _school_settings(settings: Settings) -> Settings:
+    db = Database(settings.database_url)
+    try:
+        return await settings_for_school(db, settings)
+    finally:
+        await db.dispose()
+
+
 async def _log_calendar_warning(settings: Settings) -> None:
     db = Database(settings.database_url)
     try:
@@ -256,6 +265,7 @@ async def run_console(
     db = Database(settings.database_url)
     try:
         await ensure_school(settings, db, now=clock(), out=stdout)
+        settings = await settings_for_school(db, settings)
         warning = await calendar_warning(settings, db, now=clock())
         if warning is not None:
             print(f"注意：{warning}", file=stdout or sys.stdout)
@@ -321,6 +331,7 @@ async def run_wecom(
 
     db = Database(settings.database_url)
     try:
+        settings = await settings_for_school(db, settings)
         dispatcher = build_dispatcher(settings, db, clock)
         service = build_wecom(settings, db, dispatcher, clock=clock)
         with_ops(settings, db, service.web_app, clock)
@@ -352,6 +363,9 @@ def run(settings: Settings) -> int:
     from models.db.migrate import upgrade  # imported here: alembic logs while it loads
 
     upgrade(settings.database_url)
+    # The school's own rules, zone and stored credentials (none stored: the environment's).
+    settings = asyncio.run(_school_settings(settings))
+    token, wecom = settings.telegram_token, settings.wecom_configured
     if token or wecom:
         asyncio.run(_log_calendar_warning(settings))
     if token:

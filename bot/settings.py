@@ -56,6 +56,10 @@ class Settings(BaseSettings):
     public_base_url: str | None = None
     #: Signs the receipt page's links (any long random string; keep it secret and stable).
     link_secret: SecretStr | None = None
+    #: Encrypts the channel credentials stored for each school (`python -m bot school set …`):
+    #: a Fernet key, as `python -m bot school key` prints one. Not needed by a single school
+    #: configured in the environment; never change it while credentials are stored under it.
+    secrets_key: SecretStr | None = None
 
     invite_ttl_days: int = 30
     conversation_timeout_minutes: int = 30
@@ -108,6 +112,13 @@ class Settings(BaseSettings):
                 + "。请在 .env 中补齐，或全部删除。"
             )
         return True
+
+    @property
+    def secrets_key_value(self) -> str | None:
+        """SECRETS_KEY in clear, or None when it is not set."""
+        if self.secrets_key is None:
+            return None
+        return self.secrets_key.get_secret_value().strip() or None
 
     @property
     def telegram_token(self) -> str | None:

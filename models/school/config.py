@@ -91,7 +91,32 @@ def effective_rules(base: SchoolRules, overrides: Mapping[str, Any]) -> SchoolRu
 def _validation_line(exc: ValidationError) -> str:
     first = exc.errors()[0]
     key = ".".join(str(part) for part in first["loc"])
-    return f"规则 {key} 的值不正确（{first['msg']}）。"
+    return f"保存的规则 {key} 已不再有效（{_reason(exc)}）：请用 python -m bot school set 改正。"
+
+
+#: Pydantic's error types, said in Chinese (others fall back to pydantic's own words).
+_REASONS = {
+    "int_parsing": "应是整数",
+    "int_from_float": "应是整数",
+    "float_parsing": "应是数字",
+    "bool_parsing": "应是 true 或 false",
+    "time_parsing": "应是时间，例如 21:30",
+    "time_type": "应是时间，例如 21:30",
+    "greater_than_equal": "不能小于 {ge}",
+    "greater_than": "应大于 {gt}",
+    "less_than_equal": "不能大于 {le}",
+    "literal_error": "应是以下之一：{expected}",
+    "tuple_type": "应是用逗号分隔的几项",
+}
+
+
+def _reason(exc: ValidationError) -> str:
+    first = exc.errors()[0]
+    template = _REASONS.get(first["type"])
+    if template is None:
+        return str(first["msg"])
+    context = {k: str(v).replace(" or ", ", ") for k, v in (first.get("ctx") or {}).items()}
+    return template.format(**context) if context or "{" not in template else template
 
 
 def _field_model(key: str) -> tuple[type[BaseModel], str, list[str]]:
@@ -102,8 +127,8 @@ def _field_model(key: str) -> tuple[type[BaseModel], str, list[str]]:
         field = model.model_fields.get(part)
         if field is None:
             raise ConfigError(
-                f"没有名为“{key}”的规则。规则名见 README 的“学校规则”（例如 quiet_start、"
-                "monthly_visits_head_teacher）。"
+                f"没有名为“{key}”的规则（规则名即 .env.example 中 RULES__ 后面的部分，小写，"
+                "例如 quiet_start、monthly_visits_head_teacher），没有保存任何改动。"
             )
         annotation = field.annotation
         last = depth == len(parts) - 1
@@ -115,7 +140,7 @@ def _field_model(key: str) -> tuple[type[BaseModel], str, list[str]]:
                 )
             model = annotation
         elif not last:
-            raise ConfigError(f"没有名为“{key}”的规则。")
+            raise ConfigError(f"没有名为“{key}”的规则，没有保存任何改动。")
     return model, parts[-1], parts[:-1]
 
 
@@ -161,7 +186,7 @@ def with_overrides(
         except ValidationError as exc:
             raise ConfigError(
                 f"规则 {key} 不能设为“{raw if not isinstance(raw, list) else ','.join(map(str, raw))}”"
-                f"（{exc.errors()[0]['msg']}），没有保存任何改动。"
+                f"（{_reason(exc)}），没有保存任何改动。"
             ) from None
         value: Any = rules.model_dump(mode="json")
         for part in parts:

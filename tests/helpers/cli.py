@@ -18,6 +18,7 @@ def cli_environment(db: Database, monkeypatch: pytest.MonkeyPatch) -> Iterator[N
     monkeypatch.setenv("DATABASE_URL", db.url)
     monkeypatch.delenv("TELEGRAM_BOT_TOKEN", raising=False)
     monkeypatch.delenv("SCHOOL_NAME", raising=False)
+    monkeypatch.delenv("SECRETS_KEY", raising=False)
     get_settings.cache_clear()
     yield
     get_settings.cache_clear()
