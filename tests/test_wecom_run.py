@@ -28,6 +28,7 @@ from tests.fakes import TEST_TOKEN
 from tests.fakes.bot_api_server import BotApiServer
 from tests.fakes.telegram_request import TgUser, UpdateFactory
 from tests.fakes.wecom_callbacks import TEST_APP, encrypt_callback, text_xml
+from tests.fakes.wecom_harness import shown_text
 from tests.fakes.wecom_server import WecomServer
 from tests.helpers.clock import FakeClock
 
@@ -123,10 +124,10 @@ async def _wait_for_message(server: WecomServer, user: str) -> str:
     for _ in range(200):
         sent = [c for c in server.calls_to("message/send") if c.body.get("touser") == user]
         if sent:
-            body = sent[-1].body
-            if body["msgtype"] == "text":
-                return str(body["text"]["content"])
-            return str(body["template_card"]["main_title"]["title"])
+            # A reply too long for one card comes as its text, then its buttons' card.
+            await asyncio.sleep(0.2)
+            sent = [c for c in server.calls_to("message/send") if c.body.get("touser") == user]
+            return "\n".join(shown_text(call) for call in sent)
         await asyncio.sleep(0.05)
     raise AssertionError(f"nothing was sent to {user}")
 
