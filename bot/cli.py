@@ -12,6 +12,7 @@ from typing import Any, NoReturn
 
 from bot.campaign_cli import add_campaign_parser, add_export_parser
 from bot.command_line import DATABASE_ERRORS, database_problem
+from bot.district_cli import add_district_export_parser, add_district_parser
 from bot.private_logging import configure_logging
 from bot.school_cli import add_school_parser
 from bot.settings import Settings, get_settings
@@ -226,6 +227,8 @@ def _parser() -> argparse.ArgumentParser:
     )
     privacy_erase.add_argument("--school", help="学校名称（默认：SCHOOL_NAME）")
 
+    add_district_parser(sub, _date)
+
     export = sub.add_parser("export", help="导出记录")
     export_sub = export.add_subparsers(dest="export_command", required=True, metavar="WHAT")
     visits = export_sub.add_parser("visits", help="家访记录（.xlsx）")
@@ -321,6 +324,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     meetings.add_argument("--school", help="学校名称（默认：SCHOOL_NAME）")
     add_export_parser(export_sub)
+    add_district_export_parser(export_sub, _date)
 
     audit = sub.add_parser("audit", help="审计日志（谁查看或更改了什么）")
     audit_sub = audit.add_subparsers(dest="audit_command", required=True, metavar="ACTION")
@@ -503,6 +507,10 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
                 school_name=args.school,
             )
         )
+    if command == "district" or (command == "export" and args.export_command == "district"):
+        from bot.district_cli import dispatch as district_dispatch
+
+        return district_dispatch(args, settings)
     if command == "audit":
         from bot.audit_cli import run_audit_export
 

@@ -187,6 +187,8 @@ COMMAND_ACTIONS: dict[str, Action] = {
     "campaign assign": Action.CAMPAIGN_MANAGE,
     "campaign move": Action.CAMPAIGN_MANAGE,
     "export campaign": Action.CAMPAIGN_MANAGE,
+    "district digest": Action.DISTRICT_VIEW,
+    "export district": Action.DISTRICT_VIEW,
 }
 
 

@@ -174,6 +174,14 @@ CASES = {
     "export campaign: a .csv name for a workbook": [
         *("export", "campaign", "1", "--by", "A01", "-o", "c.csv")
     ],
+    "district digest: an impossible date": ["district", "digest", "--date", "2026-02-30"],
+    "district digest: a morning still to come": ["district", "digest", "--date", "2099-01-01"],
+    "district digest: a chart that is no .png": ["district", "digest", "--chart", "c.jpg"],
+    "district: an unknown action": ["district", "send"],
+    "export district: a .csv name for a workbook": ["export", "district", "-o", "d.csv"],
+    "export district: into a folder that does not exist": [
+        *("export", "district", "-o", "/nowhere/d.xlsx")
+    ],
     "jobs run: an unknown job": ["jobs", "run", "no_such_job"],
     "jobs run: a slot in the future": ["jobs", "run", "daily_digest", "--now", "2099-01-01T08:00"],
     "jobs list: a moment that is no time": ["jobs", "list", "--now", "tomorrow"],

@@ -125,6 +125,9 @@ class Action(StrEnum):
     EXPORT_LEDGER = "export.ledger"
     EXPORT_CASES = "export.cases"
     EXPORT_MEETINGS = "export.meetings"
+    #: Every school's compliance side by side (counts only): the operator's `district digest`
+    #: and `export district`; no school role reaches it (a district role comes next).
+    DISTRICT_VIEW = "district.view"
     AUDIT_EXPORT = "audit.export"
     PRIVACY_EXPORT = "privacy.export"
     PRIVACY_ERASE = "privacy.erase"
@@ -180,6 +183,7 @@ ACTION_LABELS: dict[Action, str] = {
     Action.EXPORT_LEDGER: N_("导出问题台账"),
     Action.EXPORT_CASES: N_("导出关爱室个案"),
     Action.EXPORT_MEETINGS: N_("导出家长会记录"),
+    Action.DISTRICT_VIEW: N_("区域视图：各校家访合规统计（仅服务器管理员）"),
     Action.AUDIT_EXPORT: N_("导出审计日志"),
     Action.PRIVACY_EXPORT: N_("导出一名学生的全部数据"),
     Action.PRIVACY_ERASE: N_("删除（匿名化）一名学生的数据"),
@@ -263,6 +267,7 @@ MATRIX: Mapping[Action, Mapping[Role, Grant]] = {
     Action.EXPORT_LEDGER: _cells((_WHOLE_SCHOOL, SCHOOL)),
     Action.EXPORT_CASES: _cells((R.CARE, SCHOOL), (R.PRINCIPAL, SCHOOL)),
     Action.EXPORT_MEETINGS: _cells((_WHOLE_SCHOOL, SCHOOL)),
+    Action.DISTRICT_VIEW: _cells(),
     Action.AUDIT_EXPORT: _cells((R.PRINCIPAL, SCHOOL)),
     Action.PRIVACY_EXPORT: _cells((R.PRINCIPAL, SCHOOL)),
     Action.PRIVACY_ERASE: _cells((R.PRINCIPAL, SCHOOL)),
