@@ -34,13 +34,14 @@ def demo_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[dict[st
     env = {
         key: value
         for key, value in os.environ.items()
-        if not key.startswith(("DATABASE_URL", "TELEGRAM_", "WECOM_", "SCHOOL_NAME"))
+        if not key.startswith(("DATABASE_URL", "TELEGRAM_", "WECOM_", "SCHOOL_NAME", "SECRETS_KEY"))
     }
     env |= {"DATABASE_URL": f"sqlite:///{folder / 'demo.db'}", "PYTHONPATH": str(ROOT)}
     assert _bot(["demo"], env, folder).returncode == 0
     (folder / "roster.xls").write_bytes(b"not a workbook")
     (folder / "broken.xlsx").write_bytes(b"not a workbook")
     (folder / "问卷.csv").write_text("题目,题型\n您满意吗？,满意度\n", encoding="utf-8")
+    (folder / "token.txt").write_text("7000123456:AAHk-3fG9sD0mQ2pLzXy8wVvUu1abcd\n")
     yield env, folder
 
 
@@ -151,6 +152,27 @@ CASES = {
         *("committee", "remove", "20263101", "--by", "A01")
     ],
     "committee: an unknown action": ["committee", "clear"],
+    "school add: a name there already is": ["school", "add", "示范小学"],
+    "school add: a time zone that does not exist": ["school", "add", "二小", "--timezone", "北京"],
+    "school add: a year start that is no day": ["school", "add", "二小", "--year-start", "2-30"],
+    "school show: a school that does not exist": ["school", "show", "四小"],
+    "school set: a rule that does not exist": [
+        *("school", "set", "示范小学", "--rule", "quiet_begin=21:00")
+    ],
+    "school set: a rule with a bad value": [
+        *("school", "set", "示范小学", "--rule", "survey_min_share=120")
+    ],
+    "school set: a rule without a value": ["school", "set", "示范小学", "--rule", "quiet_start"],
+    "school set: a token without SECRETS_KEY": [
+        *("school", "set", "示范小学", "--telegram-token-file", "token.txt")
+    ],
+    "school set: a token file that does not exist": [
+        *("school", "set", "示范小学", "--telegram-token-file", "/nowhere/token.txt")
+    ],
+    "school set: an agent id that is no number": [
+        *("school", "set", "示范小学", "--wecom-agent-id", "企业微信")
+    ],
+    "school set: nothing to change": ["school", "set", "示范小学"],
     "campaign new: an end before the start": [
         *("campaign", "new", "--name", "秋季", "--from", "2026-11-30", "--to", "2026-11-01"),
         *("--by", "A01"),
