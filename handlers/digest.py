@@ -9,7 +9,6 @@ never appears (only that there is one, and whether it needs the school).
 
 from __future__ import annotations
 
-import hashlib
 from datetime import date, datetime
 from itertools import groupby
 from zoneinfo import ZoneInfo
@@ -23,15 +22,14 @@ from handlers.context import Context
 from handlers.flow import Flow
 from handlers.i18n import N_, Translator
 from handlers.quota import visits_name
+from handlers.stored_png import stored_png
 from handlers.types import Attachment, Inbound, Reply, Transition
-from models.db.columns import insert_ignoring_duplicates, utcnow
 from models.digest.campaign import CampaignLine
 from models.digest.ledger import LedgerLine
 from models.digest.queries import DigestFigures, TeacherPace, gather_digest
 from models.digest.surveys import OpenSurvey
 from models.duties.tables import TRIGGER_LABELS
 from models.incidents.tables import INCIDENT_KIND_LABELS
-from models.outbox.media import Media
 from models.roster.tables import StaffRole
 from models.school.rules import SchoolRules
 from models.school.tables import School
@@ -279,23 +277,12 @@ async def chart_attachment(
     png = await draw_completion_chart(figures, t)
     if png is None:
         return None
-    digest = hashlib.sha256(png).hexdigest()[:16]
-    key = f"digest-chart:{school_id}:{figures.today.isoformat()}:{t.language}:{digest}"
-    filename = f"digest-{figures.today.isoformat()}.png"
-    table = Media.__table__  # type: ignore[attr-defined]
-    await insert_ignoring_duplicates(
+    return await stored_png(
         session,
-        table,
-        {
-            "key": key,
-            "filename": filename,
-            "content_type": "image/png",
-            "data": png,
-            "created_at": utcnow(),
-        },
-        unique=["key"],
+        png,
+        key=f"digest-chart:{school_id}:{figures.today.isoformat()}:{t.language}",
+        filename=f"digest-{figures.today.isoformat()}.png",
     )
-    return Attachment(media_key=key, filename=filename, content_type="image/png", data=png)
 
 
 async def digest_reply(

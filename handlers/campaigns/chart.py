@@ -10,18 +10,16 @@ below). It is drawn as the digest's chart is, in a child process
 
 from __future__ import annotations
 
-import hashlib
 from datetime import date
 
 from handlers.chart_drawing import ChartSpec
 from handlers.chart_process import draw_in_child
 from handlers.context import Context
 from handlers.i18n import Translator
+from handlers.stored_png import stored_png
 from handlers.types import Attachment
 from models.campaigns.figures import CampaignFigures
 from models.campaigns.tables import Campaign
-from models.db.columns import insert_ignoring_duplicates, utcnow
-from models.outbox.media import Media
 
 
 def pace_percent(campaign: Campaign, today: date) -> int:
@@ -76,19 +74,9 @@ async def coverage_png(
     png = await draw_in_child(spec, what="campaign chart")
     if png is None:
         return None
-    digest = hashlib.sha256(png).hexdigest()[:16]
-    key = f"campaign-chart:{campaign.school_id}:{campaign.id}:{figures.today.isoformat()}:{digest}"
-    filename = f"campaign-{campaign.id}-{figures.today.isoformat()}.png"
-    await insert_ignoring_duplicates(
+    return await stored_png(
         ctx.session,
-        Media.__table__,  # type: ignore[attr-defined]
-        {
-            "key": key,
-            "filename": filename,
-            "content_type": "image/png",
-            "data": png,
-            "created_at": utcnow(),
-        },
-        unique=["key"],
+        png,
+        key=f"campaign-chart:{campaign.school_id}:{campaign.id}:{figures.today.isoformat()}",
+        filename=f"campaign-{campaign.id}-{figures.today.isoformat()}.png",
     )
-    return Attachment(media_key=key, filename=filename, content_type="image/png", data=png)

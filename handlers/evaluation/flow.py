@@ -15,7 +15,6 @@ The figures are `models.evaluation.queries.evaluation_report`'s, the same the ex
 
 from __future__ import annotations
 
-import hashlib
 from datetime import date
 
 from pydantic import BaseModel
@@ -29,8 +28,8 @@ from handlers.evaluation.render import list_text, score_text, teacher_text
 from handlers.flow import Flow, is_staff
 from handlers.i18n import N_
 from handlers.permissions import reach
+from handlers.stored_png import stored_png
 from handlers.types import Attachment, Button, Inbound, Reply, Transition
-from models.db.columns import insert_ignoring_duplicates, utcnow
 from models.evaluation.period import (
     Period,
     PeriodRefused,
@@ -39,7 +38,6 @@ from models.evaluation.period import (
     year_period,
 )
 from models.evaluation.queries import EvaluationReport, evaluation_report, school_terms
-from models.outbox.media import Media
 from models.permissions.matrix import Action, Reach
 from models.school.tables import Term, TermKind
 
@@ -126,22 +124,12 @@ def teacher_reply(ctx: Context, report: EvaluationReport, staff_id: int) -> Repl
 
 
 async def _stored(ctx: Context, report: EvaluationReport, class_id: int, png: bytes) -> Attachment:
-    digest = hashlib.sha256(png).hexdigest()[:16]
-    key = f"evaluation-chart:{ctx.school.id}:{class_id}:{_code(report.period)}:{digest}"
-    filename = f"evaluation-{class_id}.png"
-    await insert_ignoring_duplicates(
+    return await stored_png(
         ctx.session,
-        Media.__table__,  # type: ignore[attr-defined]
-        {
-            "key": key,
-            "filename": filename,
-            "content_type": "image/png",
-            "data": png,
-            "created_at": utcnow(),
-        },
-        unique=["key"],
+        png,
+        key=f"evaluation-chart:{ctx.school.id}:{class_id}:{_code(report.period)}",
+        filename=f"evaluation-{class_id}.png",
     )
-    return Attachment(media_key=key, filename=filename, content_type="image/png", data=png)
 
 
 async def class_replies(ctx: Context, report: EvaluationReport, class_id: int) -> list[Reply]:

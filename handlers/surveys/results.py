@@ -10,16 +10,14 @@ submitted. Nothing here names a family.
 
 from __future__ import annotations
 
-import hashlib
 from zoneinfo import ZoneInfo
 
 from handlers.context import Context
 from handlers.i18n import Translator
 from handlers.notice.render import format_moment
+from handlers.stored_png import stored_png
 from handlers.surveys.chart import chart_specs, draw_survey_charts, option_label
 from handlers.types import Attachment, Inbound, Reply
-from models.db.columns import insert_ignoring_duplicates, utcnow
-from models.outbox.media import Media
 from models.surveys.results import (
     MIN_GROUP,
     Distribution,
@@ -124,22 +122,12 @@ def results_text(results: SurveyResults, t: Translator, zone: ZoneInfo) -> str:
 
 async def _stored(ctx: Context, survey_id: int, position: int, png: bytes) -> Attachment:
     """The chart stored in `media` and named for a reply."""
-    digest = hashlib.sha256(png).hexdigest()[:16]
-    key = f"survey-chart:{ctx.school.id}:{survey_id}:{position}:{ctx.t.language}:{digest}"
-    filename = f"survey-{survey_id}-{position}.png"
-    await insert_ignoring_duplicates(
+    return await stored_png(
         ctx.session,
-        Media.__table__,  # type: ignore[attr-defined]
-        {
-            "key": key,
-            "filename": filename,
-            "content_type": "image/png",
-            "data": png,
-            "created_at": utcnow(),
-        },
-        unique=["key"],
+        png,
+        key=f"survey-chart:{ctx.school.id}:{survey_id}:{position}:{ctx.t.language}",
+        filename=f"survey-{survey_id}-{position}.png",
     )
-    return Attachment(media_key=key, filename=filename, content_type="image/png", data=png)
 
 
 async def chart_replies(results: SurveyResults, ctx: Context) -> list[Reply]:
