@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from typing import TextIO
 from zoneinfo import ZoneInfo
 
+from bot.schools import settings_for_school
 from bot.settings import Settings
 from models.db.columns import utcnow
 from models.db.engine import Database
@@ -52,18 +53,19 @@ async def list_jobs(
     settings: Settings, *, now: datetime | None = None, out: TextIO | None = None
 ) -> int:
     out = out or sys.stdout
-    zone = settings.zone
-    at = moment(now, zone)
     jobs = registry.all_jobs()
     if not jobs:
         print("还没有登记任何定时任务。", file=out)
         return 0
     db = Database(settings.database_url)
     try:
+        settings = await settings_for_school(db, settings, credentials=False)  # rules, zone
         async with db.session() as session:
             runs = await last_runs(session, [job.name for job in jobs])
     finally:
         await db.dispose()
+    zone = settings.zone
+    at = moment(now, zone)
     print(
         f"定时任务（时区 {settings.timezone}，宽限 {settings.rules.missed_job_grace_hours:g} 小时）：",
         file=out,
@@ -120,16 +122,18 @@ async def run_one(
     still runs on time."""
     out = out or sys.stdout
     job = find_job(registry.all_jobs(), name)
-    at = moment(now, settings.zone)
-    future = at > utcnow() + FUTURE_SLACK
-    if future and not force:
-        raise ConfigError(
-            f"--now {_local(at, settings.zone)} 在将来：现在运行会把那个时段记为已完成，"
-            "到时真正的运行就会被跳过。如只是预演，请加 --force（预演单独记录，不影响真正的运行）。"
-        )
-    claim_as = job.name + REHEARSAL_SUFFIX if future else None
     db = Database(settings.database_url)
     try:
+        settings = await settings_for_school(db, settings, credentials=False)  # rules, zone
+        at = moment(now, settings.zone)
+        future = at > utcnow() + FUTURE_SLACK
+        if future and not force:
+            raise ConfigError(
+                f"--now {_local(at, settings.zone)} 在将来：现在运行会把那个时段记为已完成，"
+                "到时真正的运行就会被跳过。如只是预演，请加 --force（预演单独记录，"
+                "不影响真正的运行）。"
+            )
+        claim_as = job.name + REHEARSAL_SUFFIX if future else None
         outcome = await run_job(
             db, RunConfig.from_settings(settings), job, slot=at, now=at, claim_as=claim_as
         )

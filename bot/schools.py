@@ -130,11 +130,13 @@ def school_settings(
     config: SchoolConfig | None,
     *,
     environment_school: bool | None = None,
+    credentials: bool = True,
 ) -> SchoolRuntime:
     """What `school` runs with (see the module doc). `environment_school`: whether the
     environment's credentials are its own (default: the school is named SCHOOL_NAME).
     ConfigError when stored credentials cannot be decrypted (no SECRETS_KEY, or another one)
-    or the stored rules no longer validate."""
+    or the stored rules no longer validate. `credentials=False` leaves the channels out (for
+    what needs only the rules and the zone, such as `jobs run`): nothing is decrypted."""
     assert school.id is not None
     if environment_school is None:
         environment_school = school.name == settings.school_name
@@ -145,21 +147,21 @@ def school_settings(
         zone = ZoneInfo(school.timezone)
     telegram: SecretStr | None = None
     telegram_source: Source | None = None
-    if config is not None and config.telegram_token:
+    if credentials and config is not None and config.telegram_token:
         telegram = SecretStr(
             decrypt(settings.secrets_key_value, config.telegram_token, school=school.name)
         )
         telegram_source = "school"
-    elif environment_school and settings.telegram_token:
+    elif credentials and environment_school and settings.telegram_token:
         telegram, telegram_source = SecretStr(settings.telegram_token), "environment"
     wecom: WecomCredentials | None = None
     wecom_source: Source | None = None
     problems: tuple[str, ...] = ()
-    if config is not None and "wecom" in config.channels():
+    if credentials and config is not None and "wecom" in config.channels():
         wecom, problem = _stored_wecom(settings, school, config)
         wecom_source = "school" if wecom else None
         problems += (problem,) if problem else ()
-    elif environment_school:
+    elif credentials and environment_school:
         wecom = _environment_wecom(settings)
         wecom_source = "environment" if wecom else None
     return SchoolRuntime(
@@ -182,7 +184,7 @@ async def _environment_school_id(session: AsyncSession, settings: Settings) -> i
 
 
 async def school_runtime(
-    db: Database, settings: Settings, name: str | None = None
+    db: Database, settings: Settings, name: str | None = None, *, credentials: bool = True
 ) -> SchoolRuntime | None:
     """The school named (default: the environment's, SCHOOL_NAME, as `bot run` finds it) as it
     runs; None when the database has no school."""
@@ -192,7 +194,13 @@ async def school_runtime(
             return None
         config = await session.get(SchoolConfig, school.id)
         environment_id = await _environment_school_id(session, settings)
-    return school_settings(settings, school, config, environment_school=school.id == environment_id)
+    return school_settings(
+        settings,
+        school,
+        config,
+        environment_school=school.id == environment_id,
+        credentials=credentials,
+    )
 
 
 async def configured_schools(db: Database, settings: Settings) -> list[SchoolRuntime]:
@@ -213,10 +221,10 @@ async def configured_schools(db: Database, settings: Settings) -> list[SchoolRun
 
 
 async def settings_for_school(
-    db: Database, settings: Settings, name: str | None = None
+    db: Database, settings: Settings, name: str | None = None, *, credentials: bool = True
 ) -> Settings:
     """`settings` as the school named (default: SCHOOL_NAME's) runs with them: its effective
     rules, zone and credentials (`SchoolRuntime.channel_settings`); `settings` itself when the
     database has no school yet."""
-    runtime = await school_runtime(db, settings, name)
+    runtime = await school_runtime(db, settings, name, credentials=credentials)
     return runtime.channel_settings(settings) if runtime is not None else settings

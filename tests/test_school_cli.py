@@ -280,3 +280,25 @@ async def test_key_prints_a_new_fernet_key_alone_on_stdout(
     [key] = captured.out.splitlines()
     Fernet(key.encode())  # a usable key
     assert "SECRETS_KEY" in captured.err
+
+
+async def test_jobs_list_uses_the_schools_own_rules_and_needs_no_key(
+    db: Database,
+    school: TestSchool,
+    tmp_path: Path,
+    secrets_key: str,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    token = _file(tmp_path, "t", TOKEN)
+    set_rule = ("--rule", "digest_time=06:45")
+    assert (
+        await run_main("school", "set", "测试小学", *set_rule, "--telegram-token-file", token) == 0
+    )
+    monkeypatch.delenv("SECRETS_KEY")  # the jobs need the rules, not the credentials
+    get_settings.cache_clear()
+    capsys.readouterr()
+    assert await run_main("jobs", "list", "--now", "2026-11-16T05:00") == 0
+    listed = capsys.readouterr().out
+    assert "daily_digest — " in listed
+    assert "  时间：每天 06:45\n  下次：2026-11-16 06:45\n" in listed

@@ -232,3 +232,20 @@ async def test_each_schools_dispatcher_uses_its_own_quota_target(
 def test_a_secret_setting_is_never_shown_in_the_settings_repr() -> None:
     settings = _settings(secrets_key=SecretStr(new_key()), telegram_bot_token=TOKEN)
     assert TOKEN not in repr(settings) and (settings.secrets_key_value or "x") not in repr(settings)
+
+
+async def test_without_credentials_nothing_is_decrypted_and_no_channel_is_given(
+    db: Database, school: TestSchool
+) -> None:
+    await _store(
+        db,
+        SchoolConfig(
+            school_id=school.school.id or 0,
+            rules={"duty_due_hours": 6},
+            telegram_token=encrypt(new_key(), TOKEN),
+        ),
+    )
+    settings = _settings(telegram_bot_token=TOKEN)  # and no SECRETS_KEY
+    runtime = await school_runtime(db, settings, credentials=False)
+    assert runtime is not None and runtime.rules.duty_due_hours == 6
+    assert (runtime.telegram_token, runtime.wecom, runtime.channels) == (None, None, ())
