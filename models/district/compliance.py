@@ -48,9 +48,8 @@ from dataclasses import dataclass, field, fields
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Row, and_, case, exists, func, or_
+from sqlalchemy import Row, and_, case, exists, false, func, or_
 from sqlalchemy import select as sa_select
-from sqlalchemy.orm import aliased
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -64,7 +63,7 @@ from models.quota.standing import month_standing
 from models.roster.tables import Staff, Student, Teaching
 from models.school.calendar import has_semester_in_year, month_bounds, school_year_start
 from models.school.rules import DEFAULT_RULES, SchoolRules
-from models.school.tables import GroupCoach, School, SchoolClass, Term, TermKind
+from models.school.tables import GroupCoach, School, SchoolClass, Term
 from models.visits.tables import Visit, VisitForm
 
 #: The SQL statements `district_compliance` runs, whatever the district's size: the schools
@@ -229,22 +228,25 @@ def _schools_query(today: date, now: datetime) -> Any:
     ).order_by(school_id)
 
 
-def _month_query(first: date, day: date) -> Any:
-    """Every active member of staff: whether they head a class, teach one, coach a group, and
-    their visits of each form and the families they reached on the month's term days through
-    `day` (a visit date inside one of its school's semesters, or any date for a school with no
-    semester on record, as `models.quota.rules.month_span` counts)."""
-    semester, any_semester = aliased(Term), aliased(Term)
+def _month_query(spans: Mapping[int, MonthSpan]) -> Any:
+    """Every active member of staff: whether they head a class, teaches one, coaches a group, and
+    their visits of each form and the families they reached on their school's term days of the
+    month through its day (`models.quota.rules.month_span`: the runs of semester days, or every
+    day for a school with no semester on record). Schools with the same runs share one
+    condition, so the statement grows with the number of calendars, not of schools."""
+    schools_by_runs: dict[tuple[tuple[date, date], ...], list[int]] = defaultdict(list)
+    for school_id, span in spans.items():
+        runs = tuple((r.first, min(r.last, span.day)) for r in span.ranges if r.first <= span.day)
+        if runs:
+            schools_by_runs[runs].append(school_id)
     in_term = or_(
-        exists().where(
-            col(semester.school_id) == col(Visit.school_id),
-            col(semester.kind) == TermKind.SEMESTER,
-            col(semester.start_date) <= col(Visit.visit_date),
-            col(semester.end_date) >= col(Visit.visit_date),
-        ),
-        ~exists().where(
-            col(any_semester.school_id) == col(Visit.school_id),
-            col(any_semester.kind) == TermKind.SEMESTER,
+        false(),
+        *(
+            and_(
+                col(Visit.school_id).in_(schools),
+                or_(*(col(Visit.visit_date).between(a, b) for a, b in runs)),
+            )
+            for runs, schools in schools_by_runs.items()
         ),
     )
     by_form = [
@@ -257,7 +259,7 @@ def _month_query(first: date, day: date) -> Any:
             *by_form,
             func.count(func.distinct(col(Visit.student_id))).label("families"),
         )
-        .where(col(Visit.visit_date) >= first, col(Visit.visit_date) <= day, in_term)
+        .where(in_term)
         .group_by(col(Visit.teacher_id))
         .subquery()
     )
@@ -367,7 +369,6 @@ async def district_compliance(
     """Every school's figures for the morning of `today`, exceptions as of `now` (aware), in
     `STATEMENTS` statements; `rules_for` gives a school rules of its own (else `rules`)."""
     day = today - timedelta(days=1)
-    first = month_bounds(day)[0]
     overrides = rules_for or {}
     schools = await _rows(session, _schools_query(today, now))
     report = DistrictReport(today=today, day=day, now=now)
@@ -382,7 +383,7 @@ async def district_compliance(
     }
 
     months: dict[int, _Month] = defaultdict(_Month)
-    for row in await _rows(session, _month_query(first, day)):
+    for row in await _rows(session, _month_query(spans)):
         school_id = int(row[1])
         if school_id in spans:
             school_rules = overrides.get(school_id, rules)
