@@ -5,7 +5,8 @@ operator of a deployment serving several schools (`models.district.compliance`).
     jiafang export district -o 区域合规.xlsx [--date YYYY-MM-DD]
 
 Both cover every school in the database, with counts only (no child's, guardian's or teacher's
-name). They are operator commands with no `--by`: the district has no staff row of its own yet.
+name). Each school's figures follow its own rules (`school set --rule …` on top of the
+environment's `RULES__*`). They are operator commands with no `--by`: the district has no staff row of its own yet.
 A district role (`district`) that reads the digest in a chat, and its daily delivery, come
 next; these commands are what they will call.
 
@@ -27,6 +28,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from openpyxl import Workbook
+from sqlmodel import select
 
 from bot.exports.xlsx import (
     ExportError,
@@ -47,6 +49,7 @@ from models.district.compliance import (
     district_compliance,
 )
 from models.errors import JiafangError
+from models.school.config import SchoolConfig, effective_rules
 
 NO_SCHOOL = (
     "数据库里还没有学校，没有可汇总的数据。请先添加学校（python -m bot school add）并导入名册，"
@@ -123,8 +126,10 @@ def report_moment(settings: Settings, day: date | None, clock: datetime | None =
 async def read_report(db: Database, settings: Settings, day: date | None) -> DistrictReport:
     moment = report_moment(settings, day)
     async with db.session() as session:
+        configs = (await session.exec(select(SchoolConfig))).all()
+        own = {c.school_id: effective_rules(settings.rules, c.rules) for c in configs if c.rules}
         report = await district_compliance(
-            session, today=moment.today, now=moment.now, rules=settings.rules
+            session, today=moment.today, now=moment.now, rules=settings.rules, rules_for=own
         )
     if not report.schools:
         raise DistrictError(NO_SCHOOL)

@@ -12,6 +12,7 @@ from openpyxl import load_workbook
 from bot.district_cli import report_moment
 from bot.settings import Settings
 from models.db.engine import Database
+from models.school.config import SchoolConfig
 from tests.helpers.cli import run_main
 from tests.helpers.district import FIRST, NOW, PEOPLE, SECOND, build_district
 
@@ -107,3 +108,20 @@ def test_today_is_read_now_and_an_earlier_morning_at_its_digest_time() -> None:
     assert report_moment(settings, date(2026, 11, 16), clock).now == clock
     earlier = report_moment(settings, date(2026, 11, 16), datetime(2026, 11, 20, tzinfo=UTC))
     assert (earlier.today, earlier.now) == (date(2026, 11, 16), NOW)
+
+
+async def test_each_school_is_counted_by_its_own_rules(
+    db: Database, capsys: pytest.CaptureFixture[str]
+) -> None:
+    district = await build_district(db)
+    async with db.session() as session:
+        session.add(
+            SchoolConfig(school_id=district.second_id, rules={"video_visit_counts_as": "home"})
+        )
+        await session.commit()
+    code = await run_main("district", "digest", "--date", DATE)
+    out = capsys.readouterr().out
+    assert code == 0
+    # its video visit counts as a visit (6/10) and as 入户 (2/2)
+    assert f"{SECOND}：指标 60% · 按进度 1/2 人 · 入户 100%" in out
+    assert "入户 75%" in out  # the first school's own count is unchanged
