@@ -5,14 +5,16 @@ raised its monthly target sees it in /quota, the other keeps the default."""
 
 from __future__ import annotations
 
+import io
 from datetime import time
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
 from pydantic import SecretStr
+from sqlmodel import select
 
-from bot.runner import build_dispatcher
+from bot.runner import build_dispatcher, run_console
 from bot.schools import configured_schools, school_runtime, school_settings
 from bot.settings import Settings
 from models.db.engine import Database
@@ -249,3 +251,28 @@ async def test_without_credentials_nothing_is_decrypted_and_no_channel_is_given(
     runtime = await school_runtime(db, settings, credentials=False)
     assert runtime is not None and runtime.rules.duty_due_hours == 6
     assert (runtime.telegram_token, runtime.wecom, runtime.channels) == (None, None, ())
+
+
+def _quota_line(output: str) -> str:
+    """The visit line of the /quota reply (the first after its heading)."""
+    lines = output.splitlines()
+    return lines[lines.index("您的家访指标：") + 1]
+
+
+async def test_the_console_runs_its_school_with_the_schools_own_rules(
+    db: Database, clock: FakeClock
+) -> None:
+    settings = Settings(database_url=db.url, school_name="示范小学", _env_file=None)
+    out = io.StringIO()
+    assert await run_console(settings, stdin=io.StringIO("/quota\n"), stdout=out, clock=clock) == 0
+    before = _quota_line(out.getvalue())
+    assert "/10" in before
+    async with db.session() as session:
+        demo = (await session.exec(select(School))).one()
+    await _store(
+        db, SchoolConfig(school_id=demo.id or 0, rules={"monthly_visits_head_teacher": 12})
+    )
+    out = io.StringIO()
+    assert await run_console(settings, stdin=io.StringIO("/quota\n"), stdout=out, clock=clock) == 0
+    after = _quota_line(out.getvalue())
+    assert "/12" in after
