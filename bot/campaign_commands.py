@@ -15,6 +15,7 @@ from bot.command_line import refused, school_or_say
 from bot.exports.campaign import write_campaign_workbook
 from bot.exports.xlsx import output_path
 from bot.meetings_cli import permitted_staff
+from bot.schools import rules_for
 from bot.settings import Settings
 from models.campaigns import queries
 from models.campaigns.assignment import Assignment, AssignmentRoster
@@ -394,7 +395,8 @@ async def export(
     path = output_path(output)
     campaign = await _campaign(db, school, ref)
     staff = await _manager(db, school, staff_no)
-    households = await write_campaign_workbook(db, campaign, path, settings.rules, by=staff.id)
+    rules = await rules_for(db, settings, school.name)  # the school's own, over RULES__*
+    households = await write_campaign_workbook(db, campaign, path, rules, by=staff.id)
     print(
         f"已导出大走访 #{campaign.id}“{campaign.name}”到 {path}：{households} 户"
         "（工作表：包保表、家访、入户率）。"

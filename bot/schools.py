@@ -228,3 +228,10 @@ async def settings_for_school(
     database has no school yet."""
     runtime = await school_runtime(db, settings, name, credentials=credentials)
     return runtime.channel_settings(settings) if runtime is not None else settings
+
+
+async def rules_for(db: Database, settings: Settings, name: str | None = None) -> SchoolRules:
+    """The effective rules of the school named (default: SCHOOL_NAME's), for a command that acts
+    on one school (an export); the environment's when the database has no school."""
+    runtime = await school_runtime(db, settings, name, credentials=False)
+    return runtime.rules if runtime is not None else settings.rules

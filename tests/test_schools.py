@@ -15,7 +15,7 @@ from pydantic import SecretStr
 from sqlmodel import select
 
 from bot.runner import build_dispatcher, run_console
-from bot.schools import configured_schools, school_runtime, school_settings
+from bot.schools import configured_schools, rules_for, school_runtime, school_settings
 from bot.settings import Settings
 from models.db.engine import Database
 from models.errors import ConfigError
@@ -276,3 +276,14 @@ async def test_the_console_runs_its_school_with_the_schools_own_rules(
     assert await run_console(settings, stdin=io.StringIO("/quota\n"), stdout=out, clock=clock) == 0
     after = _quota_line(out.getvalue())
     assert "/12" in after
+
+
+async def test_a_command_acting_on_one_school_gets_that_schools_rules(
+    db: Database, school: TestSchool
+) -> None:
+    settings = _settings(rules=SchoolRules(late_filing_days=5))
+    assert (await rules_for(db, settings)).late_filing_days == 5  # none of its own: RULES__*
+    other = await _second_school(db)
+    await _store(db, SchoolConfig(school_id=other.school.id or 0, rules={"late_filing_days": 3}))
+    assert (await rules_for(db, settings, "二小")).late_filing_days == 3
+    assert (await rules_for(db, settings, "测试小学")).late_filing_days == 5

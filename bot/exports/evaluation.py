@@ -41,6 +41,7 @@ from bot.exports.xlsx import (
     save_workbook,
     table_sheet,
 )
+from bot.schools import rules_for
 from bot.settings import Settings
 from models.audit.tables import audit
 from models.campaigns.evaluation import PART_LABELS, DutyOutcome, Part, duty_outcome
@@ -359,7 +360,7 @@ async def run_export_evaluation(
                 teacher_no=teacher_no,
                 staff_no=staff_no,
                 path=output,
-                rules=settings.rules,
+                rules=await rules_for(db, settings, school_name),
                 school_name=school_name or settings.school_name,
             )
         )
