@@ -86,7 +86,12 @@ def build_wecom(
     if crypto is None:
         raise ConfigError("企业微信设置不完整：需要 WECOM_TOKEN 和 WECOM_ENCODING_AES_KEY。")
     api = WecomApi(db, wecom_config(settings), now=clock)
-    staff = WecomChannel(api, language=settings.default_language, limiter=wecom_limiter(monotonic))
+    limiter = wecom_limiter(
+        monotonic,
+        shared_url=settings.rate_limit_url,
+        app=f"{settings.wecom_corp_id}:{settings.wecom_agent_id}",
+    )
+    staff = WecomChannel(api, language=settings.default_language, limiter=limiter)
     adapter = WecomAdapter(
         dispatcher, staff, bind=member_binder(db, settings.school_name), clock=clock
     )

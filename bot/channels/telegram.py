@@ -51,6 +51,7 @@ from bot.channels.telegram_pacing import (
     PACE_PER_CHAT_PER_SECOND,
     PACE_PER_SECOND,
     TelegramRateLimiter,
+    telegram_limiter,
 )
 from bot.channels.telegram_polling import PollingBot
 from bot.channels.telegram_render import (
@@ -399,7 +400,9 @@ def build_application(
         # python-telegram-bot's own defaults: a pool for answers, one connection for polling.
         request=request or HTTPXRequest(connection_pool_size=256),
         get_updates_request=get_updates_request or request or HTTPXRequest(connection_pool_size=1),
-        rate_limiter=TelegramRateLimiter(),
+        rate_limiter=TelegramRateLimiter(
+            telegram_limiter(shared_url=settings.rate_limit_url, token=token)
+        ),
     )
     application = (
         ApplicationBuilder()

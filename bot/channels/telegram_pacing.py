@@ -31,6 +31,7 @@ from telegram.warnings import PTBDeprecationWarning
 from bot import metrics
 from bot.channels.telegram_render import CHANNEL
 from bot.delivery.pacing import RateLimiter, Throttled, pace_delivery_piece
+from bot.delivery.shared_pacing import shared_or_local
 
 #: Telegram's limits (Bot FAQ): about 30 messages a second from a bot, one a second in a chat.
 TELEGRAM_PER_SECOND = 30
@@ -54,9 +55,21 @@ _MESSAGE_PREFIXES = ("send", "edit", "copyMessage", "forwardMessage")
 Callback = Callable[..., Coroutine[Any, Any, bool | dict[str, Any] | list[dict[str, Any]]]]
 
 
-def telegram_limiter(monotonic: Callable[[], float] = time.monotonic) -> RateLimiter:
-    return RateLimiter(
-        PACE_PER_SECOND, PACE_PER_CHAT_PER_SECOND, window_cap=WINDOW_CAP, monotonic=monotonic
+def telegram_limiter(
+    monotonic: Callable[[], float] = time.monotonic,
+    *,
+    shared_url: str | None = None,
+    token: str = "",
+) -> RateLimiter:
+    """The bot's limiter; with `shared_url` (RATE_LIMIT_URL) one budget in Redis for every
+    worker process of the bot whose `token` it is (`bot.delivery.shared_pacing`)."""
+    return shared_or_local(
+        shared_url,
+        f"telegram:{token}",
+        PACE_PER_SECOND,
+        PACE_PER_CHAT_PER_SECOND,
+        window_cap=WINDOW_CAP,
+        monotonic=monotonic,
     )
 
 

@@ -43,6 +43,7 @@ from bot.channels.text import split_text as split_pieces
 from bot.channels.wecom_api import SentMessage, WecomApi, WecomError
 from bot.channels.wecom_errors import INVALID_RECIPIENT, send_error
 from bot.delivery.pacing import RateLimiter, Throttled, pace_delivery_piece
+from bot.delivery.shared_pacing import shared_or_local
 from bot.roster.wecom_sync import wecom_key
 from handlers.actions import parse_action
 from handlers.dispatcher import Dispatcher, Response
@@ -76,9 +77,21 @@ TEXT_IN_LIMIT_BYTES = 12 * 1024
 MAX_PIECE_WAIT = 60.0
 
 
-def wecom_limiter(monotonic: Callable[[], float] = time.monotonic) -> RateLimiter:
-    return RateLimiter(
-        PER_SECOND, PER_MEMBER_PER_SECOND, key_windows=MEMBER_WINDOWS, monotonic=monotonic
+def wecom_limiter(
+    monotonic: Callable[[], float] = time.monotonic,
+    *,
+    shared_url: str | None = None,
+    app: str = "",
+) -> RateLimiter:
+    """The app's limiter; with `shared_url` (RATE_LIMIT_URL) one budget in Redis for every
+    worker process sending as the app `app` (corp id and agent id), members' windows included."""
+    return shared_or_local(
+        shared_url,
+        f"wecom:{app}",
+        PER_SECOND,
+        PER_MEMBER_PER_SECOND,
+        key_windows=MEMBER_WINDOWS,
+        monotonic=monotonic,
     )
 
 
