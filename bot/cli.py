@@ -160,7 +160,14 @@ def _parser() -> argparse.ArgumentParser:
     demo = sub.add_parser("demo", help="创建示范学校（2 个年级、4 个班、约 120 名学生）")
     demo.add_argument("--force", action="store_true", help="即使已有学校也补充示范数据")
 
-    sub.add_parser("run", help="运行机器人（已配置 Telegram/企业微信则连接它们，否则在终端里运行）")
+    run_bot = sub.add_parser(
+        "run", help="运行机器人（已配置 Telegram/企业微信则连接它们，否则在终端里运行）"
+    )
+    run_bot.add_argument(
+        "--webhook",
+        action="store_true",
+        help="Telegram 用 webhook 推送消息（需要 TELEGRAM_WEBHOOK_URL），而不是轮询",
+    )
 
     jobs = sub.add_parser("jobs", help="定时任务：查看，或手动运行一个时段")
     jobs_sub = jobs.add_subparsers(dest="jobs_command", required=True, metavar="ACTION")
@@ -471,7 +478,7 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
     if command == "run":
         from bot.runner import run
 
-        return run(settings)
+        return run(settings, webhook=args.webhook)
     if command == "jobs":
         from bot.jobs_cli import list_jobs, run_one
 

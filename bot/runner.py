@@ -24,7 +24,7 @@ from sqlmodel import select
 
 from bot import metrics
 from bot.gc_tuning import tune_after_startup
-from bot.schools import settings_for_school
+from bot.schools import school_runtime, settings_for_school
 from bot.settings import Settings
 from handlers.dispatcher import Dispatcher
 from handlers.registry import all_actions, all_flows
@@ -234,12 +234,17 @@ async def calendar_warning(settings: Settings, db: Database, *, now: datetime) -
     return no_calendar_text(translator("zh"), today)
 
 
-async def _school_settings(settings: Settings) -> Settings:
+async def _school_settings(settings: Settings) -> tuple[Settings, int | None]:
+    """`settings` as the school SCHOOL_NAME names runs with them, and that school's id (None
+    when the database has no school yet: the environment's settings)."""
     db = Database(settings.database_url)
     try:
-        return await settings_for_school(db, settings)
+        runtime = await school_runtime(db, settings)
     finally:
         await db.dispose()
+    if runtime is None:
+        return settings, None
+    return runtime.channel_settings(settings), runtime.school_id
 
 
 async def _log_calendar_warning(settings: Settings) -> None:
@@ -354,40 +359,60 @@ async def run_wecom(
     return 0
 
 
-def run(settings: Settings) -> int:
-    """Run the bot until it is stopped; the exit status for the CLI."""
+def telegram_application(settings: Settings, db: Database) -> tuple[Any, web.Application | None]:
+    """The Telegram bot as `bot run` runs it (with WeCom's channel when configured, the scheduled
+    jobs), and the web server's application it starts with it (None: no web server asked for)."""
+    from bot.channels.telegram import build_application
+
+    dispatcher = build_dispatcher(settings, db)
+    service = None
+    if settings.wecom_configured:
+        from bot.wecom_service import build_wecom
+
+        service = build_wecom(settings, db, dispatcher)
+    application = build_application(
+        settings, db, dispatcher, extra_channels=service.channels if service else None
+    )
+    with_job_scheduler(application, settings, db, dispatcher.clock)
+    web_app = None
+    if service is not None:
+        web_app = with_ops(settings, db, service.web_app)
+    elif settings.web_server_requested:
+        web_app = with_ops(settings, db)
+    return application, web_app
+
+
+def run(settings: Settings, *, webhook: bool = False) -> int:
+    """Run the bot until it is stopped; the exit status for the CLI. `webhook`: Telegram's
+    updates come by webhook (`bot.webhook_runner`) instead of long polling."""
     token = settings.telegram_token  # refuses a placeholder token before anything starts
     wecom = settings.wecom_configured  # refuses a partial WeCom configuration
+    if webhook:
+        from bot.channels.telegram_webhook import webhook_base_url
+
+        webhook_base_url(settings)  # refuses a missing or plain-http address before anything
     # Alembic reports every step at INFO; on the console those lines would land in the chat.
     logging.getLogger("alembic").setLevel(logging.WARNING)
     from models.db.migrate import upgrade  # imported here: alembic logs while it loads
 
     upgrade(settings.database_url)
     # The school's own rules, zone and stored credentials (none stored: the environment's).
-    settings = asyncio.run(_school_settings(settings))
+    settings, school_id = asyncio.run(_school_settings(settings))
     token, wecom = settings.telegram_token, settings.wecom_configured
+    if webhook:
+        from bot.webhook_runner import run_webhook
+
+        return run_webhook(settings, school_id)
     if token or wecom:
         asyncio.run(_log_calendar_warning(settings))
     if token:
-        from bot.channels.telegram import ALLOWED_UPDATES, build_application
+        from bot.channels.telegram import ALLOWED_UPDATES
 
-        db = Database(settings.database_url)
-        dispatcher = build_dispatcher(settings, db)
-        service = None
-        if wecom:
-            from bot.wecom_service import build_wecom
-
-            service = build_wecom(settings, db, dispatcher)
-        application = build_application(
-            settings, db, dispatcher, extra_channels=service.channels if service else None
-        )
-        with_job_scheduler(application, settings, db, dispatcher.clock)
-        if service is not None:
-            with_web_server(application, with_ops(settings, db, service.web_app), settings)
-        elif settings.web_server_requested:
-            with_web_server(application, with_ops(settings, db), settings)
+        application, web_app = telegram_application(settings, Database(settings.database_url))
+        if web_app is not None:
+            with_web_server(application, web_app, settings)
         chain_lifecycle(application, _tuned)
-        log.info("Telegram bot starting (polling)%s", " with WeCom" if service else "")
+        log.info("Telegram bot starting (polling)%s", " with WeCom" if wecom else "")
         # Pending updates are kept across a restart: what people sent while the bot was down is
         # answered when it is back, and the dispatcher drops repeats.
         application.run_polling(allowed_updates=list(ALLOWED_UPDATES), drop_pending_updates=False)

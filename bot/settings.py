@@ -34,6 +34,12 @@ class Settings(BaseSettings):
     telegram_base_url: str = "https://api.telegram.org/bot"
     telegram_base_file_url: str = "https://api.telegram.org/file/bot"
     telegram_bot_username: str | None = None
+    #: `bot run --webhook`: the bot's public https address, e.g. https://bot.example.cn (no
+    #: trailing /); Telegram posts each update to it + `/tg/<school id>/<path secret>`.
+    telegram_webhook_url: str | None = None
+    #: What the webhook's path and secret token are derived from (any long random string; keep
+    #: it stable). Not set: SECRETS_KEY, else the bot token (`bot.channels.telegram_webhook`).
+    telegram_webhook_secret: SecretStr | None = None
 
     #: WeChat Work (企业微信): the corp id, the self-built app's id, and its callback's Token and
     #: EncodingAESKey (43 characters), as the app's "接收消息" page shows them.
@@ -67,6 +73,10 @@ class Settings(BaseSettings):
     #: Log lines as text (the default) or one JSON object per line (LOG_FORMAT=json); the same
     #: privacy rules either way (`bot.private_logging`).
     log_format: Literal["text", "json"] = "text"
+    #: Redis shared by every worker process (e.g. redis://127.0.0.1:6379/0), so that together
+    #: they keep each bot's messenger limits (`bot.delivery.shared_pacing`). Unset: each process
+    #: paces its own sends, right for one worker.
+    rate_limit_url: str | None = None
     #: `/healthz` says `degraded` once the oldest due outbox message has waited this long.
     health_outbox_lag_seconds: float = Field(default=300.0, gt=0)
     #: The school's rules (quotas, quiet hours, deadlines); e.g. RULES__QUIET_START=21:30.

@@ -33,7 +33,16 @@ from tests.fakes.telegram_request import (
 
 #: Parameters that are plain strings even when they look like JSON ("123", "true").
 TEXT_PARAMS = frozenset(
-    {"text", "caption", "callback_query_id", "inline_message_id", "parse_mode", "url", "data"}
+    {
+        "text",
+        "caption",
+        "callback_query_id",
+        "inline_message_id",
+        "parse_mode",
+        "url",
+        "data",
+        "secret_token",
+    }
 )
 
 

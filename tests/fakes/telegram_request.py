@@ -159,6 +159,8 @@ class FakeBotApi:
     _update_ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     _new_update: asyncio.Event = field(default_factory=asyncio.Event)
     _listeners: list[asyncio.Queue[Call]] = field(default_factory=list)
+    #: The parameters of the last setWebhook (None: no webhook, or deleted since).
+    webhook: JSONDict | None = None
 
     # -- test controls -----------------------------------------------------------------------
 
@@ -305,6 +307,15 @@ class FakeBotApi:
         return _ok(BOT_USER)
 
     async def _m_deleteWebhook(self, params: JSONDict) -> tuple[int, JSONDict]:
+        self.webhook = None
+        return _ok(True)
+
+    async def _m_setWebhook(self, params: JSONDict) -> tuple[int, JSONDict]:
+        if not str(params.get("url", "")).startswith(("https://", "http://")):
+            return _error(
+                400, "Bad Request: bad webhook: An HTTPS URL must be provided for webhook"
+            )
+        self.webhook = dict(params)
         return _ok(True)
 
     async def _m_setMyCommands(self, params: JSONDict) -> tuple[int, JSONDict]:
