@@ -9,59 +9,26 @@ replaces the school year's calendar as a whole.
 from __future__ import annotations
 
 import asyncio
-import csv
-import io
 from datetime import date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from openpyxl import load_workbook
-
 from bot.command_line import refused, school_or_say
-from bot.roster.files import decode_csv, numbered_rows, read_bytes
+from bot.roster.files import Rows, read_sheet_file
 from bot.settings import Settings
 from handlers.calendar import calendar_text
 from handlers.i18n import translator
 from models.db.engine import Database
 from models.db.migrate import upgrade
-from models.errors import CalendarError, FileRefused
-from models.roster.rules import header_key
+from models.errors import CalendarError
 from models.school.calendar_sheet import SHEET, CalendarPlan, parse_calendar
 from models.school.calendar_store import replace_calendar, stored_calendar
 
-Rows = list[tuple[int, list[str]]]
-
 
 def read_calendar_file(path: Path) -> tuple[str, Rows]:
-    """(the sheet's label for messages, its rows); `CalendarError` if it cannot be read."""
-    if not path.is_file():
-        raise FileRefused(f"找不到文件：{path}")
-    suffix = path.suffix.lower()
-    if suffix == ".csv":
-        text = decode_csv(read_bytes(path))
-        return path.name, numbered_rows(csv.reader(io.StringIO(text, newline="")))
-    if suffix != ".xlsx":
-        raise FileRefused(
-            f"不支持的文件类型“{suffix or '（无扩展名）'}”：请使用 .xlsx 工作簿或 .csv 文件"
-        )
-    try:
-        workbook = load_workbook(path, read_only=True, data_only=True)
-    except Exception as exc:  # zipfile.BadZipFile, KeyError, InvalidFileException …
-        raise FileRefused(
-            f"{path.name}：无法打开这个 Excel 文件（{type(exc).__name__}），请确认它是 .xlsx 工作簿"
-        ) from exc
-    try:
-        names = workbook.sheetnames
-        found = next((n for n in names if header_key(n) == header_key(SHEET)), None)
-        if found is None and len(names) == 1:
-            found = names[0]
-        if found is None:
-            raise CalendarError(
-                [f"{path.name}：缺少工作表“{SHEET}”（现有工作表：{'、'.join(names) or '无'}）"]
-            )
-        return found, numbered_rows(workbook[found].iter_rows(values_only=True))
-    finally:
-        workbook.close()
+    """(the sheet's label for messages, its rows); `FileRefused` or `CalendarError` if it cannot
+    be read."""
+    return read_sheet_file(path, SHEET, CalendarError)
 
 
 def load_calendar(path: Path) -> CalendarPlan:

@@ -12,24 +12,20 @@ too many forms in use, refused with nothing written). Only 德育处 and the pri
 from __future__ import annotations
 
 import asyncio
-import csv
-import io
 from datetime import UTC, datetime
 from pathlib import Path
 
-from openpyxl import load_workbook
 from sqlmodel import col, select
 
 from bot.command_line import refused, school_or_say
-from bot.roster.files import decode_csv, numbered_rows, read_bytes
+from bot.roster.files import Rows, read_sheet_file
 from bot.settings import Settings
 from models.db.engine import Database
 from models.db.migrate import upgrade
-from models.errors import CommandRefused, FileRefused
+from models.errors import CommandRefused
 from models.permissions.matrix import Action, permits
 from models.permissions.roles import roles_of
 from models.roster.duties import staff_duties
-from models.roster.rules import header_key
 from models.roster.tables import Staff
 from models.school.tables import School
 from models.surveys.form_sheet import SHEET, FormSheetError, SheetForm, parse_form_sheet
@@ -41,40 +37,11 @@ from models.surveys.templates import ensure_templates
 PURPOSES = {purpose.value: purpose for purpose in FormPurpose}
 WHAT = "问卷"
 
-Rows = list[tuple[int, list[str]]]
-
 
 def read_form_file(path: Path) -> tuple[str, Rows]:
-    """(the sheet's label for messages, its rows); `FileRefused` or `FormSheetError` if it
-    cannot be read."""
-    if not path.is_file():
-        raise FileRefused(f"找不到文件：{path}")
-    suffix = path.suffix.lower()
-    if suffix == ".csv":
-        text = decode_csv(read_bytes(path))
-        return path.name, numbered_rows(csv.reader(io.StringIO(text, newline="")))
-    if suffix != ".xlsx":
-        raise FileRefused(
-            f"不支持的文件类型“{suffix or '（无扩展名）'}”：请使用 .xlsx 工作簿或 .csv 文件"
-        )
-    try:
-        workbook = load_workbook(path, read_only=True, data_only=True)
-    except Exception as exc:  # zipfile.BadZipFile, KeyError, InvalidFileException …
-        raise FileRefused(
-            f"{path.name}：无法打开这个 Excel 文件（{type(exc).__name__}），请确认它是 .xlsx 工作簿"
-        ) from exc
-    try:
-        names = workbook.sheetnames
-        found = next((n for n in names if header_key(n) == header_key(SHEET)), None)
-        if found is None and len(names) == 1:
-            found = names[0]
-        if found is None:
-            raise FormSheetError(
-                [f"{path.name}：缺少工作表“{SHEET}”（现有工作表：{'、'.join(names) or '无'}）"]
-            )
-        return found, numbered_rows(workbook[found].iter_rows(values_only=True))
-    finally:
-        workbook.close()
+    """(the sheet's label for messages, its rows); `FileRefused` or `FormSheetError` if it cannot
+    be read."""
+    return read_sheet_file(path, SHEET, FormSheetError)
 
 
 def load_form(path: Path) -> SheetForm:

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import date, datetime
 from pathlib import Path
 
-from openpyxl import load_workbook
+from openpyxl import Workbook, load_workbook
 
 from models.errors import FileRefused, RosterError
 from models.roster.rules import header_key
@@ -97,14 +97,54 @@ def _kind_from_header(rows: list[tuple[int, list[str]]]) -> SheetKind | None:
     return matches[0] if len(matches) == 1 else None
 
 
-def read_workbook(path: Path) -> tuple[RawSheet, RawSheet]:
-    """The `教师` and `学生` sheets of a workbook (English sheet names accepted too)."""
+def open_workbook(path: Path) -> Workbook:
+    """The workbook at `path` (read-only, values not formulas), or `FileRefused` saying why not."""
     try:
-        workbook = load_workbook(path, read_only=True, data_only=True)
+        return load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:  # zipfile.BadZipFile, KeyError, InvalidFileException …
         raise FileRefused(
             f"{path.name}：无法打开这个 Excel 文件（{type(exc).__name__}），请确认它是 .xlsx 工作簿"
         ) from exc
+
+
+Rows = list[tuple[int, list[str]]]
+
+
+def read_sheet_file(
+    path: Path, sheet: str, missing_sheet: Callable[[list[str]], Exception]
+) -> tuple[str, Rows]:
+    """(the sheet's label for messages, its rows) of a one-sheet file: a CSV file (UTF-8 or GBK),
+    or the sheet named `sheet` of a workbook (a workbook with one sheet may name it anything).
+    `FileRefused` when the file cannot be read; `missing_sheet([message])` when the workbook
+    has no such sheet."""
+    if not path.is_file():
+        raise FileRefused(f"找不到文件：{path}")
+    suffix = path.suffix.lower()
+    if suffix == ".csv":
+        text = decode_csv(read_bytes(path))
+        return path.name, numbered_rows(csv.reader(io.StringIO(text, newline="")))
+    if suffix != ".xlsx":
+        raise FileRefused(
+            f"不支持的文件类型“{suffix or '（无扩展名）'}”：请使用 .xlsx 工作簿或 .csv 文件"
+        )
+    workbook = open_workbook(path)
+    try:
+        names = workbook.sheetnames
+        found = next((n for n in names if header_key(n) == header_key(sheet)), None)
+        if found is None and len(names) == 1:
+            found = names[0]
+        if found is None:
+            raise missing_sheet(
+                [f"{path.name}：缺少工作表“{sheet}”（现有工作表：{'、'.join(names) or '无'}）"]
+            )
+        return found, numbered_rows(workbook[found].iter_rows(values_only=True))
+    finally:
+        workbook.close()
+
+
+def read_workbook(path: Path) -> tuple[RawSheet, RawSheet]:
+    """The `教师` and `学生` sheets of a workbook (English sheet names accepted too)."""
+    workbook = open_workbook(path)
     try:
         by_key = {header_key(name): name for name in workbook.sheetnames}
         sheets: dict[SheetKind, RawSheet] = {}
