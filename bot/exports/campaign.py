@@ -20,8 +20,7 @@ from typing import Any
 from openpyxl import Workbook
 from sqlmodel import col, select
 
-from bot.exports.xlsx import save_workbook, table_sheet
-from models.audit.tables import audit
+from bot.exports.xlsx import save_audited, table_sheet
 from models.campaigns import queries
 from models.campaigns.assignment import Assignment, AssignmentRoster, Teacher
 from models.campaigns.coverage import CampaignVisit, counted_visits, coverage, double_visits
@@ -213,13 +212,13 @@ async def write_campaign_workbook(
     rates = table_sheet(workbook, RATES_SHEET, RATE_COLUMNS)
     for row in rate_rows(roster, households, counted):
         rates.append(row)
-    await save_workbook(workbook, path)
-    async with db.session() as session:
-        await audit(
-            session=session,
-            actor=f"staff:{by}" if by is not None else "cli",
-            action="export.campaign",
-            subject=f"campaign:{campaign.id}",
-            detail=f"{len(households)} households",
-        )
+    await save_audited(
+        db,
+        workbook,
+        path,
+        actor=f"staff:{by}" if by is not None else "cli",
+        action="export.campaign",
+        subject=f"campaign:{campaign.id}",
+        detail=f"{len(households)} households",
+    )
     return len(households)

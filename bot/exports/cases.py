@@ -31,11 +31,10 @@ from bot.exports.xlsx import (
     export_school,
     output_path,
     run_export,
-    save_workbook,
+    save_audited,
     table_sheet,
 )
 from bot.settings import Settings
-from models.audit.tables import audit
 from models.care.tables import (
     ENTRY_LABELS,
     INTAKE_LABELS,
@@ -261,16 +260,16 @@ async def export_cases(
         entries = _entries(cases).execution_options(yield_per=FETCH_SIZE)
         async for row in await session.stream(entries):
             chronology.append(entry_cells(row, zone))
-    await save_workbook(workbook, path)
     scope = "~".join(d.isoformat() if d else "…" for d in (date_from, date_to))
-    async with db.session() as session:
-        await audit(
-            session=session,
-            actor=f"staff:{staff.id}",
-            action="export.cases",
-            subject=f"school:{school.id}",
-            detail=f"{scope} {count} cases",
-        )
+    await save_audited(
+        db,
+        workbook,
+        path,
+        actor=f"staff:{staff.id}",
+        action="export.cases",
+        subject=f"school:{school.id}",
+        detail=f"{scope} {count} cases",
+    )
     return count
 
 

@@ -38,12 +38,11 @@ from bot.exports.xlsx import (
     export_school,
     output_path,
     run_export,
-    save_workbook,
+    save_audited,
     table_sheet,
 )
 from bot.schools import rules_for
 from bot.settings import Settings
-from models.audit.tables import audit
 from models.campaigns.evaluation import PART_LABELS, DutyOutcome, Part, duty_outcome
 from models.db.engine import Database
 from models.duties.tables import TRIGGER_LABELS
@@ -325,16 +324,16 @@ async def export_evaluation(
     for teacher in teachers:
         for row in duty_rows(teacher, report.as_of, zone):
             duties.append(row)
-    await save_workbook(workbook, path)
-    async with db.session() as session:
-        await audit(
-            session=session,
-            actor=f"staff:{staff.id}",
-            action="export.evaluation",
-            subject=f"school:{school.id}",
-            detail=f"{period.label} {period.first.isoformat()}~{period.last.isoformat()} "
-            f"{len(teachers)} teachers",
-        )
+    await save_audited(
+        db,
+        workbook,
+        path,
+        actor=f"staff:{staff.id}",
+        action="export.evaluation",
+        subject=f"school:{school.id}",
+        detail=f"{period.label} {period.first.isoformat()}~{period.last.isoformat()} "
+        f"{len(teachers)} teachers",
+    )
     return EvaluationExport(period, len(teachers))
 
 

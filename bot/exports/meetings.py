@@ -34,12 +34,11 @@ from bot.exports.xlsx import (
     export_school,
     output_path,
     run_export,
-    save_workbook,
+    save_audited,
     table_sheet,
 )
 from bot.meetings_cli import permitted_staff
 from bot.settings import Settings
-from models.audit.tables import audit
 from models.db.engine import Database
 from models.errors import CommandRefused
 from models.meetings.queries import FamilyReply, meeting_families, meetings_between
@@ -262,16 +261,16 @@ async def export_meetings(
     for row in rows:
         for family in row.families:
             families.append(family_cells(row.meeting, family, zone))
-    await save_workbook(workbook, path)
-    async with db.session() as session:
-        await audit(
-            session=session,
-            actor=f"staff:{staff.id}",
-            action="export.meetings",
-            subject=f"school:{school.id}",
-            detail=f"{term.name} {term.start_date.isoformat()}~{term.end_date.isoformat()} "
-            f"{len(rows)} meetings",
-        )
+    await save_audited(
+        db,
+        workbook,
+        path,
+        actor=f"staff:{staff.id}",
+        action="export.meetings",
+        subject=f"school:{school.id}",
+        detail=f"{term.name} {term.start_date.isoformat()}~{term.end_date.isoformat()} "
+        f"{len(rows)} meetings",
+    )
     return MeetingsExport(term, len(rows))
 
 

@@ -29,9 +29,14 @@ from openpyxl import Workbook
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 from sqlmodel import col, select
 
-from bot.exports.xlsx import export_school, output_path, run_export, save_workbook, table_sheet
+from bot.exports.xlsx import (
+    export_school,
+    output_path,
+    run_export,
+    save_audited,
+    table_sheet,
+)
 from bot.settings import Settings
-from models.audit.tables import audit
 from models.db.engine import Database
 from models.errors import CommandRefused
 from models.permissions.matrix import Action, permits
@@ -191,15 +196,15 @@ async def export_survey(
             raise CommandRefused(f"{school.name}没有编号为 {survey_id} 的问卷。")
     workbook = Workbook(write_only=True)
     fill(workbook, results)
-    await save_workbook(workbook, path)
-    async with db.session() as session:
-        await audit(
-            session=session,
-            actor=f"staff:{staff.id}",
-            action="export.survey",
-            subject=f"survey:{survey_id}",
-            detail=f"{results.submitted}/{results.drawn} submitted",
-        )
+    await save_audited(
+        db,
+        workbook,
+        path,
+        actor=f"staff:{staff.id}",
+        action="export.survey",
+        subject=f"survey:{survey_id}",
+        detail=f"{results.submitted}/{results.drawn} submitted",
+    )
     return results
 
 

@@ -127,11 +127,13 @@ async def save_audited(
     action: str,
     subject: str,
     detail: str,
+    actor: str = "cli",
     tags_shown: Iterable[int] = (),
 ) -> None:
-    """Save the workbook, then record in the audit log that the command line exported it, and
-    (`tags_shown`) whose special-type tags the file holds: one statement for all of them."""
+    """Save the workbook, then record in the audit log that `actor` (the command line, or
+    `staff:<id>` when a member of staff is named with --by) exported it, and (`tags_shown`)
+    whose special-type tags the file holds: one statement for all of them."""
     await save_workbook(workbook, path)
     async with db.session() as session:
-        await audit(session=session, actor="cli", action=action, subject=subject, detail=detail)
-        await tags_read(session, actor="cli", student_ids=tags_shown, detail=action)
+        await audit(session=session, actor=actor, action=action, subject=subject, detail=detail)
+        await tags_read(session, actor=actor, student_ids=tags_shown, detail=action)
