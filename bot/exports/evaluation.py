@@ -348,28 +348,24 @@ async def run_export_evaluation(
     school_name: str | None,
 ) -> int:
     """`python -m bot export evaluation …`: export and say what was written."""
-    done: list[EvaluationExport] = []
 
-    async def export(db: Database) -> int:
-        done.append(
-            await export_evaluation(
-                db,
-                semester=semester,
-                year=year,
-                teacher_no=teacher_no,
-                staff_no=staff_no,
-                path=output,
-                rules=await rules_for(db, settings, school_name),
-                school_name=school_name or settings.school_name,
-            )
+    async def export(db: Database) -> EvaluationExport:
+        return await export_evaluation(
+            db,
+            semester=semester,
+            year=year,
+            teacher_no=teacher_no,
+            staff_no=staff_no,
+            path=output,
+            rules=await rules_for(db, settings, school_name),
+            school_name=school_name or settings.school_name,
         )
-        return done[-1].teachers
 
-    def said(count: int) -> str:
-        period = done[-1].period
+    def said(done: EvaluationExport) -> str:
+        period = done.period
         return (
             f"已导出{period.label}（{period.first.isoformat()} 至 {period.last.isoformat()}）"
-            f" {count} 位教师的家访工作考核到 {output}。"
+            f" {done.teachers} 位教师的家访工作考核到 {output}。"
         )
 
     return await run_export(settings, export, said)

@@ -283,25 +283,21 @@ async def run_export_meetings(
     school_name: str | None,
 ) -> int:
     """`python -m bot export meetings …`: export and say what was written."""
-    done: list[MeetingsExport] = []
 
-    async def export(db: Database) -> int:
-        done.append(
-            await export_meetings(
-                db,
-                semester=semester,
-                staff_no=staff_no,
-                path=output,
-                school_name=school_name or settings.school_name,
-            )
+    async def export(db: Database) -> MeetingsExport:
+        return await export_meetings(
+            db,
+            semester=semester,
+            staff_no=staff_no,
+            path=output,
+            school_name=school_name or settings.school_name,
         )
-        return done[-1].meetings
 
-    def said(count: int) -> str:
-        term = done[-1].term
+    def said(done: MeetingsExport) -> str:
+        term = done.term
         span = f"{term.name}（{term.start_date.isoformat()} 至 {term.end_date.isoformat()}）"
-        if count == 0:
+        if done.meetings == 0:
             return f"{span}没有安排家长会；已写出只有表头的文件 {output}。"
-        return f"已导出{span}的 {count} 次会议及各家庭的回复和出席到 {output}。"
+        return f"已导出{span}的 {done.meetings} 次会议及各家庭的回复和出席到 {output}。"
 
     return await run_export(settings, export, said)

@@ -212,22 +212,17 @@ async def run_export_survey(
     settings: Settings, *, survey_ref: str, staff_no: str, output: Path
 ) -> int:
     """`python -m bot export survey …`: export and say what was written."""
-    said_results: list[SurveyResults] = []
 
-    async def export(db: Database) -> int:
-        said_results.append(
-            await export_survey(
-                db,
-                survey_ref=survey_ref,
-                staff_no=staff_no,
-                path=output,
-                school_name=settings.school_name,
-            )
+    async def export(db: Database) -> SurveyResults:
+        return await export_survey(
+            db,
+            survey_ref=survey_ref,
+            staff_no=staff_no,
+            path=output,
+            school_name=settings.school_name,
         )
-        return said_results[-1].submitted
 
-    def said(_count: int) -> str:
-        results = said_results[-1]
+    def said(results: SurveyResults) -> str:
         shown = "" if results.withheld is None else "（各题分布暂不显示，原因见表中说明）"
         return (
             f"已导出问卷 #{results.survey_id}《{results.form_name}》的结果到 {output}："

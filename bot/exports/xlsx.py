@@ -9,7 +9,7 @@ import asyncio
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from openpyxl import Workbook
@@ -36,15 +36,18 @@ CHANNEL_LABELS = {
 }
 
 
+T = TypeVar("T")
+
+
 class ExportError(JiafangError):
     """The export cannot run as asked (bad range, unknown class, unwritable file)."""
 
 
 async def run_export(
-    settings: Settings, export: Callable[[Database], Awaitable[int]], said: Callable[[int], str]
+    settings: Settings, export: Callable[[Database], Awaitable[T]], said: Callable[[T], str]
 ) -> int:
     """`python -m bot export …`: `export` on the configured database (migrated first, closed
-    after), then `said(count)` printed; the exit status."""
+    after), then `said(what it returned)` printed; the exit status."""
     await asyncio.to_thread(upgrade, settings.database_url)
     db = Database(settings.database_url)
     try:
