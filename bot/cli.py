@@ -168,6 +168,13 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="Telegram 用 webhook 推送消息（需要 TELEGRAM_WEBHOOK_URL），而不是轮询",
     )
+    run_bot.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        metavar="N",
+        help="运行 N 个工作进程，共用 WEB_PORT（需要 PostgreSQL 和 RATE_LIMIT_URL；Telegram 需加 --webhook）",
+    )
 
     jobs = sub.add_parser("jobs", help="定时任务：查看，或手动运行一个时段")
     jobs_sub = jobs.add_subparsers(dest="jobs_command", required=True, metavar="ACTION")
@@ -476,6 +483,10 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
 
         return asyncio.run(run_demo_seed(settings, force=args.force))
     if command == "run":
+        if args.workers != 1:
+            from bot.workers import run_workers
+
+            return run_workers(settings, args.workers, webhook=args.webhook)
         from bot.runner import run
 
         return run(settings, webhook=args.webhook)

@@ -315,7 +315,9 @@ def with_web_server(application: Any, app: web.Application, settings: Settings) 
     from bot.wecom_service import start_web
 
     async def start(tg: Any) -> None:
-        tg.bot_data[WEB_RUNNER] = await start_web(app, settings.web_host, settings.web_port)
+        tg.bot_data[WEB_RUNNER] = await start_web(
+            app, settings.web_host, settings.web_port, reuse_port=settings.web_reuse_port
+        )
 
     async def stop(tg: Any) -> None:
         runner = tg.bot_data.pop(WEB_RUNNER, None)
@@ -346,7 +348,12 @@ async def run_wecom(
             for sig in (signal.SIGINT, signal.SIGTERM):
                 loop.add_signal_handler(sig, stop.set)
         async with serving(settings, db, dispatcher, service.channels, clock) as running:
-            web_runner = await start_web(service.web_app, settings.web_host, settings.web_port)
+            web_runner = await start_web(
+                service.web_app,
+                settings.web_host,
+                settings.web_port,
+                reuse_port=settings.web_reuse_port,
+            )
             try:
                 await running.jobs.start()
                 tune_after_startup()

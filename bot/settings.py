@@ -55,6 +55,9 @@ class Settings(BaseSettings):
     #: The bot's own web server (WeCom callbacks, the parents' receipt page).
     web_host: str = "0.0.0.0"
     web_port: int = 8080
+    #: Listen with SO_REUSEPORT, so that several processes share WEB_PORT and the kernel spreads
+    #: the connections among them: set by `bot run --workers N` for its workers (`bot.workers`).
+    web_reuse_port: bool = False
     #: The largest request body it accepts (bigger: 413, nothing read further); WeCom's callbacks
     #: and the receipt page's forms are a few KiB (see `bot.web.security.MAX_BODY_BYTES`).
     web_max_body_bytes: int = Field(default=64 * 1024, ge=4096)

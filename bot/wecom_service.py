@@ -153,11 +153,14 @@ def _parent_channel(
     return WecomParentChannel(api, db, signer, settings.public_base_url.rstrip("/"))
 
 
-async def start_web(app: web.Application, host: str, port: int) -> web.AppRunner:
-    """Serve `app` on host:port; `await runner.cleanup()` stops it."""
+async def start_web(
+    app: web.Application, host: str, port: int, *, reuse_port: bool = False
+) -> web.AppRunner:
+    """Serve `app` on host:port; `await runner.cleanup()` stops it. `reuse_port`: other
+    processes listen on the same port too (`bot run --workers N`)."""
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
-    site = web.TCPSite(runner, host, port)
+    site = web.TCPSite(runner, host, port, reuse_port=reuse_port or None)
     await site.start()
     log.info("web server (WeCom callback, receipt page) on %s:%d", host, port)
     return runner
