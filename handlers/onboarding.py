@@ -21,6 +21,7 @@ ROLE_NAMES = {
     StaffRole.ADMIN: N_("德育处管理员"),
     StaffRole.PRINCIPAL: N_("校长"),
     StaffRole.CARE: N_("关爱室工作人员"),
+    StaffRole.DISTRICT: N_("区域管理员"),
 }
 
 

@@ -35,7 +35,7 @@ from tests.helpers.clock import FakeClock
 from tests.helpers.factories import TestSchool, bind
 from tests.helpers.visits import ZONE, ChatUser
 
-#: The staff who play the roles (the test school's, and three added here).
+#: The staff who play the roles (the test school's, and four added here).
 STAFF_PLAYERS: dict[str, str] = {
     "王芳": "head and subject teacher",
     "钱进": "coach",
@@ -43,6 +43,7 @@ STAFF_PLAYERS: dict[str, str] = {
     "校长": "principal",
     "周心": "care room",
     "新老师": "staff who teaches no one",
+    "李科长": "区域管理员 (district)",
 }
 
 
@@ -60,6 +61,7 @@ async def _players(
         Staff(school_id=school.school.id or 0, staff_no="P01", name="校长", roles="principal"),
         Staff(school_id=school.school.id or 0, staff_no="C01", name="周心", roles="care"),
         Staff(school_id=school.school.id or 0, staff_no="N01", name="新老师", roles=""),
+        Staff(school_id=school.school.id or 0, staff_no="D01", name="李科长", roles="district"),
     ]
     async with db.session() as session:
         session.add_all(extra)

@@ -47,6 +47,26 @@ def test_a_persons_reach_is_the_widest_of_their_roles(
     assert reach(roles, action, settings) is expected
 
 
+@pytest.mark.parametrize("action", list(Action))
+def test_a_district_admin_reaches_the_district_view_and_nothing_else(action: Action) -> None:
+    expected = Reach.DISTRICT if action is Action.DISTRICT_VIEW else Reach.NONE
+    assert reach({R.DISTRICT}, action, {"ledger_head_teacher_classifies": True}) is expected
+
+
+@pytest.mark.parametrize("role", [r for r in Role if r is not R.DISTRICT])
+def test_no_other_role_reaches_the_district_view(role: Role) -> None:
+    assert reach({role}, Action.DISTRICT_VIEW, {}) is Reach.NONE
+
+
+def test_a_district_admin_is_that_role_alone_whatever_else_the_roster_says() -> None:
+    bureau = Staff(school_id=1, staff_no="D1", name="李科长", roles="district")
+    mixed = Staff(school_id=1, staff_no="D2", name="兼任", roles="admin,district")
+    left = Staff(school_id=1, staff_no="D3", name="调离", roles="district", active=False)
+    assert roles_of(bureau, set(), None) == {R.DISTRICT}
+    assert roles_of(mixed, {Duty.HEAD}, None) == {R.DISTRICT}
+    assert roles_of(left, set(), None) == {R.UNBOUND}
+
+
 def test_every_action_has_a_row_and_no_one_unbound_may_do_anything() -> None:
     assert set(MATRIX) == set(Action)
     assert all(Role.UNBOUND not in row for row in MATRIX.values())

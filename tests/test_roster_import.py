@@ -465,7 +465,7 @@ async def test_a_file_with_invalid_rows_imports_nothing_and_lists_each_problem(
 
     assert status == 1
     assert capsys.readouterr().err.splitlines() == [
-        "teachers.csv 第5行 角色：未知的角色“教导主任”（可填：管理员/德育处、校长、关爱室）",
+        "teachers.csv 第5行 角色：未知的角色“教导主任”（可填：管理员/德育处、校长、关爱室、区域管理员/区教育局）",
         "students.csv 第3行 班级：无法识别的班级名称“三（二二）班”",
         "students.csv 第6行 家长2手机：手机号“1380001”无效，应为11位大陆手机号",
         "students.csv 第14行 学号：学号不能为空",

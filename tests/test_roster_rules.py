@@ -98,6 +98,9 @@ def test_list_cells_split_on_any_usual_separator(text: str, items: list[str]) ->
         ("关爱室、德育处、管理员", "admin,care", []),
         ("教导主任", "", ["教导主任"]),
         ("校长;门卫", "principal", ["门卫"]),
+        ("区域管理员", "district", []),
+        ("区教育局", "district", []),
+        ("District", "district", []),
     ],
 )
 def test_roles_are_read_in_chinese_or_english(text: str, roles: str, unknown: list[str]) -> None:
@@ -217,7 +220,7 @@ def test_classes_are_listed_once_in_order_of_first_appearance() -> None:
         (
             "角色",
             "校长；教导主任",
-            "教师 第2行 角色：未知的角色“教导主任”（可填：管理员/德育处、校长、关爱室）",
+            "教师 第2行 角色：未知的角色“教导主任”（可填：管理员/德育处、校长、关爱室、区域管理员/区教育局）",
         ),
     ],
 )
@@ -225,6 +228,28 @@ def test_a_bad_teacher_cell_is_reported_with_sheet_row_and_column(
     column: str, value: str, problem: str
 ) -> None:
     assert problems_of([with_cell(TEACHER, TEACHER_HEADER, column, value)]) == [problem]
+
+
+DISTRICT_ALONE = "教师 第2行 角色：区域管理员只查看各校的统计数字，不能同时是班主任、任课教师、教练或担任其他角色"
+
+
+def test_the_bureaus_roster_has_its_district_admin_and_no_student() -> None:
+    bureau = ["D01", "区教育局李科长", "13912340009", "", "", "区教育局"]
+    roster = validate([bureau], [])
+    [row] = roster.teachers
+    assert (row.roles, row.head_of, row.teaches, roster.students) == ("district", None, (), ())
+
+
+@pytest.mark.parametrize(
+    ("column", "value"),
+    [("角色", "区域管理员；德育处"), ("班主任", "三(2)班"), ("任教", "三(1)班:数学")],
+)
+def test_a_district_admin_holds_no_class_and_no_other_role(column: str, value: str) -> None:
+    row = ["D01", "李科长", "", "", "", "区域管理员"]
+    row = with_cell(row, TEACHER_HEADER, column, value)
+    if column != "角色":
+        row = with_cell(row, TEACHER_HEADER, "角色", "区域管理员")
+    assert problems_of([row], []) == [DISTRICT_ALONE]
 
 
 @pytest.mark.parametrize(

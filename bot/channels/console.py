@@ -63,6 +63,7 @@ ROLE_LABELS = {
     StaffRole.ADMIN: N_("德育处"),
     StaffRole.PRINCIPAL: N_("校长"),
     StaffRole.CARE: N_("关爱室"),
+    StaffRole.DISTRICT: N_("区域管理员"),
 }
 
 

@@ -44,6 +44,7 @@ ROLE_WORDS = {
     StaffRole.ADMIN: "德育处",
     StaffRole.PRINCIPAL: "校长",
     StaffRole.CARE: "关爱室",
+    StaffRole.DISTRICT: "区域管理员",
 }
 
 Format = Literal["table", "csv"]

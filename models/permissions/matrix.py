@@ -7,8 +7,9 @@ action goes; the handler then applies it to the record in hand (a student in sco
 children, an item one owns) — a forged id past that reach finds nothing.
 
 Roles come from the roster: a staff member has `STAFF` and, by what they do, `HEAD_TEACHER`,
-`SUBJECT_TEACHER`, `COACH`, `ADMIN` (德育处), `PRINCIPAL`, `CARE` (关爱室); a parent is `GUARDIAN`;
-anyone else `UNBOUND`. A person's reach is the widest any of their roles gives. Pure: no
+`SUBJECT_TEACHER`, `COACH`, `ADMIN` (德育处), `PRINCIPAL`, `CARE` (关爱室); a 区域管理员 (区教育局)
+has `DISTRICT` and nothing else (every school's counts, nothing of any school's children); a
+parent is `GUARDIAN`; anyone else `UNBOUND`. A person's reach is the widest any of their roles gives. Pure: no
 database, tested with tables of cases and walked whole through the dispatcher.
 """
 
@@ -29,6 +30,7 @@ class Role(StrEnum):
     ADMIN = "admin"  # 德育处
     PRINCIPAL = "principal"  # 校长
     CARE = "care"  # 关爱室
+    DISTRICT = "district"  # 区域管理员（区教育局）
     GUARDIAN = "guardian"  # 家长
     UNBOUND = "unbound"  # not bound to the roster
 
@@ -41,6 +43,7 @@ ROLE_LABELS: dict[Role, str] = {
     Role.ADMIN: N_("德育处"),
     Role.PRINCIPAL: N_("校长"),
     Role.CARE: N_("关爱室"),
+    Role.DISTRICT: N_("区域管理员"),
     Role.GUARDIAN: N_("家长"),
     Role.UNBOUND: N_("未绑定"),
 }
@@ -56,6 +59,8 @@ class Reach(IntEnum):
     SCOPE = 2
     #: The whole school.
     SCHOOL = 3
+    #: Every school of the deployment, as counts only (the district view).
+    DISTRICT = 4
 
 
 REACH_LABELS: dict[Reach, str] = {
@@ -63,6 +68,7 @@ REACH_LABELS: dict[Reach, str] = {
     Reach.OWN: N_("本人"),
     Reach.SCOPE: N_("所教学生"),
     Reach.SCHOOL: N_("全校"),
+    Reach.DISTRICT: N_("全区（仅统计数字）"),
 }
 
 
@@ -125,8 +131,8 @@ class Action(StrEnum):
     EXPORT_LEDGER = "export.ledger"
     EXPORT_CASES = "export.cases"
     EXPORT_MEETINGS = "export.meetings"
-    #: Every school's compliance side by side (counts only): the operator's `district digest`
-    #: and `export district`; no school role reaches it (a district role comes next).
+    #: Every school's compliance side by side (counts only): `/district` and its morning push
+    #: for 区域管理员, and the operator's `district digest` and `export district`.
     DISTRICT_VIEW = "district.view"
     AUDIT_EXPORT = "audit.export"
     PRIVACY_EXPORT = "privacy.export"
@@ -183,7 +189,7 @@ ACTION_LABELS: dict[Action, str] = {
     Action.EXPORT_LEDGER: N_("导出问题台账"),
     Action.EXPORT_CASES: N_("导出关爱室个案"),
     Action.EXPORT_MEETINGS: N_("导出家长会记录"),
-    Action.DISTRICT_VIEW: N_("区域视图：各校家访合规统计（仅服务器管理员）"),
+    Action.DISTRICT_VIEW: N_("区域视图：各校家访合规统计"),
     Action.AUDIT_EXPORT: N_("导出审计日志"),
     Action.PRIVACY_EXPORT: N_("导出一名学生的全部数据"),
     Action.PRIVACY_ERASE: N_("删除（匿名化）一名学生的数据"),
@@ -267,7 +273,7 @@ MATRIX: Mapping[Action, Mapping[Role, Grant]] = {
     Action.EXPORT_LEDGER: _cells((_WHOLE_SCHOOL, SCHOOL)),
     Action.EXPORT_CASES: _cells((R.CARE, SCHOOL), (R.PRINCIPAL, SCHOOL)),
     Action.EXPORT_MEETINGS: _cells((_WHOLE_SCHOOL, SCHOOL)),
-    Action.DISTRICT_VIEW: _cells(),
+    Action.DISTRICT_VIEW: _cells((R.DISTRICT, Reach.DISTRICT)),
     Action.AUDIT_EXPORT: _cells((R.PRINCIPAL, SCHOOL)),
     Action.PRIVACY_EXPORT: _cells((R.PRINCIPAL, SCHOOL)),
     Action.PRIVACY_ERASE: _cells((R.PRINCIPAL, SCHOOL)),

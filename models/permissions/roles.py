@@ -25,8 +25,11 @@ def roles_of(
 ) -> frozenset[Role]:
     """The roles of a bound account: a staff member's (always `STAFF`, then by duty and by
     role), else a guardian's, else `UNBOUND`. A staff account is a staff member's only, even
-    when the same phone is also a guardian's."""
+    when the same phone is also a guardian's. A 区域管理员 is `DISTRICT` alone: not `STAFF`,
+    whatever else the roster says, so that every action but the district view is refused."""
     if staff is not None and staff.active:
+        if StaffRole.DISTRICT in staff.role_set():
+            return frozenset({Role.DISTRICT})
         found = {Role.STAFF}
         found |= {_BY_DUTY[d] for d in duties}
         found |= {_BY_ROLE[r] for r in staff.role_set()}

@@ -32,6 +32,7 @@ COLUMNS: tuple[Role, ...] = (
     Role.ADMIN,
     Role.PRINCIPAL,
     Role.CARE,
+    Role.DISTRICT,
     Role.GUARDIAN,
     Role.UNBOUND,
 )

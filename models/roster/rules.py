@@ -41,7 +41,12 @@ ROLE_WORDS: Mapping[str, StaffRole] = {
     "principal": StaffRole.PRINCIPAL,
     "关爱室": StaffRole.CARE,
     "care": StaffRole.CARE,
+    "区域管理员": StaffRole.DISTRICT,
+    "区教育局": StaffRole.DISTRICT,
+    "district": StaffRole.DISTRICT,
 }
+#: What the roles column accepts, as its problems say.
+ROLE_CHOICES = "管理员/德育处、校长、关爱室、区域管理员/区教育局"
 #: Words a school's sheet may use for a tag: the older 智障 is read as the respectful 智力障碍.
 TAG_ALIASES: Mapping[str, str] = {"留守儿童": "留守", "智障": "智力障碍"}
 
@@ -234,6 +239,19 @@ def _optional_phone(sheet: _Sheet, number: int, field_name: str, text: str) -> s
         return None
 
 
+def _district_alone(sheet: _Sheet, row: TeacherRow) -> None:
+    """A 区域管理员 sees every school's counts and nothing of any child: not a class, a team or
+    another role in the same row."""
+    if StaffRole.DISTRICT.value not in row.roles.split(","):
+        return
+    if row.roles != StaffRole.DISTRICT.value or row.head_of or row.teaches or row.coaches:
+        sheet.report(
+            row.row,
+            "roles",
+            "区域管理员只查看各校的统计数字，不能同时是班主任、任课教师、教练或担任其他角色",
+        )
+
+
 def _teacher_rows(sheet: _Sheet) -> list[TeacherRow]:
     rows: list[TeacherRow] = []
     staff_nos: dict[str, int] = {}
@@ -265,25 +283,23 @@ def _teacher_rows(sheet: _Sheet) -> list[TeacherRow]:
 
         roles, unknown_roles = parse_roles(sheet.value(cells, "roles"))
         for word in unknown_roles:
-            sheet.report(
-                number, "roles", f"未知的角色“{word}”（可填：管理员/德育处、校长、关爱室）"
-            )
+            sheet.report(number, "roles", f"未知的角色“{word}”（可填：{ROLE_CHOICES}）")
         wecom = _within(
             sheet, number, "wecom_userid", sheet.value(cells, "wecom_userid"), _MAX_WECOM
         )
-        rows.append(
-            TeacherRow(
-                row=number,
-                staff_no=staff_no,
-                name=name,
-                phone=phone,
-                head_of=head_of,
-                teaches=_teaches(sheet, number, sheet.value(cells, "teaches")),
-                roles=roles,
-                wecom_userid=wecom or None,
-                coaches=_names(sheet, number, cells, "coaches"),
-            )
+        row = TeacherRow(
+            row=number,
+            staff_no=staff_no,
+            name=name,
+            phone=phone,
+            head_of=head_of,
+            teaches=_teaches(sheet, number, sheet.value(cells, "teaches")),
+            roles=roles,
+            wecom_userid=wecom or None,
+            coaches=_names(sheet, number, cells, "coaches"),
         )
+        _district_alone(sheet, row)
+        rows.append(row)
     return rows
 
 

@@ -18,6 +18,9 @@ class StaffRole(StrEnum):
     ADMIN = "admin"  # 德育处
     PRINCIPAL = "principal"  # 校长
     CARE = "care"  # 关爱室
+    #: 区域管理员 (区教育局): every school's figures, counts only; nothing of any school's
+    #: children (`models.permissions.roles`: this role alone, never with another).
+    DISTRICT = "district"
 
 
 #: Special-type tags 特殊类型, in their canonical order.
