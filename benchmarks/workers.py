@@ -62,6 +62,7 @@ if __package__ in (None, ""):  # `python benchmarks/workers.py`: import the proj
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import aiohttp
+from sqlalchemy import text
 
 from benchmarks.updates import (
     LOCAL_HOST,
@@ -590,12 +591,14 @@ class _Reading:
 @dataclass(frozen=True)
 class Run:
     figures: Figures
-    #: Worker processes (0: the echo bot).
-    workers: int
+    #: How many workers, fed how (None: the echo bot).
+    config: Config | None
     cpu: CpuUse
     #: Updates posted to each process.
     split: tuple[int, ...]
     problems: tuple[str, ...] = ()
+    #: Transactions in the bot's database during the run (None: the echo bot has none).
+    transactions: Transactions | None = None
 
 
 async def converse_all(
@@ -659,10 +662,11 @@ async def run_echo(options: Options, folder: Path) -> Run:
         problems = answer_problems(api, driver.sent)
         problems += _process_problems([echo])
         figures = Figures("echo", len(driver.latencies), seconds, tuple(driver.latencies))
-        return Run(figures, 0, cpu, (balancer.posted[urls[0]],), tuple(problems))
+        return Run(figures, None, cpu, (balancer.posted[urls[0]],), tuple(problems))
 
 
-async def run_workers(options: Options, count: int, folder: Path) -> Run:
+async def run_workers(options: Options, config: Config, folder: Path) -> Run:
+    count = config.workers
     api = AnsweringBotApi()
     async with (
         BotApiServer(api, host=LOCAL_HOST, token=TOKEN) as server,
@@ -689,25 +693,57 @@ async def run_workers(options: Options, count: int, folder: Path) -> Run:
                         args=[sys.executable, "-m", "bot", "run", "--webhook"],
                         env=env,
                         cwd=folder,  # no .env of the developer's is read
-                        log_path=folder / f"worker-{count}-{k + 1}.log",
+                        log_path=folder / f"worker-{count}-{config.balance}-{k + 1}.log",
                         port=port,
                     )
                 )
             async with aiohttp.ClientSession() as session, running(workers):
                 urls, token = _hook_target(await _ready(workers, api, session))
-                balancer = Balancer(session, urls, token, options.balance)
+                balancer = Balancer(session, urls, token, config.balance)
                 driver = WebhookVisitDriver(api, balancer)
+                before = await transactions(db)
                 seconds, cpu = await converse_all(driver, teachers, options.conversations, workers)
-            # Stopped (SIGTERM): whatever they had accepted is handled. Now the data.
+            # Stopped (SIGTERM): whatever they had accepted is handled, their statistics are
+            # flushed (a backend does when it ends). Now the data.
+            after = await transactions(db)
             problems = answer_problems(api, driver.sent)
             problems += _process_problems(workers)
             problems += await check_data(db, driver.expected_visits)
         finally:
             await db.dispose()
     latencies = tuple(driver.latencies)
-    figures = Figures(worker_label(count), len(latencies), seconds, latencies)
+    figures = Figures(config.label, len(latencies), seconds, latencies)
     split = tuple(balancer.posted[u] for u in urls)
-    return Run(figures, count, cpu, split, tuple(problems))
+    counted = Transactions(
+        after.commits - before.commits,
+        after.rollbacks - before.rollbacks,
+        after.sessions - before.sessions,
+    )
+    return Run(figures, config, cpu, split, tuple(problems), counted)
+
+
+@dataclass(frozen=True)
+class Transactions:
+    commits: int
+    rollbacks: int
+    #: Connections (sessions) opened to the database.
+    sessions: int = 0
+
+
+async def transactions(db: Database) -> Transactions:
+    """Transactions committed and rolled back in the database so far (`pg_stat_database`); an
+    update that met a stale kept conversation rolls back once and is handled again."""
+    async with db.session() as session:
+        connection = await session.connection()
+        row = (
+            await connection.execute(
+                text(
+                    "SELECT xact_commit, xact_rollback, sessions FROM pg_stat_database "
+                    "WHERE datname = current_database()"
+                )
+            )
+        ).one()
+    return Transactions(int(row[0]), int(row[1]), int(row[2]))
 
 
 def _process_problems(processes: Sequence[BotProcess]) -> list[str]:
@@ -724,8 +760,28 @@ def _process_problems(processes: Sequence[BotProcess]) -> list[str]:
     return problems
 
 
-def worker_label(count: int) -> str:
-    return f"{count} worker" + ("s" if count > 1 else "")
+@dataclass(frozen=True)
+class Config:
+    """A number of worker processes, and how the load balancer spreads updates over them."""
+
+    workers: int
+    balance: str = BALANCES[0]
+
+    @property
+    def label(self) -> str:
+        if self.workers == 1:
+            return "1 worker"
+        return f"{self.workers} workers, {self.balance}"
+
+
+def configurations(workers: Sequence[int], balances: Sequence[str]) -> tuple[Config, ...]:
+    """Each worker count with each balance (one worker: once, the balance changes nothing)."""
+    found: list[Config] = []
+    for count in workers:
+        for balance in balances if count > 1 else balances[:1]:
+            if Config(count, balance) not in found:
+                found.append(Config(count, balance))
+    return tuple(found)
 
 
 # -- figures ------------------------------------------------------------------------------------------
@@ -733,7 +789,7 @@ def worker_label(count: int) -> str:
 
 @dataclass(frozen=True)
 class Round:
-    """The echo bot, then our bot with each worker count, on the same machine minutes apart."""
+    """The echo bot, then our bot in each configuration, on the same machine minutes apart."""
 
     echo: Run
     bots: tuple[Run, ...]
@@ -741,8 +797,8 @@ class Round:
     def ratio(self, run: Run) -> float:
         return run.figures.rate / self.echo.figures.rate if self.echo.figures.rate > 0 else 0.0
 
-    def of(self, workers: int) -> Run:
-        return next(run for run in self.bots if run.workers == workers)
+    def of(self, config: Config) -> Run:
+        return next(run for run in self.bots if run.config == config)
 
 
 def machine() -> str:
@@ -761,9 +817,13 @@ class Report:
     rounds: tuple[Round, ...]
     options: Options
 
-    def median(self, workers: int) -> Round:
-        """The round whose ratio for `workers` is the median one."""
-        ordered = sorted(self.rounds, key=lambda r: r.ratio(r.of(workers)))
+    @property
+    def configs(self) -> tuple[Config, ...]:
+        return configurations(self.options.workers, self.options.balances)
+
+    def median(self, config: Config) -> Round:
+        """The round whose ratio for `config` is the median one."""
+        ordered = sorted(self.rounds, key=lambda r: r.ratio(r.of(config)))
         return ordered[(len(ordered) - 1) // 2]
 
     @property
@@ -776,29 +836,22 @@ class Report:
 
     def render(self) -> str:
         o = self.options
-        counts = " then ".join(worker_label(w) for w in o.workers)
+        shown = "; ".join(c.label for c in self.configs)
         lines = [
             f"{o.conversations} /visit conversations ({o.conversations * len(VISIT)} updates) from "
-            f"{o.teachers} teachers, PostgreSQL; the bots are processes of their own fed by "
-            f"webhook ({o.balance}) on {LOCAL_HOST}; {len(self.rounds)} round(s), each the echo "
-            f"bot (one process) then {counts} of `python -m bot run --webhook`",
+            f"{o.teachers} teachers, PostgreSQL; every bot a process of its own fed by webhook on "
+            f"{LOCAL_HOST}; {len(self.rounds)} round(s), each the echo bot (one process) then "
+            f"`python -m bot run --webhook` as: {shown}",
             f"machine: {machine()}",
             "",
-            f"{'round':<6} {'bot':<10} {'updates':>7} {'seconds':>8} {'updates/s':>9} "
-            f"{'p50 ms':>7} {'p95 ms':>7} {'ratio':>5}  cores: {'bots':>5} {'pg':>5} "
-            f"{'harness':>7} {'redis':>5} {'other':>5}  split",
+            f"{'round':<6} {'bot':<24} {'updates':>7} {'seconds':>7} {'upd/s':>6} "
+            f"{'p50 ms':>6} {'p95 ms':>6} {'ratio':>5}  cores: {'bots':>4} {'pg':>4} "
+            f"{'harness':>7} {'redis':>5} {'other':>5}  {'commits':>7} {'rollbacks':>9} "
+            f"{'connects':>8}  split",
         ]
         for number, round_ in enumerate(self.rounds, start=1):
             for run in (round_.echo, *round_.bots):
-                f = run.figures
-                ratio = f"{round_.ratio(run):>5.2f}" if run.workers else " " * 5
-                bots, harness, postgres, redis, other = run.cpu.cores(f.seconds)
-                lines.append(
-                    f"{number:<6} {f.bot:<10} {f.updates:>7} {f.seconds:>8.2f} {f.rate:>9.1f} "
-                    f"{f.percentile_ms(50):>7.1f} {f.percentile_ms(95):>7.1f} {ratio}"
-                    f"{'':9}{bots:>5.2f} {postgres:>5.2f} {harness:>7.2f} {redis:>5.2f} "
-                    f"{other:>5.2f}  {'/'.join(str(s) for s in run.split)}"
-                )
+                lines.append(f"{number:<6} " + self._row(round_, run))
         lines += ["", *self.summary()]
         problems = self.problems
         if problems:
@@ -812,53 +865,99 @@ class Report:
             )
         return "\n".join(lines)
 
+    @staticmethod
+    def _row(round_: Round, run: Run) -> str:
+        f = run.figures
+        ratio = f"{round_.ratio(run):>5.2f}" if run.config is not None else " " * 5
+        bots, harness, postgres, redis, other = run.cpu.cores(f.seconds)
+        counted = run.transactions
+        tx = (
+            f"{counted.commits:>7} {counted.rollbacks:>9} {counted.sessions:>8}"
+            if counted is not None
+            else " " * 26
+        )
+        return (
+            f"{f.bot:<24} {f.updates:>7} {f.seconds:>7.2f} {f.rate:>6.1f} "
+            f"{f.percentile_ms(50):>6.1f} {f.percentile_ms(95):>6.1f} {ratio}"
+            f"{'':8}{bots:>4.2f} {postgres:>4.2f} {harness:>7.2f} {redis:>5.2f} "
+            f"{other:>5.2f}  {tx}  {'/'.join(str(s) for s in run.split)}"
+        )
+
     def summary(self) -> list[str]:
-        several = len(self.rounds) > 1
-        which = "the median round's" if several else "the round's"
+        which = "the median round's" if len(self.rounds) > 1 else "the round's"
         lines = []
-        for workers in self.options.workers:
-            round_ = self.median(workers)
-            run = round_.of(workers)
+        for config in self.configs:
+            round_ = self.median(config)
+            run = round_.of(config)
             ratio = round_.ratio(run)
             verdict = ""
-            if workers == 1:
-                verdict = " — met" if ratio >= TARGET_RATIO else " — NOT met"
-                verdict = f" (target ≥ {TARGET_RATIO}{verdict})"
+            if config.workers == 1:
+                met = "met" if ratio >= TARGET_RATIO else "NOT met"
+                verdict = f" (target ≥ {TARGET_RATIO}: {met})"
             lines.append(
-                f"{worker_label(workers)}: {run.figures.rate:.1f} updates/s against the echo "
-                f"bot's {round_.echo.figures.rate:.1f}: ratio {ratio:.2f}{verdict}, {which}"
+                f"{config.label}: {run.figures.rate:.1f} updates/s against the echo bot's "
+                f"{round_.echo.figures.rate:.1f} ({which}): ratio {ratio:.2f}{verdict}"
             )
-        if 1 in self.options.workers and 2 in self.options.workers:
-            lines += self.scaling()
+        one = Config(1)
+        if one in self.configs:
+            for config in self.configs:
+                if config.workers > 1:
+                    lines += self.scaling(one, config)
+            if any(c.workers > 1 for c in self.configs):
+                lines += self.cpu_lines()
         return lines
 
-    def scaling(self) -> list[str]:
-        """Two workers against one, round by round (the same round's runs are minutes apart),
-        and where the machine's CPU went in each."""
-        gains = [r.of(2).figures.rate / r.of(1).figures.rate for r in self.rounds]
+    def scaling(self, one: Config, more: Config) -> list[str]:
+        """Several workers against one, round by round (the same round's runs are a minute or
+        so apart, so a stretch of the machine being busier moves both)."""
+        gains = [r.of(more).figures.rate / r.of(one).figures.rate for r in self.rounds]
         gain = statistics.median(gains)
         shown = ", ".join(f"{g:.2f}" for g in gains)
-        line = f"two workers against one: {gain:.2f}× the updates/s (per round: {shown})"
+        faster = "faster" if gain > 1.05 else "NOT faster"
+        lines = [
+            f"{more.label} against 1 worker: {gain:.2f}× the updates/s (per round: {shown}); "
+            f"{faster} here"
+        ]
+        if gain <= 1.05:
+            lines += [f"  why: {reason}" for reason in self.why_not_faster(one, more)]
+        return lines
+
+    def why_not_faster(self, one: Config, more: Config) -> list[str]:
+        """What the figures show about it: new database connections, a machine without a free
+        core (the CPU each bot used is in `cpu_lines`)."""
+        run, alone = self.median(more).of(more), self.median(one).of(one)
+        reasons = []
+        counted, before = run.transactions, alone.transactions
+        if counted is not None and counted.sessions > max(run.figures.updates // 20, 5):
+            reasons.append(
+                f"the workers opened {counted.sessions} new database connections for "
+                f"{run.figures.updates} updates (one worker: "
+                f"{before.sessions if before is not None else '?'}): an update that reaches a "
+                "worker whose kept copy of the conversation is out of date (the last step went "
+                "to the other worker) is refused at its write (StaleConversation), handled "
+                "again, and its kept connection is given up (models/db/pg_updates.py, "
+                "`PgUpdateConnections._discard`)"
+            )
         cpus = os.cpu_count() or 1
-        lines = [line + ("; faster here" if gain > 1.05 else "; NOT faster here")]
-        for workers in (1, 2):
-            run = self.median(workers).of(workers)
+        if run.cpu.busy >= 0.9:
+            _, _, _, _, other = run.cpu.cores(run.figures.seconds)
+            reasons.append(
+                f"this machine has {cpus} CPU(s) and they were {run.cpu.busy:.0%} busy "
+                f"({other:.2f} cores on other work): a second worker has no core of its own"
+            )
+        return reasons or ["nothing the figures show; run more rounds"]
+
+    def cpu_lines(self) -> list[str]:
+        cpus = os.cpu_count() or 1
+        lines = [f"where the {cpus} CPU(s) went (each configuration's median round):"]
+        for config in self.configs:
+            run = self.median(config).of(config)
             bots, harness, postgres, redis, other = run.cpu.cores(run.figures.seconds)
             per_update = 1000 * run.cpu.bots / max(run.figures.updates, 1)
             lines.append(
-                f"  {worker_label(workers)} (its median round): cores used: the bot "
-                f"{bots:.2f}, PostgreSQL {postgres:.2f}, the harness {harness:.2f}, Redis "
-                f"{redis:.2f}, other work on the machine {other:.2f} — {run.cpu.busy:.0%} of "
-                f"{cpus} CPU(s) busy; the bot's CPU per update {per_update:.2f} ms"
-            )
-        if gain <= 1.05:
-            lines.append(
-                f"  Why: this machine has {cpus} CPU(s), and one worker with PostgreSQL and the "
-                "harness already keeps them about busy: a second worker gets no core of its own, "
-                "and what it adds (a second process to switch to, its own connections, job "
-                "scheduler and outbox poller, conversations that cross processes) is paid for "
-                "out of the same cores. Run it on a machine with more cores than the harness, "
-                "PostgreSQL and one worker use to see the second worker's gain."
+                f"  {config.label}: the bot {bots:.2f} cores ({per_update:.2f} ms of CPU per "
+                f"update), PostgreSQL {postgres:.2f}, the harness {harness:.2f}, Redis "
+                f"{redis:.2f}, other work on the machine {other:.2f}; {run.cpu.busy:.0%} busy"
             )
         return lines
 
@@ -869,6 +968,8 @@ class Report:
 @dataclass(frozen=True)
 class Options:
     workers: tuple[int, ...] = (1, 2)
+    #: How updates are spread over several workers; each is run (`BALANCES`).
+    balances: tuple[str, ...] = BALANCES
     #: At most 64: the demo school's four classes show 8 students each on their first page,
     #: and a student is visited once a day (today or yesterday) in a run.
     conversations: int = 48
@@ -876,13 +977,11 @@ class Options:
     rounds: int = 5
     database_url: str = "postgresql://postgres@127.0.0.1:5432/postgres"
     rate_limit_url: str = "redis://127.0.0.1:6379/3"
-    #: How updates are spread over the workers (`BALANCES`).
-    balance: str = BALANCES[0]
     time_limit: float = 1200.0
 
 
 async def run_benchmark(options: Options) -> Report:
-    """Rounds of the echo bot then each worker count; bounded by `options.time_limit`."""
+    """Rounds of the echo bot then each configuration; bounded by `options.time_limit`."""
     if options.conversations < 1 or options.teachers < 1 or options.rounds < 1:
         raise BenchmarkError("--conversations, --teachers and --rounds must be at least 1")
     if not options.workers or min(options.workers) < 1:
@@ -894,16 +993,20 @@ async def run_benchmark(options: Options) -> Report:
         try:
             async with asyncio.timeout(options.time_limit):
                 for number in range(1, options.rounds + 1):
-                    print(f"round {number}: the echo bot", file=sys.stderr, flush=True)
+                    say(f"round {number}: the echo bot")
                     echo = await run_echo(options, folder)
                     bots = []
-                    for count in options.workers:
-                        print(f"round {number}: {worker_label(count)}", file=sys.stderr, flush=True)
-                        bots.append(await run_workers(options, count, folder))
+                    for config in configurations(options.workers, options.balances):
+                        say(f"round {number}: {config.label}")
+                        bots.append(await run_workers(options, config, folder))
                     rounds.append(Round(echo, tuple(bots)))
         except TimeoutError:
             raise BenchmarkError(f"the run took longer than {options.time_limit:g} s") from None
     return Report(tuple(rounds), options)
+
+
+def say(progress: str) -> None:
+    print(progress, file=sys.stderr, flush=True)
 
 
 def _counts(value: str) -> tuple[int, ...]:
@@ -916,12 +1019,28 @@ def _counts(value: str) -> tuple[int, ...]:
     return counts
 
 
+def _balances(value: str) -> tuple[str, ...]:
+    chosen = tuple(part.strip() for part in value.split(",") if part.strip())
+    unknown = [b for b in chosen if b not in BALANCES]
+    if not chosen or unknown:
+        raise argparse.ArgumentTypeError(f"one or more of {', '.join(BALANCES)}")
+    return chosen
+
+
 def parse_options(argv: Sequence[str] | None = None) -> Options:
     parser = argparse.ArgumentParser(
         description="updates/s of 1 and 2 webhook worker processes on PostgreSQL, against an "
         "echo bot"
     )
     parser.add_argument("--workers", type=_counts, default=Options.workers, metavar="1,2")
+    parser.add_argument(
+        "--balance",
+        type=_balances,
+        default=Options.balances,
+        metavar=",".join(BALANCES),
+        help="how several workers are fed: each update to the next worker in turn "
+        "(round-robin), each chat always to the same worker (by-chat); each one given is run",
+    )
     parser.add_argument("--conversations", type=int, default=Options.conversations, metavar="N")
     parser.add_argument("--teachers", type=int, default=Options.teachers, metavar="M")
     parser.add_argument(
@@ -938,12 +1057,6 @@ def parse_options(argv: Sequence[str] | None = None) -> Options:
         default=Options.rate_limit_url,
         help="the Redis the workers share the bot's limits through (RATE_LIMIT_URL)",
     )
-    parser.add_argument(
-        "--balance",
-        choices=BALANCES,
-        default=Options.balance,
-        help="each update to the next worker in turn (default), or each chat to one worker",
-    )
     parser.add_argument("--time-limit", type=float, default=Options.time_limit, metavar="SECONDS")
     parser.add_argument(
         "--quick", action="store_true", help="4 conversations from 2 teachers, one round"
@@ -954,12 +1067,12 @@ def parse_options(argv: Sequence[str] | None = None) -> Options:
     quick = bool(args.quick)
     return Options(
         workers=args.workers,
+        balances=args.balance,
         conversations=4 if quick else args.conversations,
         teachers=2 if quick else args.teachers,
         rounds=1 if quick else args.rounds,
         database_url=args.database_url,
         rate_limit_url=args.rate_limit_url,
-        balance=args.balance,
         time_limit=args.time_limit,
     )
 
