@@ -4,11 +4,11 @@ operator of a deployment serving several schools (`models.district.compliance`).
     jiafang district digest [--date YYYY-MM-DD] [--chart 各校.png]
     jiafang export district -o 区域合规.xlsx [--date YYYY-MM-DD]
 
-Both cover every school in the database, with counts only (no child's, guardian's or teacher's
-name). Each school's figures follow its own rules (`school set --rule …` on top of the
-environment's `RULES__*`). They are operator commands with no `--by`: the district has no staff row of its own yet.
-A district role (`district`) that reads the digest in a chat, and its daily delivery, come
-next; these commands are what they will call.
+Both cover every school in the database (but the bureau's own entry), with counts only (no
+child's, guardian's or teacher's name). Each school's figures follow its own rules (`school set
+--rule …` on top of the environment's `RULES__*`). They are the operator's commands, with no
+`--by`; a 区域管理员 on the bureau's roster reads the same digest and chart in a chat
+(`/district`) and is sent them every school-day morning (`scheduler.jobs.district`).
 
 `--date` is the morning the figures are for (default: today, in `TIMEZONE`). Today's report
 reads the exceptions as they are now; a report for an earlier morning reads them as they stood
@@ -28,7 +28,6 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from openpyxl import Workbook
-from sqlmodel import select
 
 from bot.exports.xlsx import (
     ExportError,
@@ -42,14 +41,9 @@ from handlers.district import district_digest_text, draw_district_chart
 from handlers.i18n import translator
 from models.db.engine import Database
 from models.db.migrate import upgrade
-from models.district.compliance import (
-    NOTICE_DAYS,
-    DistrictReport,
-    SchoolCompliance,
-    district_compliance,
-)
+from models.district.compliance import NOTICE_DAYS, DistrictReport, SchoolCompliance
+from models.district.report import district_report
 from models.errors import JiafangError
-from models.school.config import SchoolConfig, effective_rules
 
 NO_SCHOOL = (
     "数据库里还没有学校，没有可汇总的数据。请先添加学校（python -m bot school add）并导入名册，"
@@ -126,10 +120,8 @@ def report_moment(settings: Settings, day: date | None, clock: datetime | None =
 async def read_report(db: Database, settings: Settings, day: date | None) -> DistrictReport:
     moment = report_moment(settings, day)
     async with db.session() as session:
-        configs = (await session.exec(select(SchoolConfig))).all()
-        own = {c.school_id: effective_rules(settings.rules, c.rules) for c in configs if c.rules}
-        report = await district_compliance(
-            session, today=moment.today, now=moment.now, rules=settings.rules, rules_for=own
+        report = await district_report(
+            session, today=moment.today, now=moment.now, rules=settings.rules
         )
     if not report.schools:
         raise DistrictError(NO_SCHOOL)
@@ -195,7 +187,11 @@ COLUMNS: tuple[tuple[str, int, Callable[[SchoolCompliance], Any]], ...] = (
 )
 
 DEFINITIONS: tuple[tuple[str, str], ...] = (
-    ("统计范围", "数据库中的全部学校；只有统计数字，不含任何学生、家长或教师的姓名。"),
+    (
+        "统计范围",
+        "数据库中的全部学校（区教育局自己的条目除外：名册上有区域管理员、没有学生）；"
+        "只有统计数字，不含任何学生、家长或教师的姓名。",
+    ),
     (
         "本月",
         "“昨日”（日报日期的前一天）所在的月份，从 1 日到昨日，只算学校校历中的上课期间"
@@ -248,9 +244,6 @@ def _write(workbook: Workbook, report: DistrictReport, zone: ZoneInfo) -> None:
     notes.append(["学校数", len(report.schools)])
     for term, meaning in DEFINITIONS:
         notes.append([term, meaning])
-    notes.append(
-        ["下一步", "区级管理员角色（district）在聊天中查看日报、每日推送，将在后续版本提供。"]
-    )
 
 
 async def export_district(

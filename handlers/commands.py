@@ -7,7 +7,9 @@ from collections.abc import Iterable
 from handlers.context import Context
 from handlers.flow import Flow
 from handlers.i18n import LANGUAGES, normalise_language, translator
+from handlers.permissions import permits
 from handlers.types import Inbound, Reply
+from models.permissions.matrix import Action as MatrixAction
 
 #: Chinese words and English aliases that work like the slash commands.
 KEYWORDS: dict[str, str] = {
@@ -25,7 +27,7 @@ def help_reply(ctx: Context, flows: Iterable[Flow]) -> Reply:
     for flow in flows:
         if flow.allowed(ctx) and (flow.offered is None or flow.offered(ctx)) and flow.describe:
             lines.append(f"/{flow.name} — {_(flow.describe)}")
-    if ctx.staff is not None:
+    if permits(ctx, MatrixAction.VISIT_LOG):
         lines.append(
             _(
                 "也可以直接发一句话记录家访，例如：今天上门家访了三(2)班张小明，见了奶奶，最近作业按时完成"

@@ -7,18 +7,28 @@ and school names only: no child's, guardian's or teacher's name is ever read int
 shows each school's month quota, 入户率 and receipt rate as bars side by side, drawn in a
 child process (`handlers.chart_process.draw_in_child`) like the school digest's.
 
-Who receives it comes later (a district role); for now the operator prints it with
-`python -m bot district digest`.
+A 区域管理员 (`Role.DISTRICT`, on the bureau's own roster) asks for it with `/district`
+(区域合规) on any channel and is sent it every school-day morning (`scheduler.jobs.district`);
+everyone else is refused in one line. The operator prints it with `python -m bot district digest`.
 """
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
+
+from pydantic import BaseModel
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from handlers.chart_drawing import GroupedChartSpec
 from handlers.chart_process import draw_in_child
-from handlers.i18n import Translator
+from handlers.context import Context
+from handlers.flow import Flow
+from handlers.i18n import N_, Translator
+from handlers.stored_png import stored_png
+from handlers.types import Attachment, Inbound, Reply, Transition
 from models.district.compliance import DistrictReport, SchoolCompliance
+from models.district.report import district_report
+from models.school.rules import SchoolRules
 
 
 def _day(report_day: date, t: Translator) -> str:
@@ -143,3 +153,61 @@ async def draw_district_chart(t: Translator, report: DistrictReport) -> bytes | 
     if spec is None:
         return None
     return await draw_in_child(spec, what="district chart")
+
+
+# -- the message: text and chart ----------------------------------------------------------------
+
+
+async def district_chart(
+    session: AsyncSession, report: DistrictReport, t: Translator
+) -> Attachment | None:
+    """Draw the chart (in a child process), store it in `media`, and name it for a reply."""
+    png = await draw_district_chart(t, report)
+    if png is None:
+        return None
+    day = report.today.isoformat()
+    return await stored_png(
+        session, png, key=f"district-chart:{day}:{t.language}", filename=f"district-{day}.png"
+    )
+
+
+async def district_reply(
+    *, session: AsyncSession, today: date, now: datetime, rules: SchoolRules, t: Translator
+) -> Reply:
+    """The digest for the morning of `today`, exceptions as of `now`, with its chart; each
+    school counted by its own rules on top of `rules`."""
+    report = await district_report(session, today=today, now=now, rules=rules)
+    image = await district_chart(session, report, t)
+    return Reply(district_digest_text(t, report), image=image)
+
+
+# -- /district -----------------------------------------------------------------------------------
+
+
+class DistrictDraft(BaseModel):
+    """`/district` answers at once: nothing to keep between messages."""
+
+
+async def start(inbound: Inbound, draft: DistrictDraft, ctx: Context, args: str) -> Transition:
+    reply = await district_reply(
+        session=ctx.session, today=ctx.today, now=ctx.now, rules=ctx.rules, t=ctx.t
+    )
+    return Transition.end(reply)
+
+
+def _nobody(ctx: Context) -> bool:
+    """Replaced by the matrix's gate (`handlers.permissions.gated_flows`: district.view)."""
+    return False
+
+
+DISTRICT_FLOW = Flow(
+    name="district",
+    draft_type=DistrictDraft,
+    steps={},
+    start=start,
+    commands=("district", "区域合规"),
+    allowed=_nobody,
+    refusal=N_("区域合规日报只提供给区域管理员（区教育局）。"),
+    describe=N_("区域合规：各校家访合规日报和对比图（仅统计数字）"),
+    read_only=True,
+)

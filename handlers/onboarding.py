@@ -146,6 +146,16 @@ async def _load_person(ctx: Context, account: ChannelAccount) -> None:
 
 async def greeting(ctx: Context) -> Reply:
     _ = ctx.t._
+    if ctx.staff is not None and StaffRole.DISTRICT in ctx.staff.role_set():
+        return Reply(
+            _(
+                "{name}，您好！您已绑定为{school}的区域管理员。"
+                "发送 /district（或“区域合规”）查看各校家访合规日报和对比图，只有统计数字；"
+                "每个上课日早上 {time} 也会发给您。"
+            ).format(
+                name=ctx.staff.name, school=ctx.school.name, time=f"{ctx.rules.digest_time:%H:%M}"
+            )
+        )
     if ctx.staff is not None:
         duties = await staff_duties(session=ctx.session, staff=ctx.staff)
         parts = [_("{cls}班主任").format(cls=c) for c in duties.head_of]

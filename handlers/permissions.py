@@ -37,6 +37,8 @@ FLOW_ACTIONS: dict[str, Action] = {
     "evaluation": Action.EVALUATION_VIEW,
     "calendar": Action.CALENDAR_READ,
     "digest": Action.DIGEST_READ,
+    # /district (区域合规): every school's counts, for 区域管理员 only.
+    "district": Action.DISTRICT_VIEW,
     "notice": Action.NOTICE_COMPOSE,
     "notices": Action.NOTICES_READ,
     "notice_return": Action.NOTICE_APPROVE,

@@ -9,6 +9,7 @@ from handlers.campaigns.flow import CAMPAIGN_ACTIONS, CAMPAIGN_FLOW
 from handlers.campaigns.views import VIEW_ACTIONS as CAMPAIGN_VIEW_ACTIONS
 from handlers.care import CARE_ACTIONS, CARE_FLOW, CASE_WORK_FLOW, CASES_FLOW, REFER_FLOW
 from handlers.digest import DIGEST_FLOW
+from handlers.district import DISTRICT_FLOW
 from handlers.evaluation.flow import EVALUATION_ACTIONS, EVALUATION_FLOW
 from handlers.family_tags import TAG_ACTIONS
 from handlers.feedback.flow import FEEDBACK_FLOW
@@ -62,6 +63,7 @@ def all_flows() -> list[Flow]:
             EVALUATION_FLOW,
             CALENDAR_FLOW,
             DIGEST_FLOW,
+            DISTRICT_FLOW,
             NOTICE_FLOW,
             NOTICES_FLOW,
             NOTICE_RETURN_FLOW,

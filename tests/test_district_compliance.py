@@ -5,10 +5,14 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from sqlmodel import select
+
 from models.db.engine import Database
 from models.district.compliance import STATEMENTS, DistrictReport, district_compliance
+from models.roster.tables import Staff
 from models.school.rules import SchoolRules
-from tests.helpers.district import FIRST, NOW, SECOND, TODAY, build_district
+from models.school.tables import School
+from tests.helpers.district import FIRST, NOW, SECOND, TODAY, add_bureau, build_district
 from tests.helpers.statements import counting_selects
 
 
@@ -96,3 +100,19 @@ async def test_an_empty_database_gives_an_empty_report_in_one_statement(db: Data
         report = await _report(db)
     assert report.schools == [] and len(seen) == 1
     assert report.totals.students == 0 and report.totals.coverage_percent is None
+
+
+async def test_the_bureaus_own_entry_is_no_school_but_a_school_with_a_district_admin_is(
+    db: Database,
+) -> None:
+    await add_bureau(db)
+    await build_district(db, empty_schools=1)
+    async with db.session() as session:
+        first = (await session.exec(select(School).where(School.name == FIRST))).one()
+        session.add(
+            Staff(school_id=first.id or 0, staff_no="D09", name="驻校督导", roles="district")
+        )
+        await session.commit()
+    report = await _report(db)
+    assert sorted(s.name for s in report.schools) == sorted([FIRST, SECOND, "空白小学1"])
+    assert next(s for s in report.schools if s.name == FIRST).staff == 4

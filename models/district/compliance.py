@@ -36,6 +36,9 @@ For `now` equal to the present these are exactly the figures the school's own di
 earlier `now` (a report for a past date) counts a duty done or an incident answered later as
 still open at that moment.
 
+The bureau's own entry is no school of the district: a school with an active 区域管理员
+(`StaffRole.DISTRICT`) on its roster and no active student is left out of the report.
+
 Schools are listed by concern: incidents not reached first, then overdue immediate visits,
 then the lowest of the quota, coverage and receipt rates, then overdue ledger items, then name.
 """
@@ -60,7 +63,7 @@ from models.notices.tables import Notice, NoticeReceipt
 from models.quota.facts import TeacherFacts
 from models.quota.rules import MonthSpan, month_span, quota_role
 from models.quota.standing import month_standing
-from models.roster.tables import Staff, Student, Teaching
+from models.roster.tables import Staff, StaffRole, Student, Teaching
 from models.school.calendar import has_semester_in_year, month_bounds, school_year_start
 from models.school.rules import DEFAULT_RULES, SchoolRules
 from models.school.tables import GroupCoach, School, SchoolClass, Term
@@ -225,6 +228,13 @@ def _schools_query(today: date, now: datetime) -> Any:
                 col(LedgerItem.due_on) < today,
             ]
         ),
+        _count(
+            [
+                col(Staff.school_id) == school_id,
+                col(Staff.active),
+                col(Staff.roles).contains(StaffRole.DISTRICT.value),
+            ]
+        ),
     ).order_by(school_id)
 
 
@@ -358,6 +368,11 @@ def _teacher_month(row: Sequence[Any], span: MonthSpan, rules: SchoolRules, mont
         month.visits_target += standing.visits.target
 
 
+def _is_bureau(*, pupils: int, district_staff: int) -> bool:
+    """The bureau's own entry (区教育局): its 区域管理员 and no student."""
+    return district_staff > 0 and pupils == 0
+
+
 async def district_compliance(
     session: AsyncSession,
     *,
@@ -370,7 +385,11 @@ async def district_compliance(
     `STATEMENTS` statements; `rules_for` gives a school rules of its own (else `rules`)."""
     day = today - timedelta(days=1)
     overrides = rules_for or {}
-    schools = await _rows(session, _schools_query(today, now))
+    schools = [
+        row[:-1]
+        for row in await _rows(session, _schools_query(today, now))
+        if not _is_bureau(pupils=int(row[4]), district_staff=int(row[-1]))
+    ]
     report = DistrictReport(today=today, day=day, now=now)
     if not schools:
         return report

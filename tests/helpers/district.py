@@ -265,3 +265,29 @@ async def build_district(db: Database, *, empty_schools: int = 0) -> District:
             session.add(School(name=f"空白小学{n + 1}"))
         await session.commit()
     return District(first, second)
+
+
+BUREAU = "区教育局"
+#: The bureau's 区域管理员 (the district role) and a clerk of its roster without a role.
+DISTRICT_ADMIN, BUREAU_CLERK = "李科长", "王干事"
+
+
+async def add_bureau(db: Database) -> dict[str, Staff]:
+    """The bureau's own entry (`school add 区教育局`): its roster has a 区域管理员 and a clerk
+    with no role, and no student."""
+    async with db.session() as session:
+        bureau = School(name=BUREAU)
+        session.add(bureau)
+        await session.flush()
+        staff = {
+            DISTRICT_ADMIN: Staff(
+                school_id=bureau.id or 0, staff_no="D01", name=DISTRICT_ADMIN, roles="district"
+            ),
+            BUREAU_CLERK: Staff(school_id=bureau.id or 0, staff_no="D02", name=BUREAU_CLERK),
+        }
+        session.add_all(staff.values())
+        await session.flush()
+        for member in staff.values():
+            session.expunge(member)
+        await session.commit()
+    return staff
