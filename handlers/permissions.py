@@ -225,6 +225,8 @@ OUTBOX_ACTIONS: dict[str, Action] = {
     "duty_reminder": Action.DUTIES_READ,
     "duty_overdue": Action.DIGEST_READ,
     "daily_digest": Action.DIGEST_READ,
+    # The district digest every school-day morning, to 区域管理员 (counts only).
+    "district_digest": Action.DISTRICT_VIEW,
     "ledger_owner": Action.LEDGER_WORK,
     "ledger_reminder": Action.LEDGER_WORK,
     "feedback_new": Action.LEDGER_READ,

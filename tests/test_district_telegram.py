@@ -1,6 +1,7 @@
 """/district through the real python-telegram-bot `Application` over the fake Bot API: the
 bureau's 区域管理员 gets the district digest as a photo (the chart) with its text, and the
-bureau's clerk, who has no role, one line of refusal."""
+bureau's clerk, who has no role, one line of refusal; the morning push reaches the 区域管理员
+through the outbox as a photo too."""
 
 from __future__ import annotations
 
@@ -8,21 +9,29 @@ from collections.abc import AsyncIterator
 from typing import Any, ClassVar
 
 import pytest
+from sqlmodel import select
 from telegram.request import RequestData
 
 import tests.fakes
 from handlers.registry import all_actions, all_flows
 from models.db.engine import Database
+from models.outbox.tables import OutboxMessage, OutboxStatus
+from models.roster.queries import current_school
+from models.school.rules import DEFAULT_RULES
+from scheduler.base import JobContext
+from scheduler.jobs.district import send_district_digest
 from tests.fakes import TelegramHarness
 from tests.fakes.telegram_request import FakeTelegramRequest, TgUser
 from tests.helpers.clock import FakeClock
 from tests.helpers.district import (
+    BUREAU,
     BUREAU_CLERK,
     DISTRICT_ADMIN,
     FIRST,
     NOW,
     PEOPLE,
     SECOND,
+    ZONE,
     add_bureau,
     build_district,
 )
@@ -94,3 +103,24 @@ async def test_the_bureaus_clerk_is_refused_in_one_line_without_a_picture(
 
     assert texts == ["区域合规日报只提供给区域管理员（区教育局）。"]
     assert tg.api.calls_of("sendPhoto") == []
+
+
+async def test_the_morning_push_reaches_the_district_admin_as_a_photo(
+    tg: TelegramHarness, db: Database
+) -> None:
+    async with db.session() as session:
+        bureau = await current_school(session=session, name=BUREAU)
+        assert bureau is not None
+        jc = JobContext(session=session, now=NOW, school=bureau, zone=ZONE, rules=DEFAULT_RULES)
+        assert await send_district_digest(jc) == 1
+
+    tg.worker.wake()
+    await tg.settle()
+
+    (photo,) = tg.api.calls_of("sendPhoto")
+    assert photo.params["chat_id"] == ADMIN.id
+    assert [u[1] for u in UploadRecordingRequest.uploads] == ["district-2026-11-16.png"]
+    assert tg.api.sent_texts(CLERK.id) == []
+    async with db.session() as session:
+        (row,) = (await session.exec(select(OutboxMessage))).all()
+    assert row.status is OutboxStatus.SENT
