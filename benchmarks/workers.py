@@ -52,7 +52,7 @@ import statistics
 import sys
 import tempfile
 import time
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -102,6 +102,8 @@ STOP_TIMEOUT = 30.0
 #: Log lines of a bot process that count as errors.
 ERROR_LINE = re.compile(r"\b(ERROR|CRITICAL)\b|^Traceback")
 ECHO_PATH = "/echo/hook"
+#: Events kept per chat, to show what led to a wrong answer.
+HISTORY = 16
 #: The day buttons a conversation may answer 家访是哪一天？ with (VISIT presses the first).
 DAYS = ("今天", "昨天")
 
@@ -137,6 +139,11 @@ class AnsweringBotApi(RecordingBotApi):
     answers: Counter[int] = field(default_factory=Counter)
     #: answerCallbackQuery calls per callback query id.
     query_answers: Counter[str] = field(default_factory=Counter)
+    #: Per chat, its last updates and calls, in order (shown when a run goes wrong).
+    history: dict[int, deque[str]] = field(default_factory=dict)
+
+    def note(self, chat: int, event: str) -> None:
+        self.history.setdefault(chat, deque(maxlen=HISTORY)).append(event)
 
     def expect(self, chat: int, query_id: str | None) -> asyncio.Future[float]:
         """The future of the chat's next answer (its arrival time on `time.perf_counter`)."""
@@ -147,6 +154,10 @@ class AnsweringBotApi(RecordingBotApi):
     async def call(self, method: str, params: Mapping[str, Any]) -> tuple[int, JSONDict]:
         arrived = time.perf_counter()
         status, body = await super().call(method, params)
+        chat_of = self._chat_of(params)
+        if chat_of is not None:
+            said = str(params.get("text", ""))[:40].replace("\n", " ")
+            self.note(chat_of, f"  {method} → {status} {said}".rstrip())
         if method == "answerCallbackQuery":
             query_id = str(params.get("callback_query_id"))
             self.query_answers[query_id] += 1
@@ -200,7 +211,8 @@ class Balancer:
             return self.urls[int(body["from"]["id"]) % len(self.urls)]
         return self.urls[next(self._turn) % len(self.urls)]
 
-    async def post(self, update: JSONDict) -> None:
+    async def post(self, update: JSONDict) -> str:
+        """POST `update`; the URL of the process it went to."""
         url = self.target(update)
         body = json.dumps(update, ensure_ascii=False).encode()
         async with self.session.post(url, data=body, headers=self.headers) as response:
@@ -209,6 +221,7 @@ class Balancer:
                     f"update {update['update_id']}: {url} answered {response.status}"
                 )
         self.posted[url] += 1
+        return url
 
 
 class WebhookSending:
@@ -230,7 +243,9 @@ class WebhookSending:
             self.answering.query_chats[query_id] = teacher.user.id
         answered = self.answering.expect(teacher.user.id, query_id)
         queued = time.perf_counter()
-        await self.balancer.post(update)
+        url = await self.balancer.post(update)
+        worker = self.balancer.urls.index(url) + 1
+        self.answering.note(teacher.user.id, f"update {update['update_id']} → process {worker}")
         try:
             at = await asyncio.wait_for(answered, UPDATE_TIMEOUT)
         except TimeoutError:
@@ -610,10 +625,20 @@ async def converse_all(
     """Run `n` conversations split over `teachers`, all at once: (seconds, CPU used)."""
     meter = CpuMeter(processes)
     started = time.perf_counter()
+
+    async def converse(teacher: Teacher, conversations: range) -> None:
+        try:
+            await driver.converse(teacher, conversations)
+        except BenchmarkError as error:
+            seen = driver.answering.history.get(teacher.user.id, ())
+            raise BenchmarkError(
+                f"{error}\n  chat {teacher.user.id}, last events:\n    " + "\n    ".join(seen)
+            ) from None
+
     try:
         async with asyncio.TaskGroup() as group:
             for index, teacher in enumerate(teachers):
-                group.create_task(driver.converse(teacher, range(index, n, len(teachers))))
+                group.create_task(converse(teacher, range(index, n, len(teachers))))
     except* BenchmarkError as failed:
         raise failed.exceptions[0] from None
     return time.perf_counter() - started, meter.used()
@@ -697,12 +722,17 @@ async def run_workers(options: Options, config: Config, folder: Path) -> Run:
                         port=port,
                     )
                 )
-            async with aiohttp.ClientSession() as session, running(workers):
-                urls, token = _hook_target(await _ready(workers, api, session))
-                balancer = Balancer(session, urls, token, config.balance)
-                driver = WebhookVisitDriver(api, balancer)
-                before = await transactions(db)
-                seconds, cpu = await converse_all(driver, teachers, options.conversations, workers)
+            try:
+                async with aiohttp.ClientSession() as session, running(workers):
+                    urls, token = _hook_target(await _ready(workers, api, session))
+                    balancer = Balancer(session, urls, token, config.balance)
+                    driver = WebhookVisitDriver(api, balancer)
+                    before = await transactions(db)
+                    seconds, cpu = await converse_all(
+                        driver, teachers, options.conversations, workers
+                    )
+            except BenchmarkError as error:  # the workers have stopped: their logs are whole
+                raise BenchmarkError(f"{error}{_log_excerpts(workers)}") from None
             # Stopped (SIGTERM): whatever they had accepted is handled, their statistics are
             # flushed (a backend does when it ends). Now the data.
             after = await transactions(db)
@@ -744,6 +774,20 @@ async def transactions(db: Database) -> Transactions:
             )
         ).one()
     return Transactions(int(row[0]), int(row[1]), int(row[2]))
+
+
+def _log_excerpts(processes: Sequence[BotProcess], lines: int = 8) -> str:
+    """The warnings and errors each process logged (its last `lines`), to go with a failure."""
+    shown = ""
+    for process in processes:
+        try:
+            text = process.log_path.read_text(errors="replace")
+        except OSError:
+            continue
+        said = [line for line in text.splitlines() if "WARNING" in line or ERROR_LINE.search(line)]
+        if said:
+            shown += f"\n  {process.name} logged:\n    " + "\n    ".join(said[-lines:])
+    return shown
 
 
 def _process_problems(processes: Sequence[BotProcess]) -> list[str]:
