@@ -34,6 +34,7 @@ from models.db.engine import Database
 from models.db.migrate import upgrade
 from models.errors import CommandRefused, FileRefused
 from models.permissions.matrix import Action
+from models.roster.scope import holds_records
 from models.roster.tables import Staff, Student
 from models.school.tables import School
 
@@ -366,6 +367,7 @@ async def move(
                     col(Staff.school_id) == school.id,
                     col(Staff.staff_no) == teacher_no.strip(),
                     col(Staff.active),
+                    holds_records(),
                 )
             )
         ).first()

@@ -15,6 +15,7 @@ from sqlmodel import col, select
 from models.campaigns.tables import AssignmentSource, Campaign, CampaignAssignment
 from models.db.engine import Database
 from models.families.tables import FamilyProfile
+from models.roster.tables import Staff
 from models.visits.tables import Visit, VisitCategory, VisitForm
 from tests.helpers.cli import cli_environment, run_main
 from tests.helpers.factories import TestSchool
@@ -163,6 +164,22 @@ async def test_bad_arguments_are_one_line_and_change_nothing(
     err = capsys.readouterr().err.splitlines()
     assert len(err) == 1 and err[0].startswith("错误：") and said in err[0]
     assert await rows(db) == []
+
+
+async def test_no_household_is_given_to_a_district_admin_on_the_roster(
+    db: Database, school: TestSchool, capsys: pytest.CaptureFixture[str]
+) -> None:
+    async with db.session() as session:
+        session.add(
+            Staff(school_id=school.school.id or 0, staff_no="D01", name="李督导", roles="district")
+        )
+    await _new(capsys)
+    assert await run_main("campaign", "generate", "1", "--by", "T03") == 0
+    before = [(r.student_id, r.teacher_id) for r in await rows(db)]
+    capsys.readouterr()
+    assert await run_main("campaign", "move", "1", "S007", "D01", "--by", "T03") == 2
+    assert "没有工号为“D01”" in capsys.readouterr().err
+    assert [(r.student_id, r.teacher_id) for r in await rows(db)] == before
 
 
 async def test_an_end_before_the_start_creates_nothing(

@@ -14,6 +14,7 @@ from handlers.ledger import buttons as b
 from models.db.engine import Database
 from models.duties.tables import Duty
 from models.ledger.tables import LedgerEvent, LedgerEventKind, LedgerItem, LedgerStatus
+from models.roster.tables import Staff
 from models.school.rules import DEFAULT_RULES
 from scheduler.jobs.ledger import LEDGER_REMINDERS
 from tests.helpers.clock import FakeClock
@@ -205,6 +206,22 @@ async def test_a_typed_name_finds_the_owner_and_a_long_note_is_refused(
     assert "已记录上级答复。" in admin.text
     kinds = [e.kind for e in await _events(db, item_id)]
     assert kinds[-1] is LedgerEventKind.REPLY
+
+
+async def test_a_district_admin_on_the_roster_is_never_offered_as_an_owner(
+    db: Database, school: TestSchool, clock: FakeClock
+) -> None:
+    async with db.session() as session:
+        session.add(
+            Staff(school_id=school.school.id or 0, staff_no="D01", name="钱督导", roles="district")
+        )
+    dispatcher, _teacher, item_id = await _visit_with_problem(db, school, clock)
+    admin = await chat_as(db, clock, school.staff["赵敏"], dispatcher)
+    await admin.send(f"/ledger {item_id}")
+    await admin.steps("分类并指派", "跟踪解决", ">钱")
+    assert "请选择截止日期" in admin.text  # 钱进 alone matched: straight to the due date
+    await admin.steps("1周内", "每7天")
+    assert "负责人：钱进" in admin.text and "钱督导" not in admin.text
 
 
 async def test_explaining_face_to_face_gives_the_owner_a_visit_duty(

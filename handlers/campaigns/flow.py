@@ -43,6 +43,7 @@ from models.campaigns.rules import (
 )
 from models.campaigns.tables import AssignmentSource, Campaign
 from models.permissions.matrix import Action
+from models.roster.scope import holds_records
 from models.roster.tables import Staff, Student
 
 FLOW = "campaign"
@@ -278,6 +279,7 @@ async def _begin_move(draft: CampaignDraft, ctx: Context, words: list[str]) -> T
                 Staff.school_id == ctx.school.id,
                 Staff.staff_no == staff_no,
                 col(Staff.active),
+                holds_records(),
             )
         )
     ).first()

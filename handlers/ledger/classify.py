@@ -27,6 +27,7 @@ from models.accounts.tables import PersonKind
 from models.ledger.handling import Classification, LedgerRefused, classify
 from models.ledger.rules import FOLLOW_EVERY_CHOICES, due_date_problem
 from models.ledger.tables import KIND_LABELS, LedgerEventKind, LedgerKind
+from models.roster.scope import holds_records
 from models.roster.tables import Staff, StaffRole
 from models.school.tables import SchoolClass
 
@@ -81,6 +82,7 @@ async def _matching(ctx: Context, text: str) -> list[Staff]:
         .where(
             col(Staff.school_id) == ctx.school.id,
             col(Staff.active).is_(True),
+            holds_records(),
             col(Staff.name).contains(pattern, autoescape=False, escape="\\"),
         )
         .order_by(col(Staff.id))
@@ -96,6 +98,8 @@ async def _staff_member(ctx: Context, staff_id: int | None) -> Staff | None:
     staff = await ctx.session.get(Staff, staff_id)
     if staff is None or staff.school_id != ctx.school.id or not staff.active:
         return None
+    if StaffRole.DISTRICT in staff.role_set():
+        return None  # counts only: never a child's record
     return staff
 
 

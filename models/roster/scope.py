@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import Integer, bindparam, or_
+from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 from sqlmodel.sql.expression import SelectOfScalar
@@ -32,6 +33,12 @@ ROSTER_READS = KeptReads.of(
         for table in (Student, SchoolClass, Teaching, Group, GroupMember, GroupCoach)
     ),
 )
+
+
+def holds_records() -> ColumnElement[bool]:
+    """A member of staff who may be given children's records to act on (a ledger item's owner, a
+    campaign's households): anyone but a 区域管理员, who sees the district's counts only."""
+    return ~col(Staff.roles).contains(StaffRole.DISTRICT.value)
 
 
 def has_whole_school_scope(staff: Staff) -> bool:
