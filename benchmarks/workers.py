@@ -837,9 +837,14 @@ class Round:
 
     echo: Run
     bots: tuple[Run, ...]
+    #: The configurations whose run stopped before the end, and why.
+    failed: tuple[tuple[Config, str], ...] = ()
 
     def ratio(self, run: Run) -> float:
         return run.figures.rate / self.echo.figures.rate if self.echo.figures.rate > 0 else 0.0
+
+    def has(self, config: Config) -> bool:
+        return any(run.config == config for run in self.bots)
 
     def of(self, config: Config) -> Run:
         return next(run for run in self.bots if run.config == config)
@@ -865,9 +870,16 @@ class Report:
     def configs(self) -> tuple[Config, ...]:
         return configurations(self.options.workers, self.options.balances)
 
+    @property
+    def measured(self) -> tuple[Config, ...]:
+        """The configurations with at least one run that went to the end."""
+        return tuple(c for c in self.configs if any(r.has(c) for r in self.rounds))
+
     def median(self, config: Config) -> Round:
-        """The round whose ratio for `config` is the median one."""
-        ordered = sorted(self.rounds, key=lambda r: r.ratio(r.of(config)))
+        """Of the rounds where `config` ran to the end, the one whose ratio is the median."""
+        ordered = sorted(
+            (r for r in self.rounds if r.has(config)), key=lambda r: r.ratio(r.of(config))
+        )
         return ordered[(len(ordered) - 1) // 2]
 
     @property
@@ -876,6 +888,10 @@ class Report:
         for number, round_ in enumerate(self.rounds, start=1):
             for run in (round_.echo, *round_.bots):
                 found += [f"round {number}, {run.figures.bot}: {p}" for p in run.problems]
+            found += [
+                f"round {number}, {config.label}: the run stopped: {why}"
+                for config, why in round_.failed
+            ]
         return found
 
     def render(self) -> str:
@@ -896,6 +912,8 @@ class Report:
         for number, round_ in enumerate(self.rounds, start=1):
             for run in (round_.echo, *round_.bots):
                 lines.append(f"{number:<6} " + self._row(round_, run))
+            for config, _ in round_.failed:
+                lines.append(f"{number:<6} {config.label:<24} stopped before the end (below)")
         lines += ["", *self.summary()]
         problems = self.problems
         if problems:
@@ -930,7 +948,7 @@ class Report:
     def summary(self) -> list[str]:
         which = "the median round's" if len(self.rounds) > 1 else "the round's"
         lines = []
-        for config in self.configs:
+        for config in self.measured:
             round_ = self.median(config)
             run = round_.of(config)
             ratio = round_.ratio(run)
@@ -943,18 +961,24 @@ class Report:
                 f"{round_.echo.figures.rate:.1f} ({which}): ratio {ratio:.2f}{verdict}"
             )
         one = Config(1)
-        if one in self.configs:
-            for config in self.configs:
+        if one in self.measured:
+            for config in self.measured:
                 if config.workers > 1:
                     lines += self.scaling(one, config)
-            if any(c.workers > 1 for c in self.configs):
+            if any(c.workers > 1 for c in self.measured):
                 lines += self.cpu_lines()
         return lines
 
     def scaling(self, one: Config, more: Config) -> list[str]:
         """Several workers against one, round by round (the same round's runs are a minute or
         so apart, so a stretch of the machine being busier moves both)."""
-        gains = [r.of(more).figures.rate / r.of(one).figures.rate for r in self.rounds]
+        gains = [
+            r.of(more).figures.rate / r.of(one).figures.rate
+            for r in self.rounds
+            if r.has(more) and r.has(one)
+        ]
+        if not gains:
+            return []
         gain = statistics.median(gains)
         shown = ", ".join(f"{g:.2f}" for g in gains)
         faster = "faster" if gain > 1.05 else "NOT faster"
@@ -994,7 +1018,7 @@ class Report:
     def cpu_lines(self) -> list[str]:
         cpus = os.cpu_count() or 1
         lines = [f"where the {cpus} CPU(s) went (each configuration's median round):"]
-        for config in self.configs:
+        for config in self.measured:
             run = self.median(config).of(config)
             bots, harness, postgres, redis, other = run.cpu.cores(run.figures.seconds)
             per_update = 1000 * run.cpu.bots / max(run.figures.updates, 1)
@@ -1039,11 +1063,15 @@ async def run_benchmark(options: Options) -> Report:
                 for number in range(1, options.rounds + 1):
                     say(f"round {number}: the echo bot")
                     echo = await run_echo(options, folder)
-                    bots = []
+                    bots, failed = [], []
                     for config in configurations(options.workers, options.balances):
                         say(f"round {number}: {config.label}")
-                        bots.append(await run_workers(options, config, folder))
-                    rounds.append(Round(echo, tuple(bots)))
+                        try:
+                            bots.append(await run_workers(options, config, folder))
+                        except BenchmarkError as error:  # shown with the figures of the rest
+                            say(f"round {number}: {config.label} stopped: {error}")
+                            failed.append((config, str(error)))
+                    rounds.append(Round(echo, tuple(bots), tuple(failed)))
         except TimeoutError:
             raise BenchmarkError(f"the run took longer than {options.time_limit:g} s") from None
     return Report(tuple(rounds), options)
