@@ -7,7 +7,9 @@ It serves the same `FakeBotApi` the in-process fake uses, at the paths python-te
 Test hooks over HTTP, for manual checks:
 
 * `POST /fake/updates` with an update's JSON (without `update_id`) queues it for getUpdates;
-* `GET /fake/calls` lists every Bot API call received so far.
+* `GET /fake/calls` lists every Bot API call received so far;
+* `POST /fake/outage?seconds=30&status=502` answers every Bot API call with that 5xx status
+  (500 by default) for that long.
 
 Run it: `python -m tests.fakes.bot_api_server [--port 8081] [--rate-limit]`.
 """
@@ -94,6 +96,7 @@ class BotApiServer(LocalHttpServer):
         app.router.add_route("*", "/bot{token}/{method}", self._bot_api)
         app.router.add_post("/fake/updates", self._push_update)
         app.router.add_get("/fake/calls", self._list_calls)
+        app.router.add_post("/fake/outage", self._start_outage)
         return app
 
     async def _bot_api(self, request: web.Request) -> web.Response:
@@ -118,6 +121,17 @@ class BotApiServer(LocalHttpServer):
     async def _push_update(self, request: web.Request) -> web.Response:
         update_id = self.api.push_update(await request.json())
         return web.json_response({"update_id": update_id})
+
+    async def _start_outage(self, request: web.Request) -> web.Response:
+        try:
+            seconds = float(request.query.get("seconds", "30"))
+            status = int(request.query.get("status", "500"))
+        except ValueError:
+            return web.json_response({"error": "seconds and status must be numbers"}, status=400)
+        if not 500 <= status <= 599 or seconds < 0:
+            return web.json_response({"error": "a 5xx status and seconds ≥ 0"}, status=400)
+        self.api.outage(seconds, status=status)
+        return web.json_response({"status": status, "seconds": seconds})
 
     async def _list_calls(self, request: web.Request) -> web.Response:
         return web.json_response([{"method": c.method, "params": c.params} for c in self.api.calls])

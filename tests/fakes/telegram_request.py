@@ -161,6 +161,11 @@ class FakeBotApi:
     _listeners: list[asyncio.Queue[Call]] = field(default_factory=list)
     #: The parameters of the last setWebhook (None: no webhook, or deleted since).
     webhook: JSONDict | None = None
+    #: While an outage lasts (`outage`): (status answered, its end on `clock`).
+    _outage: tuple[int, float] | None = None
+    #: Calls answered with the outage's status so far.
+    outage_answers: int = 0
+    clock: Callable[[], float] = time.monotonic
 
     # -- test controls -----------------------------------------------------------------------
 
@@ -176,6 +181,16 @@ class FakeBotApi:
         """Make `times` calls of `method` fail this way, after letting `after` calls succeed."""
         plan = _Plan(failure, times, retry_after, after)
         self._plans.setdefault(method, deque()).append(plan)
+
+    def outage(self, seconds: float, *, status: int = 500) -> None:
+        """Answer every call with `status` (a 5xx, as Telegram's front ends do when its servers
+        are in trouble) for the next `seconds`; nothing is delivered meanwhile."""
+        self._outage = (status, self.clock() + seconds)
+
+    def in_outage(self) -> bool:
+        if self._outage is not None and self.clock() >= self._outage[1]:
+            self._outage = None
+        return self._outage is not None
 
     def push_update(self, update: JSONDict) -> int:
         """Queue an update for getUpdates (an `update_id` is assigned unless given)."""
@@ -238,6 +253,10 @@ class FakeBotApi:
         self.calls.append(call)
         for queue in self._listeners:
             queue.put_nowait(call)
+        if self._outage is not None and self.in_outage():
+            self.outage_answers += 1
+            status = self._outage[0]
+            return _error(status, _SERVER_ERRORS.get(status, "Internal Server Error"))
         planned = self._take_plan(method)
         if planned is not None:
             failed = self._planned_failure(planned, call)
@@ -386,6 +405,14 @@ class FakeBotApi:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._new_update.wait(), timeout)
         return _ok(self._pending_updates[:limit])
+
+
+_SERVER_ERRORS = {
+    500: "Internal Server Error",
+    502: "Bad Gateway",
+    503: "Service Unavailable",
+    504: "Gateway Timeout",
+}
 
 
 def _chat_id(value: Any) -> int | str:

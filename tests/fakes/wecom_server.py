@@ -78,6 +78,8 @@ class WecomServer(LocalHttpServer):
         self.response_codes: dict[str, str] = {}
         #: Uploaded media by media_id: {"filename", "content_type", "size"} (no bytes kept).
         self.media: dict[str, JSONDict] = {}
+        #: Calls answered 42001 (their token had expired).
+        self.expired_answers = 0
         self._valid_tokens: set[str] = set()
         self._expired_tokens: set[str] = set()
         self._failures: list[int] = []
@@ -193,6 +195,7 @@ class WecomServer(LocalHttpServer):
         self.calls.append(call)
         token = request.query.get("access_token", "")
         if token in self._expired_tokens:
+            self.expired_answers += 1
             return _error(42001, "access_token expired")
         if token not in self._valid_tokens:
             return _error(40014, "invalid access_token")
