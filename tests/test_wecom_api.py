@@ -99,6 +99,21 @@ async def test_a_token_another_process_refreshed_is_taken_from_the_database(
     assert [c.body["touser"] for c in wecom_server.delivered] == ["a", "b", "c", "d"]
 
 
+async def test_a_token_taken_from_the_database_and_refused_too_is_followed_by_a_fetched_one(
+    db: Database, wecom_server: WecomServer, clock: FakeClock
+) -> None:
+    # Two processes: the second stores a newer token, then one expiry hits both tokens.
+    first, second = api_for(db, wecom_server, clock), api_for(db, wecom_server, clock)
+    await first.send_text("a", "一")
+    wecom_server.expire_tokens()
+    await second.send_text("b", "二")
+    wecom_server.expire_tokens()
+    await first.send_text("c", "三")  # its token refused, then the stored one too
+    assert len(wecom_server.calls_to("gettoken")) == 3
+    assert [c.body["touser"] for c in wecom_server.delivered] == ["a", "b", "c"]
+    assert [c.body["touser"] for c in wecom_server.calls_to("message/send")][-3:] == ["c"] * 3
+
+
 async def test_a_token_refused_twice_is_refreshed_only_once_then_the_error_is_raised(
     db: Database, wecom_server: WecomServer, clock: FakeClock
 ) -> None:

@@ -4,8 +4,10 @@
   `fetch_access_token()` has the real gettoken URL hard-coded, so it is overridden here.
 * The access token lives in the database (`models.wecom.tables.WecomToken`, one row per corp and app),
   shared by every process of the bot; this process keeps a copy in memory while it is valid.
-* Errcode 40014/42001 (invalid or expired token): the token is refreshed once — or taken from
-  the database if another process refreshed it already — and the call retried once.
+* Errcode 40014/42001 (invalid or expired token): the token is refreshed — taken from the
+  database if another process refreshed it already — and the call retried. A token taken that
+  way may be as old as the one refused (the same expiry hit it): refused too, it is followed by
+  one fetched here; a token fetched here and refused is an error.
 * Errcode -1 (system busy) and 45009 (frequency limit): retried after each of `retry_delays`.
 * wechatpy is blocking (requests): every call runs in a thread under `asyncio.timeout`.
   A call that times out is never retried: WeCom may have delivered it.
@@ -42,6 +44,8 @@ T = TypeVar("T")
 WECOM_BASE_URL = "https://qyapi.weixin.qq.com/cgi-bin/"
 #: The token was refused: invalid (40014) or expired (42001).
 TOKEN_ERRORS = frozenset({40014, 42001})
+#: Token refreshes for one call: a token taken from elsewhere may be refused too (see above).
+MAX_REFRESHES = 3
 #: Worth another try a little later: system busy (-1), frequency limit (45009).
 BUSY_ERRORS = frozenset({-1, 45009})
 #: WeCom's "too many calls" answer (its 429).
@@ -363,7 +367,7 @@ class WecomApi:
         files: Mapping[str, tuple[str, bytes, str]] | None = None,
     ) -> JSONDict:
         token = await self._access_token()
-        refreshed = False
+        fetched, refreshes = False, 0
         delays = iter(self.config.retry_delays)
         func = self._client.post if method == "post" else self._client.get
         while True:
@@ -379,10 +383,10 @@ class WecomApi:
             except WecomTimeout:
                 raise
             except WecomError as error:
-                if error.errcode in TOKEN_ERRORS and not refreshed:
+                if error.errcode in TOKEN_ERRORS and not fetched and refreshes < MAX_REFRESHES:
                     log.info("wecom %s: token refused (%s), refreshing", endpoint, error.errcode)
-                    token = await self._refresh(stale=token)
-                    refreshed = True
+                    token, fetched = await self._refresh(stale=token)
+                    refreshes += 1
                     continue
                 if error.errcode == FREQUENCY_LIMIT:
                     metrics.rate_limited("wecom")
@@ -425,18 +429,18 @@ class WecomApi:
                 self._token = token
             return token.value
 
-    async def _refresh(self, stale: str) -> str:
-        """A new token after `stale` was refused: another process's, or a freshly fetched one."""
+    async def _refresh(self, stale: str) -> tuple[str, bool]:
+        """A new token after `stale` was refused, and whether it was fetched here: another
+        call's or process's (False), or a freshly fetched one (True)."""
         async with self._token_lock:
             if self._token is not None and self._token.value != stale:
-                return self._token.value  # refreshed meanwhile by another call of ours
+                return self._token.value, False  # refreshed meanwhile by another call of ours
             stored = await self._load()
             if stored is not None and stored.value != stale and self._fresh(stored):
-                token = stored
-            else:
-                token = await self._fetch()
-            self._token = token
-            return token.value
+                self._token = stored
+                return stored.value, False
+            self._token = await self._fetch()
+            return self._token.value, True
 
     async def _load(self) -> _Token | None:
         async with self.db.session() as session:
