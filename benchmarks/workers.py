@@ -53,7 +53,7 @@ import sys
 import tempfile
 import time
 from collections import Counter, deque
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence, Set
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -211,17 +211,22 @@ class Balancer:
             return self.urls[int(body["from"]["id"]) % len(self.urls)]
         return self.urls[next(self._turn) % len(self.urls)]
 
-    async def post(self, update: JSONDict) -> str:
-        """POST `update`; the URL of the process it went to."""
-        url = self.target(update)
+    async def post(self, update: JSONDict, *, again_after: str | None = None) -> str:
+        """POST `update`; the URL of the process it went to. `again_after`: a delivery again
+        (as Telegram does when it saw no answer in time), to another process than that one."""
+        url = self.target(update) if again_after is None else self.other_than(again_after)
         body = json.dumps(update, ensure_ascii=False).encode()
         async with self.session.post(url, data=body, headers=self.headers) as response:
             if response.status != 200:
                 raise BenchmarkError(
                     f"update {update['update_id']}: {url} answered {response.status}"
                 )
-        self.posted[url] += 1
+        if again_after is None:
+            self.posted[url] += 1
         return url
+
+    def other_than(self, url: str) -> str:
+        return self.urls[(self.urls.index(url) + 1) % len(self.urls)]
 
 
 class WebhookSending:
@@ -229,12 +234,17 @@ class WebhookSending:
 
     latencies: list[float]
 
-    def __init__(self, api: AnsweringBotApi, balancer: Balancer) -> None:
+    def __init__(self, api: AnsweringBotApi, balancer: Balancer, redeliver_every: int = 0) -> None:
         super().__init__(api)  # type: ignore[call-arg]  # the Driver's, next in the MRO
         self.answering = api
         self.balancer = balancer
         #: Updates sent, per chat.
         self.sent: Counter[int] = Counter()
+        #: Every this many updates (by update id), one is delivered again once answered.
+        self.redeliver_every = redeliver_every
+        self.redeliveries: list[asyncio.Task[str]] = []
+        #: The button presses delivered twice (their spinner may be answered twice).
+        self.pressed_twice: set[str] = set()
 
     async def send(self, teacher: Teacher, update: JSONDict) -> None:
         query = update.get("callback_query")
@@ -254,6 +264,17 @@ class WebhookSending:
             ) from None
         self.sent[teacher.user.id] += 1
         self.latencies.append(at - queued)
+        if self.redeliver_every and int(update["update_id"]) % self.redeliver_every == 0:
+            self.answering.note(teacher.user.id, f"update {update['update_id']} delivered again")
+            if query_id is not None:
+                self.pressed_twice.add(query_id)
+            again = self.balancer.post(update, again_after=url)
+            self.redeliveries.append(asyncio.create_task(again))
+
+    async def redelivered(self) -> int:
+        """Wait for every delivery again to be accepted; how many there were."""
+        await asyncio.gather(*self.redeliveries)
+        return len(self.redeliveries)
 
 
 class WebhookVisitDriver(WebhookSending, VisitDriver):
@@ -262,8 +283,8 @@ class WebhookVisitDriver(WebhookSending, VisitDriver):
     instead of saving. Each conversation takes a student and day (今天 or 昨天) no conversation
     of the run has taken, in the class the fewest conversations have chosen so far."""
 
-    def __init__(self, api: AnsweringBotApi, balancer: Balancer) -> None:
-        super().__init__(api, balancer)
+    def __init__(self, api: AnsweringBotApi, balancer: Balancer, redeliver_every: int = 0) -> None:
+        super().__init__(api, balancer, redeliver_every)
         #: (student button data, day button label) taken by a conversation of this run.
         self.taken: set[tuple[str, str]] = set()
         self.class_load: Counter[str] = Counter()
@@ -318,16 +339,19 @@ class WebhookEchoDriver(WebhookSending, EchoDriver):
     """The echo bot's teachers: the same updates, presses on its last message."""
 
 
-def answer_problems(api: AnsweringBotApi, sent: Counter[int]) -> list[str]:
-    """Every update answered once: one answering message call per update sent to the chat, and
-    one answerCallbackQuery per button pressed."""
+def answer_problems(
+    api: AnsweringBotApi, sent: Counter[int], pressed_twice: Set[str] = frozenset()
+) -> list[str]:
+    """Every update answered once: one answering message call per update sent to the chat (a
+    delivery again is answered by nothing), and one answerCallbackQuery per button pressed (two
+    for a press delivered twice: the bot stops the spinner before it looks at the update)."""
     problems = []
     wrong = {c: (n, api.answers[c]) for c, n in sent.items() if api.answers[c] != n}
     if wrong:
         shown = ", ".join(f"chat {c}: {n} updates, {a} answers" for c, (n, a) in wrong.items())
         problems.append(f"updates not answered exactly once ({shown})")
     pressed = set(api.query_chats)
-    twice = sorted(q for q, count in api.query_answers.items() if count != 1)
+    twice = sorted(q for q, count in api.query_answers.items() if count != 1 + (q in pressed_twice))
     unanswered = sorted(pressed - set(api.query_answers))
     if twice or unanswered:
         problems.append(
@@ -614,6 +638,8 @@ class Run:
     problems: tuple[str, ...] = ()
     #: Transactions in the bot's database during the run (None: the echo bot has none).
     transactions: Transactions | None = None
+    #: Updates delivered a second time, to another worker.
+    redelivered: int = 0
 
 
 async def converse_all(
@@ -726,17 +752,18 @@ async def run_workers(options: Options, config: Config, folder: Path) -> Run:
                 async with aiohttp.ClientSession() as session, running(workers):
                     urls, token = _hook_target(await _ready(workers, api, session))
                     balancer = Balancer(session, urls, token, config.balance)
-                    driver = WebhookVisitDriver(api, balancer)
+                    driver = WebhookVisitDriver(api, balancer, redeliver_every(options))
                     before = await transactions(db)
                     seconds, cpu = await converse_all(
                         driver, teachers, options.conversations, workers
                     )
+                    redelivered = await driver.redelivered()
             except BenchmarkError as error:  # the workers have stopped: their logs are whole
                 raise BenchmarkError(f"{error}{_log_excerpts(workers)}") from None
             # Stopped (SIGTERM): whatever they had accepted is handled, their statistics are
             # flushed (a backend does when it ends). Now the data.
             after = await transactions(db)
-            problems = answer_problems(api, driver.sent)
+            problems = answer_problems(api, driver.sent, driver.pressed_twice)
             problems += _process_problems(workers)
             problems += await check_data(db, driver.expected_visits)
         finally:
@@ -749,7 +776,7 @@ async def run_workers(options: Options, config: Config, folder: Path) -> Run:
         after.rollbacks - before.rollbacks,
         after.sessions - before.sessions,
     )
-    return Run(figures, config, cpu, split, tuple(problems), counted)
+    return Run(figures, config, cpu, split, tuple(problems), counted, redelivered)
 
 
 @dataclass(frozen=True)
@@ -925,6 +952,12 @@ class Report:
                 "every update answered once (and the echo bot's too); no worker logged an error; "
                 "every process stopped with status 0 on SIGTERM"
             )
+            again = sum(run.redelivered for round_ in self.rounds for run in round_.bots)
+            if again:
+                lines.append(
+                    f"  and {again} updates delivered a second time, to the other worker, once "
+                    "answered: none answered again (a press's spinner stopped again at most)"
+                )
         return "\n".join(lines)
 
     @staticmethod
@@ -1045,7 +1078,14 @@ class Options:
     rounds: int = 5
     database_url: str = "postgresql://postgres@127.0.0.1:5432/postgres"
     rate_limit_url: str = "redis://127.0.0.1:6379/3"
+    #: The share of updates delivered a second time to another worker once answered (0: none).
+    redeliver: float = 0.0
     time_limit: float = 1200.0
+
+
+def redeliver_every(options: Options) -> int:
+    """Every how many updates one is delivered again (0: never)."""
+    return max(1, round(1 / options.redeliver)) if options.redeliver > 0 else 0
 
 
 async def run_benchmark(options: Options) -> Report:
@@ -1129,11 +1169,22 @@ def parse_options(argv: Sequence[str] | None = None) -> Options:
         default=Options.rate_limit_url,
         help="the Redis the workers share the bot's limits through (RATE_LIMIT_URL)",
     )
+    parser.add_argument(
+        "--redeliver",
+        type=float,
+        default=Options.redeliver,
+        metavar="FRACTION",
+        help="deliver this share of the updates a second time, to another worker, once "
+        "answered (as Telegram does when it gets no answer in time); none must be answered "
+        "again",
+    )
     parser.add_argument("--time-limit", type=float, default=Options.time_limit, metavar="SECONDS")
     parser.add_argument(
         "--quick", action="store_true", help="4 conversations from 2 teachers, one round"
     )
     args = parser.parse_args(argv)
+    if not 0 <= args.redeliver <= 1:
+        parser.error("--redeliver is a share of the updates, from 0 to 1")
     if not str(args.database_url).startswith(("postgresql", "postgres")):
         parser.error("--database-url must be a PostgreSQL URL (postgresql://…)")
     quick = bool(args.quick)
@@ -1145,6 +1196,7 @@ def parse_options(argv: Sequence[str] | None = None) -> Options:
         rounds=1 if quick else args.rounds,
         database_url=args.database_url,
         rate_limit_url=args.rate_limit_url,
+        redeliver=args.redeliver,
         time_limit=args.time_limit,
     )
 

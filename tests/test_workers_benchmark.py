@@ -117,3 +117,18 @@ async def test_a_worker_gets_the_runs_settings_and_none_of_the_callers(
     assert env["TELEGRAM_WEBHOOK_URL"] == "http://127.0.0.1:8123"
     assert env["WEB_PORT"] == "8123"
     assert env["TELEGRAM_BASE_URL"] == server.base_url
+
+
+async def test_a_press_delivered_twice_may_have_its_spinner_stopped_twice_but_no_second_answer() -> (
+    None
+):
+    api = AnsweringBotApi()
+    api.query_chats["cq1"] = TEACHER.id
+    for _ in range(2):
+        await api.call("answerCallbackQuery", {"callback_query_id": "cq1"})
+    await api.call("editMessageText", {"chat_id": TEACHER.id, "message_id": 1, "text": "✓ 跳过"})
+
+    assert answer_problems(api, Counter({TEACHER.id: 1}), pressed_twice={"cq1"}) == []
+    assert answer_problems(api, Counter({TEACHER.id: 1})) == [
+        "button presses answered more than once: 1; never: 0"
+    ]
