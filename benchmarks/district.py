@@ -23,6 +23,8 @@ load, as autovacuum would.
 Then `district_compliance` runs `--repeat` times, each in a fresh session; its statements are
 counted (as `benchmarks/digest.py` counts them) and the median, the worst and the first are
 printed against the target, with the district digest's text timed once and its totals. The
+chat's whole `/district` answer, as a 区域管理员 gets it (the figures with each school's own
+rules, the chart drawn in a child process and stored), is timed once too. The
 district's 入户 total is checked against a plain count of the `visit` table; it exits 1 if that
 or the number of statements is wrong.
 
@@ -53,7 +55,7 @@ from sqlalchemy import Table, insert, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from benchmarks.digest import DEFAULT_TODAY, GRADES, ZONE, counting_statements, scratch_database
-from handlers.district import district_digest_text
+from handlers.district import district_digest_text, district_reply
 from handlers.i18n import translator
 from models.db.engine import Database
 from models.district.compliance import STATEMENTS, DistrictReport, district_compliance
@@ -62,6 +64,7 @@ from models.incidents.tables import Incident, IncidentKind
 from models.ledger.tables import LedgerItem, LedgerSource, LedgerStatus
 from models.notices.tables import AudienceKind, Notice, NoticeKind, NoticeReceipt, NoticeStatus
 from models.roster.tables import Guardian, Staff, Student, StudentGuardian, Teaching
+from models.school.rules import DEFAULT_RULES
 from models.school.tables import Group, GroupCoach, School, SchoolClass, Term, TermKind
 from models.visits.tables import Visit, VisitCategory, VisitForm
 
@@ -572,6 +575,39 @@ async def time_report(
 
 
 @dataclass(frozen=True)
+class Answer:
+    """The chat's `/district` answer, timed once."""
+
+    seconds: float
+    characters: int
+    #: The chart's size in bytes; None when it was not drawn (no CJK font).
+    chart_bytes: int | None
+
+    def render(self) -> str:
+        chart = (
+            f"its chart {self.chart_bytes / 1024:.0f} KB"
+            if self.chart_bytes is not None
+            else "no chart (no CJK font)"
+        )
+        return (
+            f"/district answer (figures by each school's rules, chart drawn in a child process "
+            f"and stored): {self.seconds:.2f} s; {self.characters:,} characters of text, {chart}"
+        )
+
+
+async def time_answer(database: Database, today: date, now: datetime) -> Answer:
+    async with database.session() as session:
+        started = time.perf_counter()
+        reply = await district_reply(
+            session=session, today=today, now=now, rules=DEFAULT_RULES, t=translator("zh")
+        )
+        seconds = time.perf_counter() - started
+    image = reply.image
+    size = len(image.data) if image is not None and image.data is not None else None
+    return Answer(seconds, len(reply.text), size)
+
+
+@dataclass(frozen=True)
 class Report:
     database: str
     built: Built
@@ -579,6 +615,7 @@ class Report:
     report: DistrictReport
     text: str
     plain_homes: int
+    answer: Answer
 
     @property
     def agrees(self) -> bool:
@@ -600,6 +637,7 @@ class Report:
                 f"{self.database}: {b.schools} schools, {b.students:,} students; {b.total_rows:,} rows "
                 f"({rows}) generated in {b.seconds:.1f} s",
                 self.timing.render(),
+                self.answer.render(),
                 f"district: quota {total.visits_met:,}/{total.visits_target:,} "
                 f"({total.quota_percent}%), on pace {total.on_pace:,}/{total.teachers:,}, "
                 f"入户 {total.homes_visited:,}/{total.students:,} ({total.coverage_percent}%), "
@@ -634,9 +672,10 @@ async def run_benchmark(options: argparse.Namespace) -> Report:
             today=options.today,
         )
         timing, report, body = await time_report(database, options.today, now, options.repeat)
+        answer = await time_answer(database, options.today, now)
         plain = await plain_homes_visited(database, options.today)
     name = "PostgreSQL" if options.database_url else "SQLite"
-    return Report(name, built, timing, report, body, plain)
+    return Report(name, built, timing, report, body, plain, answer)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -27,3 +27,5 @@ async def test_a_tiny_district_is_read_in_the_fixed_number_of_statements() -> No
     assert totals.overdue_duties > 0 and totals.unreached_incidents > 0 and totals.receipts > 0
     assert f"{STATEMENTS} statements for the whole district (fixed)" in report.render()
     assert report.text.startswith("区域家访合规日报")
+    assert report.answer.characters == len(report.text) and report.answer.chart_bytes
+    assert "/district answer" in report.render()
