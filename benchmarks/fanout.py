@@ -53,6 +53,7 @@ from bot.delivery.worker import DeliveryWorker
 from handlers.types import Button, Reply
 from models.db.engine import Database
 from models.outbox.tables import OutboxMessage, OutboxStatus, enqueue
+from models.school.tables import School
 from tests.fakes.bot_api_server import BotApiServer
 from tests.fakes.telegram_request import FakeBotApi, RateLimit
 
@@ -174,12 +175,18 @@ class Report:
 
 
 async def enqueue_notice(db: Database, guardians: int) -> None:
-    """One outbox row per guardian, as the notices feature writes them."""
+    """One outbox row per guardian, as the notices feature writes them (for one school)."""
+    async with db.session() as session:
+        school = School(name="基准学校")
+        session.add(school)
+        await session.flush()
+        school_id = school.id or 0
     for start in range(1, guardians + 1, ENQUEUE_CHUNK):
         async with db.session() as session:
             for guardian in range(start, min(start + ENQUEUE_CHUNK, guardians + 1)):
                 await enqueue(
                     session=session,
+                    school_id=school_id,
                     key=row_key(guardian),
                     kind="notice",
                     channel=CHANNEL,

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from typing import TextIO
 from zoneinfo import ZoneInfo
 
-from bot.schools import settings_for_school
+from bot.schools import school_runtime, settings_for_school
 from bot.settings import Settings
 from models.db.columns import utcnow
 from models.db.engine import Database
@@ -59,9 +59,12 @@ async def list_jobs(
         return 0
     db = Database(settings.database_url)
     try:
-        settings = await settings_for_school(db, settings, credentials=False)  # rules, zone
-        async with db.session() as session:
-            runs = await last_runs(session, [job.name for job in jobs])
+        runtime = await school_runtime(db, settings, credentials=False)  # rules, zone
+        settings = runtime.channel_settings(settings) if runtime is not None else settings
+        runs: dict[str, JobRun] = {}
+        if runtime is not None:  # the school's own runs (each school runs its own slots)
+            async with db.session() as session:
+                runs = await last_runs(session, runtime.school_id, [job.name for job in jobs])
     finally:
         await db.dispose()
     zone = settings.zone

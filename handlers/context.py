@@ -102,6 +102,7 @@ class Context:
         """Queue `reply` for another person's account, in this update's transaction."""
         added = await enqueue(
             session=self.session,
+            school_id=account.school_id,
             key=key,
             kind=kind,
             channel=account.channel,

@@ -51,6 +51,7 @@ class UserTurn:
     moves it on (in the update's transaction)."""
 
     tx: UpdateTx
+    school_id: int
     channel: str
     user_id: str
     snapshot: Snapshot
@@ -82,6 +83,7 @@ class UserTurn:
         self.conversation = await store_conversation(
             tx=self.tx,
             existing=self.conversation,
+            school_id=self.school_id,
             channel=self.channel,
             external_id=self.user_id,
             chat_id=chat_id,
@@ -114,21 +116,44 @@ class ConversationStore:
         self._entries: dict[Key, tuple[float, Snapshot]] = {}
         self._forgets = 0
 
-    async def load(self, tx: UpdateTx, channel: str, user_id: str, *, fresh: bool) -> UserTurn:
-        """The user's turn in `tx`: from the kept copy, unless `fresh` or none is kept."""
+    async def load(
+        self, tx: UpdateTx, school_id: int, channel: str, user_id: str, *, fresh: bool
+    ) -> UserTurn:
+        """The user's turn with `school_id`'s bot in `tx`: from the kept copy, unless `fresh`
+        or none is kept (a store serves one school's dispatcher)."""
         snapshot = None if fresh else self.get(channel, user_id)
         if snapshot is not None:
             read_at = self._entries[(channel, user_id)][0]
             return UserTurn(
-                tx, channel, user_id, snapshot, snapshot.conversation, True, read_at, self._forgets
+                tx,
+                school_id,
+                channel,
+                user_id,
+                snapshot,
+                snapshot.conversation,
+                True,
+                read_at,
+                self._forgets,
             )
-        snapshot = await load_snapshot(tx=tx, channel=channel, external_id=user_id)
-        return self.begin(tx, channel, user_id, snapshot)
+        snapshot = await load_snapshot(
+            tx=tx, school_id=school_id, channel=channel, external_id=user_id
+        )
+        return self.begin(tx, school_id, channel, user_id, snapshot)
 
-    def begin(self, tx: UpdateTx, channel: str, user_id: str, snapshot: Snapshot) -> UserTurn:
+    def begin(
+        self, tx: UpdateTx, school_id: int, channel: str, user_id: str, snapshot: Snapshot
+    ) -> UserTurn:
         """The user's turn in `tx`, from a snapshot just read."""
         return UserTurn(
-            tx, channel, user_id, snapshot, snapshot.conversation, False, None, self._forgets
+            tx,
+            school_id,
+            channel,
+            user_id,
+            snapshot,
+            snapshot.conversation,
+            False,
+            None,
+            self._forgets,
         )
 
     def keep(self, turn: UserTurn) -> None:

@@ -21,6 +21,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlmodel import col, delete, select
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from handlers import commands, drafts, onboarding
 from handlers.actions import Action, is_record_argument, parse_action
@@ -232,10 +233,16 @@ class Dispatcher:
         channel, user_id = inbound.channel, inbound.user_id
         try:
             async with self.db.update_session() as tx:
+                school = await self._school(tx)
+                school_id = school.id or 0
                 if inbound.update_key is not None:
-                    await claim_update(tx=tx, channel=channel, update_key=inbound.update_key)
-                turn = await self.conversations.load(tx, channel, user_id, fresh=not cached)
-                ctx = await self._context(tx, inbound, now, turn)
+                    await claim_update(
+                        tx=tx, school_id=school_id, channel=channel, update_key=inbound.update_key
+                    )
+                turn = await self.conversations.load(
+                    tx, school_id, channel, user_id, fresh=not cached
+                )
+                ctx = await self._context(tx, school, inbound, now, turn)
                 response = await self._route(inbound, ctx, turn)
                 response.queued = ctx.queued > 0
         except AlreadyHandled:
@@ -486,22 +493,35 @@ class Dispatcher:
 
     async def _school(self, tx: UpdateTx) -> School:
         """The school, read at most once a minute (it changes only with a roster import)."""
+        return await self._school_in(tx.session)
+
+    async def _school_in(self, session: AsyncSession) -> School:
         cached = self._school_cache
         if cached is not None and time.monotonic() - cached[0] < SCHOOL_CACHE_SECONDS:
             return cached[1]
-        school = await current_school(session=tx.session, name=self.school_name)
+        school = await current_school(session=session, name=self.school_name)
         if school is None:
             raise onboarding.NoSchool()
-        # Kept apart from this update's session: a rollback would expire it for every update
-        # served from the cache until it is read again.
-        tx.session.expunge(school)
+        # Kept apart from this session: a rollback would expire it for every update served
+        # from the cache until it is read again.
+        session.expunge(school)
         self._school_cache = (time.monotonic(), school)
         return school
 
+    async def school_id(self) -> int | None:
+        """The id of the school this dispatcher serves (None: the database has none yet).
+        Everything it keeps about messengers (conversations, updates seen, the outbox) is
+        kept under it, so another school's bot on the same database never meets it."""
+        async with self.db.session() as session:
+            try:
+                school = await self._school_in(session)
+            except onboarding.NoSchool:
+                return None
+        return school.id
+
     async def _context(
-        self, tx: UpdateTx, inbound: Inbound, now: datetime, turn: UserTurn
+        self, tx: UpdateTx, school: School, inbound: Inbound, now: datetime, turn: UserTurn
     ) -> Context:
-        school = await self._school(tx)
         snapshot = turn.snapshot
         account = snapshot.account
         language = account.language if account else normalise_language(inbound.language_hint)
@@ -601,8 +621,10 @@ class Dispatcher:
     ) -> None:
         """Hand an answer the channel could not deliver right now to the outbox (once per key)."""
         async with self.db.session() as session:
+            school = await self._school_in(session)
             await enqueue(
                 session=session,
+                school_id=school.id or 0,
                 key=key,
                 kind="deferred_reply",
                 channel=channel,
@@ -619,15 +641,22 @@ class Dispatcher:
         now = self.clock()
         cutoff = now - self.timeout
         async with self.db.session() as session:
+            try:
+                school_id = (await self._school_in(session)).id or 0
+            except onboarding.NoSchool:
+                return 0
             idle = (
                 await session.exec(
-                    select(Conversation).where(col(Conversation.updated_at) < cutoff)
+                    select(Conversation).where(
+                        Conversation.school_id == school_id, col(Conversation.updated_at) < cutoff
+                    )
                 )
             ).all()
             for conversation in idle:
                 self.conversations.forget(conversation.channel, conversation.external_id)
                 account = await account_for(
                     session=session,
+                    school_id=school_id,
                     channel=conversation.channel,
                     external_id=conversation.external_id,
                 )
@@ -648,6 +677,7 @@ class Dispatcher:
                     parked = drafts.saved_text(t, kept)
                 await enqueue(
                     session=session,
+                    school_id=school_id,
                     key=f"conversation-timeout:{conversation.id}:{conversation.updated_at.isoformat()}",
                     kind="conversation_timeout",
                     channel=conversation.channel,

@@ -154,7 +154,10 @@ def touched(t: Translator, moment: datetime, zone: ZoneInfo) -> str:
 async def list_drafts(inbound: Inbound, draft: DraftsDraft, ctx: Context, args: str) -> Transition:
     _ = ctx.t._
     drafts = await drafts_of(
-        session=ctx.session, channel=inbound.channel, external_id=inbound.user_id
+        session=ctx.session,
+        school_id=ctx.school.id or 0,
+        channel=inbound.channel,
+        external_id=inbound.user_id,
     )
     if not drafts:
         return Transition.end(Reply(_("您没有保存的草稿。")))
@@ -195,6 +198,7 @@ def actions(flows: Mapping[str, Flow]) -> list[Action]:
         return await draft_of(
             session=ctx.session,
             draft_id=record_id(argument) or 0,
+            school_id=ctx.school.id or 0,
             channel=inbound.channel,
             external_id=inbound.user_id,
         )

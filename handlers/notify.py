@@ -95,6 +95,7 @@ async def notify_keyed(
             reply = render(translator(account.language))
             result.queued += await enqueue(
                 session=session,
+                school_id=school_id,
                 key=f"{key}:{person[0].value}:{person[1]}:{account.channel}",
                 kind=kind,
                 channel=account.channel,

@@ -75,6 +75,7 @@ async def start(inbound: Inbound, ctx: Context, code: str) -> list[Reply]:
         chat_id=inbound.chat_id,
         language=ctx.t.language,
         now=ctx.now,
+        school_id=ctx.school.id,
     )
     if outcome is InviteProblem.UNKNOWN:
         return [Reply(_("这个邀请码无效。请核对链接是否完整，或向学校索取新的邀请。"))]

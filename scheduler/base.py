@@ -33,6 +33,12 @@ class JobContext:
     slot: datetime | None = None
 
     @property
+    def school_id(self) -> int:
+        """The school the job runs for: what it queues is sent by that school's bot."""
+        assert self.school.id is not None
+        return self.school.id
+
+    @property
     def local_now(self) -> datetime:
         return self.now.astimezone(self.zone)
 

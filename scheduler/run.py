@@ -25,6 +25,7 @@ from models.errors import JiafangError
 from models.outbox.tables import OutboxMessage
 from models.roster.queries import current_school
 from models.school.rules import DEFAULT_RULES, SchoolRules
+from models.school.tables import School
 from scheduler.base import Job, JobContext
 from scheduler.slots import Claim, claim_slot, fail_slot, finish_slot, process_owner
 
@@ -137,11 +138,21 @@ async def _added_since(session: AsyncSession, last_id: int) -> tuple[Queued, ...
     )
 
 
+async def school_of(db: Database, config: RunConfig) -> int:
+    """The id of the school `config` runs for, as the dispatcher finds it; `NoSchool` when the
+    database has none. A slot is claimed for it: another school's bot runs its own."""
+    async with db.session() as session:
+        school = await current_school(session=session, name=config.school_name)
+    if school is None or school.id is None:
+        raise NoSchool()
+    return school.id
+
+
 async def _run_claimed(
     db: Database, config: RunConfig, job: Job, claim: Claim, *, now: datetime
 ) -> tuple[int, tuple[Queued, ...]]:
     async with db.session() as session:
-        school = await current_school(session=session, name=config.school_name)
+        school = await session.get(School, claim.school_id)
         if school is None:
             raise NoSchool()
         before = await _last_outbox_id(session)
@@ -172,8 +183,13 @@ async def run_job(
 ) -> Outcome:
     """Run `job` for `slot` (as of `now`) unless that slot is taken; see the module doc.
     `claim_as` records the run under another name (a rehearsal), leaving the job's own slot
-    free for its real run."""
-    claim = await claim_slot(db, claim_as or job.name, slot, now=now, owner=config.owner)
+    free for its real run. The slot is the school's own (`school_of`); with no school in the
+    database the run fails, claiming nothing."""
+    try:
+        school_id = await school_of(db, config)
+    except NoSchool as exc:
+        return Outcome(job.name, slot, RunStatus.FAILED, detail=str(exc))
+    claim = await claim_slot(db, school_id, claim_as or job.name, slot, now=now, owner=config.owner)
     if not isinstance(claim, Claim):
         log.debug("job %s slot %s already claimed; skipped", job.name, slot.isoformat())
         return Outcome(

@@ -1,7 +1,8 @@
 """Claiming a job's slot (`models.jobs.tables.JobRun`), so that a slot runs in one process only.
 
-A claim is a (job, slot) row inserted in a transaction of its own and committed before the job
-runs; the unique constraint lets one inserter win, on SQLite and PostgreSQL alike. The row then
+A claim is a (school, job, slot) row inserted in a transaction of its own and committed before the job
+runs; the unique constraint lets one inserter win, on SQLite and PostgreSQL alike. Each school's
+bot claims its own slots: the same job at the same time runs once for every school. The row then
 says how the run ended:
 
 * finished, not failed — done; never run again;
@@ -42,6 +43,7 @@ def process_owner() -> str:
 
 @dataclass(frozen=True)
 class Claim:
+    school_id: int
     job: str
     slot: datetime
     owner: str
@@ -64,15 +66,17 @@ def _reclaimable(now: datetime) -> ColumnElement[bool]:
     )
 
 
-def _this(job: str, slot: datetime) -> tuple[ColumnElement[bool], ColumnElement[bool]]:
-    return col(JobRun.job) == job, col(JobRun.slot) == slot
+def _this(school_id: int, job: str, slot: datetime) -> tuple[ColumnElement[bool], ...]:
+    return col(JobRun.school_id) == school_id, col(JobRun.job) == job, col(JobRun.slot) == slot
 
 
 async def claim_slot(
-    db: Database, job: str, slot: datetime, *, now: datetime, owner: str
+    db: Database, school_id: int, job: str, slot: datetime, *, now: datetime, owner: str
 ) -> Claim | Taken:
-    """Claim (job, slot) and commit; a `Taken` if it is done, running, or claimed by another."""
+    """Claim (school, job, slot) and commit; a `Taken` if it is done, running, or claimed by
+    another process of the same school."""
     values = {
+        "school_id": school_id,
         "job": job,
         "slot": slot,
         "owner": owner,
@@ -83,22 +87,23 @@ async def claim_slot(
     }
     async with db.session() as session:
         table = JobRun.__table__  # type: ignore[attr-defined]
-        if await insert_ignoring_duplicates(session, table, values, unique=["job", "slot"]):
-            return Claim(job, slot, owner, now)
+        unique = ["school_id", "job", "slot"]
+        if await insert_ignoring_duplicates(session, table, values, unique=unique):
+            return Claim(school_id, job, slot, owner, now)
         retaken = (
             update(JobRun)
-            .where(*_this(job, slot), _reclaimable(now))
+            .where(*_this(school_id, job, slot), _reclaimable(now))
             .values(owner=owner, claimed_at=now, finished_at=None, failed=False, outcome="")
         )
         if (await session.exec(retaken)).rowcount == 1:
-            return Claim(job, slot, owner, now)
-        row = (await session.exec(select(JobRun).where(*_this(job, slot)))).one()
+            return Claim(school_id, job, slot, owner, now)
+        row = (await session.exec(select(JobRun).where(*_this(school_id, job, slot)))).one()
         return Taken(row.claimed_at, row.finished_at, row.outcome)
 
 
 def _held(claim: Claim) -> tuple[ColumnElement[bool], ...]:
     return (
-        *_this(claim.job, claim.slot),
+        *_this(claim.school_id, claim.job, claim.slot),
         col(JobRun.owner) == claim.owner,
         col(JobRun.claimed_at) == claim.claimed_at,
     )
@@ -125,25 +130,32 @@ async def fail_slot(db: Database, claim: Claim, *, now: datetime, outcome: str) 
         await session.exec(statement)
 
 
-async def last_runs(session: AsyncSession, jobs: list[str]) -> dict[str, JobRun]:
-    """Each job's most recent slot that was claimed (two queries, whatever the history)."""
+async def last_runs(
+    session: AsyncSession, school_id: int | None, jobs: list[str]
+) -> dict[str, JobRun]:
+    """Each job's most recent slot that was claimed for `school_id` (None: for any school; two
+    queries, whatever the history)."""
     if not jobs:
         return {}
+    school = [col(JobRun.school_id) == school_id] if school_id is not None else []
     latest = (
         select(col(JobRun.job), func.max(col(JobRun.slot)).label("slot"))
-        .where(col(JobRun.job).in_(jobs))
+        .where(*school, col(JobRun.job).in_(jobs))
         .group_by(col(JobRun.job))
         .subquery()
     )
-    query = select(JobRun).join(
-        latest, and_(col(JobRun.job) == latest.c.job, col(JobRun.slot) == latest.c.slot)
+    query = (
+        select(JobRun)
+        .join(latest, and_(col(JobRun.job) == latest.c.job, col(JobRun.slot) == latest.c.slot))
+        .where(*school)
+        .order_by(col(JobRun.id))
     )
     return {row.job: row for row in (await session.exec(query)).all()}
 
 
 async def prune_runs(db: Database, *, before: datetime) -> int:
-    """Forget finished slots older than `before` (a job every minute adds half a million a
-    year); unfinished and failed ones stay for operators to see."""
+    """Forget finished slots older than `before`, of every school (a job every minute adds half
+    a million a year); unfinished and failed ones stay for operators to see."""
     statement = delete(JobRun).where(
         col(JobRun.slot) < before,
         col(JobRun.finished_at).is_not(None),

@@ -66,7 +66,7 @@ def read(
     user_id: str = "7",
 ) -> UserTurn:
     """A turn as if `snapshot` had just been read from the database."""
-    return store.begin(NO_TX, "telegram", user_id, replace(snapshot, conversation=conversation))
+    return store.begin(NO_TX, 1, "telegram", user_id, replace(snapshot, conversation=conversation))
 
 
 @pytest.mark.parametrize(
@@ -98,7 +98,7 @@ async def test_a_kept_copy_carries_the_conversation_as_it_now_stands() -> None:
     store = ConversationStore(monotonic=ticks)
     store.keep(read(store, BOUND, state(1)))
     ticks.now += 30
-    turn = await store.load(NO_TX, "telegram", "7", fresh=False)
+    turn = await store.load(NO_TX, 1, "telegram", "7", fresh=False)
     assert turn.kept and turn.conversation == state(1)
     turn.conversation = state(2)
     store.keep(turn)

@@ -18,6 +18,7 @@ from models.db.unchanged_reads import KEPT_VERSION_TABLE
 from models.db.urls import async_url
 from models.errors import ConfigError
 from models.outbox.tables import enqueue
+from tests.helpers.outbox import school_for_rows
 
 
 @pytest.mark.parametrize(
@@ -47,6 +48,7 @@ async def test_time_stamps_come_back_timezone_aware(db: Database) -> None:
     async with db.session() as session:
         await enqueue(
             session=session,
+            school_id=await school_for_rows(session),
             key="k1",
             kind="test",
             channel="console",
@@ -65,6 +67,7 @@ async def test_enqueueing_the_same_key_twice_keeps_one_row(db: Database) -> None
         async with db.session() as session:
             await enqueue(
                 session=session,
+                school_id=await school_for_rows(session),
                 key="visit-problem:1:staff:2",
                 kind="alert",
                 channel="telegram",
@@ -88,11 +91,14 @@ async def test_a_failed_transaction_saves_nothing(db: Database) -> None:
 
 async def test_many_concurrent_transactions_all_commit(db: Database) -> None:
     """On SQLite they queue on the process's own lock instead of failing with "locked"."""
+    async with db.session() as session:
+        school_id = await school_for_rows(session)
 
     async def add(n: int) -> None:
         async with db.session() as session:
             await enqueue(
                 session=session,
+                school_id=school_id,
                 key=f"k{n}",
                 kind="test",
                 channel="console",

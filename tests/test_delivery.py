@@ -19,7 +19,7 @@ from models.db.engine import Database
 from models.outbox.tables import OutboxStatus, enqueue
 from tests.helpers.clock import FakeClock
 from tests.helpers.delivery import RecordingChannel, make_worker, put
-from tests.helpers.outbox import outbox_row
+from tests.helpers.outbox import outbox_row, school_for_rows
 
 
 @pytest.fixture
@@ -59,6 +59,7 @@ async def test_a_message_not_yet_due_waits(
     async with db.session() as session:
         await enqueue(
             session=session,
+            school_id=await school_for_rows(session),
             key="later",
             kind="test",
             channel="fake",

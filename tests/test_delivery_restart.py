@@ -18,6 +18,7 @@ from models.outbox.outcomes import delivery_counts, settle_unknown, unknown_outc
 from models.outbox.tables import OutboxMessage, OutboxStatus, enqueue
 from tests.fakes.telegram_request import FakeBotApi, FakeTelegramRequest, RateLimit
 from tests.helpers.clock import FakeClock
+from tests.helpers.outbox import school_for_rows
 from tests.helpers.telegram_line import paced_by, received, telegram
 
 FAN_OUT = 40
@@ -69,6 +70,7 @@ async def fan_out(db: Database, clock: FakeClock, channel: str) -> list[str]:
         for n, chat in enumerate(chats):
             await enqueue(
                 session=session,
+                school_id=await school_for_rows(session),
                 key=f"{PREFIX}guardian:{n}:{channel}",
                 kind="notice",
                 channel=channel,

@@ -20,7 +20,7 @@ from models.outbox.outcomes import FailureReason, failure_reason
 from models.outbox.tables import OutboxMessage, OutboxStatus, enqueue
 from tests.fakes.telegram_request import Failure, FakeBotApi, RateLimit
 from tests.helpers.clock import FakeClock
-from tests.helpers.outbox import outbox_row
+from tests.helpers.outbox import outbox_row, school_for_rows
 from tests.helpers.telegram_line import paced_by, received, telegram
 
 
@@ -30,6 +30,7 @@ async def put(
     async with db.session() as session:
         await enqueue(
             session=session,
+            school_id=await school_for_rows(session),
             key=key,
             kind="notice",
             channel=CHANNEL,

@@ -25,6 +25,7 @@ from tests.helpers.notices import (
     receipts,
     received,
 )
+from tests.helpers.outbox import school_for_rows
 from tests.helpers.visits import ChatUser, full_dispatcher, person
 
 if TYPE_CHECKING:
@@ -77,6 +78,7 @@ async def test_enqueueing_a_notice_twice_keeps_one_row_per_key(
         key = outbox_key(notice.id or 0, ts.guardians["刘梅"].id or 0, "console")
         added = await enqueue(
             session=session,
+            school_id=await school_for_rows(session),
             key=key,
             kind="notice",
             channel="console",

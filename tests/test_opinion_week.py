@@ -226,11 +226,15 @@ async def test_the_schools_own_copy_of_the_opinion_week_form_is_sent(
 async def test_a_run_finding_the_month_claimed_by_another_run_makes_nothing(
     db: Database, clock: FakeClock
 ) -> None:
-    await _school(db, clock)
+    ts = await _school(db, clock)
     async with db.session() as session:
         # Another run of the same month committed its claim first.
         assert await claim_once(
-            session, month_claim(date(2026, 9, 1)), local("2026-09-01 00:00"), now=clock()
+            session,
+            ts.school.id or 0,
+            month_claim(date(2026, 9, 1)),
+            local("2026-09-01 00:00"),
+            now=clock(),
         )
     outcome = await _run(db, "2026-09-28 09:00")
     assert outcome.queued == 0

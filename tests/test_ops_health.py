@@ -25,6 +25,7 @@ from models.outbox.tables import OutboxMessage, OutboxStatus, enqueue
 from scheduler.registry import all_jobs
 from tests.helpers.clock import FakeClock
 from tests.helpers.factories import seed_school
+from tests.helpers.outbox import school_for_rows
 from tests.helpers.statements import counting_selects
 
 #: A port nothing listens on: the database cannot be reached.
@@ -49,6 +50,7 @@ async def _queue(db: Database, key: str, *, due_ago: timedelta, clock: FakeClock
     async with db.session() as session:
         await enqueue(
             session=session,
+            school_id=await school_for_rows(session),
             key=key,
             kind="test",
             channel="telegram",
@@ -62,6 +64,7 @@ async def _job_ran(db: Database, job: str, clock: FakeClock, *, failed: bool = F
     async with db.session() as session:
         session.add(
             JobRun(
+                school_id=await school_for_rows(session),
                 job=job,
                 slot=clock() - timedelta(hours=1),
                 owner="host:1",

@@ -24,7 +24,7 @@ from tests.fakes.telegram_request import Failure, FakeBotApi
 from tests.fakes.wecom_server import WecomServer
 from tests.helpers.clock import FakeClock
 from tests.helpers.factories import seed_school
-from tests.helpers.outbox import outbox_row
+from tests.helpers.outbox import outbox_row, school_for_rows
 from tests.helpers.servers import wecom_config
 from tests.helpers.telegram_line import telegram
 
@@ -69,6 +69,7 @@ async def _queue(db: Database, key: str, chat: str, channel: str, due_at: object
     async with db.session() as session:
         await enqueue(
             session=session,
+            school_id=await school_for_rows(session),
             key=key,
             kind="test",
             channel=channel,

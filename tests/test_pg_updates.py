@@ -30,6 +30,17 @@ from models.db.columns import utcnow
 from models.db.engine import Database
 from models.db.pg_updates import KEPT
 from models.db.update_tx import AlreadyHandled, UpdateTx
+from models.school.tables import School
+
+SCHOOL = 1
+
+
+@pytest.fixture(autouse=True)
+async def _school(db: Database) -> None:
+    """The school whose bot the updates come to (every test starts on empty tables)."""
+    async with db.session() as session:
+        session.add(School(id=SCHOOL, name="测试小学"))
+
 
 pytestmark = pytest.mark.skipif(
     not os.environ.get("DATABASE_URL", "").startswith("postgres"),
@@ -59,7 +70,7 @@ async def test_an_update_after_the_server_dropped_the_kept_connections_works(
     db: Database,
 ) -> None:
     async with db.update_session() as tx:
-        await claim_update(tx=tx, channel="telegram", update_key="before")
+        await claim_update(tx=tx, school_id=SCHOOL, channel="telegram", update_key="before")
     async with db.session() as session:  # what a server restart does to every other backend
         await (await session.connection()).execute(
             text(
@@ -70,7 +81,7 @@ async def test_an_update_after_the_server_dropped_the_kept_connections_works(
     await asyncio.sleep(0.2)  # the driver reads the server's goodbye
 
     async with db.update_session() as tx:
-        await claim_update(tx=tx, channel="telegram", update_key="after")
+        await claim_update(tx=tx, school_id=SCHOOL, channel="telegram", update_key="after")
 
     assert await seen(db) == ["before", "after"]
 
@@ -80,7 +91,7 @@ async def test_many_updates_at_once_each_commit_and_few_connections_are_kept(
 ) -> None:
     async def update(key: str) -> None:
         async with db.update_session() as tx:
-            await claim_update(tx=tx, channel="telegram", update_key=key)
+            await claim_update(tx=tx, school_id=SCHOOL, channel="telegram", update_key=key)
             await asyncio.sleep(0.01)  # all of them open at the same time
             await tx.session.exec(select(InboundSeen))
 
@@ -130,6 +141,7 @@ async def store(
     return await store_conversation(
         tx=tx,
         existing=existing,
+        school_id=SCHOOL,
         channel="telegram",
         external_id="77",
         chat_id="77",
@@ -148,7 +160,7 @@ async def conversation_at(db: Database, state: str) -> ConversationState:
 
 async def move(db: Database, existing: ConversationState, key: str, state: str) -> None:
     async with db.update_session() as tx:
-        await claim_update(tx=tx, channel="telegram", update_key=key)
+        await claim_update(tx=tx, school_id=SCHOOL, channel="telegram", update_key=key)
         await store(tx, existing, state, draft={"colour": "red"}, choices=[["红", "c:red"]])
 
 
@@ -210,7 +222,9 @@ async def test_a_redelivery_handled_elsewhere_at_the_same_moment_undoes_the_move
     start = await conversation_at(db, "colour")
     async with db.session() as other:  # the other process has claimed it, not yet committed
         await other.exec(
-            insert(InboundSeen).values(channel="telegram", update_key="9", seen_at=utcnow())
+            insert(InboundSeen).values(
+                school_id=SCHOOL, channel="telegram", update_key="9", seen_at=utcnow()
+            )
         )
         step = asyncio.create_task(move(db, start, "9", "name"))
         await asyncio.sleep(0.3)  # the step waits on the other's claim
@@ -231,7 +245,7 @@ async def test_held_writes_run_first_when_the_session_begins(
     await logged(statements)
 
     async with db.update_session() as tx:
-        await claim_update(tx=tx, channel="telegram", update_key="1")
+        await claim_update(tx=tx, school_id=SCHOOL, channel="telegram", update_key="1")
         # The session's first statement begins the transaction, after the held claim.
         assert [r.update_key for r in (await tx.session.exec(select(InboundSeen))).all()] == ["1"]
         await store(tx, start, "name")
@@ -247,11 +261,11 @@ async def test_held_writes_run_first_when_the_session_begins(
 
 async def test_a_refused_held_write_fails_the_session_that_begins(db: Database) -> None:
     async with db.update_session() as tx:
-        await claim_update(tx=tx, channel="telegram", update_key="1")
+        await claim_update(tx=tx, school_id=SCHOOL, channel="telegram", update_key="1")
 
     with pytest.raises(AlreadyHandled):
         async with db.update_session() as tx:
-            await claim_update(tx=tx, channel="telegram", update_key="1")
+            await claim_update(tx=tx, school_id=SCHOOL, channel="telegram", update_key="1")
             # A step that swallows the refusal: the update still saves nothing.
             with contextlib.suppress(AlreadyHandled):
                 await audit(session=tx.session, actor="staff:1", action="redelivered")

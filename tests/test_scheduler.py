@@ -17,6 +17,7 @@ from scheduler.slots import STALE_AFTER, Claim, claim_slot, finish_slot
 from tests.helpers.clock import FakeClock
 from tests.helpers.delivery import RecordingChannel
 from tests.helpers.factories import seed_school
+from tests.helpers.outbox import school_for_rows
 from tests.helpers.scheduler import (
     RecordingJob,
     config,
@@ -26,6 +27,11 @@ from tests.helpers.scheduler import (
 )
 
 SLOT = local("2026-11-16 07:30")
+
+
+async def school_id(db: Database) -> int:
+    async with db.session() as session:
+        return await school_for_rows(session)
 
 
 async def test_the_same_slot_run_twice_runs_and_sends_once(db: Database) -> None:
@@ -88,7 +94,9 @@ async def test_a_failing_job_leaves_no_outbox_rows_and_its_slot_can_run_again(
 
 async def test_a_slot_being_run_is_not_run_by_another(db: Database) -> None:
     await seed_school(db)
-    claim = await claim_slot(db, "test_digest", SLOT, now=SLOT, owner="other:7")
+    claim = await claim_slot(
+        db, await school_id(db), "test_digest", SLOT, now=SLOT, owner="other:7"
+    )
     assert isinstance(claim, Claim)
     digest = RecordingJob()
     outcome = await run_job(db, config(), digest.job, slot=SLOT, now=SLOT + timedelta(minutes=10))
@@ -98,7 +106,7 @@ async def test_a_slot_being_run_is_not_run_by_another(db: Database) -> None:
 
 async def test_a_slot_left_unfinished_by_a_dead_process_runs_after_an_hour(db: Database) -> None:
     await seed_school(db)
-    await claim_slot(db, "test_digest", SLOT, now=SLOT, owner="dead:7")
+    await claim_slot(db, await school_id(db), "test_digest", SLOT, now=SLOT, owner="dead:7")
     digest = RecordingJob()
     later = SLOT + STALE_AFTER + timedelta(minutes=1)
     outcome = await run_job(db, config(), digest.job, slot=SLOT, now=later)
@@ -108,9 +116,12 @@ async def test_a_slot_left_unfinished_by_a_dead_process_runs_after_an_hour(db: D
 
 
 async def test_a_run_whose_claim_was_taken_over_cannot_record_its_end(db: Database) -> None:
-    first = await claim_slot(db, "test_digest", SLOT, now=SLOT, owner="slow:1")
+    await seed_school(db)
+    first = await claim_slot(db, await school_id(db), "test_digest", SLOT, now=SLOT, owner="slow:1")
     later = SLOT + STALE_AFTER + timedelta(minutes=1)
-    second = await claim_slot(db, "test_digest", SLOT, now=later, owner="fast:2")
+    second = await claim_slot(
+        db, await school_id(db), "test_digest", SLOT, now=later, owner="fast:2"
+    )
     assert isinstance(first, Claim) and isinstance(second, Claim)
     async with db.session() as session:
         assert not await finish_slot(session, first, now=later, outcome="queued 1")
@@ -209,12 +220,13 @@ async def test_a_worker_stopping_after_claiming_leaves_the_messages_to_the_next_
 
 
 async def test_a_failed_mark_is_cleared_when_the_slot_is_claimed_again(db: Database) -> None:
-    await claim_slot(db, "test_digest", SLOT, now=SLOT, owner="a:1")
+    await seed_school(db)
+    await claim_slot(db, await school_id(db), "test_digest", SLOT, now=SLOT, owner="a:1")
     async with db.session() as session:
         await session.exec(
             update(JobRun).where(col(JobRun.job) == "test_digest").values(failed=True)
         )
-    again = await claim_slot(db, "test_digest", SLOT, now=SLOT, owner="b:2")
+    again = await claim_slot(db, await school_id(db), "test_digest", SLOT, now=SLOT, owner="b:2")
     assert isinstance(again, Claim)
     [run] = await job_runs(db, "test_digest")
     assert (run.owner, run.failed, run.finished_at) == ("b:2", False, None)

@@ -35,6 +35,7 @@ from tests.fakes.telegram_request import (
 from tests.helpers import factories
 from tests.helpers.clock import FakeClock
 from tests.helpers.factories import bind
+from tests.helpers.outbox import school_for_rows
 
 TEACHER = TgUser(5001, "芳")
 PARENT = TgUser(5002, "梅")
@@ -432,6 +433,7 @@ async def test_the_application_delivers_outbox_messages_to_telegram(
     async with db.session() as session:
         await enqueue(
             session=session,
+            school_id=await school_for_rows(session),
             key="notice:1:guardian:1",
             kind="notice",
             channel="telegram",
@@ -466,6 +468,7 @@ async def test_a_user_who_blocked_the_bot_is_recorded_as_failed(
     async with db.session() as session:
         await enqueue(
             session=session,
+            school_id=await school_for_rows(session),
             key="notice:2",
             kind="notice",
             channel="telegram",

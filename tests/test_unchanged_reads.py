@@ -115,7 +115,9 @@ async def test_an_update_that_adds_a_student_fails_and_saves_nothing(db: Databas
     klass = ts.classes["三(2)班"]
     with pytest.raises(KeptTableWritten) as refused:
         async with db.update_session() as tx:
-            await claim_update(tx=tx, channel="telegram", update_key="roster-1")
+            await claim_update(
+                tx=tx, school_id=ts.school.id or 0, channel="telegram", update_key="roster-1"
+            )
             tx.session.add(
                 Student(
                     school_id=ts.school.id or 0,

@@ -17,10 +17,21 @@ from models.audit.tables import AuditEntry, audit
 from models.conversations.store import InboundSeen, claim_update
 from models.db.engine import Database
 from models.db.update_tx import AlreadyHandled
+from models.school.tables import School
 
 
 class Boom(Exception):
     pass
+
+
+SCHOOL = 1
+
+
+@pytest.fixture(autouse=True)
+async def _school(db: Database) -> None:
+    """The school whose bot the updates come to (every test starts on empty tables)."""
+    async with db.session() as session:
+        session.add(School(id=SCHOOL, name="测试小学"))
 
 
 async def seen_keys(db: Database) -> list[str]:
@@ -39,11 +50,11 @@ async def test_an_update_that_only_runs_fixed_statements_commits_them(db: Databa
     async with db.update_session() as tx:
         # On a SQLite file straight on sqlite3, on PostgreSQL on asyncpg: never through the pool.
         assert tx.direct
-        await claim_update(tx=tx, channel="telegram", update_key="1")
+        await claim_update(tx=tx, school_id=SCHOOL, channel="telegram", update_key="1")
     # A redelivery is refused (on PostgreSQL when the held insert is sent, at the end).
     with pytest.raises(AlreadyHandled):
         async with db.update_session() as tx:
-            await claim_update(tx=tx, channel="telegram", update_key="1")
+            await claim_update(tx=tx, school_id=SCHOOL, channel="telegram", update_key="1")
             await audit(session=tx.session, actor="staff:1", action="redelivered")
 
     assert await seen_keys(db) == ["1"]
@@ -52,7 +63,7 @@ async def test_an_update_that_only_runs_fixed_statements_commits_them(db: Databa
 
 async def test_fixed_statements_and_the_sessions_own_commit_together(db: Database) -> None:
     async with db.update_session() as tx:
-        await claim_update(tx=tx, channel="telegram", update_key="2")
+        await claim_update(tx=tx, school_id=SCHOOL, channel="telegram", update_key="2")
         await audit(session=tx.session, actor="staff:1", action="visit.create")
         tx.session.add(AuditEntry(actor="staff:1", action="visit.pending"))
         # The session read what the fixed statement wrote: one transaction.
@@ -68,7 +79,7 @@ async def test_a_failed_update_saves_nothing_and_the_next_one_works(
 ) -> None:
     with pytest.raises(Boom):
         async with db.update_session() as tx:
-            await claim_update(tx=tx, channel="telegram", update_key="3")
+            await claim_update(tx=tx, school_id=SCHOOL, channel="telegram", update_key="3")
             if use_session:
                 await audit(session=tx.session, actor="staff:1", action="visit.create")
             raise Boom()
@@ -76,7 +87,7 @@ async def test_a_failed_update_saves_nothing_and_the_next_one_works(
     assert await seen_keys(db) == []
     assert await audit_actions(db) == []
     async with db.update_session() as tx:
-        await claim_update(tx=tx, channel="telegram", update_key="4")
+        await claim_update(tx=tx, school_id=SCHOOL, channel="telegram", update_key="4")
         await audit(session=tx.session, actor="staff:1", action="visit.create")
     assert await seen_keys(db) == ["4"]
     assert await audit_actions(db) == ["visit.create"]
@@ -85,7 +96,7 @@ async def test_a_failed_update_saves_nothing_and_the_next_one_works(
 async def test_update_sessions_and_other_sessions_take_turns(db: Database) -> None:
     async def update(key: str) -> None:
         async with db.update_session() as tx:
-            await claim_update(tx=tx, channel="telegram", update_key=key)
+            await claim_update(tx=tx, school_id=SCHOOL, channel="telegram", update_key=key)
             await asyncio.sleep(0)  # hand the loop over mid-transaction
             await audit(session=tx.session, actor="staff:1", action=f"u{key}")
 
@@ -105,7 +116,7 @@ async def test_a_cancelled_update_saves_nothing(db: Database) -> None:
 
     async def update() -> None:
         async with db.update_session() as tx:
-            await claim_update(tx=tx, channel="telegram", update_key="5")
+            await claim_update(tx=tx, school_id=SCHOOL, channel="telegram", update_key="5")
             started.set()
             await asyncio.sleep(60)
 
@@ -117,7 +128,7 @@ async def test_a_cancelled_update_saves_nothing(db: Database) -> None:
 
     assert await seen_keys(db) == []
     async with db.update_session() as tx:
-        await claim_update(tx=tx, channel="telegram", update_key="5")
+        await claim_update(tx=tx, school_id=SCHOOL, channel="telegram", update_key="5")
     assert await seen_keys(db) == ["5"]
 
 
@@ -126,13 +137,15 @@ async def test_an_in_memory_sqlite_database_uses_plain_sessions() -> None:
     try:
         async with database.engine.begin() as connection:
             await connection.run_sync(SQLModel.metadata.create_all)
+        async with database.session() as session:
+            session.add(School(id=SCHOOL, name="测试小学"))
         async with database.update_session() as tx:
             assert not tx.direct
-            await claim_update(tx=tx, channel="console", update_key="6")
+            await claim_update(tx=tx, school_id=SCHOOL, channel="console", update_key="6")
             await audit(session=tx.session, actor="staff:1", action="visit.create")
         with pytest.raises(Boom):
             async with database.update_session() as tx:
-                await claim_update(tx=tx, channel="console", update_key="7")
+                await claim_update(tx=tx, school_id=SCHOOL, channel="console", update_key="7")
                 raise Boom()
         assert await seen_keys(database) == ["6"]
         assert await audit_actions(database) == ["visit.create"]

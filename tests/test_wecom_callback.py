@@ -16,6 +16,7 @@ from sqlmodel import select
 
 from bot.channels.wecom_callback import create_app, drain, keep, update_key_of
 from models.db.engine import Database
+from models.roster.queries import current_school
 from models.wecom.tables import WecomInbox
 from tests.fakes.wecom_callbacks import (
     TEST_APP,
@@ -28,6 +29,7 @@ from tests.fakes.wecom_callbacks import (
     url_verification,
 )
 from tests.helpers.clock import FakeClock
+from tests.helpers.factories import seed_school
 
 PATH = "/wecom/callback"
 
@@ -51,6 +53,19 @@ class Endpoint:
     async def handled(self) -> list[dict[str, Any]]:
         await drain(self.app)
         return self.received
+
+
+@pytest.fixture(autouse=True)
+async def _school(db: Database) -> None:
+    """The school whose app the callbacks are for."""
+    await seed_school(db)
+
+
+async def _school_id(db: Database) -> int:
+    async with db.session() as session:
+        school = await current_school(session=session)
+    assert school is not None and school.id is not None
+    return school.id
 
 
 @pytest.fixture
@@ -326,11 +341,14 @@ async def test_a_callback_answered_before_a_restart_is_handled_when_the_bot_star
     db: Database, clock: FakeClock
 ) -> None:
     # The previous process answered WeCom, kept the message, and stopped before handling it.
+    school_id = await _school_id(db)
     message = {"FromUserName": "zhangli", "MsgType": "text", "Content": "家访", "update_key": "81"}
     stale = {**message, "update_key": "80"}
     async with db.session() as session:
-        await keep(session=session, message=message, now=clock())
-        await keep(session=session, message=stale, now=clock() - timedelta(days=2))
+        await keep(session=session, school_id=school_id, message=message, now=clock())
+        await keep(
+            session=session, school_id=school_id, message=stale, now=clock() - timedelta(days=2)
+        )
     received: list[dict[str, Any]] = []
 
     async def on_message(message: dict[str, Any]) -> None:

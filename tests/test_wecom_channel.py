@@ -28,6 +28,7 @@ from models.outbox.outcomes import FailureReason
 from models.outbox.tables import OutboxMessage, OutboxStatus, enqueue
 from tests.fakes.wecom_server import WecomServer
 from tests.helpers.clock import FakeClock
+from tests.helpers.outbox import school_for_rows
 from tests.helpers.servers import wecom_config
 
 T = translator("zh")
@@ -157,6 +158,7 @@ async def _queue(db: Database, clock: FakeClock, count: int, *, users: list[str]
             user = users[n % len(users)]
             await enqueue(
                 session=session,
+                school_id=await school_for_rows(session),
                 key=f"test:{n}",
                 kind="test",
                 channel="wecom",

@@ -293,7 +293,10 @@ class ConsoleChannel:
         else:
             persona = Persona(PersonKind.GUARDIAN, person.id or 0, person.name, person.phone[-4:])
         existing = await account_for(
-            session=session, channel=CHANNEL, external_id=persona.external_id
+            session=session,
+            school_id=school.id or 0,
+            channel=CHANNEL,
+            external_id=persona.external_id,
         )
         await bind_account(
             session=session,
@@ -318,7 +321,12 @@ class ConsoleChannel:
 
     async def _recipient_label(self, chat_id: str) -> str:
         async with self.db.session() as session:
-            account = await account_for(session=session, channel=CHANNEL, external_id=chat_id)
+            school = await self._school(session)
+            if school is None:
+                return chat_id
+            account = await account_for(
+                session=session, school_id=school.id or 0, channel=CHANNEL, external_id=chat_id
+            )
             person = await person_for(session=session, account=account) if account else None
         if person is None:
             return chat_id

@@ -52,6 +52,7 @@ from models.conversations.store import claim_update
 from models.db.columns import utcnow
 from models.db.engine import Database
 from models.db.update_tx import AlreadyHandled, UpdateTx
+from models.roster.queries import current_school
 from models.wecom.tables import WecomInbox, WecomNonce
 
 log = logging.getLogger(__name__)
@@ -135,8 +136,11 @@ async def claim_nonce(*, session: AsyncSession, nonce: str, now: datetime) -> bo
     return bool(result.rowcount)
 
 
-async def keep(*, session: AsyncSession, message: CallbackMessage, now: datetime) -> None:
-    """Keep an accepted callback until it is handled; handled ones older than a day go."""
+async def keep(
+    *, session: AsyncSession, school_id: int, message: CallbackMessage, now: datetime
+) -> None:
+    """Keep an accepted callback to `school_id`'s app until it is handled; handled ones older
+    than a day go."""
     await session.exec(
         delete(WecomInbox).where(
             col(WecomInbox.handled_at).is_not(None),
@@ -145,6 +149,7 @@ async def keep(*, session: AsyncSession, message: CallbackMessage, now: datetime
     )
     session.add(
         WecomInbox(
+            school_id=school_id,
             update_key=str(message["update_key"]),
             payload=json.dumps(message, ensure_ascii=False),
             received_at=now,
@@ -152,21 +157,29 @@ async def keep(*, session: AsyncSession, message: CallbackMessage, now: datetime
     )
 
 
-async def mark_handled(*, session: AsyncSession, update_key: str, now: datetime) -> None:
-    row = (
-        await session.exec(select(WecomInbox).where(WecomInbox.update_key == update_key))
-    ).first()
+async def mark_handled(
+    *, session: AsyncSession, school_id: int, update_key: str, now: datetime
+) -> None:
+    query = select(WecomInbox).where(
+        WecomInbox.school_id == school_id, WecomInbox.update_key == update_key
+    )
+    row = (await session.exec(query)).first()
     if row is not None and row.handled_at is None:
         row.handled_at = now
         session.add(row)
 
 
-async def unhandled(*, session: AsyncSession, now: datetime) -> list[CallbackMessage]:
-    """Callbacks of the last day answered but never handled, oldest first."""
+async def unhandled(
+    *, session: AsyncSession, school_id: int, now: datetime
+) -> list[CallbackMessage]:
+    """Callbacks to `school_id`'s app of the last day answered but never handled, oldest first
+    (another school's bot on the same database handles its own)."""
     rows = await session.exec(
         select(WecomInbox)
         .where(
-            col(WecomInbox.handled_at).is_(None), col(WecomInbox.received_at) >= now - INBOX_KEEP
+            WecomInbox.school_id == school_id,
+            col(WecomInbox.handled_at).is_(None),
+            col(WecomInbox.received_at) >= now - INBOX_KEEP,
         )
         .order_by(col(WecomInbox.received_at), col(WecomInbox.id))
     )
@@ -213,9 +226,18 @@ async def _claim_nonce(what: str, *, session: AsyncSession, nonce: str, now: dat
 
 class _Endpoint:
     def __init__(
-        self, *, db: Database, crypto: WeChatCrypto, on_message: OnMessage, now: Clock
+        self,
+        *,
+        db: Database,
+        crypto: WeChatCrypto,
+        on_message: OnMessage,
+        now: Clock,
+        school_name: str | None,
     ) -> None:
         self.db, self.crypto, self.on_message, self.now = db, crypto, on_message, now
+        self.school_name = school_name
+        #: The school whose app this is, once found (`_school_id`).
+        self.school_id: int | None = None
         self.fingerprint = fingerprint_of(crypto)
         #: Known to be in use (a callback was accepted): verification is refused without asking
         #: the database. Not known is asked each time (another process may have recorded it).
@@ -245,6 +267,18 @@ class _Endpoint:
         log.info("wecom URL verification answered")
         return web.Response(text=str(plain))
 
+    async def _school_id(self, session: AsyncSession) -> int:
+        """The school whose WeCom app this is (SCHOOL_NAME's, as the dispatcher finds it): its
+        callbacks are claimed and kept under it. 503 while the database has no school (WeCom
+        sends the callback again later)."""
+        if self.school_id is None:
+            school = await current_school(session=session, name=self.school_name)
+            if school is None or school.id is None:
+                log.warning("wecom callback refused: the database has no school yet")
+                raise web.HTTPServiceUnavailable(text="")
+            self.school_id = school.id
+        return self.school_id
+
     async def receive(self, request: web.Request) -> web.StreamResponse:
         signature, timestamp, nonce = _signed_query(request)
         now = self.now()
@@ -254,18 +288,22 @@ class _Endpoint:
         update_key = update_key_of(message)
         message = {**message, "update_key": update_key}
         async with self.db.session() as session:
+            school_id = await self._school_id(session)
             await _claim_nonce("callback", session=session, nonce=nonce, now=now)
             if not self.in_use:
                 await record_in_use(session=session, fingerprint=self.fingerprint, now=now)
             try:
                 await claim_update(
-                    tx=UpdateTx(session), channel=CALLBACK_CHANNEL, update_key=update_key
+                    tx=UpdateTx(session),
+                    school_id=school_id,
+                    channel=CALLBACK_CHANNEL,
+                    update_key=update_key,
                 )
                 first = True
             except AlreadyHandled:
                 first = False
             if first:
-                await keep(session=session, message=message, now=now)
+                await keep(session=session, school_id=school_id, message=message, now=now)
         self.in_use = True
         # Answer first (WeCom allows five seconds), then do the work.
         response = web.Response(text="success")
@@ -309,7 +347,10 @@ class _Endpoint:
         try:
             async with self.db.session() as session:
                 await mark_handled(
-                    session=session, update_key=str(message["update_key"]), now=self.now()
+                    session=session,
+                    school_id=await self._school_id(session),
+                    update_key=str(message["update_key"]),
+                    now=self.now(),
                 )
         except Exception:
             log.exception("wecom callback %s: could not mark it handled", message["update_key"])
@@ -317,7 +358,10 @@ class _Endpoint:
     async def replay(self, app: web.Application) -> None:
         """Hand on what was answered but not handled before the bot stopped."""
         async with self.db.session() as session:
-            pending = await unhandled(session=session, now=self.now())
+            school = await current_school(session=session, name=self.school_name)
+            if school is None or school.id is None:
+                return
+            pending = await unhandled(session=session, school_id=school.id, now=self.now())
         if pending:
             log.info("wecom: handling %d callback(s) left from before the restart", len(pending))
         for message in pending:
@@ -343,10 +387,14 @@ def create_app(
     path: str = "/wecom/callback",
     now: Clock = utcnow,
     max_body_bytes: int = MAX_BODY_BYTES,
+    school_name: str | None = None,
 ) -> web.Application:
     """The web server's application (`bot.web.security`) with the callback: GET and POST on
-    `path`."""
-    endpoint = _Endpoint(db=db, crypto=crypto, on_message=on_message, now=now)
+    `path`, for the app of the school named (None: the first school), as the dispatcher finds
+    it."""
+    endpoint = _Endpoint(
+        db=db, crypto=crypto, on_message=on_message, now=now, school_name=school_name
+    )
     app = web_application(max_body_bytes=max_body_bytes)
     app[TASKS] = set()
     app.router.add_get(path, endpoint.verify)

@@ -4,6 +4,10 @@
 2. the outbox: how many rows are due and unsent, and since when the oldest has waited;
 3. each scheduled job's latest slot (`scheduler.slots.last_runs`).
 
+A bot's health is its school's: where several schools' bots share one database (one `bot run`
+per school), each one's `/healthz` counts its own school's outbox rows and shows its own
+school's job runs (`school`, the dispatcher's); without a school, every school's.
+
 `down` (HTTP 503): the database cannot be reached within `within` seconds, or it is not at the
 migration this code expects (then the outbox and the jobs are not read: their tables may not be
 what the code expects). `degraded` (HTTP 200): the oldest due message has waited longer than the
@@ -18,7 +22,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -34,6 +38,9 @@ from models.outbox.tables import OutboxMessage, OutboxStatus
 from scheduler.slots import last_runs
 
 log = logging.getLogger(__name__)
+
+#: Finds the bot's school (its id; None: the database has none yet).
+School = Callable[[], Awaitable[int | None]]
 
 OK, DEGRADED, DOWN = "ok", "degraded", "down"
 
@@ -56,10 +63,13 @@ class Health:
         return 503 if self.status == DOWN else 200
 
 
-async def outbox_lag(connection: AsyncConnection, now: datetime) -> OutboxLag:
-    """One statement on the outbox's status index."""
+async def outbox_lag(
+    connection: AsyncConnection, now: datetime, school_id: int | None = None
+) -> OutboxLag:
+    """One statement on the outbox's status index (`school_id`'s rows; None: every school's)."""
+    school = [col(OutboxMessage.school_id) == school_id] if school_id is not None else []
     query = sa_select(func.count(), func.min(col(OutboxMessage.due_at))).where(
-        col(OutboxMessage.status) == OutboxStatus.PENDING, col(OutboxMessage.due_at) <= now
+        col(OutboxMessage.status) == OutboxStatus.PENDING, col(OutboxMessage.due_at) <= now, *school
     )
     pending, oldest = (await connection.execute(query)).one()
     if oldest is not None and oldest.tzinfo is None:  # SQLite's raw column, read by Core
@@ -68,9 +78,9 @@ async def outbox_lag(connection: AsyncConnection, now: datetime) -> OutboxLag:
     return OutboxLag(int(pending), round(waited, 1))
 
 
-async def read_outbox_lag(db: Database, now: datetime) -> OutboxLag:
+async def read_outbox_lag(db: Database, now: datetime, school_id: int | None = None) -> OutboxLag:
     async with db.session() as session:
-        return await outbox_lag(await session.connection(), now)
+        return await outbox_lag(await session.connection(), now, school_id)
 
 
 async def check_health(
@@ -81,11 +91,15 @@ async def check_health(
     jobs: Sequence[str],
     lag_threshold: float,
     within: float = 5.0,
+    school: School | None = None,
 ) -> Health:
-    """The bot's health as of `now`; never raises (an unreachable database is `down`)."""
+    """The bot's health as of `now` (of the school `school` finds; see the module doc); never
+    raises (an unreachable database is `down`)."""
     try:
         async with asyncio.timeout(within):
-            return await _check(db, now=now, head=head, jobs=jobs, lag_threshold=lag_threshold)
+            return await _check(
+                db, now=now, head=head, jobs=jobs, lag_threshold=lag_threshold, school=school
+            )
     except Exception as error:  # refused, timed out, authentication: the class says which
         log.warning("health: the database cannot be reached (%s)", type(error).__name__)
         return Health(
@@ -101,7 +115,13 @@ async def check_health(
 
 
 async def _check(
-    db: Database, *, now: datetime, head: str, jobs: Sequence[str], lag_threshold: float
+    db: Database,
+    *,
+    now: datetime,
+    head: str,
+    jobs: Sequence[str],
+    lag_threshold: float,
+    school: School | None,
 ) -> Health:
     problems: list[str] = []
     current, latency_ms = await _revision(db)
@@ -111,9 +131,10 @@ async def _check(
         problems.append(f"migrations at {current or 'none'}, the code expects {head}")
         body = {"database": database, "migrations": migrations, "outbox": None, "jobs": None}
         return Health(DOWN, {"status": DOWN, "problems": problems, **body})
+    school_id = await school() if school is not None else None
     async with db.session() as session:
-        lag = await outbox_lag(await session.connection(), now)
-        runs = await last_runs(session, list(jobs))
+        lag = await outbox_lag(await session.connection(), now, school_id)
+        runs = await last_runs(session, school_id, list(jobs))
     if lag.oldest_due_seconds > lag_threshold:
         problems.append(
             f"the oldest due outbox message has waited {lag.oldest_due_seconds:.0f} s "

@@ -48,11 +48,16 @@ def wecom_key(userid: str) -> str:
 # -- a member writing to the app ---------------------------------------------------------------
 
 
-async def _account_by_userid(*, session: AsyncSession, userid: str) -> ChannelAccount | None:
-    """The staff account of this userid, as written or lower-cased."""
+async def _account_by_userid(
+    *, session: AsyncSession, school_id: int, userid: str
+) -> ChannelAccount | None:
+    """The school's account of this userid, as written or lower-cased (a userid is unique only
+    within one corp: another school's app may have the same)."""
     wanted = {userid, wecom_key(userid)}
     query = select(ChannelAccount).where(
-        ChannelAccount.channel == WECOM_CHANNEL, col(ChannelAccount.external_id).in_(wanted)
+        ChannelAccount.school_id == school_id,
+        ChannelAccount.channel == WECOM_CHANNEL,
+        col(ChannelAccount.external_id).in_(wanted),
     )
     found = {a.external_id: a for a in (await session.exec(query)).all()}
     return found.get(userid) or found.get(wecom_key(userid))
@@ -69,7 +74,7 @@ async def bind_wecom_member(
     key = wecom_key(userid)
     if not key:
         return None
-    account = await _account_by_userid(session=session, userid=userid)
+    account = await _account_by_userid(session=session, school_id=school_id, userid=userid)
     if account is not None:
         return account
     query = select(Staff).where(
@@ -97,7 +102,7 @@ async def bind_wecom_member(
             await session.flush()
     except IntegrityError:
         # Another callback for the same member bound it first: use that account.
-        return await _account_by_userid(session=session, userid=userid)
+        return await _account_by_userid(session=session, school_id=school_id, userid=userid)
     await audit(
         session=session,
         actor=f"staff:{staff[0].id}",
@@ -262,6 +267,7 @@ class _Sync:
             ids = sorted(e for c, e in external_ids if c == channel)
             for start in range(0, len(ids), 500):
                 query = select(ChannelAccount).where(
+                    ChannelAccount.school_id == self.school_id,
                     ChannelAccount.channel == channel,
                     col(ChannelAccount.external_id).in_(ids[start : start + 500]),
                 )

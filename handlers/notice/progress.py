@@ -79,8 +79,9 @@ def progress_text(t: Translator, notice: Notice, sending: Sending) -> str:
     return "\n".join(lines)
 
 
-async def _followed(session: AsyncSession, now: datetime) -> list[Notice]:
-    """Notices published lately whose author has an account and whose progress is not over."""
+async def _followed(session: AsyncSession, now: datetime, school_id: int | None) -> list[Notice]:
+    """Notices published lately (of `school_id`; None: of every school) whose author has an
+    account and whose progress is not over."""
     author_bound = exists().where(
         col(ChannelAccount.person_kind) == PersonKind.STAFF,
         col(ChannelAccount.person_id) == col(Notice.author_id),
@@ -96,23 +97,31 @@ async def _followed(session: AsyncSession, now: datetime) -> list[Notice]:
             col(Notice.published_at) >= now - FOLLOW_FOR,
             author_bound,
             ~over,
+            *([col(Notice.school_id) == school_id] if school_id is not None else []),
         )
         .order_by(col(Notice.id))
     )
     return list((await session.exec(query)).all())
 
 
-async def _outbox_rows(session: AsyncSession, keys: list[str]) -> dict[str, OutboxMessage]:
+async def _outbox_rows(
+    session: AsyncSession, school_id: int, keys: list[str]
+) -> dict[str, OutboxMessage]:
     if not keys:
         return {}
-    query = select(OutboxMessage).where(col(OutboxMessage.key).in_(keys))
+    query = select(OutboxMessage).where(
+        OutboxMessage.school_id == school_id, col(OutboxMessage.key).in_(keys)
+    )
     return {row.key: row for row in (await session.exec(query)).all()}
 
 
-async def refresh_progress(*, session: AsyncSession, now: datetime) -> int:
-    """Start, update or finish the progress messages of notices being sent; rows queued."""
+async def refresh_progress(
+    *, session: AsyncSession, now: datetime, school_id: int | None = None
+) -> int:
+    """Start, update or finish the progress messages of notices being sent (by `school_id`'s
+    bot; None: every school's); rows queued."""
     queued = 0
-    for notice in await _followed(session, now):
+    for notice in await _followed(session, now, school_id):
         sending = await sending_of(session=session, notice_id=notice.id or 0)
         if sending.messages == 0 or sending.done == 0:
             continue  # nobody to send to, or the sending has not begun (quiet hours)
@@ -164,6 +173,7 @@ async def _refresh_notice(
             ):
                 queued += await enqueue(
                     session=session,
+                    school_id=account.school_id,
                     key=key,
                     kind=KIND,
                     channel=account.channel,
@@ -193,7 +203,7 @@ async def _update(
     ):
         return 0
     last_edit = f"{progress.outbox_key}:edit:{progress.edits}"
-    rows = await _outbox_rows(session, [progress.outbox_key, last_edit])
+    rows = await _outbox_rows(session, account.school_id, [progress.outbox_key, last_edit])
     first, previous = rows.get(progress.outbox_key), rows.get(last_edit)
     if first is None or first.status in (OutboxStatus.PENDING, OutboxStatus.SENDING):
         return 0  # the first message has not gone yet: edit it once it has
@@ -208,6 +218,7 @@ async def _update(
         edits += 1
         queued = await enqueue(
             session=session,
+            school_id=account.school_id,
             key=f"{progress.outbox_key}:edit:{edits}",
             kind=KIND,
             channel=account.channel,
@@ -218,6 +229,7 @@ async def _update(
     elif delivered and not first.message_ref and sending.finished:
         queued = await enqueue(
             session=session,
+            school_id=account.school_id,
             key=f"{progress.outbox_key}:done",
             kind=KIND,
             channel=account.channel,
@@ -242,12 +254,17 @@ async def _update(
 
 
 def progress_hook(
-    db: Database, clock: Callable[[], datetime] = utcnow
+    db: Database,
+    clock: Callable[[], datetime] = utcnow,
+    *,
+    school: Callable[[], int | None] | None = None,
 ) -> Callable[[], Awaitable[int]]:
-    """The delivery worker's `after_round`: refresh progress messages in a transaction."""
+    """The delivery worker's `after_round`: refresh the progress messages of the notices of the
+    school `school` gives when called (the worker's; None: every school's) in a transaction."""
 
     async def hook() -> int:
+        school_id = school() if school is not None else None
         async with db.session() as session:
-            return await refresh_progress(session=session, now=clock())
+            return await refresh_progress(session=session, now=clock(), school_id=school_id)
 
     return hook

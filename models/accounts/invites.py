@@ -106,9 +106,12 @@ async def bind_account(
     language: str,
     now: datetime,
 ) -> ChannelAccount:
-    """Create or re-point the account `(channel, external_id)` to this person."""
+    """Create or re-point the account `(channel, external_id)` in `school_id` to this person
+    (the same messenger user in another school is another account, left as it is)."""
     query = select(ChannelAccount).where(
-        ChannelAccount.channel == channel, ChannelAccount.external_id == external_id
+        ChannelAccount.school_id == school_id,
+        ChannelAccount.channel == channel,
+        ChannelAccount.external_id == external_id,
     )
     account = (await session.exec(query)).first()
     if account is None:
@@ -124,7 +127,6 @@ async def bind_account(
         )
     else:
         account.chat_id = chat_id
-        account.school_id = school_id
         account.person_kind = kind
         account.person_id = person_id
         account.bound_at = now
@@ -142,10 +144,13 @@ async def redeem_invite(
     chat_id: str,
     language: str,
     now: datetime,
+    school_id: int | None = None,
 ) -> Redeemed | InviteProblem:
+    """Bind the account to the invite's person. `school_id`: the school whose bot the code was
+    sent to; another school's code is unknown there (each school's bot binds its own people)."""
     code = code.strip().upper()
     invite = (await session.exec(select(Invite).where(Invite.code == code))).first()
-    if invite is None:
+    if invite is None or (school_id is not None and invite.school_id != school_id):
         return InviteProblem.UNKNOWN
     if invite.used_at is not None:
         if invite.used_by is not None:

@@ -17,10 +17,11 @@ class PersonKind(StrEnum):
 
 
 class ChannelAccount(SQLModel, table=True):
-    """A messenger user (Telegram user id, WeCom userid, console name) bound to a person."""
+    """A messenger user (Telegram user id, WeCom userid, console name) bound to a person of one
+    school: the same user in two schools' bots is two accounts."""
 
     __tablename__ = "channel_account"
-    __table_args__ = (UniqueConstraint("channel", "external_id"),)
+    __table_args__ = (UniqueConstraint("school_id", "channel", "external_id"),)
 
     id: int | None = Field(default=None, primary_key=True)
     channel: str = Field(max_length=16)

@@ -20,11 +20,14 @@ from models.roster.tables import Guardian, Staff
 
 
 class Conversation(SQLModel, table=True):
-    """Where one user is in one flow: `(channel, user) → (flow, state, draft)`."""
+    """Where one user is in one flow: `(school, channel, user) → (flow, state, draft)`."""
 
-    __table_args__ = (UniqueConstraint("channel", "external_id"),)
+    __table_args__ = (UniqueConstraint("school_id", "channel", "external_id"),)
 
     id: int | None = Field(default=None, primary_key=True)
+    #: Whose bot the user talks to: the same Telegram user (or WeCom userid) in two schools'
+    #: bots is two conversations.
+    school_id: int = Field(foreign_key="school.id")
     channel: str = Field(max_length=16)
     external_id: str = Field(max_length=64)
     chat_id: str = Field(max_length=64)
@@ -44,9 +47,11 @@ class InboundSeen(SQLModel, table=True):
     """An inbound update already acted on; a redelivery with the same key is a no-op."""
 
     __tablename__ = "inbound_seen"
-    __table_args__ = (UniqueConstraint("channel", "update_key"),)
+    __table_args__ = (UniqueConstraint("school_id", "channel", "update_key"),)
 
     id: int | None = Field(default=None, primary_key=True)
+    #: Whose bot received it: two schools' Telegram bots count update ids alike.
+    school_id: int = Field(foreign_key="school.id")
     channel: str = Field(max_length=16)
     update_key: str = Field(max_length=64)
     seen_at: datetime = Field(default_factory=utcnow, sa_type=AwareDateTime)
@@ -85,20 +90,22 @@ def _claim_statement() -> Any:
     return (
         pg_insert(table)
         .values(
+            school_id=bindparam("school_id"),
             channel=bindparam("channel"),
             update_key=bindparam("update_key"),
             seen_at=bindparam("seen_at"),
         )
-        .on_conflict_do_nothing(index_elements=["channel", "update_key"])
+        .on_conflict_do_nothing(index_elements=["school_id", "channel", "update_key"])
     )
 
 
 _SEEN = InboundSeen.__table__.c  # type: ignore[attr-defined]
 #: The dedupe insert: runs on every update.
 _CLAIM = DriverStatement(
-    sql="INSERT INTO inbound_seen (channel, update_key, seen_at) VALUES (?, ?, ?) "
-    "ON CONFLICT (channel, update_key) DO NOTHING",
+    sql="INSERT INTO inbound_seen (school_id, channel, update_key, seen_at) VALUES (?, ?, ?, ?) "
+    "ON CONFLICT (school_id, channel, update_key) DO NOTHING",
     parameters=[
+        ("school_id", _SEEN.school_id),
         ("channel", _SEEN.channel),
         ("update_key", _SEEN.update_key),
         ("seen_at", _SEEN.seen_at),
@@ -107,11 +114,17 @@ _CLAIM = DriverStatement(
 )
 
 
-async def claim_update(*, tx: UpdateTx, channel: str, update_key: str) -> None:
-    """Record an inbound update. One recorded before (a redelivery) raises `AlreadyHandled`,
+async def claim_update(*, tx: UpdateTx, school_id: int, channel: str, update_key: str) -> None:
+    """Record an inbound update to `school_id`'s bot. One recorded before (a redelivery)
+    raises `AlreadyHandled`,
     now or, on PostgreSQL, when the transaction begins or ends: either way, nothing of the
     update is saved."""
-    values = {"channel": channel, "update_key": update_key, "seen_at": utcnow()}
+    values = {
+        "school_id": school_id,
+        "channel": channel,
+        "update_key": update_key,
+        "seen_at": utcnow(),
+    }
     await tx.write_one(_CLAIM, values, AlreadyHandled)
 
 
@@ -157,11 +170,13 @@ def _snapshot_query() -> Any:
         .outerjoin(
             Conversation,
             and_(
+                col(Conversation.school_id) == col(ChannelAccount.school_id),
                 col(Conversation.channel) == col(ChannelAccount.channel),
                 col(Conversation.external_id) == col(ChannelAccount.external_id),
             ),
         )
         .where(
+            col(ChannelAccount.school_id) == bindparam("school_id"),
             col(ChannelAccount.channel) == bindparam("channel"),
             col(ChannelAccount.external_id) == bindparam("external_id"),
         )
@@ -170,6 +185,7 @@ def _snapshot_query() -> Any:
 
 _SNAPSHOT = _snapshot_query()
 _ORPHAN: Any = select_rows(*_STATE_COLUMNS).where(
+    col(Conversation.school_id) == bindparam("school_id"),
     col(Conversation.channel) == bindparam("channel"),
     col(Conversation.external_id) == bindparam("external_id"),
 )
@@ -217,9 +233,12 @@ _CLAIM_AND_MOVE = DriverBatch(
 )
 
 
-async def load_snapshot(*, tx: UpdateTx, channel: str, external_id: str) -> Snapshot:
-    """The account, the person behind it and the open conversation, in one round trip."""
-    params = {"channel": channel, "external_id": external_id}
+async def load_snapshot(
+    *, tx: UpdateTx, school_id: int, channel: str, external_id: str
+) -> Snapshot:
+    """The user's account in `school_id`, the person behind it and the open conversation with
+    the school's bot, in one round trip."""
+    params = {"school_id": school_id, "channel": channel, "external_id": external_id}
     session = tx.session
     row = (await session.exec(_SNAPSHOT, params=params)).first()
     if row is not None:
@@ -233,6 +252,7 @@ async def store_conversation(
     *,
     tx: UpdateTx,
     existing: ConversationState | None,
+    school_id: int,
     channel: str,
     external_id: str,
     chat_id: str,
@@ -266,7 +286,14 @@ async def store_conversation(
     try:
         inserted = await tx.session.exec(
             insert(table)
-            .values(channel=channel, external_id=external_id, chat_id=chat_id, version=0, **values)
+            .values(
+                school_id=school_id,
+                channel=channel,
+                external_id=external_id,
+                chat_id=chat_id,
+                version=0,
+                **values,
+            )
             .returning(table.c.id)
         )
     except IntegrityError as exc:

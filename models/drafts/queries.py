@@ -18,29 +18,41 @@ async def park(*, session: AsyncSession, draft: Draft) -> Draft:
     """Keep `draft`; beyond `DRAFTS_PER_PERSON` of its owner, the oldest go."""
     session.add(draft)
     await session.flush()
-    kept = await drafts_of(session=session, channel=draft.channel, external_id=draft.external_id)
+    kept = await drafts_of(
+        session=session,
+        school_id=draft.school_id,
+        channel=draft.channel,
+        external_id=draft.external_id,
+    )
     surplus = [d.id for d in kept[DRAFTS_PER_PERSON:]]
     if surplus:
         await session.exec(delete(Draft).where(col(Draft.id).in_(surplus)))
     return draft
 
 
-async def drafts_of(*, session: AsyncSession, channel: str, external_id: str) -> list[Draft]:
-    """The person's drafts, the most recently touched first."""
+async def drafts_of(
+    *, session: AsyncSession, school_id: int, channel: str, external_id: str
+) -> list[Draft]:
+    """The drafts of the account (in `school_id`), the most recently touched first."""
     query = (
         select(Draft)
-        .where(col(Draft.channel) == channel, col(Draft.external_id) == external_id)
+        .where(
+            col(Draft.school_id) == school_id,
+            col(Draft.channel) == channel,
+            col(Draft.external_id) == external_id,
+        )
         .order_by(col(Draft.updated_at).desc(), col(Draft.id).desc())
     )
     return list((await session.exec(query)).all())
 
 
 async def draft_of(
-    *, session: AsyncSession, draft_id: int, channel: str, external_id: str
+    *, session: AsyncSession, draft_id: int, school_id: int, channel: str, external_id: str
 ) -> Draft | None:
     """The draft `draft_id` if it belongs to this account (a forged id finds nothing)."""
     query = select(Draft).where(
         col(Draft.id) == draft_id,
+        col(Draft.school_id) == school_id,
         col(Draft.channel) == channel,
         col(Draft.external_id) == external_id,
     )

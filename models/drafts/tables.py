@@ -15,7 +15,7 @@ class Draft(SQLModel, table=True):
     """One parked conversation of one messenger account; a person may keep several."""
 
     __tablename__ = "draft"
-    __table_args__ = (Index("ix_draft_owner", "channel", "external_id"),)
+    __table_args__ = (Index("ix_draft_owner", "school_id", "channel", "external_id"),)
 
     id: int | None = Field(default=None, primary_key=True)
     school_id: int = Field(foreign_key="school.id", index=True)

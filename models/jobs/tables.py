@@ -1,4 +1,5 @@
-"""Scheduled-job slots: a (job, slot) row is claimed before a slot runs, so it runs once.
+"""Scheduled-job slots: a (school, job, slot) row is claimed before a slot runs, so it runs once
+for each school.
 
 Also APScheduler's own job store table (`apscheduler_jobs`), declared here so that our migration
 creates it: APScheduler's `SQLAlchemyJobStore` then finds it and creates nothing itself.
@@ -16,9 +17,11 @@ from models.db.columns import AwareDateTime, utcnow
 
 class JobRun(SQLModel, table=True):
     __tablename__ = "job_run"
-    __table_args__ = (UniqueConstraint("job", "slot"),)
+    __table_args__ = (UniqueConstraint("school_id", "job", "slot"),)
 
     id: int | None = Field(default=None, primary_key=True)
+    #: The school the slot ran for: each school's scheduler runs every slot once for itself.
+    school_id: int = Field(foreign_key="school.id", index=True)
     job: str = Field(max_length=64)
     #: The slot's scheduled time (e.g. today 07:30 in the school's zone, stored as UTC).
     slot: datetime = Field(sa_type=AwareDateTime)

@@ -224,6 +224,7 @@ async def publish_notice(
             )
             outbox.append(
                 {
+                    "school_id": account.school_id,
                     "key": key,
                     "kind": OUTBOX_KIND,
                     "channel": account.channel,
@@ -246,7 +247,7 @@ async def publish_notice(
         session,
         OutboxMessage.__table__,  # type: ignore[attr-defined]
         outbox,
-        unique=["key"],
+        unique=["school_id", "key"],
     )
     publication.queued = len(outbox)
     return publication

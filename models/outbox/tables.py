@@ -6,7 +6,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Column
+from sqlalchemy import JSON, Column, UniqueConstraint
 from sqlmodel import Field, SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -23,10 +23,14 @@ class OutboxStatus(StrEnum):
 
 class OutboxMessage(SQLModel, table=True):
     __tablename__ = "outbox"
+    __table_args__ = (UniqueConstraint("school_id", "key"),)
 
     id: int | None = Field(default=None, primary_key=True)
-    #: Deterministic key, e.g. "visit-problem:42:staff:7": enqueueing twice makes one row.
-    key: str = Field(max_length=200, unique=True)
+    #: The school whose bot sends it: a school's delivery worker claims only its own rows.
+    school_id: int = Field(foreign_key="school.id", index=True)
+    #: Deterministic key, e.g. "visit-problem:42:staff:7": enqueueing twice makes one row
+    #: (within the school: two schools' bots see the same Telegram update ids).
+    key: str = Field(max_length=200)
     kind: str = Field(max_length=32, index=True)
     channel: str = Field(max_length=16)
     chat_id: str = Field(max_length=64)
@@ -52,6 +56,7 @@ class OutboxMessage(SQLModel, table=True):
 async def enqueue(
     *,
     session: AsyncSession,
+    school_id: int,
     key: str,
     kind: str,
     channel: str,
@@ -59,12 +64,14 @@ async def enqueue(
     payload: dict[str, Any],
     due_at: datetime | None = None,
 ) -> bool:
-    """Add a message to the outbox unless a row with this key exists; True if added.
+    """Add a message to the outbox of `school_id` (the school whose bot sends it) unless the
+    school has a row with this key; True if added.
 
     Runs inside the caller's transaction, so the message exists exactly when the thing that
     caused it was committed.
     """
     values = {
+        "school_id": school_id,
         "key": key,
         "kind": kind,
         "channel": channel,
@@ -77,4 +84,4 @@ async def enqueue(
         "error": "",
     }
     table = OutboxMessage.__table__  # type: ignore[attr-defined]
-    return await insert_ignoring_duplicates(session, table, values, unique=["key"])
+    return await insert_ignoring_duplicates(session, table, values, unique=["school_id", "key"])

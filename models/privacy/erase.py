@@ -133,12 +133,15 @@ async def _unbind(session: AsyncSession, guardian_ids: list[int]) -> int:
     accounts = (await session.exec(select(ChannelAccount).where(of_them))).all()
     for account in accounts:
         mine_c = and_(
+            col(Conversation.school_id) == account.school_id,
             col(Conversation.channel) == account.channel,
             col(Conversation.external_id) == account.external_id,
         )
         await session.exec(delete(Conversation).where(mine_c))
         mine_d = and_(
-            col(Draft.channel) == account.channel, col(Draft.external_id) == account.external_id
+            col(Draft.school_id) == account.school_id,
+            col(Draft.channel) == account.channel,
+            col(Draft.external_id) == account.external_id,
         )
         await session.exec(delete(Draft).where(mine_d))
     # An invite that was used points at the account: forget that first.

@@ -23,10 +23,14 @@ async def current_school(*, session: AsyncSession, name: str | None = None) -> S
 
 
 async def account_for(
-    *, session: AsyncSession, channel: str, external_id: str
+    *, session: AsyncSession, school_id: int, channel: str, external_id: str
 ) -> ChannelAccount | None:
+    """The messenger user's account in `school_id` (the same user in another school's bot is
+    another account)."""
     query = select(ChannelAccount).where(
-        ChannelAccount.channel == channel, ChannelAccount.external_id == external_id
+        ChannelAccount.school_id == school_id,
+        ChannelAccount.channel == channel,
+        ChannelAccount.external_id == external_id,
     )
     return (await session.exec(query)).first()
 

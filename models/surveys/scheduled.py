@@ -30,15 +30,22 @@ SENT_STATUSES = (SurveyStatus.SENT, SurveyStatus.CLOSED)
 
 
 async def claim_once(
-    session: AsyncSession, name: str, at: datetime, *, now: datetime, outcome: str = ""
+    session: AsyncSession,
+    school_id: int,
+    name: str,
+    at: datetime,
+    *,
+    now: datetime,
+    outcome: str = "",
 ) -> bool:
     """Record, in the caller's transaction, that the thing `name` due `at` is done; False when
-    it was recorded already (by an earlier run, or a run committing first: the row is unique).
+    it was recorded already for `school_id` (by an earlier run, or a run committing first: the row is unique).
 
     The row is a finished `job_run` claim under a name no job has (e.g. "opinion_week:2026-11"),
     so it rolls back with the run that made it and is forgotten like other slots 90 days after
     `at` (choose `at` so that nothing asks again by then)."""
     values = {
+        "school_id": school_id,
         "job": name,
         "slot": at,
         "owner": "job",
@@ -48,7 +55,9 @@ async def claim_once(
         "outcome": outcome[:500],
     }
     table = JobRun.__table__  # type: ignore[attr-defined]
-    return await insert_ignoring_duplicates(session, table, values, unique=["job", "slot"])
+    return await insert_ignoring_duplicates(
+        session, table, values, unique=["school_id", "job", "slot"]
+    )
 
 
 # -- opinion week -------------------------------------------------------------------------------

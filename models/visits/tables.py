@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from enum import StrEnum
 
+from sqlalchemy import Index
 from sqlmodel import Field, SQLModel
 
 from models.db.columns import AwareDateTime, str_enum, utcnow
@@ -74,6 +75,9 @@ class VisitBase(SQLModel):
 
 
 class Visit(VisitBase, table=True):
+    #: The district figures and the digests count a school's visits by date.
+    __table_args__ = (Index("ix_visit_school_date", "school_id", "visit_date"),)
+
     id: int | None = Field(default=None, primary_key=True)
     school_id: int = Field(foreign_key="school.id", index=True)
     teacher_id: int = Field(foreign_key="staff.id", index=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from sqlalchemy import UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from models.db.columns import AwareDateTime, utcnow
@@ -42,9 +43,12 @@ class WecomInbox(SQLModel, table=True):
     """
 
     __tablename__ = "wecom_inbox"
+    __table_args__ = (UniqueConstraint("school_id", "update_key"),)
 
     id: int | None = Field(default=None, primary_key=True)
-    update_key: str = Field(max_length=64, unique=True)
+    #: The school whose WeCom app received it (a userid is unique only within one corp).
+    school_id: int = Field(foreign_key="school.id")
+    update_key: str = Field(max_length=64)
     #: The decrypted message's fields as JSON (what `on_message` receives).
     payload: str
     received_at: datetime = Field(default_factory=utcnow, sa_type=AwareDateTime, index=True)

@@ -46,7 +46,10 @@ async def clear_old_drafts(jc: JobContext) -> int:
     owners = {d.external_id for d in old}
     accounts = (
         await jc.session.exec(
-            select(ChannelAccount).where(col(ChannelAccount.external_id).in_(owners))
+            select(ChannelAccount).where(
+                ChannelAccount.school_id == jc.school_id,
+                col(ChannelAccount.external_id).in_(owners),
+            )
         )
     ).all()
     language = {(a.channel, a.external_id): a.language for a in accounts}
@@ -57,6 +60,7 @@ async def clear_old_drafts(jc: JobContext) -> int:
         text = cleared_text(t, draft, flows.get(draft.flow), days, jc)
         queued += await enqueue(
             session=jc.session,
+            school_id=draft.school_id,
             key=f"draft-cleared:{draft.id}",
             kind="draft_cleared",
             channel=draft.channel,

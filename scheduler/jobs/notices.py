@@ -183,6 +183,7 @@ async def _remind(jc: JobContext, notice: Notice, stage: ChaseStage) -> int:
             )
             queued += await enqueue(
                 session=jc.session,
+                school_id=jc.school_id,
                 key=(
                     f"notice-reminder:{notice_id}:{stage.value}:guardian:"
                     f"{family.guardian.id}:{account.channel}"

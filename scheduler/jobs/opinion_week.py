@@ -82,7 +82,10 @@ async def send_opinion_week(jc: JobContext) -> int:
     if form is None:
         return 0
     detail = f"{len(picks)} of {len(found)} households, {len(asked)} asked since {start}"
-    if not await claim_once(jc.session, month_claim(first), since, now=jc.now, outcome=detail):
+    claimed = await claim_once(
+        jc.session, school_id, month_claim(first), since, now=jc.now, outcome=detail
+    )
+    if not claimed:
         return 0
     survey = await create_drawn(
         jc.session,

@@ -80,7 +80,12 @@ async def remind_survey_families(jc: JobContext) -> int:
         late = survey.deadline - jc.now < LATE
         outcome = "skipped: too close to the deadline" if late else "reminded"
         claimed = await claim_once(
-            jc.session, reminder_claim(survey.id), survey.deadline, now=jc.now, outcome=outcome
+            jc.session,
+            school_id,
+            reminder_claim(survey.id),
+            survey.deadline,
+            now=jc.now,
+            outcome=outcome,
         )
         if not claimed or late:
             continue

@@ -13,6 +13,7 @@ from handlers.types import Reply
 from models.db.engine import Database
 from models.outbox.tables import enqueue
 from tests.helpers.clock import FakeClock
+from tests.helpers.outbox import school_for_rows
 
 
 class RecordingChannel:
@@ -51,6 +52,7 @@ async def put(
     async with db.session() as session:
         await enqueue(
             session=session,
+            school_id=await school_for_rows(session),
             key=key,
             kind="test",
             channel=channel,

@@ -3,10 +3,26 @@
 from __future__ import annotations
 
 from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from handlers.types import Reply
 from models.db.engine import Database
 from models.outbox.tables import OutboxMessage
+from models.school.tables import School
+
+#: The school outbox rows of a test without one belong to.
+ROWS_SCHOOL = "外发测试学校"
+
+
+async def school_for_rows(session: AsyncSession) -> int:
+    """The first school's id (every outbox row is a school's), made when there is none."""
+    school = (await session.exec(select(School).order_by(col(School.id)))).first()
+    if school is None:
+        school = School(name=ROWS_SCHOOL)
+        session.add(school)
+        await session.flush()
+    assert school.id is not None
+    return school.id
 
 
 async def outbox(db: Database, *, kind: str | None = None, prefix: str = "") -> list[OutboxMessage]:

@@ -56,6 +56,7 @@ class RecordingJob:
         for chat in self.chats:
             queued += await enqueue(
                 session=jc.session,
+                school_id=jc.school_id,
                 key=f"{self.name}:{slot.astimezone(jc.zone):%Y-%m-%dT%H:%M}:{chat}",
                 kind="test",
                 channel="fake",
