@@ -1035,8 +1035,9 @@ class Report:
                 f"{run.figures.updates} updates (one worker: "
                 f"{before.sessions if before is not None else '?'}): an update that reaches a "
                 "worker whose kept copy of the conversation is out of date (the last step went "
-                "to the other worker) is refused at its write (StaleConversation), handled "
-                "again, and its kept connection is given up (models/db/pg_updates.py, "
+                "to the other worker) is refused at its write (StaleConversation) and handled "
+                "again, an update delivered again is refused (AlreadyHandled), and after either "
+                "the update's kept connection is given up (models/db/pg_updates.py, "
                 "`PgUpdateConnections._discard`)"
             )
         cpus = os.cpu_count() or 1
