@@ -98,9 +98,15 @@ def build_job_scheduler(
 
 
 def with_ops(
-    settings: Settings, db: Database, app: web.Application | None = None, clock: Clock = utcnow
+    settings: Settings,
+    db: Database,
+    app: web.Application | None = None,
+    clock: Clock = utcnow,
+    *,
+    school: Callable[[], Awaitable[int | None]] | None = None,
 ) -> web.Application:
-    """`app` (a new web server application when None) with `/healthz` and `/metrics`."""
+    """`app` (a new web server application when None) with `/healthz` and `/metrics`, for the
+    school `school` finds (the dispatcher's `school_id`; None: every school on the database)."""
     from bot.ops.routes import add_ops_routes
     from bot.web.security import web_application
     from models.db.migrate import head_revision
@@ -115,6 +121,7 @@ def with_ops(
         jobs=[job.name for job in all_jobs()],
         lag_threshold=settings.health_outbox_lag_seconds,
         now=clock,
+        school=school,
     )
     return app
 
@@ -280,7 +287,7 @@ async def run_console(
         )
         async with (
             serving(settings, db, dispatcher, {console.name: console}, clock) as running,
-            _ops_server(settings, db, clock),
+            _ops_server(settings, db, clock, dispatcher),
         ):
             console.flush = lambda: deliver_due(running.worker)
             # The demo's admins get their console accounts first, so that what a job caught up
@@ -294,16 +301,17 @@ async def run_console(
 
 
 @contextlib.asynccontextmanager
-async def _ops_server(settings: Settings, db: Database, clock: Clock) -> AsyncIterator[None]:
+async def _ops_server(
+    settings: Settings, db: Database, clock: Clock, dispatcher: Dispatcher
+) -> AsyncIterator[None]:
     """The web server with `/healthz` and `/metrics` alone, when WEB_PORT is given."""
     if not settings.web_server_requested:
         yield
         return
     from bot.wecom_service import start_web
 
-    runner = await start_web(
-        with_ops(settings, db, clock=clock), settings.web_host, settings.web_port
-    )
+    app = with_ops(settings, db, clock=clock, school=dispatcher.school_id)
+    runner = await start_web(app, settings.web_host, settings.web_port)
     try:
         yield
     finally:
@@ -341,7 +349,7 @@ async def run_wecom(
         settings = await settings_for_school(db, settings)
         dispatcher = build_dispatcher(settings, db, clock)
         service = build_wecom(settings, db, dispatcher, clock=clock)
-        with_ops(settings, db, service.web_app, clock)
+        with_ops(settings, db, service.web_app, clock, school=dispatcher.school_id)
         if stop is None:
             stop = asyncio.Event()
             loop = asyncio.get_running_loop()
@@ -366,9 +374,12 @@ async def run_wecom(
     return 0
 
 
-def telegram_application(settings: Settings, db: Database) -> tuple[Any, web.Application | None]:
+def telegram_application(
+    settings: Settings, db: Database, *, web_server: bool = False
+) -> tuple[Any, web.Application | None]:
     """The Telegram bot as `bot run` runs it (with WeCom's channel when configured, the scheduled
-    jobs), and the web server's application it starts with it (None: no web server asked for)."""
+    jobs), and the web server's application it starts with it (None: no web server asked for,
+    by the settings or by `web_server`)."""
     from bot.channels.telegram import build_application
 
     dispatcher = build_dispatcher(settings, db)
@@ -383,9 +394,9 @@ def telegram_application(settings: Settings, db: Database) -> tuple[Any, web.App
     with_job_scheduler(application, settings, db, dispatcher.clock)
     web_app = None
     if service is not None:
-        web_app = with_ops(settings, db, service.web_app)
-    elif settings.web_server_requested:
-        web_app = with_ops(settings, db)
+        web_app = with_ops(settings, db, service.web_app, school=dispatcher.school_id)
+    elif settings.web_server_requested or web_server:
+        web_app = with_ops(settings, db, school=dispatcher.school_id)
     return application, web_app
 
 

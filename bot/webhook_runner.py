@@ -27,7 +27,7 @@ from bot.channels.telegram_webhook import (
     webhook_secrets,
 )
 from bot.gc_tuning import tune_after_startup
-from bot.runner import calendar_warning, telegram_application, with_ops, with_web_server
+from bot.runner import calendar_warning, telegram_application, with_web_server
 from bot.settings import Settings
 from models.db.columns import utcnow
 from models.db.engine import Database
@@ -59,9 +59,8 @@ async def serve_webhook(
     warning = await calendar_warning(settings, db, now=utcnow())
     if warning is not None:
         log.warning("%s", warning)
-    application, web_app = telegram_application(settings, db)
-    if web_app is None:
-        web_app = with_ops(settings, db)
+    application, web_app = telegram_application(settings, db, web_server=True)
+    assert web_app is not None
     hook = TelegramWebhook(application, secrets)
     hook.mount(web_app)
     with_web_server(application, web_app, settings)

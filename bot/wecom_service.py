@@ -102,6 +102,7 @@ def build_wecom(
         path=CALLBACK_PATH,
         now=clock,
         max_body_bytes=settings.web_max_body_bytes,
+        school_name=settings.school_name,
     )
     channels: dict[str, Channel] = {CHANNEL: staff}
     parents = _parent_channel(settings, db, api, dispatcher, app, clock)
@@ -150,7 +151,9 @@ def _parent_channel(
         rules=settings.rules,
         files=FileSource(frozenset({CHANNEL}), fetch_wecom_file),
     )
-    return WecomParentChannel(api, db, signer, settings.public_base_url.rstrip("/"))
+    return WecomParentChannel(
+        api, db, signer, settings.public_base_url.rstrip("/"), school=dispatcher.school_id
+    )
 
 
 async def start_web(

@@ -17,10 +17,16 @@ What APScheduler stores and calls is the module-level `fire_job(name)`, referenc
 `scheduler.run.run_job`, whose (job, slot) claim makes sure a slot runs once, even when the
 catch-up and APScheduler's own misfire handling both fire it, or two bots share the database.
 
-Two bots on one database also share the `apscheduler_jobs` rows (APScheduler does not coordinate
-schedulers on one store): whichever wakes first fires a slot and moves its next run on, the
-other may fire it too or not at all; either way the claim lets it run exactly once. The store is
-a convenience that remembers the schedule; the `job_run` claims are what make it correct.
+Two bots of one school on one database share that school's `apscheduler_jobs` rows (APScheduler
+does not coordinate schedulers on one store): whichever wakes first fires a slot and moves its
+next run on, the other may fire it too or not at all; either way the claim lets it run exactly
+once. The store is a convenience that remembers the schedule; the `job_run` claims are what
+make it correct.
+
+Bots of different schools (one `bot run` per school) keep apart: each stores its jobs under its
+school's name (`daily_digest` as `一小/daily_digest`) and reads, fires and reconciles only
+those (`GuardedJobStore(prefix=…)`), so one school's scheduler never moves another's next run on
+nor removes its jobs; and each claims its own school's slots.
 """
 
 from __future__ import annotations
@@ -37,6 +43,8 @@ from apscheduler.jobstores.memory import MemoryJobStore
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
+from apscheduler.util import utc_timestamp_to_datetime
+from sqlalchemy import select
 from sqlalchemy.engine import make_url
 
 from models.db.columns import utcnow
@@ -68,7 +76,8 @@ FIRE_REF = "scheduler.service:fire_job"
 
 
 class GuardedJobStore(SQLAlchemyJobStore):  # type: ignore[misc]
-    """`SQLAlchemyJobStore` that never stops the scheduler over a failed write.
+    """`SQLAlchemyJobStore` that never stops the scheduler over a failed write, and sees only
+    the jobs whose id starts with `prefix` (one school's, on a database several schools share).
 
     Its statements run on the event loop's thread; on SQLite another write may hold the lock.
     APScheduler 3 lets an error in `update_job` or `get_next_run_time` escape its wake-up and
@@ -78,6 +87,21 @@ class GuardedJobStore(SQLAlchemyJobStore):  # type: ignore[misc]
 
     RETRY = timedelta(seconds=30)
 
+    def __init__(self, *args: Any, prefix: str = "", **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.prefix = prefix
+
+    def _mine(self) -> Any:
+        return self.jobs_t.c.id.startswith(self.prefix, autoescape=True)
+
+    def _get_jobs(self, *conditions: Any) -> list[Any]:
+        jobs: list[Any] = super()._get_jobs(*conditions, self._mine())
+        return jobs
+
+    def remove_all_jobs(self) -> None:
+        with self.engine.begin() as connection:
+            connection.execute(self.jobs_t.delete().where(self._mine()))
+
     def update_job(self, job: Any) -> None:
         try:
             super().update_job(job)
@@ -85,24 +109,39 @@ class GuardedJobStore(SQLAlchemyJobStore):  # type: ignore[misc]
             log.warning("job store: could not save %s's next run (%s)", job.id, type(exc).__name__)
 
     def get_next_run_time(self) -> datetime | None:
+        query = (
+            select(self.jobs_t.c.next_run_time)
+            .where(self.jobs_t.c.next_run_time.is_not(None), self._mine())
+            .order_by(self.jobs_t.c.next_run_time)
+            .limit(1)
+        )
         try:
-            result: datetime | None = super().get_next_run_time()
+            with self.engine.begin() as connection:
+                timestamp = connection.execute(query).scalar()
         except Exception as exc:
             log.warning("job store: could not read the next run (%s)", type(exc).__name__)
             return datetime.now(UTC) + self.RETRY
-        return result
+        return utc_timestamp_to_datetime(timestamp) if timestamp is not None else None
 
 
-def job_store(database_url: str) -> BaseJobStore:
-    """The persistent store on our database (in memory for an in-memory SQLite database)."""
+def store_prefix(school_name: str | None) -> str:
+    """What a school's stored job ids start with ("" for a run with no school named)."""
+    return f"{school_name}/" if school_name else ""
+
+
+def job_store(database_url: str, *, prefix: str = "") -> BaseJobStore:
+    """The persistent store on our database (in memory for an in-memory SQLite database), seeing
+    only the jobs stored under `prefix`."""
     url = sync_url(database_url)
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database in (None, "", ":memory:"):
             return MemoryJobStore()
         # Short waits: these statements block the event loop while they wait for the lock.
-        return GuardedJobStore(url=url, engine_options={"connect_args": {"timeout": 2.0}})
-    return GuardedJobStore(url=url, engine_options={"pool_pre_ping": True})
+        return GuardedJobStore(
+            url=url, engine_options={"connect_args": {"timeout": 2.0}}, prefix=prefix
+        )
+    return GuardedJobStore(url=url, engine_options={"pool_pre_ping": True}, prefix=prefix)
 
 
 # -- what APScheduler calls ----------------------------------------------------------------------
@@ -148,12 +187,16 @@ class JobScheduler:
         self.wake = wake
         self.clock = clock
         self.grace = timedelta(hours=config.rules.missed_job_grace_hours)
+        #: The school's own part of the shared job store (see the module doc).
+        self.prefix = store_prefix(config.school_name)
         self.triggers: dict[str, CronTrigger] = {
             job.name: build_trigger(job, config.rules, config.zone) for job in self.jobs
         }
         self.scheduler = AsyncIOScheduler(
             timezone=config.zone,
-            jobstores={"default": store if store is not None else job_store(db.url)},
+            jobstores={
+                "default": store if store is not None else job_store(db.url, prefix=self.prefix)
+            },
             job_defaults={
                 "coalesce": True,
                 "max_instances": 1,
@@ -223,15 +266,15 @@ class JobScheduler:
 
     def _reconcile(self) -> None:
         """Make the stored jobs match the registered ones (see the module doc)."""
-        wanted = {job.name for job in self.jobs}
+        wanted = {self.stored_id(job.name) for job in self.jobs}
         for stored in self.scheduler.get_jobs():
-            if stored.id not in wanted:
+            if stored.id not in wanted and stored.id.startswith(self.prefix):
                 log.info("job %s is no longer registered; removed from the store", stored.id)
                 self.scheduler.remove_job(stored.id)
         for job in self.jobs:
             trigger = self.triggers[job.name]
             try:
-                stored = self.scheduler.get_job(job.name)
+                stored = self.scheduler.get_job(self.stored_id(job.name))
             except Exception as exc:  # a state pickled by another APScheduler version
                 log.warning("job store: %s unreadable (%s); replaced", job.name, type(exc).__name__)
                 stored = None
@@ -241,10 +284,14 @@ class JobScheduler:
                 fire_job,
                 trigger=trigger,
                 args=[job.name],
-                id=job.name,
+                id=self.stored_id(job.name),
                 name=job.name,
                 replace_existing=True,
             )
+
+    def stored_id(self, name: str) -> str:
+        """Job `name`'s id in the store: under the school's name."""
+        return f"{self.prefix}{name}"
 
     def _unchanged(self, stored: Any, trigger: CronTrigger, name: str) -> bool:
         current = stored.trigger

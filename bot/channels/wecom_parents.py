@@ -17,6 +17,7 @@ Pictures and files are not sent: a school notice carries text or a link only.
 from __future__ import annotations
 
 import re
+from collections.abc import Awaitable, Callable
 from zoneinfo import ZoneInfo
 
 from sqlmodel import select
@@ -105,10 +106,19 @@ class WecomParentChannel:
     rate_per_chat_per_second = 0.2
 
     def __init__(
-        self, api: WecomApi, db: Database, signer: LinkSigner, public_base_url: str
+        self,
+        api: WecomApi,
+        db: Database,
+        signer: LinkSigner,
+        public_base_url: str,
+        *,
+        school: Callable[[], Awaitable[int | None]] | None = None,
     ) -> None:
         self.api = api
         self.db = db
+        #: Finds the school whose parents this app reaches (a parent's userid is unique only in
+        #: its corp); None: the parent of that userid in any school.
+        self.school = school
         self.signer = signer
         self.public_base_url = public_base_url.rstrip("/")
 
@@ -143,12 +153,15 @@ class WecomParentChannel:
 
     async def _account(self, session: AsyncSession, chat_id: str) -> ChannelAccount:
         """The guardian bound to this WeCom parent; a permanent failure if there is none."""
+        school_id = await self.school() if self.school is not None else None
+        mine = [ChannelAccount.school_id == school_id] if school_id is not None else []
         account = (
             await session.exec(
                 select(ChannelAccount).where(
                     ChannelAccount.channel == self.name,
                     ChannelAccount.chat_id == chat_id,
                     ChannelAccount.person_kind == PersonKind.GUARDIAN,
+                    *mine,
                 )
             )
         ).first()

@@ -27,9 +27,10 @@ def build_delivery(
     channels: Mapping[str, Channel],
     clock: Callable[[], datetime] = utcnow,
 ) -> DeliveryWorker:
-    """An outbox worker for `channels`, woken whenever the dispatcher queues something."""
-    worker = DeliveryWorker(db, channels=channels, clock=clock)
-    worker.after_round = progress_hook(db, clock)
+    """An outbox worker for `channels` and the dispatcher's school (its rows only), woken
+    whenever the dispatcher queues something."""
+    worker = DeliveryWorker(db, channels=channels, clock=clock, find_school=dispatcher.school_id)
+    worker.after_round = progress_hook(db, clock, school=lambda: worker.school_id)
     dispatcher.on_outbox = worker.wake
     return worker
 

@@ -27,6 +27,12 @@ new owner's claim. A re-claim always sets a later lease end, so tokens never rep
 
 Rows with the same key are one row (`models.outbox.tables.enqueue`), so enqueueing twice sends once.
 
+Schools: a row is its school's (`OutboxMessage.school_id`), sent by that school's bot through that
+school's channels. A worker given a school (`school_id`, or `find_school` until the database has
+one) claims, recovers and reports only that school's rows, so one `bot run` per school on one
+database never sends another school's message with the wrong bot; a worker given none (tests,
+tools) serves every school's rows of its channels.
+
 Pace (`bot.delivery.pacing`): each channel has one `RateLimiter`. A channel that brings its own
 (`channel.limiter`: Telegram's, shared with the live answers of its update handlers) paces every
 API call it makes; otherwise the worker makes one from `rate_per_second` and
@@ -148,7 +154,8 @@ def _limiter_of(channel: Channel, monotonic: Callable[[], float]) -> RateLimiter
 
 
 class DeliveryWorker:
-    """Sends due outbox rows for the channels it is given; rows of other channels are left alone."""
+    """Sends due outbox rows of its school for the channels it is given; rows of other schools
+    and other channels are left alone."""
 
     def __init__(
         self,
@@ -156,6 +163,8 @@ class DeliveryWorker:
         channels: Mapping[str, Channel],
         clock: Clock = utcnow,
         *,
+        school_id: int | None = None,
+        find_school: Callable[[], Awaitable[int | None]] | None = None,
         lease: timedelta = timedelta(minutes=2),
         batch_size: int = 50,
         concurrency: int = 32,
@@ -166,6 +175,10 @@ class DeliveryWorker:
     ) -> None:
         self.db = db
         self.channels = dict(channels)
+        #: The school whose rows this worker sends (None: every school's, unless `find_school`
+        #: is given: then none until it finds the school).
+        self.school_id = school_id
+        self.find_school = find_school
         self.clock = clock
         self.lease = lease
         self.batch_size = batch_size
@@ -266,8 +279,18 @@ class DeliveryWorker:
         finally:
             woken.cancel()
 
+    async def _school_known(self) -> bool:
+        """Whether the worker knows which rows are its own (looked up until the database has
+        its school: a bot started before its roster was imported)."""
+        if self.school_id is None and self.find_school is not None:
+            self.school_id = await self.find_school()
+            return self.school_id is not None
+        return True
+
     async def _top_up(self, room: int) -> list[Claim]:
         try:
+            if not await self._school_known():
+                return []
             await self._recover_unknown()
             return await self.claim(limit=room)
         except Exception:
@@ -292,7 +315,7 @@ class DeliveryWorker:
 
     async def run_once(self) -> int:
         """Claim the due rows and send them; returns how many rows were handled."""
-        if not self.channels:
+        if not self.channels or not await self._school_known():
             return 0
         recovered = await self._recover_unknown()
         claims = await self.claim()
@@ -304,7 +327,11 @@ class DeliveryWorker:
     # -- claiming -----------------------------------------------------------------------------
 
     def _ours(self) -> ColumnElement[bool]:
-        return col(OutboxMessage.channel).in_(list(self.channels))
+        """Our channels' rows, of our school."""
+        channels = col(OutboxMessage.channel).in_(list(self.channels))
+        if self.school_id is None:
+            return channels
+        return and_(col(OutboxMessage.school_id) == self.school_id, channels)
 
     @staticmethod
     def _claimable(now: datetime) -> ColumnElement[bool]:

@@ -19,7 +19,7 @@ from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST
 
 from bot import metrics
-from bot.ops.health import check_health, read_outbox_lag
+from bot.ops.health import School, check_health, read_outbox_lag
 from models.db.columns import utcnow
 from models.db.engine import Database
 
@@ -37,13 +37,15 @@ def add_ops_routes(
     jobs: Sequence[str],
     lag_threshold: float,
     now: Callable[[], datetime] = utcnow,
+    school: School | None = None,
 ) -> None:
     """Serve `/healthz` and `/metrics` on `app`; `head` is the migration the code expects,
-    `jobs` the scheduled jobs whose latest slots are shown."""
+    `jobs` the scheduled jobs whose latest slots are shown, `school` finds the bot's school
+    (its outbox and its jobs are the ones shown; None: every school's)."""
 
     async def healthz(request: web.Request) -> web.Response:
         health = await check_health(
-            db, now=now(), head=head, jobs=jobs, lag_threshold=lag_threshold
+            db, now=now(), head=head, jobs=jobs, lag_threshold=lag_threshold, school=school
         )
         return web.Response(
             text=json.dumps(health.body, ensure_ascii=False),
@@ -54,7 +56,8 @@ def add_ops_routes(
 
     async def scrape(request: web.Request) -> web.Response:
         try:
-            lag = await read_outbox_lag(db, now())
+            school_id = await school() if school is not None else None
+            lag = await read_outbox_lag(db, now(), school_id)
         except Exception as error:
             log.warning("metrics: the outbox could not be read (%s)", type(error).__name__)
             metrics.DATABASE_UP.set(0)
