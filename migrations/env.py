@@ -8,6 +8,7 @@ from typing import Any, Literal
 
 from alembic import context
 from sqlalchemy import Enum as SAEnum
+from sqlalchemy import text
 from sqlalchemy.engine import Connection
 from sqlmodel import SQLModel
 from sqlmodel.sql.sqltypes import AutoString
@@ -22,6 +23,8 @@ if config.config_file_name is not None and config.attributes.get("configure_logg
     fileConfig(config.config_file_name, disable_existing_loggers=False)
 
 target_metadata = SQLModel.metadata
+#: PostgreSQL advisory lock held while migrating ("jiafang" in ASCII, as a number).
+MIGRATION_LOCK = 0x6A696166616E67
 
 
 def _url() -> str:
@@ -54,6 +57,10 @@ def _run(connection: Connection) -> None:
         compare_type=True,
     )
     with context.begin_transaction():
+        if connection.dialect.name == "postgresql":
+            # Several bots (one `bot run` per school) may start at once and each migrates first:
+            # one migrates, the others wait here and then find the database at head.
+            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
         context.run_migrations()
 
 
