@@ -45,6 +45,8 @@ class TelegramHarness:
     updates: UpdateFactory = field(default_factory=UpdateFactory)
     app: Application[Any, Any, Any, Any, Any, Any] | None = None
     dispatcher: Dispatcher | None = None
+    #: The school this bot serves (SCHOOL_NAME; None: the first school).
+    school_name: str | None = None
 
     async def start(self) -> TelegramHarness:
         """Build and initialise a fresh Application + Dispatcher (again: a restart)."""
@@ -54,6 +56,7 @@ class TelegramHarness:
             zone=ZoneInfo("Asia/Shanghai"),
             clock=self.clock,
             actions=self.actions,
+            school_name=self.school_name,
         )
         settings = Settings(_env_file=None, telegram_bot_token=TEST_TOKEN)
         request = FakeTelegramRequest(self.api)
@@ -135,11 +138,14 @@ class TelegramHarness:
         return [str(c.params["text"]) for c in self.api.calls[index:] if c.method in shown]
 
     async def settle(self, within: float = 3.0) -> None:
-        """Wait until the application's own delivery worker has sent everything due."""
+        """Wait until the application's own delivery worker has sent everything due (of its
+        school, once it knows it: another school's bot sends the others)."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + within
         open_states = [OutboxStatus.PENDING, OutboxStatus.SENDING]
         while loop.time() < deadline:
+            school_id = self.worker.school_id
+            mine = [OutboxMessage.school_id == school_id] if school_id is not None else []
             async with self.db.session() as session:
                 waiting = (
                     await session.exec(
@@ -148,6 +154,7 @@ class TelegramHarness:
                         .where(
                             col(OutboxMessage.status).in_(open_states),
                             col(OutboxMessage.due_at) <= self.clock(),
+                            *mine,
                         )
                     )
                 ).one()

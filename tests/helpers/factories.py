@@ -68,8 +68,8 @@ class TestSchool:
     guardians: dict[str, Guardian] = field(default_factory=dict)
 
 
-async def build_school(session: AsyncSession) -> TestSchool:
-    school = School(name="测试小学")
+async def build_school(session: AsyncSession, *, name: str = "测试小学") -> TestSchool:
+    school = School(name=name)
     session.add(school)
     await session.flush()
     assert school.id is not None
@@ -152,11 +152,11 @@ async def build_school(session: AsyncSession) -> TestSchool:
     return ts
 
 
-async def seed_school(db: Database, *, consent: bool = True) -> TestSchool:
-    """The test school; its families have agreed to the consent wording unless `consent` is
-    False (the consent tests)."""
+async def seed_school(db: Database, *, consent: bool = True, name: str = "测试小学") -> TestSchool:
+    """The test school (another one of the same roster under another `name`); its families
+    have agreed to the consent wording unless `consent` is False (the consent tests)."""
     async with db.session() as session:
-        ts = await build_school(session)
+        ts = await build_school(session, name=name)
         if consent:
             await agree(session, ts.school.id or 0, [g.id or 0 for g in ts.guardians.values()])
         return ts
