@@ -66,6 +66,18 @@ async def update_backends(db: Database) -> int:
         return int(result.scalar_one())
 
 
+async def update_backend_pids(db: Database) -> set[int]:
+    """The server processes of the other connections to this database."""
+    async with db.session() as session:
+        result = await (await session.connection()).execute(
+            text(
+                "SELECT pid FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+        )
+        return {int(pid) for pid in result.scalars()}
+
+
 async def test_an_update_after_the_server_dropped_the_kept_connections_works(
     db: Database,
 ) -> None:
@@ -272,3 +284,20 @@ async def test_a_refused_held_write_fails_the_session_that_begins(db: Database) 
 
     async with db.session() as session:
         assert (await session.exec(select(AuditEntry))).all() == []
+
+
+async def test_a_refused_write_keeps_its_connection_for_the_next_update(db: Database) -> None:
+    # With several workers a redelivery or a conversation moved by another process is routine:
+    # the database refused the write, the connection is sound, and it is kept.
+    start = await conversation_at(db, "colour")
+    await move(db, start, "1", "name")
+    backends = await update_backend_pids(db)
+    moved = await the_conversation(db)
+    for _ in range(3):
+        with pytest.raises(AlreadyHandled):
+            await move(db, replace(start, version=moved.version), "1", "done")
+        with pytest.raises(StaleConversation):
+            await move(db, start, "2", "done")
+    await move(db, replace(start, version=moved.version), "3", "done")
+    assert await update_backend_pids(db) == backends  # the same connections, none reopened
+    assert (await the_conversation(db)).state == "done"

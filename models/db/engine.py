@@ -149,7 +149,7 @@ class Database:
             async def commit() -> None:
                 sqlite.execute("COMMIT")
 
-            async def discard() -> None:
+            async def discard(_error: BaseException) -> None:
                 # Nothing half-saved, and the next update starts on a fresh connection.
                 if sqlite.in_transaction:
                     sqlite.execute("ROLLBACK")

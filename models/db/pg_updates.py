@@ -10,8 +10,11 @@ that uses the session begins the transaction with its first statement: the conne
 `begin` event runs BEGIN on the driver and the writes held so far, and SQLAlchemy's asyncpg
 adapter, told that the transaction has begun, runs the session in it; its commit ends it.
 
-A connection goes back to the kept ones only after a clean commit; after any error it is closed.
-One the server closed meanwhile (a restart) is noticed by the driver and replaced before use.
+A connection goes back to the kept ones after a clean commit, and after the database's own
+refusal of a fixed write (`WriteRefused`: an update handled before, a conversation moved on by
+another process — routine with several workers) once it has rolled back; after any other error
+it is closed. One the server closed meanwhile (a restart) is noticed by the driver and replaced
+before use.
 """
 
 from __future__ import annotations
@@ -27,7 +30,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, async_sessionma
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from models.db.unchanged_reads import UnchangedReads
-from models.db.update_tx import UpdateTx, driver_transaction
+from models.db.update_tx import UpdateTx, WriteRefused, driver_transaction
 
 #: Connections kept for updates at most (python-telegram-bot handles a few updates at once).
 KEPT = 4
@@ -83,7 +86,10 @@ class PgUpdateConnections:
         async def commit() -> None:
             await kept.end(commit=True)
 
-        async def discard() -> None:
+        async def discard(error: BaseException) -> None:
+            if isinstance(error, WriteRefused) and await self._rolled_back(kept, session):
+                await self._give_back(kept)
+                return
             await self._discard(kept, session)
 
         tx = UpdateTx(session, asyncpg=kept.driver, begin=kept.begin, unchanged=self._reads)
@@ -93,10 +99,25 @@ class PgUpdateConnections:
                 yield tx
         finally:
             kept.tx = None
+        await self._give_back(kept)
+
+    async def _give_back(self, kept: _Kept) -> None:
+        """Keep the connection for the next update (closed instead when enough are kept)."""
         if len(self._free) < KEPT:
             self._free.append(kept)
         else:
             await kept.connection.close()
+
+    @staticmethod
+    async def _rolled_back(kept: _Kept, session: AsyncSession) -> bool:
+        """Roll back the refused update's transaction; False when that failed (then the
+        connection is not trusted again)."""
+        try:
+            await kept.end(commit=False)
+            await session.close()
+        except Exception:
+            return False
+        return not kept.driver.is_closed() and not kept.driver.is_in_transaction()
 
     async def _take(self) -> _Kept:
         """A kept connection still open (one the server closed, e.g. on a restart, is

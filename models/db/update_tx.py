@@ -229,13 +229,14 @@ async def driver_transaction(
     tx: UpdateTx,
     *,
     commit: Callable[[], Awaitable[None]],
-    discard: Callable[[], Awaitable[None]],
+    discard: Callable[[BaseException], Awaitable[None]],
 ) -> AsyncIterator[UpdateTx]:
     """Yield `tx`, whose transaction runs on a kept connection (begun by the driver, or on
     PostgreSQL when first needed). At the end the held writes are sent (`UpdateTx.finish`), then
     the session commits if a step joined, else `commit` does; after any error the session
-    rolls back, `discard` rolls back what is left and gives the connection up, and the error is
-    raised: all or nothing (SQLite on the loop, and PostgreSQL's update connections)."""
+    rolls back, `discard(error)` rolls back what is left and decides whether the connection may
+    be kept (a `WriteRefused` is the database's own answer, not a broken connection), and the
+    error is raised: all or nothing (SQLite on the loop, and PostgreSQL's update connections)."""
     session = tx.session
     try:
         try:
@@ -249,8 +250,8 @@ async def driver_transaction(
             await session.commit()  # the session joined: its commit ends it all
         else:
             await commit()
-    except BaseException:
-        await discard()
+    except BaseException as error:
+        await discard(error)
         raise
     tx.committed()
     if session.identity_map:
