@@ -32,6 +32,7 @@ from handlers.types import Button, Reply
 from models.db.engine import Database
 from models.outbox.outcomes import FailureReason
 from models.outbox.tables import OutboxStatus
+from models.roster.queries import current_school
 from tests.fakes.wecom_server import WecomServer
 from tests.helpers.clock import FakeClock
 from tests.helpers.factories import bind, seed_school
@@ -66,8 +67,18 @@ def wecom_server_with_a_family(wecom_server: WecomServer) -> WecomServer:
 
 
 def channel_for(db: Database, server: WecomServer, clock: FakeClock) -> WecomParentChannel:
+    """The channel as `build_wecom` makes it: its parents looked up in the school's bot's school
+    (found in a session of its own, as the dispatcher finds it)."""
     config = wecom_config(server, agent_id=1000003, retry_delays=(0.01,))
-    return WecomParentChannel(WecomApi(db, config, now=clock), db, LinkSigner(SECRET), PUBLIC + "/")
+
+    async def school() -> int | None:
+        async with db.session() as session:
+            found = await current_school(session=session)
+        return found.id if found is not None else None
+
+    return WecomParentChannel(
+        WecomApi(db, config, now=clock), db, LinkSigner(SECRET), PUBLIC + "/", school=school
+    )
 
 
 async def _family_on_wecom(db: Database, clock: FakeClock) -> TestSchool:

@@ -151,9 +151,16 @@ class WecomParentChannel:
             )
         return None
 
-    async def _account(self, session: AsyncSession, chat_id: str) -> ChannelAccount:
-        """The guardian bound to this WeCom parent; a permanent failure if there is none."""
-        school_id = await self.school() if self.school is not None else None
+    async def _school_id(self) -> int | None:
+        """The school whose parents this app reaches; asked before a session is opened (on
+        SQLite a session waits for any other of this process to end)."""
+        return await self.school() if self.school is not None else None
+
+    async def _account(
+        self, session: AsyncSession, chat_id: str, school_id: int | None
+    ) -> ChannelAccount:
+        """The guardian bound to this WeCom parent (in `school_id`, when given); a permanent
+        failure if there is none."""
         mine = [ChannelAccount.school_id == school_id] if school_id is not None else []
         account = (
             await session.exec(
@@ -176,8 +183,9 @@ class WecomParentChannel:
     ) -> dict[str, object] | None:
         """The link card to the guardian's incident page; None when the incident is gone or
         not about their child (the text goes as it is)."""
+        school_id = await self._school_id()
         async with self.db.session() as session:
-            account = await self._account(session, chat_id)
+            account = await self._account(session, chat_id, school_id)
             view = await incident_view(
                 session=session, school_id=account.school_id, incident_id=incident_id
             )
@@ -201,8 +209,9 @@ class WecomParentChannel:
     ) -> dict[str, object] | None:
         """The link card to the family's survey page (valid until the deadline); None when the
         survey is gone or of another school (the text goes as it is)."""
+        school_id = await self._school_id()
         async with self.db.session() as session:
-            account = await self._account(session, chat_id)
+            account = await self._account(session, chat_id, school_id)
             survey = await session.get(Survey, survey_id)
             if survey is None or survey.school_id != account.school_id:
                 return None
@@ -220,8 +229,9 @@ class WecomParentChannel:
         self, chat_id: str, notice_id: int, reply: Reply
     ) -> dict[str, object] | None:
         """The link card to the guardian's receipt page; None when the notice is gone."""
+        school_id = await self._school_id()
         async with self.db.session() as session:
-            account = await self._account(session, chat_id)
+            account = await self._account(session, chat_id, school_id)
             notice = await session.get(Notice, notice_id)
             if notice is None or notice.school_id != account.school_id:
                 return None
