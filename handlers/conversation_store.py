@@ -16,6 +16,11 @@ What makes a kept copy stale, and what happens then:
   The code that binds or changes an account calls `forget` (through `Context.account_changed`),
   and an update during which anything was forgotten keeps nothing; a roster import (another
   process) is seen within `ttl` seconds, as the school itself is.
+- **No conversation** is never kept as such: another process may open one at any moment (the
+  user's next update may go to another worker, `bot run --workers N`), and an update read on a
+  copy that shows none would change nothing that a version check could refuse — a typed answer
+  to that other process's question would be taken for free text and lost. So only users in a
+  flow are kept; the first update of a flow reads the user, the rest of it does not.
 - Only bound users are kept, and at most `limit` of them.
 """
 
@@ -160,7 +165,11 @@ class ConversationStore:
         """Keep the turn's user once its update has committed, with the conversation as it
         now stands; nothing is kept if anything was forgotten meanwhile."""
         key = (turn.channel, turn.user_id)
-        if turn.snapshot.account is None or self._forgets != turn.forgets:
+        if (
+            turn.snapshot.account is None
+            or turn.conversation is None
+            or self._forgets != turn.forgets
+        ):
             self._entries.pop(key, None)
             return
         if len(self._entries) >= self.limit and key not in self._entries:

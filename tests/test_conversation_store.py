@@ -111,13 +111,25 @@ async def test_a_kept_copy_carries_the_conversation_as_it_now_stands() -> None:
 
 def test_forgetting_and_the_size_limit() -> None:
     store = ConversationStore(limit=2)
-    store.keep(read(store, BOUND, None, "1"))
-    store.keep(read(store, BOUND, None, "2"))
+    store.keep(read(store, BOUND, state(1), "1"))
+    store.keep(read(store, BOUND, state(1), "2"))
     store.forget("telegram", "1")
     assert store.get("telegram", "1") is None and len(store) == 1
-    store.keep(read(store, BOUND, None, "3"))
-    store.keep(read(store, BOUND, None, "4"))  # over the limit: start afresh
+    store.keep(read(store, BOUND, state(1), "3"))
+    store.keep(read(store, BOUND, state(1), "4"))  # over the limit: start afresh
     assert len(store) == 1 and store.get("telegram", "4") is not None
+
+
+def test_a_user_with_no_conversation_open_is_not_kept() -> None:
+    # Another worker may open one with the user's next update: a copy showing none would take
+    # a typed answer to that worker's question for free text.
+    store = ConversationStore()
+    store.keep(read(store, BOUND, state(1)))
+    turn = read(store, BOUND, state(1))
+    turn.conversation = None  # the update ended the flow
+    store.keep(turn)
+
+    assert store.get("telegram", "7") is None and len(store) == 0
 
 
 def test_a_turn_during_which_the_user_was_forgotten_keeps_nothing() -> None:
