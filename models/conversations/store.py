@@ -221,15 +221,17 @@ _UPDATE = DriverStatement(
 )
 
 #: An update that only moves a conversation on, on PostgreSQL: its dedupe insert and its
-#: conversation move as one call (migration 0008 creates the function), in a transaction of its
-#: own. It moves the conversation only if the update was not handled before, then records the
-#: update; 1: handled before, 2: the conversation moved meanwhile (nothing saved either way).
+#: conversation move as one call (migration 0027's function), in a transaction of its own. It
+#: records the update first, as every other path does (so that two workers handling the same
+#: update lock the same rows in the same order), then moves the conversation; 1: handled before,
+#: `no_data_found`: the conversation moved meanwhile (nothing saved either way).
 _CLAIM_AND_MOVE = DriverBatch(
     sql="SELECT claim_update_and_move_conversation("
     + ", ".join(f"${n}" for n in range(1, len(_CLAIM.parameters) + len(_UPDATE.parameters) + 1))
     + ")",
     statements=(_CLAIM, _UPDATE),
     conflict_index=0,
+    refused_index=1,
 )
 
 

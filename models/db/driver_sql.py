@@ -103,7 +103,8 @@ class DriverBatch:
     migration) with every statement's parameters in order, as $1, $2, …, and returns 0 when each
     changed one row, else the 1-based index of the one that changed none, having saved
     nothing. A unique violation raised by the function means the write at `conflict_index` met
-    a concurrent one (and nothing was saved either).
+    a concurrent one; `no_data_found` raised by it (to undo the writes before it), that the
+    write at `refused_index` changed no row (nothing was saved either way).
 
     Which batch covers a run of held writes is looked up by the statements themselves
     (`covering`): a batch is declared once, beside its statements, and nothing else names it.
@@ -112,6 +113,7 @@ class DriverBatch:
     sql: str
     statements: tuple[DriverStatement, ...]
     conflict_index: int
+    refused_index: int | None = None
 
     def __post_init__(self) -> None:
         _BATCHES[tuple(id(statement) for statement in self.statements)] = self
@@ -127,7 +129,7 @@ class DriverBatch:
         values: Sequence[Mapping[str, Any]],
     ) -> int | None:
         """Run in a transaction of its own; the 0-based index of the write refused, or None."""
-        from asyncpg.exceptions import UniqueViolationError
+        from asyncpg.exceptions import NoDataFoundError, UniqueViolationError
 
         arguments = [
             argument
@@ -138,6 +140,10 @@ class DriverBatch:
             refused: int = await connection.fetchval(self.sql, *arguments)
         except UniqueViolationError:
             return self.conflict_index
+        except NoDataFoundError:
+            if self.refused_index is None:
+                raise
+            return self.refused_index
         return None if refused == 0 else refused - 1
 
 
