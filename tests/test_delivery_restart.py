@@ -63,9 +63,9 @@ class Family:
             await asyncio.Event().wait()  # the answer never comes: the process is killed here
 
 
-async def fan_out(db: Database, clock: FakeClock, channel: str) -> list[str]:
-    """One notice to FAN_OUT guardians, one chat each; the chats."""
-    chats = [str(8000 + n) for n in range(FAN_OUT)]
+async def fan_out(db: Database, clock: FakeClock, channel: str, count: int = FAN_OUT) -> list[str]:
+    """One notice to `count` guardians, one chat each; the chats."""
+    chats = [str(8000 + n) for n in range(count)]
     async with db.session() as session:
         for n, chat in enumerate(chats):
             await enqueue(
@@ -179,3 +179,30 @@ async def test_a_telegram_fan_out_killed_anywhere_ends_with_every_family_served_
     assert counts[OutboxStatus.SENT] == FAN_OUT
     assert left == []
     assert api.rate_limit is not None and api.rate_limit.refused == 0
+
+
+async def test_a_sender_killed_during_a_fan_out_leaves_unknown_only_what_had_left(
+    db: Database, clock: FakeClock
+) -> None:
+    """A row is marked attempted only once the pace lets it go, just before its request: the
+    rows a killed sender held while they waited for room in the bot's window went nowhere and
+    are not `unknown` (which nobody resends) but sent by the heir."""
+    await fan_out(db, clock, CHANNEL, count=90)
+    api = FakeBotApi(rate_limit=RateLimit())
+    line_dies = CutOff(api, after=60)  # past the first second: the window sets the pace
+    async with telegram(api, request=line_dies) as line:
+        dead = DeliveryWorker(db, {CHANNEL: line.channel}, clock, concurrency=16)
+        running = asyncio.create_task(dead.run_forever())
+        await line_dies.dead.wait()
+        running.cancel()
+        await asyncio.gather(running, return_exceptions=True)
+    clock.advance(minutes=3)
+    async with telegram(api) as line:
+        heir = DeliveryWorker(db, {CHANNEL: line.channel}, clock)
+        while await heir.run_once():
+            pass
+    async with db.session() as session:
+        unsettled = await unknown_outcomes(session=session, key_prefix=PREFIX)
+    arrived = received(api)
+    assert [arrived[row.chat_id] for row in unsettled] == [1]  # the one whose answer never came
+    assert sum(arrived.values()) == 90 and max(arrived.values()) == 1

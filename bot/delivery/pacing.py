@@ -259,7 +259,10 @@ class RateLimiter:
 
 @dataclass
 class Booking:
-    """The slot the delivery worker booked for one outbox send to `key`."""
+    """The slot the delivery worker booked for one outbox send to `key`, and admitted: the
+    worker waits for the windows itself before it marks the row attempted, so that the mark is
+    made just before the request leaves (a worker killed while a send waits for the windows
+    leaves a row nobody sent, not one that may have been sent)."""
 
     limiter: RateLimiter
     key: str
@@ -290,15 +293,16 @@ def current_delivery(limiter: RateLimiter, key: str) -> Booking | None:
 
 async def pace_delivery_piece(limiter: RateLimiter, key: str, *, max_wait: float) -> bool:
     """For a channel's API call: when the current task is an outbox send to `key`, wait for
-    this piece's slot (the first was booked by the worker; later pieces of a long message book
-    their own) and for room in the windows, and say True; False for any other call (a live
-    answer, which the caller counts with `note`). `Throttled` when the wait is over
-    `max_wait`."""
+    this piece's slot and for room in the windows (the first piece's were waited for by the
+    worker; later pieces of a long message wait for their own), and say True; False for any
+    other call (a live answer, which the caller counts with `note`). `Throttled` when the wait
+    is over `max_wait`."""
     booking = current_delivery(limiter, key)
     if booking is None:
         return False
-    if booking.used:
-        await limiter.acquire(key, max_wait=max_wait)
-    booking.used = True
+    if not booking.used:  # the first piece: booked and admitted by the worker already
+        booking.used = True
+        return True
+    await limiter.acquire(key, max_wait=max_wait)
     await limiter.admit(key, max_wait=max_wait)
     return True

@@ -189,10 +189,6 @@ class DeliveryWorker:
         self._limiters = {
             name: _limiter_of(channel, monotonic) for name, channel in self.channels.items()
         }
-        #: Channels whose own API calls are paced by their limiter (the worker only books).
-        self._self_paced = {
-            name for name, channel in self.channels.items() if _own_limiter(channel) is not None
-        }
         #: Rows in progress at once. The limiter sets the pace; this only has to cover a send's
         #: round trip and two short transactions (300 ms at 30/s is 9 rows), with room to spare.
         self._slots = asyncio.Semaphore(concurrency)
@@ -458,9 +454,10 @@ class DeliveryWorker:
                 )
                 return
             try:
+                # The slot and the room in the windows, before the row is marked attempted (a
+                # channel pacing its own calls takes the first piece as admitted).
                 await limiter.acquire(claim.chat_id, max_wait=self.max_wait)
-                if claim.channel not in self._self_paced:
-                    await limiter.admit(claim.chat_id, max_wait=self.max_wait)
+                await limiter.admit(claim.chat_id, max_wait=self.max_wait)
             except Throttled as exc:
                 await self._postpone(claim, exc.seconds)
                 return
