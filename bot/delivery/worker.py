@@ -67,6 +67,7 @@ from typing import Any
 
 from sqlalchemy import and_, bindparam, or_, update
 from sqlalchemy import select as sa_select
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import col, select
 
@@ -136,6 +137,32 @@ _MARK_SENT = _fenced().values(
     error="",
     message_ref=bindparam("ref"),
 )
+
+
+#: Waits before writing a claimed row again after its database connection was lost.
+RECONNECT_DELAYS = (0.1, 0.5, 2.0)
+
+
+async def _reconnecting(write: Callable[[], Awaitable[bool]], claim: Claim) -> bool:
+    """`write()`, tried again on a new connection when the database connection was lost under
+    it (a server restart, a terminated backend). Safe to repeat: every write to a claimed row is
+    fenced by its lease, so one that already happened, or a claim taken over since, changes
+    nothing the second time. Without this a message that was delivered would end `unknown`
+    because its `sent` could not be written."""
+    for delay in (*RECONNECT_DELAYS, None):
+        try:
+            return await write()
+        except (DBAPIError, OSError) as exc:
+            if delay is None or (isinstance(exc, DBAPIError) and not exc.connection_invalidated):
+                raise
+            log.warning(
+                "outbox row %d: database connection lost (%s); writing again in %.1f s",
+                claim.id,
+                type(exc).__name__,
+                delay,
+            )
+            await asyncio.sleep(delay)
+    raise AssertionError("unreachable")
 
 
 def _own_limiter(channel: Channel) -> RateLimiter | None:
@@ -425,15 +452,23 @@ class DeliveryWorker:
             )
             .values(**values)
         )
-        async with self.db.session() as session:
-            return (await session.exec(statement)).rowcount == 1
+
+        async def write() -> bool:
+            async with self.db.session() as session:
+                return (await session.exec(statement)).rowcount == 1
+
+        return await _reconnecting(write, claim)
 
     async def _run_fenced(self, statement: Any, claim: Claim, **values: Any) -> bool:
         """Run a prebuilt `_fenced` statement for this claim."""
         params = {"row_id": claim.id, "token": claim.lease_until, **values}
-        async with self.db.session() as session:
-            connection = await session.connection()
-            return bool((await connection.execute(statement, params)).rowcount == 1)
+
+        async def write() -> bool:
+            async with self.db.session() as session:
+                connection = await session.connection()
+                return bool((await connection.execute(statement, params)).rowcount == 1)
+
+        return await _reconnecting(write, claim)
 
     # -- sending ------------------------------------------------------------------------------
 
