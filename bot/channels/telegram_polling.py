@@ -23,6 +23,26 @@ log = logging.getLogger(__name__)
 SKIPPED = "telegram_updates_skipped"
 
 
+def read_update(data: object, bot: ExtBot[Any]) -> Update | None:
+    """The update `data` holds, or None when the library cannot read it: then it is counted
+    (`telegram_updates_skipped`) and logged by its id only, never its content. Polling and the
+    webhook both read every update through here."""
+    update_id = data.get("update_id") if isinstance(data, dict) else None
+    try:
+        if not isinstance(data, dict):
+            raise TypeError(type(data).__name__)
+        return Update.de_json(data, bot)
+    except Exception as error:  # whatever the library cannot read; never its content
+        total = metrics.count(SKIPPED)
+        log.warning(
+            "telegram update %s skipped: it could not be read (%s); %d skipped so far",
+            update_id if isinstance(update_id, int) else "without an id",
+            type(error).__name__,
+            total,
+        )
+        return None
+
+
 class PollingBot(ExtBot[None]):
     """An `ExtBot` whose `getUpdates` leaves out, and moves past, the updates it cannot read."""
 
@@ -42,20 +62,9 @@ class PollingBot(ExtBot[None]):
         return result
 
     def _readable(self, data: object) -> bool:
+        if read_update(data, self) is not None:
+            return True
         update_id = data.get("update_id") if isinstance(data, dict) else None
-        try:
-            if not isinstance(data, dict):
-                raise TypeError(type(data).__name__)
-            Update.de_json(data, self)
-        except Exception as error:  # whatever the library cannot read; never its content
-            total = metrics.count(SKIPPED)
-            log.warning(
-                "telegram update %s skipped: it could not be read (%s); %d skipped so far",
-                update_id if isinstance(update_id, int) else "without an id",
-                type(error).__name__,
-                total,
-            )
-            if isinstance(update_id, int):
-                self._next_offset = max(self._next_offset or 0, update_id + 1)
-            return False
-        return True
+        if isinstance(update_id, int):
+            self._next_offset = max(self._next_offset or 0, update_id + 1)
+        return False

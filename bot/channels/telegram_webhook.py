@@ -37,8 +37,7 @@ from telegram import Update
 from telegram.error import TelegramError
 from telegram.ext import Application
 
-from bot import metrics
-from bot.channels.telegram_polling import SKIPPED
+from bot.channels.telegram_polling import read_update
 from bot.settings import Settings
 from models.errors import ConfigError
 
@@ -161,15 +160,4 @@ class TelegramWebhook:
     def _read(self, data: dict[str, Any]) -> Update | None:
         """The update, or None when the library cannot read it: then it is counted and left out
         (answered 200, so Telegram does not send it again forever), as polling does."""
-        update_id = data.get("update_id")
-        try:
-            return Update.de_json(data, self.application.bot)
-        except Exception as error:  # whatever the library cannot read; never its content
-            total = metrics.count(SKIPPED)
-            log.warning(
-                "telegram update %s skipped: it could not be read (%s); %d skipped so far",
-                update_id if isinstance(update_id, int) else "without an id",
-                type(error).__name__,
-                total,
-            )
-            return None
+        return read_update(data, self.application.bot)
