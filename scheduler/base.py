@@ -6,7 +6,7 @@ deterministic keys, so running one slot twice sends nothing twice.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from typing import Any
@@ -14,7 +14,9 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from models.school.rules import SchoolRules
+from handlers.notify import Notified, Render, notify_people
+from models.accounts.tables import PersonKind
+from models.school.rules import SchoolRules, next_waking_moment
 from models.school.tables import School
 
 
@@ -45,6 +47,27 @@ class JobContext:
     @property
     def today(self) -> date:
         return self.local_now.date()
+
+    @property
+    def waking(self) -> datetime:
+        """When what this run queues for people is due: now, or the end of the school's quiet
+        hours if now falls within them."""
+        return next_waking_moment(self.now, zone=self.zone, rules=self.rules)
+
+    async def notify(
+        self, people: Iterable[tuple[PersonKind, int]], *, key: str, kind: str, render: Render
+    ) -> Notified:
+        """Queue `render(t)` for every bound account of each person of this school, in this
+        run's transaction, due at `waking` (once per key, person and account)."""
+        return await notify_people(
+            session=self.session,
+            school_id=self.school_id,
+            people=people,
+            key=key,
+            kind=kind,
+            render=render,
+            due_at=self.waking,
+        )
 
 
 #: Returns how many outbox rows it queued (0 when there was nothing to send).

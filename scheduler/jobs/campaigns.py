@@ -31,7 +31,6 @@ from models.campaigns.queries import (
     running_campaigns,
 )
 from models.campaigns.tables import Campaign
-from models.school.rules import next_waking_moment
 from scheduler.base import Job, JobContext, daily_at
 
 KIND = "campaign_left_behind"
@@ -73,7 +72,7 @@ async def campaign_left_behind_reminders(jc: JobContext) -> int:
     if jc.today < left_behind_reminder_day(jc.today):
         return 0
     school_id = jc.school.id or 0
-    due_at = next_waking_moment(jc.now, zone=jc.zone, rules=jc.rules)
+    due_at = jc.waking
     queued = 0
     for campaign in await running_campaigns(jc.session, school_id, jc.today):
         if not campaign.left_behind_monthly or campaign.id is None:

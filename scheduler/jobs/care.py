@@ -39,7 +39,6 @@ from models.care.views import planned_at, principal_ids
 from models.digest.ledger import late_cutoff
 from models.roster.tables import Staff, Student
 from models.school.calendar_store import stored_calendar
-from models.school.rules import next_waking_moment
 from models.school.tables import SchoolClass
 from scheduler.base import Job, JobContext, daily_at
 
@@ -123,7 +122,7 @@ async def care_reminders(jc: JobContext) -> int:
         school_id=jc.school.id or 0,
         items=messages,
         kind=REMINDER_KIND,
-        due_at=next_waking_moment(jc.now, zone=jc.zone, rules=jc.rules),
+        due_at=jc.waking,
     )
     return notified.queued
 
@@ -155,7 +154,7 @@ async def care_severe_alerts(jc: JobContext) -> int:
     principals = [
         (PersonKind.STAFF, i) for i in await principal_ids(jc.session, school_id=school_id)
     ]
-    due_at = next_waking_moment(jc.now, zone=jc.zone, rules=jc.rules)
+    due_at = jc.waking
     queued = 0
     for case, student, klass, worker in rows:
         since = (case.last_contact_at or case.opened_at).astimezone(UTC)

@@ -12,13 +12,11 @@ import logging
 
 from handlers.digest import chart_attachment, digest_text
 from handlers.i18n import Translator, translator
-from handlers.notify import notify_people
 from handlers.types import Attachment, Reply
 from models.accounts.tables import PersonKind
 from models.digest.queries import gather_digest
 from models.roster.queries import accounts_of, staff_with_role
 from models.roster.tables import StaffRole
-from models.school.rules import next_waking_moment
 from scheduler.base import Job, JobContext, daily_at
 
 log = logging.getLogger(__name__)
@@ -60,14 +58,11 @@ async def send_daily_digest(jc: JobContext) -> int:
         # The outbox row keeps the chart's media key only; the delivery worker reads the bytes.
         return Reply(digest_text(figures, t, jc.zone), image=charts.get(t.language))
 
-    notified = await notify_people(
-        session=jc.session,
-        school_id=school_id,
-        people=[(PersonKind.STAFF, i) for i in ids],
+    notified = await jc.notify(
+        [(PersonKind.STAFF, i) for i in ids],
         key=digest_key(jc),
         kind=KIND,
         render=render,
-        due_at=next_waking_moment(jc.now, zone=jc.zone, rules=jc.rules),
     )
     if notified.unreachable:
         log.info("daily digest: %d admin(s) have no bound account", len(notified.unreachable))

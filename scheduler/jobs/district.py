@@ -17,14 +17,12 @@ import logging
 
 from handlers.district import district_chart, district_digest_text
 from handlers.i18n import Translator, translator
-from handlers.notify import notify_people
 from handlers.types import Attachment, Reply
 from models.accounts.tables import PersonKind
 from models.district.report import district_report
 from models.roster.queries import accounts_of, staff_with_role
 from models.roster.tables import StaffRole
 from models.school.calendar_store import stored_calendar
-from models.school.rules import next_waking_moment
 from scheduler.base import Job, JobContext, daily_at
 
 log = logging.getLogger(__name__)
@@ -64,14 +62,11 @@ async def send_district_digest(jc: JobContext) -> int:
         # The outbox row keeps the chart's media key only; the delivery worker reads the bytes.
         return Reply(district_digest_text(t, report), image=charts.get(t.language))
 
-    notified = await notify_people(
-        session=jc.session,
-        school_id=school_id,
-        people=[(PersonKind.STAFF, i) for i in ids],
+    notified = await jc.notify(
+        [(PersonKind.STAFF, i) for i in ids],
         key=district_key(jc),
         kind=KIND,
         render=render,
-        due_at=next_waking_moment(jc.now, zone=jc.zone, rules=jc.rules),
     )
     if notified.unreachable:
         log.info("district digest: %d 区域管理员 have no bound account", len(notified.unreachable))

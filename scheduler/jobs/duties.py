@@ -26,7 +26,7 @@ from models.ledger.queries import NewItem, record_items
 from models.ledger.tables import LedgerSource
 from models.roster.queries import staff_with_role
 from models.roster.tables import StaffRole
-from models.school.rules import SchoolRules, in_quiet_hours, next_waking_moment
+from models.school.rules import SchoolRules, in_quiet_hours
 from scheduler.base import Job, JobContext, daily_at
 
 
@@ -133,7 +133,7 @@ async def duty_overdue_alerts(jc: JobContext) -> int:
         school_id=school_id,
         messages=messages,
         kind="duty_overdue",
-        due_at=next_waking_moment(jc.now, zone=jc.zone, rules=jc.rules),
+        due_at=jc.waking,
     )
     return sent.queued
 

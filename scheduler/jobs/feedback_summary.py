@@ -20,7 +20,6 @@ from typing import Any, TypeVar
 from sqlmodel import col, select
 
 from handlers.i18n import Translator
-from handlers.notify import notify_people
 from handlers.types import Reply
 from models.accounts.tables import ChannelAccount, PersonKind
 from models.feedback.summary import (
@@ -37,7 +36,7 @@ from models.ledger.rules import SMALL_GROUP
 from models.ledger.tables import OUTCOME_LABELS, STATUS_LABELS
 from models.roster.queries import staff_with_role
 from models.roster.tables import StaffRole
-from models.school.rules import SchoolRules, next_waking_moment
+from models.school.rules import SchoolRules
 from scheduler.base import Job, JobContext
 
 KIND = "feedback_summary"
@@ -153,14 +152,11 @@ async def send_feedback_summary(jc: JobContext) -> int:
             .order_by(col(ChannelAccount.person_id))
         )
         people += [(PersonKind.GUARDIAN, person_id) for person_id in guardians.all()]
-    notified = await notify_people(
-        session=jc.session,
-        school_id=school_id,
-        people=people,
+    notified = await jc.notify(
+        people,
         key=f"feedback-summary:{month:%Y-%m}",
         kind=KIND,
         render=lambda t: Reply(summary_text(t, summary)),
-        due_at=next_waking_moment(jc.now, zone=jc.zone, rules=jc.rules),
     )
     return notified.queued
 

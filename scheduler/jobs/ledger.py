@@ -40,7 +40,7 @@ from models.ledger.rules import progress_due_on
 from models.ledger.tables import LedgerItem, LedgerKind, LedgerStatus
 from models.outbox.tables import OutboxMessage
 from models.roster.tables import Student
-from models.school.rules import SchoolRules, next_waking_moment
+from models.school.rules import SchoolRules
 from models.school.tables import SchoolClass
 from models.text import N_
 from scheduler.base import Job, JobContext, daily_at
@@ -271,7 +271,7 @@ async def ledger_reminders(jc: JobContext) -> int:
         school_id=school_id,
         items=messages,
         kind=KIND,
-        due_at=next_waking_moment(jc.now, zone=jc.zone, rules=jc.rules),
+        due_at=jc.waking,
     )
     return notified.queued
 

@@ -26,7 +26,7 @@ from models.accounts.tables import PersonKind
 from models.audit.tables import TAGS_READ, audit_all, student_entries
 from models.quota.rules import BREAK_KINDS, month_end_reminder_day
 from models.quota.standing import BreakStanding, MonthStanding, school_standing
-from models.school.rules import SchoolRules, next_waking_moment
+from models.school.rules import SchoolRules
 from models.school.tables import Term, TermKind
 from scheduler.base import Job, JobContext, daily_at
 
@@ -146,7 +146,7 @@ async def weekly_nudge(jc: JobContext) -> int:
         messages=messages,
         key=f"weekly-nudge:{week.isoformat()}",
         kind="quota_nudge",
-        due_at=next_waking_moment(jc.now, zone=jc.zone, rules=jc.rules),
+        due_at=jc.waking,
     )
     return result.queued
 
@@ -172,7 +172,7 @@ async def month_end_reminder(jc: JobContext) -> int:
         messages=messages,
         key=f"month-end:{day:%Y-%m}",
         kind="quota_month_end",
-        due_at=next_waking_moment(jc.now, zone=jc.zone, rules=jc.rules),
+        due_at=jc.waking,
     )
     return result.queued
 
@@ -207,7 +207,7 @@ async def break_start_reminder(jc: JobContext) -> int:
         messages=messages,
         key=f"break-start:{day.isoformat()}",
         kind="quota_break_start",
-        due_at=next_waking_moment(jc.now, zone=jc.zone, rules=jc.rules),
+        due_at=jc.waking,
     )
     # Winter's must-visit list names special-type students: the teachers it reached read them
     # (one statement for every teacher's list; none when nothing was queued, as on a rerun).

@@ -26,7 +26,6 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from handlers.i18n import Translator
-from handlers.notify import notify_people
 from handlers.surveys.send import Sending, queue_reminders
 from handlers.types import Reply
 from models.accounts.tables import PersonKind
@@ -35,7 +34,7 @@ from models.quota.rules import semester_midpoint, semester_on
 from models.roster.queries import staff_with_role
 from models.roster.tables import StaffRole
 from models.school.calendar_store import stored_calendar
-from models.school.rules import SchoolRules, in_quiet_hours, next_waking_moment
+from models.school.rules import SchoolRules, in_quiet_hours
 from models.surveys.opinion_week import below_share, coverage_percent, halfway
 from models.surveys.scheduled import claim_once, open_surveys, semester_coverage
 from models.surveys.tables import SurveyForm
@@ -162,14 +161,11 @@ async def check_semester_surveys(jc: JobContext) -> int:
             )
         )
 
-    notified = await notify_people(
-        session=jc.session,
-        school_id=school_id,
-        people=[(PersonKind.STAFF, staff.id or 0) for staff in admins],
+    notified = await jc.notify(
+        [(PersonKind.STAFF, staff.id or 0) for staff in admins],
         key=semester_key(first),
         kind=SEMESTER_KIND,
         render=render,
-        due_at=next_waking_moment(jc.now, zone=jc.zone, rules=jc.rules),
     )
     if notified.queued:
         await audit(
