@@ -206,6 +206,22 @@ class RateLimiter:
                 await sleep(blocked)
             self._count(key)
 
+    async def room(self, key: str, *, max_wait: float = math.inf) -> None:
+        """Wait until a send to `key` would be admitted now (the window has room, no pause
+        runs), counting nothing: the delivery worker waits here before it marks a row
+        attempted, then `admit` at the request itself finds room at once (or waits the little
+        that another send took meanwhile)."""
+        before = None
+        while True:
+            now = self._monotonic()
+            blocked = self._blocked_until(key, now) - now
+            if blocked <= 0 or now == before:  # free, or a clock that stands still (tests)
+                return
+            if blocked > max_wait:
+                raise Throttled(blocked)
+            before = now
+            await sleep(blocked)
+
     def note(self, key: str) -> None:
         """A send that did not wait (a live answer): count it and space the chat after it."""
         now = self._count(key)
@@ -259,10 +275,11 @@ class RateLimiter:
 
 @dataclass
 class Booking:
-    """The slot the delivery worker booked for one outbox send to `key`, and admitted: the
-    worker waits for the windows itself before it marks the row attempted, so that the mark is
-    made just before the request leaves (a worker killed while a send waits for the windows
-    leaves a row nobody sent, not one that may have been sent)."""
+    """The slot the delivery worker booked for one outbox send to `key`. The worker also waited
+    for room in the windows (`RateLimiter.room`) before it marked the row attempted, so the mark
+    is made just before the request leaves (a worker killed while a send waited for the windows
+    leaves a row nobody sent, not one that may have been sent); the first piece is admitted at
+    the request itself, which keeps the pace exact."""
 
     limiter: RateLimiter
     key: str
@@ -293,16 +310,15 @@ def current_delivery(limiter: RateLimiter, key: str) -> Booking | None:
 
 async def pace_delivery_piece(limiter: RateLimiter, key: str, *, max_wait: float) -> bool:
     """For a channel's API call: when the current task is an outbox send to `key`, wait for
-    this piece's slot and for room in the windows (the first piece's were waited for by the
-    worker; later pieces of a long message wait for their own), and say True; False for any
-    other call (a live answer, which the caller counts with `note`). `Throttled` when the wait
-    is over `max_wait`."""
+    this piece's slot (the first was booked by the worker; later pieces of a long message book
+    their own) and for room in the windows, and say True; False for any other call (a live
+    answer, which the caller counts with `note`). `Throttled` when the wait is over
+    `max_wait`."""
     booking = current_delivery(limiter, key)
     if booking is None:
         return False
-    if not booking.used:  # the first piece: booked and admitted by the worker already
-        booking.used = True
-        return True
-    await limiter.acquire(key, max_wait=max_wait)
+    if booking.used:  # a later piece of a long message books its own slot
+        await limiter.acquire(key, max_wait=max_wait)
+    booking.used = True
     await limiter.admit(key, max_wait=max_wait)
     return True

@@ -489,10 +489,10 @@ class DeliveryWorker:
                 )
                 return
             try:
-                # The slot and the room in the windows, before the row is marked attempted (a
-                # channel pacing its own calls takes the first piece as admitted).
+                # The slot, and room in the windows, before the row is marked attempted: a
+                # worker killed while its sends wait here leaves rows nobody sent.
                 await limiter.acquire(claim.chat_id, max_wait=self.max_wait)
-                await limiter.admit(claim.chat_id, max_wait=self.max_wait)
+                await limiter.room(claim.chat_id, max_wait=self.max_wait)
             except Throttled as exc:
                 await self._postpone(claim, exc.seconds)
                 return
@@ -515,8 +515,11 @@ class DeliveryWorker:
         if not marked:
             log.warning("outbox row %d: claim lost before sending; left to its new owner", claim.id)
             return
+        channel = self.channels[claim.channel]
+        if _own_limiter(channel) is None:  # a channel that paces itself admits in `send`
+            await limiter.admit(claim.chat_id)
         try:
-            ref = await self.channels[claim.channel].send(claim.chat_id, reply)
+            ref = await channel.send(claim.chat_id, reply)
         except SendError as exc:
             await self._record_failure(claim, attempts, exc, limiter)
         except Exception as exc:
