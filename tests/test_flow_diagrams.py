@@ -66,6 +66,7 @@ ANSWERED_AT_ONCE = frozenset(
         "quota",
         "evaluation",
         "digest",
+        "district",
         "notices",
         "calendar",
         "cases",
