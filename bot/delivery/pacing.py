@@ -194,16 +194,7 @@ class RateLimiter:
         the send. This is what holds sends apart when something (a slow database write) made
         several of them late together. Waiters go one at a time, in turn."""
         async with self._admitting:
-            before = None
-            while True:
-                now = self._monotonic()
-                blocked = self._blocked_until(key, now) - now
-                if blocked <= 0 or now == before:  # free, or a clock that stands still (tests)
-                    break
-                if blocked > max_wait:
-                    raise Throttled(blocked)
-                before = now
-                await sleep(blocked)
+            await self.room(key, max_wait=max_wait)
             self._count(key)
 
     async def room(self, key: str, *, max_wait: float = math.inf) -> None:
