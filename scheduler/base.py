@@ -49,6 +49,13 @@ class JobContext:
         return self.local_now.date()
 
     @property
+    def slot_day(self) -> date:
+        """The school day this run is for: the slot's (a slot caught up later is still that
+        day's), else today."""
+        moment = self.slot if self.slot is not None else self.now
+        return moment.astimezone(self.zone).date()
+
+    @property
     def waking(self) -> datetime:
         """When what this run queues for people is due: now, or the end of the school's quiet
         hours if now falls within them."""

@@ -106,7 +106,7 @@ def reminder_reply(t: Translator, cases: Sequence[DueCase], more: int) -> Reply:
 
 async def care_reminders(jc: JobContext) -> int:
     """Queue each worker's reminder for today; returns the rows queued."""
-    today = (jc.slot if jc.slot is not None else jc.now).astimezone(jc.zone).date()
+    today = jc.slot_day
     due = await cases_due(jc, today)
     by_worker: dict[int, list[DueCase]] = {}
     for case in due:
@@ -130,7 +130,7 @@ async def care_reminders(jc: JobContext) -> int:
 async def care_severe_alerts(jc: JobContext) -> int:
     """Tell the principal of each severe open case silent for the rule's school days."""
     school_id = jc.school.id or 0
-    today = (jc.slot if jc.slot is not None else jc.now).astimezone(jc.zone).date()
+    today = jc.slot_day
     calendar = (await stored_calendar(session=jc.session, school_id=school_id)).rules
     days = jc.rules.care_severe_school_days
     cutoff = late_cutoff(today, days, calendar, jc.zone)

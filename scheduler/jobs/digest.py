@@ -26,8 +26,7 @@ KIND = "daily_digest"
 
 def digest_key(jc: JobContext) -> str:
     """`daily-digest:{date}`: the slot's day (a slot caught up later is still that day's)."""
-    moment = jc.slot if jc.slot is not None else jc.now
-    return f"daily-digest:{moment.astimezone(jc.zone).date().isoformat()}"
+    return f"daily-digest:{jc.slot_day.isoformat()}"
 
 
 async def send_daily_digest(jc: JobContext) -> int:

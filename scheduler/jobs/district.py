@@ -32,8 +32,7 @@ KIND = "district_digest"
 
 def district_key(jc: JobContext) -> str:
     """`district-digest:{date}`: the slot's day (a slot caught up later is still that day's)."""
-    moment = jc.slot if jc.slot is not None else jc.now
-    return f"district-digest:{moment.astimezone(jc.zone).date().isoformat()}"
+    return f"district-digest:{jc.slot_day.isoformat()}"
 
 
 async def send_district_digest(jc: JobContext) -> int:
@@ -43,7 +42,7 @@ async def send_district_digest(jc: JobContext) -> int:
     ids = [a.id for a in admins if a.id is not None]
     if not ids:
         return 0
-    day = (jc.slot if jc.slot is not None else jc.now).astimezone(jc.zone).date()
+    day = jc.slot_day
     calendar = await stored_calendar(session=jc.session, school_id=school_id)
     if not calendar.rules.is_school_day(day):
         log.info("district digest: %s is no school day; nothing queued", day.isoformat())

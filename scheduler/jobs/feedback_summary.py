@@ -126,8 +126,7 @@ def summary_text(t: Translator, s: FeedbackSummary) -> str:
 
 async def send_feedback_summary(jc: JobContext) -> int:
     """On the 1st to the 5th: the previous month's summary, once; returns the rows queued."""
-    moment = jc.slot if jc.slot is not None else jc.now
-    today = moment.astimezone(jc.zone).date()
+    today = jc.slot_day
     if today.day > LAST_CATCH_UP_DAY:
         return 0
     school_id = jc.school.id or 0

@@ -242,8 +242,7 @@ def one_message(prefix: str, items: Sequence[DueItem]) -> tuple[list[DueItem], s
 async def ledger_reminders(jc: JobContext) -> int:
     """Queue each owner's reminders for today; returns the rows queued."""
     school_id = jc.school.id or 0
-    moment = jc.slot if jc.slot is not None else jc.now
-    today = moment.astimezone(jc.zone).date()
+    today = jc.slot_day
     due = await items_due(
         jc.session, school_id=school_id, today=today, zone=jc.zone, rules=jc.rules
     )
