@@ -8,7 +8,6 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
-from enum import StrEnum
 from typing import TypeVar
 
 import pytest
@@ -18,7 +17,7 @@ from sqlmodel import SQLModel, select
 
 from handlers.context import Context
 from handlers.flow import Flow
-from handlers.types import Button, Inbound, Reply, Transition
+from handlers.types import Inbound, Reply, Transition
 from models.accounts.invites import issue_invite
 from models.accounts.tables import ChannelAccount, PersonKind
 from models.conversations.store import Conversation, InboundSeen
@@ -32,6 +31,7 @@ from tests.fakes.telegram_request import TgUser
 from tests.helpers.clock import FakeClock
 from tests.helpers.factories import TestSchool, seed_school
 from tests.helpers.scheduler import SHANGHAI, RecordingJob
+from tests.test_telegram import Draft, State, _colour, _start
 
 #: One person on Telegram, who works at both schools: the same user id in both bots.
 TEACHER = TgUser(5001, "芳")
@@ -54,30 +54,10 @@ async def _who(inbound: Inbound, draft: Nothing, ctx: Context, args: str) -> Tra
     )
 
 
-class Step(StrEnum):
-    COLOUR = "colour"
-    NAME = "name"
+# The colour-then-name flow of tests/test_telegram.py, ending with the school that answers.
 
 
-class Pick(BaseModel):
-    colour: str = ""
-
-
-COLOURS = [[Button("红色", "c:red"), Button("蓝色", "c:blue")]]
-
-
-async def _start(inbound: Inbound, draft: Pick, ctx: Context, args: str) -> Transition:
-    return Transition.to(Step.COLOUR, Reply.with_buttons("选一个颜色：", COLOURS))
-
-
-async def _colour(inbound: Inbound, draft: Pick, ctx: Context) -> Transition:
-    if inbound.callback is None:
-        return Transition.to(Step.COLOUR, Reply.with_buttons("请点按钮选颜色。", COLOURS))
-    draft.colour = inbound.callback.removeprefix("c:")
-    return Transition.to(Step.NAME, Reply("起个名字："))
-
-
-async def _name(inbound: Inbound, draft: Pick, ctx: Context) -> Transition:
+async def _name(inbound: Inbound, draft: Draft, ctx: Context) -> Transition:
     return Transition.end(Reply(f"{ctx.school.name}记下：{draft.colour} {inbound.text}"))
 
 
@@ -93,8 +73,8 @@ WHO = Flow(
 )
 PICK = Flow(
     name="pick",
-    draft_type=Pick,
-    steps={Step.COLOUR: _colour, Step.NAME: _name},
+    draft_type=Draft,
+    steps={State.COLOUR: _colour, State.NAME: _name},
     start=_start,
     commands=("pick",),
     allowed=lambda ctx: ctx.staff is not None,
