@@ -311,7 +311,7 @@ async def _ops_server(
     from bot.wecom_service import start_web
 
     app = with_ops(settings, db, clock=clock, school=dispatcher.school_id)
-    runner = await start_web(app, settings.web_host, settings.web_port)
+    runner = await start_web(app, settings)
     try:
         yield
     finally:
@@ -323,9 +323,7 @@ def with_web_server(application: Any, app: web.Application, settings: Settings) 
     from bot.wecom_service import start_web
 
     async def start(tg: Any) -> None:
-        tg.bot_data[WEB_RUNNER] = await start_web(
-            app, settings.web_host, settings.web_port, reuse_port=settings.web_reuse_port
-        )
+        tg.bot_data[WEB_RUNNER] = await start_web(app, settings)
 
     async def stop(tg: Any) -> None:
         runner = tg.bot_data.pop(WEB_RUNNER, None)
@@ -356,12 +354,7 @@ async def run_wecom(
             for sig in (signal.SIGINT, signal.SIGTERM):
                 loop.add_signal_handler(sig, stop.set)
         async with serving(settings, db, dispatcher, service.channels, clock) as running:
-            web_runner = await start_web(
-                service.web_app,
-                settings.web_host,
-                settings.web_port,
-                reuse_port=settings.web_reuse_port,
-            )
+            web_runner = await start_web(service.web_app, settings)
             try:
                 await running.jobs.start()
                 tune_after_startup()

@@ -156,14 +156,14 @@ def _parent_channel(
     )
 
 
-async def start_web(
-    app: web.Application, host: str, port: int, *, reuse_port: bool = False
-) -> web.AppRunner:
-    """Serve `app` on host:port; `await runner.cleanup()` stops it. `reuse_port`: other
-    processes listen on the same port too (`bot run --workers N`)."""
+async def start_web(app: web.Application, settings: Settings) -> web.AppRunner:
+    """Serve `app` on WEB_HOST:WEB_PORT (with SO_REUSEPORT when `web_reuse_port`: other worker
+    processes of `bot run --workers N` listen on the same port); `await runner.cleanup()` stops
+    it."""
+    host, port = settings.web_host, settings.web_port
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
-    site = web.TCPSite(runner, host, port, reuse_port=reuse_port or None)
+    site = web.TCPSite(runner, host, port, reuse_port=settings.web_reuse_port or None)
     await site.start()
     log.info("web server (WeCom callback, receipt page) on %s:%d", host, port)
     return runner
