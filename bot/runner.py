@@ -333,13 +333,22 @@ def with_web_server(application: Any, app: web.Application, settings: Settings) 
     chain_lifecycle(application, start, stop)
 
 
+def stopped_by_signals() -> asyncio.Event:
+    """An event set by SIGINT or SIGTERM (in the running event loop)."""
+    import signal
+
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    return stop
+
+
 async def run_wecom(
     settings: Settings, *, stop: asyncio.Event | None = None, clock: Clock = utcnow
 ) -> int:
     """WeCom alone: the web server, outbox delivery, scheduled jobs and the idle sweep, until
     `stop` is set (SIGINT / SIGTERM when not given)."""
-    import signal
-
     from bot.wecom_service import build_wecom, start_web
 
     db = Database(settings.database_url)
@@ -348,11 +357,7 @@ async def run_wecom(
         dispatcher = build_dispatcher(settings, db, clock)
         service = build_wecom(settings, db, dispatcher, clock=clock)
         with_ops(settings, db, service.web_app, clock, school=dispatcher.school_id)
-        if stop is None:
-            stop = asyncio.Event()
-            loop = asyncio.get_running_loop()
-            for sig in (signal.SIGINT, signal.SIGTERM):
-                loop.add_signal_handler(sig, stop.set)
+        stop = stopped_by_signals() if stop is None else stop
         async with serving(settings, db, dispatcher, service.channels, clock) as running:
             web_runner = await start_web(service.web_app, settings)
             try:

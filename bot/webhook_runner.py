@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import signal
 
 from bot.channels.telegram import ALLOWED_UPDATES
 from bot.channels.telegram_webhook import (
@@ -27,7 +26,12 @@ from bot.channels.telegram_webhook import (
     webhook_secrets,
 )
 from bot.gc_tuning import tune_after_startup
-from bot.runner import calendar_warning, telegram_application, with_web_server
+from bot.runner import (
+    calendar_warning,
+    stopped_by_signals,
+    telegram_application,
+    with_web_server,
+)
 from bot.settings import Settings
 from models.db.columns import utcnow
 from models.db.engine import Database
@@ -64,11 +68,7 @@ async def serve_webhook(
     hook = TelegramWebhook(application, secrets)
     hook.mount(web_app)
     with_web_server(application, web_app, settings)
-    if stop is None:
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, stop.set)
+    stop = stopped_by_signals() if stop is None else stop
     try:
         await application.initialize()
         try:
