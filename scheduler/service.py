@@ -12,8 +12,9 @@
    trigger is unchanged is kept as stored (so APScheduler too sees a slot it missed); a changed
    one is replaced; one no longer registered is removed.
 
-What APScheduler stores and calls is the module-level `fire_job(name)`, referenced by name
-(pickle-safe). It finds the slot (the latest at or before now) and runs it through
+What APScheduler stores and calls is the module-level `fire_job(name, school=prefix)`,
+referenced by name (pickle-safe); `school` picks the school's running scheduler when one
+process runs every school's bot (`python -m bot run --all-schools`). It finds the slot (the latest at or before now) and runs it through
 `scheduler.run.run_job`, whose (job, slot) claim makes sure a slot runs once, even when the
 catch-up and APScheduler's own misfire handling both fire it, or two bots share the database.
 
@@ -44,7 +45,7 @@ from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.util import utc_timestamp_to_datetime
-from sqlalchemy import select
+from sqlalchemy import Engine, create_engine, select
 from sqlalchemy.engine import make_url
 
 from models.db.columns import utcnow
@@ -75,6 +76,32 @@ FIRE_REF = "scheduler.service:fire_job"
 # -- the job store ------------------------------------------------------------------------------
 
 
+class _SharedEngines:
+    """One synchronous engine per database URL for every school's job store in the process, so
+    that a process running a hundred schools' schedulers keeps one small pool, not a hundred
+    (each store's own engine kept one idle connection at least); disposed when the last store
+    using it shuts down."""
+
+    def __init__(self) -> None:
+        self._engines: dict[str, tuple[Engine, int]] = {}
+
+    def take(self, url: str, options: dict[str, Any]) -> Engine:
+        engine, users = self._engines.get(url) or (create_engine(url, **options), 0)
+        self._engines[url] = (engine, users + 1)
+        return engine
+
+    def give_back(self, url: str) -> None:
+        engine, users = self._engines[url]
+        if users > 1:
+            self._engines[url] = (engine, users - 1)
+            return
+        del self._engines[url]
+        engine.dispose()
+
+
+_engines = _SharedEngines()
+
+
 class GuardedJobStore(SQLAlchemyJobStore):  # type: ignore[misc]
     """`SQLAlchemyJobStore` that never stops the scheduler over a failed write, and sees only
     the jobs whose id starts with `prefix` (one school's, on a database several schools share).
@@ -87,9 +114,15 @@ class GuardedJobStore(SQLAlchemyJobStore):  # type: ignore[misc]
 
     RETRY = timedelta(seconds=30)
 
-    def __init__(self, *args: Any, prefix: str = "", **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
+    def __init__(
+        self, *, url: str, engine_options: dict[str, Any] | None = None, prefix: str = ""
+    ) -> None:
+        super().__init__(engine=_engines.take(url, engine_options or {}))
+        self.url = url
         self.prefix = prefix
+
+    def shutdown(self) -> None:
+        _engines.give_back(self.url)
 
     def _mine(self) -> Any:
         return self.jobs_t.c.id.startswith(self.prefix, autoescape=True)
@@ -146,16 +179,18 @@ def job_store(database_url: str, *, prefix: str = "") -> BaseJobStore:
 
 # -- what APScheduler calls ----------------------------------------------------------------------
 
-#: The running `JobScheduler` of this process (APScheduler calls a plain function by reference).
-_active: JobScheduler | None = None
+#: The running `JobScheduler`s of this process by their store prefix, one per school
+#: (APScheduler calls a plain function by reference, with the prefix as `school`).
+_active: dict[str, JobScheduler] = {}
 
 
-async def fire_job(name: str, slot: datetime | None = None) -> None:
-    """Run job `name` for `slot` (default: its latest slot at or before now).
+async def fire_job(name: str, slot: datetime | None = None, *, school: str = "") -> None:
+    """Run job `name` of the school whose stored jobs start with `school` for `slot` (default:
+    its latest slot at or before now).
 
     Module-level and referenced by name, so APScheduler's persistent store can keep it.
     """
-    service = _active
+    service = _active.get(school)
     if service is None:
         log.warning("job %s fired with no scheduler running; ignored", name)
         return
@@ -284,10 +319,15 @@ class JobScheduler:
                 fire_job,
                 trigger=trigger,
                 args=[job.name],
+                kwargs=self._fire_kwargs,
                 id=self.stored_id(job.name),
                 name=job.name,
                 replace_existing=True,
             )
+
+    @property
+    def _fire_kwargs(self) -> dict[str, str]:
+        return {"school": self.prefix} if self.prefix else {}
 
     def stored_id(self, name: str) -> str:
         """Job `name`'s id in the store: under the school's name."""
@@ -301,6 +341,7 @@ class JobScheduler:
             and str(current.timezone) == str(trigger.timezone)
             and stored.func_ref == FIRE_REF
             and tuple(stored.args) == (name,)
+            and dict(stored.kwargs) == self._fire_kwargs
             and stored.coalesce is True
             and stored.max_instances == 1
             and stored.misfire_grace_time == int(self.grace.total_seconds())
@@ -308,10 +349,8 @@ class JobScheduler:
 
     async def start(self) -> list[Outcome]:
         """Catch up on missed slots, then schedule every job; returns the catch-up's outcomes."""
-        global _active
-        if _active is not None and _active is not self:
-            raise RuntimeError("another JobScheduler is running in this process")
-        _active = self
+        if _active.setdefault(self.prefix, self) is not self:
+            raise RuntimeError("another JobScheduler of this school is running in this process")
         try:
             await self._prune(self.clock())
             outcomes = await self.catch_up()
@@ -319,7 +358,7 @@ class JobScheduler:
             self._reconcile()
             self.scheduler.resume()
         except BaseException:
-            _active = None
+            del _active[self.prefix]
             raise
         scheduled = self.scheduler.get_jobs()
         for job in scheduled:
@@ -329,7 +368,6 @@ class JobScheduler:
 
     async def stop(self) -> None:
         """Stop scheduling; let runs in progress finish (a while), then close the job store."""
-        global _active
         if self.scheduler.running:
             self.scheduler.pause()
         running = [task for task in self._running if task is not asyncio.current_task()]
@@ -342,8 +380,8 @@ class JobScheduler:
         if self.scheduler.running:
             self.scheduler.shutdown(wait=False)
             await asyncio.sleep(0)  # AsyncIOScheduler shuts down on the loop's next turn
-        if _active is self:
-            _active = None
+        if _active.get(self.prefix) is self:
+            del _active[self.prefix]
 
 
 def build_scheduler(

@@ -55,7 +55,7 @@ async def test_the_console_runs_a_slot_missed_before_it_started_and_prints_it(
     assert "[发给 赵丽华] 早上好" in out.getvalue()
     [run] = await job_runs(db, "morning")
     assert run.slot == local("2026-11-16 07:30")
-    assert service._active is None  # stopped with the console
+    assert service._active == {}  # stopped with the console
 
 
 class _FakeApplication:
@@ -87,7 +87,7 @@ async def test_the_telegram_application_starts_and_stops_the_jobs_with_itself(
     jobs = app.bot_data[JOB_SCHEDULER]
     # Stored under the school's name: other schools' bots may share the job store.
     assert [job.id for job in jobs.scheduler.get_jobs()] == [f"{SCHOOL}/morning"]
-    assert service._active is jobs
+    assert service._active == {f"{SCHOOL}/": jobs}
     await app.post_shutdown(app)
     assert app.calls == ["init", "shutdown"]
-    assert service._active is None
+    assert service._active == {}

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import AsyncIterator, Callable
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -239,10 +240,57 @@ async def test_a_run_on_time_is_run_as_of_its_slot(make: Make) -> None:
     assert jc.now == jc.slot == local("2026-11-16 07:30")
 
 
-async def test_two_schedulers_in_one_process_are_refused(make: Make) -> None:
+async def test_two_schedulers_of_one_school_in_one_process_are_refused(make: Make) -> None:
     await make(RecordingJob(), memory=True).start()
     with pytest.raises(RuntimeError):
         await make(RecordingJob(), memory=True).start()
+
+
+async def test_two_schools_schedulers_in_one_process_each_fire_their_own_jobs(
+    db: Database,
+) -> None:
+    # One process running every school's bot: the same job, stored under each school's name,
+    # fires through the stored reference into that school's scheduler and claims its slots.
+    first, second = await seed_school(db), await seed_school(db, name="第二小学")
+    ticks = {first.school.name: RecordingJob("tick", {"second": "*"})}
+    ticks[second.school.name] = RecordingJob("tick", {"second": "*"})
+    services = [
+        JobScheduler(db, replace(config(), school_name=name), jobs=[tick.job])
+        for name, tick in ticks.items()
+    ]
+    try:
+        for service in services:
+            await service.start()
+        stored = {job.id: job.kwargs for s in services for job in s.scheduler.get_jobs()}
+        assert stored == {f"{name}/tick": {"school": f"{name}/"} for name in ticks}
+        for _ in range(60):  # a few seconds at most
+            if all(tick.runs for tick in ticks.values()):
+                break
+            await asyncio.sleep(0.1)
+    finally:
+        for service in services:
+            await service.stop()
+    assert all(tick.runs for tick in ticks.values()), "a school's job did not fire within 6 s"
+    schools = {run.school_id for run in await job_runs(db, "tick")}
+    assert schools == {first.school.id, second.school.id}
+
+
+def test_the_schools_job_stores_share_one_engine_until_the_last_shuts_down(
+    tmp_path: Path,
+) -> None:
+    url = f"sqlite:///{tmp_path}/jobs.db"
+    stores = [GuardedJobStore(url=url, prefix=f"{n}/") for n in range(3)]
+    assert len({id(store.engine) for store in stores}) == 1
+    engine = stores[0].engine
+    stores[0].shutdown()
+    stores[1].shutdown()
+    fourth = GuardedJobStore(url=url)
+    assert fourth.engine is engine  # still in use by the third
+    for store in (stores[2], fourth):
+        store.shutdown()
+    fresh = GuardedJobStore(url=url)  # the last one disposed it: a new engine
+    assert fresh.engine is not engine
+    fresh.shutdown()
 
 
 async def test_finished_slots_older_than_ninety_days_are_forgotten_at_start(
