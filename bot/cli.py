@@ -176,6 +176,12 @@ def _parser() -> argparse.ArgumentParser:
         help="运行 N 个工作进程，共用 WEB_PORT（需要 PostgreSQL 和 RATE_LIMIT_URL；Telegram 需加 --webhook）",
     )
 
+    run_bot.add_argument(
+        "--all-schools",
+        action="store_true",
+        help="在一个进程里运行数据库中每所已保存渠道的学校的机器人（区域部署）",
+    )
+
     jobs = sub.add_parser("jobs", help="定时任务：查看，或手动运行一个时段")
     jobs_sub = jobs.add_subparsers(dest="jobs_command", required=True, metavar="ACTION")
     jobs_list = jobs_sub.add_parser("list", help="每个任务的时间、下次运行和上次运行")
@@ -486,10 +492,12 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         if args.workers != 1:
             from bot.workers import run_workers
 
-            return run_workers(settings, args.workers, webhook=args.webhook)
+            return run_workers(
+                settings, args.workers, webhook=args.webhook, all_schools=args.all_schools
+            )
         from bot.runner import run
 
-        return run(settings, webhook=args.webhook)
+        return run(settings, webhook=args.webhook, all_schools=args.all_schools)
     if command == "jobs":
         from bot.jobs_cli import list_jobs, run_one
 

@@ -398,9 +398,12 @@ def telegram_application(
     return application, web_app
 
 
-def run(settings: Settings, *, webhook: bool = False) -> int:
+def run(settings: Settings, *, webhook: bool = False, all_schools: bool = False) -> int:
     """Run the bot until it is stopped; the exit status for the CLI. `webhook`: Telegram's
-    updates come by webhook (`bot.webhook_runner`) instead of long polling."""
+    updates come by webhook (`bot.webhook_runner`) instead of long polling. `all_schools`:
+    every school's bot on the database in this process (`bot.every_school`)."""
+    if all_schools:
+        return _run_every_school(settings, webhook=webhook)
     token = settings.telegram_token  # refuses a placeholder token before anything starts
     wecom = settings.wecom_configured  # refuses a partial WeCom configuration
     if webhook:
@@ -440,3 +443,16 @@ def run(settings: Settings, *, webhook: bool = False) -> int:
     except KeyboardInterrupt:
         print("\n再见！")
         return 0
+
+
+def _run_every_school(settings: Settings, *, webhook: bool) -> int:
+    if webhook:
+        from bot.channels.telegram_webhook import webhook_base_url
+
+        webhook_base_url(settings)  # refuses a missing or plain-http address before anything
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+    from bot.every_school import serve_every_school
+    from models.db.migrate import upgrade
+
+    upgrade(settings.database_url)
+    return asyncio.run(serve_every_school(settings, webhook=webhook))

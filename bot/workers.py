@@ -64,8 +64,11 @@ NEEDS_MESSENGER = "没有配置 Telegram 或企业微信：终端模式只能运
 BAD_COUNT = "--workers 需要 1 到 {most} 之间的整数（收到 {count}）。"
 
 
-def check_workers(settings: Settings, workers: int, *, webhook: bool) -> None:
-    """ConfigError (one line of Chinese) unless N workers can run as configured."""
+def check_workers(
+    settings: Settings, workers: int, *, webhook: bool, all_schools: bool = False
+) -> None:
+    """ConfigError (one line of Chinese) unless N workers can run as configured (every
+    school's bots: Telegram only by webhook, since the schools' tokens are in the database)."""
     if not 1 <= workers <= MAX_WORKERS:
         raise ConfigError(BAD_COUNT.format(most=MAX_WORKERS, count=workers))
     if workers == 1:
@@ -74,6 +77,10 @@ def check_workers(settings: Settings, workers: int, *, webhook: bool) -> None:
         raise ConfigError(NEEDS_POSTGRES)
     if not settings.rate_limit_url:
         raise ConfigError(NEEDS_REDIS)
+    if all_schools:
+        if not webhook:
+            raise ConfigError(NEEDS_WEBHOOK)
+        return
     token, wecom = settings.telegram_token, settings.wecom_configured
     if not token and not wecom:
         raise ConfigError(NEEDS_MESSENGER)
@@ -81,9 +88,10 @@ def check_workers(settings: Settings, workers: int, *, webhook: bool) -> None:
         raise ConfigError(NEEDS_WEBHOOK)
 
 
-def worker_command(*, webhook: bool) -> list[str]:
+def worker_command(*, webhook: bool, all_schools: bool = False) -> list[str]:
     """How a worker is started: this interpreter running `bot run`."""
-    return [sys.executable, "-m", "bot", "run", *(["--webhook"] if webhook else [])]
+    options = (["--webhook"] if webhook else []) + (["--all-schools"] if all_schools else [])
+    return [sys.executable, "-m", "bot", "run", *options]
 
 
 @dataclass
@@ -170,15 +178,17 @@ class Supervisor:
         return status
 
 
-def run_workers(settings: Settings, workers: int, *, webhook: bool) -> int:
+def run_workers(
+    settings: Settings, workers: int, *, webhook: bool, all_schools: bool = False
+) -> int:
     """`bot run --workers N` (N ≥ 2): upgrade the database once, then supervise N workers until
-    SIGTERM / SIGINT."""
-    check_workers(settings, workers, webhook=webhook)
+    SIGTERM / SIGINT (each running every school's bots with `all_schools`)."""
+    check_workers(settings, workers, webhook=webhook, all_schools=all_schools)
     from models.db.migrate import upgrade
 
     logging.getLogger("alembic").setLevel(logging.WARNING)
     upgrade(settings.database_url)  # once, here: the workers then find it current
-    supervisor = Supervisor(worker_command(webhook=webhook), workers)
+    supervisor = Supervisor(worker_command(webhook=webhook, all_schools=all_schools), workers)
 
     def stop(_signal: int, _frame: FrameType | None) -> None:
         supervisor.stop()

@@ -269,10 +269,11 @@ def roles(ctx: Context) -> frozenset[Role]:
     return roles_of(ctx.staff, ctx.duties, ctx.guardian)
 
 
-@functools.lru_cache(maxsize=8)
+@functools.lru_cache(maxsize=256)
 def _settings(rules: SchoolRules) -> Mapping[str, bool]:
     """The school's yes/no settings a matrix cell may depend on: read once per rules object (a
-    school's rules are frozen), not on every check."""
+    school's rules are frozen), not on every check; room for a district's schools in one
+    process."""
     return MappingProxyType(
         {name: value for name, value in rules.model_dump().items() if isinstance(value, bool)}
     )

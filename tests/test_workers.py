@@ -27,6 +27,7 @@ from bot.workers import (
     NEEDS_WEBHOOK,
     Supervisor,
     check_workers,
+    worker_command,
 )
 from models.errors import ConfigError
 
@@ -67,6 +68,24 @@ def test_what_several_workers_need(
     with pytest.raises(ConfigError) as refused:
         check_workers(settings, workers, webhook=webhook)
     assert str(refused.value) == refusal
+
+
+@pytest.mark.parametrize(("webhook", "refusal"), [(False, NEEDS_WEBHOOK), (True, None)])
+def test_workers_of_every_school_need_the_webhook_not_a_token_in_the_environment(
+    webhook: bool, refusal: str | None
+) -> None:
+    # The schools' tokens are in the database: the environment has none, and polling several
+    # bots from several processes would take each update more than once.
+    settings = _settings(database_url=PG, rate_limit_url=REDIS)
+    if refusal is None:
+        check_workers(settings, 2, webhook=webhook, all_schools=True)
+    else:
+        with pytest.raises(ConfigError) as refused:
+            check_workers(settings, 2, webhook=webhook, all_schools=True)
+        assert str(refused.value) == refusal
+    assert worker_command(webhook=webhook, all_schools=True)[-2:] == (
+        ["--webhook", "--all-schools"] if webhook else ["run", "--all-schools"]
+    )
 
 
 #: Stand-ins for a worker: runs until SIGTERM (then exits 0); dies at once; refused (status 2).

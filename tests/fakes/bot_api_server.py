@@ -20,6 +20,7 @@ import argparse
 import asyncio
 import contextlib
 import json
+from collections.abc import Iterable
 from typing import Any
 
 from aiohttp import web
@@ -99,8 +100,13 @@ class BotApiServer(LocalHttpServer):
         app.router.add_post("/fake/outage", self._start_outage)
         return app
 
+    def api_for(self, token: str) -> FakeBotApi | None:
+        """The bot `token` names; None for a token this server does not know (401)."""
+        return self.api if self.token is None or token == self.token else None
+
     async def _bot_api(self, request: web.Request) -> web.Response:
-        if self.token is not None and request.match_info["token"] != self.token:
+        api = self.api_for(request.match_info["token"])
+        if api is None:
             return web.json_response(
                 {"ok": False, "error_code": 401, "description": "Unauthorized"}, status=401
             )
@@ -110,7 +116,7 @@ class BotApiServer(LocalHttpServer):
         elif request.can_read_body:
             params.update(decode_form(await request.post()))
         try:
-            status, body = await self.api.call(request.match_info["method"], params)
+            status, body = await api.call(request.match_info["method"], params)
         except TransportFailure as failure:
             if failure.failure is Failure.TIMEOUT:
                 await asyncio.sleep(self.timeout_delay)
@@ -135,6 +141,18 @@ class BotApiServer(LocalHttpServer):
 
     async def _list_calls(self, request: web.Request) -> web.Response:
         return web.json_response([{"method": c.method, "params": c.params} for c in self.api.calls])
+
+
+class ManyBotsApiServer(BotApiServer):
+    """One fake Telegram for several bots, as the real one is: each token its own `FakeBotApi`
+    (its own calls and updates); any other token is answered 401."""
+
+    def __init__(self, tokens: Iterable[str], *, host: str = "127.0.0.1", port: int = 0) -> None:
+        self.apis = {token: FakeBotApi() for token in tokens}
+        super().__init__(next(iter(self.apis.values())), host=host, port=port)
+
+    def api_for(self, token: str) -> FakeBotApi | None:
+        return self.apis.get(token)
 
 
 async def _serve(port: int, rate_limit: bool) -> None:
