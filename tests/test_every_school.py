@@ -9,6 +9,7 @@ its own scheduler, and a school that cannot start does not keep the others down.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import AsyncIterator
@@ -81,6 +82,19 @@ async def _configure(db: Database, key: str, schools: dict[str, TestSchool]) -> 
 async def running(
     db: Database, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> AsyncIterator[Running]:
+    async with _serving(db, monkeypatch, caplog, webhook=True) as started:
+        yield started
+
+
+@contextlib.asynccontextmanager
+async def _serving(
+    db: Database,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+    *,
+    webhook: bool,
+) -> AsyncIterator[Running]:
+    """The three schools configured and `serve_every_school` running until the block ends."""
     tick = RecordingJob("tick", {"second": "*"}, chats=())
     monkeypatch.setattr("scheduler.registry.all_jobs", lambda: [tick.job])
     schools = {name: await seed_school(db, name=name) for name in (ONE, TWO, THREE)}
@@ -104,7 +118,7 @@ async def running(
         started: asyncio.Future[list[SchoolBot]] = asyncio.get_running_loop().create_future()
         with caplog.at_level(logging.WARNING, logger="bot.every_school"):
             task = asyncio.create_task(
-                serve_every_school(settings, webhook=True, stop=stop, started=started.set_result)
+                serve_every_school(settings, webhook=webhook, stop=stop, started=started.set_result)
             )
             either: set[asyncio.Future[Any]] = {task, started}
             done, _ = await asyncio.wait(either, timeout=60, return_when="FIRST_COMPLETED")
@@ -175,6 +189,19 @@ async def test_every_school_runs_in_one_process_each_by_its_own_bot(
     one = webhook_secrets(r.settings, r.schools[ONE].school.id or 0)
     two = webhook_secrets(r.settings, r.schools[TWO].school.id or 0)
     assert await _post(r.url(two.path), updates.text(TEACHER, "/whoami"), one.token) == 403
+
+
+async def test_by_polling_each_bot_takes_its_own_updates(
+    db: Database, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    async with _serving(db, monkeypatch, caplog, webhook=False) as r:
+        for name, staff in ((ONE, "王芳"), (TWO, "李强")):
+            api = r.telegram.apis[TOKENS[name]]
+            assert api.calls_of("setWebhook") == []
+            code = await _invite(db, r.schools[name], staff)
+            api.push_update(UpdateFactory(start=100).text(TEACHER, f"/start {code}"))
+            texts = await _texts(r, name, 1)
+            assert len(texts) == 1 and name in texts[0] and staff[0] in texts[0]
 
 
 async def test_each_schools_jobs_fire_in_its_own_scheduler(running: Running) -> None:
