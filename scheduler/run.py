@@ -128,9 +128,13 @@ async def _last_outbox_id(session: AsyncSession) -> int:
     return (await session.exec(select(func.max(col(OutboxMessage.id))))).one() or 0
 
 
-async def _added_since(session: AsyncSession, last_id: int) -> tuple[Queued, ...]:
+async def _added_since(session: AsyncSession, school_id: int, last_id: int) -> tuple[Queued, ...]:
+    """What the job queued: the school's rows after `last_id` (another school's job may be
+    queueing its own meanwhile)."""
     query = (
-        select(OutboxMessage).where(col(OutboxMessage.id) > last_id).order_by(col(OutboxMessage.id))
+        select(OutboxMessage)
+        .where(col(OutboxMessage.school_id) == school_id, col(OutboxMessage.id) > last_id)
+        .order_by(col(OutboxMessage.id))
     )
     return tuple(
         Queued(row.key, row.kind, row.channel, row.due_at)
@@ -165,7 +169,7 @@ async def _run_claimed(
             slot=claim.slot,
         )
         queued = await job.func(context)
-        messages = await _added_since(session, before)
+        messages = await _added_since(session, claim.school_id, before)
         if not await finish_slot(session, claim, now=now, outcome=f"queued {queued}"):
             raise ClaimLost(f"{job.name} {claim.slot.isoformat()}")
     return queued, messages

@@ -18,8 +18,8 @@ from scheduler.jobs.duties import sick_absence_check
 from tests.helpers.clock import FakeClock
 from tests.helpers.duties import absences, duties, local, run_at
 from tests.helpers.factories import bind, seed_school
-from tests.helpers.outbox import outbox
-from tests.helpers.visits import chat_as, conversation_of, offer_button
+from tests.helpers.outbox import another_school_s_row, outbox
+from tests.helpers.visits import ChatUser, chat_as, conversation_of, offer_button
 
 
 async def test_unexcused_absence_opens_a_duty_for_the_head_teacher_at_once(
@@ -153,9 +153,8 @@ async def test_a_running_absence_offers_to_record_the_return(
     assert await duties(db) == []
 
 
-async def test_a_return_on_the_second_day_withdraws_the_duty_opened_that_morning(
-    db: Database, clock: FakeClock
-) -> None:
+async def _duty_opened_friday_morning(db: Database, clock: FakeClock) -> ChatUser:
+    """张小明 off sick since Thursday; Friday 06:30 opens a duty for 王芳, announced at 07:00."""
     ts = await seed_school(db)
     await bind(db, clock, ts.staff["王芳"])
     clock.now = local("2026-11-12 10:00")
@@ -163,6 +162,13 @@ async def test_a_return_on_the_second_day_withdraws_the_duty_opened_that_morning
     await wang.steps("/absence 张小明", "病假", "今天", "确认")
     # Friday 06:30: Thursday and (counted ahead) Friday → a duty, announced at 07:00.
     await run_at(db, ts.school, sick_absence_check, local("2026-11-13 06:30"))
+    return wang
+
+
+async def test_a_return_on_the_second_day_withdraws_the_duty_opened_that_morning(
+    db: Database, clock: FakeClock
+) -> None:
+    wang = await _duty_opened_friday_morning(db, clock)
     assert len(await duties(db)) == 1
     [notice] = await outbox(db, kind="duty_new")
     assert notice.due_at == local("2026-11-13 07:00")
@@ -174,6 +180,19 @@ async def test_a_return_on_the_second_day_withdraws_the_duty_opened_that_morning
     assert "已撤销为这次病假生成的立即家访任务" in wang.text
     assert await duties(db) == []
     assert await outbox(db, kind="duty_new") == []
+
+
+async def test_a_withdrawn_duty_leaves_another_school_s_message_under_the_same_key(
+    db: Database, clock: FakeClock
+) -> None:
+    """Outbox keys are unique within a school: another school's bot may hold `duty-new:N:…`."""
+    wang = await _duty_opened_friday_morning(db, clock)
+    [notice] = await outbox(db, kind="duty_new")
+    other = await another_school_s_row(db, key=notice.key, kind="duty_new")
+    clock.now = local("2026-11-13 06:50")
+    await wang.steps("/absence 张小明", "已返校", "今天", "确认")
+    assert "已撤销为这次病假生成的立即家访任务" in wang.text
+    assert [row.school_id for row in await outbox(db, kind="duty_new")] == [other]
 
 
 async def test_a_return_recorded_after_three_missed_days_still_opens_the_duty(

@@ -161,16 +161,27 @@ async def test_a_telegram_fan_out_killed_anywhere_ends_with_every_family_served_
             pass
         assert max(received(api).values()) == 1  # nothing was ever sent twice
         async with db.session() as session:
-            unsettled = await unknown_outcomes(session=session, key_prefix=PREFIX)
+            school_id = await school_for_rows(session)
+            unsettled = await unknown_outcomes(
+                session=session, school_id=school_id, key_prefix=PREFIX
+            )
             assert len(unsettled) >= 1  # at least the one whose answer never came
             for row in unsettled:
                 arrived = received(api)[row.chat_id] == 1  # the receipt stands in for this
-                await settle_unknown(session=session, key=row.key, delivered=arrived, now=clock())
+                await settle_unknown(
+                    session=session,
+                    school_id=school_id,
+                    key=row.key,
+                    delivered=arrived,
+                    now=clock(),
+                )
         while await heir.run_once():
             pass
     assert received(api) == Counter(chats)
     async with db.session() as session:
-        counts = await delivery_counts(session=session, key_prefix=PREFIX)
+        counts = await delivery_counts(
+            session=session, school_id=await school_for_rows(session), key_prefix=PREFIX
+        )
         left = (
             await session.exec(
                 select(OutboxMessage).where(col(OutboxMessage.status) != OutboxStatus.SENT)
@@ -202,7 +213,9 @@ async def test_a_sender_killed_during_a_fan_out_leaves_unknown_only_what_had_lef
         while await heir.run_once():
             pass
     async with db.session() as session:
-        unsettled = await unknown_outcomes(session=session, key_prefix=PREFIX)
+        unsettled = await unknown_outcomes(
+            session=session, school_id=await school_for_rows(session), key_prefix=PREFIX
+        )
     arrived = received(api)
     assert [arrived[row.chat_id] for row in unsettled] == [1]  # the one whose answer never came
     assert sum(arrived.values()) == 90 and max(arrived.values()) == 1

@@ -27,7 +27,7 @@ from scheduler.registry import all_jobs
 from tests.helpers.clock import FakeClock
 from tests.helpers.duties import ZONE, local, run_at
 from tests.helpers.factories import TestSchool, bind
-from tests.helpers.outbox import outbox, reply_of
+from tests.helpers.outbox import another_school_s_row, outbox, reply_of
 from tests.helpers.statements import counting_selects
 
 NOV_16 = date(2026, 11, 16)
@@ -238,6 +238,17 @@ async def test_a_second_run_the_same_day_sends_only_what_became_due_since(
     later = reply_of((await outbox(db, kind="ledger_reminder"))[-1])
     assert later.choices() == [f"!lgo:{today}"]
     assert f"#{soon}" not in later.text
+
+
+async def test_another_school_s_reminder_under_the_same_key_does_not_count_as_sent(
+    db: Database, school: TestSchool, clock: FakeClock
+) -> None:
+    """Outbox keys are unique within a school: another school's bot may have queued this key."""
+    ts = await school_with_owners(db, school, clock)
+    item_id = await classified(db, ts, clock, due_on=date(2026, 11, 17))
+    key = f"ledger-reminder:2026-11-16:{item_id}s:staff:1:console"
+    await another_school_s_row(db, key=key, kind="ledger_reminder")
+    assert await run_at(db, ts.school, ledger_reminders, nov(16, 11)) == 1
 
 
 async def test_reminders_wait_for_the_end_of_quiet_hours(

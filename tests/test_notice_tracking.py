@@ -12,6 +12,7 @@ from models.notices.tracking import (
     Reach,
     best_reach,
     class_tallies,
+    guardian_reach,
     parse_number,
     sending_of,
     tallies,
@@ -22,7 +23,7 @@ from tests.helpers import factories
 from tests.helpers.clock import FakeClock
 from tests.helpers.factories import bind, seed_school
 from tests.helpers.notices import add_guardian
-from tests.helpers.outbox import outbox
+from tests.helpers.outbox import another_school_s_row, outbox
 from tests.helpers.receipts import confirm, local, published_notice, run_job
 from tests.helpers.visits import ChatUser, full_dispatcher
 
@@ -230,6 +231,22 @@ async def test_sending_figures_follow_the_outbox(db: Database, clock: FakeClock)
         sending = await sending_of(session=session, notice_id=notice.id or 0)
     assert (sending.sent, sending.failed, sending.waiting, sending.unbound) == (1, 1, 1, 3)
     assert not sending.finished and sending.messages == 3
+
+
+async def test_another_school_s_outbox_row_under_the_same_key_does_not_count(
+    db: Database, clock: FakeClock
+) -> None:
+    """Outbox keys are unique within a school: another school's bot may hold `notice:N:…` too."""
+    ts = await seed_school(db)
+    await bind(db, clock, ts.guardians["刘梅"])
+    notice = await published_notice(db, ts, PUBLISHED)
+    [row] = await outbox(db, prefix=f"notice:{notice.id}:")
+    await another_school_s_row(db, key=row.key, kind=row.kind, status=OutboxStatus.FAILED)
+    async with db.session() as session:
+        sending = await sending_of(session=session, notice_id=notice.id or 0)
+        reach = await guardian_reach(session=session, notice_id=notice.id or 0)
+    assert (sending.sent, sending.failed, sending.waiting, sending.unbound) == (0, 0, 1, 5)
+    assert reach[ts.guardians["刘梅"].id or 0] is Reach.SENDING
 
 
 @pytest.mark.parametrize(

@@ -305,7 +305,9 @@ async def save_return(draft: AbsenceDraft, ctx: Context) -> Transition:
             # Past the threshold before the daily check ran: the visit is still due.
             lines += await open_for(absence, pupil.student, ctx, with_reporter=False)
         elif await withdraw_open_duties(
-            session=ctx.session, source_key=absence_source(absence.id or 0)
+            session=ctx.session,
+            school_id=ctx.school.id or 0,
+            source_key=absence_source(absence.id or 0),
         ):
             lines.append(
                 _("缺课不满 {days} 个上学日，已撤销为这次病假生成的立即家访任务。").format(

@@ -23,6 +23,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from models.absences.tables import Absence, AbsenceKind, Flag
 from models.audit.tables import audit
 from models.duties.tables import Duty, DutyTrigger
+from models.outbox.keys import keyed_under
 from models.outbox.tables import OutboxMessage, OutboxStatus
 from models.roster.tables import Staff, Student, Teaching
 from models.school.calendar import SchoolCalendar
@@ -199,13 +200,16 @@ async def record_flag(
     return flag
 
 
-async def withdraw_open_duties(*, session: AsyncSession, source_key: str) -> int:
-    """Remove the not-yet-done duties of `source_key` and their unsent notices and reminders.
+async def withdraw_open_duties(*, session: AsyncSession, school_id: int, source_key: str) -> int:
+    """Remove the school's not-yet-done duties of `source_key` and their unsent notices and
+    reminders.
 
     Used when a child turns out to be back before a sick absence passed the threshold: the duty
     was opened in the morning for a day the child did not miss. Done duties are kept.
     """
-    query = select(Duty).where(Duty.source_key == source_key, col(Duty.done_at).is_(None))
+    query = select(Duty).where(
+        Duty.school_id == school_id, Duty.source_key == source_key, col(Duty.done_at).is_(None)
+    )
     duties = list((await session.exec(query)).all())
     if not duties:
         return 0
@@ -213,7 +217,7 @@ async def withdraw_open_duties(*, session: AsyncSession, source_key: str) -> int
         for prefix in ("duty-new", "duty-reminder"):
             await session.exec(
                 delete(OutboxMessage).where(
-                    col(OutboxMessage.key).startswith(f"{prefix}:{duty.id}:"),
+                    keyed_under(school_id, f"{prefix}:{duty.id}:"),
                     col(OutboxMessage.status) == OutboxStatus.PENDING,
                 )
             )

@@ -27,6 +27,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from models.db.columns import AwareDateTime, str_enum, utcnow
 from models.notices.tables import TITLE_MAX, Notice, NoticeDelivery, NoticeReceipt, NoticeStatus
+from models.outbox.keys import keyed
 from models.outbox.tables import OutboxMessage, OutboxStatus
 from models.roster.scope import has_whole_school_scope
 from models.roster.tables import Guardian, Staff, Student, StudentGuardian
@@ -165,6 +166,10 @@ _STATUS_REACH = {
 }
 
 
+#: A copy's outbox row: its key in the notice's school (another school may use the same key).
+_COPY_SENT = keyed(col(Notice.school_id), col(NoticeDelivery.outbox_key))
+
+
 def best_reach(reaches: list[Reach]) -> Reach:
     return min(reaches, key=_REACH_ORDER.index) if reaches else Reach.UNBOUND
 
@@ -176,11 +181,8 @@ async def guardian_reach(
     query = (
         select(col(NoticeDelivery.guardian_id), col(NoticeDelivery.channel), OutboxMessage.status)
         .select_from(NoticeDelivery)
-        .join(
-            OutboxMessage,
-            col(OutboxMessage.key) == col(NoticeDelivery.outbox_key),
-            isouter=True,
-        )
+        .join(Notice, col(Notice.id) == col(NoticeDelivery.notice_id))
+        .join(OutboxMessage, _COPY_SENT, isouter=True)
         .where(col(NoticeDelivery.notice_id) == notice_id)
     )
     if guardian_ids is not None:
@@ -227,11 +229,8 @@ async def sending_of(*, session: AsyncSession, notice_id: int) -> Sending:
     query = (
         select(col(NoticeDelivery.channel), OutboxMessage.status, func.count())
         .select_from(NoticeDelivery)
-        .join(
-            OutboxMessage,
-            col(OutboxMessage.key) == col(NoticeDelivery.outbox_key),
-            isouter=True,
-        )
+        .join(Notice, col(Notice.id) == col(NoticeDelivery.notice_id))
+        .join(OutboxMessage, _COPY_SENT, isouter=True)
         .where(col(NoticeDelivery.notice_id) == notice_id)
         .group_by(col(NoticeDelivery.channel), OutboxMessage.status)
     )

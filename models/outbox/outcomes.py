@@ -19,6 +19,7 @@ from sqlalchemy import func, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from models.outbox.keys import keyed, keyed_under
 from models.outbox.tables import OutboxMessage, OutboxStatus
 
 
@@ -42,12 +43,15 @@ def failure_reason(error: str) -> FailureReason | None:
         return None
 
 
-async def delivery_counts(*, session: AsyncSession, key_prefix: str) -> dict[OutboxStatus, int]:
-    """How many rows whose key starts with `key_prefix` are in each state (progress, reports)."""
+async def delivery_counts(
+    *, session: AsyncSession, school_id: int, key_prefix: str
+) -> dict[OutboxStatus, int]:
+    """How many of the school's rows whose key starts with `key_prefix` are in each state
+    (progress, reports)."""
     rows = (
         await session.exec(
             select(OutboxMessage.status, func.count())
-            .where(col(OutboxMessage.key).startswith(key_prefix, autoescape=True))
+            .where(keyed_under(school_id, key_prefix))
             .group_by(col(OutboxMessage.status))
         )
     ).all()
@@ -56,13 +60,16 @@ async def delivery_counts(*, session: AsyncSession, key_prefix: str) -> dict[Out
     return counts
 
 
-async def unknown_outcomes(*, session: AsyncSession, key_prefix: str) -> Sequence[OutboxMessage]:
-    """Rows under `key_prefix` whose send may or may not have arrived, oldest first."""
+async def unknown_outcomes(
+    *, session: AsyncSession, school_id: int, key_prefix: str
+) -> Sequence[OutboxMessage]:
+    """The school's rows under `key_prefix` whose send may or may not have arrived, oldest
+    first."""
     return (
         await session.exec(
             select(OutboxMessage)
             .where(
-                col(OutboxMessage.key).startswith(key_prefix, autoescape=True),
+                keyed_under(school_id, key_prefix),
                 col(OutboxMessage.status) == OutboxStatus.UNKNOWN,
             )
             .order_by(col(OutboxMessage.id))
@@ -71,9 +78,9 @@ async def unknown_outcomes(*, session: AsyncSession, key_prefix: str) -> Sequenc
 
 
 async def settle_unknown(
-    *, session: AsyncSession, key: str, delivered: bool, now: datetime
+    *, session: AsyncSession, school_id: int, key: str, delivered: bool, now: datetime
 ) -> bool:
-    """Settle an `unknown` row: `sent` when it is known to have arrived, else `pending` again
+    """Settle the school's `unknown` row with `key`: `sent` when it is known to have arrived, else `pending` again
     (sent at the next round). False when the row is not `unknown` (already settled)."""
     values: dict[str, object]
     if delivered:
@@ -87,7 +94,7 @@ async def settle_unknown(
         }
     statement = (
         update(OutboxMessage)
-        .where(col(OutboxMessage.key) == key, col(OutboxMessage.status) == OutboxStatus.UNKNOWN)
+        .where(keyed(school_id, key), col(OutboxMessage.status) == OutboxStatus.UNKNOWN)
         .values(**values)
     )
     result = await session.exec(statement)

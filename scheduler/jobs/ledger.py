@@ -38,6 +38,7 @@ from handlers.types import Reply
 from models.accounts.tables import PersonKind
 from models.ledger.rules import progress_due_on
 from models.ledger.tables import LedgerItem, LedgerKind, LedgerStatus
+from models.outbox.keys import keyed_under
 from models.outbox.tables import OutboxMessage
 from models.roster.tables import Student
 from models.school.rules import SchoolRules
@@ -251,7 +252,7 @@ async def ledger_reminders(jc: JobContext) -> int:
     prefix = f"{KEY_PREFIX}:{today.isoformat()}:"
     queued = await jc.session.exec(
         select(OutboxMessage.key).where(
-            col(OutboxMessage.kind) == KIND, col(OutboxMessage.key).startswith(prefix)
+            col(OutboxMessage.kind) == KIND, keyed_under(school_id, prefix)
         )
     )
     sent = sent_entries(queued.all(), prefix)

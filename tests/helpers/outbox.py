@@ -7,7 +7,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from handlers.types import Reply
 from models.db.engine import Database
-from models.outbox.tables import OutboxMessage
+from models.outbox.tables import OutboxMessage, OutboxStatus
 from models.school.tables import School
 
 #: The school outbox rows of a test without one belong to.
@@ -44,3 +44,27 @@ async def outbox_row(db: Database, key: str) -> OutboxMessage:
     """The one outbox row with this key."""
     async with db.session() as session:
         return (await session.exec(select(OutboxMessage).where(OutboxMessage.key == key))).one()
+
+
+async def another_school_s_row(
+    db: Database, *, key: str, kind: str, status: OutboxStatus = OutboxStatus.PENDING
+) -> int:
+    """A second school, with an outbox row of its own under `key` (keys are unique within a
+    school only); returns that school's id."""
+    async with db.session() as session:
+        other = School(name="第二实验小学")
+        session.add(other)
+        await session.flush()
+        assert other.id is not None
+        session.add(
+            OutboxMessage(
+                school_id=other.id,
+                key=key,
+                kind=kind,
+                channel="console",
+                chat_id="staff-1",
+                payload=Reply("第二所学校的消息").to_dict(),
+                status=status,
+            )
+        )
+        return other.id
