@@ -29,5 +29,6 @@ EXPOSE 8080
 HEALTHCHECK --interval=30s --timeout=10s --start-period=60s --retries=3 \
     CMD ["python", "-c", "import sys, urllib.request; sys.exit(urllib.request.urlopen('http://127.0.0.1:8080/healthz', timeout=8).status != 200)"]
 
-# Migrations first (`python -m bot db upgrade`, safe to repeat), then the bot.
-CMD ["sh", "-c", "python -m bot db upgrade && exec python -m bot run"]
+# Migrations first (`python -m bot db upgrade`, safe to repeat), then the bot, with the options
+# in BOT_RUN_OPTIONS (e.g. "--all-schools --webhook" for a district; empty: one school).
+CMD ["sh", "-c", "python -m bot db upgrade && exec python -m bot run $BOT_RUN_OPTIONS"]

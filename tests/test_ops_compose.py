@@ -110,16 +110,25 @@ def test_the_image_copies_every_package_pip_installs_and_the_migrations() -> Non
     assert "pip install -e ." in runs
 
 
-def test_the_image_migrates_then_runs_the_bot_with_commands_the_cli_knows() -> None:
+def test_the_image_migrates_then_runs_the_bot_with_commands_the_cli_knows(
+    compose: dict[str, Any],
+) -> None:
     (cmd,) = [rest for keyword, rest in _instructions() if keyword == "CMD"]
     argv = yaml.safe_load(cmd)  # the exec form is a JSON array
     assert argv[:2] == ["sh", "-c"]
-    steps = [shlex.split(step.replace("exec ", "")) for step in argv[2].split("&&")]
-    assert [step[:3] for step in steps] == [["python", "-m", "bot"]] * 2
-    assert [step[3:] for step in steps] == [["db", "upgrade"], ["run"]]
-    for step in steps:
-        args = _parser().parse_args(step[3:])
-        assert args.command == step[3]
+    assert "$BOT_RUN_OPTIONS" in argv[2]
+    # BOT_RUN_OPTIONS unset (one school, as before) and as a district sets it in `.env`.
+    for options, every_school in (("", False), ("--all-schools --webhook", True)):
+        command = argv[2].replace("exec ", "").replace("$BOT_RUN_OPTIONS", options)
+        steps = [shlex.split(step) for step in command.split("&&")]
+        assert [step[:3] for step in steps] == [["python", "-m", "bot"]] * 2
+        assert [step[3:4] for step in steps] == [["db"], ["run"]]
+        for step in steps:
+            args = _parser().parse_args(step[3:])
+            assert args.command == step[3]
+        run = _parser().parse_args(steps[1][3:])
+        assert (run.all_schools, run.webhook) == (every_school, every_school)
+    assert compose["services"]["bot"]["environment"]["BOT_RUN_OPTIONS"] == "${BOT_RUN_OPTIONS:-}"
 
 
 def test_the_web_server_runs_without_wecom_only_when_web_port_is_given() -> None:
