@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -17,6 +19,7 @@ from sqlmodel import select
 from bot.channels.wecom_callback import create_app, drain, keep, update_key_of
 from models.db.engine import Database
 from models.roster.queries import current_school
+from models.school.tables import School
 from models.wecom.tables import WecomInbox
 from tests.fakes.wecom_callbacks import (
     TEST_APP,
@@ -32,6 +35,13 @@ from tests.helpers.clock import FakeClock
 from tests.helpers.factories import seed_school
 
 PATH = "/wecom/callback"
+OTHER_SCHOOL = "第二实验小学"
+#: The second school's own WeCom app (another corp, Token and EncodingAESKey).
+OTHER_APP = WecomApp(
+    corp_id="ww9876543210fedcba",
+    token="otherSchoolToken",
+    encoding_aes_key=base64.b64encode(bytes(range(32, 64))).decode().rstrip("="),
+)
 
 
 @dataclass
@@ -68,8 +78,11 @@ async def _school_id(db: Database) -> int:
     return school.id
 
 
-@pytest.fixture
-async def endpoint(db: Database, clock: FakeClock) -> AsyncIterator[Endpoint]:
+@asynccontextmanager
+async def serving(
+    db: Database, clock: FakeClock, *, app: WecomApp = TEST_APP, school_name: str | None = None
+) -> AsyncIterator[Endpoint]:
+    """The callback URL of `app`, the app of the school named (None: the first school)."""
     received: list[dict[str, Any]] = []
     gate = asyncio.Event()
     gate.set()
@@ -78,9 +91,22 @@ async def endpoint(db: Database, clock: FakeClock) -> AsyncIterator[Endpoint]:
         await gate.wait()
         received.append(message)
 
-    app = create_app(db=db, crypto=TEST_APP.crypto(), on_message=on_message, path=PATH, now=clock)
-    async with TestClient(TestServer(app)) as client:
-        yield Endpoint(client, app, clock, received, gate)
+    web_app = create_app(
+        db=db,
+        crypto=app.crypto(),
+        on_message=on_message,
+        path=PATH,
+        now=clock,
+        school_name=school_name,
+    )
+    async with TestClient(TestServer(web_app)) as client:
+        yield Endpoint(client, web_app, clock, received, gate)
+
+
+@pytest.fixture
+async def endpoint(db: Database, clock: FakeClock) -> AsyncIterator[Endpoint]:
+    async with serving(db, clock) as served:
+        yield served
 
 
 def _text(endpoint: Endpoint, *, msg_id: int = 7001, content: str = "家访") -> str:
@@ -261,6 +287,30 @@ async def test_a_replayed_nonce_is_refused(endpoint: Endpoint) -> None:
         TEST_APP, _text(endpoint, msg_id=7002), timestamp=endpoint.timestamp, nonce="n1"
     )
     assert (await endpoint.post(again))[0] == 403
+    assert [m["update_key"] for m in await endpoint.handled()] == ["7001"]
+
+
+async def test_two_schools_apps_may_send_the_same_nonce_and_each_refuses_its_own_replay(
+    db: Database, clock: FakeClock, endpoint: Endpoint
+) -> None:
+    """Nonces are kept per school: another school's app on the same database may use one too."""
+    async with db.session() as session:
+        session.add(School(name=OTHER_SCHOOL))
+    async with serving(db, clock, app=OTHER_APP, school_name=OTHER_SCHOOL) as other:
+        for served, app in ((endpoint, TEST_APP), (other, OTHER_APP)):
+            check = url_verification(app, echo="7", timestamp=served.timestamp, nonce="v1")
+            assert (await served.client.get(PATH, params=check.query)).status == 200
+        other_text = text_xml(
+            OTHER_APP, user="chenqi", content="家访", msg_id=9001, create_time=other.timestamp
+        )
+        first = encrypt_callback(
+            TEST_APP, _text(endpoint), timestamp=endpoint.timestamp, nonce="n1"
+        )
+        same = encrypt_callback(OTHER_APP, other_text, timestamp=other.timestamp, nonce="n1")
+        assert (await endpoint.post(first))[0] == 200
+        assert (await other.post(same))[0] == 200
+        assert (await other.post(same))[0] == 403
+        assert [m["update_key"] for m in await other.handled()] == ["9001"]
     assert [m["update_key"] for m in await endpoint.handled()] == ["7001"]
 
 

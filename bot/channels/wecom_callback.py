@@ -3,8 +3,9 @@
 WeCom signs every request (`msg_signature` over token, timestamp, nonce and the ciphertext) and
 encrypts its body with the app's EncodingAESKey; wechatpy's `WeChatCrypto` checks and decrypts.
 A request is refused (403) when its signature is wrong, its timestamp is more than five minutes
-off our clock, or its nonce was seen before (nonces are kept in `wecom_nonce`, so every process
-of the bot and a restart agree). The URL verification passes the same checks (`_check_window`,
+off our clock, or its nonce was seen before by the school's app (nonces are kept per school in
+`wecom_nonce`, so every process of the bot and a restart agree, and two schools' apps may send
+the same nonce). The URL verification passes the same checks (`_check_window`,
 `_claim_nonce`) and is accepted only while the app is being configured: until WeCom's first
 callback under the app's keys (`bot.channels.wecom_verification`). Otherwise the GET would
 answer any signed ciphertext decrypted — a captured callback's `Encrypt` as `echostr` included.
@@ -115,16 +116,18 @@ def _nonce_statement(dialect: str) -> Any:
     table = WecomNonce.__table__  # type: ignore[attr-defined]
     return (
         insert_for(table)
-        .values(nonce=bindparam("nonce"), seen_at=bindparam("seen_at"))
-        .on_conflict_do_nothing(index_elements=["nonce"])
+        .values(
+            school_id=bindparam("school_id"), nonce=bindparam("nonce"), seen_at=bindparam("seen_at")
+        )
+        .on_conflict_do_nothing(index_elements=["school_id", "nonce"])
     )
 
 
 _NONCE = {dialect: _nonce_statement(dialect) for dialect in ("sqlite", "postgresql")}
 
 
-async def claim_nonce(*, session: AsyncSession, nonce: str, now: datetime) -> bool:
-    """Record a nonce; False if it was seen before (a replay).
+async def claim_nonce(*, session: AsyncSession, school_id: int, nonce: str, now: datetime) -> bool:
+    """Record a nonce sent to `school_id`'s app; False if that app saw it before (a replay).
 
     Nonces older than three times the allowed skew are forgotten: a callback that old is refused
     for its timestamp anyway.
@@ -132,7 +135,8 @@ async def claim_nonce(*, session: AsyncSession, nonce: str, now: datetime) -> bo
     await session.exec(delete(WecomNonce).where(col(WecomNonce.seen_at) < now - 3 * MAX_SKEW))
     dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
     connection = await session.connection()
-    result = await connection.execute(_NONCE[dialect], {"nonce": nonce, "seen_at": now})
+    values = {"school_id": school_id, "nonce": nonce, "seen_at": now}
+    result = await connection.execute(_NONCE[dialect], values)
     return bool(result.rowcount)
 
 
@@ -217,10 +221,12 @@ def _check_window(what: str, *, timestamp: str, nonce: str, now: datetime) -> No
         _refuse(what, "timestamp out of range")
 
 
-async def _claim_nonce(what: str, *, session: AsyncSession, nonce: str, now: datetime) -> None:
-    """What every signed request passes after its signature is checked: a nonce used once (by a
-    callback or a verification alike)."""
-    if not await claim_nonce(session=session, nonce=nonce, now=now):
+async def _claim_nonce(
+    what: str, *, session: AsyncSession, school_id: int, nonce: str, now: datetime
+) -> None:
+    """What every signed request passes after its signature is checked: a nonce used once with
+    the school's app (by a callback or a verification alike)."""
+    if not await claim_nonce(session=session, school_id=school_id, nonce=nonce, now=now):
         _refuse(what, "nonce replayed")
 
 
@@ -263,14 +269,15 @@ class _Endpoint:
             if await in_use(session=session, fingerprint=self.fingerprint):
                 self.in_use = True
                 _refuse(what, "the app is configured (a callback was received)")
-            await _claim_nonce(what, session=session, nonce=nonce, now=now)
+            school_id = await self._school_id(session)
+            await _claim_nonce(what, session=session, school_id=school_id, nonce=nonce, now=now)
         log.info("wecom URL verification answered")
         return web.Response(text=str(plain))
 
     async def _school_id(self, session: AsyncSession) -> int:
         """The school whose WeCom app this is (SCHOOL_NAME's, as the dispatcher finds it): its
-        callbacks are claimed and kept under it. 503 while the database has no school (WeCom
-        sends the callback again later)."""
+        nonces are kept, and its callbacks claimed and kept, under it. 503 while the database
+        has no school (WeCom sends the callback again later)."""
         if self.school_id is None:
             school = await current_school(session=session, name=self.school_name)
             if school is None or school.id is None:
@@ -289,7 +296,9 @@ class _Endpoint:
         message = {**message, "update_key": update_key}
         async with self.db.session() as session:
             school_id = await self._school_id(session)
-            await _claim_nonce("callback", session=session, nonce=nonce, now=now)
+            await _claim_nonce(
+                "callback", session=session, school_id=school_id, nonce=nonce, now=now
+            )
             if not self.in_use:
                 await record_in_use(session=session, fingerprint=self.fingerprint, now=now)
             try:

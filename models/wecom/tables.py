@@ -12,12 +12,16 @@ from models.db.columns import AwareDateTime, utcnow
 
 
 class WecomNonce(SQLModel, table=True):
-    """A callback nonce already accepted: the same nonce again is a replay and is refused."""
+    """A callback nonce a school's app already accepted: the same nonce again to that school's
+    app is a replay and is refused (another school's app may send the same nonce)."""
 
     __tablename__ = "wecom_nonce"
+    __table_args__ = (UniqueConstraint("school_id", "nonce"),)
 
     id: int | None = Field(default=None, primary_key=True)
-    nonce: str = Field(max_length=64, unique=True)
+    #: The school whose WeCom app received it.
+    school_id: int = Field(foreign_key="school.id")
+    nonce: str = Field(max_length=64)
     seen_at: datetime = Field(default_factory=utcnow, sa_type=AwareDateTime, index=True)
 
 
