@@ -1,4 +1,5 @@
-"""Queue one message for several people, on every account each has bound, in one query.
+"""Queue one message for several people, on every account each has bound: one query for the
+accounts and one INSERT for the rows (`enqueue_many`), however many people.
 
 Used by jobs and flows that alert others (德育处, head teachers, guardians). Each row's key is
 `{key}:{person kind}:{person id}:{channel}`, so enqueueing the same thing twice keeps one row.
@@ -17,7 +18,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from handlers.i18n import Translator, translator
 from handlers.types import Reply
 from models.accounts.tables import ChannelAccount, PersonKind
-from models.outbox.tables import enqueue
+from models.outbox.tables import Outgoing, enqueue_many
 
 Render = Callable[[Translator], Reply]
 
@@ -86,21 +87,22 @@ async def notify_keyed(
     accounts: dict[tuple[PersonKind, int], list[ChannelAccount]] = {}
     for account in (await session.exec(query)).all():
         accounts.setdefault((account.person_kind, account.person_id), []).append(account)
+    outgoing: list[Outgoing] = []
     for person, key, render in items:
         bound = sorted(accounts.get(person, []), key=lambda a: a.id or 0)
         if not bound and person not in missing:
             missing.add(person)
             result.unreachable.append(person)
-        for account in bound:
-            reply = render(translator(account.language))
-            result.queued += await enqueue(
-                session=session,
-                school_id=school_id,
+        outgoing += [
+            Outgoing(
                 key=f"{key}:{person[0].value}:{person[1]}:{account.channel}",
-                kind=kind,
                 channel=account.channel,
                 chat_id=account.chat_id,
-                payload=reply.to_dict(),
-                due_at=due_at,
+                payload=render(translator(account.language)).to_dict(),
             )
+            for account in bound
+        ]
+    result.queued = await enqueue_many(
+        session=session, school_id=school_id, messages=outgoing, kind=kind, due_at=due_at
+    )
     return result

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import JSON, Column, UniqueConstraint
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Field, SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -85,3 +89,65 @@ async def enqueue(
     }
     table = OutboxMessage.__table__  # type: ignore[attr-defined]
     return await insert_ignoring_duplicates(session, table, values, unique=["school_id", "key"])
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """One message for `enqueue_many`."""
+
+    key: str
+    channel: str
+    chat_id: str
+    payload: dict[str, Any]
+
+
+#: Rows per INSERT in `enqueue_many` (12 parameters each: well inside both databases' limits).
+ENQUEUE_CHUNK = 500
+
+
+async def enqueue_many(
+    *,
+    session: AsyncSession,
+    school_id: int,
+    messages: Sequence[Outgoing],
+    kind: str,
+    due_at: datetime,
+) -> int:
+    """`enqueue` for many messages of one kind at once: one INSERT per `ENQUEUE_CHUNK` rows,
+    whatever the number of people; a key the school already has (or that comes twice) keeps
+    its first row. Returns the rows added."""
+    if not messages:
+        return 0
+    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    table = OutboxMessage.__table__  # type: ignore[attr-defined]
+    created = utcnow()
+    rows: dict[str, dict[str, Any]] = {}
+    for m in messages:
+        rows.setdefault(
+            m.key,
+            {
+                "school_id": school_id,
+                "key": m.key,
+                "kind": kind,
+                "channel": m.channel,
+                "chat_id": m.chat_id,
+                "payload": m.payload,
+                "status": OutboxStatus.PENDING,
+                "attempts": 0,
+                "due_at": due_at,
+                "created_at": created,
+                "error": "",
+            },
+        )
+    ordered = list(rows.values())
+    added = 0
+    for start in range(0, len(ordered), ENQUEUE_CHUNK):
+        statement = (
+            insert(table)
+            .values(ordered[start : start + ENQUEUE_CHUNK])
+            .on_conflict_do_nothing(index_elements=["school_id", "key"])
+            .returning(table.c.id)
+        )
+        added += len((await session.exec(statement)).all())
+    return added
