@@ -38,6 +38,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from bot.delivery.watch import OutboxWatch
 from bot.gc_tuning import tune_after_startup
 from bot.runner import (
     build_dispatcher,
@@ -58,12 +59,15 @@ if TYPE_CHECKING:
     from aiohttp import web
 
     from bot.channels.telegram_webhook import TelegramWebhook
+    from bot.delivery.worker import DeliveryWorker
     from bot.wecom_service import WecomService
 
 log = logging.getLogger(__name__)
 
 Clock = Callable[[], datetime]
 
+#: How many schools' bots start at the same time.
+START_AT_ONCE = 8
 #: Where a school's WeCom callback and parents' pages live on the shared web server.
 SCHOOL_PREFIX = "/school/{school_id}"
 
@@ -101,6 +105,8 @@ class SchoolBot:
     application: Any | None = None
     service: WecomService | None = None
     hook: TelegramWebhook | None = None
+    #: The school's outbox worker, once its bot runs.
+    worker: DeliveryWorker | None = None
 
     @property
     def name(self) -> str:
@@ -153,9 +159,13 @@ class SchoolBot:
                 self.settings, self.db, self.dispatcher, self.service.channels, self.clock
             ) as running:
                 await running.jobs.start()
+                self.worker = running.worker
                 yield
             return
         async with _telegram_running(self.application, polling=self.hook is None):
+            from bot.channels.telegram import WORKER
+
+            self.worker = self.application.bot_data.get(WORKER)
             yield
 
 
@@ -212,9 +222,15 @@ async def serve_every_school(
         ]
         stop = stopped_by_signals() if stop is None else stop
         async with contextlib.AsyncExitStack() as stack:
-            running = [bot for bot in bots if await _start(stack, bot)]
+            running = await _start_all(stack, bots)
             if not running:
                 raise ConfigError(NONE_STARTED)
+            watch = OutboxWatch(db, clock=clock)
+            for bot in running:
+                if bot.worker is not None:
+                    watch.watch(bot.runtime.school_id, bot.worker)
+            watching = asyncio.create_task(watch.run_forever(), name="outbox-watch")
+            stack.push_async_callback(_cancelled, watching)
             web_runner = await start_web(web_app, settings)
             stack.push_async_callback(web_runner.cleanup)
             for bot in running:
@@ -242,6 +258,25 @@ async def _runnable(db: Database, settings: Settings) -> list[SchoolRuntime]:
     if not runnable:
         raise ConfigError(NO_SCHOOLS)
     return runnable
+
+
+async def _start_all(stack: contextlib.AsyncExitStack, bots: list[SchoolBot]) -> list[SchoolBot]:
+    """Start the schools' bots, `START_AT_ONCE` at a time (their round trips to Telegram and
+    the database overlap); the ones that started, in the schools' order."""
+    room = asyncio.Semaphore(START_AT_ONCE)
+
+    async def start(bot: SchoolBot) -> bool:
+        async with room:
+            return await _start(stack, bot)
+
+    started = await asyncio.gather(*(start(bot) for bot in bots))
+    return [bot for bot, ok in zip(bots, started, strict=True) if ok]
+
+
+async def _cancelled(task: asyncio.Task[None]) -> None:
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
 
 
 async def _start(stack: contextlib.AsyncExitStack, bot: SchoolBot) -> bool:
