@@ -144,7 +144,7 @@ async def run_district_digest(settings: Settings, *, day: date | None, chart: Pa
     finally:
         await db.dispose()
     t = translator(settings.default_language)
-    print(district_digest_text(t, report))
+    print(district_digest_text(t, report, every_school=True))
     if chart is not None:
         png = await draw_district_chart(t, report)
         if png is None:

@@ -2,7 +2,12 @@
 a chart, from `models.district.compliance.DistrictReport`.
 
 The text gives the district's totals first, then one line per school, the school most in need
-of attention first (`SchoolCompliance.concern`), then what each figure means. It holds counts
+of attention first (`SchoolCompliance.concern`), then what each figure means. In the chat and
+the morning push a district of more than `EVERY_SCHOOL_UP_TO` schools lists only the
+`SCHOOLS_SHOWN` most in need of attention and sums up the rest in one line (how many, and how
+many of them still have something overdue or unreached): a hundred schools' lines are three
+Telegram messages nobody reads on a phone. The operator's `district digest` and the sheet of
+`export district` have every school. It holds counts
 and school names only: no child's, guardian's or teacher's name is ever read into it. The chart
 shows each school's month quota, 入户率 and receipt rate as bars side by side, drawn in a
 child process (`handlers.chart_process.draw_in_child`) like the school digest's.
@@ -80,8 +85,39 @@ def school_line(rank: int, s: SchoolCompliance, t: Translator) -> str:
     return _("{rank}. {school}：{figures}").format(rank=rank, school=s.name, figures=text)
 
 
-def district_digest_text(t: Translator, report: DistrictReport) -> str:
-    """The district digest's text (Chinese by default; English with `t` English)."""
+#: A district of up to this many schools is listed school by school in the chat and the push.
+EVERY_SCHOOL_UP_TO = 15
+#: A larger one lists this many, the most in need of attention, and sums up the rest.
+SCHOOLS_SHOWN = 10
+
+
+def shown_schools(report: DistrictReport, *, every_school: bool) -> list[SchoolCompliance]:
+    """The schools the digest lists one by one (by concern): all of them in a small district
+    or when asked for every school, else the `SCHOOLS_SHOWN` most in need of attention."""
+    if every_school or len(report.schools) <= EVERY_SCHOOL_UP_TO:
+        return report.schools
+    return report.schools[:SCHOOLS_SHOWN]
+
+
+def _rest_line(rest: list[SchoolCompliance], t: Translator) -> str:
+    """The one line for the schools not listed: how many, and how many still have exceptions."""
+    flagged = sum(1 for s in rest if _exceptions(s, t))
+    if flagged:
+        text = t._(
+            "其余 {rest} 所学校排在以上各校之后，其中 {flagged} 所仍有逾期或未联系上家长的事项；"
+        ).format(rest=len(rest), flagged=flagged)
+    else:
+        text = t._("其余 {rest} 所学校排在以上各校之后，都没有逾期或未联系上家长的事项；").format(
+            rest=len(rest)
+        )
+    return text + t._("全部学校的数字见区域合规表（由系统管理员用 export district 导出）。")
+
+
+def district_digest_text(
+    t: Translator, report: DistrictReport, *, every_school: bool = False
+) -> str:
+    """The district digest's text (Chinese by default; English with `t` English): in a large
+    district the schools most in need of attention only, unless `every_school`."""
     _ = t._
     total = report.totals
     lines = [
@@ -112,9 +148,15 @@ def district_digest_text(t: Translator, report: DistrictReport) -> str:
             notices=total.notices,
         ),
         "",
-        _("【各校】需要关注的学校在前"),
     ]
-    lines += [school_line(rank, s, t) for rank, s in enumerate(report.schools, start=1)]
+    shown = shown_schools(report, every_school=every_school)
+    if len(shown) == len(report.schools):
+        lines.append(_("【各校】需要关注的学校在前"))
+    else:
+        lines.append(_("【最需要关注的 {shown} 所学校】").format(shown=len(shown)))
+    lines += [school_line(rank, s, t) for rank, s in enumerate(shown, start=1)]
+    if len(shown) < len(report.schools):
+        lines.append(_rest_line(report.schools[len(shown) :], t))
     lines += [
         "",
         _(

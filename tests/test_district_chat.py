@@ -7,6 +7,7 @@ entry 区教育局 (a 区域管理员 and a clerk, no student), which is no scho
 
 from __future__ import annotations
 
+import pytest
 from sqlmodel import select
 
 from handlers.dispatcher import Dispatcher
@@ -22,9 +23,11 @@ from tests.helpers.district import (
     FIRST,
     NOW,
     PEOPLE,
+    REST_OF_A_LARGE_DISTRICT,
     SECOND,
     ZONE,
     add_bureau,
+    as_a_large_district,
     build_district,
 )
 from tests.helpers.factories import bind
@@ -75,6 +78,21 @@ async def test_the_district_admin_gets_each_schools_figures_and_the_chart(
     assert [name for name in (*PEOPLE, DISTRICT_ADMIN, BUREAU_CLERK) if name in reply.text] == []
     assert reply.image is not None and reply.image.content_type == "image/png"
     assert reply.image.data is not None and reply.image.data.startswith(b"\x89PNG")
+
+
+async def test_a_large_district_s_admin_reads_the_schools_most_in_need_then_one_line(
+    db: Database, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    as_a_large_district(monkeypatch)
+    bureau = await _district(db, clock)
+    admin = await _chat(db, clock, bureau[DISTRICT_ADMIN], BUREAU)
+    await admin.send("/district")
+    lines = admin.replies[0].text.splitlines()
+    assert lines[1] == "全区 2 所学校 · 在校学生 6 人 · 教职工 5 人"
+    heading = lines.index("【最需要关注的 1 所学校】")
+    assert lines[heading + 1].startswith(f"1. {FIRST}：突发事件未联系上家长 1 起")
+    assert lines[heading + 2] == REST_OF_A_LARGE_DISTRICT
+    assert SECOND not in admin.replies[0].text
 
 
 async def test_the_chinese_keyword_gives_the_same_digest(db: Database, clock: FakeClock) -> None:

@@ -14,7 +14,15 @@ from bot.settings import Settings
 from models.db.engine import Database
 from models.school.config import SchoolConfig
 from tests.helpers.cli import run_main
-from tests.helpers.district import FIRST, NOW, PEOPLE, SECOND, build_district
+from tests.helpers.district import (
+    FIRST,
+    NOW,
+    PEOPLE,
+    REST_OF_A_LARGE_DISTRICT,
+    SECOND,
+    as_a_large_district,
+    build_district,
+)
 
 pytestmark = pytest.mark.usefixtures("cli_environment")
 
@@ -31,6 +39,17 @@ async def test_the_digest_prints_every_school_with_no_persons_name(
     assert out.startswith("区域家访合规日报 · 11月16日\n全区 2 所学校")
     assert out.index(f"1. {FIRST}：突发事件未联系上家长 1 起") < out.index(f"2. {SECOND}：")
     assert [name for name in PEOPLE if name in out] == []
+
+
+async def test_the_operator_s_digest_lists_every_school_of_a_large_district(
+    db: Database, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    as_a_large_district(monkeypatch)
+    await build_district(db)
+    assert await run_main("district", "digest", "--date", DATE) == 0
+    out = capsys.readouterr().out
+    assert f"1. {FIRST}：" in out and f"2. {SECOND}：" in out
+    assert "【各校】需要关注的学校在前" in out and REST_OF_A_LARGE_DISTRICT not in out
 
 
 async def test_the_digest_writes_its_chart_when_asked(

@@ -5,14 +5,22 @@ from __future__ import annotations
 
 import io
 import warnings
+from datetime import date
 
+import pytest
 from PIL import Image
 
 from handlers.chart_drawing import draw
-from handlers.district import district_chart_spec, district_digest_text, draw_district_chart
+from handlers.district import (
+    EVERY_SCHOOL_UP_TO,
+    SCHOOLS_SHOWN,
+    district_chart_spec,
+    district_digest_text,
+    draw_district_chart,
+)
 from handlers.i18n import translator
 from models.db.engine import Database
-from models.district.compliance import DistrictReport, district_compliance
+from models.district.compliance import DistrictReport, SchoolCompliance, district_compliance
 from tests.helpers.district import FIRST, NOW, PEOPLE, SECOND, TODAY, build_district
 
 ZH = translator("zh")
@@ -89,3 +97,77 @@ async def test_the_chart_is_drawn_in_a_child_process_as_a_png(db: Database) -> N
     assert png is not None
     with Image.open(io.BytesIO(png)) as image:
         assert image.format == "PNG" and image.size[1] == 480
+
+
+# -- a large district: the schools most in need of attention, then one line for the rest --------
+
+
+def _district_of(schools: int, *, overdue_after_ten: int = 0) -> DistrictReport:
+    """`schools` schools by concern: the first ten with an overdue immediate visit each, then
+    `overdue_after_ten` with an overdue ledger item, then schools with nothing overdue."""
+    found = [
+        SchoolCompliance(
+            school_id=n,
+            name=f"第{n:03d}小学",
+            students=100,
+            homes_visited=90,
+            overdue_duties=1 if n <= 10 else 0,
+            ledger_overdue=1 if 10 < n <= 10 + overdue_after_ten else 0,
+        )
+        for n in range(1, schools + 1)
+    ]
+    return DistrictReport(today=date(2026, 11, 16), day=date(2026, 11, 15), now=NOW, schools=found)
+
+
+def _school_lines(text: str) -> list[str]:
+    return [line for line in text.splitlines() if line[:1].isdigit() and "小学：" in line]
+
+
+@pytest.mark.parametrize(
+    ("schools", "listed"),
+    [(1, 1), (EVERY_SCHOOL_UP_TO, EVERY_SCHOOL_UP_TO), (EVERY_SCHOOL_UP_TO + 1, SCHOOLS_SHOWN)],
+)
+def test_a_district_of_up_to_fifteen_schools_lists_them_all_and_a_larger_one_ten(
+    schools: int, listed: int
+) -> None:
+    text = district_digest_text(ZH, _district_of(schools))
+    assert len(_school_lines(text)) == listed
+    assert ("全部学校的数字见区域合规表" in text) == (listed < schools)
+
+
+def test_a_hundred_schools_give_the_totals_the_ten_most_in_need_and_one_line_for_the_rest() -> None:
+    report = _district_of(100, overdue_after_ten=3)
+    text = district_digest_text(ZH, report)
+    lines = text.splitlines()
+    assert lines[1] == "全区 100 所学校 · 在校学生 10,000 人 · 教职工 0 人"
+    assert "· 立即家访逾期 10 项 · 突发事件未联系上家长 0 起 · 台账逾期 3 条" in lines
+    heading = lines.index("【最需要关注的 10 所学校】")
+    assert _school_lines(text) == lines[heading + 1 : heading + 11]
+    assert lines[heading + 1].startswith("1. 第001小学：立即家访逾期 1 项；")
+    assert lines[heading + 10].startswith("10. 第010小学：")
+    assert lines[heading + 11] == (
+        "其余 90 所学校排在以上各校之后，其中 3 所仍有逾期或未联系上家长的事项；"
+        "全部学校的数字见区域合规表（由系统管理员用 export district 导出）。"
+    )
+    assert "第011小学" not in text
+    assert len(text) < 2_000
+
+
+def test_the_rest_line_says_when_none_of_the_rest_has_anything_overdue() -> None:
+    text = district_digest_text(ZH, _district_of(40))
+    assert "其余 30 所学校排在以上各校之后，都没有逾期或未联系上家长的事项；" in text
+
+
+def test_the_rest_line_reads_in_english_for_an_english_reader() -> None:
+    text = district_digest_text(translator("en"), _district_of(40, overdue_after_ten=2))
+    assert "[The 10 schools most in need of attention]" in text
+    assert (
+        "30 more schools rank after these, 2 of them still with something overdue or guardians "
+        "not reached. Every school's figures are in the district sheet"
+    ) in text
+
+
+def test_the_operator_s_digest_lists_every_school_of_a_large_district() -> None:
+    text = district_digest_text(ZH, _district_of(100), every_school=True)
+    assert len(_school_lines(text)) == 100
+    assert "【各校】需要关注的学校在前" in text and "其余" not in text

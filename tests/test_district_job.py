@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+import pytest
 from sqlmodel import col, select
 
 from models.db.engine import Database
@@ -28,8 +29,10 @@ from tests.helpers.district import (
     FIRST,
     NOW,
     PEOPLE,
+    REST_OF_A_LARGE_DISTRICT,
     SECOND,
     add_bureau,
+    as_a_large_district,
     build_district,
 )
 from tests.helpers.factories import bind
@@ -92,6 +95,18 @@ async def test_the_district_admin_is_queued_one_digest_and_a_second_run_queues_n
         key = row.payload["image"]["media_key"]
         chart = (await session.exec(select(Media).where(Media.key == key))).one()
     assert key.startswith("district-chart:2026-11-16:zh:") and chart.data.startswith(b"\x89PNG")
+
+
+async def test_a_large_district_s_push_lists_the_schools_most_in_need_then_one_line(
+    db: Database, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    as_a_large_district(monkeypatch)
+    await _bureau_with_admin(db, clock)
+    assert await _run_body(db, BUREAU, SLOT) == 1
+    [row] = await _rows(db)
+    text = row.payload["text"]
+    assert f"【最需要关注的 1 所学校】\n1. {FIRST}：" in text
+    assert REST_OF_A_LARGE_DISTRICT in text and SECOND not in text
 
 
 async def test_running_the_body_again_the_same_morning_adds_no_row(

@@ -37,8 +37,10 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+import pytest
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+import handlers.district
 from models.db.engine import Database
 from models.duties.tables import Duty, DutyTrigger
 from models.incidents.tables import Incident, IncidentKind
@@ -291,3 +293,17 @@ async def add_bureau(db: Database) -> dict[str, Staff]:
             session.expunge(member)
         await session.commit()
     return staff
+
+
+#: The line the two schools' digest ends its list with when read as a large district's.
+REST_OF_A_LARGE_DISTRICT = (
+    "其余 1 所学校排在以上各校之后，都没有逾期或未联系上家长的事项；"
+    "全部学校的数字见区域合规表（由系统管理员用 export district 导出）。"
+)
+
+
+def as_a_large_district(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The two schools read as a large district's are: the chat and the morning push list the
+    first (most in need of attention) and sum up the other in one line."""
+    monkeypatch.setattr(handlers.district, "EVERY_SCHOOL_UP_TO", 1)
+    monkeypatch.setattr(handlers.district, "SCHOOLS_SHOWN", 1)
