@@ -81,9 +81,15 @@ async def deliver_due(worker: DeliveryWorker) -> None:
 
 
 def build_job_scheduler(
-    settings: Settings, db: Database, worker: DeliveryWorker | None, clock: Clock = utcnow
+    settings: Settings,
+    db: Database,
+    worker: DeliveryWorker | None,
+    clock: Clock = utcnow,
+    *,
+    jitter: int | None = None,
 ) -> JobScheduler:
-    """The scheduled jobs (reminders, alerts, the digest), waking `worker` when they queue."""
+    """The scheduled jobs (reminders, alerts, the digest), waking `worker` when they queue;
+    each fired up to `jitter` seconds after its slot (`JobScheduler`)."""
     from scheduler.run import RunConfig
     from scheduler.service import build_scheduler
 
@@ -92,6 +98,7 @@ def build_job_scheduler(
         RunConfig.from_settings(settings),
         wake=worker.wake if worker is not None else None,
         clock=clock,
+        jitter=jitter,
     )
     jobs.on_run = metrics.job_ran
     return jobs
@@ -126,7 +133,14 @@ def with_ops(
     return app
 
 
-def with_job_scheduler(application: Any, settings: Settings, db: Database, clock: Clock) -> None:
+def with_job_scheduler(
+    application: Any,
+    settings: Settings,
+    db: Database,
+    clock: Clock,
+    *,
+    jitter: int | None = None,
+) -> None:
     """Start the scheduled jobs with a Telegram application and stop them before it stops.
 
     Chained onto the application's own `post_init` (which starts the delivery worker) and
@@ -135,7 +149,7 @@ def with_job_scheduler(application: Any, settings: Settings, db: Database, clock
     from bot.channels.telegram import WORKER
 
     async def start(app: Any) -> None:
-        jobs = build_job_scheduler(settings, db, app.bot_data.get(WORKER), clock)
+        jobs = build_job_scheduler(settings, db, app.bot_data.get(WORKER), clock, jitter=jitter)
         app.bot_data[JOB_SCHEDULER] = jobs
         await jobs.start()
 
@@ -188,6 +202,8 @@ async def serving(
     dispatcher: Dispatcher,
     channels: Mapping[str, Channel],
     clock: Clock = utcnow,
+    *,
+    jitter: int | None = None,
 ) -> AsyncIterator[Running]:
     """Outbox delivery for `channels` and the idle sweep while the block runs, and the
     scheduled jobs once the caller starts them (`running.jobs.start()`); all stopped after,
@@ -197,7 +213,7 @@ async def serving(
     worker = build_delivery(db, dispatcher, channels, clock)
     delivery = start_delivery(worker)
     sweeper = asyncio.create_task(sweep_idle(dispatcher), name="idle-sweep")
-    jobs = build_job_scheduler(settings, db, worker, clock)
+    jobs = build_job_scheduler(settings, db, worker, clock, jitter=jitter)
     try:
         yield Running(worker, jobs)
     finally:

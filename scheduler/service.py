@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import copy
 import logging
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
@@ -212,6 +213,7 @@ class JobScheduler:
         wake: Wake | None = None,
         clock: Clock = utcnow,
         store: BaseJobStore | None = None,
+        jitter: int | None = None,
     ) -> None:
         names = [job.name for job in jobs]
         if len(set(names)) != len(names):
@@ -227,6 +229,12 @@ class JobScheduler:
         self.triggers: dict[str, CronTrigger] = {
             job.name: build_trigger(job, config.rules, config.zone) for job in self.jobs
         }
+        #: APScheduler fires each job up to this many seconds after its slot (a process of
+        #: every school spreads their every-minute jobs over the minute); the slot stays the
+        #: trigger's own time. Under a minute, so an every-minute job finds its own slot.
+        if jitter is not None and not 0 <= jitter < 60:
+            raise ValueError(f"jitter must be 0-59 seconds: {jitter}")
+        self.jitter = jitter or None
         self.scheduler = AsyncIOScheduler(
             timezone=config.zone,
             jobstores={
@@ -307,7 +315,7 @@ class JobScheduler:
                 log.info("job %s is no longer registered; removed from the store", stored.id)
                 self.scheduler.remove_job(stored.id)
         for job in self.jobs:
-            trigger = self.triggers[job.name]
+            trigger = self._fired_by(job.name)
             try:
                 stored = self.scheduler.get_job(self.stored_id(job.name))
             except Exception as exc:  # a state pickled by another APScheduler version
@@ -329,6 +337,15 @@ class JobScheduler:
     def _fire_kwargs(self) -> dict[str, str]:
         return {"school": self.prefix} if self.prefix else {}
 
+    def _fired_by(self, name: str) -> CronTrigger:
+        """The trigger APScheduler fires `name` by: its slots', with the jitter."""
+        trigger = self.triggers[name]
+        if self.jitter is None:
+            return trigger
+        jittered = copy.copy(trigger)
+        jittered.jitter = self.jitter
+        return jittered
+
     def stored_id(self, name: str) -> str:
         """Job `name`'s id in the store: under the school's name."""
         return f"{self.prefix}{name}"
@@ -339,6 +356,7 @@ class JobScheduler:
             isinstance(current, CronTrigger)
             and str(current) == str(trigger)
             and str(current.timezone) == str(trigger.timezone)
+            and current.jitter == trigger.jitter
             and stored.func_ref == FIRE_REF
             and tuple(stored.args) == (name,)
             and dict(stored.kwargs) == self._fire_kwargs
@@ -391,10 +409,11 @@ def build_scheduler(
     wake: Wake | None = None,
     clock: Clock = utcnow,
     jobs: Sequence[Job] | None = None,
+    jitter: int | None = None,
 ) -> JobScheduler:
     """A `JobScheduler` for every registered job (or `jobs`)."""
     if jobs is None:
         from scheduler.registry import all_jobs
 
         jobs = all_jobs()
-    return JobScheduler(db, config, jobs=jobs, wake=wake, clock=clock)
+    return JobScheduler(db, config, jobs=jobs, wake=wake, clock=clock, jitter=jitter)

@@ -275,6 +275,33 @@ async def test_two_schools_schedulers_in_one_process_each_fire_their_own_jobs(
     assert schools == {first.school.id, second.school.id}
 
 
+async def test_with_a_jitter_jobs_fire_later_but_claim_their_own_slot(
+    make: Make, db: Database
+) -> None:
+    # A process of every school spreads their jobs over the minute: APScheduler fires up to
+    # `jitter` seconds late, and the run still belongs to the slot on the minute.
+    every_minute = RecordingJob("tick", {"minute": "*"})
+    clock = FakeClock(local("2026-11-16 09:00:37"))
+    service = JobScheduler(db, config(), jobs=[every_minute.job], clock=clock, jitter=50)
+    try:
+        await service.start()
+        [stored] = service.scheduler.get_jobs()
+        assert stored.trigger.jitter == 50
+        assert str(stored.trigger) == str(service.triggers["tick"])  # the same schedule
+        await service.fire("tick")
+    finally:
+        await service.stop()
+    assert [run.slot for run in await job_runs(db, "tick")] == [local("2026-11-16 09:00")]
+    [jc] = every_minute.runs
+    assert jc.now == local("2026-11-16 09:00")  # on time: as of its slot
+    # Started again without the jitter (one school's own process): the stored job is replaced.
+    plain = make(every_minute, clock=clock)
+    await plain.start()
+    assert plain.scheduler.get_jobs()[0].trigger.jitter is None
+    with pytest.raises(ValueError, match="jitter"):
+        JobScheduler(db, config(), jobs=[every_minute.job], jitter=60)
+
+
 def test_the_schools_job_stores_share_one_engine_until_the_last_shuts_down(
     tmp_path: Path,
 ) -> None:
