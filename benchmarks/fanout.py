@@ -6,11 +6,14 @@ allows, never faster, and deliver every message exactly once.
 
 How, all on 127.0.0.1: a local fake Bot API (`tests.fakes.bot_api_server`) that enforces 30
 messages/s overall and 1/s per chat (any second, sliding) and answers 429 with `retry_after`
-above that; a scratch database with N outbox rows, one per guardian, each to its own chat, keyed
-as the notices feature keys them (`notice:{id}:guardian:{gid}:telegram`); then the real
+above that, in a process of its own (`benchmarks.bot_api_process`: Telegram is elsewhere, and a
+fake sharing the bot's event loop counts the loop's pauses as the bot's bursts); a scratch
+database with N outbox rows, one per guardian, each to its own chat, keyed as the notices
+feature keys them (`notice:{id}:guardian:{gid}:telegram`); then the real
 `DeliveryWorker` with the real `TelegramChannel` over python-telegram-bot's HTTP stack (an
-`ExtBot` with the bot's `TelegramRateLimiter`, as `build_application` sets it up), until every
-row is settled.
+`ExtBot` with the bot's `TelegramRateLimiter`, as `build_application` sets it up) and the
+garbage collector as the bot's runners set it (`bot.gc_tuning`; `--no-gc-tuning`: CPython's),
+until every row is settled.
 
 Printed: messages/s (from the first message's arrival to the last's, and over the whole run),
 the ratio to Telegram's 30/s, the 429s the fake answered, the busiest second overall and in one
@@ -18,12 +21,13 @@ chat (every call that arrived, refused ones included), and the data check: what 
 received compared with the outbox rows (duplicates, losses, rows not `sent`).
 
 With `--schools N`, N schools send at once from this one process, each its own notice to N
-guardians through its own bot (a fake Bot API of its own, enforcing that bot's limits) and its
-own delivery worker; each school gets its report: every bot should reach ≥ 0.9 of its own limit.
+guardians through its own bot (a fake Bot API of its own, in its own process, enforcing that
+bot's limits) and its own delivery worker, all on one database pool and one event loop; each
+school gets its report: every bot should reach ≥ 0.9 of its own limit.
 
 Run it from the repository root: `python benchmarks/fanout.py [--guardians N] [--schools N]
-[--quick] [--database sqlite|postgresql --database-url URL]`. 5,000 guardians take about three
-minutes.
+[--quick] [--no-gc-tuning] [--database sqlite|postgresql --database-url URL]`. 5,000 guardians
+take about three minutes.
 """
 
 from __future__ import annotations
@@ -47,7 +51,13 @@ from sqlmodel import col, func, select
 from telegram.ext import ExtBot
 from telegram.request import HTTPXRequest
 
-from benchmarks.updates import BenchmarkError, keep_traffic_local, scratch_database
+from benchmarks.bot_api_process import BotApiProcess, FloodRecord
+from benchmarks.updates import (
+    BenchmarkError,
+    collector_tuned,
+    keep_traffic_local,
+    scratch_database,
+)
 from bot.channels.telegram import TelegramChannel
 from bot.channels.telegram_pacing import (
     TELEGRAM_PER_CHAT_PER_SECOND,
@@ -60,8 +70,6 @@ from handlers.types import Button, Reply
 from models.db.engine import Database
 from models.outbox.tables import OutboxMessage, OutboxStatus, enqueue
 from models.school.tables import School
-from tests.fakes.bot_api_server import BotApiServer
-from tests.fakes.telegram_request import FakeBotApi, RateLimit
 
 TOKEN = "123:FANOUT"
 LOCAL_HOST = "127.0.0.1"
@@ -255,9 +263,9 @@ async def deliver_all(db: Database, worker: DeliveryWorker, school_id: int) -> f
         await asyncio.wait_for(running, 30)
 
 
-def compare(api: FakeBotApi, guardians: int) -> tuple[int, int, int]:
-    """What the fake received against the rows: (messages delivered, duplicates, losses)."""
-    received = Counter(str(message["chat"]["id"]) for message in api.delivered())
+def compare(received: Counter[str], guardians: int) -> tuple[int, int, int]:
+    """What the fake received (messages per chat) against the rows: (messages delivered,
+    duplicates, losses)."""
     expected = {chat_of(g) for g in range(1, guardians + 1)}
     duplicates = sum(n - 1 for n in received.values() if n > 1)
     duplicates += sum(n for chat, n in received.items() if chat not in expected)
@@ -283,22 +291,27 @@ class Options:
     #: Schools sending at once, each its own notice to `guardians` through its own bot (a fake
     #: Bot API of its own enforcing that bot's limits) and its own delivery worker.
     schools: int = 1
+    #: The garbage collector as the bot's runners set it (`bot.gc_tuning`); False: CPython's.
+    gc_tuned: bool = True
 
 
 @dataclass
 class _School:
-    """One school's part of the run: its fake Telegram (its bot's limits) and its worker."""
+    """One school's part of the run: its fake Telegram (its bot's limits, in a process of its
+    own) and its worker."""
 
     number: int
-    limits: RateLimit
-    api: FakeBotApi
+    token: str
     school_id: int = 0
     seconds: float = 0.0
     counts: Counter[str] | None = None
+    seen: FloodRecord | None = None
 
     def report(self, options: Options, errors: int) -> Report:
-        delivered, duplicates, losses = compare(self.api, options.guardians)
-        arrivals = [at for at, _ in self.limits.arrivals]
+        seen = self.seen or FloodRecord([], 0, Counter())
+        limits = seen.limits(TELEGRAM_PER_SECOND, TELEGRAM_PER_CHAT_PER_SECOND)
+        delivered, duplicates, losses = compare(seen.received, options.guardians)
+        arrivals = [at for at, _ in limits.arrivals]
         counts = self.counts or Counter()
         return Report(
             guardians=options.guardians,
@@ -306,9 +319,9 @@ class _School:
             seconds=self.seconds,
             span=(arrivals[-1] - arrivals[0]) if arrivals else 0.0,
             delivered=delivered,
-            refused=self.limits.refused,
-            peak=self.limits.peak(),
-            peak_in_chat=self.limits.peak(per_chat=True),
+            refused=limits.refused,
+            peak=limits.peak(),
+            peak_in_chat=limits.peak(per_chat=True),
             duplicates=duplicates,
             losses=losses,
             statuses={str(status): counts[status] for status in OutboxStatus},
@@ -316,12 +329,13 @@ class _School:
         )
 
 
-async def _send_notice(db: Database, school: _School, server: BotApiServer, token: str) -> None:
-    """The school's worker with its bot, until every row of the school is settled."""
+async def _send_notice(db: Database, school: _School, fake: BotApiProcess) -> None:
+    """The school's worker with its bot, until every row of the school is settled; then what
+    its fake Bot API saw."""
     bot = ExtBot(
-        token,
-        base_url=server.base_url,
-        base_file_url=server.base_file_url,
+        school.token,
+        base_url=fake.base_url,
+        base_file_url=fake.base_file_url,
         request=HTTPXRequest(connection_pool_size=16),
         rate_limiter=TelegramRateLimiter(),
     )
@@ -329,11 +343,12 @@ async def _send_notice(db: Database, school: _School, server: BotApiServer, toke
         worker = DeliveryWorker(db, {CHANNEL: TelegramChannel(bot)}, school_id=school.school_id)
         school.seconds = await deliver_all(db, worker, school.school_id)
     school.counts = await statuses(db, school.school_id)
+    school.seen = await fake.finish()
 
 
 async def run_schools(options: Options) -> list[Report]:
-    """Every school's notice sent at once, each by its own bot and worker in this process; a
-    report per school."""
+    """Every school's notice sent at once, each by its own bot and worker in this process (its
+    fake Bot API in a process of its own, as Telegram is elsewhere); a report per school."""
     if options.guardians < 2:
         raise BenchmarkError("--guardians must be at least 2")
     if options.schools < 1:
@@ -341,32 +356,38 @@ async def run_schools(options: Options) -> list[Report]:
     keep_traffic_local()
     errors = ErrorCount()
     logging.getLogger().addHandler(errors)
-    schools = []
-    for number in range(1, options.schools + 1):
-        limits = RateLimit(per_second=TELEGRAM_PER_SECOND, per_chat_per_second=1)
-        schools.append(_School(number, limits, FakeBotApi(rate_limit=limits)))
+    schools = [
+        _School(number, TOKEN if number == 1 else f"{number}{TOKEN}")
+        for number in range(1, options.schools + 1)
+    ]
     try:
         async with (
             asyncio.timeout(options.time_limit),
             scratch_database(options.database, options.database_url) as url,
             contextlib.AsyncExitStack() as stack,
         ):
-            tokens = [TOKEN if s.number == 1 else f"{s.number}{TOKEN}" for s in schools]
-            servers = [
-                await stack.enter_async_context(BotApiServer(s.api, host=LOCAL_HOST, token=token))
-                for s, token in zip(schools, tokens, strict=True)
+            fakes = [
+                await stack.enter_async_context(
+                    BotApiProcess(
+                        school.token,
+                        per_second=TELEGRAM_PER_SECOND,
+                        per_chat_per_second=TELEGRAM_PER_CHAT_PER_SECOND,
+                    )
+                )
+                for school in schools
             ]
             db = Database(url)
             try:
                 for school in schools:
                     name = "基准学校" if school.number == 1 else f"基准学校{school.number}"
                     school.school_id = await enqueue_notice(db, options.guardians, name)
-                await asyncio.gather(
-                    *(
-                        _send_notice(db, school, server, token)
-                        for school, server, token in zip(schools, servers, tokens, strict=True)
+                with collector_tuned(options.gc_tuned):  # as the bot's runners set it
+                    await asyncio.gather(
+                        *(
+                            _send_notice(db, school, fake)
+                            for school, fake in zip(schools, fakes, strict=True)
+                        )
                     )
-                )
             finally:
                 await db.dispose()
     except TimeoutError:
@@ -401,6 +422,11 @@ def parse_options(argv: Sequence[str] | None = None) -> Options:
         help="N schools at once, each its own notice through its own bot and worker",
     )
     parser.add_argument(
+        "--no-gc-tuning",
+        action="store_true",
+        help="send with CPython's garbage-collector settings (bot/gc_tuning.py off)",
+    )
+    parser.add_argument(
         "--quick", action="store_true", help=f"{QUICK_GUARDIANS} guardians (the smoke test)"
     )
     args = parser.parse_args(argv)
@@ -410,6 +436,7 @@ def parse_options(argv: Sequence[str] | None = None) -> Options:
         database_url=args.database_url,
         time_limit=args.time_limit,
         schools=args.schools,
+        gc_tuned=not args.no_gc_tuning,
     )
 
 
