@@ -57,6 +57,40 @@ async def test_live_answers_never_wait_but_fill_the_window_the_outbox_waits_for(
     assert clock.now == pytest.approx(1.0)  # the outbox waited for room in the window
 
 
+@pytest.mark.parametrize(
+    ("burst", "late_sends_leave_at"),
+    [
+        # no even pace: as many at once as the window has room for
+        (None, [1.0, 1.0, 1.0, 1.0, 1.0, 1.0]),
+        # 0.1 s apart, after catching up two sends at twice the pace
+        (2, [1.0, 1.05, 1.1, 1.15, 1.2, 1.3]),
+        # nothing to catch up: strictly 0.1 s apart
+        (0, [1.0, 1.1, 1.2, 1.3, 1.4, 1.5]),
+    ],
+)
+async def test_sends_that_reach_the_moment_of_sending_late_together_leave_evenly(
+    clock: Clock, burst: int | None, late_sends_leave_at: list[float]
+) -> None:
+    # Ten sends a second; six rows come late together (a slow database write delayed them).
+    pace = RateLimiter(10.0, 1.0, window_cap=10, burst=burst, monotonic=clock)
+    await pace.admit("first")
+    clock.now = 1.0
+    left = []
+    for chat in "abcdef":
+        await pace.admit(chat)
+        left.append(round(clock.now, 3))
+    assert left == late_sends_leave_at
+
+
+async def test_a_live_answer_never_waits_for_the_even_pace_but_moves_it(clock: Clock) -> None:
+    pace = RateLimiter(10.0, 1.0, window_cap=10, burst=0, monotonic=clock)
+    await pace.admit("notice-1")
+    pace.note("live")  # at once, 0 s after the notice
+    assert clock.slept == []
+    await pace.admit("notice-2")
+    assert clock.now == pytest.approx(0.2)  # after the answer's own tenth of a second
+
+
 def test_a_live_answer_spaces_the_outbox_in_that_chat(clock: Clock) -> None:
     pace = limiter(clock)
     pace.note("a")

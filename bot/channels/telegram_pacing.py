@@ -46,6 +46,12 @@ PACE_PER_CHAT_PER_SECOND = 1 / 1.05
 #: two under Telegram's 30, because Telegram counts arrivals on its own clock and a message can
 #: arrive late after a stall (measured with `benchmarks/fanout.py`: up to ~0.1 s under load).
 WINDOW_CAP = 28
+#: At the moment of sending, sends leave at the slots' pace, and sends that fell behind it catch
+#: up by at most this many, at twice the pace (`RateLimiter` `burst`). Sends that reached that
+#: moment late together (a slow database write, an event loop busy with another school's bot)
+#: used to leave as a burst of up to `WINDOW_CAP`, which with the network's jitter on top ran
+#: over Telegram's 30 in a second (`benchmarks/fanout.py --schools 2`, benchmarks/README.md).
+PACE_BURST = 8
 #: How long a later piece of an outbox message waits for its slot before the send gives up as
 #: rate limited (the first piece's slot is booked before the row is marked attempted).
 MAX_PIECE_WAIT = 60.0
@@ -71,6 +77,7 @@ def telegram_limiter(
         PACE_PER_SECOND,
         PACE_PER_CHAT_PER_SECOND,
         window_cap=WINDOW_CAP,
+        burst=PACE_BURST,
         monotonic=monotonic,
     )
 

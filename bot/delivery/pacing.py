@@ -8,6 +8,11 @@ with three tools:
   `per_key_per_second` apart in one chat (`reserve`, `acquire`);
 * a window: at most `window_cap` sends in any `window` seconds, counted from the sends actually
   made by anyone (live answers included), so the outbox yields to them;
+* an even pace at the moment of sending (`burst`, when given): sends leave `1 / per_second`
+  apart, and sends that fell behind that pace (a slow database write, a busy event loop) catch
+  up by at most `burst` sends, at twice the pace, rather than as many at once as the window has
+  room for: a burst reaches the messenger with the network's jitter on top, and its window,
+  counted on its own clock, does not forgive that;
 * pauses: a 429 pauses its chat for `retry_after`, and everything when that chat had been
   spaced properly, because then it was the bot-wide limit that was hit (`throttled`).
 
@@ -16,9 +21,9 @@ Two kinds of traffic share one limiter:
 * **outbox deliveries** are spaced in two steps. The delivery worker books and waits for the
   row's slot (`acquire`) *before* it marks the row attempted, so a worker killed while waiting
   leaves a row that is simply claimable again, never an `unknown` one that did not leave. The
-  send itself is counted at the moment it leaves (`admit`: wait while the window is full or
-  the chat's previous message is less than its gap ago), so sends made late together (a slow
-  database write between the two steps) cannot bunch up.
+  send itself is counted at the moment it leaves (`admit`: wait while the window is full, the
+  chat's previous message is less than its gap ago or the even pace says not yet), so sends
+  made late together (a slow database write between the two steps) cannot bunch up.
   `delivering` tells the channel's first API call that its slot is booked; later pieces of a
   long message book their own;
 * **live answers** to a person who just wrote or pressed a button are never delayed (`note`):
@@ -64,6 +69,7 @@ class RateLimiter:
         window_cap: int | None = None,
         window: float = 1.0,
         key_windows: Sequence[tuple[int, float]] = (),
+        burst: int | None = None,
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self._gap = 1.0 / per_second
@@ -78,6 +84,13 @@ class RateLimiter:
         self._paused_key: dict[str, float] = {}
         self._last_key: dict[str, float] = {}
         self._sent: deque[float] = deque()
+        #: The even pace: when the next send is due (each send moves it one gap on from itself,
+        #: or from the send's moment when that is later); a send may be up to `_early` ahead of
+        #: it, and `_least_gap` after the last send.
+        self._even_at = -math.inf
+        self._early = math.inf if burst is None else max(0, burst) * self._gap
+        self._least_gap = 0.0 if burst is None else self._gap / 2
+        self._last_any = -math.inf
         #: Per chat: at most `cap` sends in any `seconds` (WeCom: 30 a minute, 1,000 an hour
         #: to one member, above which it drops messages without a word).
         self.key_windows = tuple(key_windows)
@@ -123,6 +136,8 @@ class RateLimiter:
         last actual send (a booked slot may have been used late, the next one on time)."""
         last = self._last_key.get(key)
         return max(
+            self._even_at - self._early,
+            self._last_any + self._least_gap,
             self._paused_all,
             self._paused_key.get(key, 0.0),
             self._window_free_at(now),
@@ -190,9 +205,10 @@ class RateLimiter:
                 return
 
     async def admit(self, key: str, *, max_wait: float = math.inf) -> None:
-        """At the moment of sending: wait while the window is full or a pause runs, then count
-        the send. This is what holds sends apart when something (a slow database write) made
-        several of them late together. Waiters go one at a time, in turn."""
+        """At the moment of sending: wait while the window is full, a pause runs or the even
+        pace (`burst`) says not yet, then count the send. This is what holds sends apart when
+        something (a slow database write) made several of them late together. Waiters go one
+        at a time, in turn."""
         async with self._admitting:
             await self.room(key, max_wait=max_wait)
             self._count(key)
@@ -222,6 +238,8 @@ class RateLimiter:
         now = self._monotonic()
         self._window_free_at(now)  # drops what left the window
         self._sent.append(now)
+        self._even_at = max(self._even_at, now) + self._gap
+        self._last_any = now
         self._last_key[key] = now
         if self.key_windows:
             self._key_sent.setdefault(key, deque()).append(now)

@@ -175,6 +175,7 @@ class RedisRateLimiter(RateLimiter):
         window_cap: int | None = None,
         window: float = 1.0,
         key_windows: Sequence[tuple[int, float]] = (),
+        burst: int | None = None,
         monotonic: Callable[[], float] = time.monotonic,
         client: Redis | None = None,
     ) -> None:
@@ -184,6 +185,7 @@ class RedisRateLimiter(RateLimiter):
             window_cap=window_cap,
             window=window,
             key_windows=key_windows,
+            burst=burst,
             monotonic=monotonic,
         )
         self.url = url
@@ -366,6 +368,7 @@ def shared_or_local(
     *,
     window_cap: int | None = None,
     key_windows: Sequence[tuple[int, float]] = (),
+    burst: int | None = None,
     monotonic: Callable[[], float] = time.monotonic,
 ) -> RateLimiter:
     """The bot's limiter: shared through Redis at `url` (RATE_LIMIT_URL), or this process's own
@@ -376,6 +379,7 @@ def shared_or_local(
             per_key_per_second,
             window_cap=window_cap,
             key_windows=key_windows,
+            burst=burst,
             monotonic=monotonic,
         )
     return RedisRateLimiter(
@@ -385,5 +389,6 @@ def shared_or_local(
         per_key_per_second,
         window_cap=window_cap,
         key_windows=key_windows,
+        burst=burst,
         monotonic=monotonic,
     )
