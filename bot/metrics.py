@@ -4,9 +4,12 @@
 Counters are per process and start at zero; every worker process serves its own `/metrics`, and
 Prometheus tells them apart by the `instance` it scraped (sum the counters across instances). The
 outbox gauges are read from the database when scraped, so every process reports the same
-district-wide figure (take the `max` across instances, not the sum).
+figure for each school (take the `max` across instances, not the sum).
 
-No label holds personal data: channels, job names, outcomes, logger names and fixed event names.
+The counters of what a school's bot did (updates, sends, job runs) and the outbox gauges carry
+the school's name (`school`), so a process of every school (`bot run --all-schools`) tells its
+schools apart; in a school's own process it is that school's. No label holds personal data:
+school names, channels, job names, outcomes, logger names and fixed event names.
 
 `count` / `snapshot` keep the older per-process event counters (`telegram_updates_skipped`);
 whoever counts also writes a WARNING line with the running total, so a log search finds them
@@ -37,7 +40,7 @@ UPDATES = Counter(
     "jiafang_updates",
     "Updates (messages, button presses) the dispatcher handled, by channel and outcome "
     "(ok, error: the person was shown an error reference, no_school: no roster yet)",
-    ["channel", "outcome"],
+    ["school", "channel", "outcome"],
     registry=REGISTRY,
 )
 ERRORS = Counter(
@@ -50,7 +53,7 @@ SENDS = Counter(
     "jiafang_outbox_sends",
     "Outbox rows the delivery worker tried to send, by channel and outcome "
     "(sent, retry, failed, unknown)",
-    ["channel", "outcome"],
+    ["school", "channel", "outcome"],
     registry=REGISTRY,
 )
 RATE_LIMITED = Counter(
@@ -62,7 +65,7 @@ RATE_LIMITED = Counter(
 JOB_RUNS = Counter(
     "jiafang_job_runs",
     "Scheduled job slots this process fired, by job and outcome (done, skipped, failed, error)",
-    ["job", "outcome"],
+    ["school", "job", "outcome"],
     registry=REGISTRY,
 )
 EVENTS = Counter(
@@ -75,11 +78,13 @@ EVENTS = Counter(
 OUTBOX_PENDING = Gauge(
     "jiafang_outbox_pending",
     "Outbox rows waiting to be sent and already due (read from the database when scraped)",
+    ["school"],
     registry=REGISTRY,
 )
 OUTBOX_LAG = Gauge(
     "jiafang_outbox_oldest_due_seconds",
     "How long the oldest due, unsent outbox row has waited, in seconds (0 when none)",
+    ["school"],
     registry=REGISTRY,
 )
 
@@ -111,21 +116,31 @@ def snapshot() -> dict[str, int]:
     }
 
 
-def update_handled(channel: str, outcome: str) -> None:
-    """The dispatcher's hook (`Dispatcher.on_handled`)."""
-    UPDATES.labels(channel=channel, outcome=outcome).inc()
+def update_handled(channel: str, outcome: str, *, school: str = "") -> None:
+    """The dispatcher's hook (`Dispatcher.on_handled`, with the school bound)."""
+    UPDATES.labels(school=school, channel=channel, outcome=outcome).inc()
 
 
-def sent(channel: str, outcome: str) -> None:
-    SENDS.labels(channel=channel, outcome=outcome).inc()
+def sent(channel: str, outcome: str, *, school: str = "") -> None:
+    SENDS.labels(school=school, channel=channel, outcome=outcome).inc()
 
 
 def rate_limited(channel: str) -> None:
     RATE_LIMITED.labels(channel=channel).inc()
 
 
-def job_ran(job: str, outcome: str) -> None:
-    JOB_RUNS.labels(job=job, outcome=outcome).inc()
+def job_ran(job: str, outcome: str, *, school: str = "") -> None:
+    JOB_RUNS.labels(school=school, job=job, outcome=outcome).inc()
+
+
+def outbox_read(lags: dict[str, tuple[int, float]]) -> None:
+    """The outbox gauges from one scrape's read: (pending, oldest due seconds) by school name;
+    a school no longer read is dropped."""
+    for gauge in (OUTBOX_PENDING, OUTBOX_LAG):
+        gauge.clear()
+    for school, (pending, waited) in lags.items():
+        OUTBOX_PENDING.labels(school=school).set(pending)
+        OUTBOX_LAG.labels(school=school).set(waited)
 
 
 def value(sample: str, labels: dict[str, str] | None = None) -> float:

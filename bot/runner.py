@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import sys
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
@@ -63,7 +64,9 @@ def build_dispatcher(settings: Settings, db: Database, clock: Clock = utcnow) ->
         actions=all_actions(),
         rules=settings.rules,
     )
-    dispatcher.on_handled = metrics.update_handled
+    dispatcher.on_handled = functools.partial(
+        metrics.update_handled, school=settings.school_name or ""
+    )
     return dispatcher
 
 
@@ -100,7 +103,7 @@ def build_job_scheduler(
         clock=clock,
         jitter=jitter,
     )
-    jobs.on_run = metrics.job_ran
+    jobs.on_run = functools.partial(metrics.job_ran, school=settings.school_name or "")
     return jobs
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import logging
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
 from aiohttp.test_utils import TestClient, TestServer
@@ -19,16 +20,20 @@ from bot.settings import Settings
 from handlers.types import Inbound, Reply
 from models.db.engine import Database
 from models.outbox.tables import OutboxStatus, enqueue
+from models.roster.queries import current_school
 from scheduler.registry import all_jobs
 from tests.fakes.telegram_request import Failure, FakeBotApi
 from tests.fakes.wecom_server import WecomServer
 from tests.helpers.clock import FakeClock
 from tests.helpers.factories import seed_school
-from tests.helpers.outbox import outbox_row, school_for_rows
+from tests.helpers.outbox import ROWS_SCHOOL, outbox_row, school_for_rows
 from tests.helpers.servers import wecom_config
 from tests.helpers.telegram_line import telegram
 
 Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
+
+#: `seed_school`'s school.
+SCHOOL = "测试小学"
 
 FAMILIES = {
     "jiafang_updates",
@@ -43,9 +48,12 @@ FAMILIES = {
 }
 
 
-async def _scrape(db: Database, clock: FakeClock) -> tuple[set[str], Samples]:
-    """The families and every sample of one scrape, parsed as Prometheus would."""
-    app = with_ops(Settings(_env_file=None), db, clock=clock)
+async def _scrape(
+    db: Database, clock: FakeClock, school: Callable[[], Awaitable[int | None]] | None = None
+) -> tuple[set[str], Samples]:
+    """The families and every sample of one scrape, parsed as Prometheus would (`school`: the
+    process's own school; None: every school's)."""
+    app = with_ops(Settings(_env_file=None), db, clock=clock, school=school)
     async with TestClient(TestServer(app)) as client:
         answer = await client.get("/metrics")
         assert answer.status == 200
@@ -58,6 +66,16 @@ async def _scrape(db: Database, clock: FakeClock) -> tuple[set[str], Samples]:
         for sample in family.samples
     }
     return {family.name for family in families}, samples
+
+
+def _school(name: str) -> frozenset[tuple[str, str]]:
+    return frozenset({("school", name)})
+
+
+async def _id(db: Database, name: str) -> int | None:
+    async with db.session() as session:
+        school = await current_school(session=session, name=name)
+        return school.id if school is not None else None
 
 
 def _delta(before: Samples, after: Samples, name: str, **labels: str) -> float:
@@ -82,25 +100,73 @@ async def _queue(db: Database, key: str, chat: str, channel: str, due_at: object
 async def test_every_family_is_served_in_prometheus_text_format(
     db: Database, clock: FakeClock
 ) -> None:
+    await seed_school(db)
     families, samples = await _scrape(db, clock)
     assert families >= FAMILIES
     assert samples[("jiafang_database_up", frozenset())] == 1.0
-    assert samples[("jiafang_outbox_pending", frozenset())] == 0.0
+    assert samples[("jiafang_outbox_pending", _school(SCHOOL))] == 0.0
+
+
+async def test_the_counters_and_the_gauges_tell_the_schools_apart(
+    db: Database, clock: FakeClock
+) -> None:
+    # A process of every school (`bot run --all-schools`): each school's own figures.
+    await seed_school(db, name="一小")
+    await seed_school(db, name="二小")
+    dispatchers = {
+        name: build_dispatcher(Settings(_env_file=None, school_name=name), db, clock)
+        for name in ("一小", "二小")
+    }
+    _families, before = await _scrape(db, clock)
+    for text in ("/help", "/start"):
+        await dispatchers["一小"].handle(Inbound("console", "u1", "u1", text=text))
+    await dispatchers["二小"].handle(Inbound("console", "u2", "u2", text="/help"))
+    async with db.session() as session:
+        two = await current_school(session=session, name="二小")
+        assert two is not None and two.id is not None
+        await enqueue(
+            session=session,
+            school_id=two.id,
+            key="waiting",
+            kind="test",
+            channel="wecom",
+            chat_id="wx1",
+            payload=Reply("通知").to_dict(),
+            due_at=clock() - timedelta(minutes=3),
+        )
+        await session.commit()
+    _families, after = await _scrape(db, clock)
+    updates = "jiafang_updates_total"
+    assert _delta(before, after, updates, school="一小", channel="console", outcome="ok") == 2
+    assert _delta(before, after, updates, school="二小", channel="console", outcome="ok") == 1
+    pending = {
+        dict(labels)["school"]: value
+        for (name, labels), value in after.items()
+        if name == "jiafang_outbox_pending"
+    }
+    assert pending == {"一小": 0.0, "二小": 1.0}
+    assert after[("jiafang_outbox_oldest_due_seconds", _school("二小"))] == 180.0
+    # A school's own process reads its own school's outbox only.
+    _families, own = await _scrape(db, clock, school=lambda: _id(db, "一小"))
+    assert [labels for (name, labels) in own if name == "jiafang_outbox_pending"] == [
+        _school("一小")
+    ]
 
 
 async def test_an_update_handled_is_counted_by_channel_and_outcome(
     db: Database, clock: FakeClock
 ) -> None:
     await seed_school(db)
-    dispatcher = build_dispatcher(Settings(_env_file=None), db, clock)
+    dispatcher = build_dispatcher(Settings(_env_file=None, school_name=SCHOOL), db, clock)
     _families, before = await _scrape(db, clock)
 
     await dispatcher.handle(Inbound(channel="console", user_id="u1", chat_id="u1", text="/help"))
     await dispatcher.handle(Inbound(channel="console", user_id="u1", chat_id="u1", text="/start"))
 
     _families, after = await _scrape(db, clock)
-    assert _delta(before, after, "jiafang_updates_total", channel="console", outcome="ok") == 2
-    assert _delta(before, after, "jiafang_updates_total", channel="console", outcome="error") == 0
+    updates = "jiafang_updates_total"
+    assert _delta(before, after, updates, school=SCHOOL, channel="console", outcome="ok") == 2
+    assert _delta(before, after, updates, school=SCHOOL, channel="console", outcome="error") == 0
 
 
 async def test_a_send_and_a_429_from_the_bot_api_are_counted_and_the_gauges_read_the_outbox(
@@ -121,17 +187,18 @@ async def test_a_send_and_a_429_from_the_bot_api_are_counted_and_the_gauges_read
     assert statuses == [OutboxStatus.PENDING, OutboxStatus.SENT]
     _families, after = await _scrape(db, clock)
     sends = "jiafang_outbox_sends_total"
-    assert _delta(before, after, sends, channel="telegram", outcome="sent") == 1
-    assert _delta(before, after, sends, channel="telegram", outcome="retry") == 1
+    # A worker built by hand names no school; `build_delivery` names the dispatcher's.
+    assert _delta(before, after, sends, school="", channel="telegram", outcome="sent") == 1
+    assert _delta(before, after, sends, school="", channel="telegram", outcome="retry") == 1
     assert _delta(before, after, "jiafang_rate_limited_total", channel="telegram") == 1
     # The retried row waits for its 7 s; the WeCom row has waited two minutes.
-    assert after[("jiafang_outbox_pending", frozenset())] == 1.0
-    assert after[("jiafang_outbox_oldest_due_seconds", frozenset())] == 120.0
+    assert after[("jiafang_outbox_pending", _school(ROWS_SCHOOL))] == 1.0
+    assert after[("jiafang_outbox_oldest_due_seconds", _school(ROWS_SCHOOL))] == 120.0
 
 
 async def test_a_job_run_is_counted_by_job_and_outcome(db: Database, clock: FakeClock) -> None:
     await seed_school(db)
-    jobs = build_job_scheduler(Settings(_env_file=None), db, None, clock)
+    jobs = build_job_scheduler(Settings(_env_file=None, school_name=SCHOOL), db, None, clock)
     name = all_jobs()[0].name
     _families, before = await _scrape(db, clock)
 
@@ -141,8 +208,10 @@ async def test_a_job_run_is_counted_by_job_and_outcome(db: Database, clock: Fake
     assert outcome is not None and again is not None
     _families, after = await _scrape(db, clock)
     runs = "jiafang_job_runs_total"
-    assert _delta(before, after, runs, job=name, outcome=outcome.status.value) == 1
-    assert _delta(before, after, runs, job=name, outcome="skipped") == 1  # the slot ran once
+    ran = outcome.status.value
+    assert _delta(before, after, runs, school=SCHOOL, job=name, outcome=ran) == 1
+    # The slot ran once.
+    assert _delta(before, after, runs, school=SCHOOL, job=name, outcome="skipped") == 1
 
 
 async def test_an_error_logged_is_counted_by_logger(

@@ -30,6 +30,7 @@ def build_delivery(
     """An outbox worker for `channels` and the dispatcher's school (its rows only), woken
     whenever the dispatcher queues something."""
     worker = DeliveryWorker(db, channels=channels, clock=clock, find_school=dispatcher.school_id)
+    worker.metrics_school = dispatcher.school_name or ""
     worker.after_round = progress_hook(db, clock, school=lambda: worker.school_id)
     dispatcher.on_outbox = worker.wake
     return worker

@@ -213,6 +213,8 @@ class DeliveryWorker:
         #: A row whose chat is paused longer than this goes back to `pending` instead of waiting.
         self.max_wait = max_wait
         self.poll_interval = poll_interval
+        #: The school's name on the send counters (`bot.metrics`).
+        self.metrics_school = ""
         self._limiters = {
             name: _limiter_of(channel, monotonic) for name, channel in self.channels.items()
         }
@@ -529,7 +531,7 @@ class DeliveryWorker:
         else:
             ref = ref[:64] if isinstance(ref, str) else ""
             await self._run_fenced(_MARK_SENT, claim, at=self.clock(), ref=ref)
-            metrics.sent(claim.channel, "sent")
+            metrics.sent(claim.channel, "sent", school=self.metrics_school)
 
     async def _with_media(self, reply: Reply) -> Reply:
         """The reply with its picture's bytes, read from the media table (the outbox row holds
@@ -563,7 +565,8 @@ class DeliveryWorker:
                 error = _short(exc)
                 wait = timedelta(seconds=exc.retry_after) if exc.retry_after else backoff(attempts)
                 due_at = now + wait
-            metrics.sent(claim.channel, "retry" if status is OutboxStatus.PENDING else "failed")
+            outcome = "retry" if status is OutboxStatus.PENDING else "failed"
+            metrics.sent(claim.channel, outcome, school=self.metrics_school)
             log.info(
                 "outbox row %d: retryable error (%s), attempt %d",
                 claim.id,
@@ -583,6 +586,6 @@ class DeliveryWorker:
             status, error = OutboxStatus.FAILED, f"{exc.reason.value}: {_short(exc)}"
         else:
             status, error = OutboxStatus.UNKNOWN, _short(exc)
-        metrics.sent(claim.channel, status.value)
+        metrics.sent(claim.channel, status.value, school=self.metrics_school)
         log.warning("outbox row %d: %s (%s)", claim.id, status.value, type(exc).__name__)
         await self._update_claimed(claim, status=status, lease_until=None, error=error[:500])

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, text
+from sqlalchemy import and_, func, text
 from sqlalchemy import select as sa_select
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -35,6 +35,7 @@ from sqlmodel import col
 
 from models.db.engine import Database
 from models.outbox.tables import OutboxMessage, OutboxStatus
+from models.school.tables import School as SchoolRow
 from scheduler.slots import last_runs
 
 log = logging.getLogger(__name__)
@@ -72,15 +73,39 @@ async def outbox_lag(
         col(OutboxMessage.status) == OutboxStatus.PENDING, col(OutboxMessage.due_at) <= now, *school
     )
     pending, oldest = (await connection.execute(query)).one()
+    return _lag(int(pending), oldest, now)
+
+
+def _lag(pending: int, oldest: datetime | None, now: datetime) -> OutboxLag:
     if oldest is not None and oldest.tzinfo is None:  # SQLite's raw column, read by Core
         oldest = oldest.replace(tzinfo=now.tzinfo)
     waited = max(0.0, (now - oldest).total_seconds()) if oldest is not None else 0.0
-    return OutboxLag(int(pending), round(waited, 1))
+    return OutboxLag(pending, round(waited, 1))
 
 
-async def read_outbox_lag(db: Database, now: datetime, school_id: int | None = None) -> OutboxLag:
+async def read_outbox_lags(
+    db: Database, now: datetime, school_id: int | None = None
+) -> dict[str, OutboxLag]:
+    """`outbox_lag` of each school by name (`school_id`'s alone; None: every school's, with
+    nothing due as zero), in one statement."""
+    due = and_(
+        col(OutboxMessage.school_id) == col(SchoolRow.id),
+        col(OutboxMessage.status) == OutboxStatus.PENDING,
+        col(OutboxMessage.due_at) <= now,
+    )
+    query = (
+        sa_select(
+            col(SchoolRow.name), func.count(col(OutboxMessage.id)), func.min(OutboxMessage.due_at)
+        )
+        .select_from(SchoolRow)
+        .outerjoin(OutboxMessage, due)
+        .group_by(col(SchoolRow.id), col(SchoolRow.name))
+    )
+    if school_id is not None:
+        query = query.where(col(SchoolRow.id) == school_id)
     async with db.session() as session:
-        return await outbox_lag(await session.connection(), now, school_id)
+        rows = (await (await session.connection()).execute(query)).all()
+    return {name: _lag(int(pending), oldest, now) for name, pending, oldest in rows}
 
 
 async def check_health(

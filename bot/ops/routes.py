@@ -19,7 +19,7 @@ from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST
 
 from bot import metrics
-from bot.ops.health import School, check_health, read_outbox_lag
+from bot.ops.health import School, check_health, read_outbox_lags
 from models.db.columns import utcnow
 from models.db.engine import Database
 
@@ -57,14 +57,15 @@ def add_ops_routes(
     async def scrape(request: web.Request) -> web.Response:
         try:
             school_id = await school() if school is not None else None
-            lag = await read_outbox_lag(db, now(), school_id)
+            lags = await read_outbox_lags(db, now(), school_id)
         except Exception as error:
             log.warning("metrics: the outbox could not be read (%s)", type(error).__name__)
             metrics.DATABASE_UP.set(0)
         else:
             metrics.DATABASE_UP.set(1)
-            metrics.OUTBOX_PENDING.set(lag.pending)
-            metrics.OUTBOX_LAG.set(lag.oldest_due_seconds)
+            metrics.outbox_read(
+                {name: (lag.pending, lag.oldest_due_seconds) for name, lag in lags.items()}
+            )
         return web.Response(
             body=metrics.exposition(), headers={"Content-Type": CONTENT_TYPE_LATEST}
         )
