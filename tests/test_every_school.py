@@ -14,7 +14,6 @@ import logging
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import timedelta
 from typing import Any
 
 import aiohttp
@@ -24,8 +23,6 @@ from pydantic import SecretStr
 from bot.channels.telegram_webhook import SECRET_HEADER, webhook_secrets
 from bot.every_school import NO_SCHOOLS, SchoolBot, school_prefix, serve_every_school
 from bot.settings import Settings
-from models.accounts.invites import issue_invite
-from models.accounts.tables import PersonKind
 from models.db.columns import utcnow
 from models.db.engine import Database
 from models.errors import ConfigError
@@ -35,8 +32,10 @@ from scheduler import service
 from tests.fakes.bot_api_server import ManyBotsApiServer
 from tests.fakes.telegram_request import TgUser, UpdateFactory
 from tests.fakes.wecom_callbacks import TEST_APP, url_verification
+from tests.helpers.clock import FakeClock
 from tests.helpers.factories import TestSchool, seed_school
 from tests.helpers.scheduler import RecordingJob
+from tests.test_schools_side_by_side import invite
 from tests.test_wecom_run import _free_port
 
 ONE, TWO, THREE = "第一小学", "第二小学", "第三小学"
@@ -131,19 +130,6 @@ async def _serving(
                 assert service._active == {}  # every school's scheduler stopped with it
 
 
-async def _invite(db: Database, school: TestSchool, staff: str) -> str:
-    async with db.session() as session:
-        issued = await issue_invite(
-            session=session,
-            school_id=school.school.id or 0,
-            kind=PersonKind.STAFF,
-            person_id=school.staff[staff].id or 0,
-            now=utcnow(),
-            ttl=timedelta(days=30),
-        )
-        return issued.code
-
-
 async def _post(url: str, payload: dict[str, Any], secret: str) -> int:
     async with (
         aiohttp.ClientSession() as http,
@@ -178,7 +164,7 @@ async def test_every_school_runs_in_one_process_each_by_its_own_bot(
         [registered] = r.telegram.apis[TOKENS[name]].calls_of("setWebhook")
         assert registered.params["url"] == r.url(secrets.path)
         assert registered.params["secret_token"] == secrets.token
-        code = await _invite(db, r.schools[name], staff)
+        code = await invite(db, FakeClock(utcnow()), r.schools[name], staff)
         payload = updates.text(TEACHER, f"/start {code}", update_id=100)
         assert await _post(r.url(secrets.path), payload, secrets.token) == 200
         texts = await _texts(r, name, 1)
@@ -198,7 +184,7 @@ async def test_by_polling_each_bot_takes_its_own_updates(
         for name, staff in ((ONE, "王芳"), (TWO, "李强")):
             api = r.telegram.apis[TOKENS[name]]
             assert api.calls_of("setWebhook") == []
-            code = await _invite(db, r.schools[name], staff)
+            code = await invite(db, FakeClock(utcnow()), r.schools[name], staff)
             api.push_update(UpdateFactory(start=100).text(TEACHER, f"/start {code}"))
             texts = await _texts(r, name, 1)
             assert len(texts) == 1 and name in texts[0] and staff[0] in texts[0]

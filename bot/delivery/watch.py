@@ -16,13 +16,13 @@ import logging
 from collections.abc import Callable
 from datetime import datetime
 
-from sqlalchemy import and_, or_
-from sqlmodel import col, select
+from sqlalchemy import or_
+from sqlmodel import select
 
-from bot.delivery.worker import DeliveryWorker
+from bot.delivery.worker import DeliveryWorker, due, lease_ran_out
 from models.db.columns import utcnow
 from models.db.engine import Database
-from models.outbox.tables import OutboxMessage, OutboxStatus
+from models.outbox.tables import OutboxMessage
 
 log = logging.getLogger(__name__)
 
@@ -55,17 +55,8 @@ class OutboxWatch:
     async def look(self) -> list[int]:
         """One look: wake the workers with something to do; returns their schools."""
         now = self.clock()
-        due = or_(
-            and_(
-                col(OutboxMessage.status) == OutboxStatus.PENDING,
-                col(OutboxMessage.due_at) <= now,
-            ),
-            and_(
-                col(OutboxMessage.status) == OutboxStatus.SENDING,
-                col(OutboxMessage.lease_until) < now,
-            ),
-        )
-        query = select(OutboxMessage.school_id, OutboxMessage.channel).where(due).distinct()
+        something = or_(due(now), lease_ran_out(now))
+        query = select(OutboxMessage.school_id, OutboxMessage.channel).where(something).distinct()
         async with self.db.session() as session:
             found = (await session.exec(query)).all()
         woken = set()

@@ -180,6 +180,19 @@ def _limiter_of(channel: Channel, monotonic: Callable[[], float]) -> RateLimiter
     )
 
 
+def due(now: datetime) -> ColumnElement[bool]:
+    """Rows waiting to be sent whose time has come."""
+    return and_(col(OutboxMessage.status) == OutboxStatus.PENDING, col(OutboxMessage.due_at) <= now)
+
+
+def lease_ran_out(now: datetime) -> ColumnElement[bool]:
+    """Rows a worker claimed and did not finish within its lease (it stopped or died): to claim
+    again before the request left, to record as unknown after."""
+    return and_(
+        col(OutboxMessage.status) == OutboxStatus.SENDING, col(OutboxMessage.lease_until) < now
+    )
+
+
 class DeliveryWorker:
     """Sends due outbox rows of its school for the channels it is given; rows of other schools
     and other channels are left alone."""
@@ -360,29 +373,14 @@ class DeliveryWorker:
 
     @staticmethod
     def _claimable(now: datetime) -> ColumnElement[bool]:
-        return or_(
-            and_(
-                col(OutboxMessage.status) == OutboxStatus.PENDING,
-                col(OutboxMessage.due_at) <= now,
-            ),
-            and_(
-                col(OutboxMessage.status) == OutboxStatus.SENDING,
-                col(OutboxMessage.lease_until) < now,
-                col(OutboxMessage.attempted_at).is_(None),
-            ),
-        )
+        return or_(due(now), and_(lease_ran_out(now), col(OutboxMessage.attempted_at).is_(None)))
 
     async def _recover_unknown(self) -> int:
         """Rows whose worker died after the request may have left: record them as unknown."""
         now = self.clock()
         statement = (
             update(OutboxMessage)
-            .where(
-                self._ours(),
-                col(OutboxMessage.status) == OutboxStatus.SENDING,
-                col(OutboxMessage.lease_until) < now,
-                col(OutboxMessage.attempted_at).is_not(None),
-            )
+            .where(self._ours(), lease_ran_out(now), col(OutboxMessage.attempted_at).is_not(None))
             .values(
                 status=OutboxStatus.UNKNOWN,
                 error="worker stopped after the request may have left; not resent",
