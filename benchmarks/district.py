@@ -1,5 +1,5 @@
-"""How long the district view takes for a district of 100 schools and 300,000 students after a
-school year of visits, and how many statements.
+"""How long the district view and the morning sweep take for a district of 100 schools and
+300,000 students after a school year of visits, and how many statements.
 
 Why: issue 14 asks for a district on one deployment — 100 schools, 300,000 students, a school
 year of visits, about 1.5 M rows — whose morning sweep fits in 10 s on PostgreSQL. The district
@@ -17,19 +17,29 @@ coaches and 德育处; a guardian per student; a school year of visits on the se
 through yesterday (head teachers about ten home visits a month, some well behind, subject
 teachers about three, phone calls on top); immediate-visit duties (some overdue), incidents
 (some not reached), notices to one grade with their receipts (most confirmed) and ledger items
-(some overdue). Everything is drawn at random with a fixed seed. PostgreSQL is ANALYZEd after the
-load, as autovacuum would.
+(some overdue); a bound Telegram account for every member of staff. After the schools, the
+bureau's own entry: a roster of one 区域管理员 and no student. Everything is drawn at random with
+a fixed seed. PostgreSQL is ANALYZEd after the load, as autovacuum would.
 
 Then `district_compliance` runs `--repeat` times, each in a fresh session; its statements are
 counted (as `benchmarks/digest.py` counts them) and the median, the worst and the first are
 printed against the target, with the district digest's text timed once and its totals. The
 chat's whole `/district` answer, as a 区域管理员 gets it (the figures with each school's own
 rules, the chart drawn in a child process and stored), is timed once too. The
-district's 入户 total is checked against a plain count of the `visit` table; it exits 1 if that
-or the number of statements is wrong.
+district's 入户 total is checked against a plain count of the `visit` table.
+
+Last, the morning sweep (`benchmarks.district_sweep`): every school's scheduled jobs of the
+morning of `--today` (a Monday by default: the weekly nudge's day), each through its school's
+`JobScheduler` as the scheduler fires them — the slot claimed, the job run in its transaction,
+its messages queued in the outbox, nothing delivered — `--sweep-repeat` times with the slots and
+the outbox cleared between runs; schools one after another (`--sweep-concurrency N`: up to N at
+once on the event loop). It prints the median, the seconds per school, the charts' share, the
+statements per school (lowest and highest) and the rows queued by job. It exits 1 if the
+district's figures or statements are wrong, or if the sweep's runs queued different rows.
 
 Run it from the repository root: `python benchmarks/district.py [--schools 100]
-[--students-per-school 3000] [--repeat 5] [--database-url postgresql://…] [--quiet]`.
+[--students-per-school 3000] [--repeat 5] [--sweep-repeat 3] [--sweep-concurrency 1]
+[--database-url postgresql://…] [--quiet]`.
 """
 
 from __future__ import annotations
@@ -54,22 +64,27 @@ if __package__ in (None, ""):  # `python benchmarks/district.py`: import the pro
 from sqlalchemy import Table, insert, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from benchmarks.digest import DEFAULT_TODAY, GRADES, ZONE, counting_statements, scratch_database
+from benchmarks.digest import GRADES, ZONE, counting_statements, scratch_database
+from benchmarks.district_sweep import Sweep, time_sweep
 from handlers.district import district_digest_text, district_reply
 from handlers.i18n import translator
+from models.accounts.tables import ChannelAccount, PersonKind
 from models.db.engine import Database
 from models.district.compliance import STATEMENTS, DistrictReport, district_compliance
 from models.duties.tables import Duty, DutyTrigger
 from models.incidents.tables import Incident, IncidentKind
 from models.ledger.tables import LedgerItem, LedgerSource, LedgerStatus
 from models.notices.tables import AudienceKind, Notice, NoticeKind, NoticeReceipt, NoticeStatus
-from models.roster.tables import Guardian, Staff, Student, StudentGuardian, Teaching
+from models.roster.tables import Guardian, Staff, StaffRole, Student, StudentGuardian, Teaching
 from models.school.rules import DEFAULT_RULES
 from models.school.tables import Group, GroupCoach, School, SchoolClass, Term, TermKind
 from models.visits.tables import Visit, VisitCategory, VisitForm
 
 #: The issue's budget for the whole morning sweep; the district view is one part of it.
 SWEEP_SECONDS = 10.0
+#: The morning the district is built for and swept: a Monday (the weekly nudge's day) late in
+#: the school year.
+SWEEP_MONDAY = date(2027, 6, 14)
 #: Rows per INSERT (SQLite) or per COPY (PostgreSQL).
 CHUNK = 20_000
 TAGS = ("", "", "", "", "", "", "贫困", "单亲", "留守", "学习困难")
@@ -255,6 +270,7 @@ def _school(ids: Ids, n: int, students: int, today: date, rng: random.Random, ou
             for k, person in enumerate(range(staff_first, admin + 1))
         ],
     )
+    _accounts(ids, sid, range(staff_first, admin + 1), out)
     class_first = ids.take("school_class", classes)
     class_ids = list(range(class_first, class_first + classes))
     out.add(
@@ -464,11 +480,40 @@ def _school(ids: Ids, n: int, students: int, today: date, rng: random.Random, ou
     )
 
 
+def _accounts(ids: Ids, sid: int, staff: range, out: _Rows) -> None:
+    """A bound Telegram account (Chinese) for every member of staff: what the morning's jobs
+    queue for."""
+    first = ids.take("channel_account", len(staff))
+    out.add(
+        ChannelAccount,
+        ["id", "channel", "external_id", "chat_id", "school_id", "person_kind", "person_id"],
+        [
+            (first + k, "telegram", str(person), str(person), sid, PersonKind.STAFF.value, person)
+            for k, person in enumerate(staff)
+        ],
+    )
+
+
+def _bureau(ids: Ids, out: _Rows) -> None:
+    """The bureau's own entry: a roster of one 区域管理员 (no student: no school of the view),
+    who gets the district digest every school-day morning."""
+    sid = ids.take("school")
+    out.add(School, ["id", "name", "timezone"], [(sid, "区教育局", "Asia/Shanghai")])
+    person = ids.take("staff")
+    out.add(
+        Staff,
+        ["id", "school_id", "staff_no", "name", "roles", "active"],
+        [(person, sid, "Q0001", "区域管理员", StaffRole.DISTRICT.value, True)],
+    )
+    _accounts(ids, sid, range(person, person + 1), out)
+
+
 #: The order tables are written in (foreign keys first).
 ORDER: tuple[Any, ...] = (
     School,
     Term,
     Staff,
+    ChannelAccount,
     SchoolClass,
     Teaching,
     Group,
@@ -494,9 +539,12 @@ async def build_district(
     postgres = database.engine.dialect.name == "postgresql"
     async with database.engine.connect() as connection:
         loader = Loader(connection, postgres)
-        for n in range(1, schools + 1):
+        for n in range(1, schools + 2):
             out = _Rows()
-            _school(ids, n, students, today, rng, out)
+            if n <= schools:
+                _school(ids, n, students, today, rng, out)
+            else:
+                _bureau(ids, out)
             for model in ORDER:
                 if model in out.tables:
                     columns, rows = out.tables[model]
@@ -543,13 +591,11 @@ class Timing:
 
     def render(self) -> str:
         fixed = "fixed" if self.fixed else f"NOT {STATEMENTS}"
-        verdict = "met" if self.median < SWEEP_SECONDS else "NOT met"
         return (
             f"district_compliance: {self.statements} statements for the whole district ({fixed}); "
             f"median {self.median * 1000:.0f} ms, worst {max(self.times) * 1000:.0f} ms of "
             f"{len(self.times)} runs, first {self.times[0] * 1000:.0f} ms; the digest's text "
-            f"{self.text_seconds * 1000:.1f} ms (the issue's whole morning sweep: < "
-            f"{SWEEP_SECONDS:g} s: {verdict})"
+            f"{self.text_seconds * 1000:.1f} ms"
         )
 
 
@@ -616,6 +662,7 @@ class Report:
     text: str
     plain_homes: int
     answer: Answer
+    sweep: Sweep
 
     @property
     def agrees(self) -> bool:
@@ -625,7 +672,7 @@ class Report:
 
     @property
     def good(self) -> bool:
-        return self.timing.fixed and self.agrees
+        return self.timing.fixed and self.agrees and self.sweep.consistent
 
     def render(self) -> str:
         b, total = self.built, self.report.totals
@@ -647,6 +694,7 @@ class Report:
                 "入户 agrees with a plain count of the visits"
                 if self.agrees
                 else f"COUNTS DO NOT AGREE: plain 入户 {self.plain_homes:,}",
+                *self.sweep.render(SWEEP_SECONDS),
             ]
         )
 
@@ -655,8 +703,14 @@ def parse_options(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description="time the district view for a big district")
     parser.add_argument("--schools", type=int, default=100)
     parser.add_argument("--students-per-school", type=int, default=3000)
-    parser.add_argument("--today", type=date.fromisoformat, default=DEFAULT_TODAY)
+    parser.add_argument("--today", type=date.fromisoformat, default=SWEEP_MONDAY)
     parser.add_argument("--repeat", type=int, default=5, help="timed runs (the median is reported)")
+    parser.add_argument(
+        "--sweep-repeat", type=int, default=3, help="morning sweeps (the median is reported)"
+    )
+    parser.add_argument(
+        "--sweep-concurrency", type=int, default=1, help="schools swept at once (default 1)"
+    )
     parser.add_argument("--database-url", default=None, help="PostgreSQL server (default SQLite)")
     parser.add_argument("--quiet", action="store_true", help="do not print the digest's text")
     return parser.parse_args(argv)
@@ -674,8 +728,11 @@ async def run_benchmark(options: argparse.Namespace) -> Report:
         timing, report, body = await time_report(database, options.today, now, options.repeat)
         answer = await time_answer(database, options.today, now)
         plain = await plain_homes_visited(database, options.today)
+        sweep = await time_sweep(
+            database, options.today, options.sweep_repeat, options.sweep_concurrency
+        )
     name = "PostgreSQL" if options.database_url else "SQLite"
-    return Report(name, built, timing, report, body, plain, answer)
+    return Report(name, built, timing, report, body, plain, answer, sweep)
 
 
 def main(argv: list[str] | None = None) -> int:
