@@ -7,9 +7,10 @@
 It seeds the tests' small school on a scratch database (a temporary SQLite file, or a database of
 its own on the PostgreSQL server, dropped afterwards), binds one teacher on the console channel
 and drives complete `/visit` conversations through `Dispatcher.handle`, one after the other (the
-same fourteen updates as a teacher on the console, ending with 保存), and prints the mean cost of
-an update and of each step. Each repeat uses a new dispatcher (what it keeps between updates
-starts empty) on the same database; the best repeat is reported.
+same fourteen updates as a teacher on the console, ending with 保存, each with an update key as
+a messenger's), and prints the mean cost of an update and of each step. Each repeat uses a new
+dispatcher (what it keeps between updates starts empty) on the same database; the best repeat
+is reported.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ from models.db.engine import Database
 from models.visits.tables import Visit
 from tests.helpers.clock import FakeClock
 from tests.helpers.factories import seed_school
-from tests.helpers.visits import FULL_VISIT, chat_as, visit_dispatcher
+from tests.helpers.visits import FULL_VISIT, MessengerUser, chat_as, visit_dispatcher
 
 #: Monday 16 November 2026, 10:00 in Shanghai: inside the tests' school's autumn semester.
 MONDAY_MORNING = datetime(2026, 11, 16, 2, 0, tzinfo=UTC)
@@ -65,7 +66,7 @@ async def backdate_visits(db: Database) -> None:
 
 async def drive(db: Database, clock: FakeClock, conversations: int) -> Result:
     ts = await seed_school(db)
-    user = await chat_as(db, clock, ts.staff["王芳"], visit_dispatcher(db, clock))
+    user = MessengerUser(await chat_as(db, clock, ts.staff["王芳"], visit_dispatcher(db, clock)))
     spent: dict[str, list[float]] = defaultdict(list)
     used: dict[str, list[float]] = defaultdict(list)
     for _ in range(conversations):

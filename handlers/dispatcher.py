@@ -50,7 +50,7 @@ from models.conversations.store import (
 )
 from models.db.columns import utcnow
 from models.db.engine import Database
-from models.db.update_tx import AlreadyHandled, UpdateTx
+from models.db.update_tx import AlreadyHandled, KeptReadsMoved, UpdateTx
 from models.errors import error_ref
 from models.outbox.tables import enqueue
 from models.roster.queries import account_for, current_school
@@ -63,6 +63,9 @@ log = logging.getLogger(__name__)
 NUMBERED_CHANNELS = frozenset({"console", "wecom"})
 #: Digits of a typed button number (no message has a hundred buttons).
 MAX_BUTTON_DIGITS = 2
+#: How many times an update is handled at most when the database refused it having saved
+#: nothing (a stale copy of the conversation, the roster changed meanwhile).
+HANDLE_ATTEMPTS = 4
 #: How long the school row is kept in memory between reads.
 SCHOOL_CACHE_SECONDS = 60.0
 
@@ -183,12 +186,7 @@ class Dispatcher:
         inbound = without_controls(inbound)
         outcome = "ok"
         try:
-            try:
-                response = await self._handle(inbound, now, cached=True)
-            except StaleConversation:
-                # A copy kept in memory was out of date: nothing was saved; read afresh.
-                self.conversations.forget(inbound.channel, inbound.user_id)
-                response = await self._handle(inbound, now, cached=False)
+            response = await self._handle_afresh_if_refused(inbound, now)
         except onboarding.NoSchool:
             outcome = "no_school"
             t = translator(normalise_language(inbound.language_hint))
@@ -226,6 +224,23 @@ class Dispatcher:
         if self.on_handled is not None:
             self.on_handled(inbound.channel, outcome)
         return response
+
+    async def _handle_afresh_if_refused(self, inbound: Inbound, now: datetime) -> Response:
+        """`_handle`, again after a refusal that saved nothing: the user's copy kept in memory
+        was out of date (read afresh, once), or the roster changed under the reads kept of it
+        (another connection wrote it: read afresh, a few times at most)."""
+        cached = True
+        for _ in range(HANDLE_ATTEMPTS - 1):
+            try:
+                return await self._handle(inbound, now, cached=cached)
+            except KeptReadsMoved:
+                continue
+            except StaleConversation:
+                if not cached:
+                    raise
+                self.conversations.forget(inbound.channel, inbound.user_id)
+                cached = False
+        return await self._handle(inbound, now, cached=cached)
 
     async def _handle(self, inbound: Inbound, now: datetime, *, cached: bool) -> Response:
         """One transaction: claim the update, read the user (or take the kept copy), route.

@@ -29,7 +29,8 @@ from models.conversations.store import (
 from models.db.columns import utcnow
 from models.db.engine import Database
 from models.db.pg_updates import KEPT
-from models.db.update_tx import AlreadyHandled, UpdateTx
+from models.db.update_tx import AlreadyHandled, KeptReadsMoved, UpdateTx
+from models.roster.scope import ROSTER_READS
 from models.school.tables import School
 
 SCHOOL = 1
@@ -301,3 +302,92 @@ async def test_a_refused_write_keeps_its_connection_for_the_next_update(db: Data
     await move(db, replace(start, version=moved.version), "3", "done")
     assert await update_backend_pids(db) == backends  # the same connections, none reopened
     assert (await the_conversation(db)).state == "done"
+
+
+# -- the kept reads' counter, checked in the statement that ends the update -------------------
+
+
+async def kept_read(tx: UpdateTx, reads: list[int]) -> int:
+    """A roster read kept across updates; each time it goes to the database is counted."""
+
+    async def read() -> int:
+        reads.append(1)
+        return len(reads)
+
+    return await tx.cached("kept", read, kept=ROSTER_READS)
+
+
+async def move_reading_kept(db: Database, start: ConversationState, reads: list[int]) -> None:
+    """Update "1": claimed, a kept read, and the conversation moved on to "name"."""
+    async with db.update_session() as tx:
+        await claim_update(tx=tx, school_id=SCHOOL, channel="telegram", update_key="1")
+        await kept_read(tx, reads)
+        await store(tx, start, "name")
+
+
+async def write_roster_elsewhere(db: Database) -> None:
+    """Another process's connection writes a kept table (a roster import)."""
+    other = Database(db.url)
+    try:
+        async with other.session() as session:
+            await (await session.connection()).execute(text("UPDATE student SET active = active"))
+    finally:
+        await other.dispose()
+
+
+async def test_a_step_that_used_kept_reads_and_only_moves_on_is_still_one_statement(
+    db: Database, statements: list[str]
+) -> None:
+    start = await conversation_at(db, "colour")
+    reads: list[int] = []
+    async with db.update_session() as tx:  # the first: the counter is read
+        await kept_read(tx, reads)
+    await logged(statements)
+
+    await move_reading_kept(db, start, reads)
+
+    (sent,) = await logged(statements)
+    assert "claim_update_and_move_conversation(" in sent
+    assert "kept_reads_version" in sent
+    assert len(reads) == 1  # kept
+    assert ((await the_conversation(db)).state, await seen(db)) == ("name", ["1"])
+
+
+async def test_a_step_that_used_kept_reads_written_elsewhere_saves_nothing(
+    db: Database,
+) -> None:
+    start = await conversation_at(db, "colour")
+    reads: list[int] = []
+    async with db.update_session() as tx:
+        await kept_read(tx, reads)
+    await write_roster_elsewhere(db)
+
+    with pytest.raises(KeptReadsMoved):
+        await move_reading_kept(db, start, reads)
+
+    assert len(reads) == 1  # it used what was kept, before the roster changed
+    assert ((await the_conversation(db)).state, await seen(db)) == ("colour", [])
+    # Handled again, the update reads the roster afresh and is saved.
+    await move_reading_kept(db, start, reads)
+    assert len(reads) == 2
+    assert ((await the_conversation(db)).state, await seen(db)) == ("name", ["1"])
+
+
+async def test_a_session_step_that_used_kept_reads_written_elsewhere_saves_nothing(
+    db: Database,
+) -> None:
+    reads: list[int] = []
+    async with db.update_session() as tx:
+        await kept_read(tx, reads)
+    await write_roster_elsewhere(db)
+
+    with pytest.raises(KeptReadsMoved):
+        async with db.update_session() as tx:
+            await claim_update(tx=tx, school_id=SCHOOL, channel="telegram", update_key="1")
+            await kept_read(tx, reads)
+            # The session's first statement checks the counter before the transaction begins.
+            await audit(session=tx.session, actor="staff:1", action="kept.read")
+
+    async with db.session() as session:
+        assert (await session.exec(select(AuditEntry))).all() == []
+    assert await seen(db) == []

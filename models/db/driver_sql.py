@@ -116,6 +116,8 @@ class DriverBatch:
     refused_index: int | None = None
 
     def __post_init__(self) -> None:
+        if not self.sql.startswith(_SELECT):
+            raise ValueError(f"a batch is one function call, SELECT f(…): {self.sql!r}")
         _BATCHES[tuple(id(statement) for statement in self.statements)] = self
 
     @staticmethod
@@ -127,8 +129,13 @@ class DriverBatch:
         connection: AsyncpgConnection,
         dialect: Dialect,
         values: Sequence[Mapping[str, Any]],
-    ) -> int | None:
-        """Run in a transaction of its own; the 0-based index of the write refused, or None."""
+        *,
+        when: tuple[str, Any] | None = None,
+    ) -> int | NotRun | None:
+        """Run in a transaction of its own; the 0-based index of the write refused, or None.
+        With `when` (a query of one value, and the value expected), only if the query returns
+        that value, in the same statement: else nothing runs and `NotRun` says what it
+        returned."""
         from asyncpg.exceptions import NoDataFoundError, UniqueViolationError
 
         arguments = [
@@ -137,7 +144,20 @@ class DriverBatch:
             for argument in statement._converted(dialect, each)
         ]
         try:
-            refused: int = await connection.fetchval(self.sql, *arguments)
+            if when is None:
+                refused: int = await connection.fetchval(self.sql, *arguments)
+            else:
+                query, expected = when
+                call = self.sql.removeprefix(_SELECT)
+                row = await connection.fetchrow(
+                    f"SELECT CASE WHEN found = ${len(arguments) + 1} THEN {call} END, found"
+                    f" FROM ({query}) AS guard (found)",
+                    *arguments,
+                    expected,
+                )
+                if row is None or row[0] is None:
+                    return NotRun(None if row is None else row[1])
+                refused = row[0]
         except UniqueViolationError:
             return self.conflict_index
         except NoDataFoundError:
@@ -146,6 +166,15 @@ class DriverBatch:
             return self.refused_index
         return None if refused == 0 else refused - 1
 
+
+@dataclass(frozen=True)
+class NotRun:
+    """A batch's `when` did not hold: nothing ran; `found` is what its query returned."""
+
+    found: Any
+
+
+_SELECT = "SELECT "
 
 #: Declared batches, by the identity of the statements each covers, in order.
 _BATCHES: dict[tuple[int, ...], DriverBatch] = {}

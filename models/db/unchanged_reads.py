@@ -120,6 +120,17 @@ class UnchangedReads:
         self._version: int | None = None
         self._values: dict[Hashable, Any] = {}
 
+    @property
+    def version(self) -> int | None:
+        """The counter the values kept were read under (None: nothing is kept)."""
+        return self._version
+
+    def moved(self, version: int) -> None:
+        """The counter was read as `version`: what was kept under an older one is dropped."""
+        if self._version is None or version > self._version:
+            self._values.clear()
+            self._version = version
+
     def forget(self) -> None:
         """Drop every kept value (this process wrote a kept table itself, which SQLite's
         counter does not show to the writer)."""

@@ -17,6 +17,14 @@ the order of writes is always the order of the calls. A held write that changes 
 its `failure` then (at the end, or when the session begins): nothing of the update is saved,
 as when it runs at once.
 
+**The kept reads' counter costs no round trip of its own on PostgreSQL.** An update whose
+transaction has not begun takes the counter it last saw as still current and checks it at the
+end, in the statement that ends the update: the one-statement step sends its writes only while
+the counter is that (`DriverBatch` with `when`), and a step that begins a transaction reads the
+counter before its BEGIN. When the counter had moved, nothing is saved, the values kept are
+dropped and the update is refused as `KeptReadsMoved`, for the caller to handle again (reading
+the counter then), as if it had come a moment later.
+
 The caches, and what makes each one stale, in one place:
 - **Once per update** (`cached(key, loader)`): a value read once serves the rest of the update
   (on SQLite nothing else can write while the update's transaction holds the write lock; on
@@ -41,7 +49,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from models.db.driver_sql import DriverBatch, DriverStatement
+from models.db.driver_sql import DriverBatch, DriverStatement, NotRun
 from models.db.unchanged_reads import (
     KEPT_VERSION_SQL,
     KeptReads,
@@ -61,6 +69,11 @@ class WriteRefused(Exception):
 
 class AlreadyHandled(WriteRefused):
     """The update was handled before (a redelivery): it must change nothing and say nothing."""
+
+
+class KeptReadsMoved(WriteRefused):
+    """The kept reads' counter moved while the update used what was kept (PostgreSQL: another
+    connection wrote a kept table): nothing is saved, and the update is to be handled again."""
 
 
 @dataclass(frozen=True)
@@ -90,6 +103,8 @@ class UpdateTx:
         self._unchanged = unchanged
         self._once: dict[Hashable, Any] = {}
         self._kept_version: int | None = None
+        #: `_kept_version` is the counter last seen, not read in this update: checked at the end.
+        self._kept_assumed = False
         #: Fixed writes held until the transaction begins or ends (PostgreSQL).
         self._held: list[_Held] = []
         #: A held write's refusal, raised again at the end if a step caught it.
@@ -120,9 +135,11 @@ class UpdateTx:
     async def begin(self) -> None:
         """Begin the transaction on the driver, if it has not begun, and run the held writes
         (PostgreSQL: when the session first needs the connection, or a write cannot wait)."""
-        begin, self._begin = self._begin, None
-        if begin is None:
+        if self._begin is None:
             return
+        await self._check_kept_version()
+        begin, self._begin = self._begin, None
+        assert begin is not None
         await begin()
         held, self._held = self._held, []
         for write in held:
@@ -141,6 +158,7 @@ class UpdateTx:
             await self.session.flush()
         held = self._held
         if not held:
+            await self._check_kept_version()
             return
         if self._asyncpg is None:
             raise RuntimeError("writes are held only on PostgreSQL's update connections")
@@ -148,6 +166,8 @@ class UpdateTx:
         if batch is None and len(held) > 1:
             await self.begin()
             return
+        if batch is None:
+            await self._check_kept_version()
         # One statement, in a transaction of its own: the transaction never begins.
         self._held, self._begin = [], None
         if batch is None:
@@ -156,9 +176,15 @@ class UpdateTx:
                 raise write.failure()
             return
         dialect = self.session.get_bind().dialect
+        assumed, self._kept_assumed = self._kept_assumed, False
         refused = await batch.run_on_asyncpg(
-            self._asyncpg, dialect, [write.values for write in held]
+            self._asyncpg,
+            dialect,
+            [write.values for write in held],
+            when=(KEPT_VERSION_SQL, self._kept_version) if assumed else None,
         )
+        if isinstance(refused, NotRun):
+            raise self._kept_moved(refused.found)
         if refused is not None:
             raise held[refused].failure()
 
@@ -210,18 +236,45 @@ class UpdateTx:
             self._unchanged.forget()
 
     async def _version_of_kept(self) -> int:
-        """The kept tables' change counter, read once in this update (on PostgreSQL before the
-        transaction has begun, a statement of its own: a counter read a moment earlier keeps
-        nothing that a later write could make stale, since values read under it are dated
-        by it)."""
+        """The kept tables' change counter, once in this update. On PostgreSQL before the
+        transaction has begun, the counter last seen, checked at the end
+        (`_check_kept_version`, or the one-statement step's `when`); else read, before the
+        transaction has begun a statement of its own (a counter read a moment earlier keeps
+        nothing that a later write could make stale, since values read under it are dated by
+        it)."""
         if self._kept_version is None:
             if self._sqlite is not None:
                 self._kept_version = data_version(self._sqlite)
             elif self._asyncpg is not None:
-                self._kept_version = int(await self._asyncpg.fetchval(KEPT_VERSION_SQL))
+                last = self._unchanged.version if self._unchanged is not None else None
+                if last is not None and self._begin is not None:
+                    self._kept_version, self._kept_assumed = last, True
+                else:
+                    self._kept_version = int(await self._asyncpg.fetchval(KEPT_VERSION_SQL))
             else:
                 raise RuntimeError("kept reads need the update connection's driver")
         return self._kept_version
+
+    async def _check_kept_version(self) -> None:
+        """Read the counter this update took as current (`_version_of_kept`): `KeptReadsMoved`
+        when it has moved."""
+        if not self._kept_assumed or self._asyncpg is None:
+            return
+        self._kept_assumed = False
+        found = int(await self._asyncpg.fetchval(KEPT_VERSION_SQL))
+        if found != self._kept_version:
+            raise self._kept_moved(found)
+
+    def _kept_moved(self, found: int | None) -> KeptReadsMoved:
+        """The refusal of an update that used kept values under a counter that had moved (to
+        `found`); what was kept is dropped, so that the update handled again reads afresh."""
+        if self._unchanged is not None:
+            if found is None:
+                self._unchanged.forget()
+            else:
+                self._unchanged.moved(found)
+        self._refused = KeptReadsMoved()
+        return self._refused
 
 
 @asynccontextmanager

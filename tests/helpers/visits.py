@@ -5,6 +5,8 @@ Shared by the visit-flow tests and the channel tests, so they all talk to the bo
 
 from __future__ import annotations
 
+import itertools
+from dataclasses import replace
 from zoneinfo import ZoneInfo
 
 from sqlmodel import col, select
@@ -110,6 +112,18 @@ class ChatUser:
             else:
                 response = await self.press(action)
         return response
+
+
+class MessengerUser(ChatUser):
+    """A `ChatUser` whose updates each carry a key, as a messenger's do (Telegram's update_id,
+    WeCom's MsgId): the dispatcher records it, as it does for them."""
+
+    def __init__(self, user: ChatUser) -> None:
+        super().__init__(user.dispatcher, user.user_id, user.channel)
+        self.keys = itertools.count(1)
+
+    async def _handle(self, inbound: Inbound) -> Response:
+        return await super()._handle(replace(inbound, update_key=str(next(self.keys))))
 
 
 async def chat_as(
