@@ -19,6 +19,7 @@ from models.campaigns.rules import (
 )
 from models.campaigns.tables import AssignmentSource, Campaign, CampaignAssignment
 from models.db.engine import Database
+from models.roster.tables import Student
 from models.visits.tables import Visit, VisitCategory, VisitForm
 from tests.helpers.factories import TestSchool
 
@@ -86,6 +87,29 @@ async def test_a_campaign_runs_between_its_days_and_covers_only_its_grades(
     assert in_december == []
     assert hong is not None and hong.id == fourth.id  # the newest covering grade 4
     assert ming is not None and ming.id == whole.id
+
+
+async def test_no_campaign_is_found_for_a_student_who_left_or_on_a_day_none_runs(
+    db: Database, school: TestSchool
+) -> None:
+    await _campaign(db, school)
+    school_id = school.school.id or 0
+    async with db.session() as session:
+        student = await session.get(Student, _sid(school, "张小明"))
+        assert student is not None
+        student.active = False
+        session.add(student)
+    async with db.session() as session:
+        left = await queries.campaign_for_student(
+            session, school_id, _sid(school, "张小明"), date(2026, 11, 12)
+        )
+        none_runs = await queries.campaign_for_student(
+            session, school_id, _sid(school, "张小红"), date(2026, 12, 1)
+        )
+        another_school = await queries.campaign_for_student(
+            session, school_id + 1, _sid(school, "张小红"), date(2026, 11, 12)
+        )
+    assert (left, none_runs, another_school) == (None, None, None)
 
 
 async def test_a_cancelled_campaign_is_not_running(db: Database, school: TestSchool) -> None:

@@ -26,11 +26,13 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
-from sqlalchemy import delete, insert, update
+from sqlalchemy import ColumnElement, UnaryExpression, delete, insert, update
 from sqlalchemy import select as sa_select
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
+from sqlmodel.sql.expression import SelectOfScalar
 
 from models.audit.tables import audit
 from models.campaigns.assignment import (
@@ -115,19 +117,24 @@ async def campaigns_of(session: AsyncSession, school_id: int) -> list[Campaign]:
     return list((await session.exec(query)).all())
 
 
+def _running_on(school_id: int, day: date) -> tuple[ColumnElement[bool], ...]:
+    """The school's campaigns running on `day` (first day ≤ day ≤ last day, not cancelled)."""
+    return (
+        col(Campaign.school_id) == school_id,
+        col(Campaign.start_date) <= day,
+        col(Campaign.end_date) >= day,
+        col(Campaign.cancelled_at).is_(None),
+    )
+
+
+def _newest_first() -> tuple[UnaryExpression[Any], ...]:
+    return col(Campaign.start_date).desc(), col(Campaign.id).desc()
+
+
 async def running_campaigns(session: AsyncSession, school_id: int, day: date) -> list[Campaign]:
     """The campaigns running on `day` (first day ≤ day ≤ last day, not cancelled), newest
     first."""
-    query = (
-        select(Campaign)
-        .where(
-            Campaign.school_id == school_id,
-            col(Campaign.start_date) <= day,
-            col(Campaign.end_date) >= day,
-            col(Campaign.cancelled_at).is_(None),
-        )
-        .order_by(col(Campaign.start_date).desc(), col(Campaign.id).desc())
-    )
+    query = select(Campaign).where(*_running_on(school_id, day)).order_by(*_newest_first())
     return list((await session.exec(query)).all())
 
 
@@ -146,26 +153,32 @@ async def open_campaigns(session: AsyncSession, school_id: int, day: date) -> li
     return list((await session.exec(query)).all())
 
 
-async def student_grade(session: AsyncSession, school_id: int, student_id: int) -> int | None:
-    """The grade of an active student of the school (None otherwise)."""
-    query = (
+def _grade_of(school_id: int, student_id: int) -> SelectOfScalar[int]:
+    """The grade of the student, if an active student of the school."""
+    return (
         select(SchoolClass.grade)
         .join(Student, col(Student.class_id) == col(SchoolClass.id))
         .where(Student.id == student_id, Student.school_id == school_id, col(Student.active))
     )
-    return (await session.exec(query)).first()
+
+
+async def student_grade(session: AsyncSession, school_id: int, student_id: int) -> int | None:
+    """The grade of an active student of the school (None otherwise)."""
+    return (await session.exec(_grade_of(school_id, student_id))).first()
 
 
 async def campaign_for_student(
     session: AsyncSession, school_id: int, student_id: int, day: date
 ) -> Campaign | None:
     """The running campaign whose scope covers the student's grade (the newest when several
-    do); None when none does or the student is not an active student of the school."""
-    grade = await student_grade(session, school_id, student_id)
-    if grade is None:
-        return None
-    for campaign in await running_campaigns(session, school_id, day):
-        if spec_of(campaign).covers_grade(grade):
+    do); None when none does or the student is not an active student of the school. One
+    statement: the running campaigns, each with the grade."""
+    grade = _grade_of(school_id, student_id).scalar_subquery()
+    query = select(Campaign, grade).where(*_running_on(school_id, day)).order_by(*_newest_first())
+    for campaign, found in (await session.exec(query)).all():
+        if found is None:
+            return None
+        if spec_of(campaign).covers_grade(found):
             return campaign
     return None
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from sqlalchemy import ColumnElement
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -52,10 +53,18 @@ async def accounts_of(
     return list((await session.exec(query)).all())
 
 
-async def staff_with_role(*, session: AsyncSession, school_id: int, role: StaffRole) -> list[Staff]:
-    query = select(Staff).where(
-        Staff.school_id == school_id, col(Staff.roles).contains(role.value), col(Staff.active)
+def staff_with_role_where(school_id: int, role: StaffRole) -> tuple[ColumnElement[bool], ...]:
+    """The conditions on `Staff` of `staff_with_role` (the roles column may also name a role
+    that only contains this one's name: check `role_set()` on what they find)."""
+    return (
+        col(Staff.school_id) == school_id,
+        col(Staff.roles).contains(role.value),
+        col(Staff.active).is_(True),
     )
+
+
+async def staff_with_role(*, session: AsyncSession, school_id: int, role: StaffRole) -> list[Staff]:
+    query = select(Staff).where(*staff_with_role_where(school_id, role))
     return [s for s in (await session.exec(query)).all() if role in s.role_set()]
 
 

@@ -14,9 +14,9 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from models.accounts.tables import ChannelAccount, PersonKind
 from models.audit.tables import audit
-from models.ledger.queries import record_item
+from models.ledger.queries import NewItem, record_items
 from models.ledger.tables import LedgerSource
-from models.roster.queries import accounts_of, staff_with_role
+from models.roster.queries import staff_with_role_where
 from models.roster.tables import Staff, StaffRole
 from models.school.calendar import school_year_start
 from models.school.tables import School
@@ -105,16 +105,15 @@ async def save_visit(
         student_id=record.student_id,
     )
     if record.needs_school:
-        await record_item(
-            session,
+        item = NewItem(
             school_id=school_id,
             source=LedgerSource.VISIT,
             source_id=record.id,
             student_id=record.student_id,
             description=record.problems,
             recorded_by=teacher_id,
-            now=now,
         )
+        await record_items(session, [item], now=now)  # the item is not read back
     return record
 
 
@@ -196,9 +195,17 @@ async def late_filings(
 
 
 async def problem_recipients(*, session: AsyncSession, school_id: int) -> list[ChannelAccount]:
-    """Every bound account of every 德育处 admin: where a problem needing the school goes."""
-    admins = await staff_with_role(session=session, school_id=school_id, role=StaffRole.ADMIN)
-    accounts = await accounts_of(
-        session=session, kind=PersonKind.STAFF, person_ids=[a.id for a in admins if a.id]
+    """Every bound account of every 德育处 admin: where a problem needing the school goes (one
+    statement)."""
+    query = (
+        select(ChannelAccount, Staff)
+        .join(Staff, col(Staff.id) == col(ChannelAccount.person_id))
+        .where(
+            ChannelAccount.person_kind == PersonKind.STAFF,
+            ChannelAccount.school_id == school_id,
+            *staff_with_role_where(school_id, StaffRole.ADMIN),
+        )
+        .order_by(col(ChannelAccount.id))
     )
-    return sorted((a for a in accounts if a.school_id == school_id), key=lambda a: a.id or 0)
+    rows = (await session.exec(query)).all()
+    return [account for account, staff in rows if StaffRole.ADMIN in staff.role_set()]
