@@ -8,14 +8,21 @@ PNG is written: the bot's own memory stays where the conversations need it, the 
 only awaits a pipe, and a chart that fails or hangs costs the digest its picture, never the
 bot. The child imports matplotlib and the font alone (the words arrive translated in a
 `ChartSpec`); its start costs about 0.7 s on every draw.
+
+At most `AT_ONCE` children draw at a time in a process (the others wait their turn): a process
+of every school (`bot run --all-schools`) draws a hundred schools' morning digests within the
+same minute, and a hundred children at once would take about 5 GB and gain nothing on the
+machine's cores. The turn is waited for within the chart's time limit.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import pickle
 import sys
+import weakref
 
 from handlers.chart import chart_spec
 from handlers.chart_drawing import ChartSpec, GroupedChartSpec
@@ -28,6 +35,21 @@ log = logging.getLogger(__name__)
 CHART_TIMEOUT_SECONDS = 60.0
 #: The module the child runs (`handlers.chart_drawing`'s `main`).
 CHART_MODULE = "handlers.chart_drawing"
+#: Children drawing at the same time in one process (each about 50 MB and a core, briefly).
+AT_ONCE = 2
+
+#: The turns to draw, one set per event loop (a semaphore belongs to the loop that waits on it).
+_turns: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _turn() -> asyncio.Semaphore:
+    loop = asyncio.get_running_loop()
+    turn = _turns.get(loop)
+    if turn is None:
+        turn = _turns[loop] = asyncio.Semaphore(AT_ONCE)
+    return turn
 
 
 async def draw_completion_chart(figures: DigestFigures, t: Translator) -> bytes | None:
@@ -44,7 +66,15 @@ async def draw_in_child(spec: ChartSpec | GroupedChartSpec, *, what: str) -> byt
     `GroupedChartSpec` (the district view's rates per school), drawn
     in a child process; None without a CJK font or when the child failed or took too long
     (logged as `what`, without the chart's words)."""
-    request = pickle.dumps(spec)
+    try:
+        async with asyncio.timeout(CHART_TIMEOUT_SECONDS), _turn():
+            return await _draw(pickle.dumps(spec), what)
+    except TimeoutError:
+        log.warning("%s: not drawn within %.0f s; sent without it", what, CHART_TIMEOUT_SECONDS)
+        return None
+
+
+async def _draw(request: bytes, what: str) -> bytes | None:
     child = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
@@ -54,12 +84,12 @@ async def draw_in_child(spec: ChartSpec | GroupedChartSpec, *, what: str) -> byt
         stderr=asyncio.subprocess.DEVNULL,
     )
     try:
-        png, _ = await asyncio.wait_for(child.communicate(request), CHART_TIMEOUT_SECONDS)
-    except TimeoutError:
-        child.kill()
+        png, _ = await child.communicate(request)
+    except BaseException:  # the time limit (cancelled): the child goes with it
+        with contextlib.suppress(ProcessLookupError):
+            child.kill()
         await child.wait()
-        log.warning("%s: not drawn within %.0f s; sent without it", what, CHART_TIMEOUT_SECONDS)
-        return None
+        raise
     if child.returncode != 0:
         log.warning("%s: the drawing process failed (status %s)", what, child.returncode)
         return None

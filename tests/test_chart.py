@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 import logging
 import warnings
@@ -14,9 +15,9 @@ from matplotlib.ft2font import FT2Font
 from PIL import Image
 
 from handlers import chart_drawing as chart
-from handlers.chart import completion_chart
+from handlers.chart import chart_spec, completion_chart
 from handlers.chart_drawing import cjk_font
-from handlers.chart_process import draw_completion_chart
+from handlers.chart_process import AT_ONCE, draw_completion_chart, draw_in_child
 from handlers.i18n import translator
 from models.digest.queries import ClassCompletion, DigestFigures
 
@@ -122,3 +123,68 @@ async def test_a_child_that_fails_leaves_the_digest_without_its_chart(
     monkeypatch.setattr("handlers.chart_process.CHART_MODULE", "handlers.no_such_module")
     assert await draw_completion_chart(figures_with(3), translator("zh")) is None
     assert "the drawing process failed (status 1)" in caplog.text
+
+
+async def test_at_most_two_charts_are_drawn_at_once_and_the_others_wait_their_turn(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # A process of every school draws a hundred morning digests within the same minute.
+    drawing, most = 0, 0
+
+    async def draw(request: bytes, what: str) -> bytes:
+        nonlocal drawing, most
+        drawing += 1
+        most = max(most, drawing)
+        await asyncio.sleep(0.02)
+        drawing -= 1
+        return b"png"
+
+    monkeypatch.setattr("handlers.chart_process._draw", draw)
+    spec = chart_spec(figures_with(3), translator("zh"))
+    assert spec is not None
+    pictures = await asyncio.gather(*(draw_in_child(spec, what="chart") for _ in range(7)))
+    assert pictures == [b"png"] * 7
+    assert most == AT_ONCE == 2
+
+
+async def test_waiting_for_a_turn_counts_within_the_charts_time_limit(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    async def hang(request: bytes, what: str) -> bytes:
+        await asyncio.sleep(60)
+        return b"png"
+
+    monkeypatch.setattr("handlers.chart_process._draw", hang)
+    monkeypatch.setattr("handlers.chart_process.CHART_TIMEOUT_SECONDS", 0.2)
+    spec = chart_spec(figures_with(3), translator("zh"))
+    assert spec is not None
+    pictures = await asyncio.gather(*(draw_in_child(spec, what="chart") for _ in range(3)))
+    assert pictures == [None, None, None]  # two hung, the third never had its turn
+    assert caplog.text.count("chart: not drawn within 0 s; sent without it") == 3
+
+
+async def test_a_child_that_outlives_the_time_limit_is_killed(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr("handlers.chart_process.CHART_MODULE", "tests.helpers.sleeping_child")
+    monkeypatch.setattr("handlers.chart_process.CHART_TIMEOUT_SECONDS", 1.0)
+    before = set(_children())
+    assert await draw_completion_chart(figures_with(3), translator("zh")) is None
+    assert set(_children()) == before
+
+
+def _children() -> list[str]:
+    """This process's children (their pids), from /proc."""
+    import os
+
+    me = str(os.getpid())
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as stat:
+                    if stat.read().rsplit(")", 1)[1].split()[1] == me:
+                        found.append(entry)
+            except OSError:
+                continue
+    return found
