@@ -22,11 +22,11 @@ import contextlib
 import logging
 import pickle
 import sys
-import weakref
 
 from handlers.chart import chart_spec
 from handlers.chart_drawing import ChartSpec, GroupedChartSpec
 from handlers.i18n import Translator
+from models.db.turns import Turns
 from models.digest.queries import DigestFigures
 
 log = logging.getLogger(__name__)
@@ -38,18 +38,7 @@ CHART_MODULE = "handlers.chart_drawing"
 #: Children drawing at the same time in one process (each about 50 MB and a core, briefly).
 AT_ONCE = 2
 
-#: The turns to draw, one set per event loop (a semaphore belongs to the loop that waits on it).
-_turns: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = (
-    weakref.WeakKeyDictionary()
-)
-
-
-def _turn() -> asyncio.Semaphore:
-    loop = asyncio.get_running_loop()
-    turn = _turns.get(loop)
-    if turn is None:
-        turn = _turns[loop] = asyncio.Semaphore(AT_ONCE)
-    return turn
+_turn = Turns(AT_ONCE)
 
 
 async def draw_completion_chart(figures: DigestFigures, t: Translator) -> bytes | None:

@@ -20,8 +20,9 @@ from sqlmodel import select
 from models.db.columns import utcnow
 from models.db.engine import Database
 from models.jobs.tables import APSCHEDULER_JOBS
+from scheduler.base import Job, JobContext
 from scheduler.run import RunStatus, run_job
-from scheduler.service import FIRE_REF, GuardedJobStore, JobScheduler, fire_job
+from scheduler.service import FIRE_REF, RUNS_AT_ONCE, GuardedJobStore, JobScheduler, fire_job
 from tests.helpers.clock import FakeClock
 from tests.helpers.factories import seed_school
 from tests.helpers.scheduler import RecordingJob, config, job_runs, local, outbox_count
@@ -300,6 +301,29 @@ async def test_with_a_jitter_jobs_fire_later_but_claim_their_own_slot(
     assert plain.scheduler.get_jobs()[0].trigger.jitter is None
     with pytest.raises(ValueError, match="jitter"):
         JobScheduler(db, config(), jobs=[every_minute.job], jitter=60)
+
+
+async def test_at_most_four_job_runs_at_once_in_a_process(make: Make, db: Database) -> None:
+    # A hundred schools' morning jobs fire within the same minute; each run holds a database
+    # connection, so the others wait their turn and the pool keeps room for people's messages.
+    running, most = 0, 0
+
+    async def body(jc: JobContext) -> int:
+        nonlocal running, most
+        running += 1
+        most = max(most, running)
+        await asyncio.sleep(0.05)
+        running -= 1
+        return 0
+
+    jobs = [Job(f"job{n}", body, lambda rules: {"hour": 7, "minute": 30}) for n in range(7)]
+    service = JobScheduler(db, config(), jobs=jobs, store=MemoryJobStore())
+    slot = local("2026-11-16 07:30")
+    outcomes = await asyncio.gather(*(service.fire(job.name, slot) for job in jobs))
+    assert [o.status for o in outcomes if o is not None] == [RunStatus.DONE] * 7
+    assert RUNS_AT_ONCE == 4
+    # SQLite's transactions take turns on their own (one writer); PostgreSQL's run side by side.
+    assert most == (RUNS_AT_ONCE if db.url.startswith("postgresql") else 1)
 
 
 def test_the_schools_job_stores_share_one_engine_until_the_last_shuts_down(
