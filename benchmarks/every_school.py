@@ -39,6 +39,8 @@ import os
 import statistics
 import sys
 import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -51,6 +53,7 @@ from sqlalchemy import text
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks.updates import BenchmarkError, scratch_database
+from benchmarks.workers import free_port
 from bot.channels.telegram_webhook import SECRET_HEADER, webhook_secrets
 from bot.every_school import SchoolBot, serve_every_school
 from bot.settings import Settings
@@ -178,7 +181,7 @@ async def run(args: argparse.Namespace) -> int:
         try:
             schools = await seed(db, key, args.schools)
             async with ManyBotsApiServer(s.token for s in schools) as telegram:
-                port = _free_port()
+                port = free_port()
                 settings = Settings(
                     _env_file=None,
                     database_url=url,
@@ -196,6 +199,40 @@ async def run(args: argparse.Namespace) -> int:
     return 0
 
 
+@dataclass
+class Started:
+    """`serve_every_school` as started by `every_school_running`."""
+
+    running: list[SchoolBot]
+    start_seconds: float
+    #: Set once the block has ended and every school has stopped.
+    stop_seconds: float = 0.0
+
+
+@asynccontextmanager
+async def every_school_running(settings: Settings) -> AsyncIterator[Started]:
+    """Every school served by webhook in this process for the block, then stopped."""
+    stop = asyncio.Event()
+    ready: asyncio.Future[list[SchoolBot]] = asyncio.get_running_loop().create_future()
+    began = time.perf_counter()
+    task = asyncio.create_task(
+        serve_every_school(settings, webhook=True, stop=stop, started=ready.set_result)
+    )
+    started = Started([], 0.0)
+    try:
+        either: set[asyncio.Future[Any]] = {task, ready}
+        done, _ = await asyncio.wait(either, timeout=600, return_when="FIRST_COMPLETED")
+        if ready not in done:
+            raise BenchmarkError(f"the schools did not start: {task}")
+        started = Started(ready.result(), time.perf_counter() - began)
+        yield started
+    finally:
+        stopping = time.perf_counter()
+        stop.set()
+        await asyncio.wait_for(task, timeout=120)
+        started.stop_seconds = time.perf_counter() - stopping
+
+
 async def measure(
     args: argparse.Namespace,
     settings: Settings,
@@ -204,21 +241,9 @@ async def measure(
     telegram: ManyBotsApiServer,
 ) -> None:
     before = rss_mb()
-    stop = asyncio.Event()
-    ready: asyncio.Future[list[SchoolBot]] = asyncio.get_running_loop().create_future()
-    began = time.perf_counter()
-    task = asyncio.create_task(
-        serve_every_school(settings, webhook=True, stop=stop, started=ready.set_result)
-    )
-    try:
-        either: set[asyncio.Future[Any]] = {task, ready}
-        done, _ = await asyncio.wait(either, timeout=600, return_when="FIRST_COMPLETED")
-        if ready not in done:
-            raise BenchmarkError(f"the schools did not start: {task}")
-        running = ready.result()
-        start_s = time.perf_counter() - began
-        if len(running) != len(schools):
-            raise BenchmarkError(f"{len(running)} of {len(schools)} schools started")
+    async with every_school_running(settings) as started:
+        if len(started.running) != len(schools):
+            raise BenchmarkError(f"{len(started.running)} of {len(schools)} schools started")
         await asyncio.sleep(2)  # the catch-up's last writes settle
         after = rss_mb()
         held = await connections(db)
@@ -228,11 +253,7 @@ async def measure(
         idle_cpu = (cpu1 - cpu0) / (wall1 - wall0)
         first = await answer_all(settings, schools, telegram, "/start {invite}", update_id=100)
         again = await answer_all(settings, schools, telegram, "/whoami", update_id=101)
-    finally:
-        stopping = time.perf_counter()
-        stop.set()
-        await asyncio.wait_for(task, timeout=120)
-        stop_s = time.perf_counter() - stopping
+    start_s = started.start_seconds
     print(f"schools: {len(schools)} on {args.database}, one process, by webhook")
     print(f"start: {start_s:.1f} s ({start_s / len(schools) * 1000:.0f} ms per school)")
     print(
@@ -252,38 +273,14 @@ async def measure(
             f"{what} to every school at once: all answered in {latencies[-1]:.2f} s "
             f"(p50 {statistics.median(latencies):.2f} s, p95 {p95:.2f} s)"
         )
-    print(f"stop: {stop_s:.1f} s")
-    again_s = await restart(settings)
+    print(f"stop: {started.stop_seconds:.1f} s")
+    async with every_school_running(settings) as again_started:
+        pass  # started again, then stopped at once
+    again_s = again_started.start_seconds
     print(
         f"start again (the schedules already stored): {again_s:.1f} s "
         f"({again_s / len(schools) * 1000:.0f} ms per school)"
     )
-
-
-async def restart(settings: Settings) -> float:
-    """Seconds to start every school again (then stopped at once)."""
-    stop = asyncio.Event()
-    ready: asyncio.Future[list[SchoolBot]] = asyncio.get_running_loop().create_future()
-    began = time.perf_counter()
-    task = asyncio.create_task(
-        serve_every_school(settings, webhook=True, stop=stop, started=ready.set_result)
-    )
-    either: set[asyncio.Future[Any]] = {task, ready}
-    done, _ = await asyncio.wait(either, timeout=600, return_when="FIRST_COMPLETED")
-    seconds = time.perf_counter() - began
-    stop.set()
-    await asyncio.wait_for(task, timeout=120)
-    if ready not in done:
-        raise BenchmarkError(f"the schools did not start again: {task}")
-    return seconds
-
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def main(argv: list[str] | None = None) -> int:
