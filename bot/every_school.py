@@ -47,6 +47,7 @@ from bot.runner import (
     calendar_warning,
     serving,
     stopped_by_signals,
+    telegram_running,
     with_job_scheduler,
     with_ops,
 )
@@ -173,37 +174,11 @@ class SchoolBot:
                 self.worker = running.worker
                 yield
             return
-        async with _telegram_running(self.application, polling=self.hook is None):
+        async with telegram_running(self.application, polling=self.hook is None):
             from bot.channels.telegram import WORKER
 
             self.worker = self.application.bot_data.get(WORKER)
             yield
-
-
-@contextlib.asynccontextmanager
-async def _telegram_running(application: Any, *, polling: bool) -> AsyncIterator[None]:
-    """python-telegram-bot's application started as its custom-webhook example starts one
-    (initialize, post_init, start; the updater polling when asked), stopped in reverse."""
-    from bot.channels.telegram import ALLOWED_UPDATES
-
-    await application.initialize()
-    try:
-        if application.post_init is not None:
-            await application.post_init(application)
-        await application.start()
-        if polling:
-            await application.updater.start_polling(
-                allowed_updates=list(ALLOWED_UPDATES), drop_pending_updates=False
-            )
-        yield
-    finally:
-        if polling and application.updater is not None and application.updater.running:
-            await application.updater.stop()
-        if application.running:
-            await application.stop()  # the updates already accepted are handled first
-        await application.shutdown()
-        if application.post_shutdown is not None:
-            await application.post_shutdown(application)
 
 
 async def serve_every_school(
@@ -220,6 +195,7 @@ async def serve_every_school(
 
     base_url = None
     if webhook:
+        from bot.channels.telegram import ALLOWED_UPDATES
         from bot.channels.telegram_webhook import webhook_base_url
 
         base_url = webhook_base_url(settings)
@@ -248,7 +224,7 @@ async def serve_every_school(
                 if bot.hook is not None:
                     stack.callback(bot.hook.close)  # 503 first: Telegram delivers it again
                     assert base_url is not None
-                    await bot.hook.register(base_url, _allowed_updates())
+                    await bot.hook.register(base_url, list(ALLOWED_UPDATES))
             tune_after_startup()
             log.info("%d school(s) running: %s", len(running), ", ".join(b.name for b in running))
             if started is not None:
@@ -305,9 +281,3 @@ async def _start(stack: contextlib.AsyncExitStack, bot: SchoolBot) -> bool:
         )
         return False
     return True
-
-
-def _allowed_updates() -> list[str]:
-    from bot.channels.telegram import ALLOWED_UPDATES
-
-    return list(ALLOWED_UPDATES)

@@ -192,6 +192,33 @@ def chain_lifecycle(
     application.post_shutdown = post_shutdown
 
 
+@contextlib.asynccontextmanager
+async def telegram_running(application: Any, *, polling: bool) -> AsyncIterator[None]:
+    """python-telegram-bot's application started as its custom-webhook example starts one
+    (initialize, post_init, start; the updater polling when asked), stopped in reverse: the
+    updates already accepted are handled first."""
+    from bot.channels.telegram import ALLOWED_UPDATES
+
+    await application.initialize()
+    try:
+        if application.post_init is not None:
+            await application.post_init(application)
+        await application.start()
+        if polling:
+            await application.updater.start_polling(
+                allowed_updates=list(ALLOWED_UPDATES), drop_pending_updates=False
+            )
+        yield
+    finally:
+        if polling and application.updater is not None and application.updater.running:
+            await application.updater.stop()
+        if application.running:
+            await application.stop()
+        await application.shutdown()
+        if application.post_shutdown is not None:
+            await application.post_shutdown(application)
+
+
 @dataclass(frozen=True)
 class Running:
     worker: DeliveryWorker

@@ -30,6 +30,7 @@ from bot.runner import (
     calendar_warning,
     stopped_by_signals,
     telegram_application,
+    telegram_running,
     with_web_server,
 )
 from bot.settings import Settings
@@ -70,22 +71,15 @@ async def serve_webhook(
     with_web_server(application, web_app, settings)
     stop = stopped_by_signals() if stop is None else stop
     try:
-        await application.initialize()
-        try:
-            if application.post_init is not None:
-                await application.post_init(application)
-            await application.start()
-            await hook.register(base_url, list(ALLOWED_UPDATES))
-            tune_after_startup()
-            log.info("Telegram bot running (webhook, path %s/…)", secrets.path.rsplit("/", 1)[0])
-            await stop.wait()
-        finally:
-            hook.close()  # 503 from now: Telegram keeps the update and delivers it again
-            if application.running:
-                await application.stop()  # the updates already accepted are handled first
-            await application.shutdown()
-            if application.post_shutdown is not None:
-                await application.post_shutdown(application)
+        async with telegram_running(application, polling=False):
+            try:
+                await hook.register(base_url, list(ALLOWED_UPDATES))
+                tune_after_startup()
+                path = secrets.path.rsplit("/", 1)[0]
+                log.info("Telegram bot running (webhook, path %s/…)", path)
+                await stop.wait()
+            finally:
+                hook.close()  # 503 from now: Telegram keeps the update and delivers it again
     finally:
         await db.dispose()
     return 0
