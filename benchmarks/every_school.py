@@ -216,7 +216,12 @@ async def every_school_running(settings: Settings) -> AsyncIterator[Started]:
     ready: asyncio.Future[list[SchoolBot]] = asyncio.get_running_loop().create_future()
     began = time.perf_counter()
     task = asyncio.create_task(
-        serve_every_school(settings, webhook=True, stop=stop, started=ready.set_result)
+        serve_every_school(
+            settings,
+            webhook=True,
+            stop=stop,
+            started=lambda every: ready.set_result(list(every.bots.values())),
+        )
     )
     started = Started([], 0.0)
     try:

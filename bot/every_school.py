@@ -7,7 +7,7 @@ worker through its own bots, and its own scheduled jobs (`JobScheduler`s side by
 claiming its school's slots; each job fired up to `JOB_JITTER` seconds after its slot, so the
 schools' every-minute jobs spread over the minute). What they share: the database's engine and
 its connections, one look at the outbox for every school's worker (`OutboxWatch`), and one web
-server:
+server (`bot.web.school_routes`):
 
 - `/healthz` and `/metrics` for every school (the outbox and job runs of all of them);
 - Telegram by webhook: each school's bot at its own path, `/tg/<school id>/<path secret>`, with
@@ -17,16 +17,20 @@ server:
   the same prefix.
 
 A school whose bot cannot start (Telegram refuses its token, say) is left out with a warning
-and the others run; with no school able to run, the command refuses. Schools added or changed
-with `school set` take effect when the process is restarted.
+and the others run; with no school able to run, the command refuses. While it serves, the
+process reads the schools again every `REFRESH_EVERY` seconds (at once on SIGHUP): a school
+added with `python -m bot school set` starts, one whose channels were cleared stops, and one
+whose settings changed (token, WeCom app, rules, zone, name) restarts with them — the other
+schools go on undisturbed. A school left out is tried again once its settings change.
 
 ```mermaid
 stateDiagram-v2
-    [*] --> Building: every school with a channel
-    Building --> Starting: dispatcher, bots, outbox worker, jobs built; routes mounted
-    Starting --> Serving: each school's bot started (one that fails is left out)
+    [*] --> Starting: every school with a channel
+    Starting --> Serving: each school's bot built and started (one that fails is left out), web server up
+    Serving --> Refreshing: every REFRESH_EVERY s, or SIGHUP
+    Refreshing --> Serving: removed or changed schools stopped, new or changed ones started
     Serving --> Stopping: SIGINT / SIGTERM
-    Stopping --> [*]: webhooks answer 503, each bot stopped, web server closed
+    Stopping --> [*]: webhooks answer 503, web server closed, each bot stopped
 ```
 """
 
@@ -35,8 +39,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Callable, Iterable
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -53,17 +57,18 @@ from bot.runner import (
 )
 from bot.schools import SchoolRuntime, configured_schools
 from bot.settings import Settings
+from bot.web.school_routes import SchoolRoutes, school_prefix
 from handlers.dispatcher import Dispatcher
 from models.db.columns import utcnow
 from models.db.engine import Database
 from models.errors import ConfigError
 
 if TYPE_CHECKING:
-    from aiohttp import web
-
     from bot.channels.telegram_webhook import TelegramWebhook
     from bot.delivery.worker import DeliveryWorker
     from bot.wecom_service import WecomService
+
+__all__ = ["NO_SCHOOLS", "EverySchool", "SchoolBot", "school_prefix", "serve_every_school"]
 
 log = logging.getLogger(__name__)
 
@@ -75,19 +80,14 @@ START_AT_ONCE = 8
 #: every-minute jobs spread over the minute instead of all at its first second (which held the
 #: event loop up to 2.8 s at every minute with 100 schools, `benchmarks/every_school.py`).
 JOB_JITTER = 50
-#: Where a school's WeCom callback and parents' pages live on the shared web server.
-SCHOOL_PREFIX = "/school/{school_id}"
+#: How often the schools are read again (schools added, changed or cleared take effect).
+REFRESH_EVERY = 60.0
 
 NO_SCHOOLS = (
     "数据库中没有可运行的学校：请先用 python -m bot school set 为学校保存 Telegram 令牌"
     "或企业微信应用（--all-schools 只运行已保存渠道的学校）。"
 )
 NONE_STARTED = "没有一所学校的机器人启动成功（见上面的日志），已退出。"
-
-
-def school_prefix(school_id: int) -> str:
-    """The path under which school `school_id`'s WeCom callback and pages are served."""
-    return SCHOOL_PREFIX.format(school_id=school_id)
 
 
 def school_settings(settings: Settings, runtime: SchoolRuntime) -> Settings:
@@ -102,7 +102,7 @@ def school_settings(settings: Settings, runtime: SchoolRuntime) -> Settings:
 
 @dataclass
 class SchoolBot:
-    """One school's bot in the process: built first (routes mounted), then started."""
+    """One school's bot in the process: built, then started; its routes served once it runs."""
 
     runtime: SchoolRuntime
     settings: Settings
@@ -119,18 +119,21 @@ class SchoolBot:
     def name(self) -> str:
         return self.runtime.name
 
+    @property
+    def school_id(self) -> int:
+        return self.runtime.school_id
+
     @classmethod
     def build(
         cls,
         settings: Settings,
         runtime: SchoolRuntime,
         db: Database,
-        web_app: web.Application,
         *,
         webhook: bool,
         clock: Clock,
     ) -> SchoolBot:
-        """The school's dispatcher, bots, outbox worker and jobs; its routes on `web_app`."""
+        """The school's dispatcher, bots, outbox worker and jobs (its routes not served yet)."""
         own = school_settings(settings, runtime)
         dispatcher = build_dispatcher(own, db, clock)
         school = cls(runtime, own, db, dispatcher, clock)
@@ -138,7 +141,6 @@ class SchoolBot:
             from bot.wecom_service import build_wecom
 
             school.service = build_wecom(own, db, dispatcher, clock=clock)
-            web_app.add_subapp(school_prefix(runtime.school_id), school.service.web_app)
         if runtime.telegram_token is not None:
             from bot.channels.telegram import build_application
 
@@ -151,7 +153,6 @@ class SchoolBot:
                 school.hook = TelegramWebhook(
                     school.application, webhook_secrets(own, runtime.school_id)
                 )
-                school.hook.mount(web_app)
         return school
 
     @contextlib.asynccontextmanager
@@ -181,103 +182,256 @@ class SchoolBot:
             yield
 
 
+@dataclass
+class EverySchool:
+    """The schools running in the process: started, stopped and restarted one by one as their
+    settings on the database change, each on its own stack (unwound when it stops)."""
+
+    settings: Settings
+    db: Database
+    routes: SchoolRoutes
+    watch: OutboxWatch
+    clock: Clock
+    #: TELEGRAM_WEBHOOK_URL when the bots take their updates by webhook (None: polling).
+    webhook_url: str | None = None
+    #: The running schools, by id.
+    bots: dict[int, SchoolBot] = field(default_factory=dict)
+    #: Schools that could not start, by id, as they were: tried again when they change.
+    left_out: dict[int, SchoolRuntime] = field(default_factory=dict)
+    #: Every school as last read (with or without a channel): its problems logged once.
+    seen: dict[int, SchoolRuntime] = field(default_factory=dict)
+    _stacks: dict[int, contextlib.AsyncExitStack] = field(default_factory=dict)
+    #: Whether the web server is up (webhooks are registered with Telegram from then on).
+    _serving: bool = False
+
+    async def read(self) -> list[SchoolRuntime]:
+        """The schools with a channel to run; a new or changed school's problems logged."""
+        schools = await configured_schools(self.db, self.settings)
+        for runtime in schools:
+            if self.seen.get(runtime.school_id) != runtime:
+                for problem in runtime.problems:
+                    log.warning("%s", problem)
+        self.seen = {runtime.school_id: runtime for runtime in schools}
+        return [runtime for runtime in schools if runtime.channels]
+
+    async def start(self, schools: Iterable[SchoolRuntime]) -> list[SchoolBot]:
+        """Start the schools' bots, `START_AT_ONCE` at a time (their round trips to Telegram
+        and the database overlap); the ones that started, in the schools' order."""
+        room = asyncio.Semaphore(START_AT_ONCE)
+
+        async def start(runtime: SchoolRuntime) -> SchoolBot | None:
+            async with room:
+                return await self._start(runtime)
+
+        started = await asyncio.gather(*(start(runtime) for runtime in schools))
+        return [bot for bot in started if bot is not None]
+
+    async def _start(self, runtime: SchoolRuntime) -> SchoolBot | None:
+        """Start one school on a stack of its own; None, logged, when it cannot start."""
+        stack = contextlib.AsyncExitStack()
+        try:
+            bot = SchoolBot.build(
+                self.settings,
+                runtime,
+                self.db,
+                webhook=self.webhook_url is not None,
+                clock=self.clock,
+            )
+            await stack.enter_async_context(bot.running())
+            await self._serve(bot, stack)
+        except Exception as error:  # one school's bad token must not keep the others down
+            await _unwound(stack, runtime)
+            self.left_out[runtime.school_id] = runtime
+            log.error(
+                "school %s (id %d) did not start and is left out: %s",
+                runtime.name,
+                runtime.school_id,
+                type(error).__name__,
+            )
+            return None
+        self.left_out.pop(runtime.school_id, None)
+        self.bots[runtime.school_id] = bot
+        self._stacks[runtime.school_id] = stack
+        return bot
+
+    async def _serve(self, bot: SchoolBot, stack: contextlib.AsyncExitStack) -> None:
+        """The started school's routes served and its outbox watched, undone on `stack`."""
+        if bot.hook is not None:
+            self.routes.add_hook(bot.hook)
+            stack.callback(self.routes.remove_hook, bot.hook)
+        if bot.worker is not None:
+            self.watch.watch(bot.school_id, bot.worker)
+            stack.callback(self.watch.unwatch, bot.school_id)
+        if bot.service is not None:
+            await self.routes.add_app(bot.school_id, bot.service.web_app)
+            stack.push_async_callback(self.routes.remove_app, bot.school_id)
+        if bot.hook is not None:
+            stack.callback(bot.hook.close)  # 503 first: Telegram delivers it again later
+            if self._serving:
+                await self._register(bot)
+
+    async def _register(self, bot: SchoolBot) -> None:
+        from bot.channels.telegram import ALLOWED_UPDATES
+
+        assert bot.hook is not None and self.webhook_url is not None
+        await bot.hook.register(self.webhook_url, list(ALLOWED_UPDATES))
+
+    async def web_started(self) -> None:
+        """The web server is up: point every running bot's webhook at it (a school whose
+        webhook Telegram refuses is stopped and left out)."""
+        self._serving = True
+        for bot in list(self.bots.values()):
+            if bot.hook is None:
+                continue
+            try:
+                await self._register(bot)
+            except ConfigError as error:
+                log.error("school %s (id %d): %s", bot.name, bot.school_id, error)
+                self.left_out[bot.school_id] = bot.runtime
+                await self.stop(bot.school_id)
+
+    async def stop(self, school_id: int) -> None:
+        """Stop one school's bot (its webhook answers 503, then 404; its jobs and worker end)."""
+        bot = self.bots.pop(school_id, None)
+        stack = self._stacks.pop(school_id, None)
+        if bot is not None and stack is not None:
+            await _unwound(stack, bot.runtime)
+
+    async def refresh(self) -> None:
+        """Read the schools again: stop the removed and changed ones, start the new and changed
+        ones (and the left-out ones whose settings changed). A failed read changes nothing."""
+        try:
+            schools = {runtime.school_id: runtime for runtime in await self.read()}
+        except Exception as error:  # the database away, a secret no longer readable, …
+            log.warning("schools not read again (%s); the running ones go on", type(error).__name__)
+            return
+        for school_id, bot in list(self.bots.items()):
+            if schools.get(school_id) != bot.runtime:
+                what = "changed" if school_id in schools else "has no channel any more"
+                log.info("school %s (id %d) %s: stopping it", bot.name, school_id, what)
+                await self.stop(school_id)
+        self.left_out = {
+            school_id: runtime
+            for school_id, runtime in self.left_out.items()
+            if schools.get(school_id) == runtime
+        }
+        new = [
+            runtime
+            for school_id, runtime in schools.items()
+            if school_id not in self.bots and school_id not in self.left_out
+        ]
+        for bot in await self.start(new):
+            log.info("school %s (id %d) started", bot.name, bot.school_id)
+
+    def closing(self) -> None:
+        """The process is stopping: every webhook answers 503 from now on."""
+        for bot in self.bots.values():
+            if bot.hook is not None:
+                bot.hook.close()
+
+    async def close(self) -> None:
+        """Stop every school's bot, the last started first."""
+        for school_id in reversed(list(self.bots)):
+            await self.stop(school_id)
+        await self.routes.close()
+
+    async def serve(self, stop: asyncio.Event, refresh: asyncio.Event, *, every: float) -> None:
+        """Refresh every `every` seconds, or when `refresh` is set, until `stop` is set."""
+        while not stop.is_set():
+            waits = {asyncio.ensure_future(stop.wait()), asyncio.ensure_future(refresh.wait())}
+            _, pending = await asyncio.wait(waits, timeout=every, return_when="FIRST_COMPLETED")
+            for waiting in pending:
+                waiting.cancel()
+            if not stop.is_set():
+                refresh.clear()
+                await self.refresh()
+
+
+async def _unwound(stack: contextlib.AsyncExitStack, runtime: SchoolRuntime) -> None:
+    """`stack` closed; what fails on the way is logged (the other schools are not stopped)."""
+    try:
+        await stack.aclose()
+    except Exception as error:
+        log.warning(
+            "school %s (id %d) did not stop cleanly: %s",
+            runtime.name,
+            runtime.school_id,
+            type(error).__name__,
+        )
+
+
 async def serve_every_school(
     settings: Settings,
     *,
     webhook: bool = False,
     stop: asyncio.Event | None = None,
+    refresh: asyncio.Event | None = None,
+    refresh_every: float = REFRESH_EVERY,
     clock: Clock = utcnow,
-    started: Callable[[list[SchoolBot]], None] | None = None,
+    started: Callable[[EverySchool], None] | None = None,
 ) -> int:
-    """Run every school's bot until `stop` is set (SIGINT / SIGTERM when not given); ConfigError
-    when no school can run. `started` is told which schools run once they all have started."""
+    """Run every school's bot until `stop` is set (SIGINT / SIGTERM when not given), reading the
+    schools again every `refresh_every` seconds or when `refresh` is set (SIGHUP when `stop` is
+    not given); ConfigError when no school can run. `started` is given the running schools
+    once they all have started."""
     from bot.wecom_service import start_web
 
-    base_url = None
+    webhook_url = None
     if webhook:
-        from bot.channels.telegram import ALLOWED_UPDATES
         from bot.channels.telegram_webhook import webhook_base_url
 
-        base_url = webhook_base_url(settings)
+        webhook_url = webhook_base_url(settings)
     db = Database(settings.database_url)
     try:
-        schools = await _runnable(db, settings)
         web_app = with_ops(settings, db, clock=clock)  # every school's outbox and job runs
-        bots = [
-            SchoolBot.build(settings, runtime, db, web_app, webhook=webhook, clock=clock)
-            for runtime in schools
-        ]
-        stop = stopped_by_signals() if stop is None else stop
+        every = EverySchool(
+            settings,
+            db,
+            SchoolRoutes(web_app),
+            OutboxWatch(db, clock=clock),
+            clock,
+            webhook_url=webhook_url,
+        )
+        schools = await every.read()
+        if not schools:
+            raise ConfigError(NO_SCHOOLS)
+        refresh = asyncio.Event() if refresh is None else refresh
+        if stop is None:
+            stop = stopped_by_signals()
+            _refresh_on_hangup(refresh)
         async with contextlib.AsyncExitStack() as stack:
-            running = await _start_all(stack, bots)
+            stack.push_async_callback(every.close)
+            running = await every.start(schools)
             if not running:
                 raise ConfigError(NONE_STARTED)
-            watch = OutboxWatch(db, clock=clock)
-            for bot in running:
-                if bot.worker is not None:
-                    watch.watch(bot.runtime.school_id, bot.worker)
-            watching = asyncio.create_task(watch.run_forever(), name="outbox-watch")
+            watching = asyncio.create_task(every.watch.run_forever(), name="outbox-watch")
             stack.push_async_callback(_cancelled, watching)
             web_runner = await start_web(web_app, settings)
             stack.push_async_callback(web_runner.cleanup)
-            for bot in running:
-                if bot.hook is not None:
-                    stack.callback(bot.hook.close)  # 503 first: Telegram delivers it again
-                    assert base_url is not None
-                    await bot.hook.register(base_url, list(ALLOWED_UPDATES))
+            stack.callback(every.closing)
+            await every.web_started()
             tune_after_startup()
-            log.info("%d school(s) running: %s", len(running), ", ".join(b.name for b in running))
+            names = ", ".join(bot.name for bot in every.bots.values())
+            log.info("%d school(s) running: %s", len(every.bots), names)
             if started is not None:
-                started(running)
-            await stop.wait()
+                started(every)
+            await every.serve(stop, refresh, every=refresh_every)
     finally:
         await db.dispose()
     return 0
 
 
-async def _runnable(db: Database, settings: Settings) -> list[SchoolRuntime]:
-    """The schools with a channel to run; their problems (a WeCom app stored in part) logged."""
-    schools = await configured_schools(db, settings)
-    for runtime in schools:
-        for problem in runtime.problems:
-            log.warning("%s", problem)
-    runnable = [runtime for runtime in schools if runtime.channels]
-    if not runnable:
-        raise ConfigError(NO_SCHOOLS)
-    return runnable
+def _refresh_on_hangup(refresh: asyncio.Event) -> None:
+    """SIGHUP sets `refresh` (where the platform has it)."""
+    import signal
 
-
-async def _start_all(stack: contextlib.AsyncExitStack, bots: list[SchoolBot]) -> list[SchoolBot]:
-    """Start the schools' bots, `START_AT_ONCE` at a time (their round trips to Telegram and
-    the database overlap); the ones that started, in the schools' order."""
-    room = asyncio.Semaphore(START_AT_ONCE)
-
-    async def start(bot: SchoolBot) -> bool:
-        async with room:
-            return await _start(stack, bot)
-
-    started = await asyncio.gather(*(start(bot) for bot in bots))
-    return [bot for bot, ok in zip(bots, started, strict=True) if ok]
+    hangup = getattr(signal, "SIGHUP", None)
+    if hangup is not None:
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            asyncio.get_running_loop().add_signal_handler(hangup, refresh.set)
 
 
 async def _cancelled(task: asyncio.Task[None]) -> None:
     task.cancel()
     with contextlib.suppress(asyncio.CancelledError):
         await task
-
-
-async def _start(stack: contextlib.AsyncExitStack, bot: SchoolBot) -> bool:
-    """Start `bot` on `stack` (stopped when it unwinds); False, logged, when it cannot start."""
-    try:
-        await stack.enter_async_context(bot.running())
-    except Exception as error:  # one school's bad token must not keep the others down
-        if bot.hook is not None:
-            bot.hook.close()
-        log.error(
-            "school %s (id %d) did not start and is left out: %s",
-            bot.name,
-            bot.runtime.school_id,
-            type(error).__name__,
-        )
-        return False
-    return True

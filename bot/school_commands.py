@@ -39,6 +39,13 @@ DEFAULT_SCHOOL = (
 )
 
 
+#: What `school set` says about the bots already running.
+RUNNING_BOTS = (
+    "用 bot run --all-schools 运行的机器人会在一分钟内用上新的设置（向它发送 SIGHUP 可立即生效）；"
+    "只运行一所学校的 bot run 要重新启动后才会用上。"
+)
+
+
 def print_key(out: TextIO | None = None, err: TextIO | None = None) -> int:
     """A new SECRETS_KEY on stdout (alone, to be redirected), what to do with it on stderr."""
     print(new_key(), file=out or sys.stdout)
@@ -367,5 +374,5 @@ async def set_school(
             + "），补齐后才会启用。",
             file=out or sys.stdout,
         )
-    print("正在运行的机器人要重新启动后才会用上新的设置。", file=out or sys.stdout)
+    print(RUNNING_BOTS, file=out or sys.stdout)
     return 0

@@ -120,6 +120,12 @@ class Supervisor:
     def stop(self) -> None:
         self.stopping = True
 
+    def hang_up(self) -> None:
+        """Pass SIGHUP on to every running worker (each reads its schools again)."""
+        for process in self.workers:
+            if process.poll() is None:
+                process.send_signal(signal.SIGHUP)
+
     def check(self) -> int | None:
         """Restart the workers that died; the exit status when the bot must stop, else None."""
         if self.stopping:  # a Ctrl-C reaches the workers too: they end, nothing to restart
@@ -195,5 +201,7 @@ def run_workers(
 
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, stop)
+    if all_schools and hasattr(signal, "SIGHUP"):
+        signal.signal(signal.SIGHUP, lambda _signal, _frame: supervisor.hang_up())
     log.info("starting %d workers on port %d", workers, settings.web_port)
     return supervisor.run()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import io
 import logging
 import time
 from collections.abc import AsyncIterator
@@ -21,7 +22,15 @@ import pytest
 from pydantic import SecretStr
 
 from bot.channels.telegram_webhook import SECRET_HEADER, webhook_secrets
-from bot.every_school import NO_SCHOOLS, SchoolBot, school_prefix, serve_every_school
+from bot.every_school import (
+    NO_SCHOOLS,
+    EverySchool,
+    SchoolBot,
+    school_prefix,
+    serve_every_school,
+)
+from bot.school_cli import Change
+from bot.school_commands import RUNNING_BOTS, set_school
 from bot.settings import Settings
 from models.db.columns import utcnow
 from models.db.engine import Database
@@ -30,7 +39,7 @@ from models.school.config import SchoolConfig
 from models.school.secrets import encrypt, new_key
 from scheduler import service
 from tests.fakes.bot_api_server import ManyBotsApiServer
-from tests.fakes.telegram_request import TgUser, UpdateFactory
+from tests.fakes.telegram_request import FakeBotApi, TgUser, UpdateFactory
 from tests.fakes.wecom_callbacks import TEST_APP, url_verification
 from tests.helpers.clock import FakeClock
 from tests.helpers.factories import TestSchool, seed_school
@@ -38,7 +47,7 @@ from tests.helpers.scheduler import RecordingJob
 from tests.test_schools_side_by_side import invite
 from tests.test_wecom_run import _free_port
 
-ONE, TWO, THREE = "第一小学", "第二小学", "第三小学"
+ONE, TWO, THREE, FOUR = "第一小学", "第二小学", "第三小学", "第四小学"
 TOKENS = {ONE: "1001:first-school-bot", TWO: "1002:second-school-bot"}
 #: Stored for 第三小学, but Telegram does not know it (a revoked token): 401 at getMe.
 REVOKED = "1003:revoked-bot"
@@ -51,9 +60,15 @@ class Running:
     settings: Settings
     telegram: ManyBotsApiServer
     schools: dict[str, TestSchool]
-    bots: list[SchoolBot]
+    every: EverySchool
     port: int
     tick: RecordingJob
+    #: Set to have the schools read again (what SIGHUP does).
+    refresh: asyncio.Event
+
+    @property
+    def bots(self) -> list[SchoolBot]:
+        return list(self.every.bots.values())
 
     def url(self, path: str) -> str:
         return f"http://127.0.0.1:{self.port}{path}"
@@ -92,6 +107,7 @@ async def _serving(
     caplog: pytest.LogCaptureFixture,
     *,
     webhook: bool,
+    refresh_every: float = 3600,  # by default read again only when the test says so
 ) -> AsyncIterator[Running]:
     """The three schools configured and `serve_every_school` running until the block ends."""
     tick = RecordingJob("tick", {"second": "*"}, chats=())
@@ -113,17 +129,24 @@ async def _serving(
             web_host="127.0.0.1",
             web_port=port,
         )
-        stop = asyncio.Event()
-        started: asyncio.Future[list[SchoolBot]] = asyncio.get_running_loop().create_future()
-        with caplog.at_level(logging.WARNING, logger="bot.every_school"):
+        stop, refresh = asyncio.Event(), asyncio.Event()
+        started: asyncio.Future[EverySchool] = asyncio.get_running_loop().create_future()
+        with caplog.at_level(logging.INFO, logger="bot.every_school"):
             task = asyncio.create_task(
-                serve_every_school(settings, webhook=webhook, stop=stop, started=started.set_result)
+                serve_every_school(
+                    settings,
+                    webhook=webhook,
+                    stop=stop,
+                    refresh=refresh,
+                    refresh_every=refresh_every,
+                    started=started.set_result,
+                )
             )
             either: set[asyncio.Future[Any]] = {task, started}
             done, _ = await asyncio.wait(either, timeout=60, return_when="FIRST_COMPLETED")
             assert started in done, f"the schools did not start: {task}"
             try:
-                yield Running(settings, telegram, schools, started.result(), port, tick)
+                yield Running(settings, telegram, schools, started.result(), port, tick, refresh)
             finally:
                 stop.set()
                 assert await asyncio.wait_for(task, timeout=60) == 0
@@ -220,3 +243,127 @@ async def test_with_no_school_configured_it_refuses_in_one_line(db: Database) ->
     with pytest.raises(ConfigError) as refused:
         await serve_every_school(settings, stop=asyncio.Event())
     assert str(refused.value) == NO_SCHOOLS
+
+
+# -- schools added, changed and cleared while the process serves --------------------------------
+
+
+async def _until(condition: Any, what: str, seconds: float = 30.0) -> None:
+    for _ in range(int(seconds / 0.05)):
+        if condition():
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"not within {seconds:.0f} s: {what}")
+
+
+async def _set(r: Running, name: str, change: Change) -> None:
+    """`python -m bot school set` as an admin runs it beside the serving process."""
+    out = io.StringIO()
+    assert await set_school(r.settings, name, change, out=out) == 0
+    assert out.getvalue().rstrip().endswith(RUNNING_BOTS)
+
+
+async def _start_answered(r: Running, db: Database, name: str, token: str, staff: str) -> None:
+    """A teacher's /start through school `name`'s webhook is answered by the bot of `token`."""
+    school = r.schools[name]
+    secrets = webhook_secrets(r.settings, school.school.id or 0)
+    code = await invite(db, FakeClock(utcnow()), school, staff)
+    payload = UpdateFactory(start=700).text(TEACHER, f"/start {code}")
+    assert await _post(r.url(secrets.path), payload, secrets.token) == 200
+    api = r.telegram.apis[token]
+    await _until(lambda: len(api.sent_texts(TEACHER.id)) >= 1, f"{name} answered")
+    assert name in api.sent_texts(TEACHER.id)[-1]
+
+
+async def test_a_school_given_a_token_while_serving_starts_without_stopping_the_others(
+    running: Running, db: Database
+) -> None:
+    r = running
+    first = {bot.name: bot for bot in r.bots}
+    fourth = await seed_school(db, name=FOUR)
+    r.schools[FOUR] = fourth
+    token = "1004:fourth-school-bot"
+    r.telegram.apis[token] = FakeBotApi()
+    await _set(r, FOUR, Change(secrets={"telegram_token": token}))
+    r.refresh.set()
+    await _until(lambda: FOUR in {bot.name for bot in r.bots}, "the fourth school started")
+    secrets = webhook_secrets(r.settings, fourth.school.id or 0)
+    [registered] = r.telegram.apis[token].calls_of("setWebhook")
+    assert registered.params["url"] == r.url(secrets.path)
+    assert f"{FOUR}/" in service._active  # its scheduled jobs run too
+    await _start_answered(r, db, FOUR, token, "赵敏")
+    # The schools already running were not touched: the same bots, registered once.
+    assert {bot.name: bot for bot in r.bots if bot.name != FOUR} == first
+    assert [len(r.telegram.apis[TOKENS[n]].calls_of("setWebhook")) for n in (ONE, TWO)] == [1, 1]
+
+
+async def test_a_changed_token_restarts_that_school_alone_with_it(
+    running: Running, db: Database
+) -> None:
+    r = running
+    before = {bot.name: bot for bot in r.bots}
+    token = "1011:first-school-new-bot"
+    r.telegram.apis[token] = FakeBotApi()
+    await _set(r, ONE, Change(secrets={"telegram_token": token}))
+    r.refresh.set()
+    await _until(lambda: r.every.bots.get(before[ONE].school_id) not in (None, before[ONE]), "")
+    assert len(r.telegram.apis[token].calls_of("setWebhook")) == 1
+    await _start_answered(r, db, ONE, token, "王芳")
+    assert r.telegram.apis[TOKENS[ONE]].sent_texts(TEACHER.id) == []  # the old bot says nothing
+    assert r.every.bots[before[TWO].school_id] is before[TWO]  # 二小 runs on, untouched
+
+
+async def test_a_school_whose_channels_are_cleared_stops_and_its_paths_close(
+    running: Running,
+) -> None:
+    r = running
+    two = r.schools[TWO].school.id or 0
+    await _set(r, TWO, Change(clear_telegram=True, clear_wecom=True))
+    r.refresh.set()
+    await _until(lambda: two not in r.every.bots, "二小 stopped")
+    assert set(service._active) == {f"{ONE}/"}  # its scheduler stopped with it
+    secrets = webhook_secrets(r.settings, two)
+    update = UpdateFactory(start=900).text(TEACHER, "/whoami")
+    assert await _post(r.url(secrets.path), update, secrets.token) == 404
+    verification = url_verification(TEST_APP, echo="echo-2026", timestamp=int(time.time()))
+    async with (
+        aiohttp.ClientSession() as http,
+        http.get(r.url(school_prefix(two) + "/wecom/callback"), params=verification.query) as got,
+    ):
+        assert got.status == 404
+    one = webhook_secrets(r.settings, r.schools[ONE].school.id or 0)
+    assert await _post(r.url(one.path), update, one.token) == 200  # 一小 still served
+
+
+async def test_a_school_left_out_is_tried_again_only_once_its_settings_change(
+    running: Running, db: Database, caplog: pytest.LogCaptureFixture
+) -> None:
+    r = running
+    three = r.schools[THREE].school.id or 0
+
+    def refusals() -> int:
+        return sum(
+            "did not start" in record.getMessage() and THREE in record.getMessage()
+            for record in caplog.get_records("setup") + caplog.records
+        )
+
+    assert three in r.every.left_out and refusals() == 1
+    await r.every.refresh()  # nothing changed: the revoked token is not tried again
+    assert three in r.every.left_out and refusals() == 1
+    token = "1013:third-school-new-bot"
+    r.telegram.apis[token] = FakeBotApi()
+    await _set(r, THREE, Change(secrets={"telegram_token": token}))
+    r.refresh.set()
+    await _until(lambda: three in r.every.bots, "三小 started with its new token")
+    assert three not in r.every.left_out and refusals() == 1
+    await _start_answered(r, db, THREE, token, "孙丽")
+
+
+async def test_without_a_signal_the_schools_are_read_again_on_their_own(
+    db: Database, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    async with _serving(db, monkeypatch, caplog, webhook=False, refresh_every=0.2) as r:
+        two = r.schools[TWO].school.id or 0
+        await _set(r, TWO, Change(clear_telegram=True, clear_wecom=True))
+        await _until(lambda: two not in r.every.bots, "二小 stopped without being told")
+        assert [bot.name for bot in r.bots] == [ONE]

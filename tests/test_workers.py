@@ -193,3 +193,27 @@ def test_stopping_ends_every_worker_and_restarts_none() -> None:
     assert supervisor.check() is None
     supervisor.shut_down(timeout=5)
     assert len(started) == 2
+
+
+#: A worker that reports each SIGHUP it gets (as `--all-schools` reads its schools again).
+HANGS_UP = (
+    "import signal, sys, time\n"
+    "signal.signal(signal.SIGTERM, lambda *a: sys.exit(0))\n"
+    "signal.signal(signal.SIGHUP, lambda *a: print('read again', flush=True))\n"
+    "print('ready', flush=True)\n"
+    "time.sleep(60)"
+)
+
+
+def test_a_hang_up_reaches_every_running_worker() -> None:
+    supervisor, started = _supervisor(HANGS_UP)
+    supervisor.start()
+    for process in started:
+        _ready(process)
+    try:
+        supervisor.hang_up()
+        for process in started:
+            assert process.stdout is not None and process.stdout.readline() == b"read again\n"
+        assert all(process.poll() is None for process in started)  # told, not stopped
+    finally:
+        supervisor.shut_down(timeout=5)

@@ -52,6 +52,10 @@ class OutboxWatch:
         worker.poll_interval = SAFETY_POLL
         self._workers[school_id] = worker
 
+    def unwatch(self, school_id: int) -> None:
+        """No longer look out for school `school_id`'s worker (its bot stopped)."""
+        self._workers.pop(school_id, None)
+
     async def look(self) -> list[int]:
         """One look: wake the workers with something to do; returns their schools."""
         now = self.clock()
