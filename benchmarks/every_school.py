@@ -24,6 +24,9 @@ webhook. It prints:
 - one `/start <invite>` from one teacher of every school, all at once, posted to each school's
   webhook path (each bot's first update), then one `/whoami` each, all at once: the seconds
   until every school's bot has answered its teacher, and p50 / p95;
+- what reading the schools again costs (every 60 s while it serves): the milliseconds of a
+  read that finds nothing changed (median of five, and its CPU), and the seconds of one after a
+  school's rule was changed with `school set` (that school restarted, the others untouched);
 - the seconds to stop, and to start again (each school's schedule already stored).
 
 It exits 1 when a school did not start or did not answer. `tests/test_every_school.py` tests the
@@ -34,6 +37,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import io
 import logging
 import os
 import statistics
@@ -55,7 +59,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from benchmarks.updates import BenchmarkError, scratch_database
 from benchmarks.workers import free_port
 from bot.channels.telegram_webhook import SECRET_HEADER, webhook_secrets
-from bot.every_school import SchoolBot, serve_every_school
+from bot.every_school import EverySchool, SchoolBot, serve_every_school
+from bot.school_cli import Change
+from bot.school_commands import set_school
 from bot.settings import Settings
 from models.accounts.invites import issue_invite
 from models.accounts.tables import PersonKind
@@ -205,6 +211,7 @@ class Started:
 
     running: list[SchoolBot]
     start_seconds: float
+    every: EverySchool | None = None
     #: Set once the block has ended and every school has stopped.
     stop_seconds: float = 0.0
 
@@ -213,14 +220,15 @@ class Started:
 async def every_school_running(settings: Settings) -> AsyncIterator[Started]:
     """Every school served by webhook in this process for the block, then stopped."""
     stop = asyncio.Event()
-    ready: asyncio.Future[list[SchoolBot]] = asyncio.get_running_loop().create_future()
+    ready: asyncio.Future[EverySchool] = asyncio.get_running_loop().create_future()
     began = time.perf_counter()
     task = asyncio.create_task(
         serve_every_school(
             settings,
             webhook=True,
             stop=stop,
-            started=lambda every: ready.set_result(list(every.bots.values())),
+            refresh_every=3600,  # read again only when measured
+            started=ready.set_result,
         )
     )
     started = Started([], 0.0)
@@ -229,7 +237,8 @@ async def every_school_running(settings: Settings) -> AsyncIterator[Started]:
         done, _ = await asyncio.wait(either, timeout=600, return_when="FIRST_COMPLETED")
         if ready not in done:
             raise BenchmarkError(f"the schools did not start: {task}")
-        started = Started(ready.result(), time.perf_counter() - began)
+        every = ready.result()
+        started = Started(list(every.bots.values()), time.perf_counter() - began, every)
         yield started
     finally:
         stopping = time.perf_counter()
@@ -258,6 +267,8 @@ async def measure(
         idle_cpu = (cpu1 - cpu0) / (wall1 - wall0)
         first = await answer_all(settings, schools, telegram, "/start {invite}", update_id=100)
         again = await answer_all(settings, schools, telegram, "/whoami", update_id=101)
+        assert started.every is not None
+        unchanged, changed = await refreshes(settings, started.every, schools[0])
     start_s = started.start_seconds
     print(f"schools: {len(schools)} on {args.database}, one process, by webhook")
     print(f"start: {start_s:.1f} s ({start_s / len(schools) * 1000:.0f} ms per school)")
@@ -278,6 +289,13 @@ async def measure(
             f"{what} to every school at once: all answered in {latencies[-1]:.2f} s "
             f"(p50 {statistics.median(latencies):.2f} s, p95 {p95:.2f} s)"
         )
+    wall = statistics.median(w for w, _ in unchanged)
+    cpu = statistics.median(c for _, c in unchanged)
+    print(
+        f"reading the schools again, nothing changed: {wall * 1000:.0f} ms "
+        f"({cpu * 1000:.0f} ms of CPU; median of {len(unchanged)}); one school's rule changed: "
+        f"{changed:.2f} s (that school restarted, {len(schools) - 1} untouched)"
+    )
     print(f"stop: {started.stop_seconds:.1f} s")
     async with every_school_running(settings) as again_started:
         pass  # started again, then stopped at once
@@ -286,6 +304,30 @@ async def measure(
         f"start again (the schedules already stored): {again_s:.1f} s "
         f"({again_s / len(schools) * 1000:.0f} ms per school)"
     )
+
+
+async def refreshes(
+    settings: Settings, every: EverySchool, school: School
+) -> tuple[list[tuple[float, float]], float]:
+    """Five reads of the schools with nothing changed ((wall, CPU) seconds each), then the
+    seconds of the read after `school`'s rule was changed (`school set`); BenchmarkError unless
+    exactly that school restarted."""
+    unchanged = []
+    for _ in range(5):
+        wall0, cpu0 = time.perf_counter(), time.process_time()
+        await every.refresh()
+        unchanged.append((time.perf_counter() - wall0, time.process_time() - cpu0))
+    before = dict(every.bots)
+    change = Change(rules={"monthly_visits_head_teacher": 12})
+    name = every.bots[school.school_id].name
+    await set_school(settings, name, change, out=io.StringIO())
+    wall0 = time.perf_counter()
+    await every.refresh()
+    changed = time.perf_counter() - wall0
+    restarted = [i for i, bot in every.bots.items() if before.get(i) is not bot]
+    if restarted != [school.school_id] or len(every.bots) != len(before):
+        raise BenchmarkError(f"restarted {restarted}, not only school {school.school_id}")
+    return unchanged, changed
 
 
 def main(argv: list[str] | None = None) -> int:
