@@ -27,6 +27,7 @@ from bot import metrics
 from bot.gc_tuning import tune_after_startup
 from bot.schools import school_runtime, settings_for_school
 from bot.settings import Settings
+from handlers.chart_process import close_children
 from handlers.dispatcher import Dispatcher
 from handlers.registry import all_actions, all_flows
 from models.db.columns import utcnow
@@ -160,6 +161,7 @@ def with_job_scheduler(
         jobs = app.bot_data.pop(JOB_SCHEDULER, None)
         if jobs is not None:
             await jobs.stop()
+        await close_children()  # the jobs drew the charts: the drawing children waiting end
 
     chain_lifecycle(application, start, stop)
 
@@ -248,6 +250,7 @@ async def serving(
         yield Running(worker, jobs)
     finally:
         await jobs.stop()
+        await close_children()  # the jobs drew the charts: the drawing children waiting end
         sweeper.cancel()
         worker.stop()
         with contextlib.suppress(asyncio.CancelledError):

@@ -1,8 +1,8 @@
 """Drawing the digest's chart from a `ChartSpec`: plain numbers and words in, a PNG out.
 
-This module imports nothing of the bot's, so that the child process that draws the chart
-(`python -m handlers.chart_drawing`, started by `handlers.chart_process`) starts with
-matplotlib and the font alone. matplotlib draws off-screen (the Agg canvas, no pyplot, no
+This module imports nothing of the bot's, so that the child process that draws the charts
+(`python -m handlers.chart_drawing IDLE_SECONDS`, started and kept by `handlers.chart_process`)
+starts with matplotlib and the font alone; it draws one spec after another (`serve`). matplotlib draws off-screen (the Agg canvas, no pyplot, no
 display). Chinese labels need a CJK font: Noto Sans CJK comes from PyPI (`noto-cjk-sans-otc`,
 a dependency), so a fresh machine has it; fonts installed on the system (`fonts-noto-cjk`,
 `fonts-wqy-microhei`) work too. With none of them there is no chart (one clear log line) and
@@ -13,7 +13,10 @@ from __future__ import annotations
 
 import io
 import logging
+import os
 import pickle
+import select
+import struct
 import sys
 import threading
 from dataclasses import dataclass
@@ -77,6 +80,13 @@ PROBE = "班年级家访完成率月日三四"
 
 #: matplotlib's font settings are process-wide: one chart at a time.
 _LOCK = threading.Lock()
+
+#: The frames on the child's pipes: a request is a pickled spec after its length; an answer is
+#: a status (`DRAWN`, or `FAILED` when drawing raised) and the PNG's length, then the PNG (empty:
+#: nothing to draw). Lengths are 4 bytes, big-endian.
+REQUEST = struct.Struct(">I")
+ANSWER = struct.Struct(">cI")
+DRAWN, FAILED = b"P", b"E"
 
 
 @cache
@@ -233,14 +243,37 @@ def _sized(font: FontProperties, size: float) -> FontProperties:
     return sized
 
 
-def main() -> None:
-    """`python -m handlers.chart_drawing`: read a pickled `ChartSpec` from stdin (written by our
-    own parent, `handlers.chart_process`), write its PNG to stdout (nothing without a chart)."""
-    spec = pickle.loads(sys.stdin.buffer.read())
-    png = draw(spec)
-    if png is not None:
-        sys.stdout.buffer.write(png)
+def serve(idle_seconds: float) -> None:
+    """Draw each spec that comes on stdin and answer with its PNG on stdout, until stdin ends
+    (the parent closed it, or is gone) or `idle_seconds` pass without a request."""
+    while select.select([sys.stdin], [], [], idle_seconds)[0]:
+        header = _read(REQUEST.size)
+        request = _read(REQUEST.unpack(header)[0]) if header is not None else None
+        if request is None:
+            return
+        try:
+            status, png = DRAWN, draw(pickle.loads(request)) or b""  # our own parent's spec
+        except Exception:  # the parent says it failed; nothing of the chart's words is written
+            status, png = FAILED, b""
+        sys.stdout.buffer.write(ANSWER.pack(status, len(png)) + png)
         sys.stdout.buffer.flush()
+
+
+def _read(size: int) -> bytes | None:
+    """`size` bytes of stdin, None when it ends first."""
+    data = b""
+    while len(data) < size:
+        chunk = os.read(sys.stdin.fileno(), size - len(data))
+        if not chunk:
+            return None
+        data += chunk
+    return data
+
+
+def main() -> None:
+    """`python -m handlers.chart_drawing IDLE_SECONDS`: `serve` our own parent,
+    `handlers.chart_process`."""
+    serve(float(sys.argv[1]))
 
 
 if __name__ == "__main__":

@@ -5,9 +5,10 @@ from __future__ import annotations
 import asyncio
 import io
 import logging
+import os
+import signal
 import warnings
-from collections.abc import Iterator
-from datetime import UTC, date, datetime
+from collections.abc import Callable, Iterator
 
 import pytest
 from matplotlib import font_manager
@@ -16,30 +17,11 @@ from PIL import Image
 
 from handlers import chart_drawing as chart
 from handlers.chart import chart_spec, completion_chart
-from handlers.chart_drawing import cjk_font
-from handlers.chart_process import AT_ONCE, draw_completion_chart, draw_in_child
+from handlers.chart_drawing import ChartSpec, cjk_font
+from handlers.chart_process import AT_ONCE, close_children, draw_completion_chart, draw_in_child
 from handlers.i18n import translator
-from models.digest.queries import ClassCompletion, DigestFigures
-
-GRADES = "一二三四五六"
-
-
-def figures_with(classes: int, *, per_grade: int = 3) -> DigestFigures:
-    rows = [
-        ClassCompletion(
-            f"{GRADES[i // per_grade % 6]}({i % per_grade + 1})班", "某老师", i % 12, 10
-        )
-        for i in range(classes)
-    ]
-    return DigestFigures(
-        school_name="测试小学",
-        today=date(2026, 11, 16),
-        day=date(2026, 11, 15),
-        now=datetime(2026, 11, 16, 2, 0, tzinfo=UTC),
-        classes=rows,
-        head_target=10,
-        head_expected=5,
-    )
+from models.digest.queries import ClassCompletion
+from tests.helpers.charts import child_pids, figures_with
 
 
 def png_size(png: bytes) -> tuple[str | None, tuple[int, int]]:
@@ -163,28 +145,92 @@ async def test_waiting_for_a_turn_counts_within_the_charts_time_limit(
     assert caplog.text.count("chart: not drawn within 0 s; sent without it") == 3
 
 
-async def test_a_child_that_outlives_the_time_limit_is_killed(
+async def test_a_child_that_outlives_the_time_limit_is_killed_and_the_next_draw_works(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setattr("handlers.chart_process.CHART_MODULE", "tests.helpers.sleeping_child")
     monkeypatch.setattr("handlers.chart_process.CHART_TIMEOUT_SECONDS", 1.0)
-    before = set(_children())
+    before = child_pids()
     assert await draw_completion_chart(figures_with(3), translator("zh")) is None
-    assert set(_children()) == before
+    assert child_pids() == before
+
+    monkeypatch.undo()
+    assert await draw_completion_chart(figures_with(3), translator("zh")) is not None
 
 
-def _children() -> list[str]:
-    """This process's children (their pids), from /proc."""
-    import os
+async def test_the_next_draw_is_served_by_the_same_child() -> None:
+    first = await draw_completion_chart(figures_with(12), translator("zh"))
+    drawer = child_pids()
+    second = await draw_completion_chart(figures_with(66, per_grade=11), translator("zh"))
 
-    me = str(os.getpid())
-    found = []
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                with open(f"/proc/{entry}/stat") as stat:
-                    if stat.read().rsplit(")", 1)[1].split()[1] == me:
-                        found.append(entry)
-            except OSError:
-                continue
-    return found
+    assert first is not None and second is not None
+    assert png_size(second) == ("PNG", (2000, 480))
+    assert len(drawer) == 1
+    assert child_pids() == drawer
+
+
+async def test_a_child_without_a_request_for_its_idle_time_exits_and_the_next_draw_starts_one(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr("handlers.chart_process.IDLE_SECONDS", 0.5)
+    assert await draw_completion_chart(figures_with(3), translator("zh")) is not None
+    [drawer] = child_pids()
+
+    await _until(lambda: not child_pids())
+    assert await draw_completion_chart(figures_with(3), translator("zh")) is not None
+    assert len(child_pids() - {drawer}) == 1
+
+
+async def test_a_draw_that_fails_gives_no_chart_and_the_same_child_draws_the_next(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    spec = chart_spec(figures_with(3), translator("zh"))
+    assert spec is not None
+    assert await draw_in_child(spec, what="chart") is not None
+    drawer = child_pids()
+    broken = ChartSpec(**{**vars(spec), "notes": ("1/10",)})  # fewer notes than bars
+
+    assert await draw_in_child(broken, what="chart") is None
+    assert await draw_in_child(spec, what="chart") is not None
+    assert child_pids() == drawer
+    assert "chart: the drawing failed" in caplog.text
+    assert "三" not in caplog.text and "1/10" not in caplog.text
+
+
+async def test_a_child_killed_while_it_waits_is_replaced_and_the_draw_goes_on() -> None:
+    assert await draw_completion_chart(figures_with(3), translator("zh")) is not None
+    [drawer] = child_pids()
+    os.kill(drawer, signal.SIGKILL)
+
+    assert await draw_completion_chart(figures_with(3), translator("zh")) is not None
+    assert len(child_pids() - {drawer}) == 1
+
+
+async def test_closing_the_children_leaves_none_behind_and_a_later_draw_starts_one() -> None:
+    await asyncio.gather(
+        *(draw_completion_chart(figures_with(3), translator("zh")) for _ in range(3))
+    )
+    assert len(child_pids()) == AT_ONCE
+
+    await close_children()
+    assert child_pids() == set()
+    assert await draw_completion_chart(figures_with(3), translator("zh")) is not None
+    await close_children()
+    assert child_pids() == set()
+
+
+def test_the_children_end_with_the_event_loop() -> None:
+    async def draw() -> bytes | None:
+        return await draw_completion_chart(figures_with(3), translator("zh"))
+
+    assert asyncio.run(draw()) is not None
+    assert child_pids() == set()
+
+
+async def _until(condition: Callable[[], bool]) -> None:
+    """Wait for `condition` (a generous bound: the machine may be busy)."""
+    for _ in range(600):
+        if condition():
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError("not within 30 s")
