@@ -7,6 +7,7 @@ import time
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import aiohttp
 import httpx
 import pytest
 from telegram.error import (
@@ -52,6 +53,9 @@ REQUEST = httpx.Request("POST", "http://127.0.0.1/bot/sendMessage")
         (NetworkError("httpx.ConnectError: All connection attempts failed"),
          RetryableSendError, None),
         (NetworkError("Bad Gateway"), RetryableSendError, None),
+        (caused_by(TimedOut(), aiohttp.ConnectionTimeoutError()), RetryableSendError, None),
+        (NetworkError("aiohttp.ClientConnectorDNSError: Name or service not known"),
+         RetryableSendError, None),
         (RetryAfter(7), RetryableSendError, None),
         # may have reached Telegram: never sent again blindly
         (caused_by(TimedOut(), httpx.ReadTimeout("read", request=REQUEST)),
@@ -60,6 +64,12 @@ REQUEST = httpx.Request("POST", "http://127.0.0.1/bot/sendMessage")
         (NetworkError("httpx.RemoteProtocolError: Server disconnected without sending a "
                       "response."), UnknownSendOutcome, None),
         (caused_by(NetworkError("httpx.ReadError: "), httpx.ReadError("", request=REQUEST)),
+         UnknownSendOutcome, None),
+        (caused_by(TimedOut(), aiohttp.SocketTimeoutError()), UnknownSendOutcome, None),
+        (caused_by(NetworkError("aiohttp.ServerDisconnectedError: the request failed"),
+                   aiohttp.ServerDisconnectedError()), UnknownSendOutcome, None),
+        # a transport error not named either way: taken as after sending
+        (NetworkError("aiohttp.ClientConnectionResetError: Connection reset by peer"),
          UnknownSendOutcome, None),
         # can never be delivered: recorded with the reason
         (Forbidden("Forbidden: bot was blocked by the user"), PermanentSendError,

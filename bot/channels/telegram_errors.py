@@ -22,20 +22,39 @@ from bot.channels.telegram_pacing import (
 )
 from models.outbox.outcomes import FailureReason
 
-#: httpx errors raised before the request reached Telegram: sending again cannot repeat it.
-_NOT_SENT = ("ConnectError", "ConnectTimeout", "PoolTimeout", "ProxyError", "UnsupportedProtocol")
-#: httpx errors raised after the request may have reached Telegram.
-_MAY_HAVE_LEFT = ("ReadError", "ReadTimeout", "WriteError", "WriteTimeout", "RemoteProtocolError")
+#: Transport errors (httpx's, `HTTPXRequest`; aiohttp's, `telegram_http.AiohttpRequest`) raised
+#: before the request reached Telegram: sending again cannot repeat it.
+_NOT_SENT = (
+    "ConnectError",
+    "ConnectTimeout",
+    "PoolTimeout",
+    "ProxyError",
+    "UnsupportedProtocol",
+    "ClientConnectorError",
+    "ClientConnectorDNSError",
+    "ClientConnectorCertificateError",
+    "ClientConnectorSSLError",
+    "ClientProxyConnectionError",
+    "ConnectionTimeoutError",
+    "InvalidUrlClientError",
+    "NonHttpUrlClientError",
+)
+#: Any other transport error may have come after the request reached Telegram (httpx's
+#: ReadTimeout, RemoteProtocolError; aiohttp's SocketTimeoutError, ServerDisconnectedError,
+#: ClientOSError …): the message is not sent again blindly.
+_TRANSPORTS = ("httpx", "aiohttp")
 
 
-def _httpx_name(exc: NetworkError) -> str:
-    """The httpx error under PTB's (its cause, or named in the text as `httpx.Name: …`)."""
+def _transport_name(exc: NetworkError) -> str:
+    """The transport's error under PTB's (its cause, or named in the text as `httpx.Name: …` /
+    `aiohttp.Name: …`)."""
     cause = exc.__cause__
-    if cause is not None and type(cause).__module__.startswith("httpx"):
+    if cause is not None and type(cause).__module__.split(".")[0] in _TRANSPORTS:
         return type(cause).__name__
     text = str(exc)
-    if text.startswith("httpx."):
-        return text[len("httpx.") :].split(":", 1)[0]
+    for transport in _TRANSPORTS:
+        if text.startswith(f"{transport}."):
+            return text[len(transport) + 1 :].split(":", 1)[0]
     if text.startswith("Pool timeout"):  # PTB: "… Request was *not* sent to Telegram."
         return "PoolTimeout"
     return ""
@@ -43,12 +62,13 @@ def _httpx_name(exc: NetworkError) -> str:
 
 def may_have_left(exc: NetworkError) -> bool:
     """Whether a failed request may have reached Telegram (then it must not be sent again)."""
-    name = _httpx_name(exc)
+    name = _transport_name(exc)
     if name in _NOT_SENT:
         return False
-    # A timeout we cannot place is taken as after sending; a network error without httpx's
-    # name is an answer from Telegram's side (502 Bad Gateway …): nothing was accepted.
-    return name in _MAY_HAVE_LEFT or isinstance(exc, TimedOut)
+    # Any other transport error, and a timeout we cannot place, is taken as after sending; a
+    # network error without a transport's name is an answer from Telegram's side (502 Bad
+    # Gateway …): nothing was accepted.
+    return bool(name) or isinstance(exc, TimedOut)
 
 
 def permanent_reason(exc: TelegramError) -> FailureReason:
