@@ -80,6 +80,10 @@ PROBE = "班年级家访完成率月日三四"
 
 #: matplotlib's font settings are process-wide: one chart at a time.
 _LOCK = threading.Lock()
+#: The PNG's zlib level: 3 writes the same pixels as Pillow's default (6) in about half the
+#: time (66 bars: 21 against 37 ms), the file within a few percent (76 against 78 KB; a chart
+#: of 30 schools 49 against 46).
+PNG_OPTIONS = {"compress_level": 3}
 
 #: The frames on the child's pipes: a request is a pickled spec after its length; an answer is
 #: a status (`DRAWN`, or `FAILED` when drawing raised) and the PNG's length, then the PNG (empty:
@@ -186,7 +190,7 @@ def draw(spec: ChartSpec | GroupedChartSpec) -> bytes | None:
             label.set_fontproperties(_sized(font, 9))
         axes.spines[["top", "right"]].set_visible(False)
         buffer = io.BytesIO()
-        figure.savefig(buffer, format="png")
+        figure.savefig(buffer, format="png", pil_kwargs=PNG_OPTIONS)
     return buffer.getvalue()
 
 
@@ -233,7 +237,7 @@ def _draw_grouped(spec: GroupedChartSpec, font: FontProperties) -> bytes:
             tick.set_fontproperties(_sized(font, 9))
         axes.spines[["top", "right"]].set_visible(False)
         buffer = io.BytesIO()
-        figure.savefig(buffer, format="png")
+        figure.savefig(buffer, format="png", pil_kwargs=PNG_OPTIONS)
     return buffer.getvalue()
 
 

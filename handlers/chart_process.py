@@ -16,8 +16,9 @@ a time in a process (the others wait their turn; a hundred children at once woul
 5 GB and gain nothing on the machine's cores), so at most `AT_ONCE` are alive. The turn is
 waited for within the chart's time limit; a child that outlives it is killed and the next draw
 starts a fresh one; a child found gone (idle, killed, crashed) is replaced before the request is
-lost. The children of an event loop end with it: `close_children` (the bot's shutdown), or the
-end of `asyncio.run`, which cancels the task that keeps them.
+lost. The children of an event loop end with it: `close_children` once the bot's jobs have
+stopped (`bot.runner`), or the end of `asyncio.run`, which cancels the task that keeps them; and
+a child whose parent is gone reads the end of its stdin and exits.
 """
 
 from __future__ import annotations
