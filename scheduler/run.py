@@ -3,6 +3,11 @@
 Used alike by the scheduler (on time, and for a slot missed while the bot was down) and by
 `python -m bot jobs run NAME --now …`. A slot already run is skipped; a body that raises leaves
 nothing behind (its transaction rolls back) and marks the slot failed, so it may run again.
+
+A slot that runs takes two transactions and three statements of its own: the claim (committed
+first, so that another process sees it), then the school read, the body and the slot's end
+together. The school is found by the caller once (`find_school`; the scheduler keeps its id),
+and the rows the body queued are read back only for a caller that lists them (`jobs run`).
 """
 
 from __future__ import annotations
@@ -142,24 +147,40 @@ async def _added_since(session: AsyncSession, school_id: int, last_id: int) -> t
     )
 
 
-async def school_of(db: Database, config: RunConfig) -> int:
-    """The id of the school `config` runs for, as the dispatcher finds it; `NoSchool` when the
-    database has none. A slot is claimed for it: another school's bot runs its own."""
+@dataclass(frozen=True)
+class FoundSchool:
+    """The school a run is for, as `find_school` found it."""
+
+    id: int
+    #: Whether it is the school `config` names (or the first one, when it names none): then
+    #: the same is found on every later look, and its id may be kept. A school found only as
+    #: the first one, because the named one is not in the database yet, may not be.
+    settled: bool
+
+
+async def find_school(db: Database, config: RunConfig) -> FoundSchool:
+    """The school `config` runs for, as the dispatcher finds it; `NoSchool` when the database
+    has none. A slot is claimed for it: another school's bot runs its own."""
     async with db.session() as session:
         school = await current_school(session=session, name=config.school_name)
     if school is None or school.id is None:
         raise NoSchool()
-    return school.id
+    return FoundSchool(school.id, not config.school_name or school.name == config.school_name)
+
+
+async def school_of(db: Database, config: RunConfig) -> int:
+    """The id of the school `config` runs for (`find_school`)."""
+    return (await find_school(db, config)).id
 
 
 async def _run_claimed(
-    db: Database, config: RunConfig, job: Job, claim: Claim, *, now: datetime
+    db: Database, config: RunConfig, job: Job, claim: Claim, *, now: datetime, listed: bool
 ) -> tuple[int, tuple[Queued, ...]]:
     async with db.session() as session:
         school = await session.get(School, claim.school_id)
         if school is None:
             raise NoSchool()
-        before = await _last_outbox_id(session)
+        before = await _last_outbox_id(session) if listed else 0
         context = JobContext(
             session=session,
             now=now,
@@ -169,7 +190,7 @@ async def _run_claimed(
             slot=claim.slot,
         )
         queued = await job.func(context)
-        messages = await _added_since(session, claim.school_id, before)
+        messages = await _added_since(session, claim.school_id, before) if listed else ()
         if not await finish_slot(session, claim, now=now, outcome=f"queued {queued}"):
             raise ClaimLost(f"{job.name} {claim.slot.isoformat()}")
     return queued, messages
@@ -184,15 +205,20 @@ async def run_job(
     now: datetime,
     wake: Wake | None = None,
     claim_as: str | None = None,
+    school_id: int | None = None,
+    list_messages: bool = True,
 ) -> Outcome:
     """Run `job` for `slot` (as of `now`) unless that slot is taken; see the module doc.
     `claim_as` records the run under another name (a rehearsal), leaving the job's own slot
-    free for its real run. The slot is the school's own (`school_of`); with no school in the
-    database the run fails, claiming nothing."""
-    try:
-        school_id = await school_of(db, config)
-    except NoSchool as exc:
-        return Outcome(job.name, slot, RunStatus.FAILED, detail=str(exc))
+    free for its real run. The slot is the school's own: `school_id` when the caller found it
+    already, else `find_school`'s; with no school in the database the run fails, claiming
+    nothing. `list_messages=False` leaves `Outcome.messages` empty, saving the two reads that
+    list them (the count is `Outcome.queued`)."""
+    if school_id is None:
+        try:
+            school_id = await school_of(db, config)
+        except NoSchool as exc:
+            return Outcome(job.name, slot, RunStatus.FAILED, detail=str(exc))
     claim = await claim_slot(db, school_id, claim_as or job.name, slot, now=now, owner=config.owner)
     if not isinstance(claim, Claim):
         log.debug("job %s slot %s already claimed; skipped", job.name, slot.isoformat())
@@ -204,7 +230,7 @@ async def run_job(
             claimed_at=claim.claimed_at,
         )
     try:
-        queued, messages = await _run_claimed(db, config, job, claim, now=now)
+        queued, messages = await _run_claimed(db, config, job, claim, now=now, listed=list_messages)
     except ClaimLost:
         log.warning("job %s slot %s: claim taken over mid-run; rolled back", job.name, slot)
         return Outcome(job.name, slot, RunStatus.SKIPPED, detail="taken over")

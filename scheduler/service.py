@@ -54,7 +54,7 @@ from models.db.engine import Database
 from models.db.turns import Turns
 from models.db.urls import sync_url
 from scheduler.base import Job
-from scheduler.run import Outcome, RunConfig, Wake, find_job, run_job
+from scheduler.run import NoSchool, Outcome, RunConfig, Wake, find_job, find_school, run_job
 from scheduler.slots import prune_runs
 from scheduler.timing import build_trigger, latest_slot
 
@@ -257,6 +257,8 @@ class JobScheduler:
         )
         self._running: set[asyncio.Task[Any]] = set()
         self._pruned_at: datetime | None = None
+        #: The school's id, found at the first slot (`_school_id`): an id does not change.
+        self._school: int | None = None
         #: Called with (job, outcome) after each slot fired: "done", "skipped", "failed" (the
         #: job's transaction rolled back) or "error" (it could not be run), e.g. the metrics.
         self.on_run: Callable[[str, str], None] | None = None
@@ -280,7 +282,14 @@ class JobScheduler:
             job = find_job(self.jobs, name)
             async with _turn():
                 outcome = await run_job(
-                    self.db, self.config, job, slot=slot, now=as_of, wake=self.wake
+                    self.db,
+                    self.config,
+                    job,
+                    slot=slot,
+                    now=as_of,
+                    wake=self.wake,
+                    school_id=await self._school_id(),
+                    list_messages=False,
                 )
             self._ran(name, outcome.status.value)
             return outcome
@@ -291,6 +300,16 @@ class JobScheduler:
         finally:
             if task is not None:
                 self._running.discard(task)
+
+    async def _school_id(self) -> int | None:
+        """The school's id, looked up once and kept; None while there is no school, or only
+        another one than the school named (`run_job` then looks again and reports it)."""
+        if self._school is None:
+            with contextlib.suppress(NoSchool):
+                found = await find_school(self.db, self.config)
+                if found.settled:
+                    self._school = found.id
+        return self._school
 
     def _ran(self, name: str, outcome: str) -> None:
         if self.on_run is not None:

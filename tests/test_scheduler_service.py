@@ -26,6 +26,7 @@ from scheduler.service import FIRE_REF, RUNS_AT_ONCE, GuardedJobStore, JobSchedu
 from tests.helpers.clock import FakeClock
 from tests.helpers.factories import seed_school
 from tests.helpers.scheduler import RecordingJob, config, job_runs, local, outbox_count
+from tests.helpers.statements import counting_statements
 
 Make = Callable[..., JobScheduler]
 
@@ -324,6 +325,71 @@ async def test_at_most_four_job_runs_at_once_in_a_process(make: Make, db: Databa
     assert RUNS_AT_ONCE == 4
     # SQLite's transactions take turns on their own (one writer); PostgreSQL's run side by side.
     assert most == (RUNS_AT_ONCE if db.url.startswith("postgresql") else 1)
+
+
+async def test_a_slot_with_nothing_to_send_takes_three_statements_in_two_transactions(
+    make: Make, db: Database
+) -> None:
+    # The first slot prunes old runs and finds the school; every later one claims its slot
+    # (committed first, so another process skips it), then reads the school, runs the body and
+    # records the end in one transaction. A hundred schools' mornings are mostly such slots.
+    quiet = RecordingJob(chats=())
+    service = make(quiet, memory=True)
+    first = await service.fire(quiet.name, local("2026-11-16 07:30"))
+    with counting_statements(db) as (statements, transactions):
+        second = await service.fire(quiet.name, local("2026-11-17 07:30"))
+    assert first is not None and second is not None
+    assert (first.status, second.status) == (RunStatus.DONE, RunStatus.DONE)
+    heads = [statement.lstrip().split(None, 1)[0].upper() for statement in statements]
+    assert heads == ["INSERT", "SELECT", "UPDATE"]
+    assert len(transactions) == 2
+    assert len(quiet.runs) == 2
+
+
+async def test_a_scheduled_run_counts_what_it_queued_and_wakes_the_worker(db: Database) -> None:
+    await seed_school(db)
+    woken: list[bool] = []
+    digest = RecordingJob(chats=("42", "43"))
+    service = JobScheduler(
+        db, config(), jobs=[digest.job], store=MemoryJobStore(), wake=lambda: woken.append(True)
+    )
+    outcome = await service.fire(digest.name, local("2026-11-16 07:30"))
+    assert outcome is not None
+    # The scheduler needs the count only; `jobs run` lists the rows (tests/test_scheduler.py).
+    assert (outcome.status, outcome.queued, outcome.messages) == (RunStatus.DONE, 2, ())
+    assert woken == [True]
+    assert await outbox_count(db) == 2
+
+
+async def test_a_scheduler_started_before_its_school_exists_runs_once_it_is_there(
+    db: Database,
+) -> None:
+    digest = RecordingJob()
+    service = JobScheduler(db, config(), jobs=[digest.job], store=MemoryJobStore())
+    before = await service.fire(digest.name, local("2026-11-16 07:30"))
+    assert before is not None and before.status is RunStatus.FAILED
+    assert "数据库里还没有学校" in before.detail
+    ts = await seed_school(db)
+    after = await service.fire(digest.name, local("2026-11-17 07:30"))
+    assert after is not None and after.status is RunStatus.DONE
+    assert [run.school_id for run in await job_runs(db, digest.name)] == [ts.school.id]
+
+
+async def test_a_scheduler_whose_school_is_added_later_claims_for_it_from_then_on(
+    db: Database,
+) -> None:
+    # Named 第二小学 while only the first school is in the database, the scheduler runs for the
+    # first (as the dispatcher finds it); once 第二小学 is imported, its slots are its own.
+    first = await seed_school(db)
+    digest = RecordingJob()
+    named = replace(config(), school_name="第二小学")
+    service = JobScheduler(db, named, jobs=[digest.job], store=MemoryJobStore())
+    await service.fire(digest.name, local("2026-11-16 07:30"))
+    second = await seed_school(db, name="第二小学")
+    await service.fire(digest.name, local("2026-11-17 07:30"))
+    await service.fire(digest.name, local("2026-11-18 07:30"))
+    schools = [run.school_id for run in await job_runs(db, digest.name)]
+    assert schools == [first.school.id, second.school.id, second.school.id]
 
 
 def test_the_schools_job_stores_share_one_engine_until_the_last_shuts_down(
