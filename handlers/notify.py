@@ -3,7 +3,8 @@ accounts and one INSERT for the rows (`enqueue_many`), however many people.
 
 Used by jobs and flows that alert others (德育处, head teachers, guardians). Each row's key is
 `{key}:{person kind}:{person id}:{channel}`, so enqueueing the same thing twice keeps one row.
-The reply is built per recipient's language.
+The reply is built per recipient's language. `all_notified` tells, before the work of building a
+message, that queueing it again would add nothing.
 """
 
 from __future__ import annotations
@@ -18,7 +19,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from handlers.i18n import Translator, translator
 from handlers.types import Reply
 from models.accounts.tables import ChannelAccount, PersonKind
-from models.outbox.tables import Outgoing, enqueue_many
+from models.outbox.keys import keyed_under
+from models.outbox.tables import OutboxMessage, Outgoing, enqueue_many
 
 Render = Callable[[Translator], Reply]
 
@@ -29,6 +31,11 @@ class Notified:
     queued: int = 0
     #: The people with no bound account (nothing could be queued for them).
     unreachable: list[tuple[PersonKind, int]] = field(default_factory=list)
+
+
+def account_key(key: str, person: tuple[PersonKind, int], channel: str) -> str:
+    """The row's key for one of `person`'s accounts."""
+    return f"{key}:{person[0].value}:{person[1]}:{channel}"
 
 
 async def notify_people(
@@ -95,7 +102,7 @@ async def notify_keyed(
             result.unreachable.append(person)
         outgoing += [
             Outgoing(
-                key=f"{key}:{person[0].value}:{person[1]}:{account.channel}",
+                key=account_key(key, person, account.channel),
                 channel=account.channel,
                 chat_id=account.chat_id,
                 payload=render(translator(account.language)).to_dict(),
@@ -106,3 +113,38 @@ async def notify_keyed(
         session=session, school_id=school_id, messages=outgoing, kind=kind, due_at=due_at
     )
     return result
+
+
+async def all_notified(
+    *,
+    session: AsyncSession,
+    school_id: int,
+    people: Iterable[tuple[PersonKind, int]],
+    key: str,
+    kind: str,
+) -> bool:
+    """Whether notifying `people` under `key` would queue nothing, because every account they
+    have bound has its `kind` row already (and there is one at least): a job may stop before
+    building the message. One statement when nothing was queued under `key` yet, two else."""
+    queued = await session.exec(
+        select(OutboxMessage.key).where(
+            col(OutboxMessage.kind) == kind, keyed_under(school_id, f"{key}:")
+        )
+    )
+    keys = set(queued.all())
+    if not keys:
+        return False
+    wanted = set(people)
+    query = select(ChannelAccount).where(
+        ChannelAccount.school_id == school_id,
+        col(ChannelAccount.person_id).in_({person[1] for person in wanted}),
+    )
+    accounts = [
+        account
+        for account in (await session.exec(query)).all()
+        if (account.person_kind, account.person_id) in wanted
+    ]
+    return all(
+        account_key(key, (account.person_kind, account.person_id), account.channel) in keys
+        for account in accounts
+    )

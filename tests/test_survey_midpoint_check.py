@@ -26,6 +26,7 @@ from tests.helpers.clock import FakeClock
 from tests.helpers.factories import TestSchool, bind
 from tests.helpers.outbox import outbox, reply_of
 from tests.helpers.scheduler import config, local
+from tests.helpers.statements import counting_selects
 from tests.test_opinion_week import _school
 from tests.test_survey_answer_chat import sent_survey
 
@@ -91,6 +92,34 @@ async def test_at_the_midpoint_with_no_survey_the_moral_education_office_is_told
             )
         ).all()
     assert [(e.actor, e.subject) for e in entries] == [("job", "semester:2026-09-01")]
+
+
+async def test_once_told_the_later_checks_stop_before_reading_the_families(
+    db: Database, clock: FakeClock
+) -> None:
+    # The check runs every day to the semester's end: after 德育处 was told, a run finds each of
+    # its accounts' rows of the semester and stops without reading the school's households.
+    await _staffed_school(db, clock)
+    with counting_selects(db) as told:
+        assert await _check(db, MIDPOINT) == 1
+    assert any("student_guardian" in statement for statement in told)
+    with counting_selects(db) as later:
+        assert await _check(db, "2026-11-12 08:00") == 0
+    assert later and not any("student_guardian" in statement for statement in later)
+    assert len(await outbox(db, kind=KIND)) == 1
+
+
+async def test_an_account_bound_after_the_office_was_told_is_told_at_the_next_check(
+    db: Database, clock: FakeClock
+) -> None:
+    ts = await _staffed_school(db, clock)
+    assert await _check(db, MIDPOINT) == 1
+    await bind(db, clock, ts.staff["赵敏"], channel="telegram", external_id="7001")
+    assert await _check(db, "2026-11-12 08:00") == 1
+    rows = await outbox(db, kind=KIND)
+    assert sorted(row.channel for row in rows) == ["console", "telegram"]
+    assert len({reply_of(row).text for row in rows}) == 1
+    assert await _check(db, "2026-11-13 08:00") == 0
 
 
 async def test_a_missed_midpoint_is_caught_up_on_the_next_run(

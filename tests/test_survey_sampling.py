@@ -3,11 +3,18 @@
 from __future__ import annotations
 
 import math
+import random
 from collections.abc import Sequence
 
 import pytest
 
-from models.families.households import Child, Household, households_from, within
+from models.families.households import (
+    Child,
+    Household,
+    household_of_guardian,
+    households_from,
+    within,
+)
 from models.surveys.errors import SurveyRefused
 from models.surveys.sampling import draw_sample, quota, rotate_opinion_week
 
@@ -46,6 +53,23 @@ def test_siblings_sharing_a_guardian_are_one_household_with_both_guardians() -> 
     ]
     assert found[0].key == found[0].guardian_id == 5
     assert found[0].class_ids() == {10, 20}
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_each_guardians_household_key_is_the_one_its_household_has(seed: int) -> None:
+    # The semester rule counts families without building them: the same keys, the same count,
+    # in tangled districts of siblings and guardians shared across them.
+    rng = random.Random(seed)
+    links = [
+        (rng.randrange(300), rng.randrange(10), rng.randrange(1, 400))
+        for _ in range(rng.randrange(1, 600))
+    ]
+    classes = {student: class_id for student, class_id, _ in links}
+    links = [(student, classes[student], guardian) for student, _, guardian in links]
+    keys = household_of_guardian((student, guardian) for student, _, guardian in links)
+    found = households_from(links)
+    assert keys == {g: h.key for h in found for g in h.guardian_ids}
+    assert len(set(keys.values())) == len(found)
 
 
 def test_within_keeps_only_the_audiences_children() -> None:

@@ -77,6 +77,29 @@ def households_from(links: Iterable[tuple[int, int, int]]) -> list[Household]:
     return sorted(found, key=lambda h: h.key)
 
 
+def household_of_guardian(links: Iterable[tuple[int, int]]) -> dict[int, int]:
+    """Each guardian's household key from (student id, guardian id) rows: the `Household.key`
+    `households_from` gives the same rows, without building the households (to count families,
+    and the families some guardians belong to, is all the semester rule needs)."""
+    parent: dict[int, int] = {}
+
+    def find(guardian: int) -> int:
+        parent.setdefault(guardian, guardian)
+        while parent[guardian] != guardian:
+            parent[guardian] = parent[parent[guardian]]
+            guardian = parent[guardian]
+        return guardian
+
+    # A student's guardians are one household: each is joined to the student's first. A root
+    # is always the lowest id of its household, the key.
+    first_of: dict[int, int] = {}
+    for student_id, guardian_id in links:
+        a, b = find(first_of.setdefault(student_id, guardian_id)), find(guardian_id)
+        if a != b:
+            parent[max(a, b)] = min(a, b)
+    return {guardian: find(guardian) for guardian in parent}
+
+
 def within(households: Iterable[Household], class_ids: Collection[int]) -> list[Household]:
     """The households with a child in these classes, keeping only those children."""
     kept: list[Household] = []

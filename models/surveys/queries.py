@@ -9,7 +9,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from models.duties.tables import Duty
-from models.families.households import Household, households_from
+from models.families.households import Household, household_of_guardian, households_from
 from models.roster.tables import Student, StudentGuardian
 from models.school.rules import DEFAULT_RULES, SchoolRules
 from models.school.tables import SchoolClass
@@ -37,6 +37,17 @@ async def households(session: AsyncSession, school_id: int) -> list[Household]:
         .where(Student.school_id == school_id, col(Student.active))
     )
     return households_from((await session.exec(query)).all())
+
+
+async def guardians_households(session: AsyncSession, school_id: int) -> dict[int, int]:
+    """Each guardian's household key among the school's households of active students, as
+    `households` keys them (`household_of_guardian`)."""
+    query = (
+        select(StudentGuardian.student_id, StudentGuardian.guardian_id)
+        .join(Student, col(Student.id) == col(StudentGuardian.student_id))
+        .where(Student.school_id == school_id, col(Student.active))
+    )
+    return household_of_guardian((await session.exec(query)).all())
 
 
 async def audience_classes(

@@ -12,7 +12,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from models.db.columns import insert_ignoring_duplicates
 from models.jobs.tables import JobRun
-from models.surveys.queries import households
+from models.surveys.queries import guardians_households
 from models.surveys.sampling import Household
 from models.surveys.tables import (
     FormPurpose,
@@ -162,8 +162,7 @@ async def semester_coverage(
 ) -> tuple[int, int]:
     """(families reached, families) for the semester rule: the school's current households of
     which a guardian was asked in a semester or other survey sent in [since, until)."""
-    found = await households(session, school_id)
-    household_of = {g: h.key for h in found for g in h.guardian_ids}
+    household_of = await guardians_households(session, school_id)
     query = (
         select(SurveyRecipient.guardian_id)
         .join(Survey, col(Survey.id) == col(SurveyRecipient.survey_id))
@@ -179,4 +178,4 @@ async def semester_coverage(
     )
     asked = (await session.exec(query)).all()
     covered = {household_of[g] for g in asked if g in household_of}
-    return len(covered), len(found)
+    return len(covered), len(set(household_of.values()))

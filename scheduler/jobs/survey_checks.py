@@ -16,7 +16,9 @@ surveys sent within it, every family once, opinion weeks not counted — reached
 and asked to send a semester survey, once a semester: the key `survey-semester-check:{first day
 of the semester}` (then `:staff:{id}:{channel}`) is the semester's, so later runs, and a run that
 catches up a missed midpoint, queue nothing twice. Nothing before the midpoint, outside a
-semester, or when no semester is on record (there is no midpoint).
+semester, or when no semester is on record (there is no midpoint). The check runs every day to
+the semester's end; once every account of 德育处 has its row of the semester, a run stops before
+reading the school's households (`handlers.notify.all_notified`): there is nothing left to say.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from handlers.i18n import Translator
+from handlers.notify import all_notified
 from handlers.surveys.send import Sending, queue_reminders
 from handlers.types import Reply
 from models.accounts.tables import PersonKind
@@ -143,6 +146,13 @@ async def check_semester_surveys(jc: JobContext) -> int:
     if semester is None or day < semester_midpoint(semester):
         return 0
     first, last = semester.start_date, semester.end_date
+    admins = await staff_with_role(session=jc.session, school_id=school_id, role=StaffRole.ADMIN)
+    people = [(PersonKind.STAFF, staff.id or 0) for staff in admins]
+    key = semester_key(first)
+    if await all_notified(
+        session=jc.session, school_id=school_id, people=people, key=key, kind=SEMESTER_KIND
+    ):
+        return 0
     covered, found = await semester_coverage(
         jc.session,
         school_id,
@@ -152,7 +162,6 @@ async def check_semester_surveys(jc: JobContext) -> int:
     share = jc.rules.survey_min_share
     if not below_share(covered, found, share):
         return 0
-    admins = await staff_with_role(session=jc.session, school_id=school_id, role=StaffRole.ADMIN)
 
     def render(t: Translator) -> Reply:
         return Reply(
@@ -161,12 +170,7 @@ async def check_semester_surveys(jc: JobContext) -> int:
             )
         )
 
-    notified = await jc.notify(
-        [(PersonKind.STAFF, staff.id or 0) for staff in admins],
-        key=semester_key(first),
-        kind=SEMESTER_KIND,
-        render=render,
-    )
+    notified = await jc.notify(people, key=key, kind=SEMESTER_KIND, render=render)
     if notified.queued:
         await audit(
             session=jc.session,
