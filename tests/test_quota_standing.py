@@ -17,6 +17,7 @@ from models.quota.rules import QuotaRole, Tally
 from models.quota.standing import (
     QUERIES,
     class_month_completion,
+    school_months,
     school_standing,
     teacher_month,
     teacher_standing,
@@ -380,6 +381,42 @@ async def test_the_save_line_reads_the_same_month_as_quota(
     async with db.session() as session:
         month = await teacher_month(session=session, staff=ts.staff[name], day=day)
     assert month == (full.month if full is not None else None)
+
+
+@pytest.mark.parametrize(
+    "day",
+    [
+        DAY,
+        date(2027, 1, 25),
+        date(2027, 2, 24),
+        date(2027, 7, 20),
+        date(2027, 8, 10),
+        date(2027, 3, 31),
+    ],
+)
+@pytest.mark.parametrize("rules", [SchoolRules(), SchoolRules(contacts_counted_as="families")])
+async def test_the_weekly_nudges_months_are_the_standings_in_three_queries(
+    db: Database, day: date, rules: SchoolRules
+) -> None:
+    ts = await seed_school(db)
+    await add_terms(db, ts, *YEAR_2026)
+    await add_subject_teacher(db, ts)
+    for teacher, when in (("王芳", day), ("周婷", day), ("钱进", day), ("李强", date(2026, 9, 7))):
+        await add_visits(db, ts, teacher, ["张小明", "赵刚"], day=when)
+        await add_visits(db, ts, teacher, ["张小明"], day=when, form=VisitForm.PHONE)
+    async with db.session() as session:
+        full = await school_standing(
+            session=session, school_id=ts.school.id or 0, day=day, rules=rules
+        )
+        with counting_selects(db) as selects:
+            span, months = await school_months(
+                session=session, school_id=ts.school.id or 0, day=day, rules=rules
+            )
+    assert span == full.span
+    assert months == [(t.staff_id, t.month) for t in full.teachers if t.month is not None]
+    assert len(selects) == (3 if span.term_days else 1)
+    behind = [t.staff_id for t in full.behind_pace()]
+    assert [staff for staff, month in months if span.in_term(day) and month.behind] == behind
 
 
 @pytest.mark.parametrize(

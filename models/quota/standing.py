@@ -4,6 +4,7 @@
 teacher and one per student, whatever the size of the school (ten queries at most); the pure
 rules of `models.quota.rules` turn those facts into a `TeacherStanding` per teacher and a
 `ClassCompletion` per class. `/quota`, the reminder jobs and the daily digest all read this.
+`school_months` gives only each teacher's month (the weekly nudge's), in three queries.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
+from sqlalchemy import exists
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -350,6 +352,52 @@ async def class_month_completion(
     """Every class of the school, by grade and number, with its month's quota completion."""
     standing = await school_standing(session=session, school_id=school_id, day=day, rules=rules)
     return standing.classes
+
+
+async def school_months(
+    *, session: AsyncSession, school_id: int, day: date, rules: SchoolRules = DEFAULT_RULES
+) -> tuple[MonthSpan, list[tuple[int, MonthStanding]]]:
+    """`day`'s month and each active teacher's standing in it, by staff number: the staff id
+    and `TeacherStanding.month` of every teacher `school_standing` lists, exactly as it gives
+    them, without the rosters, the students' visits and the lists it builds for `/quota`. Three
+    queries (one when the month has no term day, and so no teacher a month)."""
+    terms = list((await session.exec(select(Term).where(Term.school_id == school_id))).all())
+    span = month_span(day, terms)
+    if span.term_days == 0:
+        return span, []
+    term_break = break_on(day, terms)
+    staff_id = col(Staff.id)
+    heads = exists().where(
+        col(SchoolClass.school_id) == school_id, col(SchoolClass.head_teacher_id) == staff_id
+    )
+    teaches = exists().where(
+        col(Teaching.staff_id) == staff_id,
+        col(SchoolClass.id) == col(Teaching.class_id),
+        col(SchoolClass.school_id) == school_id,
+    )
+    coaches = exists().where(
+        col(GroupCoach.staff_id) == staff_id,
+        col(Group.id) == col(GroupCoach.group_id),
+        col(Group.school_id) == school_id,
+    )
+    query = (
+        select(staff_id, heads, teaches, coaches)
+        .where(Staff.school_id == school_id, col(Staff.active))
+        .order_by(col(Staff.staff_no))
+    )
+    roles = [
+        (person or 0, role)
+        for person, head, subject, coach in (await session.exec(query)).all()
+        if (role := quota_role(head_teacher=head, subject_teacher=subject, coach=coach)) is not None
+    ]
+    # Only the month's and the break's visits count: none before the earlier of their starts.
+    lower = min(span.first, term_break.start_date if term_break else span.first)
+    facts = await read_teacher_facts(session, school_id, span, term_break, lower, None, rules)
+    months = [
+        (person, month_standing(role, facts.get(person, TeacherFacts()), span, rules))
+        for person, role in roles
+    ]
+    return span, [(person, month) for person, month in months if month is not None]
 
 
 async def teacher_month(

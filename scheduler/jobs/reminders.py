@@ -1,7 +1,8 @@
 """Quota reminders: the weekly nudge, the month-end reminder and the break-start message.
 
 Each is a plain function of a `JobContext`. It reads the whole school's standing in a fixed
-number of queries (`models.quota.standing`), picks only the teachers who need the message, and
+number of queries (`models.quota.standing`; the weekly nudge only each teacher's month,
+`school_months`), picks only the teachers who need the message, and
 queues one outbox row per bound account with a key per (job, period, teacher), so a slot run
 twice, or a job run again by hand in the same period, sends nothing twice. Messages wait for the
 end of quiet hours.
@@ -25,7 +26,7 @@ from handlers.types import Reply
 from models.accounts.tables import PersonKind
 from models.audit.tables import TAGS_READ, audit_all, student_entries
 from models.quota.rules import BREAK_KINDS, month_end_reminder_day
-from models.quota.standing import BreakStanding, MonthStanding, school_standing
+from models.quota.standing import BreakStanding, MonthStanding, school_months, school_standing
 from models.school.rules import SchoolRules
 from models.school.tables import Term, TermKind
 from scheduler.base import Job, JobContext, daily_at
@@ -129,15 +130,15 @@ def _break_render(standing: BreakStanding, with_class: bool) -> Render:
 async def weekly_nudge(jc: JobContext) -> int:
     """To each teacher behind pace for the month, on a term day with term days still ahead."""
     day = jc.today
-    standing = await school_standing(
+    span, months = await school_months(
         session=jc.session, school_id=jc.school.id or 0, day=day, rules=jc.rules
     )
-    if not standing.span.in_term(day):
+    if not span.in_term(day):
         return 0
     messages = {
-        (PersonKind.STAFF, teacher.staff_id): _month_render(teacher.month, nudge_text)
-        for teacher in standing.behind_pace()
-        if teacher.month is not None
+        (PersonKind.STAFF, staff_id): _month_render(month, nudge_text)
+        for staff_id, month in months
+        if month.behind
     }
     week = day - timedelta(days=day.weekday())
     result = await notify_each(
