@@ -1,19 +1,20 @@
 """Drawing the digest's chart (and any bar-per-class `ChartSpec`: the 大走访's 入户率,
 `draw_in_child`) in a child process kept warm while draws keep coming.
 
-matplotlib and the CJK font take about 50 MB once a chart is drawn, and a process keeps that
-memory for good: for charts drawn in the morning (and on `/digest`), the bot would carry it all
-day. So the charts are drawn by `python -m handlers.chart_drawing` in a child process: the bot's
-own memory stays where the conversations need it, the event loop only awaits a pipe, and a
-chart that fails or hangs costs the digest its picture, never the bot. The child imports
-matplotlib and the font alone (the words arrive translated in a `ChartSpec`).
+matplotlib and the CJK font take their memory once a chart is drawn (a drawing process holds
+about 110 MB: `benchmarks/charts.py`), and a process keeps it for good: for charts drawn in the
+morning (and on `/digest`), the bot would carry it all day. So the charts are drawn by
+`python -m handlers.chart_drawing` in a child process: the bot's own memory stays where the
+conversations need it, the event loop only awaits a pipe, and a chart that fails or hangs costs
+the digest its picture, never the bot. The child imports matplotlib and the font alone (the
+words arrive translated in a `ChartSpec`).
 
 Starting the child costs 0.4–0.9 s (Python, matplotlib, the font), and a process of every school
 (`bot run --all-schools`) draws a hundred morning digests within a minute or two; so a child
 answers one request after another on its pipes (`handlers.chart_drawing.serve`) and exits by
 itself after `IDLE_SECONDS` without one, its memory with it. At most `AT_ONCE` children draw at
 a time in a process (the others wait their turn; a hundred children at once would take about
-5 GB and gain nothing on the machine's cores), so at most `AT_ONCE` are alive. The turn is
+11 GB and gain nothing on the machine's cores), so at most `AT_ONCE` are alive. The turn is
 waited for within the chart's time limit; a child that outlives it is killed and the next draw
 starts a fresh one; a child found gone (idle, killed, crashed) is replaced before the request is
 lost. The children of an event loop end with it: `close_children` once the bot's jobs have
@@ -43,7 +44,7 @@ log = logging.getLogger(__name__)
 CHART_TIMEOUT_SECONDS = 60.0
 #: The module the child runs (`handlers.chart_drawing`'s `main`).
 CHART_MODULE = "handlers.chart_drawing"
-#: Children drawing at the same time in one process (each about 50 MB and a core, briefly).
+#: Children drawing at the same time in one process (each about 110 MB and a core, briefly).
 AT_ONCE = 2
 #: A child exits after this many seconds without a request.
 IDLE_SECONDS = 30.0
