@@ -49,7 +49,6 @@ if __package__ in (None, ""):  # `python benchmarks/fanout.py`: import the proje
 
 from sqlmodel import col, func, select
 from telegram.ext import ExtBot
-from telegram.request import HTTPXRequest
 
 from benchmarks.bot_api_process import BotApiProcess, FloodRecord
 from benchmarks.updates import (
@@ -59,6 +58,7 @@ from benchmarks.updates import (
     scratch_database,
 )
 from bot.channels.telegram import TelegramChannel
+from bot.channels.telegram_http import AiohttpRequest
 from bot.channels.telegram_pacing import (
     TELEGRAM_PER_CHAT_PER_SECOND,
     TELEGRAM_PER_SECOND,
@@ -336,7 +336,7 @@ async def _send_notice(db: Database, school: _School, fake: BotApiProcess) -> No
         school.token,
         base_url=fake.base_url,
         base_file_url=fake.base_file_url,
-        request=HTTPXRequest(connection_pool_size=16),
+        request=AiohttpRequest(pool_size=16),
         rate_limiter=TelegramRateLimiter(),
     )
     async with bot:

@@ -29,10 +29,10 @@ from typing import Any
 
 from sqlalchemy import event
 from telegram.ext import ExtBot
-from telegram.request import HTTPXRequest
 
 from bot.channels.base import Channel
 from bot.channels.telegram import TelegramChannel, quiet_transport_logs
+from bot.channels.telegram_http import AiohttpRequest
 from bot.channels.telegram_pacing import TelegramRateLimiter, telegram_limiter
 from bot.channels.telegram_render import CHANNEL as TELEGRAM
 from bot.channels.wecom import CHANNEL as WECOM
@@ -87,7 +87,7 @@ async def run(options: argparse.Namespace) -> None:
             token,
             base_url=options.telegram_base_url,
             base_file_url=options.telegram_base_url.replace("/bot", "/file/bot"),
-            request=HTTPXRequest(connection_pool_size=256),
+            request=AiohttpRequest(pool_size=256),
             rate_limiter=TelegramRateLimiter(telegram_limiter(token=token)),
         )
         channels[TELEGRAM] = TelegramChannel(bot)
