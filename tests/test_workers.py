@@ -88,10 +88,13 @@ def test_workers_of_every_school_need_the_webhook_not_a_token_in_the_environment
     )
 
 
-#: Stand-ins for a worker: runs until SIGTERM (then exits 0); dies at once; refused (status 2).
+#: Stand-ins for a worker: runs until SIGTERM (then exits 0) or SIGINT (as the bot's workers
+#: handle both, even when started with SIGINT ignored, as a shell's background job is); dies
+#: at once; refused (status 2).
 RUNS = (
     "import signal, sys, time\n"
     "signal.signal(signal.SIGTERM, lambda *a: sys.exit(0))\n"
+    "signal.signal(signal.SIGINT, signal.default_int_handler)\n"
     "print('ready', flush=True)\n"
     "time.sleep(60)"
 )
@@ -188,6 +191,7 @@ def test_stopping_ends_every_worker_and_restarts_none() -> None:
     supervisor.start()
     supervisor.stop()
     for process in started:
+        _ready(process)
         process.send_signal(signal.SIGINT)  # a Ctrl-C reaches the workers too
         process.wait(timeout=5)
     assert supervisor.check() is None
