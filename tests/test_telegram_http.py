@@ -19,7 +19,7 @@ from bot.channels import telegram_http
 from bot.channels.base import RetryableSendError, UnknownSendOutcome
 from bot.channels.telegram import ALLOWED_UPDATES, build_application
 from bot.channels.telegram_errors import classify
-from bot.channels.telegram_http import AiohttpRequest
+from bot.channels.telegram_http import AiohttpRequest, env_proxy
 from bot.settings import Settings
 from handlers.dispatcher import Dispatcher
 from models.db.engine import Database
@@ -157,3 +157,51 @@ async def test_a_429_is_telegrams_retry_after_and_a_long_poll_outlasts_the_read_
         bot_api_server.api.push_update(UpdateFactory().text(STRANGER, "/start"))
         [update] = await bot.get_updates(timeout=1)
     assert update.message is not None and update.message.text == "/start"
+
+
+PROXY_VARIABLES = ("HTTPS_PROXY", "HTTP_PROXY", "ALL_PROXY", "NO_PROXY")
+
+
+def _proxy_environment(monkeypatch: pytest.MonkeyPatch, **given: str) -> None:
+    for name in PROXY_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+        monkeypatch.delenv(name.lower(), raising=False)
+    for name, value in given.items():
+        monkeypatch.setenv(name, value)
+
+
+@pytest.mark.parametrize(
+    ("environment", "url", "proxy"),
+    [
+        ({}, "https://api.telegram.org/bot1/getMe", None),
+        ({"HTTPS_PROXY": "http://10.0.0.8:3128"}, "https://api.telegram.org/bot1/getMe",
+         "http://10.0.0.8:3128"),
+        ({"HTTPS_PROXY": "http://10.0.0.8:3128"}, "http://api.telegram.org/bot1/getMe", None),
+        ({"HTTP_PROXY": "http://10.0.0.8:3128"}, "http://api.telegram.org/bot1/getMe",
+         "http://10.0.0.8:3128"),
+        ({"ALL_PROXY": "http://10.0.0.9:8080"}, "https://api.telegram.org/bot1/getMe",
+         "http://10.0.0.9:8080"),
+        ({"HTTPS_PROXY": "http://10.0.0.8:3128", "NO_PROXY": "api.telegram.org"},
+         "https://api.telegram.org/bot1/getMe", None),
+        ({"HTTP_PROXY": "http://10.0.0.8:3128", "NO_PROXY": "127.0.0.1,localhost"},
+         "http://127.0.0.1:8081/bot1/getMe", None),
+    ],
+)  # fmt: skip
+def test_the_proxy_is_the_environments_as_httpx_reads_it(
+    monkeypatch: pytest.MonkeyPatch, environment: dict[str, str], url: str, proxy: str | None
+) -> None:
+    _proxy_environment(monkeypatch, **environment)
+    assert env_proxy(url) == proxy
+
+
+async def test_calls_go_through_the_proxy_the_environment_names(
+    bot_api_server: BotApiServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Telegram's address is one no resolver knows: only the proxy (here the fake, which
+    # answers the forwarded call itself) can reach it.
+    _proxy_environment(monkeypatch, HTTP_PROXY=f"http://127.0.0.1:{bot_api_server.port}")
+    bot = Bot(TEST_TOKEN, base_url="http://telegram.invalid/bot", request=AiohttpRequest())
+    async with bot:
+        sent = await bot.send_message(STRANGER.id, "经代理发送")
+    assert sent.text == "经代理发送"
+    assert bot_api_server.api.sent_texts(STRANGER.id) == ["经代理发送"]

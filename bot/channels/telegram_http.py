@@ -18,13 +18,17 @@ What the transport itself decides:
   tell a call that cannot have reached Telegram (no connection: sending again is safe) from one
   that may have (`bot.channels.telegram_errors`).
 - **TLS and proxies**: one TLS context for every bot of the process (`telegram._tls`);
-  HTTPS_PROXY / NO_PROXY from the environment, as httpx reads them.
+  HTTPS_PROXY / HTTP_PROXY / ALL_PROXY and NO_PROXY from the environment, as httpx reads them,
+  looked up once per host (`env_proxy`). aiohttp's own `trust_env` would look up the proxy and
+  a `.netrc` in a worker thread at every call: 0.6 ms of CPU of each call's 1.4 ms.
 """
 
 from __future__ import annotations
 
 import ssl
+import urllib.request
 from typing import Any
+from urllib.parse import urlsplit
 
 import aiohttp
 from telegram.error import NetworkError, TimedOut
@@ -63,6 +67,17 @@ def _body(request_data: RequestData | None) -> Any:
     return form
 
 
+def env_proxy(url: str) -> str | None:
+    """The proxy the environment names for `url` (HTTPS_PROXY, HTTP_PROXY or ALL_PROXY, unless
+    NO_PROXY covers its host), as httpx reads them; None for none."""
+    parts = urlsplit(url)
+    proxies = urllib.request.getproxies_environment()
+    host = parts.hostname or ""
+    if not host or urllib.request.proxy_bypass(host):
+        return None
+    return proxies.get(parts.scheme) or proxies.get("all")
+
+
 class AiohttpRequest(BaseRequest):
     """Bot API calls over one aiohttp session of up to `pool_size` connections."""
 
@@ -70,6 +85,8 @@ class AiohttpRequest(BaseRequest):
         self._pool_size = pool_size
         self._tls = tls
         self._session: aiohttp.ClientSession | None = None
+        #: `env_proxy` by scheme and host, looked up at the first call to each.
+        self._proxies: dict[tuple[str, str], str | None] = {}
 
     @property
     def read_timeout(self) -> float:
@@ -81,7 +98,7 @@ class AiohttpRequest(BaseRequest):
                 limit=self._pool_size, ssl=self._tls if self._tls is not None else True
             )
             self._session = aiohttp.ClientSession(
-                connector=connector, trust_env=True, headers={"User-Agent": self.USER_AGENT}
+                connector=connector, trust_env=False, headers={"User-Agent": self.USER_AGENT}
             )
 
     async def shutdown(self) -> None:
@@ -115,13 +132,20 @@ class AiohttpRequest(BaseRequest):
         )
         try:
             async with session.request(
-                method, url, data=_body(request_data), timeout=timeout
+                method, url, data=_body(request_data), timeout=timeout, proxy=self._proxy(url)
             ) as response:
                 return response.status, await response.read()
         except (TimeoutError, aiohttp.ServerTimeoutError) as error:
             raise TimedOut(f"aiohttp.{type(error).__name__}: timed out") from error
         except aiohttp.ClientError as error:
             raise NetworkError(f"aiohttp.{type(error).__name__}: {_said(error)}") from error
+
+    def _proxy(self, url: str) -> str | None:
+        parts = urlsplit(url)
+        key = (parts.scheme, parts.netloc)
+        if key not in self._proxies:
+            self._proxies[key] = env_proxy(url)
+        return self._proxies[key]
 
 
 def _said(error: aiohttp.ClientError) -> str:
