@@ -114,6 +114,8 @@ class SchoolBot:
     hook: TelegramWebhook | None = None
     #: The school's outbox worker, once its bot runs.
     worker: DeliveryWorker | None = None
+    #: What stops the running school (`EverySchool.stop` unwinds it).
+    stack: contextlib.AsyncExitStack = field(default_factory=contextlib.AsyncExitStack)
 
     @property
     def name(self) -> str:
@@ -200,7 +202,6 @@ class EverySchool:
     left_out: dict[int, SchoolRuntime] = field(default_factory=dict)
     #: Every school as last read (with or without a channel): its problems logged once.
     seen: dict[int, SchoolRuntime] = field(default_factory=dict)
-    _stacks: dict[int, contextlib.AsyncExitStack] = field(default_factory=dict)
     #: Whether the web server is up (webhooks are registered with Telegram from then on).
     _serving: bool = False
 
@@ -228,7 +229,7 @@ class EverySchool:
 
     async def _start(self, runtime: SchoolRuntime) -> SchoolBot | None:
         """Start one school on a stack of its own; None, logged, when it cannot start."""
-        stack = contextlib.AsyncExitStack()
+        bot: SchoolBot | None = None
         try:
             bot = SchoolBot.build(
                 self.settings,
@@ -237,10 +238,11 @@ class EverySchool:
                 webhook=self.webhook_url is not None,
                 clock=self.clock,
             )
-            await stack.enter_async_context(bot.running())
-            await self._serve(bot, stack)
+            await bot.stack.enter_async_context(bot.running())
+            await self._serve(bot)
         except Exception as error:  # one school's bad token must not keep the others down
-            await _unwound(stack, runtime)
+            if bot is not None:
+                await _unwound(bot.stack, runtime)
             self.left_out[runtime.school_id] = runtime
             log.error(
                 "school %s (id %d) did not start and is left out: %s",
@@ -251,11 +253,11 @@ class EverySchool:
             return None
         self.left_out.pop(runtime.school_id, None)
         self.bots[runtime.school_id] = bot
-        self._stacks[runtime.school_id] = stack
         return bot
 
-    async def _serve(self, bot: SchoolBot, stack: contextlib.AsyncExitStack) -> None:
-        """The started school's routes served and its outbox watched, undone on `stack`."""
+    async def _serve(self, bot: SchoolBot) -> None:
+        """The started school's routes served and its outbox watched, undone on its stack."""
+        stack = bot.stack
         if bot.hook is not None:
             self.routes.add_hook(bot.hook)
             stack.callback(self.routes.remove_hook, bot.hook)
@@ -293,9 +295,8 @@ class EverySchool:
     async def stop(self, school_id: int) -> None:
         """Stop one school's bot (its webhook answers 503, then 404; its jobs and worker end)."""
         bot = self.bots.pop(school_id, None)
-        stack = self._stacks.pop(school_id, None)
-        if bot is not None and stack is not None:
-            await _unwound(stack, bot.runtime)
+        if bot is not None:
+            await _unwound(bot.stack, bot.runtime)
 
     async def refresh(self) -> None:
         """Read the schools again: stop the removed and changed ones, start the new and changed
