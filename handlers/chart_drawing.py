@@ -19,12 +19,14 @@ import select
 import struct
 import sys
 import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from matplotlib.artist import Artist
     from matplotlib.font_manager import FontProperties
 
 log = logging.getLogger(__name__)
@@ -141,23 +143,48 @@ def draw(spec: ChartSpec | GroupedChartSpec) -> bytes | None:
         # (the child runs this module as __main__: the spec it unpickles is of the class
         # imported as handlers.chart_drawing, not of this module's own)
         return _draw_grouped(spec, font)  # type: ignore[arg-type]
-    from matplotlib.figure import Figure
-
-    count = len(spec.names)
     with _LOCK:
+        return _backdrops.backdrop(spec, font).paint(spec, font)
+
+
+#: Backdrops kept for charts of the same frame (each about 8 MB: the figure's pixels and their
+#: copy): the morning's digests of schools with the same classes share one.
+BACKDROPS_KEPT = 4
+
+
+class _Backdrop:
+    """A bar-per-class chart's frame drawn once (the axes, the classes' names under their bars,
+    the percent scale, the legend, laid out), and the parts that change from one chart to the
+    next drawn over a copy of it: the bars, the lines, the spines, the notes and the title.
+
+    Drawing the frame is most of a chart's cost (66 rotated names set in the CJK font, and the
+    layout that measures them); a school's chart differs from another's of the same classes
+    only in what is drawn over it. This is matplotlib's blitting (its "animated" artists, left
+    out of the frame and drawn with `Axes.draw_artist`), and the picture is the one a full draw
+    gives: the artists drawn over the frame are drawn in their z-order, and nothing of the
+    frame lies over them.
+    """
+
+    def __init__(self, spec: ChartSpec, font: FontProperties) -> None:
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+        from matplotlib.figure import Figure
+
+        count = len(spec.names)
         width = min(20.0, max(7.0, 0.32 * count + 1.5))
-        figure = Figure(figsize=(width, 4.8), dpi=100, layout="constrained")
-        axes = figure.add_subplot()
-        if spec.in_term:
-            colours = ["#2e7d32" if p >= spec.pace else "#c62828" for p in spec.percents]
-        else:
-            colours = ["#1565c0"] * count
-        bars = axes.bar(range(count), spec.percents, color=colours, width=0.7)
-        axes.axhline(100, color="#555555", linewidth=1, linestyle="--", label=spec.target_label)
-        if spec.pace_label is not None:
+        self.figure = Figure(figsize=(width, 4.8), dpi=100, layout="constrained")
+        self.canvas = FigureCanvasAgg(self.figure)
+        axes = self.axes = self.figure.add_subplot()
+        self.bars = axes.bar(range(count), spec.percents, width=0.7)
+        self.target_line = axes.axhline(
+            100, color="#555555", linewidth=1, linestyle="--", label=spec.target_label
+        )
+        self.pace_line = (
             axes.axhline(
                 spec.pace, color="#ef6c00", linewidth=1, linestyle=":", label=spec.pace_label
             )
+            if spec.pace_label is not None
+            else None
+        )
         axes.legend(
             loc="lower right",
             bbox_to_anchor=(1.0, 1.0),
@@ -172,11 +199,45 @@ def draw(spec: ChartSpec | GroupedChartSpec) -> bytes | None:
             rotation=90 if count > 12 else 0,
         )
         axes.set_xlim(-0.6, count - 0.4)
-        axes.set_ylim(0, max(110, *(p + 12 for p in spec.percents)))
+        axes.set_ylim(0, _top(spec))
         axes.set_ylabel(spec.y_label, fontproperties=_sized(font, 10))
-        axes.set_title(spec.title, fontproperties=_sized(font, 13), loc="left", pad=10)
-        if count <= 24:
-            for bar, note in zip(bars, spec.notes, strict=True):
+        # (the figure's title, on a line of its own: the axes' title would share the line
+        # above the bars with the legend, and a long one ran into it)
+        self.title = self.figure.suptitle(
+            spec.title, x=0.01, ha="left", fontproperties=_sized(font, 13)
+        )
+        for label in axes.get_yticklabels():
+            label.set_fontproperties(_sized(font, 9))
+        axes.spines[["top", "right"]].set_visible(False)
+        self.drawn_over: list[Artist] = [
+            *self.bars,
+            self.target_line,
+            *([self.pace_line] if self.pace_line is not None else []),
+            *axes.spines.values(),
+            self.title,
+        ]
+        for artist in self.drawn_over:
+            artist.set_animated(True)
+        self.canvas.draw()  # type: ignore[no-untyped-call]
+        self.frame = self.canvas.copy_from_bbox(self.figure.bbox)  # type: ignore[no-untyped-call]
+        # (the layout is the frame's: the charts drawn over it keep it)
+        self.figure.set_layout_engine("none")
+
+    def paint(self, spec: ChartSpec, font: FontProperties) -> bytes:
+        from matplotlib.image import imsave
+
+        axes = self.axes
+        self.canvas.restore_region(self.frame)  # type: ignore[no-untyped-call]
+        for bar, percent in zip(self.bars, spec.percents, strict=True):
+            bar.set_height(percent)
+            bar.set_facecolor(
+                ("#2e7d32" if percent >= spec.pace else "#c62828") if spec.in_term else "#1565c0"
+            )
+        if self.pace_line is not None:
+            self.pace_line.set_ydata([spec.pace, spec.pace])
+        self.title.set_text(spec.title)
+        notes = (
+            [
                 axes.annotate(
                     note,
                     (bar.get_x() + bar.get_width() / 2, bar.get_height()),
@@ -185,13 +246,59 @@ def draw(spec: ChartSpec | GroupedChartSpec) -> bytes | None:
                     ha="center",
                     va="bottom",
                     fontproperties=_sized(font, 8),
+                    animated=True,
                 )
-        for label in axes.get_yticklabels():
-            label.set_fontproperties(_sized(font, 9))
-        axes.spines[["top", "right"]].set_visible(False)
+                for bar, note in zip(self.bars, spec.notes, strict=True)
+            ]
+            if len(spec.names) <= 24
+            else []
+        )
+        try:
+            for artist in sorted([*self.drawn_over, *notes], key=lambda artist: artist.zorder):
+                axes.draw_artist(artist)
+        finally:
+            for note in notes:
+                note.remove()
         buffer = io.BytesIO()
-        figure.savefig(buffer, format="png", pil_kwargs=PNG_OPTIONS)
-    return buffer.getvalue()
+        imsave(
+            buffer,
+            self.canvas.buffer_rgba(),  # type: ignore[no-untyped-call]
+            format="png",
+            origin="upper",
+            dpi=self.figure.dpi,
+            pil_kwargs=PNG_OPTIONS,
+        )
+        return buffer.getvalue()
+
+
+class _Backdrops:
+    """The last `BACKDROPS_KEPT` frames, by what a frame shows."""
+
+    def __init__(self) -> None:
+        self._kept: OrderedDict[tuple[object, ...], _Backdrop] = OrderedDict()
+
+    def backdrop(self, spec: ChartSpec, font: FontProperties) -> _Backdrop:
+        key = (
+            spec.names,
+            spec.target_label,
+            spec.pace_label,
+            spec.y_label,
+            _top(spec),
+            font.get_family()[0],
+        )
+        kept = self._kept.pop(key, None) or _Backdrop(spec, font)
+        self._kept[key] = kept
+        while len(self._kept) > BACKDROPS_KEPT:
+            self._kept.popitem(last=False)
+        return kept
+
+
+_backdrops = _Backdrops()
+
+
+def _top(spec: ChartSpec) -> int:
+    """The percent scale's top: room above the tallest bar for its note."""
+    return max(110, *(p + 12 for p in spec.percents))
 
 
 def _draw_grouped(spec: GroupedChartSpec, font: FontProperties) -> bytes:

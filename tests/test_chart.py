@@ -71,6 +71,57 @@ def test_no_chart_when_no_class_has_a_head_teacher() -> None:
     assert completion_chart(figures, translator("zh")) is None
 
 
+@pytest.mark.parametrize(("classes", "language"), [(66, "zh"), (12, "en"), (5, "zh")])
+def test_a_chart_drawn_over_another_schools_frame_is_the_picture_drawn_afresh(
+    classes: int, language: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The morning's digests of schools with the same classes share the frame (the names, the
+    # scale, the legend); the bars, lines, notes and title are drawn over it.
+    first = chart_spec(
+        figures_with(classes, per_grade=11 if classes > 12 else 3), translator(language)
+    )
+    assert first is not None
+    second = ChartSpec(
+        **{
+            **vars(first),
+            "percents": first.percents[::-1],  # (the same scale: the tallest bar as tall)
+            "notes": tuple(f"{n}/9" for n in range(classes)),
+            "pace": first.pace + 20,
+            "title": first.title + "（另一所学校）",
+        }
+    )
+    assert chart.draw(first) is not None
+    over_the_first = chart.draw(second)
+    first_again = chart.draw(first)
+
+    monkeypatch.setattr(chart, "_backdrops", chart._Backdrops())  # no frame kept:
+    monkeypatch.setattr(chart, "BACKDROPS_KEPT", 0)  # each chart drawn from nothing
+    assert pixels(over_the_first) == pixels(chart.draw(second))
+    assert pixels(first_again) == pixels(chart.draw(first))
+    assert pixels(over_the_first) != pixels(first_again)
+
+
+@pytest.mark.parametrize("classes", [66, 30])
+def test_drawing_over_the_frame_gives_the_picture_of_one_whole_draw(classes: int) -> None:
+    spec = chart_spec(figures_with(classes, per_grade=11), translator("zh"))
+    font = cjk_font()
+    assert spec is not None and font is not None
+    backdrop = chart._Backdrop(spec, font)
+    painted = backdrop.paint(spec, font)
+
+    for artist in backdrop.drawn_over:
+        artist.set_animated(False)
+    whole = io.BytesIO()
+    backdrop.figure.savefig(whole, format="png")
+    assert pixels(painted) == pixels(whole.getvalue())
+
+
+def pixels(png: bytes | None) -> bytes:
+    assert png is not None
+    with Image.open(io.BytesIO(png)) as image:
+        return image.convert("RGBA").tobytes()
+
+
 @pytest.fixture
 def no_cjk_font(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.setattr(chart, "CJK_FAMILIES", ("No Such Font Family",))
