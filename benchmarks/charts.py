@@ -13,8 +13,14 @@ pass's time per chart (median, worst, first), the whole pass, the warm child's m
 and its peak VmHWM, from /proc) and the load average before and after; then `--burst` charts
 asked for at once, as the morning asks for them (`AT_ONCE` drawn at a time).
 
+A child keeps the frame of the last charts it drew (`handlers.chart_drawing.BACKDROPS_KEPT`:
+the axes, the classes' names, the scale) and draws a chart of the same classes over it; with
+`--layouts N` the charts take N schools' class layouts in turn (11 classes a grade, then 10,
+9, …), so that a warm child draws some frames afresh: more layouts than it keeps, and every
+chart is a frame drawn afresh.
+
 Run it from the repository root: `python benchmarks/charts.py [--charts 100] [--cold-only |
---warm-only] [--burst 100]`.
+--warm-only] [--burst 100] [--layouts 1]`.
 """
 
 from __future__ import annotations
@@ -30,7 +36,7 @@ if __package__ in (None, ""):  # `python benchmarks/charts.py`: import the proje
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from handlers.chart import chart_spec
-from handlers.chart_drawing import ChartSpec
+from handlers.chart_drawing import BACKDROPS_KEPT, ChartSpec
 from handlers.chart_process import AT_ONCE, close_children, draw_in_child
 from handlers.i18n import translator
 from tests.helpers.charts import child_pids, figures_with
@@ -44,6 +50,13 @@ def parse_options(argv: list[str] | None = None) -> argparse.Namespace:
     which.add_argument("--warm-only", action="store_true", help="the same child for every chart")
     parser.add_argument(
         "--burst", type=int, default=100, help="charts asked for at once after the passes (0: none)"
+    )
+    parser.add_argument(
+        "--layouts",
+        type=int,
+        default=1,
+        choices=range(1, 11),
+        help="schools' class layouts the charts take in turn (11, 10, 9, … classes a grade)",
     )
     return parser.parse_args(argv)
 
@@ -67,13 +80,22 @@ def ms(seconds: float) -> str:
     return f"{seconds * 1000:.0f} ms"
 
 
-async def one_pass(spec: ChartSpec, charts: int, *, cold: bool) -> list[float]:
+def school_specs(layouts: int) -> list[ChartSpec]:
+    """A chart for each of `layouts` schools: 11 classes a grade, then 10, 9, …"""
+    specs = [
+        chart_spec(figures_with(6 * per_grade, per_grade=per_grade), translator("zh"))
+        for per_grade in range(11, 11 - layouts, -1)
+    ]
+    return [spec for spec in specs if spec is not None]
+
+
+async def one_pass(specs: list[ChartSpec], charts: int, *, cold: bool) -> list[float]:
     times = []
-    for _ in range(charts):
+    for n in range(charts):
         if cold:
             await close_children()
         started = time.perf_counter()
-        png = await draw_in_child(spec, what="benchmark chart")
+        png = await draw_in_child(specs[n % len(specs)], what="benchmark chart")
         times.append(time.perf_counter() - started)
         if png is None:
             raise SystemExit("no chart drawn (no CJK font?)")
@@ -81,16 +103,19 @@ async def one_pass(spec: ChartSpec, charts: int, *, cold: bool) -> list[float]:
 
 
 async def run(options: argparse.Namespace) -> None:
-    spec = chart_spec(figures_with(66, per_grade=11), translator("zh"))
-    assert spec is not None
-    print(f"{options.charts} charts of {len(spec.names)} bars each pass; load before: {load()}")
+    specs = school_specs(options.layouts)
+    bars = "/".join(str(len(spec.names)) for spec in specs)
+    print(
+        f"{options.charts} charts of {bars} bars each pass, the schools' layouts in turn "
+        f"({BACKDROPS_KEPT} frames kept by a child); load before: {load()}"
+    )
     passes = [("cold", True), ("warm", False)]
     if options.cold_only or options.warm_only:
         passes = [("cold", True)] if options.cold_only else [("warm", False)]
     for name, cold in passes:
         await close_children()
         started = time.perf_counter()
-        times = await one_pass(spec, options.charts, cold=cold)
+        times = await one_pass(specs, options.charts, cold=cold)
         whole = time.perf_counter() - started
         print(
             f"{name}: median {ms(statistics.median(times))}, worst {ms(max(times))}, first "
@@ -103,7 +128,10 @@ async def run(options: argparse.Namespace) -> None:
         await close_children()
         started = time.perf_counter()
         pngs = await asyncio.gather(
-            *(draw_in_child(spec, what="benchmark chart") for _ in range(options.burst))
+            *(
+                draw_in_child(specs[n % len(specs)], what="benchmark chart")
+                for n in range(options.burst)
+            )
         )
         whole = time.perf_counter() - started
         drawn = sum(png is not None for png in pngs)
