@@ -7,7 +7,7 @@ teaches maths in 三(1)班; 李强 heads 三(1)班; 孙丽 heads 四(1)班; 钱�
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
@@ -15,13 +15,16 @@ import pytest
 from models.db.engine import Database
 from models.quota.rules import QuotaRole, Tally
 from models.quota.standing import (
+    OVERVIEW_QUERIES,
     QUERIES,
     class_month_completion,
+    month_overview,
     school_months,
     school_standing,
     teacher_month,
     teacher_standing,
 )
+from models.roster.tables import Staff, Student
 from models.school.rules import DEFAULT_RULES, SchoolRules
 from models.school.tables import SchoolClass, TermKind
 from models.visits.tables import VisitCategory, VisitForm
@@ -417,6 +420,65 @@ async def test_the_weekly_nudges_months_are_the_standings_in_three_queries(
     assert len(selects) == (3 if span.term_days else 1)
     behind = [t.staff_id for t in full.behind_pace()]
     assert [staff for staff, month in months if span.in_term(day) and month.behind] == behind
+
+
+@pytest.mark.parametrize(
+    "day",
+    [DAY, date(2027, 1, 25), date(2027, 2, 24), date(2027, 7, 20), date(2026, 9, 1)],
+)
+@pytest.mark.parametrize("day_complete", [False, True])
+@pytest.mark.parametrize(
+    "rules",
+    [SchoolRules(), SchoolRules(contacts_counted_as="families", video_visit_counts_as="home")],
+)
+async def test_the_digests_month_is_the_standings_in_six_queries(
+    db: Database, day: date, day_complete: bool, rules: SchoolRules
+) -> None:
+    # The daily digest counts each class's students in the database instead of reading them.
+    ts = await seed_school(db)
+    await add_terms(db, ts, *YEAR_2026)
+    await add_subject_teacher(db, ts)
+    for teacher, when in (("王芳", day), ("周婷", day), ("钱进", day), ("李强", date(2026, 9, 7))):
+        await add_visits(db, ts, teacher, ["张小明", "赵刚", "王磊"], day=when)
+        await add_visits(db, ts, teacher, ["张小明"], day=when, form=VisitForm.PHONE)
+        await add_visits(db, ts, teacher, ["李娜"], day=when, form=VisitForm.VIDEO)
+    await add_visits(db, ts, "孙丽", ["赵刚"], day=date(2026, 6, 30))  # last school year
+    await add_visits(db, ts, "孙丽", ["陈静"], day=date(2026, 10, 12))  # earlier this year
+    await add_visits(db, ts, "孙丽", ["赵刚"], day=day + timedelta(days=1))  # after `day`
+    async with db.session() as session:
+        gone = await session.get(Student, ts.students["王磊"].id)  # left, with visits on record
+        assert gone is not None
+        gone.active = False
+        headless = await session.get(SchoolClass, ts.classes["四(1)班"].id)  # no head teacher
+        assert headless is not None
+        headless.head_teacher_id = None
+        left = await session.get(Staff, ts.staff["李强"].id)  # a head teacher who left
+        assert left is not None
+        left.active = False
+    async with db.session() as session:
+        full = await school_standing(
+            session=session,
+            school_id=ts.school.id or 0,
+            day=day,
+            rules=rules,
+            day_complete=day_complete,
+        )
+    async with db.session() as session:
+        with counting_selects(db) as selects:
+            overview = await month_overview(
+                session=session,
+                school_id=ts.school.id or 0,
+                day=day,
+                rules=rules,
+                day_complete=day_complete,
+            )
+    assert overview.span == full.span
+    assert overview.classes == full.classes
+    assert overview.teachers == [(t.name, t.month) for t in full.teachers if t.month is not None]
+    assert overview.behind_pace() == [(t.name, t.month) for t in full.behind_pace()]
+    assert overview.has_calendar == full.has_calendar
+    assert len(selects) == OVERVIEW_QUERIES
+    assert sum(c.students for c in overview.classes) > 0
 
 
 @pytest.mark.parametrize(

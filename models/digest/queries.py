@@ -1,5 +1,5 @@
 """The figures of 德育处's daily digest, for one school and one morning, in a fixed number of
-queries, whatever the school's size (`QUERIES`; one more on a day of the summer break).
+queries, whatever the school's size (`QUERIES`).
 
 The digest of day D reports:
 
@@ -36,7 +36,7 @@ from models.duties.queries import overdue_duties
 from models.duties.tables import DutyTrigger
 from models.incidents.tables import Incident, IncidentKind
 from models.quota.rules import Tally, expected_so_far, home_percent, prorated
-from models.quota.standing import TeacherStanding, school_standing
+from models.quota.standing import OVERVIEW_QUERIES, MonthStanding, month_overview
 from models.roster.tables import Staff, Student
 from models.school.calendar import month_bounds
 from models.school.rules import DEFAULT_RULES, SchoolRules
@@ -46,10 +46,9 @@ from models.visits.tables import Visit, VisitCategory, VisitForm
 #: How many SQL statements `gather_digest` runs in a fresh session (a test holds it to this
 #: number): four of its own, the ledger line's three (`models.digest.ledger.STATEMENTS`), the
 #: open surveys' one (`models.digest.surveys.STATEMENTS`), the campaigns' one (three while a
-#: campaign runs: `models.digest.campaign.STATEMENTS`) and
-#: `models.quota.standing.school_standing`'s nine (ten on a day of the summer break, fewer for a
-#: school with no head teacher).
-QUERIES = 18
+#: campaign runs: `models.digest.campaign.STATEMENTS`) and the month's
+#: (`models.quota.standing.month_overview`, five for a school with no head teacher).
+QUERIES = 9 + OVERVIEW_QUERIES
 #: Statements the campaign line adds on a day a 大走访 runs.
 CAMPAIGN_QUERIES = 2
 
@@ -216,11 +215,11 @@ async def gather_digest(
     ledger = await ledger_line(session, school_id=school_id, now=now, zone=zone, rules=rules)
     surveys = await open_surveys(session, school_id, now)
     campaigns = await campaign_lines(session, school_id, today, rules.home_forms())
-    standing = await school_standing(
+    standing = await month_overview(
         session=session, school_id=school_id, day=day, rules=rules, day_complete=True
     )
 
-    behind = [_pace(t) for t in standing.behind_pace()]
+    behind = [_pace(name, month) for name, month in standing.behind_pace()]
     behind.sort(key=lambda p: (_share(p), p.name))
     head_target = prorated(rules.monthly_visits_head_teacher, standing.span)
     return DigestFigures(
@@ -251,11 +250,9 @@ async def gather_digest(
     )
 
 
-def _pace(teacher: TeacherStanding) -> TeacherPace:
-    month = teacher.month
-    assert month is not None  # only teachers with a month are behind pace
+def _pace(name: str, month: MonthStanding) -> TeacherPace:
     return TeacherPace(
-        name=teacher.name,
+        name=name,
         visits=month.visits,
         visits_expected=month.visits_expected,
         contacts=month.contacts,

@@ -238,6 +238,57 @@ async def read_class_rosters(session: AsyncSession, class_ids: list[int]) -> lis
     ]
 
 
+@dataclass(frozen=True)
+class ClassFacts:
+    """A class's active students counted (`read_class_facts`): as many as `read_class_rosters`
+    lists, and the sums of their `StudentFacts.month` and of those with `home_year`."""
+
+    students: int = 0
+    visits_this_month: int = 0
+    visited_this_year: int = 0
+
+
+async def read_class_facts(
+    session: AsyncSession,
+    school_id: int,
+    span: MonthSpan,
+    year_start: date,
+    class_ids: list[int],
+    rules: SchoolRules,
+) -> dict[int, ClassFacts]:
+    """Each class's `ClassFacts`, counted in one statement (a class without an active student
+    is not in it)."""
+    if not class_ids:
+        return {}
+    home_this_year = and_(
+        _between(year_start, span.day),
+        col(Visit.form).in_([VisitForm(f) for f in rules.home_forms()]),
+    )
+    query = (
+        sa_select(
+            col(Student.class_id),
+            func.count(func.distinct(col(Student.id))),
+            _counted(_month_condition(span)),
+            func.count(func.distinct(case((home_this_year, col(Visit.student_id))))),
+        )
+        .select_from(Student)
+        .outerjoin(
+            Visit,
+            and_(
+                col(Visit.student_id) == col(Student.id),
+                col(Visit.school_id) == school_id,
+                col(Visit.visit_date) >= min(year_start, span.first),
+            ),
+        )
+        .where(col(Student.class_id).in_(class_ids), col(Student.active))
+        .group_by(col(Student.class_id))
+    )
+    return {
+        int(class_id): ClassFacts(int(students), int(month or 0), int(visited or 0))
+        for class_id, students, month, visited in await _rows(session, query)
+    }
+
+
 async def read_student_facts(
     session: AsyncSession,
     school_id: int,

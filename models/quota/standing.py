@@ -18,9 +18,11 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from models.quota.facts import (
+    ClassFacts,
     RosterEntry,
     StudentFacts,
     TeacherFacts,
+    read_class_facts,
     read_class_rosters,
     read_one_teacher,
     read_student_facts,
@@ -400,6 +402,107 @@ async def school_months(
     return span, [(person, month) for person, month in months if month is not None]
 
 
+@dataclass(frozen=True)
+class MonthOverview:
+    """A school's month as the daily digest shows it: each class's line and each teacher's
+    month, exactly as `school_standing` gives them, without the lists it builds for `/quota`."""
+
+    day: date
+    span: MonthSpan
+    #: Every active teacher with a quota and a month (none in a month without term days): the
+    #: name and `TeacherStanding.month`, by staff number.
+    teachers: list[tuple[str, MonthStanding]]
+    classes: list[ClassCompletion]
+    has_calendar: bool
+
+    def behind_pace(self) -> list[tuple[str, MonthStanding]]:
+        """`SchoolStanding.behind_pace`: the teachers behind pace, none outside term time."""
+        if not self.span.in_term(self.day):
+            return []
+        return [(name, month) for name, month in self.teachers if month.behind]
+
+
+#: The SQL statements `month_overview` runs, whatever the school's size.
+OVERVIEW_QUERIES = 6
+
+
+async def month_overview(
+    *,
+    session: AsyncSession,
+    school_id: int,
+    day: date,
+    rules: SchoolRules = DEFAULT_RULES,
+    day_complete: bool = False,
+) -> MonthOverview:
+    """The classes' lines and the teachers' months of `school_standing` (same arguments), in
+    `OVERVIEW_QUERIES` statements: the students are counted by class in the database
+    (`read_class_facts`) instead of read one by one."""
+    school = await session.get(School, school_id)
+    if school is None:
+        raise LookupError(f"no school {school_id}")
+    terms = list((await session.exec(select(Term).where(Term.school_id == school_id))).all())
+    span = month_span(day, terms, day_complete=day_complete)
+    term_break = break_on(day, terms)
+    year_start = school_year_start(
+        day, month=school.year_start_month, start_day=school.year_start_day
+    )
+    staff_id = col(Staff.id)
+    teaches = exists().where(
+        col(Teaching.staff_id) == staff_id,
+        col(SchoolClass.id) == col(Teaching.class_id),
+        col(SchoolClass.school_id) == school_id,
+    )
+    coaches = exists().where(
+        col(GroupCoach.staff_id) == staff_id,
+        col(Group.id) == col(GroupCoach.group_id),
+        col(Group.school_id) == school_id,
+    )
+    staff_query = (
+        select(staff_id, Staff.name, teaches, coaches)
+        .where(Staff.school_id == school_id, col(Staff.active))
+        .order_by(col(Staff.staff_no))
+    )
+    staff = (await session.exec(staff_query)).all()
+    classes = list(
+        (
+            await session.exec(
+                select(SchoolClass)
+                .where(SchoolClass.school_id == school_id)
+                .order_by(col(SchoolClass.grade), col(SchoolClass.number))
+            )
+        ).all()
+    )
+    lower = min(span.first, term_break.start_date if term_break else span.first)
+    facts = await read_teacher_facts(session, school_id, span, term_break, lower, None, rules)
+    heading = {c.head_teacher_id for c in classes if c.head_teacher_id is not None}
+    people: dict[int, tuple[int, str, MonthStanding | None]] = {}
+    for person, name, subject, coach in staff:
+        role = quota_role(
+            head_teacher=person in heading, subject_teacher=bool(subject), coach=bool(coach)
+        )
+        if role is not None and person is not None:
+            month = month_standing(role, facts.get(person, TeacherFacts()), span, rules)
+            people[person] = (person, name, month)
+    headed = [c.id or 0 for c in classes if c.head_teacher_id is not None]
+    counted = await read_class_facts(session, school_id, span, year_start, headed, rules)
+    return MonthOverview(
+        day=day,
+        span=span,
+        teachers=[(name, month) for _, name, month in people.values() if month is not None],
+        classes=[
+            class_completion(
+                c,
+                people.get(c.head_teacher_id) if c.head_teacher_id else None,
+                counted.get(c.id or 0, ClassFacts()),
+            )
+            for c in classes
+        ],
+        has_calendar=has_semester_in_year(
+            terms, day, month=school.year_start_month, start_day=school.year_start_day
+        ),
+    )
+
+
 async def teacher_month(
     *, session: AsyncSession, staff: Staff, day: date, rules: SchoolRules = DEFAULT_RULES
 ) -> MonthStanding | None:
@@ -560,19 +663,37 @@ class _Builder:
         self, klass: SchoolClass, teachers: dict[int, TeacherStanding]
     ) -> ClassCompletion:
         head = teachers.get(klass.head_teacher_id) if klass.head_teacher_id else None
-        month = head.month if head is not None else None
-        visits = month.visits if month is not None else None
         pupils = self.by_class.get(klass.id or 0, [])
-        return ClassCompletion(
-            class_id=klass.id or 0,
-            name=klass.name,
-            grade=klass.grade,
-            number=klass.number,
-            head_teacher_id=head.staff_id if head else None,
-            head_teacher_name=head.name if head else None,
-            done=visits.done if visits else 0,
-            target=visits.target if visits else 0,
-            class_visits=sum(self._facts(s).month for s in pupils),
-            students=len(pupils),
-            visited_this_year=sum(1 for s in pupils if self._facts(s).home_year > 0),
+        return class_completion(
+            klass,
+            (head.staff_id, head.name, head.month) if head is not None else None,
+            ClassFacts(
+                students=len(pupils),
+                visits_this_month=sum(self._facts(s).month for s in pupils),
+                visited_this_year=sum(1 for s in pupils if self._facts(s).home_year > 0),
+            ),
         )
+
+
+def class_completion(
+    klass: SchoolClass,
+    head: tuple[int, str, MonthStanding | None] | None,
+    facts: ClassFacts,
+) -> ClassCompletion:
+    """A class's line: its head teacher (id, name, month; None when the class has no active
+    head teacher with a quota) and its students' counts."""
+    month = head[2] if head is not None else None
+    visits = month.visits if month is not None else None
+    return ClassCompletion(
+        class_id=klass.id or 0,
+        name=klass.name,
+        grade=klass.grade,
+        number=klass.number,
+        head_teacher_id=head[0] if head else None,
+        head_teacher_name=head[1] if head else None,
+        done=visits.done if visits else 0,
+        target=visits.target if visits else 0,
+        class_visits=facts.visits_this_month,
+        students=facts.students,
+        visited_this_year=facts.visited_this_year,
+    )
