@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
-from sqlalchemy import exists
+from sqlalchemy import Exists, exists
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -205,6 +205,15 @@ class SchoolStanding:
         return [t for t in self.teachers if t.month is not None and t.month.behind]
 
 
+async def _school_and_terms(session: AsyncSession, school_id: int) -> tuple[School, list[Term]]:
+    """The school (`LookupError` when there is none) and every term of its calendar."""
+    school = await session.get(School, school_id)
+    if school is None:
+        raise LookupError(f"no school {school_id}")
+    terms = list((await session.exec(select(Term).where(Term.school_id == school_id))).all())
+    return school, terms
+
+
 async def school_standing(
     *,
     session: AsyncSession,
@@ -220,10 +229,7 @@ async def school_standing(
     its end with `day_complete` (a digest about yesterday). Staff with no class or group
     (德育处, principal, care room) have no quota and are left out.
     """
-    school = await session.get(School, school_id)
-    if school is None:
-        raise LookupError(f"no school {school_id}")
-    terms = list((await session.exec(select(Term).where(Term.school_id == school_id))).all())
+    school, terms = await _school_and_terms(session, school_id)
     span = month_span(day, terms, day_complete=day_complete)
     term_break = break_on(day, terms)
     semester = semester_on(day, terms)
@@ -356,6 +362,23 @@ async def class_month_completion(
     return standing.classes
 
 
+def _teaches_and_coaches(school_id: int) -> tuple[Exists, Exists]:
+    """Whether the staff member of the row teaches a class of the school, and coaches one of
+    its groups (for a SELECT of `Staff`)."""
+    staff_id = col(Staff.id)
+    teaches = exists().where(
+        col(Teaching.staff_id) == staff_id,
+        col(SchoolClass.id) == col(Teaching.class_id),
+        col(SchoolClass.school_id) == school_id,
+    )
+    coaches = exists().where(
+        col(GroupCoach.staff_id) == staff_id,
+        col(Group.id) == col(GroupCoach.group_id),
+        col(Group.school_id) == school_id,
+    )
+    return teaches, coaches
+
+
 async def school_months(
     *, session: AsyncSession, school_id: int, day: date, rules: SchoolRules = DEFAULT_RULES
 ) -> tuple[MonthSpan, list[tuple[int, MonthStanding]]]:
@@ -372,16 +395,7 @@ async def school_months(
     heads = exists().where(
         col(SchoolClass.school_id) == school_id, col(SchoolClass.head_teacher_id) == staff_id
     )
-    teaches = exists().where(
-        col(Teaching.staff_id) == staff_id,
-        col(SchoolClass.id) == col(Teaching.class_id),
-        col(SchoolClass.school_id) == school_id,
-    )
-    coaches = exists().where(
-        col(GroupCoach.staff_id) == staff_id,
-        col(Group.id) == col(GroupCoach.group_id),
-        col(Group.school_id) == school_id,
-    )
+    teaches, coaches = _teaches_and_coaches(school_id)
     query = (
         select(staff_id, heads, teaches, coaches)
         .where(Staff.school_id == school_id, col(Staff.active))
@@ -437,26 +451,14 @@ async def month_overview(
     """The classes' lines and the teachers' months of `school_standing` (same arguments), in
     `OVERVIEW_QUERIES` statements: the students are counted by class in the database
     (`read_class_facts`) instead of read one by one."""
-    school = await session.get(School, school_id)
-    if school is None:
-        raise LookupError(f"no school {school_id}")
-    terms = list((await session.exec(select(Term).where(Term.school_id == school_id))).all())
+    school, terms = await _school_and_terms(session, school_id)
     span = month_span(day, terms, day_complete=day_complete)
     term_break = break_on(day, terms)
     year_start = school_year_start(
         day, month=school.year_start_month, start_day=school.year_start_day
     )
     staff_id = col(Staff.id)
-    teaches = exists().where(
-        col(Teaching.staff_id) == staff_id,
-        col(SchoolClass.id) == col(Teaching.class_id),
-        col(SchoolClass.school_id) == school_id,
-    )
-    coaches = exists().where(
-        col(GroupCoach.staff_id) == staff_id,
-        col(Group.id) == col(GroupCoach.group_id),
-        col(Group.school_id) == school_id,
-    )
+    teaches, coaches = _teaches_and_coaches(school_id)
     staff_query = (
         select(staff_id, Staff.name, teaches, coaches)
         .where(Staff.school_id == school_id, col(Staff.active))
