@@ -33,13 +33,15 @@ morning of `--today` (a Monday by default: the weekly nudge's day), each through
 `JobScheduler` as the scheduler fires them — the slot claimed, the job run in its transaction,
 its messages queued in the outbox, nothing delivered — `--sweep-repeat` times with the slots and
 the outbox cleared between runs; schools one after another (`--sweep-concurrency N`: up to N at
-once on the event loop). It prints the median, the seconds per school, the charts' share, the
+once on the event loop; `--sweep-workers N`, on PostgreSQL: in N processes, each firing every
+school's slots and the first to claim a slot running it, as `bot run --all-schools --workers N`
+does). It prints the median, the seconds per school, the charts' share, the
 statements per school (lowest and highest) and the rows queued by job. It exits 1 if the
 district's figures or statements are wrong, or if the sweep's runs queued different rows.
 
 Run it from the repository root: `python benchmarks/district.py [--schools 100]
 [--students-per-school 3000] [--repeat 5] [--sweep-repeat 3] [--sweep-concurrency 1]
-[--database-url postgresql://…] [--quiet]`.
+[--sweep-workers 1] [--database-url postgresql://…] [--quiet]`.
 """
 
 from __future__ import annotations
@@ -711,9 +713,19 @@ def parse_options(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--sweep-concurrency", type=int, default=1, help="schools swept at once (default 1)"
     )
+    parser.add_argument(
+        "--sweep-workers",
+        type=int,
+        default=1,
+        help="processes firing every school's slots, the first to claim one running it "
+        "(default 1; PostgreSQL)",
+    )
     parser.add_argument("--database-url", default=None, help="PostgreSQL server (default SQLite)")
     parser.add_argument("--quiet", action="store_true", help="do not print the digest's text")
-    return parser.parse_args(argv)
+    options = parser.parse_args(argv)
+    if options.sweep_workers > 1 and not options.database_url:
+        parser.error("--sweep-workers needs PostgreSQL (--database-url): SQLite is one process's")
+    return options
 
 
 async def run_benchmark(options: argparse.Namespace) -> Report:
@@ -729,7 +741,11 @@ async def run_benchmark(options: argparse.Namespace) -> Report:
         answer = await time_answer(database, options.today, now)
         plain = await plain_homes_visited(database, options.today)
         sweep = await time_sweep(
-            database, options.today, options.sweep_repeat, options.sweep_concurrency
+            database,
+            options.today,
+            options.sweep_repeat,
+            options.sweep_concurrency,
+            options.sweep_workers,
         )
     name = "PostgreSQL" if options.database_url else "SQLite"
     return Report(name, built, timing, report, body, plain, answer, sweep)

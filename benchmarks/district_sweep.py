@@ -25,14 +25,18 @@ of overdue duties, is written by the first run and found by the next).
 from __future__ import annotations
 
 import asyncio
+import json
+import os
 import statistics
+import sys
 import time
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import date, datetime, timedelta
 from datetime import time as clock_time
+from pathlib import Path
 from typing import Any
 
 from apscheduler.jobstores.memory import MemoryJobStore
@@ -43,6 +47,7 @@ import scheduler.jobs.digest as digest_job
 import scheduler.jobs.district as district_job
 from bot.schools import SchoolRuntime, configured_schools
 from bot.settings import Settings
+from handlers.chart_process import close_children
 from models.db.engine import Database
 from models.jobs.tables import JobRun
 from models.outbox.tables import OutboxMessage
@@ -52,6 +57,8 @@ from scheduler.registry import all_jobs
 from scheduler.run import RunConfig, RunStatus
 from scheduler.service import JobScheduler
 
+#: The repository, where `sweep_in_workers`'s processes start.
+ROOT = str(Path(__file__).resolve().parent.parent)
 #: The morning, local time: the sick-absence check (06:30) through the opinion week (09:00).
 MORNING_START = clock_time(6, 0)
 MORNING_END = clock_time(9, 0)
@@ -176,8 +183,10 @@ class SweepRun:
     seconds: float
     #: Outbox rows in the database after the run, by school (what the jobs' counts claim).
     outbox: dict[int, int]
-    #: Schools swept at once (1: one after another).
+    #: Schools swept at once in a process (1: one after another).
     concurrency: int = 1
+    #: Processes firing every school's slots (the first to claim a slot runs it).
+    workers: int = 1
 
     @property
     def chart_seconds(self) -> float:
@@ -235,8 +244,11 @@ async def sweep_school(
     scheduler: JobScheduler,
     slots: list[tuple[datetime, Job]],
     students: int,
+    *,
+    shared: bool = False,
 ) -> SchoolSweep:
-    """Fire each of the school's morning `slots` through its scheduler; raises if one fails."""
+    """Fire each of the school's morning `slots` through its scheduler; raises if one fails,
+    or is skipped unless the slots are `shared` with other processes (one of them claims it)."""
     clock = _Clock()
     scheduler.clock = clock
     charts, seen = ChartClock(), list[str]()
@@ -252,6 +264,8 @@ async def sweep_school(
             outcome = await scheduler.fire(job.name, slot)
             job_seconds[job.name] = job_seconds.get(job.name, 0.0) + time.perf_counter() - fired
             job_statements[job.name] = job_statements.get(job.name, 0) + len(seen) - before
+            if shared and outcome is not None and outcome.status is RunStatus.SKIPPED:
+                continue
             if outcome is None or outcome.status is not RunStatus.DONE:
                 detail = outcome.detail if outcome is not None else "not run"
                 raise RuntimeError(f"{scheduler.config.school_name} {job.name}: {detail}")
@@ -276,10 +290,32 @@ async def sweep_school(
     )
 
 
-async def run_sweep(database: Database, day: date, *, concurrency: int = 1) -> SweepRun:
+async def run_sweep(
+    database: Database, day: date, *, concurrency: int = 1, workers: int = 1
+) -> SweepRun:
     """One morning of every school, after clearing the slots and the outbox: schools one after
-    another, or up to `concurrency` at once on this event loop."""
+    another, or up to `concurrency` at once on this event loop; or in `workers` processes
+    (`sweep_in_workers`)."""
     await clear_morning(database)
+    if workers > 1:
+        swept, seconds = await sweep_in_workers(database.url, day, concurrency, workers)
+        return SweepRun(
+            swept, seconds, await _outbox_by_school(database), max(1, concurrency), workers
+        )
+    swept, seconds = await _sweep_here(database, day, concurrency=concurrency)
+    return SweepRun(swept, seconds, await _outbox_by_school(database), max(1, concurrency))
+
+
+async def _sweep_here(
+    database: Database,
+    day: date,
+    *,
+    concurrency: int = 1,
+    shared: bool = False,
+    ready: Callable[[], Awaitable[None]] | None = None,
+) -> tuple[list[SchoolSweep], float]:
+    """Every school's morning in this process; the seconds from the start (after `ready`,
+    awaited once the schedulers and their slots are built) to the last school's end."""
     settings = Settings(database_url=database.url, _env_file=None)
     runtimes = await configured_schools(database, settings)
     jobs = all_jobs()
@@ -297,14 +333,107 @@ async def run_sweep(database: Database, day: date, *, concurrency: int = 1) -> S
     ) -> SchoolSweep:
         async with room:
             return await sweep_school(
-                database, runtime, scheduler, slots, students.get(runtime.school_id, 0)
+                database,
+                runtime,
+                scheduler,
+                slots,
+                students.get(runtime.school_id, 0),
+                shared=shared,
             )
 
+    if ready is not None:
+        await ready()
     with counting_by_school(database), timing_charts():
         started = time.perf_counter()
         swept = list(await asyncio.gather(*(sweep(*plan) for plan in plans)))
         seconds = time.perf_counter() - started
-    return SweepRun(swept, seconds, await _outbox_by_school(database), max(1, concurrency))
+    return swept, seconds
+
+
+async def sweep_in_workers(
+    url: str, day: date, concurrency: int, workers: int
+) -> tuple[list[SchoolSweep], float]:
+    """The morning in `workers` processes on the same database, as `bot run --all-schools
+    --workers N` runs it: each process fires every school's slots in the same order and the
+    first to claim a slot runs it, the others skip it. The seconds run from the moment every
+    process is ready (its schedulers built, its slots listed) to the last one's end; each
+    school's figures are the processes' summed (the time, the longest)."""
+    root = ROOT
+    children = [
+        await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "benchmarks.district_sweep",
+            url,
+            day.isoformat(),
+            str(concurrency),
+            stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE,
+            cwd=root,
+            env={**os.environ, "PYTHONPATH": root},
+        )
+        for _ in range(workers)
+    ]
+    for child in children:
+        assert child.stdout is not None
+        if (await child.stdout.readline()).strip() != b"ready":
+            raise RuntimeError("a sweeping process did not start")
+    started = time.perf_counter()
+    for child in children:
+        assert child.stdin is not None
+        child.stdin.write(b"go\n")
+        await child.stdin.drain()
+    answers = await asyncio.gather(*(child.communicate() for child in children))
+    seconds = time.perf_counter() - started
+    if any(child.returncode for child in children):
+        raise RuntimeError("a sweeping process failed")
+    merged: dict[int, SchoolSweep] = {}
+    for out, _ in answers:
+        for school in (SchoolSweep(**row) for row in json.loads(out)):
+            merged[school.school_id] = _merged(merged.get(school.school_id), school)
+    return list(merged.values()), seconds
+
+
+def _merged(one: SchoolSweep | None, other: SchoolSweep) -> SchoolSweep:
+    if one is None:
+        return other
+
+    def add(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
+        return {key: a.get(key, 0) + b.get(key, 0) for key in {**a, **b}}
+
+    return replace(
+        one,
+        seconds=max(one.seconds, other.seconds),
+        statements=one.statements + other.statements,
+        queued=add(one.queued, other.queued),
+        chart_seconds=one.chart_seconds + other.chart_seconds,
+        charts=one.charts + other.charts,
+        job_seconds=add(one.job_seconds, other.job_seconds),
+        job_statements=add(one.job_statements, other.job_statements),
+    )
+
+
+async def _worker(url: str, day: date, concurrency: int) -> None:
+    """A sweeping process of `sweep_in_workers`: "ready" on stdout, then "go" on stdin; the
+    schools' figures on stdout as JSON at the end."""
+
+    async def ready() -> None:
+        print("ready", flush=True)
+        await asyncio.get_running_loop().run_in_executor(None, sys.stdin.readline)
+
+    database = Database(url)
+    try:
+        swept, _ = await _sweep_here(
+            database, day, concurrency=concurrency, shared=True, ready=ready
+        )
+    finally:
+        await close_children()
+        await database.dispose()
+    print(json.dumps([asdict(school) for school in swept]), flush=True)
+
+
+if __name__ == "__main__":  # `sweep_in_workers`'s processes
+    asyncio.run(_worker(sys.argv[1], date.fromisoformat(sys.argv[2]), int(sys.argv[3])))
 
 
 @dataclass(frozen=True)
@@ -356,9 +485,15 @@ class Sweep:
             f"morning sweep of {self.day.isoformat()} (each school's slots {MORNING_START:%H:%M}"
             f"–{MORNING_END:%H:%M}, a job firing more often once at {BUSIEST:%H:%M}; "
             + (
-                "schools one after another in one process"
+                "schools one after another"
                 if run.concurrency == 1
-                else f"up to {run.concurrency} schools at once on one event loop"
+                else f"up to {run.concurrency} schools at once on an event loop"
+            )
+            + (
+                " in one process"
+                if run.workers == 1
+                else f" in each of {run.workers} processes, each firing every school's slots"
+                " (the first to claim a slot runs it)"
             )
             + f"): {len(schools)} schools and {len(others)} entry without students, "
             f"{run.schools[0].slots if run.schools else 0} slots each",
@@ -379,8 +514,13 @@ class Sweep:
         ]
 
 
-async def time_sweep(database: Database, day: date, repeat: int, concurrency: int = 1) -> Sweep:
+async def time_sweep(
+    database: Database, day: date, repeat: int, concurrency: int = 1, workers: int = 1
+) -> Sweep:
     return Sweep(
         day,
-        [await run_sweep(database, day, concurrency=concurrency) for _ in range(max(1, repeat))],
+        [
+            await run_sweep(database, day, concurrency=concurrency, workers=workers)
+            for _ in range(max(1, repeat))
+        ],
     )

@@ -6,6 +6,8 @@ that does not depend on the school (no timing is asserted)."""
 
 from __future__ import annotations
 
+import pytest
+
 from benchmarks.digest import scratch_database
 from benchmarks.district import SWEEP_MONDAY, build_district, parse_options, run_benchmark
 from benchmarks.district_sweep import SchoolSweep, run_sweep
@@ -70,6 +72,29 @@ async def test_the_morning_sweep_queues_each_schools_messages_in_the_same_statem
     lines = report.render()
     assert "morning sweep of 2027-06-14" in lines and "statements per school: " in lines
     assert "every run the same, equal to the outbox" in lines
+
+
+def test_sweeping_processes_need_postgresql(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        parse_options(["--sweep-workers", "2"])
+    assert "--sweep-workers needs PostgreSQL" in capsys.readouterr().err
+
+
+@pytest.mark.skipif(
+    postgres_url() is None, reason="several processes on one database: PostgreSQL (CI runs it)"
+)
+async def test_two_sweeping_processes_run_each_slot_once_and_queue_what_one_process_does() -> None:
+    options = ["--schools", "2", "--students-per-school", "50", "--repeat", "1"]
+    alone = await run_benchmark(parse_options([*options, "--sweep-repeat", "1", *_database_args()]))
+    shared = await run_benchmark(
+        parse_options([*options, "--sweep-repeat", "2", "--sweep-workers", "2", *_database_args()])
+    )
+
+    assert shared.sweep.consistent  # each run: the outbox holds what the jobs said they queued
+    for run in shared.sweep.runs:
+        assert run.workers == 2
+        assert [s.queued for s in run.schools] == [s.queued for s in alone.sweep.first.schools]
+    assert "in each of 2 processes" in shared.render()
 
 
 async def _one_school(students: int) -> SchoolSweep:
