@@ -4,8 +4,9 @@ This module imports nothing of the bot's, so that the child process that draws t
 (`python -m handlers.chart_drawing IDLE_SECONDS`, started and kept by `handlers.chart_process`)
 starts with matplotlib and the font alone; it draws one spec after another (`serve`), and
 keeps the frames of the last charts it drew, so that a chart of the same classes is drawn over a
-copy of one (`_Backdrop`). matplotlib draws off-screen (the Agg canvas, no pyplot, no display). Chinese labels need a CJK font: Noto Sans CJK comes from PyPI (`noto-cjk-sans-otc`,
-a dependency), so a fresh machine has it; fonts installed on the system (`fonts-noto-cjk`,
+copy of one (`_Backdrop`). matplotlib draws off-screen (the Agg canvas, no pyplot, no display).
+Chinese labels need a CJK font: Noto Sans CJK comes from PyPI (`noto-cjk-sans-otc`, a
+dependency), so a fresh machine has it; fonts installed on the system (`fonts-noto-cjk`,
 `fonts-wqy-microhei`) work too. With none of them there is no chart (one clear log line) and
 the digest is sent as text alone.
 """
