@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import statistics
 import sys
 import time
@@ -299,11 +298,10 @@ async def run_sweep(
     await clear_morning(database)
     if workers > 1:
         swept, seconds = await sweep_in_workers(database.url, day, concurrency, workers)
-        return SweepRun(
-            swept, seconds, await _outbox_by_school(database), max(1, concurrency), workers
-        )
-    swept, seconds = await _sweep_here(database, day, concurrency=concurrency)
-    return SweepRun(swept, seconds, await _outbox_by_school(database), max(1, concurrency))
+    else:
+        swept, seconds = await _sweep_here(database, day, concurrency=concurrency)
+    outbox = await _outbox_by_school(database)
+    return SweepRun(swept, seconds, outbox, max(1, concurrency), max(1, workers))
 
 
 async def _sweep_here(
@@ -358,7 +356,6 @@ async def sweep_in_workers(
     first to claim a slot runs it, the others skip it. The seconds run from the moment every
     process is ready (its schedulers built, its slots listed) to the last one's end; each
     school's figures are the processes' summed (the time, the longest)."""
-    root = ROOT
     children = [
         await asyncio.create_subprocess_exec(
             sys.executable,
@@ -369,8 +366,7 @@ async def sweep_in_workers(
             str(concurrency),
             stdin=asyncio.subprocess.PIPE,
             stdout=asyncio.subprocess.PIPE,
-            cwd=root,
-            env={**os.environ, "PYTHONPATH": root},
+            cwd=ROOT,  # (`-m` puts the repository on the child's path)
         )
         for _ in range(workers)
     ]
