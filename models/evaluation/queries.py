@@ -67,7 +67,7 @@ from models.campaigns.tables import Campaign, CampaignAssignment
 from models.duties.tables import Duty, DutyTrigger
 from models.evaluation.period import Period, break_share, month_running
 from models.ledger.tables import LedgerItem, LedgerStatus
-from models.quota.facts import RosterEntry, read_class_rosters
+from models.quota.facts import RosterEntry, classes_in_order, read_class_rosters
 from models.quota.rules import (
     MonthSpan,
     QuotaRole,
@@ -267,15 +267,7 @@ async def evaluation_report(
             )
         ).all()
     )
-    classes = list(
-        (
-            await session.exec(
-                select(SchoolClass)
-                .where(SchoolClass.school_id == school_id)
-                .order_by(col(SchoolClass.grade), col(SchoolClass.number))
-            )
-        ).all()
-    )
+    classes = list((await session.exec(classes_in_order(school_id))).all())
     teaching_query = (
         sa_select(col(Teaching.staff_id), col(Teaching.class_id))
         .join(SchoolClass, col(SchoolClass.id) == col(Teaching.class_id))

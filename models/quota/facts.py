@@ -10,8 +10,9 @@ from typing import Any
 
 from sqlalchemy import Row, Select, and_, bindparam, case, exists, false, func, or_
 from sqlalchemy import select as sa_select
-from sqlmodel import col
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
+from sqlmodel.sql.expression import SelectOfScalar
 
 from models.quota.rules import MonthSpan
 from models.roster.tables import Student, Teaching
@@ -216,6 +217,15 @@ async def read_one_teacher(
         )
         facts = found.get(staff_id, TeacherFacts())
     return bool(heads), bool(teaches), bool(coaches), facts
+
+
+def classes_in_order(school_id: int) -> SelectOfScalar[SchoolClass]:
+    """The school's classes by grade and number."""
+    return (
+        select(SchoolClass)
+        .where(col(SchoolClass.school_id) == school_id)
+        .order_by(col(SchoolClass.grade), col(SchoolClass.number))
+    )
 
 
 async def read_class_rosters(session: AsyncSession, class_ids: list[int]) -> list[RosterEntry]:

@@ -22,6 +22,7 @@ from models.quota.facts import (
     RosterEntry,
     StudentFacts,
     TeacherFacts,
+    classes_in_order,
     read_class_facts,
     read_class_rosters,
     read_one_teacher,
@@ -245,7 +246,7 @@ async def school_standing(
     only = list(staff_ids) if staff_ids is not None else None
 
     staff_query = select(Staff).where(Staff.school_id == school_id, col(Staff.active))
-    class_query = select(SchoolClass).where(SchoolClass.school_id == school_id)
+    class_query = classes_in_order(school_id)
     teaching_query = (
         select(Teaching.staff_id)
         .join(SchoolClass, col(SchoolClass.id) == col(Teaching.class_id))
@@ -264,13 +265,7 @@ async def school_standing(
         teaching_query = teaching_query.where(col(Teaching.staff_id).in_(only))
         coach_query = coach_query.where(col(GroupCoach.staff_id).in_(only))
     staff = list((await session.exec(staff_query.order_by(col(Staff.staff_no)))).all())
-    classes = list(
-        (
-            await session.exec(
-                class_query.order_by(col(SchoolClass.grade), col(SchoolClass.number))
-            )
-        ).all()
-    )
+    classes = list((await session.exec(class_query)).all())
     teaching = set((await session.exec(teaching_query)).all())
     coaching = set((await session.exec(coach_query)).all())
 
@@ -465,15 +460,7 @@ async def month_overview(
         .order_by(col(Staff.staff_no))
     )
     staff = (await session.exec(staff_query)).all()
-    classes = list(
-        (
-            await session.exec(
-                select(SchoolClass)
-                .where(SchoolClass.school_id == school_id)
-                .order_by(col(SchoolClass.grade), col(SchoolClass.number))
-            )
-        ).all()
-    )
+    classes = list((await session.exec(classes_in_order(school_id))).all())
     lower = min(span.first, term_break.start_date if term_break else span.first)
     facts = await read_teacher_facts(session, school_id, span, term_break, lower, None, rules)
     heading = {c.head_teacher_id for c in classes if c.head_teacher_id is not None}
